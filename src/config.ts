@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/hoop'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8009),
+  HOST: z.string().default('0.0.0.0'),
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_API_URL: optionalString.pipe(z.string().url().optional()),
+  SLACK_BOT_ID: optionalString,
+  SLACK_BOT_USER_ID: optionalString,
+  SLACK_CHANNEL: optionalString,
+  REVIEW_TIMEOUT_SEC: z.coerce.number().int().positive().default(3600),
+  ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  ADMIN_EMAIL: z.string().email().default('admin@localhost.localdomain'),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
+  PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string;
+  apiUrl?: string;
+  botId?: string;
+  botUserId?: string;
+  defaultChannel?: string;
+}
+
+/** Typed configuration; every other module receives (parts of) this instead of reading env. */
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  port: number;
+  host: string;
+  /** Undefined when Slack is switched off (no token or no signing secret). */
+  slack?: SlackConfig;
+  /** Why Slack is off, for the start-up log. */
+  slackOffReason?: string;
+  reviewTimeoutSec: number;
+  adminApiKey?: string;
+  adminEmail: string;
+  statementTimeoutMs: number;
+  outputMaxBytes: number;
+  queuePrefix: string;
+  publicUrl?: string;
+  logLevel: string;
+}
+
+/** Raised with a message naming each bad variable. */
+export class ConfigError extends Error {}
+
+/** Parses the environment once; throws ConfigError naming every missing or bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these variables (see .env.example) and start again.`);
+  }
+  const e = parsed.data;
+  let slack: SlackConfig | undefined;
+  let slackOffReason: string | undefined;
+  if (e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET) {
+    slack = {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL,
+      botId: e.SLACK_BOT_ID,
+      botUserId: e.SLACK_BOT_USER_ID,
+      defaultChannel: e.SLACK_CHANNEL,
+    };
+  } else if (e.SLACK_BOT_TOKEN || e.SLACK_SIGNING_SECRET) {
+    const missing = e.SLACK_BOT_TOKEN ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN';
+    throw new ConfigError(`Invalid configuration:\n  ${missing}: required when the other Slack variable is set (or unset both to run without Slack).`);
+  } else {
+    slackOffReason = 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set';
+  }
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    port: e.PORT,
+    host: e.HOST,
+    slack,
+    slackOffReason,
+    reviewTimeoutSec: e.REVIEW_TIMEOUT_SEC,
+    adminApiKey: e.ADMIN_API_KEY,
+    adminEmail: e.ADMIN_EMAIL,
+    statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+    outputMaxBytes: e.OUTPUT_MAX_BYTES,
+    queuePrefix: e.QUEUE_PREFIX,
+    publicUrl: e.PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,222 @@
+// The review state machine: pure functions of (state, event, now). No I/O, no clock.
+import { AppError, ErrorCode } from '../errors.js';
+
+export type ReviewStatus = 'PENDING' | 'APPROVED' | 'RUNNING' | 'EXECUTED' | 'FAILED' | 'REJECTED' | 'EXPIRED';
+export type GroupStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
+
+export interface GroupApproval {
+  group: string;
+  status: GroupStatus;
+  reviewerId: string | null;
+  decidedAt: Date | null;
+  reason: string | null;
+}
+
+export interface ReviewState {
+  status: ReviewStatus;
+  requesterId: string;
+  groups: GroupApproval[];
+  expiresAt: Date;
+  decidedAt: Date | null;
+  rejectReason: string | null;
+}
+
+/** Who acts: their user id, admin flag and group memberships. */
+export interface Actor {
+  userId: string;
+  isAdmin: boolean;
+  groups: readonly string[];
+}
+
+export type Vote =
+  | { action: 'approve'; actor: Actor; group?: string }
+  | { action: 'reject'; actor: Actor; group?: string; reason?: string };
+
+export type Effect =
+  | { type: 'execute' }
+  | { type: 'update-messages' }
+  | { type: 'notify-requester'; outcome: 'approved' | 'rejected' | 'expired' };
+
+export interface Transition {
+  next: ReviewState;
+  /** Audit action name, e.g. `review.approved`. */
+  action: string;
+  /** The groups this event decided (approve/reject only). */
+  decidedGroups: string[];
+  effects: Effect[];
+}
+
+/** Statuses a review can move to from each status. */
+export const TRANSITIONS: Readonly<Record<ReviewStatus, readonly ReviewStatus[]>> = {
+  PENDING: ['APPROVED', 'REJECTED', 'EXPIRED'],
+  APPROVED: ['RUNNING'],
+  RUNNING: ['EXECUTED', 'FAILED'],
+  EXECUTED: [],
+  FAILED: [],
+  REJECTED: [],
+  EXPIRED: [],
+};
+
+/** Final statuses: nothing happens to the review any more. */
+export const FINAL_STATUSES: readonly ReviewStatus[] = ['EXECUTED', 'FAILED', 'REJECTED', 'EXPIRED'];
+
+/** True when a review in `from` may move to `to`. */
+export function canTransition(from: ReviewStatus, to: ReviewStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** True when every required group has approved (never a count compared for equality). */
+export function allGroupsApproved(groups: readonly GroupApproval[]): boolean {
+  return groups.every((g) => g.status === 'APPROVED');
+}
+
+/** "approved by N of M groups". */
+export function approvalProgress(groups: readonly GroupApproval[]): { approved: number; total: number } {
+  return { approved: groups.filter((g) => g.status === 'APPROVED').length, total: groups.length };
+}
+
+export interface NewReviewInput {
+  requester: Actor;
+  reviewerGroups: readonly string[];
+  now: Date;
+  timeoutSec: number;
+}
+
+export interface NewReview {
+  state: ReviewState;
+  autoApproved: boolean;
+  /** Why no reviewer is asked, when none is. */
+  directReason: 'no-reviewers' | 'admin-own-request' | null;
+  effects: Effect[];
+}
+
+/** The state of a request as it is created: pending, or approved at once when no review applies. */
+export function createReview({ requester, reviewerGroups, now, timeoutSec }: NewReviewInput): NewReview {
+  const groups = [...new Set(reviewerGroups.map((g) => g.trim()).filter(Boolean))];
+  const expiresAt = new Date(now.getTime() + timeoutSec * 1000);
+  if (groups.length === 0) {
+    return {
+      state: { status: 'APPROVED', requesterId: requester.userId, groups: [], expiresAt, decidedAt: now, rejectReason: null },
+      autoApproved: false,
+      directReason: 'no-reviewers',
+      effects: [{ type: 'execute' }],
+    };
+  }
+  if (requester.isAdmin) {
+    // The seeds: "Admin users automatically approve their own requests."
+    const approved = groups.map((group) => ({ group, status: 'APPROVED' as const, reviewerId: requester.userId, decidedAt: now, reason: 'admin own request' }));
+    return {
+      state: { status: 'APPROVED', requesterId: requester.userId, groups: approved, expiresAt, decidedAt: now, rejectReason: null },
+      autoApproved: true,
+      directReason: 'admin-own-request',
+      effects: [{ type: 'execute' }],
+    };
+  }
+  const pending = groups.map((group) => ({ group, status: 'PENDING' as const, reviewerId: null, decidedAt: null, reason: null }));
+  return {
+    state: { status: 'PENDING', requesterId: requester.userId, groups: pending, expiresAt, decidedAt: null, rejectReason: null },
+    autoApproved: false,
+    directReason: null,
+    effects: [],
+  };
+}
+
+function assertDecidable(review: ReviewState, now: Date): void {
+  if (review.status === 'EXPIRED' || (review.status === 'PENDING' && now.getTime() >= review.expiresAt.getTime())) {
+    throw new AppError(ErrorCode.Expired, `This request expired at ${review.expiresAt.toISOString()} and was not executed; the requester must resubmit it.`);
+  }
+  if (review.status !== 'PENDING') {
+    throw new AppError(ErrorCode.WrongState, `This request is already ${review.status.toLowerCase()}; there is nothing left to decide.`);
+  }
+}
+
+function targetGroups(review: ReviewState, vote: Vote): GroupApproval[] {
+  const required = review.groups.map((g) => g.group);
+  if (vote.group !== undefined) {
+    const group = review.groups.find((g) => g.group === vote.group);
+    if (!group) {
+      throw new AppError(ErrorCode.BadInput, `Group "${vote.group}" does not review this request; its reviewer groups are: ${required.join(', ')}.`);
+    }
+    if (!vote.actor.groups.includes(group.group)) {
+      throw new AppError(ErrorCode.NotInGroup, `You are not a member of "${group.group}", so you cannot decide for it. Ask a member of that group, or an admin to add you to it.`);
+    }
+    if (group.status !== 'PENDING') {
+      throw new AppError(ErrorCode.WrongState, `Group "${group.group}" has already ${group.status.toLowerCase()} this request.`);
+    }
+    return [group];
+  }
+  const mine = review.groups.filter((g) => g.status === 'PENDING' && vote.actor.groups.includes(g.group));
+  if (mine.length === 0) {
+    const waiting = review.groups.filter((g) => g.status === 'PENDING').map((g) => g.group);
+    throw new AppError(ErrorCode.NotInGroup, `You are not in any group that still has to decide (${waiting.join(', ')}). Ask a member of one of them.`);
+  }
+  return mine;
+}
+
+/**
+ * An approval or rejection by `vote.actor`. Approves for the named group, or for every
+ * still-pending group the actor belongs to; the review is APPROVED once every group approved,
+ * and REJECTED at the first rejection. Throws a coded AppError when the vote is not allowed.
+ */
+export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
+  assertDecidable(review, now);
+  if (vote.action === 'approve' && vote.actor.userId === review.requesterId && !vote.actor.isAdmin) {
+    throw new AppError(ErrorCode.SelfApproval, 'You cannot approve your own request; another member of a reviewer group has to.');
+  }
+  const targets = new Set(targetGroups(review, vote).map((g) => g.group));
+  const reason = vote.action === 'reject' ? vote.reason?.trim() || null : null;
+  const groupStatus: GroupStatus = vote.action === 'approve' ? 'APPROVED' : 'REJECTED';
+  const groups = review.groups.map((g) =>
+    targets.has(g.group) ? { ...g, status: groupStatus, reviewerId: vote.actor.userId, decidedAt: now, reason } : g,
+  );
+  const decidedGroups = [...targets];
+  if (vote.action === 'reject') {
+    return {
+      next: { ...review, groups, status: 'REJECTED', decidedAt: now, rejectReason: reason },
+      action: 'review.rejected',
+      decidedGroups,
+      effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'rejected' }],
+    };
+  }
+  if (allGroupsApproved(groups)) {
+    return {
+      next: { ...review, groups, status: 'APPROVED', decidedAt: now },
+      action: 'review.approved',
+      decidedGroups,
+      effects: [{ type: 'update-messages' }, { type: 'execute' }],
+    };
+  }
+  return { next: { ...review, groups }, action: 'review.group_approved', decidedGroups, effects: [{ type: 'update-messages' }] };
+}
+
+/** Expiry of a pending review; null when there is nothing to expire (decided, or not yet due). */
+export function expire(review: ReviewState, now: Date): Transition | null {
+  if (review.status !== 'PENDING' || now.getTime() < review.expiresAt.getTime()) return null;
+  return {
+    next: { ...review, status: 'EXPIRED', decidedAt: now },
+    action: 'review.expired',
+    decidedGroups: [],
+    effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'expired' }],
+  };
+}
+
+/** APPROVED → RUNNING; throws when the review is in any other status (it must never run twice). */
+export function startExecution(review: ReviewState): Transition {
+  if (review.status !== 'APPROVED') {
+    throw new AppError(ErrorCode.WrongState, `Only an approved request can run; this one is ${review.status.toLowerCase()}.`);
+  }
+  return { next: { ...review, status: 'RUNNING' }, action: 'review.execution_started', decidedGroups: [], effects: [] };
+}
+
+/** RUNNING → EXECUTED or FAILED. */
+export function finishExecution(review: ReviewState, succeeded: boolean): Transition {
+  if (review.status !== 'RUNNING') {
+    throw new AppError(ErrorCode.WrongState, `Only a running request can finish; this one is ${review.status.toLowerCase()}.`);
+  }
+  return {
+    next: { ...review, status: succeeded ? 'EXECUTED' : 'FAILED' },
+    action: succeeded ? 'review.executed' : 'review.failed',
+    decidedGroups: [],
+    effects: [{ type: 'update-messages' }],
+  };
+}

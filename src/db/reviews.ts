@@ -1,0 +1,75 @@
+import type { ReviewState, Transition } from '../core/review-state.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { Db, Prisma, Tx } from './client.js';
+
+export const reviewInclude = {
+  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true } },
+  requester: { select: { id: true, email: true, name: true, slackUserId: true } },
+  groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, slackUserId: true } } } },
+} satisfies Prisma.ReviewInclude;
+
+export type ReviewRow = Prisma.ReviewGetPayload<{ include: typeof reviewInclude }>;
+
+/** The core's view of a stored review. */
+export function toReviewState(row: ReviewRow): ReviewState {
+  return {
+    status: row.status,
+    requesterId: row.requesterId,
+    expiresAt: row.expiresAt,
+    decidedAt: row.decidedAt,
+    rejectReason: row.rejectReason,
+    groups: row.groups.map((g) => ({ group: g.group, status: g.status, reviewerId: g.reviewerId, decidedAt: g.decidedAt, reason: g.reason })),
+  };
+}
+
+/** Loads a review with what every view of it needs; NotFound when there is none. */
+export async function getReview(db: Db | Tx, id: string): Promise<ReviewRow> {
+  const row = isUuid(id) ? await db.review.findUnique({ where: { id }, include: reviewInclude }) : null;
+  if (!row) throw new AppError(ErrorCode.NotFound, `No request has the id ${id}. Check the id (hoop admin get reviews lists them).`);
+  return row;
+}
+
+/**
+ * Locks the review row for the rest of the transaction, then loads it: two deciders of the same
+ * review are serialised, so the second always sees the first one's groups.
+ */
+export async function lockReview(tx: Tx, id: string): Promise<ReviewRow> {
+  if (isUuid(id)) await tx.$queryRaw`SELECT id FROM "Review" WHERE id = ${id}::uuid FOR UPDATE`;
+  return getReview(tx, id);
+}
+
+/**
+ * Writes a transition: one conditional update of the review (`WHERE status = <from>`), the groups
+ * it decided, and nothing else. Throws Conflict when another writer got there first.
+ */
+export async function writeTransition(
+  tx: Tx,
+  id: string,
+  from: ReviewState['status'],
+  t: Transition,
+  extra: Prisma.ReviewUpdateManyMutationInput = {},
+): Promise<void> {
+  const { count } = await tx.review.updateMany({
+    where: { id, status: from },
+    data: { status: t.next.status, decidedAt: t.next.decidedAt, rejectReason: t.next.rejectReason, ...extra },
+  });
+  if (count !== 1) {
+    throw new AppError(ErrorCode.Conflict, 'This request changed while you were deciding; look at it again.');
+  }
+  for (const group of t.next.groups.filter((g) => t.decidedGroups.includes(g.group))) {
+    const updated = await tx.reviewGroup.updateMany({
+      where: { reviewId: id, group: group.group, status: 'PENDING' },
+      data: { status: group.status, reviewerId: group.reviewerId, decidedAt: group.decidedAt, reason: group.reason },
+    });
+    if (updated.count !== 1) {
+      throw new AppError(ErrorCode.Conflict, `Group "${group.group}" was decided by someone else meanwhile; look at the request again.`);
+    }
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a syntactically valid UUID (ids we never issued are NotFound, not a database error). */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}

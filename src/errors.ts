@@ -1,0 +1,66 @@
+/** Every error a person or a program can get from the gateway has one of these codes. */
+export enum ErrorCode {
+  BadInput = 'bad_input',
+  Unauthenticated = 'unauthenticated',
+  Forbidden = 'forbidden',
+  NotFound = 'not_found',
+  Conflict = 'conflict',
+  WrongState = 'wrong_state',
+  Expired = 'expired',
+  NotInGroup = 'not_in_group',
+  SelfApproval = 'self_approval',
+  NotLinked = 'not_linked',
+  Timeout = 'timeout',
+  Unavailable = 'unavailable',
+  Internal = 'internal',
+}
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.BadInput]: 400,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.NotInGroup]: 403,
+  [ErrorCode.SelfApproval]: 403,
+  [ErrorCode.NotLinked]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.WrongState]: 409,
+  [ErrorCode.Expired]: 409,
+  [ErrorCode.Timeout]: 408,
+  [ErrorCode.Unavailable]: 503,
+  [ErrorCode.Internal]: 500,
+};
+
+export interface AppErrorOptions {
+  /** A sentence for the person, saying what to do next; defaults to `message`. */
+  userMessage?: string;
+  cause?: unknown;
+}
+
+/** A coded error; only the edges (HTTP, Slack, CLI) turn it into something a person reads. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly userMessage: string;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.userMessage = options.userMessage ?? message;
+  }
+
+  /** The HTTP status this error maps to. */
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  /** The JSON body the API answers with. */
+  toJSON(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.userMessage } };
+  }
+}
+
+/** True when `error` is an AppError (of `code`, when given). */
+export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
+  return error instanceof AppError && (code === undefined || error.code === code);
+}

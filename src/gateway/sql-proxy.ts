@@ -1,0 +1,101 @@
+import pg from 'pg';
+import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
+
+export interface ExecuteOptions {
+  statementTimeoutMs: number;
+  /** Cap of the stored and returned output text. */
+  outputMaxBytes: number;
+  /** Rows kept per statement; the rest is counted but not rendered. */
+  maxRows?: number;
+}
+
+export interface ExecutionResult {
+  ok: boolean;
+  output: string;
+  outputTruncated: boolean;
+  commandTags: string[];
+  /** Rows changed by INSERT/UPDATE/DELETE/MERGE/COPY, when any ran. */
+  rowsAffected: number | null;
+  error: string | null;
+}
+
+// Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
+const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
+const WRITE_TAG = /^(?:INSERT|UPDATE|DELETE|MERGE|COPY)\b.*?(\d+)$/;
+// Values as PostgreSQL's text output, exactly what psql shows (no Date or JSON parsing).
+const AS_TEXT = { getTypeParser: () => (value: string) => value };
+
+function affected(tag: string): number | null {
+  const m = WRITE_TAG.exec(tag);
+  return m ? Number(m[1]) : null;
+}
+
+function describeError(error: unknown): string {
+  const e = error as pg.DatabaseError;
+  const lines = [`ERROR:  ${e.message ?? String(error)}`];
+  if (e.detail) lines.push(`DETAIL:  ${e.detail}`);
+  if (e.hint) lines.push(`HINT:  ${e.hint}`);
+  return lines.join('\n');
+}
+
+/**
+ * Runs `input` on the PostgreSQL at `url` as psql -c would: one simple-protocol query (so a
+ * multi-statement input runs in one implicit transaction), with a statement timeout. Captures
+ * each statement's command tag or result table, server notices, and the error when it fails.
+ */
+export async function executeSql(url: string, input: string, options: ExecuteOptions): Promise<ExecutionResult> {
+  const maxRows = options.maxRows ?? 10_000;
+  const client = new pg.Client({
+    connectionString: url,
+    statement_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'hoop-approvals',
+  });
+  const tags: string[] = [];
+  const notices: string[] = [];
+  client.on('notice', (n) => notices.push(`${n.severity ?? 'NOTICE'}:  ${n.message}`));
+  // pg keeps only the first word of a command tag ("CREATE"); psql shows the whole ("CREATE TABLE").
+  const connection = (client as unknown as { connection: { on(e: string, f: (m: { text: string }) => void): void } }).connection;
+  connection.on('commandComplete', (msg) => tags.push(msg.text));
+  client.on('error', () => {});
+  let results: StatementResult[] = [];
+  let error: string | null = null;
+  let rowsCut = false;
+  try {
+    await client.connect();
+    const raw = (await client.query({ text: input, rowMode: 'array', types: AS_TEXT })) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
+    const list = Array.isArray(raw) ? raw : [raw];
+    results = list.map((r, i) => {
+      const tag = tags[i] ?? [r.command, r.rowCount].filter((x) => x !== null && x !== undefined).join(' ');
+      if (!r.fields || r.fields.length === 0) return { tag };
+      if (r.rows.length > maxRows) rowsCut = true;
+      return {
+        tag,
+        columns: r.fields.map((f) => ({ name: f.name, numeric: NUMERIC_OIDS.has(f.dataTypeID) })),
+        rows: r.rows.slice(0, maxRows).map((row) => row.map((v) => (v === null ? null : String(v)))),
+      };
+    });
+  } catch (e) {
+    error = describeError(e);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const parts = [...notices];
+  if (error) {
+    parts.push(error);
+    if (tags.length > 0) parts.push('(the statements before the error were rolled back)');
+  } else {
+    parts.push(formatResults(results));
+    if (rowsCut) parts.push(`(only the first ${maxRows} rows of a result are kept)`);
+  }
+  const cut = truncateUtf8(parts.join('\n'), options.outputMaxBytes);
+  const writes = error ? [] : tags.map(affected).filter((n): n is number => n !== null);
+  return {
+    ok: error === null,
+    output: cut.text,
+    outputTruncated: cut.truncated || rowsCut,
+    commandTags: error ? [] : tags,
+    rowsAffected: writes.length ? writes.reduce((a, b) => a + b, 0) : null,
+    error: error ? error.split('\n')[0].replace(/^ERROR:\s+/, '') : null,
+  };
+}
