@@ -24,6 +24,7 @@ const schema = z.object({
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
   PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -55,6 +56,8 @@ export interface Config {
   outputMaxBytes: number;
   queuePrefix: string;
   publicUrl?: string;
+  /** Take the client IP from X-Forwarded-For (behind a load balancer). */
+  trustProxy: boolean;
   logLevel: string;
 }
 
@@ -100,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outputMaxBytes: e.OUTPUT_MAX_BYTES,
     queuePrefix: e.QUEUE_PREFIX,
     publicUrl: e.PUBLIC_URL,
+    trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };
 }

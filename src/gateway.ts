@@ -1,0 +1,116 @@
+// The composition root: wires config → database, Redis, queues, services, Slack, HTTP and workers.
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { createSlackApp } from './bot/slack-app.js';
+import type { Config } from './config.js';
+import { createDb, type Db } from './db/client.js';
+import { createHttpServer } from './gateway/http-server.js';
+import { executeSql } from './gateway/sql-proxy.js';
+import { createJobQueue, type JobQueue } from './jobs/queues.js';
+import { createJobSlackClient, createSlackJobs } from './jobs/slack-jobs.js';
+import { startWorkers, type Workers } from './jobs/workers.js';
+import type { Logger } from './logger.js';
+import { createAdminService, type AdminService } from './service/admin-service.js';
+import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
+import { createReviewService, type ReviewService } from './service/review-service.js';
+
+export interface GatewayOptions {
+  config: Config;
+  log: Logger;
+  /** Serve HTTP (API + Slack). */
+  http?: boolean;
+  /** Run the BullMQ workers and the periodic sweep. */
+  workers?: boolean;
+  sweepIntervalMs?: number;
+}
+
+export interface Gateway {
+  db: Db;
+  redis: Redis;
+  jobs: JobQueue;
+  events: ReviewEvents;
+  admin: AdminService;
+  reviews: ReviewService;
+  server?: FastifyInstance;
+  /** The port HTTP listens on, once started (useful with PORT=0). */
+  port?: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds a gateway; nothing listens or works until start(). */
+export function createGateway(opts: GatewayOptions): Gateway {
+  const { config, log } = opts;
+  const db = createDb(config.databaseUrl);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const jobs = createJobQueue(redis, config.queuePrefix);
+  const events = createReviewEvents(redis, config.queuePrefix);
+  const admin = createAdminService(db);
+  const reviews = createReviewService({
+    db,
+    jobs,
+    events,
+    log,
+    reviewTimeoutSec: config.reviewTimeoutSec,
+    execute: { statementTimeoutMs: config.statementTimeoutMs, outputMaxBytes: config.outputMaxBytes },
+    runSql: executeSql,
+    slackEnabled: Boolean(config.slack),
+  });
+  const slack = config.slack
+    ? createSlackApp({ ...config.slack, admin, reviews, log })
+    : undefined;
+  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, trustProxy: config.trustProxy }) : undefined;
+  let workers: Workers | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+
+  const gateway: Gateway = {
+    db,
+    redis,
+    jobs,
+    events,
+    admin,
+    reviews,
+    server,
+    async start() {
+      await redis.ping().catch((err) => {
+        throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
+      });
+      if (config.adminApiKey) await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey);
+      if (opts.workers) {
+        const swept = await reviews.sweep({ ensureExpiryJobs: true });
+        log.info(swept, 'start-up sweep done');
+        workers = startWorkers({
+          connection: redis,
+          prefix: config.queuePrefix,
+          reviews,
+          slack: config.slack
+            ? createSlackJobs({ db, client: createJobSlackClient(config.slack.botToken, config.slack.apiUrl), defaultChannel: config.slack.defaultChannel, log })
+            : undefined,
+          log,
+        });
+        sweepTimer = setInterval(() => {
+          reviews.sweep().catch((err) => log.error({ err }, 'periodic sweep failed'));
+        }, opts.sweepIntervalMs ?? 30_000);
+        sweepTimer.unref();
+      }
+      if (!config.slack) log.info(`Slack is switched off (${config.slackOffReason}); approvals come through the API`);
+      if (server) {
+        await server.listen({ port: config.port, host: config.host });
+        const address = server.server.address();
+        gateway.port = typeof address === 'object' && address ? address.port : config.port;
+        log.info({ port: gateway.port, slack: Boolean(config.slack) }, 'gateway listening');
+      }
+    },
+    async stop() {
+      if (sweepTimer) clearInterval(sweepTimer);
+      if (server) await server.close();
+      if (workers) await workers.close();
+      await events.close();
+      await jobs.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await db.$disconnect();
+    },
+  };
+  return gateway;
+}

@@ -1,0 +1,55 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { parsePayload, QUEUE_OF, type JobName, type JobPayload } from './definitions.js';
+
+export interface EnqueueOptions {
+  /** Makes re-enqueueing idempotent: a job with an existing id is not added again. */
+  jobId: string;
+  delayMs?: number;
+}
+
+/** What the rest of the gateway sees of BullMQ: typed, validated enqueueing. */
+export interface JobQueue {
+  enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: EnqueueOptions): Promise<void>;
+  /** Removes a delayed job (e.g. the expiry of a decided review); no-op when absent. */
+  remove(name: JobName, jobId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULTS: Record<'reviews' | 'slack', JobsOptions> = {
+  reviews: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+  // A Slack outage delays messages: retry for about an hour (2 s doubling, capped by attempts).
+  slack: { attempts: 12, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+};
+
+/** Queue names under the configured prefix; workers use the same. */
+export function queueNames(prefix: string): Record<'reviews' | 'slack', string> {
+  return { reviews: `${prefix}-reviews`, slack: `${prefix}-slack` };
+}
+
+/** BullMQ job ids may not contain ':' nor be integers. */
+function safeJobId(id: string): string {
+  return id.replaceAll(':', '_');
+}
+
+/** Typed queues over one Redis connection. */
+export function createJobQueue(connection: Redis, prefix: string): JobQueue {
+  const names = queueNames(prefix);
+  const queues = {
+    reviews: new Queue(names.reviews, { connection }),
+    slack: new Queue(names.slack, { connection }),
+  };
+  return {
+    async enqueue(name, payload, options) {
+      const data = parsePayload(name, payload);
+      const kind = QUEUE_OF[name];
+      await queues[kind].add(name, data, { ...DEFAULTS[kind], jobId: safeJobId(options.jobId), delay: options.delayMs });
+    },
+    async remove(name, jobId) {
+      await queues[QUEUE_OF[name]].remove(safeJobId(jobId));
+    },
+    async close() {
+      await Promise.all([queues.reviews.close(), queues.slack.close()]);
+    },
+  };
+}

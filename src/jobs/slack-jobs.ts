@@ -1,0 +1,128 @@
+// The Slack side effects of a review, run as jobs: idempotent (every posted message is recorded
+// with its channel and ts before the job moves on) and always rendered from the current state.
+import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
+import { requesterNotice, resultMessage, reviewMessage, type SlackMessage } from '../bot/review-blocks.js';
+import type { Db } from '../db/client.js';
+import { getReview, type ReviewRow } from '../db/reviews.js';
+import type { Logger } from '../logger.js';
+import { toReviewView } from '../service/review-view.js';
+
+export interface SlackJobsOptions {
+  db: Db;
+  client: WebClient;
+  defaultChannel?: string;
+  log: Logger;
+}
+
+/** Slack asked us to wait: the job is put back for `retryAfterSec` without using an attempt. */
+export class SlackRateLimited extends Error {
+  constructor(readonly retryAfterSec: number) {
+    super(`Slack rate limit: retry after ${retryAfterSec}s`);
+  }
+}
+
+/** Slack said no in a way a retry cannot fix (unknown channel, bad token...). */
+export class SlackPermanentError extends Error {}
+
+// Errors that no retry can fix; anything else (5xx, network, timeouts) is retried with backoff.
+const PERMANENT = new Set([
+  'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
+  'user_not_found', 'cant_update_message', 'message_not_found', 'invalid_blocks', 'msg_too_long', 'no_text', 'missing_scope',
+  'restricted_action', 'user_disabled', 'team_access_not_granted', 'ekm_access_denied',
+]);
+
+/** A WebClient for jobs: no retries of its own and rate limits surfaced, so BullMQ does both. */
+export function createJobSlackClient(token: string, apiUrl?: string): WebClient {
+  return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 15_000 });
+}
+
+async function slackCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const e = error as { code?: string };
+    if (e.code === SlackErrorCode.RateLimitedError) throw new SlackRateLimited((error as WebAPIRateLimitedError).retryAfter);
+    if (e.code === SlackErrorCode.PlatformError) {
+      const slackError = (error as WebAPIPlatformError).data.error;
+      if (PERMANENT.has(slackError)) throw new SlackPermanentError(`Slack refused: ${slackError}`);
+    }
+    throw error;
+  }
+}
+
+export type SlackJobs = ReturnType<typeof createSlackJobs>;
+
+export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOptions) {
+  /** Posts `message` to `target` once: skipped when a message of this kind is already recorded. */
+  async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, threadTs?: string): Promise<void> {
+    const existing = await db.slackMessage.findUnique({ where: { reviewId_target_kind: { reviewId: review.id, target, kind } } });
+    if (existing) return;
+    const res = await slackCall(() => client.chat.postMessage({ channel: target, text: message.text, blocks: message.blocks as never, thread_ts: threadTs, unfurl_links: false }));
+    if (!res.channel || !res.ts) throw new Error('Slack answered chat.postMessage without channel or ts');
+    await db.slackMessage.create({ data: { reviewId: review.id, target, kind, channel: res.channel, ts: res.ts } });
+  }
+
+  async function reviewTargets(review: ReviewRow): Promise<string[]> {
+    const channel = review.connection.slackChannel ?? defaultChannel;
+    const targets = channel ? [channel] : [];
+    if (review.autoApproved) return targets;
+    const groups = review.groups.map((g) => g.group);
+    const members = await db.user.findMany({
+      where: { slackUserId: { not: null }, groups: { hasSome: groups }, id: { not: review.requesterId } },
+      select: { slackUserId: true },
+      orderBy: { email: 'asc' },
+    });
+    return [...targets, ...members.map((m) => m.slackUserId!)];
+  }
+
+  /** `slack.post-review`: the request message to the channel and to every linked reviewer. */
+  async function postReview(reviewId: string): Promise<void> {
+    const review = await getReview(db, reviewId);
+    const targets = await reviewTargets(review);
+    if (targets.length === 0) {
+      log.warn({ reviewId }, 'no Slack target for this review: set the connection\'s slackChannel or SLACK_CHANNEL, and have reviewers run /hoop subscribe');
+    }
+    const message = reviewMessage(toReviewView(review));
+    for (const target of targets) await postOnce(review, target, 'request', message);
+  }
+
+  const fingerprint = (r: ReviewRow) => `${r.status}|${r.groups.map((g) => g.status).join(',')}`;
+
+  /** `slack.update-review`: every message of the review updated in place to its current state. */
+  async function updateReview(reviewId: string): Promise<void> {
+    // Two updates may run at once and finish out of order; re-render until the state held still.
+    for (let round = 0; round < 3; round++) {
+      const review = await getReview(db, reviewId);
+      const message = reviewMessage(toReviewView(review));
+      const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
+      for (const m of posted) {
+        await slackCall(() => client.chat.update({ channel: m.channel, ts: m.ts, text: message.text, blocks: message.blocks as never }));
+      }
+      const after = await getReview(db, reviewId);
+      if (fingerprint(after) === fingerprint(review)) return;
+    }
+  }
+
+  /** `slack.post-result`: the outcome as a thread reply under each request message, and a DM to the requester. */
+  async function postResult(reviewId: string): Promise<void> {
+    const review = await getReview(db, reviewId);
+    const view = toReviewView(review);
+    const message = resultMessage(view);
+    const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
+    for (const m of posted) await postOnce(review, m.target, 'result', message, m.ts);
+    const requesterSlackId = review.requester.slackUserId;
+    if (requesterSlackId && !posted.some((m) => m.target === requesterSlackId)) {
+      await postOnce(review, requesterSlackId, 'requester-result', requesterNotice(view));
+    }
+  }
+
+  /** `slack.notify-requester`: tells a linked requester their request was rejected or expired. */
+  async function notifyRequester(reviewId: string, outcome: 'rejected' | 'expired'): Promise<void> {
+    const review = await getReview(db, reviewId);
+    const requesterSlackId = review.requester.slackUserId;
+    if (!requesterSlackId) return;
+    await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(toReviewView(review)));
+  }
+
+  return { postReview, updateReview, postResult, notifyRequester };
+}

@@ -1,0 +1,104 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { ReviewService } from '../service/review-service.js';
+import { JOB_SCHEMAS, parsePayload, type JobName } from './definitions.js';
+import { queueNames } from './queues.js';
+import { SlackPermanentError, SlackRateLimited, type SlackJobs } from './slack-jobs.js';
+
+export interface WorkersOptions {
+  connection: Redis;
+  prefix: string;
+  reviews: ReviewService;
+  /** Absent when Slack is switched off: no Slack worker runs. */
+  slack?: SlackJobs;
+  log: Logger;
+  concurrency?: { reviews?: number; slack?: number };
+}
+
+export interface Workers {
+  close(): Promise<void>;
+}
+
+function checked(job: Job): { name: JobName; data: unknown } {
+  if (!(job.name in JOB_SCHEMAS)) throw new UnrecoverableError(`unknown job ${job.name}`);
+  const name = job.name as JobName;
+  try {
+    return { name, data: parsePayload(name, job.data) };
+  } catch (error) {
+    throw new UnrecoverableError(`bad payload for ${name}: ${(error as Error).message}`);
+  }
+}
+
+/** Starts the BullMQ workers of this process; any number of processes may run them. */
+export function startWorkers(opts: WorkersOptions): Workers {
+  const names = queueNames(opts.prefix);
+  const log = opts.log;
+  const workers: Worker[] = [];
+  const connections: Redis[] = [];
+  const connection = () => {
+    const c = opts.connection.duplicate({ maxRetriesPerRequest: null });
+    connections.push(c);
+    return c;
+  };
+
+  workers.push(
+    new Worker(
+      names.reviews,
+      async (job) => {
+        const { name } = checked(job);
+        if (name === 'review.expire') {
+          const { reviewId } = parsePayload('review.expire', job.data);
+          await opts.reviews.expireReview(reviewId);
+        } else if (name === 'review.execute') {
+          const { reviewId } = parsePayload('review.execute', job.data);
+          await opts.reviews.executeReview(reviewId);
+        } else {
+          throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
+        }
+      },
+      { connection: connection(), concurrency: opts.concurrency?.reviews ?? 20 },
+    ),
+  );
+
+  const slack = opts.slack;
+  if (slack) {
+    workers.push(
+      new Worker(
+        names.slack,
+        async (job, token) => {
+          const { name, data } = checked(job);
+          const { reviewId } = data as { reviewId: string };
+          try {
+            if (name === 'slack.post-review') await slack.postReview(reviewId);
+            else if (name === 'slack.update-review') await slack.updateReview(reviewId);
+            else if (name === 'slack.post-result') await slack.postResult(reviewId);
+            else if (name === 'slack.notify-requester') await slack.notifyRequester(reviewId, parsePayload(name, data).outcome);
+            else throw new UnrecoverableError(`${name} does not belong on the slack queue`);
+          } catch (error) {
+            if (error instanceof SlackRateLimited) {
+              // Honour Retry-After exactly, without spending one of the job's attempts.
+              await job.moveToDelayed(Date.now() + error.retryAfterSec * 1000, token);
+              throw new DelayedError();
+            }
+            if (error instanceof SlackPermanentError) throw new UnrecoverableError(error.message);
+            throw error;
+          }
+        },
+        { connection: connection(), concurrency: opts.concurrency?.slack ?? 10 },
+      ),
+    );
+  }
+
+  for (const w of workers) {
+    w.on('failed', (job, err) => log.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+    w.on('error', (err) => log.error({ err }, 'worker error'));
+  }
+
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

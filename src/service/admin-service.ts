@@ -1,0 +1,190 @@
+// Users, API keys, connections and Slack links: the admin use cases.
+import { createHash, randomBytes } from 'node:crypto';
+import { recordAudit, type AuditContext } from '../db/audit.js';
+import type { Db } from '../db/client.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { AuthUser } from './review-service.js';
+
+const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/** sha256 of an API key, as stored. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** A new random API key (shown once, stored only as its hash). */
+export function generateApiKey(): string {
+  return `hoop_${randomBytes(24).toString('base64url')}`;
+}
+
+export interface UserInput {
+  email: string;
+  name?: string;
+  groups?: string[];
+  admin?: boolean;
+}
+
+export interface ConnectionInput {
+  name: string;
+  url?: string;
+  reviewers?: string[];
+  slackChannel?: string | null;
+}
+
+function cleanGroups(groups: unknown, field: string): string[] {
+  if (groups === undefined) return [];
+  if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string')) {
+    throw new AppError(ErrorCode.BadInput, `"${field}" must be a list of group names, e.g. ["dba-team", "security"].`);
+  }
+  const out = [...new Set(groups.map((g: string) => g.trim()).filter(Boolean))];
+  const bad = out.find((g) => !GROUP.test(g));
+  if (bad) throw new AppError(ErrorCode.BadInput, `"${bad}" is not a valid group name: use letters, digits, '.', '_' or '-'.`);
+  return out;
+}
+
+function checkPostgresUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AppError(ErrorCode.BadInput, 'The connection "url" is not a valid URL; use postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME.');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new AppError(ErrorCode.BadInput, `Connections of type "${parsed.protocol.replace(':', '')}" are not supported; use a postgres:// URL.`);
+  }
+}
+
+/** What anyone may see of a connection: never its URL. */
+export function connectionView(c: { name: string; reviewers: string[]; slackChannel: string | null; createdAt: Date; updatedAt: Date }) {
+  return { name: c.name, type: 'postgres', reviewers: c.reviewers, slackChannel: c.slackChannel, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+}
+
+export function userView(u: { id: string; email: string; name: string | null; isAdmin: boolean; groups: string[]; slackUserId: string | null; createdAt: Date }) {
+  return { id: u.id, email: u.email, name: u.name, admin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId, createdAt: u.createdAt.toISOString() };
+}
+
+function requireAdmin(user: AuthUser): void {
+  if (!user.isAdmin) throw new AppError(ErrorCode.Forbidden, 'Only an admin can do this; ask an admin of your gateway.');
+}
+
+export type AdminService = ReturnType<typeof createAdminService>;
+
+export function createAdminService(db: Db) {
+  /** The user owning `apiKey`; Unauthenticated when none. */
+  async function authenticate(apiKey: string | undefined): Promise<AuthUser> {
+    if (!apiKey) throw new AppError(ErrorCode.Unauthenticated, 'Missing API key: send "Authorization: Bearer <api key>" (hoop login stores one).');
+    const key = await db.apiKey.findUnique({ where: { hash: hashApiKey(apiKey) }, include: { user: true } });
+    if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid; ask an admin for a new one.');
+    const u = key.user;
+    return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId };
+  }
+
+  /** The hoop user linked to a Slack user id; NotLinked when none. */
+  async function userBySlackId(slackUserId: string): Promise<AuthUser> {
+    const u = await db.user.findUnique({ where: { slackUserId } });
+    if (!u) throw new AppError(ErrorCode.NotLinked, 'Your Slack account is not linked to a hoop user yet. Run `/hoop subscribe` first.');
+    return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId };
+  }
+
+  async function createUser(actor: AuthUser, input: UserInput, ctx: AuditContext) {
+    requireAdmin(actor);
+    const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
+    if (!EMAIL.test(email)) throw new AppError(ErrorCode.BadInput, 'Give the user\'s "email", e.g. {"email": "alice@company.com", "groups": ["dba-team"]}.');
+    const groups = cleanGroups(input.groups, 'groups');
+    const apiKey = generateApiKey();
+    const user = await db.$transaction(async (tx) => {
+      if (await tx.user.findUnique({ where: { email } })) {
+        throw new AppError(ErrorCode.Conflict, `A user with the email ${email} already exists.`);
+      }
+      const created = await tx.user.create({
+        data: { email, name: input.name?.trim() || null, isAdmin: input.admin === true, groups, apiKeys: { create: { hash: hashApiKey(apiKey), prefix: apiKey.slice(0, 9) } } },
+      });
+      await recordAudit(tx, ctx, 'user.created', null, { email, groups, admin: created.isAdmin });
+      return created;
+    });
+    return { user: userView(user), apiKey };
+  }
+
+  async function listUsers(actor: AuthUser) {
+    requireAdmin(actor);
+    return (await db.user.findMany({ orderBy: { email: 'asc' } })).map(userView);
+  }
+
+  /** Makes sure the bootstrap admin with `apiKey` exists (ADMIN_API_KEY). */
+  async function ensureBootstrapAdmin(email: string, apiKey: string): Promise<void> {
+    const hash = hashApiKey(apiKey);
+    await db.$transaction(async (tx) => {
+      const user = await tx.user.upsert({ where: { email }, update: { isAdmin: true }, create: { email, name: 'Bootstrap admin', isAdmin: true, groups: [] } });
+      const existing = await tx.apiKey.findUnique({ where: { hash } });
+      if (!existing) {
+        await tx.apiKey.create({ data: { userId: user.id, hash, prefix: apiKey.slice(0, 9) } });
+        await recordAudit(tx, { actorId: null, actor: 'system', source: 'system' }, 'user.bootstrap_admin', null, { email });
+      }
+    });
+  }
+
+  async function upsertConnection(actor: AuthUser, input: ConnectionInput, overwrite: boolean, ctx: AuditContext) {
+    requireAdmin(actor);
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    if (!CONNECTION_NAME.test(name)) throw new AppError(ErrorCode.BadInput, 'Give the connection a "name" of letters, digits, ".", "_" or "-", e.g. "prod-db".');
+    if (input.url !== undefined) checkPostgresUrl(input.url);
+    const reviewers = input.reviewers === undefined ? undefined : cleanGroups(input.reviewers, 'reviewers');
+    const slackChannel = input.slackChannel === undefined ? undefined : input.slackChannel?.trim() || null;
+    return db.$transaction(async (tx) => {
+      const existing = await tx.connection.findUnique({ where: { name } });
+      if (existing && !overwrite) {
+        throw new AppError(ErrorCode.Conflict, `A connection named "${name}" already exists; pass ?overwrite=true (hoop ... --overwrite) to change it.`);
+      }
+      if (!existing && input.url === undefined) {
+        throw new AppError(ErrorCode.BadInput, 'A new connection needs a "url", e.g. postgres://app@db.internal:5432/app.');
+      }
+      const data = { url: input.url, reviewers, slackChannel };
+      const saved = existing
+        ? await tx.connection.update({ where: { name }, data })
+        : await tx.connection.create({ data: { name, url: input.url!, reviewers: reviewers ?? [], slackChannel: slackChannel ?? null } });
+      await recordAudit(tx, ctx, existing ? 'connection.updated' : 'connection.created', null, {
+        name,
+        reviewers: saved.reviewers,
+        slackChannel: saved.slackChannel,
+        urlChanged: input.url !== undefined,
+      });
+      return { connection: connectionView(saved), created: !existing };
+    });
+  }
+
+  async function listConnections() {
+    return (await db.connection.findMany({ orderBy: { name: 'asc' } })).map(connectionView);
+  }
+
+  /** Links a Slack user to the hoop user with `email`; NotFound when there is none. */
+  async function linkSlackUser(slackUserId: string, email: string | undefined, ctx: AuditContext) {
+    if (!email) {
+      throw new AppError(ErrorCode.NotFound, 'Slack did not share an email address for your account, so it cannot be matched to a hoop user. Ask an admin to check the app\'s users:read.email scope.');
+    }
+    const normalized = email.trim().toLowerCase();
+    return db.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { email: normalized } });
+      if (!user) {
+        throw new AppError(ErrorCode.NotFound, `No hoop user has the email ${normalized}. Ask an admin to create one (hoop admin create user ${normalized} --groups ...), then run /hoop subscribe again.`);
+      }
+      await tx.user.updateMany({ where: { slackUserId, NOT: { id: user.id } }, data: { slackUserId: null } });
+      const linked = await tx.user.update({ where: { id: user.id }, data: { slackUserId } });
+      await recordAudit(tx, { ...ctx, actorId: user.id, actor: normalized }, 'user.slack_linked', null, { slackUserId });
+      return userView(linked);
+    });
+  }
+
+  async function unlinkSlackUser(slackUserId: string, ctx: AuditContext): Promise<boolean> {
+    return db.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { slackUserId } });
+      if (!user) return false;
+      await tx.user.update({ where: { id: user.id }, data: { slackUserId: null } });
+      await recordAudit(tx, { ...ctx, actorId: user.id, actor: user.email }, 'user.slack_unlinked', null, { slackUserId });
+      return true;
+    });
+  }
+
+  return { authenticate, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, linkSlackUser, unlinkSlackUser };
+}

@@ -1,0 +1,344 @@
+// The use cases of a review. Each one: load → core decides → one transaction writes the new state
+// and its audit event with a conditional update → only after the commit, enqueue side effects.
+import {
+  createReview,
+  decide,
+  expire,
+  finishExecution,
+  startExecution,
+  type Actor,
+  type Effect,
+  type ReviewStatus,
+} from '../core/review-state.js';
+import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
+import type { Db } from '../db/client.js';
+import { getReview, lockReview, reviewInclude, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
+import { AppError, ErrorCode, isAppError } from '../errors.js';
+import type { ExecuteOptions, ExecutionResult } from '../gateway/sql-proxy.js';
+import type { JobQueue } from '../jobs/queues.js';
+import type { Logger } from '../logger.js';
+import type { ReviewEvents } from './review-events.js';
+
+/** The authenticated person (or agent) acting. */
+export interface AuthUser {
+  id: string;
+  email: string;
+  isAdmin: boolean;
+  groups: string[];
+  slackUserId: string | null;
+}
+
+export interface ReviewServiceOptions {
+  db: Db;
+  jobs: JobQueue;
+  events: ReviewEvents;
+  log: Logger;
+  reviewTimeoutSec: number;
+  execute: ExecuteOptions;
+  runSql: (url: string, input: string, options: ExecuteOptions) => Promise<ExecutionResult>;
+  slackEnabled: boolean;
+  /** A RUNNING review whose heartbeat is older than this was left by a stopped process. */
+  staleRunningMs?: number;
+  heartbeatMs?: number;
+}
+
+export const MAX_INPUT_BYTES = 1024 * 1024;
+export const STOPPED_DURING_EXECUTION = 'the gateway stopped during execution; outcome unknown';
+/** Statuses in which a review may still change; a long-poll waits while the review is in one. */
+export const OPEN_STATUSES: readonly ReviewStatus[] = ['PENDING', 'APPROVED', 'RUNNING'];
+
+export interface SubmitInput {
+  connection: string;
+  input: string;
+  reason?: string;
+}
+
+export interface VoteInput {
+  action: 'approve' | 'reject';
+  group?: string;
+  reason?: string;
+}
+
+function actorOf(user: AuthUser): Actor {
+  return { userId: user.id, isAdmin: user.isAdmin, groups: user.groups };
+}
+
+/** Who may see a review: admins, its requester, and members of its reviewer groups. */
+export function canSee(user: AuthUser, row: Pick<ReviewRow, 'requesterId' | 'groups'>): boolean {
+  return user.isAdmin || row.requesterId === user.id || row.groups.some((g) => user.groups.includes(g.group));
+}
+
+export type ReviewService = ReturnType<typeof createReviewService>;
+
+/** The review use cases over the database, the job queue and the change events. */
+export function createReviewService(opts: ReviewServiceOptions) {
+  const { db, jobs, events, log } = opts;
+  const staleRunningMs = opts.staleRunningMs ?? 30_000;
+  const heartbeatMs = opts.heartbeatMs ?? 5_000;
+
+  async function afterCommit(reviewId: string, effects: readonly Effect[]): Promise<void> {
+    // Enqueue failures are logged, not thrown: the decision is committed; the sweep re-enqueues
+    // executions of approved reviews and expiries of pending ones.
+    const tasks: Promise<unknown>[] = [events.publish(reviewId)];
+    for (const effect of effects) {
+      if (effect.type === 'execute') {
+        tasks.push(jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }));
+      } else if (effect.type === 'update-messages' && opts.slackEnabled) {
+        tasks.push(jobs.enqueue('slack.update-review', { reviewId }, { jobId: `update-${reviewId}-${Date.now()}` }));
+      } else if (effect.type === 'notify-requester' && effect.outcome !== 'approved' && opts.slackEnabled) {
+        tasks.push(jobs.enqueue('slack.notify-requester', { reviewId, outcome: effect.outcome }, { jobId: `notify-${reviewId}-${effect.outcome}` }));
+      }
+    }
+    const results = await Promise.allSettled(tasks);
+    for (const r of results) {
+      if (r.status === 'rejected') log.error({ err: r.reason, reviewId }, 'could not enqueue a side effect after commit');
+    }
+  }
+
+  /** Creates a request; runs it at once when no review applies (returns it executed). */
+  async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext): Promise<ReviewRow> {
+    const text = input.input ?? '';
+    if (text.trim() === '') throw new AppError(ErrorCode.BadInput, 'The command is empty. Pass the SQL to run, e.g. {"input": "SELECT 1"}.');
+    if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
+      throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
+    }
+    const connection = await db.connection.findUnique({ where: { name: input.connection } });
+    if (!connection) {
+      throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
+    }
+    const now = new Date();
+    const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec });
+    const reviewId = await db.$transaction(async (tx) => {
+      const review = await tx.review.create({
+        data: {
+          connectionId: connection.id,
+          requesterId: user.id,
+          input: text,
+          reason: input.reason?.trim() || null,
+          status: created.state.status,
+          autoApproved: created.autoApproved,
+          expiresAt: created.state.expiresAt,
+          decidedAt: created.state.decidedAt,
+          createdAt: now,
+          groups: { create: created.state.groups.map((g) => ({ group: g.group, status: g.status, reviewerId: g.reviewerId, decidedAt: g.decidedAt, reason: g.reason })) },
+        },
+      });
+      await recordAudit(tx, ctx, 'review.created', review.id, {
+        connection: connection.name,
+        status: created.state.status,
+        groups: created.state.groups.map((g) => g.group),
+        inputBytes: Buffer.byteLength(text),
+      });
+      if (created.directReason) {
+        await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
+      }
+      return review.id;
+    });
+    if (created.state.status === 'PENDING') {
+      const delayMs = created.state.expiresAt.getTime() - Date.now();
+      await Promise.allSettled([
+        jobs.enqueue('review.expire', { reviewId }, { jobId: `expire-${reviewId}`, delayMs }),
+        opts.slackEnabled ? jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }) : null,
+        events.publish(reviewId),
+      ]).then((rs) => rs.forEach((r) => r.status === 'rejected' && log.error({ err: r.reason, reviewId }, 'could not enqueue after submit')));
+      return getReview(db, reviewId);
+    }
+    if (created.autoApproved && opts.slackEnabled) {
+      // Reviewers still see what an admin ran on their connection, with its result in the thread.
+      await jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue post'));
+    }
+    await executeReview(reviewId);
+    return getReview(db, reviewId);
+  }
+
+  /** An approval or rejection, from Slack, the API or the CLI alike. */
+  async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
+    const now = new Date();
+    let effects: readonly Effect[] = [];
+    try {
+      await db.$transaction(async (tx) => {
+        const row = await lockReview(tx, reviewId);
+        const t = decide(toReviewState(row), { ...input, actor: actorOf(user) }, now);
+        await writeTransition(tx, reviewId, 'PENDING', t);
+        await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
+        effects = t.effects;
+      });
+    } catch (error) {
+      if (isAppError(error, ErrorCode.Expired)) await expireReview(reviewId, now);
+      if (isAppError(error) && error.code !== ErrorCode.NotFound) {
+        await db.$transaction((tx) => recordAudit(tx, ctx, 'review.vote_denied', reviewId, { action: input.action, group: input.group ?? null, code: error.code, message: error.message }));
+      }
+      throw error;
+    }
+    await afterCommit(reviewId, effects);
+    if (effects.some((e) => e.type !== 'update-messages')) {
+      await jobs.remove('review.expire', `expire-${reviewId}`).catch(() => {});
+    }
+    return getReview(db, reviewId);
+  }
+
+  /** Flips a pending, overdue review to EXPIRED; false when it was not pending or not due. */
+  async function expireReview(reviewId: string, now = new Date()): Promise<boolean> {
+    let effects: readonly Effect[] = [];
+    await db.$transaction(async (tx) => {
+      const row = await lockReview(tx, reviewId);
+      const t = expire(toReviewState(row), now);
+      if (!t) return;
+      await writeTransition(tx, reviewId, 'PENDING', t);
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { expiresAt: row.expiresAt.toISOString() });
+      effects = t.effects;
+    });
+    if (effects.length === 0) return false;
+    await afterCommit(reviewId, effects);
+    return true;
+  }
+
+  async function heartbeat(reviewId: string): Promise<void> {
+    await db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
+  }
+
+  /** Runs an approved review exactly once: APPROVED → RUNNING is the claim; others return null. */
+  async function executeReview(reviewId: string): Promise<ExecutionResult | null> {
+    const claimed = await db.$transaction(async (tx) => {
+      const row = await lockReview(tx, reviewId);
+      if (row.status !== 'APPROVED') return null;
+      const t = startExecution(toReviewState(row));
+      const now = new Date();
+      await writeTransition(tx, reviewId, 'APPROVED', t, { startedAt: now, heartbeatAt: now });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { connection: row.connection.name });
+      const { url } = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { url: true } });
+      return { row, url };
+    });
+    if (!claimed) return null;
+    await events.publish(reviewId).catch(() => {});
+    const beat = setInterval(() => void heartbeat(reviewId).catch(() => {}), heartbeatMs);
+    let result: ExecutionResult;
+    try {
+      result = await opts.runSql(claimed.url, claimed.row.input, opts.execute);
+    } catch (err) {
+      log.error({ err, reviewId }, 'execution failed unexpectedly');
+      result = { ok: false, output: '', outputTruncated: false, commandTags: [], rowsAffected: null, error: `the gateway could not run the command: ${(err as Error).message}` };
+    } finally {
+      clearInterval(beat);
+    }
+    let effects: readonly Effect[] = [];
+    await db.$transaction(async (tx) => {
+      const row = await lockReview(tx, reviewId);
+      if (row.status !== 'RUNNING') return; // marked FAILED by a sweep meanwhile
+      const t = finishExecution(toReviewState(row), result.ok);
+      await writeTransition(tx, reviewId, 'RUNNING', t, {
+        finishedAt: new Date(),
+        output: result.output,
+        outputTruncated: result.outputTruncated,
+        commandTags: result.commandTags,
+        rowsAffected: result.rowsAffected,
+        error: result.error,
+      });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, {
+        commandTags: result.commandTags,
+        rowsAffected: result.rowsAffected,
+        error: result.error,
+        outputBytes: Buffer.byteLength(result.output),
+      });
+      effects = t.effects;
+    });
+    await afterCommit(reviewId, effects);
+    if (opts.slackEnabled && effects.length) {
+      await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue result post'));
+    }
+    return result;
+  }
+
+  /**
+   * Repairs what lost jobs or a stopped process left: expires overdue pending reviews,
+   * re-enqueues expiry of pending ones (`ensureExpiryJobs`, after a Redis flush), re-enqueues
+   * execution of approved ones, and fails RUNNING ones whose process stopped (never re-runs them).
+   */
+  async function sweep(options: { ensureExpiryJobs?: boolean; now?: Date } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
+    const now = options.now ?? new Date();
+    let expired = 0;
+    let failed = 0;
+    let requeued = 0;
+    const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
+    for (const { id } of overdue) if (await expireReview(id, now)) expired++;
+    if (options.ensureExpiryJobs) {
+      const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true } });
+      for (const r of pending) {
+        await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
+      }
+    }
+    const approved = await db.review.findMany({ where: { status: 'APPROVED', decidedAt: { lte: new Date(now.getTime() - 10_000) } }, select: { id: true } });
+    for (const { id } of approved) {
+      await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `execute-${id}` });
+      requeued++;
+    }
+    const stale = await db.review.findMany({
+      where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
+      select: { id: true },
+    });
+    for (const { id } of stale) if (await failStopped(id, now)) failed++;
+    return { expired, failed, requeued };
+  }
+
+  async function failStopped(reviewId: string, now: Date): Promise<boolean> {
+    let effects: readonly Effect[] = [];
+    await db.$transaction(async (tx) => {
+      const row = await lockReview(tx, reviewId);
+      if (row.status !== 'RUNNING') return;
+      if (row.heartbeatAt && row.heartbeatAt.getTime() >= now.getTime() - staleRunningMs) return;
+      const t = finishExecution(toReviewState(row), false);
+      await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: STOPPED_DURING_EXECUTION });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: STOPPED_DURING_EXECUTION });
+      effects = t.effects;
+    });
+    if (!effects.length) return false;
+    await afterCommit(reviewId, effects);
+    if (opts.slackEnabled) await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch(() => {});
+    return true;
+  }
+
+  /** A review the user may see; NotFound otherwise (its existence is not revealed). */
+  async function get(user: AuthUser, reviewId: string): Promise<ReviewRow> {
+    const row = await getReview(db, reviewId);
+    if (!canSee(user, row)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
+    return row;
+  }
+
+  /** A review by id for an adapter that checks permissions itself (Slack buttons). */
+  function load(reviewId: string): Promise<ReviewRow> {
+    return getReview(db, reviewId);
+  }
+
+  /** Waits up to `waitMs` for the review to leave PENDING/APPROVED/RUNNING; returns it either way. */
+  async function waitForDecision(user: AuthUser, reviewId: string, waitMs: number, signal?: AbortSignal): Promise<ReviewRow> {
+    let row = await get(user, reviewId);
+    if (!OPEN_STATUSES.includes(row.status) || waitMs <= 0) return row;
+    const watch = await events.watch(reviewId);
+    const deadline = Date.now() + waitMs;
+    signal?.addEventListener('abort', () => watch.close(), { once: true });
+    try {
+      for (;;) {
+        row = await getReview(db, reviewId);
+        const left = deadline - Date.now();
+        if (!OPEN_STATUSES.includes(row.status) || left <= 0 || signal?.aborted) return row;
+        // Re-read at least every 2 s even without an event: a lost pub/sub message only delays.
+        await watch.wait(Math.min(left, 2000));
+      }
+    } finally {
+      watch.close();
+    }
+  }
+
+  /** Reviews the user may see, newest first, optionally of one status. */
+  async function list(user: AuthUser, filter: { status?: ReviewStatus; limit?: number }): Promise<ReviewRow[]> {
+    const visibility = user.isAdmin ? {} : { OR: [{ requesterId: user.id }, { groups: { some: { group: { in: user.groups } } } }] };
+    return db.review.findMany({
+      where: { ...(filter.status ? { status: filter.status } : {}), ...visibility },
+      include: reviewInclude,
+      orderBy: { createdAt: 'desc' },
+      take: Math.min(filter.limit ?? 100, 500),
+    });
+  }
+
+  return { submit, vote, expireReview, executeReview, sweep, get, load, waitForDecision, list };
+}

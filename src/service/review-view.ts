@@ -1,0 +1,72 @@
+import { approvalProgress } from '../core/review-state.js';
+import type { ReviewRow } from '../db/reviews.js';
+
+export interface GroupView {
+  group: string;
+  status: 'PENDING' | 'APPROVED' | 'REJECTED';
+  reviewer: string | null;
+  reviewerSlackId: string | null;
+  decidedAt: string | null;
+  reason: string | null;
+}
+
+/** A review as the API, the CLI and Slack show it. Never carries the connection URL. */
+export interface ReviewView {
+  id: string;
+  connection: string;
+  requester: string;
+  requesterSlackId: string | null;
+  input: string;
+  reason: string | null;
+  status: ReviewRow['status'];
+  autoApproved: boolean;
+  groups: GroupView[];
+  approvals: { approved: number; total: number };
+  rejectReason: string | null;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  output: string | null;
+  outputTruncated: boolean;
+  commandTags: string[];
+  rowsAffected: number | null;
+  error: string | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The view of a stored review. */
+export function toReviewView(row: ReviewRow): ReviewView {
+  return {
+    id: row.id,
+    connection: row.connection.name,
+    requester: row.requester.email,
+    requesterSlackId: row.requester.slackUserId,
+    input: row.input,
+    reason: row.reason,
+    status: row.status,
+    autoApproved: row.autoApproved,
+    groups: row.groups.map((g) => ({
+      group: g.group,
+      status: g.status,
+      reviewer: g.reviewer?.email ?? null,
+      reviewerSlackId: g.reviewer?.slackUserId ?? null,
+      decidedAt: iso(g.decidedAt),
+      reason: g.reason,
+    })),
+    approvals: approvalProgress(row.groups),
+    rejectReason: row.rejectReason,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    decidedAt: iso(row.decidedAt),
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+    output: row.output,
+    outputTruncated: row.outputTruncated,
+    commandTags: row.commandTags,
+    rowsAffected: row.rowsAffected,
+    error: row.error,
+  };
+}
