@@ -1,0 +1,110 @@
+// A fake of Slack's Web API: records every call the gateway makes and answers like Slack does.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackCall {
+  method: string;
+  token: string | undefined;
+  /** The form fields, with `blocks`, `view` and `attachments` decoded from their JSON strings. */
+  args: Record<string, any>;
+  at: number;
+}
+
+type Failure = { status?: number; retryAfter?: number; error?: string };
+
+export interface FakeSlack {
+  url: string;
+  calls: SlackCall[];
+  /** Slack users by id, for users.info. */
+  users: Map<string, { email?: string }>;
+  /** Makes the next `times` calls of `method` fail as described. */
+  failNext(method: string, failure: Failure, times?: number): void;
+  callsOf(method: string): SlackCall[];
+  waitFor(predicate: (calls: SlackCall[]) => boolean, timeoutMs?: number): Promise<SlackCall[]>;
+  close(): Promise<void>;
+}
+
+const JSON_FIELDS = ['blocks', 'view', 'attachments'];
+
+/** Starts the fake on a random local port. */
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const calls: SlackCall[] = [];
+  const users = new Map<string, { email?: string }>();
+  const failures = new Map<string, Failure[]>();
+  let ts = 1_700_000_000;
+
+  const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' };
+      case 'chat.postMessage': {
+        // A message to a user id lands in the bot's DM with them.
+        const channel = /^U/.test(args.channel) ? `D${args.channel.slice(1)}` : args.channel;
+        return { ok: true, channel, ts: `${ts++}.000100`, message: { text: args.text } };
+      }
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: `${ts++}.000200` };
+      case 'views.open':
+        return { ok: true, view: { id: 'V1' } };
+      case 'users.info': {
+        const user = users.get(args.user);
+        return user ? { ok: true, user: { id: args.user, profile: { email: user.email } } } : { ok: false, error: 'user_not_found' };
+      }
+      default:
+        return { ok: true };
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
+      const type = req.headers['content-type'] ?? '';
+      const args: Record<string, any> = type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
+      for (const f of JSON_FIELDS) if (typeof args[f] === 'string') args[f] = JSON.parse(args[f]);
+      const token = req.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
+      calls.push({ method, token, args, at: Date.now() });
+      const queue = failures.get(method);
+      const failure = queue?.shift();
+      if (failure) {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
+        res.writeHead(failure.status ?? 200, headers);
+        res.end(JSON.stringify({ ok: false, error: failure.error ?? 'ratelimited' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer(method, args)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    calls,
+    users,
+    failNext(method, failure, times = 1) {
+      const queue = failures.get(method) ?? [];
+      for (let i = 0; i < times; i++) queue.push(failure);
+      failures.set(method, queue);
+    },
+    callsOf(method) {
+      return calls.filter((c) => c.method === method);
+    },
+    async waitFor(predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (predicate(calls)) return calls;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`fake Slack: condition not met in ${timeoutMs} ms; calls: ${calls.map((c) => c.method).join(', ')}`);
+    },
+    close() {
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

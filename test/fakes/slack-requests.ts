@@ -1,0 +1,81 @@
+// Requests signed exactly as Slack signs them: v0=HMAC-SHA256(secret, `v0:${ts}:${body}`).
+import { createHmac } from 'node:crypto';
+
+export function signature(secret: string, timestamp: number, body: string): string {
+  return 'v0=' + createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+}
+
+export interface SignedRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A form-encoded request body signed with `secret` at `timestamp` (seconds). */
+export function signedForm(secret: string, fields: Record<string, string>, timestamp = Math.floor(Date.now() / 1000)): SignedRequest {
+  const body = new URLSearchParams(fields).toString();
+  return {
+    body,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature(secret, timestamp, body),
+    },
+  };
+}
+
+/** A `/hoop` slash command as Slack sends it. */
+export function slashCommand(userId: string, text: string): Record<string, string> {
+  return {
+    token: 'deprecated-verification-token',
+    team_id: 'T1',
+    team_domain: 'acme',
+    channel_id: 'C-REVIEWS',
+    channel_name: 'db-reviews',
+    user_id: userId,
+    user_name: userId.toLowerCase(),
+    command: '/hoop',
+    text,
+    api_app_id: 'A1',
+    response_url: 'https://hooks.slack.invalid/commands/T1/1/x',
+    trigger_id: `trigger-${Date.now()}`,
+  };
+}
+
+/** A `block_actions` payload: `userId` clicked the button `actionId` carrying `value`. */
+export function blockAction(userId: string, actionId: string, value: string, channel = 'C-REVIEWS', messageTs = '1700000000.000100'): Record<string, string> {
+  const payload = {
+    type: 'block_actions',
+    team: { id: 'T1', domain: 'acme' },
+    user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: messageTs, channel_id: channel, is_ephemeral: false },
+    trigger_id: `trigger-${Date.now()}`,
+    channel: { id: channel, name: 'db-reviews' },
+    message: { type: 'message', ts: messageTs, text: 'request' },
+    response_url: 'https://hooks.slack.invalid/actions/T1/1/x',
+    actions: [{ type: 'button', action_id: actionId, block_id: 'group', value, action_ts: String(Date.now() / 1000) }],
+  };
+  return { payload: JSON.stringify(payload) };
+}
+
+/** A `view_submission` of the reject modal with `reason`. */
+export function rejectSubmission(userId: string, privateMetadata: string, reason: string | null): Record<string, string> {
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T1', domain: 'acme' },
+    user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'deprecated-verification-token',
+    trigger_id: `trigger-${Date.now()}`,
+    view: {
+      id: 'V1',
+      type: 'modal',
+      callback_id: 'review.reject-modal',
+      private_metadata: privateMetadata,
+      state: { values: { reason: { value: { type: 'plain_text_input', value: reason } } } },
+      hash: 'h1',
+    },
+  };
+  return { payload: JSON.stringify(payload) };
+}

@@ -1,0 +1,145 @@
+// A real gateway for integration tests: real PostgreSQL, Redis, Bolt, BullMQ; fake Slack Web API.
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
+import { signedForm } from '../fakes/slack-requests.js';
+import { createStateDatabase, REDIS_URL, uniqueName } from './databases.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+export const ADMIN_KEY = 'hoop_test_admin_key_0123456789';
+
+export interface ApiResponse {
+  status: number;
+  body: any;
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  slack: FakeSlack;
+  baseUrl: string;
+  databaseUrl: string;
+  prefix: string;
+  env: Record<string, string>;
+  api(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse>;
+  /** POSTs Slack-signed form fields to /slack/events. */
+  slackPost(fields: Record<string, string>, options?: { secret?: string; timestamp?: number }): Promise<ApiResponse>;
+  /** Creates a user through the API and returns its key. */
+  createUser(email: string, groups: string[], admin?: boolean): Promise<{ id: string; apiKey: string }>;
+  stop(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  env?: Record<string, string>;
+  slack?: boolean;
+  workers?: boolean;
+  /** Reuse a database (a second replica); a fresh one is made otherwise. */
+  databaseUrl?: string;
+  prefix?: string;
+  fakeSlack?: FakeSlack;
+}
+
+/** Deletes every BullMQ key of `prefix`'s queues. */
+export async function deleteQueues(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    for (const pattern of [`bull:${prefix}-*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const state = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createStateDatabase();
+  const slack = options.fakeSlack ?? (await startFakeSlack());
+  const prefix = options.prefix ?? uniqueName('t');
+  const env: Record<string, string> = {
+    DATABASE_URL: state.url,
+    REDIS_URL,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_API_KEY: ADMIN_KEY,
+    ADMIN_EMAIL: 'root@example.com',
+    QUEUE_PREFIX: prefix,
+    REVIEW_TIMEOUT_SEC: '3600',
+    ...(options.slack === false
+      ? {}
+      : { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_BOT_ID: 'BBOT', SLACK_BOT_USER_ID: 'UBOT', SLACK_CHANNEL: 'C-REVIEWS' }),
+    ...options.env,
+  };
+  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: 1000 });
+  await gateway.start();
+  const baseUrl = `http://127.0.0.1:${gateway.port}`;
+
+  const api: TestGateway['api'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.key !== '') headers.authorization = `Bearer ${opts.key ?? ADMIN_KEY}`;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(baseUrl + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const text = await res.text();
+    let body: any = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body };
+  };
+
+  return {
+    gateway,
+    slack,
+    baseUrl,
+    databaseUrl: state.url,
+    prefix,
+    env,
+    api,
+    async slackPost(fields, opts = {}) {
+      const req = signedForm(opts.secret ?? SIGNING_SECRET, fields, opts.timestamp);
+      const res = await fetch(`${baseUrl}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
+      const text = await res.text();
+      let body: any = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // plain
+      }
+      return { status: res.status, body };
+    },
+    async createUser(email, groups, admin = false) {
+      const res = await api('POST', '/api/users', { body: { email, groups, admin } });
+      if (res.status !== 201) throw new Error(`createUser ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+      return { id: res.body.user.id, apiKey: res.body.apiKey };
+    },
+    async stop() {
+      await gateway.stop();
+      if (!options.fakeSlack) await slack.close();
+      if (!options.databaseUrl) await state.drop();
+      if (!options.prefix) await deleteQueues(prefix);
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
