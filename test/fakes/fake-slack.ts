@@ -10,7 +10,7 @@ export interface SlackCall {
   at: number;
 }
 
-type Failure = { status?: number; retryAfter?: number; error?: string };
+type Failure = { status?: number; retryAfter?: number; error?: string; match?: (args: Record<string, any>) => boolean };
 
 export interface FakeSlack {
   url: string;
@@ -67,8 +67,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       for (const f of JSON_FIELDS) if (typeof args[f] === 'string') args[f] = JSON.parse(args[f]);
       const token = req.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
       calls.push({ method, token, args, at: Date.now() });
-      const queue = failures.get(method);
-      const failure = queue?.shift();
+      const queue = failures.get(method) ?? [];
+      const index = queue.findIndex((f) => !f.match || f.match(args));
+      const failure = index >= 0 ? queue.splice(index, 1)[0] : undefined;
       if (failure) {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);

@@ -38,6 +38,7 @@ export interface TestGatewayOptions {
   databaseUrl?: string;
   prefix?: string;
   fakeSlack?: FakeSlack;
+  sweepIntervalMs?: number;
 }
 
 /** Deletes every BullMQ key of `prefix`'s queues. */
@@ -75,7 +76,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       : { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_BOT_ID: 'BBOT', SLACK_BOT_USER_ID: 'UBOT', SLACK_CHANNEL: 'C-REVIEWS' }),
     ...options.env,
   };
-  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: 1000 });
+  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: options.sweepIntervalMs ?? 1000 });
   await gateway.start();
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
 
