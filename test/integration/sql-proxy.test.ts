@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeSql } from '../../src/gateway/sql-proxy.js';
+import { createTargetDatabase } from '../helpers/databases.js';
+
+let target: Awaited<ReturnType<typeof createTargetDatabase>>;
+const opts = { statementTimeoutMs: 500, outputMaxBytes: 64 * 1024 };
+
+beforeAll(async () => {
+  target = await createTargetDatabase();
+});
+afterAll(async () => {
+  await target?.drop();
+});
+
+describe('executeSql', () => {
+  it('captures each statement\'s full command tag as psql shows it, and rows affected', async () => {
+    const r = await executeSql(target.url, "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2); DELETE FROM t WHERE a = 1; DROP TABLE t", opts);
+    expect(r).toMatchObject({ ok: true, commandTags: ['CREATE TABLE', 'INSERT 0 2', 'DELETE 1', 'DROP TABLE'], rowsAffected: 3, error: null });
+  });
+
+  it('stops a statement at the statement timeout and reports it as a failure', async () => {
+    const r = await executeSql(target.url, 'SELECT pg_sleep(5)', opts);
+    expect(r.ok).toBe(false);
+    expect(r.error).toBe('canceling statement due to statement timeout');
+  });
+
+  it('rolls back the whole input when one statement fails, and says so', async () => {
+    const r = await executeSql(target.url, "UPDATE users SET status = 'gone' WHERE id = 1; SELECT 1/0", opts);
+    expect(r.ok).toBe(false);
+    expect(r.error).toBe('division by zero');
+    expect(r.output).toContain('rolled back');
+    expect(await target.query('SELECT status FROM users WHERE id = 1')).toEqual([{ status: 'active' }]);
+  });
+
+  it('caps the output with a visible flag', async () => {
+    const r = await executeSql(target.url, 'SELECT g, repeat($$x$$, 100) FROM generate_series(1, 100) g', { ...opts, outputMaxBytes: 1000 });
+    expect(r.ok).toBe(true);
+    expect(r.outputTruncated).toBe(true);
+    expect(Buffer.byteLength(r.output)).toBeLessThanOrEqual(1000);
+  });
+
+  it('keeps server notices in the output', async () => {
+    const r = await executeSql(target.url, "DO $$ BEGIN RAISE NOTICE 'hello from plpgsql'; END $$", opts);
+    expect(r.output).toBe('NOTICE:  hello from plpgsql\nDO');
+  });
+
+  it('reports an unreachable database as a failure, not a crash', async () => {
+    const r = await executeSql('postgresql://postgres@127.0.0.1:5432/no_such_database_here', 'SELECT 1', opts);
+    expect(r.ok).toBe(false);
+    expect(r.error).toContain('does not exist');
+  });
+});

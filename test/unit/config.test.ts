@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the local services, port 8009, a one-hour review timeout and Slack off', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/hoop', redisUrl: 'redis://127.0.0.1:6379', port: 8009, reviewTimeoutSec: 3600 });
+    expect(c.slack).toBeUndefined();
+    expect(c.slackOffReason).toContain('SLACK_BOT_TOKEN');
+  });
+
+  it('turns Slack on with a token and a signing secret', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_CHANNEL: 'C1', SLACK_API_URL: 'http://127.0.0.1:1/api/' });
+    expect(c.slack).toMatchObject({ botToken: 'xoxb-1', signingSecret: 's', defaultChannel: 'C1', apiUrl: 'http://127.0.0.1:1/api/' });
+  });
+
+  it('names a bad or half-set variable', () => {
+    expect(() => loadConfig({ REVIEW_TIMEOUT_SEC: 'soon' })).toThrow(/REVIEW_TIMEOUT_SEC/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET/);
+    expect(() => loadConfig({ ADMIN_API_KEY: 'short' })).toThrow(/ADMIN_API_KEY/);
+  });
+});

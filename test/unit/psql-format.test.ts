@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { formatResults, formatStatement, truncateUtf8 } from '../../src/sql/psql-format.js';
+
+describe('formatStatement', () => {
+  it('prints a command tag alone for a statement without rows', () => {
+    expect(formatStatement({ tag: 'UPDATE 1' })).toBe('UPDATE 1');
+  });
+
+  it('prints an aligned table as psql does: centred headers, numbers right, text left, row count', () => {
+    const out = formatStatement({
+      tag: 'SELECT 2',
+      columns: [{ name: 'id', numeric: true }, { name: 'email', numeric: false }],
+      rows: [['1', 'ann@example.com'], ['22', null]],
+    });
+    expect(out).toBe([' id |      email', '----+-----------------', '  1 | ann@example.com', ' 22 |', '(2 rows)'].join('\n'));
+  });
+
+  it('says (1 row) and (0 rows)', () => {
+    expect(formatStatement({ tag: 'SELECT 1', columns: [{ name: 'x', numeric: true }], rows: [['1']] }).endsWith('(1 row)')).toBe(true);
+    expect(formatStatement({ tag: 'SELECT 0', columns: [{ name: 'x', numeric: true }], rows: [] })).toBe(' x\n---\n(0 rows)');
+  });
+
+  it('separates several results with a blank line', () => {
+    expect(formatResults([{ tag: 'BEGIN' }, { tag: 'COMMIT' }])).toBe('BEGIN\n\nCOMMIT');
+  });
+});
+
+describe('truncateUtf8', () => {
+  it('keeps short text whole and flags nothing', () => {
+    expect(truncateUtf8('abc', 10)).toEqual({ text: 'abc', truncated: false });
+  });
+
+  it('cuts on a character boundary and flags the cut', () => {
+    const r = truncateUtf8('ééé', 3); // 2 bytes each
+    expect(r).toEqual({ text: 'é', truncated: true });
+  });
+});
