@@ -23,7 +23,6 @@ const schema = z.object({
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
-  PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -55,7 +54,6 @@ export interface Config {
   statementTimeoutMs: number;
   outputMaxBytes: number;
   queuePrefix: string;
-  publicUrl?: string;
   /** Take the client IP from X-Forwarded-For (behind a load balancer). */
   trustProxy: boolean;
   logLevel: string;
@@ -102,7 +100,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     outputMaxBytes: e.OUTPUT_MAX_BYTES,
     queuePrefix: e.QUEUE_PREFIX,
-    publicUrl: e.PUBLIC_URL,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };

@@ -20,6 +20,8 @@ export interface FakeSlack {
   /** Makes the next `times` calls of `method` fail as described. */
   failNext(method: string, failure: Failure, times?: number): void;
   callsOf(method: string): SlackCall[];
+  /** Calls `listener` with every call from now on. */
+  onCall(listener: (call: SlackCall) => void): void;
   waitFor(predicate: (calls: SlackCall[]) => boolean, timeoutMs?: number): Promise<SlackCall[]>;
   close(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const users = new Map<string, { email?: string }>();
   const failures = new Map<string, Failure[]>();
+  const listeners: ((call: SlackCall) => void)[] = [];
   let ts = 1_700_000_000;
 
   const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
@@ -66,7 +69,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const args: Record<string, any> = type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
       for (const f of JSON_FIELDS) if (typeof args[f] === 'string') args[f] = JSON.parse(args[f]);
       const token = req.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
-      calls.push({ method, token, args, at: Date.now() });
+      const call = { method, token, args, at: Date.now() };
+      calls.push(call);
+      for (const listener of listeners) listener(call);
       const queue = failures.get(method) ?? [];
       const index = queue.findIndex((f) => !f.match || f.match(args));
       const failure = index >= 0 ? queue.splice(index, 1)[0] : undefined;
@@ -92,6 +97,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);
       failures.set(method, queue);
+    },
+    onCall(listener) {
+      listeners.push(listener);
     },
     callsOf(method) {
       return calls.filter((c) => c.method === method);
