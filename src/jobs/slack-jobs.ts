@@ -52,6 +52,8 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
 
 export type SlackJobs = ReturnType<typeof createSlackJobs>;
 
+const fingerprint = (r: ReviewRow) => `${r.status}|${r.groups.map((g) => g.status).join(',')}`;
+
 export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOptions) {
   /** Posts `message` to `target` once: skipped when a message of this kind is already recorded. */
   async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, threadTs?: string): Promise<void> {
@@ -84,9 +86,12 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     }
     const message = reviewMessage(toReviewView(review));
     for (const target of targets) await postOnce(review, target, 'request', message);
+    // The review may have moved on while we posted (a fast approval through the API): bring the
+    // new messages up to date and give them their thread reply too; both steps are idempotent.
+    const now = await getReview(db, reviewId);
+    if (fingerprint(now) !== fingerprint(review)) await updateReview(reviewId);
+    if (now.status === 'EXECUTED' || now.status === 'FAILED') await postResult(reviewId);
   }
-
-  const fingerprint = (r: ReviewRow) => `${r.status}|${r.groups.map((g) => g.status).join(',')}`;
 
   /** `slack.update-review`: every message of the review updated in place to its current state. */
   async function updateReview(reviewId: string): Promise<void> {

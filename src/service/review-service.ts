@@ -7,8 +7,8 @@ import {
   finishExecution,
   startExecution,
   type Actor,
-  type Effect,
   type ReviewStatus,
+  type Transition,
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
@@ -76,15 +76,17 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
   const heartbeatMs = opts.heartbeatMs ?? 5_000;
 
-  async function afterCommit(reviewId: string, effects: readonly Effect[]): Promise<void> {
+  async function afterCommit(reviewId: string, t: Transition): Promise<void> {
     // Enqueue failures are logged, not thrown: the decision is committed; the sweep re-enqueues
     // executions of approved reviews and expiries of pending ones.
     const tasks: Promise<unknown>[] = [events.publish(reviewId)];
-    for (const effect of effects) {
+    // One update job per state the review reaches: re-enqueueing the same state is a no-op.
+    const state = `${t.next.status}-${t.next.groups.map((g) => g.status[0]).join('')}`;
+    for (const effect of t.effects) {
       if (effect.type === 'execute') {
         tasks.push(jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }));
       } else if (effect.type === 'update-messages' && opts.slackEnabled) {
-        tasks.push(jobs.enqueue('slack.update-review', { reviewId }, { jobId: `update-${reviewId}-${Date.now()}` }));
+        tasks.push(jobs.enqueue('slack.update-review', { reviewId }, { jobId: `update-${reviewId}-${state}` }));
       } else if (effect.type === 'notify-requester' && effect.outcome !== 'approved' && opts.slackEnabled) {
         tasks.push(jobs.enqueue('slack.notify-requester', { reviewId, outcome: effect.outcome }, { jobId: `notify-${reviewId}-${effect.outcome}` }));
       }
@@ -154,14 +156,14 @@ export function createReviewService(opts: ReviewServiceOptions) {
   /** An approval or rejection, from Slack, the API or the CLI alike. */
   async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
     const now = new Date();
-    let effects: readonly Effect[] = [];
+    let done: Transition;
     try {
-      await db.$transaction(async (tx) => {
+      done = await db.$transaction(async (tx) => {
         const row = await lockReview(tx, reviewId);
         const t = decide(toReviewState(row), { ...input, actor: actorOf(user) }, now);
         await writeTransition(tx, reviewId, 'PENDING', t);
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
-        effects = t.effects;
+        return t;
       });
     } catch (error) {
       if (isAppError(error, ErrorCode.Expired)) await expireReview(reviewId, now);
@@ -170,26 +172,23 @@ export function createReviewService(opts: ReviewServiceOptions) {
       }
       throw error;
     }
-    await afterCommit(reviewId, effects);
-    if (effects.some((e) => e.type !== 'update-messages')) {
-      await jobs.remove('review.expire', `expire-${reviewId}`).catch(() => {});
-    }
+    await afterCommit(reviewId, done);
+    if (done.next.status !== 'PENDING') await jobs.remove('review.expire', `expire-${reviewId}`).catch(() => {});
     return getReview(db, reviewId);
   }
 
   /** Flips a pending, overdue review to EXPIRED; false when it was not pending or not due. */
   async function expireReview(reviewId: string, now = new Date()): Promise<boolean> {
-    let effects: readonly Effect[] = [];
-    await db.$transaction(async (tx) => {
+    const done = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
       const t = expire(toReviewState(row), now);
-      if (!t) return;
+      if (!t) return null;
       await writeTransition(tx, reviewId, 'PENDING', t);
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { expiresAt: row.expiresAt.toISOString() });
-      effects = t.effects;
+      return t;
     });
-    if (effects.length === 0) return false;
-    await afterCommit(reviewId, effects);
+    if (!done) return false;
+    await afterCommit(reviewId, done);
     return true;
   }
 
@@ -221,10 +220,9 @@ export function createReviewService(opts: ReviewServiceOptions) {
     } finally {
       clearInterval(beat);
     }
-    let effects: readonly Effect[] = [];
-    await db.$transaction(async (tx) => {
+    const done = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
-      if (row.status !== 'RUNNING') return; // marked FAILED by a sweep meanwhile
+      if (row.status !== 'RUNNING') return null; // marked FAILED by a sweep meanwhile
       const t = finishExecution(toReviewState(row), result.ok);
       await writeTransition(tx, reviewId, 'RUNNING', t, {
         finishedAt: new Date(),
@@ -240,10 +238,11 @@ export function createReviewService(opts: ReviewServiceOptions) {
         error: result.error,
         outputBytes: Buffer.byteLength(result.output),
       });
-      effects = t.effects;
+      return t;
     });
-    await afterCommit(reviewId, effects);
-    if (opts.slackEnabled && effects.length) {
+    if (!done) return result;
+    await afterCommit(reviewId, done);
+    if (opts.slackEnabled) {
       await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue result post'));
     }
     return result;
@@ -281,18 +280,17 @@ export function createReviewService(opts: ReviewServiceOptions) {
   }
 
   async function failStopped(reviewId: string, now: Date): Promise<boolean> {
-    let effects: readonly Effect[] = [];
-    await db.$transaction(async (tx) => {
+    const done = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
-      if (row.status !== 'RUNNING') return;
-      if (row.heartbeatAt && row.heartbeatAt.getTime() >= now.getTime() - staleRunningMs) return;
+      if (row.status !== 'RUNNING') return null;
+      if (row.heartbeatAt && row.heartbeatAt.getTime() >= now.getTime() - staleRunningMs) return null;
       const t = finishExecution(toReviewState(row), false);
       await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: STOPPED_DURING_EXECUTION });
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: STOPPED_DURING_EXECUTION });
-      effects = t.effects;
+      return t;
     });
-    if (!effects.length) return false;
-    await afterCommit(reviewId, effects);
+    if (!done) return false;
+    await afterCommit(reviewId, done);
     if (opts.slackEnabled) await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch(() => {});
     return true;
   }

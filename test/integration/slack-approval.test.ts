@@ -177,6 +177,33 @@ describe('a request on a connection with one reviewer group', () => {
   });
 });
 
+describe('a request decided before its Slack messages went out', () => {
+  it('posts the messages in their final state, each with the result in its thread', async () => {
+    const mark = 'SELECT 31337 AS late';
+    t.slack.failNext('chat.postMessage', { status: 500, match: (args) => JSON.stringify(args.blocks ?? '').includes(mark) });
+    const r = await submit('prod-db', mark);
+    const ok = await t.api('PUT', `/api/reviews/${r.id}/approve`, { key: dana.apiKey });
+    expect(ok.status).toBe(200);
+    await eventually(async () => (await review(r.id)).status === 'EXECUTED');
+    // The post job retries after its backoff; then every message shows the outcome, with a reply.
+    const calls = await t.slack.waitFor(
+      (cs) => cs.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && String(c.args.text).includes(r.id)).length === 3,
+      15_000,
+    );
+    const requests = await t.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } });
+    expect(requests).toHaveLength(3);
+    const replies = calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && String(c.args.text).includes(r.id));
+    expect(replies.map((c) => c.args.thread_ts).sort()).toEqual(requests.map((m) => m.ts).sort());
+    const latest = (channel: string) => {
+      const updates = calls.filter((c) => c.method === 'chat.update' && c.args.channel === channel && JSON.stringify(c.args.blocks).includes(r.id));
+      const posts = calls.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && JSON.stringify(c.args.blocks ?? '').includes(r.id));
+      const last = posts.filter((p) => p.args.channel === channel || `D${p.args.channel.slice(1)}` === channel).at(-1);
+      return JSON.stringify((updates.at(-1) ?? last)!.args.blocks);
+    };
+    for (const m of requests) expect(latest(m.channel)).toContain('Approved and executed');
+  });
+});
+
 describe('a request on a connection with two reviewer groups', () => {
   it('stays pending after one group approves and runs once the second approves', async () => {
     const r = await submit('sensitive', "UPDATE users SET email = 'b@example.com' WHERE id = 2");
