@@ -58,6 +58,16 @@ export async function deleteQueues(prefix: string): Promise<void> {
   }
 }
 
+/** Status and body, parsed as JSON when it is JSON. */
+async function readResponse(res: Response): Promise<ApiResponse> {
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}
+
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const state = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createStateDatabase();
   const slack = options.fakeSlack ?? (await startFakeSlack());
@@ -84,15 +94,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.key !== '') headers.authorization = `Bearer ${opts.key ?? ADMIN_KEY}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(baseUrl + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    const text = await res.text();
-    let body: any = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body };
+    return readResponse(await fetch(baseUrl + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }));
   };
 
   return {
@@ -105,15 +107,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     api,
     async slackPost(fields, opts = {}) {
       const req = signedForm(opts.secret ?? SIGNING_SECRET, fields, opts.timestamp);
-      const res = await fetch(`${baseUrl}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
-      const text = await res.text();
-      let body: any = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // plain
-      }
-      return { status: res.status, body };
+      return readResponse(await fetch(`${baseUrl}/slack/events`, { method: 'POST', headers: req.headers, body: req.body }));
     },
     async createUser(email, groups, admin = false) {
       const res = await api('POST', '/api/users', { body: { email, groups, admin } });
