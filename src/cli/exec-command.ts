@@ -1,0 +1,91 @@
+// `hoop exec`: submit, wait for the decision (spinner on a terminal only), print as psql would.
+import ora from 'ora';
+import type { ReviewView } from '../service/review-view.js';
+import type { GatewayClient } from './api-client.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { rejectionLine, waitingOn } from './output.js';
+
+export interface ExecOptions {
+  connection: string;
+  input: string;
+  reason?: string;
+  wait: boolean;
+  json: boolean;
+}
+
+interface ExecIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+const OPEN = new Set(['PENDING', 'APPROVED', 'RUNNING']);
+// The gateway holds a long-poll at most this long; the CLI simply asks again.
+const POLL_SEC = 30;
+
+/** The exit code and the text for a final review. */
+function finish(review: ReviewView, io: ExecIo, json: boolean): number {
+  const code =
+    review.status === 'EXECUTED' ? EXIT.ok : review.status === 'FAILED' ? EXIT.sqlFailed : review.status === 'REJECTED' ? EXIT.rejected : EXIT.expired;
+  if (json) {
+    io.stdout.write(JSON.stringify(review, null, 2) + '\n');
+    return code;
+  }
+  if (review.status === 'EXECUTED') {
+    if (review.output) io.stdout.write(review.output + '\n');
+    if (review.outputTruncated) io.stderr.write('hoop: the output was cut at the gateway\'s limit; see hoop get review ' + review.id + '\n');
+  } else if (review.status === 'FAILED') {
+    io.stderr.write((review.output || `ERROR:  ${review.error}`) + '\n');
+  } else if (review.status === 'REJECTED') {
+    io.stderr.write(`hoop: ${rejectionLine(review)}\n`);
+  } else {
+    io.stderr.write(`hoop: review ${review.id} expired at ${review.decidedAt ?? review.expiresAt} without every approval; the command was not executed. Resubmit it.\n`);
+  }
+  return code;
+}
+
+export async function runExec(client: GatewayClient, io: ExecIo, opts: ExecOptions): Promise<number> {
+  const submitted = await client.request<ReviewView>('POST', `/api/connections/${encodeURIComponent(opts.connection)}/exec`, { input: opts.input, reason: opts.reason });
+  let review = submitted.body;
+  if (!OPEN.has(review.status)) return finish(review, io, opts.json);
+  if (!opts.wait) {
+    if (opts.json) io.stdout.write(JSON.stringify(review, null, 2) + '\n');
+    else {
+      io.stdout.write(review.id + '\n');
+      io.stderr.write(`hoop: review ${review.id} is ${review.status}, waiting on ${waitingOn(review) || 'execution'}. Check it with: hoop get review ${review.id}\n`);
+    }
+    return EXIT.ok;
+  }
+
+  const label = (r: ReviewView) =>
+    r.status === 'PENDING' ? `Waiting for approval... review ${r.id}; waiting on: ${waitingOn(r)}` : `Approved; running... review ${r.id}`;
+  // Only on a terminal: ora would otherwise print its text once as a plain line.
+  const onTerminal = Boolean(io.stderr.isTTY) && !opts.json;
+  // A pseudo-terminal without a size reports 0 columns, and ora then clears lines without end.
+  const tty = io.stderr as { columns?: number };
+  if (onTerminal && !tty.columns) tty.columns = 80;
+  const spinner = ora({ text: label(review), stream: io.stderr as NodeJS.WriteStream, isEnabled: onTerminal, discardStdin: false });
+  if (onTerminal) spinner.start();
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    for (;;) {
+      const res = await client.getReview(review.id, POLL_SEC, controller.signal);
+      review = res.review;
+      if (!OPEN.has(review.status)) break;
+      spinner.text = label(review);
+    }
+  } catch (error) {
+    spinner.stop();
+    if ((error as Error).name === 'AbortError') {
+      io.stderr.write(`\nhoop: stopped waiting; request ${review.id} is still ${review.status.toLowerCase()}. Check it later with: hoop get review ${review.id}\n`);
+      return EXIT.interrupted;
+    }
+    if (error instanceof CliError) throw error;
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+  spinner.stop();
+  return finish(review, io, opts.json);
+}

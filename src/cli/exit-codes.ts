@@ -1,0 +1,20 @@
+/** The `hoop` command's exit codes: scripts and agents branch on them. */
+export const EXIT = {
+  ok: 0,
+  sqlFailed: 1,
+  usage: 2,
+  rejected: 3,
+  expired: 4,
+  unreachable: 5,
+  interrupted: 130,
+} as const;
+
+/** An error the CLI prints as one sentence on stderr before exiting with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

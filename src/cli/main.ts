@@ -1,0 +1,236 @@
+// `hoop`: submit commands, review them and configure the gateway, from a terminal or a script.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { ReviewView } from '../service/review-view.js';
+import { GatewayClient } from './api-client.js';
+import { loadCliConfig, saveCliConfig } from './config-file.js';
+import { runExec } from './exec-command.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { describeReview, reviewsTable, table } from './output.js';
+import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'];
+
+function list(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function outputOption() {
+  return new Option('-o, --output <format>', 'print JSON instead of text').choices(['json', 'text']).default('text');
+}
+
+/** Builds the command tree; actions resolve to an exit code. */
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const print = (text: string): void => {
+    io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  };
+  const client = () => {
+    const c = loadCliConfig(io.env);
+    return new GatewayClient(c.apiUrl, c.apiKey);
+  };
+  const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+  const program = new Command('hoop')
+    .description('Approvals for production database commands: submit, review and configure.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  program
+    .command('login')
+    .description('store the gateway URL and API key in ~/.hoop/config.json (mode 0600)')
+    .requiredOption('--api-url <url>', 'the gateway, e.g. https://hoop.internal:8009')
+    .requiredOption('--api-key <key>', 'your API key (hoop admin create user prints one)')
+    .action(async (opts: { apiUrl: string; apiKey: string }) => {
+      const apiUrl = opts.apiUrl.replace(/\/+$/, '');
+      if (!/^https?:\/\//.test(apiUrl)) throw new CliError(`"${opts.apiUrl}" is not an http(s) URL.`, EXIT.usage);
+      const me = await new GatewayClient(apiUrl, opts.apiKey).request<{ user: { email: string; groups: string[]; admin: boolean } }>('GET', '/api/me');
+      const file = saveCliConfig({ apiUrl, apiKey: opts.apiKey }, io.env);
+      const u = me.body.user;
+      print(`Logged in to ${apiUrl} as ${u.email}${u.admin ? ' (admin)' : ''}; groups: ${u.groups.join(', ') || 'none'}. Saved to ${file}.`);
+    });
+
+  program
+    .command('exec')
+    .description('run a command on a connection, waiting for approval when it needs one')
+    .argument('<connection>', 'the connection name (hoop admin get connections)')
+    .option('-i, --input <sql>', 'the SQL to run')
+    .option('-f, --file <path>', 'read the SQL from a file')
+    .option('--reason <text>', 'why, shown to the reviewers')
+    .option('--no-wait', 'print the review id and exit without waiting')
+    .addOption(outputOption())
+    .action(async (connection: string, opts: { input?: string; file?: string; reason?: string; wait: boolean; output: string }) => {
+      let input = opts.input;
+      if (input !== undefined && opts.file) throw new CliError('Give the SQL with -i or -f, not both.', EXIT.usage);
+      if (opts.file) {
+        try {
+          input = readFileSync(opts.file, 'utf8');
+        } catch (error) {
+          throw new CliError(`Cannot read ${opts.file}: ${(error as Error).message}`, EXIT.usage);
+        }
+      } else if (input === undefined && !io.stdin.isTTY) {
+        input = await readAll(io.stdin);
+      }
+      if (input === undefined || input.trim() === '') {
+        throw new CliError('No SQL given: use -i "SQL", -f FILE, or pipe it on stdin.', EXIT.usage);
+      }
+      setExit(await runExec(client(), io, { connection, input, reason: opts.reason, wait: opts.wait, json: opts.output === 'json' }));
+    });
+
+  const get = program.command('get').description('show one object');
+  get
+    .command('review')
+    .description('show a review, its approvals and its output')
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { output: string }) => {
+      const { review } = await client().getReview(id);
+      if (opts.output === 'json') json(review);
+      else print(describeReview(review));
+    });
+
+  const review = program.command('review').description('approve or reject a request from the terminal');
+  review
+    .command('approve')
+    .description('approve for every still-pending group you are in, or only --group')
+    .argument('<id>')
+    .option('--group <group>', 'approve for this group only')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { group?: string; output: string }) => {
+      const res = await client().request<ReviewView>('PUT', `/api/reviews/${encodeURIComponent(id)}/approve`, opts.group ? { group: opts.group } : {});
+      if (opts.output === 'json') return json(res.body);
+      const r = res.body;
+      print(`Approved. Review ${r.id} is ${r.status} (${r.approvals.approved} of ${r.approvals.total} groups).`);
+    });
+  review
+    .command('reject')
+    .description('reject a request; it will not run')
+    .argument('<id>')
+    .option('--reason <text>', 'why, shown to the requester and the reviewers')
+    .option('--group <group>', 'reject for this group')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { reason?: string; group?: string; output: string }) => {
+      const res = await client().request<ReviewView>('PUT', `/api/reviews/${encodeURIComponent(id)}/reject`, { reason: opts.reason, group: opts.group });
+      if (opts.output === 'json') return json(res.body);
+      print(`Rejected. Review ${res.body.id} will not run.`);
+    });
+
+  const admin = program.command('admin').description('configure the gateway (admins)');
+  const create = admin.command('create').description('create a connection or a user');
+  create
+    .command('connection')
+    .description('create (or --overwrite) a connection: hoop admin create connection NAME --reviewers a,b -- psql -h HOST -U USER DB')
+    .argument('<name>', 'the connection name')
+    .argument('[psql...]', 'after --: the psql command line of the database')
+    .option('--agent <agent>', 'accepted for compatibility with hoop.dev (the gateway runs the proxy itself)', 'default')
+    .option('--reviewers <groups>', 'comma-separated reviewer groups; none means commands run without review', list)
+    .option('--plugin <plugin>', 'accepted for compatibility (slack is always on when configured)', collect)
+    .option('--channel <id>', 'Slack channel for this connection\'s requests')
+    .option('--env <KEY=VALUE>', 'connection environment, e.g. PGPASSWORD=... (never echoed)', collect)
+    .option('--overwrite', 'change an existing connection')
+    .addOption(outputOption())
+    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; env?: string[]; overwrite?: boolean; output: string }) => {
+      for (const p of opts.plugin ?? []) if (p !== 'slack') throw new CliError(`Unknown plugin "${p}"; only slack is known (and always on when configured).`, EXIT.usage);
+      const envs = new Map<string, string>();
+      for (const kv of opts.env ?? []) {
+        const eq = kv.indexOf('=');
+        if (eq < 1) throw new CliError(`--env takes KEY=VALUE, got "${kv}".`, EXIT.usage);
+        envs.set(kv.slice(0, eq), kv.slice(eq + 1));
+      }
+      const unknownEnv = [...envs.keys()].find((k) => k !== 'PGPASSWORD');
+      if (unknownEnv) throw new CliError(`--env ${unknownEnv} is not supported; only PGPASSWORD is.`, EXIT.usage);
+      let url: string | undefined;
+      if (psql.length > 0) url = toPostgresUrl(parsePsqlArgs(psql), envs.get('PGPASSWORD') ?? io.env.PGPASSWORD);
+      else if (!opts.overwrite) throw new CliError('Give the database after --, e.g. -- psql -h db.internal -U app appdb (or use --overwrite to change an existing connection).', EXIT.usage);
+      const body = { name, url, reviewers: opts.reviewers, slackChannel: opts.channel };
+      const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null } }>(
+        'POST',
+        `/api/connections${opts.overwrite ? '?overwrite=true' : ''}`,
+        body,
+      );
+      if (opts.output === 'json') return json(res.body.connection);
+      const c = res.body.connection;
+      print(`Connection ${c.name} ${res.status === 201 ? 'created' : 'updated'}; reviewers: ${c.reviewers.join(', ') || 'none (commands run without review)'}.`);
+    });
+  create
+    .command('user')
+    .description('create a user and print their API key (shown once)')
+    .argument('<email>')
+    .option('--groups <groups>', 'comma-separated groups', list)
+    .option('--name <name>', 'display name')
+    .option('--admin', 'make the user an admin')
+    .addOption(outputOption())
+    .action(async (email: string, opts: { groups?: string[]; name?: string; admin?: boolean; output: string }) => {
+      const res = await client().request<{ user: { email: string; groups: string[] }; apiKey: string }>('POST', '/api/users', { email, name: opts.name, groups: opts.groups ?? [], admin: opts.admin === true });
+      if (opts.output === 'json') return json(res.body);
+      print(`User ${res.body.user.email} created (groups: ${res.body.user.groups.join(', ') || 'none'}).`);
+      print(`API key (shown once, store it now): ${res.body.apiKey}`);
+    });
+
+  const adminGet = admin.command('get').description('list connections, users or reviews');
+  adminGet
+    .command('connections')
+    .addOption(outputOption())
+    .action(async (opts: { output: string }) => {
+      const res = await client().request<{ connections: { name: string; type: string; reviewers: string[]; slackChannel: string | null }[] }>('GET', '/api/connections');
+      if (opts.output === 'json') return json(res.body.connections);
+      print(table(['name', 'type', 'reviewers', 'slack channel'], res.body.connections.map((c) => [c.name, c.type, c.reviewers.join(','), c.slackChannel])));
+    });
+  adminGet
+    .command('users')
+    .addOption(outputOption())
+    .action(async (opts: { output: string }) => {
+      const res = await client().request<{ users: { email: string; name: string | null; admin: boolean; groups: string[]; slackUserId: string | null }[] }>('GET', '/api/users');
+      if (opts.output === 'json') return json(res.body.users);
+      print(table(['email', 'name', 'admin', 'groups', 'slack'], res.body.users.map((u) => [u.email, u.name, u.admin ? 'yes' : 'no', u.groups.join(','), u.slackUserId])));
+    });
+  adminGet
+    .command('reviews')
+    .addOption(new Option('--status <status>', 'only reviews in this status').choices(STATUSES))
+    .addOption(outputOption())
+    .action(async (opts: { status?: string; output: string }) => {
+      const res = await client().request<{ reviews: ReviewView[] }>('GET', `/api/reviews${opts.status ? `?status=${opts.status}` : ''}`);
+      if (opts.output === 'json') return json(res.body.reviews);
+      print(res.body.reviews.length ? reviewsTable(res.body.reviews) : `No reviews${opts.status ? ` with status ${opts.status}` : ''}.`);
+    });
+
+  return program;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`hoop: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`hoop: unexpected error: ${(error as Error).stack ?? error}\n`);
+    return EXIT.usage;
+  }
+}

@@ -1,0 +1,59 @@
+// What the CLI prints: aligned tables (kubectl style) and reviews.
+import type { ReviewView } from '../service/review-view.js';
+
+/** Columns separated by three spaces, upper-case headers, no trailing blanks. */
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => [...r[i]].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - [...c].length))).join('   ').trimEnd();
+  return [line(headers.map((h) => h.toUpperCase())), ...cells.map(line)].join('\n');
+}
+
+/** "dba-team, security" — the groups that still have to approve. */
+export function waitingOn(review: ReviewView): string {
+  return review.groups.filter((g) => g.status === 'PENDING').map((g) => g.group).join(', ');
+}
+
+function oneLine(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+/** A review for `hoop get review`: fields, groups, then the output or error. */
+export function describeReview(r: ReviewView): string {
+  const lines = [
+    `ID:          ${r.id}`,
+    `Connection:  ${r.connection}`,
+    `Requester:   ${r.requester}`,
+    `Status:      ${r.status}${r.autoApproved ? ' (admin, approved automatically)' : ''}`,
+    `Reason:      ${r.reason ?? '-'}`,
+    `Created:     ${r.createdAt}`,
+    r.status === 'PENDING' ? `Expires:     ${r.expiresAt}` : `Decided:     ${r.decidedAt ?? '-'}`,
+    `Approvals:   ${r.approvals.approved} of ${r.approvals.total} groups`,
+  ];
+  for (const g of r.groups) {
+    const who = g.reviewer ? ` by ${g.reviewer} at ${g.decidedAt}` : '';
+    lines.push(`  ${g.group}: ${g.status}${who}${g.reason ? ` — ${g.reason}` : ''}`);
+  }
+  if (r.rejectReason) lines.push(`Rejected:    ${r.rejectReason}`);
+  lines.push('Command:', ...r.input.split('\n').map((l) => `  ${l}`));
+  if (r.commandTags.length) lines.push(`Result:      ${r.commandTags.join(', ')}${r.rowsAffected !== null ? ` (${r.rowsAffected} rows affected)` : ''}`);
+  if (r.error) lines.push(`Error:       ${r.error}`);
+  if (r.output) lines.push('Output:', r.output);
+  if (r.outputTruncated) lines.push('(output truncated by the gateway)');
+  return lines.join('\n');
+}
+
+/** Rows for `hoop admin get reviews`. */
+export function reviewsTable(reviews: ReviewView[]): string {
+  return table(
+    ['id', 'connection', 'requester', 'status', 'approvals', 'created', 'command'],
+    reviews.map((r) => [r.id, r.connection, r.requester, r.status, `${r.approvals.approved}/${r.approvals.total}`, r.createdAt.slice(0, 19).replace('T', ' '), oneLine(r.input)]),
+  );
+}
+
+/** Who rejected, and why. */
+export function rejectionLine(r: ReviewView): string {
+  const g = r.groups.find((x) => x.status === 'REJECTED');
+  return `Rejected${g?.reviewer ? ` by ${g.reviewer}` : ''}${g ? ` (${g.group})` : ''}: ${r.rejectReason ?? 'no reason given'}. The command was not executed.`;
+}

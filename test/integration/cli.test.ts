@@ -1,0 +1,271 @@
+// The built `hoop` binary as a child process against a real gateway.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTargetDatabase } from '../helpers/databases.js';
+import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+const BIN = path.resolve('bin/hoop.mjs');
+
+let t: TestGateway;
+let short: TestGateway; // REVIEW_TIMEOUT_SEC=2
+let target: Awaited<ReturnType<typeof createTargetDatabase>>;
+let alice: { id: string; apiKey: string };
+let dana: { id: string; apiKey: string };
+let home: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function hoop(args: string[], opts: { key?: string; url?: string; env?: Record<string, string>; stdin?: string; onSpawn?: (pid: number) => void } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' };
+    if (opts.url !== '') env.HOOP_API_URL = opts.url ?? t.baseUrl;
+    if (opts.key !== '') env.HOOP_API_KEY = opts.key ?? alice.apiKey;
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+    else child.stdin.end();
+    opts.onSpawn?.(child.pid!);
+  });
+}
+
+/** The newest pending review of the gateway, once the CLI has created it. */
+async function pendingReview(gw: TestGateway, input: string): Promise<any> {
+  return eventually(async () => {
+    const res = await gw.api('GET', '/api/reviews?status=pending');
+    return res.body.reviews.find((r: any) => r.input === input);
+  }, 10_000, `a pending review of ${input}`);
+}
+
+beforeAll(async () => {
+  home = mkdtempSync(path.join(tmpdir(), 'hoop-cli-'));
+  target = await createTargetDatabase();
+  t = await startTestGateway({ slack: false });
+  short = await startTestGateway({ slack: false, env: { REVIEW_TIMEOUT_SEC: '2' } });
+  for (const gw of [t, short]) {
+    await gw.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'] } });
+    await gw.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [] } });
+  }
+  alice = await t.createUser('alice@example.com', ['developers']);
+  dana = await t.createUser('dana@example.com', ['dba-team']);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await short?.stop();
+  await target?.drop();
+});
+
+describe('hoop exec', () => {
+  it('waits for approval, then prints the command tag and exits 0', async () => {
+    const sql = "UPDATE users SET status = 'cli' WHERE id = 1";
+    const run = hoop(['exec', 'prod-db', '-i', sql, '--reason', 'OPS-7']);
+    const r = await pendingReview(t, sql);
+    expect(r.reason).toBe('OPS-7');
+    expect((await t.api('PUT', `/api/reviews/${r.id}/approve`, { key: dana.apiKey })).status).toBe(200);
+    const out = await run;
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe('UPDATE 1\n');
+    expect(out.stderr).not.toContain('Waiting for approval'); // no spinner without a terminal
+  });
+
+  it('prints a result table as psql does', async () => {
+    const out = await hoop(['exec', 'sandbox', '-i', 'SELECT id, email FROM users WHERE id = 2']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe(' id |      email\n----+-----------------\n  2 | bob@example.com\n(1 row)\n');
+  });
+
+  it('reads the SQL from a file and from stdin', async () => {
+    const file = path.join(home, 'q.sql');
+    writeFileSync(file, 'SELECT 40 + 2 AS answer');
+    expect((await hoop(['exec', 'sandbox', '-f', file])).stdout).toContain('42');
+    expect((await hoop(['exec', 'sandbox'], { stdin: 'SELECT 6 * 7 AS answer' })).stdout).toContain('42');
+  });
+
+  it('exits 1 and prints PostgreSQL\'s error when the SQL fails', async () => {
+    const out = await hoop(['exec', 'sandbox', '-i', 'SELECT * FROM missing_table']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('ERROR:  relation "missing_table" does not exist');
+  });
+
+  it('exits 3 with who rejected and why', async () => {
+    const sql = 'DELETE FROM users WHERE id = 3';
+    const run = hoop(['exec', 'prod-db', '-i', sql]);
+    const r = await pendingReview(t, sql);
+    await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey, body: { reason: 'use a soft delete' } });
+    const out = await run;
+    expect(out.code).toBe(3);
+    expect(out.stderr).toContain('Rejected by dana@example.com (dba-team): use a soft delete');
+    expect(await target.query('SELECT count(*)::int AS n FROM users WHERE id = 3')).toEqual([{ n: 1 }]);
+  });
+
+  it('exits 4 and says to resubmit when the request expires', async () => {
+    const key = (await short.createUser('late@example.com', ['developers'])).apiKey;
+    const out = await hoop(['exec', 'prod-db', '-i', 'UPDATE users SET status = status WHERE id = 2'], { url: short.baseUrl, key });
+    expect(out.code).toBe(4);
+    expect(out.stderr).toMatch(/expired .* not executed\. Resubmit it\./);
+  });
+
+  it('--no-wait prints only the review id and exits 0', async () => {
+    const out = await hoop(['exec', 'prod-db', '-i', 'SELECT 1', '--no-wait']);
+    expect(out.code).toBe(0);
+    const id = out.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out.stderr).toContain(`hoop get review ${id}`);
+    expect((await t.api('GET', `/api/reviews/${id}`)).body.status).toBe('PENDING');
+  });
+
+  it('-o json prints the final review as JSON', async () => {
+    const out = await hoop(['exec', 'sandbox', '-i', 'SELECT 1 AS one', '-o', 'json']);
+    expect(out.code).toBe(0);
+    const review = JSON.parse(out.stdout);
+    expect(review).toMatchObject({ status: 'EXECUTED', commandTags: ['SELECT 1'], connection: 'sandbox' });
+  });
+
+  it('leaves the request pending on Ctrl-C and says how to check it', async () => {
+    const sql = 'SELECT 99 AS interrupted';
+    let pid = 0;
+    const run = hoop(['exec', 'prod-db', '-i', sql], { onSpawn: (p) => (pid = p) });
+    const r = await pendingReview(t, sql);
+    process.kill(pid, 'SIGINT');
+    const out = await run;
+    expect(out.code).toBe(130);
+    expect(out.stderr).toContain(`hoop get review ${r.id}`);
+    expect((await t.api('GET', `/api/reviews/${r.id}`)).body.status).toBe('PENDING');
+  });
+
+  it('shows the spinner only on a terminal', async () => {
+    const sql = 'SELECT 123 AS on_a_tty';
+    const env = { PATH: process.env.PATH ?? '', HOME: home, HOOP_API_URL: t.baseUrl, HOOP_API_KEY: alice.apiKey, TERM: 'xterm' };
+    const command = `${process.execPath} ${BIN} exec prod-db -i '${sql}'`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d) => (screen += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const r = await pendingReview(t, sql);
+    await eventually(async () => screen.includes('Waiting for approval'), 10_000, 'the spinner');
+    expect(screen).toContain(r.id);
+    expect(screen).toContain('dba-team');
+    await t.api('PUT', `/api/reviews/${r.id}/approve`, { key: dana.apiKey });
+    expect(await closed).toBe(0);
+    expect(screen).toContain('(1 row)');
+    expect(screen.length).toBeLessThan(20_000); // a spinner, not a flood of escape codes
+  });
+});
+
+describe('usage errors', () => {
+  it('exit 2 with a message for missing SQL, an unknown flag and an unknown connection', async () => {
+    const none = await hoop(['exec', 'prod-db']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('No SQL given');
+    const flag = await hoop(['exec', 'prod-db', '-i', 'SELECT 1', '--frobnicate']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("unknown option '--frobnicate'");
+    const conn = await hoop(['exec', 'nope', '-i', 'SELECT 1']);
+    expect(conn.code).toBe(2);
+    expect(conn.stderr).toContain('There is no connection named "nope"');
+  });
+
+  it('every command has --help with its flags', async () => {
+    for (const args of [['--help'], ['exec', '--help'], ['admin', 'create', 'connection', '--help'], ['review', 'reject', '--help']]) {
+      const out = await hoop(args);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toContain('Usage: hoop');
+    }
+    expect((await hoop(['admin', 'create', 'connection', '--help'])).stdout).toContain('--reviewers <groups>');
+  });
+});
+
+describe('login and configuration', () => {
+  it('stores URL and key in a 0600 file that later commands use; the environment overrides it', async () => {
+    const login = await hoop(['login', '--api-url', t.baseUrl + '/', '--api-key', alice.apiKey], { url: '', key: '' });
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain('as alice@example.com');
+    const file = path.join(home, '.hoop', 'config.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ apiUrl: t.baseUrl, apiKey: alice.apiKey });
+
+    const fromFile = await hoop(['admin', 'get', 'connections'], { url: '', key: '' });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toContain('prod-db');
+    const overridden = await hoop(['admin', 'get', 'connections'], { url: '', key: 'hoop_not_a_key' });
+    expect(overridden.code).toBe(5);
+    expect(overridden.stderr).toContain('Authentication failed');
+  });
+
+  it('exits 5 when the gateway cannot be reached, and refuses a login with a bad key', async () => {
+    const down = await hoop(['admin', 'get', 'connections'], { url: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(5);
+    expect(down.stderr).toContain('Cannot reach the gateway at http://127.0.0.1:9');
+    const bad = await hoop(['login', '--api-url', t.baseUrl, '--api-key', 'wrong'], { url: '', key: '', env: { HOME: mkdtempSync(path.join(tmpdir(), 'hoop-cli-')) } });
+    expect(bad.code).toBe(5);
+  });
+});
+
+describe('admin and reviewer commands', () => {
+  it('creates a connection from the psql command line of the seeds and runs on it', async () => {
+    const u = new URL(target.url);
+    const db = u.pathname.slice(1);
+    const out = await hoop(['admin', 'create', 'connection', 'from-psql', '--agent', 'default', '--reviewers', 'dba-team,security', '--plugin', 'slack', '--', 'psql', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', db], { key: ADMIN_KEY });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('Connection from-psql created; reviewers: dba-team, security');
+    const again = await hoop(['admin', 'create', 'connection', 'from-psql', '--', 'psql', '-h', '127.0.0.1'], { key: ADMIN_KEY });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--overwrite');
+    const over = await hoop(['admin', 'create', 'connection', 'from-psql', '--overwrite', '--reviewers', ''], { key: ADMIN_KEY });
+    expect(over.code).toBe(0);
+    expect(over.stdout).toContain('reviewers: none');
+    const run = await hoop(['exec', 'from-psql', '-i', 'SELECT count(*) AS n FROM users']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('(1 row)');
+    const badFlag = await hoop(['admin', 'create', 'connection', 'x', '--', 'psql', '-h', 'db', '-W'], { key: ADMIN_KEY });
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain('Unknown psql flag -W');
+  });
+
+  it('creates a user and prints the key once; lists users, connections and reviews as tables', async () => {
+    const out = await hoop(['admin', 'create', 'user', 'carol@example.com', '--groups', 'dba-team,security'], { key: ADMIN_KEY });
+    expect(out.code).toBe(0);
+    const key = /API key \(shown once, store it now\): (\S+)/.exec(out.stdout)?.[1];
+    expect(key).toMatch(/^hoop_/);
+    expect((await hoop(['admin', 'get', 'connections'], { key: key! })).code).toBe(0);
+
+    const users = await hoop(['admin', 'get', 'users'], { key: ADMIN_KEY });
+    expect(users.stdout.split('\n')[0]).toMatch(/^EMAIL\s+NAME\s+ADMIN\s+GROUPS\s+SLACK$/);
+    expect(users.stdout).toMatch(/carol@example\.com\s+-\s+no\s+dba-team,security/);
+    const reviews = await hoop(['admin', 'get', 'reviews', '--status', 'pending'], { key: ADMIN_KEY });
+    expect(reviews.stdout.split('\n')[0]).toMatch(/^ID\s+CONNECTION\s+REQUESTER\s+STATUS/);
+    expect(reviews.stdout).toContain('PENDING');
+    const asJson = await hoop(['admin', 'get', 'reviews', '--status', 'pending', '-o', 'json'], { key: ADMIN_KEY });
+    expect(JSON.parse(asJson.stdout).every((r: any) => r.status === 'PENDING')).toBe(true);
+    expect((await hoop(['admin', 'get', 'reviews', '--status', 'bogus'], { key: ADMIN_KEY })).code).toBe(2);
+  });
+
+  it('gets, approves and rejects reviews from the terminal', async () => {
+    const a = (await hoop(['exec', 'prod-db', '-i', 'SELECT 5 AS five', '--no-wait'])).stdout.trim();
+    const b = (await hoop(['exec', 'prod-db', '-i', 'SELECT 6 AS six', '--no-wait'])).stdout.trim();
+    const shown = await hoop(['get', 'review', a]);
+    expect(shown.stdout).toContain('Status:      PENDING');
+    expect(shown.stdout).toContain('dba-team: PENDING');
+    const self = await hoop(['review', 'approve', a]);
+    expect(self.code).toBe(2);
+    expect(self.stderr).toContain('own request');
+    expect((await hoop(['review', 'approve', a], { key: dana.apiKey })).stdout).toContain('Approved.');
+    await eventually(async () => (await t.api('GET', `/api/reviews/${a}`)).body.status === 'EXECUTED');
+    expect((await hoop(['get', 'review', a])).stdout).toContain('Output:\n five\n------\n    5\n(1 row)');
+    expect((await hoop(['review', 'reject', b, '--reason', 'dup'], { key: dana.apiKey })).stdout).toContain('will not run');
+    expect((await t.api('GET', `/api/reviews/${b}`)).body).toMatchObject({ status: 'REJECTED', rejectReason: 'dup' });
+    expect((await hoop(['get', 'review', '00000000-0000-0000-0000-000000000000'])).code).toBe(2);
+  });
+});
