@@ -2,7 +2,7 @@
 import ora from 'ora';
 import type { ReviewView } from '../service/review-view.js';
 import type { GatewayClient } from './api-client.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { EXIT } from './exit-codes.js';
 import { rejectionLine, waitingOn } from './output.js';
 
 export interface ExecOptions {
@@ -43,8 +43,27 @@ function finish(review: ReviewView, io: ExecIo, json: boolean): number {
   return code;
 }
 
+/** Submits and, unless --no-wait, waits; Ctrl-C at any point leaves the request as it is. */
 export async function runExec(client: GatewayClient, io: ExecIo, opts: ExecOptions): Promise<number> {
-  const submitted = await client.request<ReviewView>('POST', `/api/connections/${encodeURIComponent(opts.connection)}/exec`, { input: opts.input, reason: opts.reason });
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await submitAndWait(client, io, opts, controller.signal);
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
+
+async function submitAndWait(client: GatewayClient, io: ExecIo, opts: ExecOptions, signal: AbortSignal): Promise<number> {
+  let submitted;
+  try {
+    submitted = await client.request<ReviewView>('POST', `/api/connections/${encodeURIComponent(opts.connection)}/exec`, { input: opts.input, reason: opts.reason }, { signal });
+  } catch (error) {
+    if ((error as Error).name !== 'AbortError') throw error;
+    io.stderr.write('\nhoop: interrupted while submitting; the request may have been created. List yours with: hoop admin get reviews --status pending\n');
+    return EXIT.interrupted;
+  }
   let review = submitted.body;
   if (!OPEN.has(review.status)) return finish(review, io, opts.json);
   if (!opts.wait) {
@@ -65,12 +84,9 @@ export async function runExec(client: GatewayClient, io: ExecIo, opts: ExecOptio
   if (onTerminal && !tty.columns) tty.columns = 80;
   const spinner = ora({ text: label(review), stream: io.stderr as NodeJS.WriteStream, isEnabled: onTerminal, discardStdin: false });
   if (onTerminal) spinner.start();
-  const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  process.once('SIGINT', onInterrupt);
   try {
     for (;;) {
-      const res = await client.getReview(review.id, POLL_SEC, controller.signal);
+      const res = await client.getReview(review.id, POLL_SEC, signal);
       review = res.review;
       if (!OPEN.has(review.status)) break;
       spinner.text = label(review);
@@ -81,10 +97,7 @@ export async function runExec(client: GatewayClient, io: ExecIo, opts: ExecOptio
       io.stderr.write(`\nhoop: stopped waiting; request ${review.id} is still ${review.status.toLowerCase()}. Check it later with: hoop get review ${review.id}\n`);
       return EXIT.interrupted;
     }
-    if (error instanceof CliError) throw error;
     throw error;
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
   }
   spinner.stop();
   return finish(review, io, opts.json);

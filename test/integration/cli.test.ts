@@ -15,6 +15,7 @@ let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 let alice: { id: string; apiKey: string };
 let dana: { id: string; apiKey: string };
 let home: string;
+const children = new Set<ReturnType<typeof spawn>>();
 
 interface Run {
   code: number | null;
@@ -28,6 +29,8 @@ function hoop(args: string[], opts: { key?: string; url?: string; env?: Record<s
     if (opts.url !== '') env.HOOP_API_URL = opts.url ?? t.baseUrl;
     if (opts.key !== '') env.HOOP_API_KEY = opts.key ?? alice.apiKey;
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    child.on('exit', () => children.delete(child));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -62,6 +65,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // A failed test must not leave a waiting CLI (or a pseudo-terminal and its CLI) behind.
+  for (const child of children) {
+    try {
+      if (child.spawnargs[0] === 'script') process.kill(-child.pid!, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await t?.stop();
   await short?.stop();
   await target?.drop();
@@ -149,7 +161,9 @@ describe('hoop exec', () => {
     const sql = 'SELECT 123 AS on_a_tty';
     const env = { PATH: process.env.PATH ?? '', HOME: home, HOOP_API_URL: t.baseUrl, HOOP_API_KEY: alice.apiKey, TERM: 'xterm' };
     const command = `${process.execPath} ${BIN} exec prod-db -i '${sql}'`;
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    children.add(child);
+    child.on('exit', () => children.delete(child));
     let screen = '';
     child.stdout.on('data', (d) => (screen += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));

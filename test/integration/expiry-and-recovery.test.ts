@@ -139,7 +139,11 @@ describe('a Slack outage', () => {
       const posted = await slack.waitFor((calls) => calls.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(r.id)).length >= 4, 20_000);
       const mine = posted.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(r.id));
       expect(mine[1].at - mine[0].at).toBeGreaterThanOrEqual(950); // Retry-After: 1
-      const channels = await long.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } });
+      // Each message is recorded once Slack answered; the last may still be on its way.
+      const channels = await eventually(async () => {
+        const rows = await long.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } });
+        return rows.length === 2 && rows;
+      });
       expect(channels.map((m) => m.target).sort()).toEqual(['C-REVIEWS', 'UDANA']);
       expect((await long.api('GET', `/api/reviews/${r.id}`)).body.status).toBe('PENDING');
     } finally {
