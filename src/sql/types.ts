@@ -1,0 +1,41 @@
+/** What a statement does, from harmless to unknown. */
+export type StatementKind = 'read' | 'session' | 'utility' | 'write' | 'ddl' | 'dcl' | 'unknown';
+
+/** Kinds from least to most strict; the strictest of several statements speaks for them all. */
+export const KIND_ORDER: readonly StatementKind[] = ['read', 'session', 'utility', 'write', 'ddl', 'dcl', 'unknown'];
+
+export type Dialect = 'postgres' | 'mysql';
+
+export interface ClassifiedStatement {
+  index: number;
+  kind: StatementKind;
+  /** The command as people write it: `SELECT`, `UPDATE`, `DROP TABLE`, `ALTER SYSTEM`... */
+  command: string;
+  /** The statement's own text, as given. */
+  statement: string;
+  /** The statement with constants replaced by placeholders (what regex guardrails match). */
+  normalized?: string;
+  tables: string[];
+  warnings: string[];
+  /** UPDATE or DELETE without WHERE. */
+  unboundedWrite?: boolean;
+}
+
+export interface Classification {
+  dialect: Dialect;
+  /** False when the input did not parse: then it is one `unknown` statement. */
+  parsed: boolean;
+  error?: string;
+  statements: ClassifiedStatement[];
+}
+
+export interface ClassifyOptions {
+  /** Functions the connection declares read-only, beyond the built-in list. */
+  allowFunctions?: readonly string[];
+}
+
+/** The strictest kind of `statements` (`read` only when every one is read). */
+export function strictestKind(statements: readonly { kind: StatementKind }[]): StatementKind {
+  if (statements.length === 0) return 'unknown';
+  return statements.reduce<StatementKind>((worst, s) => (KIND_ORDER.indexOf(s.kind) > KIND_ORDER.indexOf(worst) ? s.kind : worst), 'read');
+}
