@@ -11,6 +11,7 @@ export enum ErrorCode {
   SelfApproval = 'self_approval',
   NotLinked = 'not_linked',
   Timeout = 'timeout',
+  Guardrail = 'guardrail_blocked',
   Unavailable = 'unavailable',
   Internal = 'internal',
 }
@@ -27,6 +28,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.WrongState]: 409,
   [ErrorCode.Expired]: 409,
   [ErrorCode.Timeout]: 408,
+  [ErrorCode.Guardrail]: 422,
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.Internal]: 500,
 };
@@ -35,18 +37,22 @@ export interface AppErrorOptions {
   /** A sentence for the person, saying what to do next; defaults to `message`. */
   userMessage?: string;
   cause?: unknown;
+  /** Extra fields of the JSON error body (e.g. the guardrail rule). */
+  details?: Record<string, unknown>;
 }
 
 /** A coded error; only the edges (HTTP, Slack, CLI) turn it into something a person reads. */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly userMessage: string;
+  readonly details?: Record<string, unknown>;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.userMessage = options.userMessage ?? message;
+    this.details = options.details;
   }
 
   /** The HTTP status this error maps to. */
@@ -55,8 +61,8 @@ export class AppError extends Error {
   }
 
   /** The JSON body the API answers with. */
-  toJSON(): { error: { code: ErrorCode; message: string } } {
-    return { error: { code: this.code, message: this.userMessage } };
+  toJSON(): { error: { code: ErrorCode; message: string } & Record<string, unknown> } {
+    return { error: { code: this.code, message: this.userMessage, ...this.details } };
   }
 }
 

@@ -80,25 +80,27 @@ export interface NewReviewInput {
   reviewerGroups: readonly string[];
   now: Date;
   timeoutSec: number;
+  /** Why the connection's policy lets this command run without review, if it does. */
+  noReviewBecause?: 'read-only' | 'review-mode-none';
 }
 
 export interface NewReview {
   state: ReviewState;
   autoApproved: boolean;
   /** Why no reviewer is asked, when none is. */
-  directReason: 'no-reviewers' | 'admin-own-request' | null;
+  directReason: 'no-reviewers' | 'admin-own-request' | 'read-only' | 'review-mode-none' | null;
   effects: Effect[];
 }
 
 /** The state of a request as it is created: pending, or approved at once when no review applies. */
-export function createReview({ requester, reviewerGroups, now, timeoutSec }: NewReviewInput): NewReview {
+export function createReview({ requester, reviewerGroups, now, timeoutSec, noReviewBecause }: NewReviewInput): NewReview {
   const groups = [...new Set(reviewerGroups.map((g) => g.trim()).filter(Boolean))];
   const expiresAt = new Date(now.getTime() + timeoutSec * 1000);
-  if (groups.length === 0) {
+  if (groups.length === 0 || noReviewBecause) {
     return {
       state: { status: 'APPROVED', requesterId: requester.userId, groups: [], expiresAt, decidedAt: now, rejectReason: null },
       autoApproved: false,
-      directReason: 'no-reviewers',
+      directReason: noReviewBecause ?? 'no-reviewers',
       effects: [{ type: 'execute' }],
     };
   }

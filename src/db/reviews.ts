@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../errors.js';
 import type { Db, Prisma, Tx } from './client.js';
 
 export const reviewInclude = {
-  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true } },
+  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true } },
   requester: { select: { id: true, email: true, name: true, slackUserId: true } },
   groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, slackUserId: true } } } },
 } satisfies Prisma.ReviewInclude;

@@ -110,13 +110,24 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       const slackChannel = b.slackChannel === null ? null : optionalString(b, 'slackChannel');
       const { connection, created } = await admin.upsertConnection(
         req.user!,
-        { name: b.name as string, url: optionalString(b, 'url'), reviewers: b.reviewers as string[] | undefined, slackChannel },
+        {
+          name: b.name as string,
+          url: optionalString(b, 'url'),
+          reviewers: b.reviewers as string[] | undefined,
+          slackChannel,
+          reviewMode: b.reviewMode,
+          guardrails: b.guardrails,
+          allowedGroups: b.allowedGroups,
+          maskColumns: b.maskColumns,
+          maskDetectors: b.maskDetectors,
+          allowFunctions: b.allowFunctions,
+        },
         overwrite,
         auditCtx(req),
       );
       return reply.status(created ? 201 : 200).send({ connection });
     });
-    api.get('/connections', async () => ({ connections: await admin.listConnections() }));
+    api.get('/connections', async (req) => ({ connections: await admin.listConnections(req.user!) }));
 
     api.post<{ Params: { name: string } }>('/connections/:name/exec', async (req, reply) => {
       const b = body(req);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { maskResults, type MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 
 export interface ExecuteOptions {
@@ -7,6 +8,13 @@ export interface ExecuteOptions {
   outputMaxBytes: number;
   /** Rows kept per statement; the rest is counted but not rendered. */
   maxRows?: number;
+  /** Masking applied to every value before anything is rendered or stored. */
+  masking?: MaskingRules;
+  /**
+   * Run these statements one by one inside BEGIN READ ONLY (then roll back) instead of `input` as
+   * one query: a classifier mistake cannot write, and `COMMIT; DELETE ...` cannot escape.
+   */
+  readOnlyStatements?: readonly string[];
 }
 
 export interface ExecutionResult {
@@ -38,10 +46,23 @@ function describeError(error: unknown): string {
   return lines.join('\n');
 }
 
+function toResult(r: pg.QueryArrayResult, tag: string, maxRows: number): { result: StatementResult; cut: boolean } {
+  if (!r.fields || r.fields.length === 0) return { result: { tag }, cut: false };
+  return {
+    result: {
+      tag,
+      columns: r.fields.map((f) => ({ name: f.name, numeric: NUMERIC_OIDS.has(f.dataTypeID) })),
+      rows: r.rows.slice(0, maxRows).map((row) => row.map((v) => (v === null ? null : String(v)))),
+    },
+    cut: r.rows.length > maxRows,
+  };
+}
+
 /**
  * Runs `input` on the PostgreSQL at `url` as psql -c would: one simple-protocol query (so a
- * multi-statement input runs in one implicit transaction), with a statement timeout. Captures
- * each statement's command tag or result table, server notices, and the error when it fails.
+ * multi-statement input runs in one implicit transaction), with a statement timeout; or, for
+ * reads, statement by statement in a read-only transaction. Captures each statement's command tag
+ * or result table (masked), server notices, and the error when it fails.
  */
 export async function executeSql(url: string, input: string, options: ExecuteOptions): Promise<ExecutionResult> {
   const maxRows = options.maxRows ?? 10_000;
@@ -63,18 +84,26 @@ export async function executeSql(url: string, input: string, options: ExecuteOpt
   let rowsCut = false;
   try {
     await client.connect();
-    const raw = (await client.query({ text: input, rowMode: 'array', types: AS_TEXT })) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
-    const list = Array.isArray(raw) ? raw : [raw];
-    results = list.map((r, i) => {
-      const tag = tags[i] ?? [r.command, r.rowCount].filter((x) => x !== null && x !== undefined).join(' ');
-      if (!r.fields || r.fields.length === 0) return { tag };
-      if (r.rows.length > maxRows) rowsCut = true;
-      return {
-        tag,
-        columns: r.fields.map((f) => ({ name: f.name, numeric: NUMERIC_OIDS.has(f.dataTypeID) })),
-        rows: r.rows.slice(0, maxRows).map((row) => row.map((v) => (v === null ? null : String(v)))),
-      };
+    const raws: pg.QueryArrayResult[] = [];
+    if (options.readOnlyStatements) {
+      await client.query('BEGIN READ ONLY');
+      tags.length = 0;
+      try {
+        for (const statement of options.readOnlyStatements) raws.push(await client.query({ text: statement, rowMode: 'array', types: AS_TEXT }));
+      } finally {
+        await client.query('ROLLBACK').catch(() => {});
+        tags.splice(raws.length); // ROLLBACK's own tag
+      }
+    } else {
+      const raw = (await client.query({ text: input, rowMode: 'array', types: AS_TEXT })) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
+      raws.push(...(Array.isArray(raw) ? raw : [raw]));
+    }
+    results = raws.map((r, i) => {
+      const { result, cut } = toResult(r, tags[i] ?? [r.command, r.rowCount].filter((x) => x !== null && x !== undefined).join(' '), maxRows);
+      if (cut) rowsCut = true;
+      return result;
     });
+    if (options.masking) results = maskResults(results, options.masking);
   } catch (e) {
     error = describeError(e);
   } finally {

@@ -3,7 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorCode } from '../errors.js';
-import type { AuthUser } from './review-service.js';
+import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule } from '../core/sql-policy.js';
+import { DETECTORS } from '../sql/masking.js';
+import { canUseConnection, guardrailsOf, parseGuardrails } from './connection-policy.js';
+import type { AuthUser } from './auth-user.js';
 
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -31,6 +34,12 @@ export interface ConnectionInput {
   url?: string;
   reviewers?: string[];
   slackChannel?: string | null;
+  reviewMode?: unknown;
+  guardrails?: unknown;
+  allowedGroups?: unknown;
+  maskColumns?: unknown;
+  maskDetectors?: unknown;
+  allowFunctions?: unknown;
 }
 
 function cleanGroups(groups: unknown, field: string): string[] {
@@ -51,14 +60,68 @@ function checkPostgresUrl(url: string): void {
   } catch {
     throw new AppError(ErrorCode.BadInput, 'The connection "url" is not a valid URL; use postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME.');
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new AppError(ErrorCode.BadInput, `Connections of type "${parsed.protocol.replace(':', '')}" are not supported; use a postgres:// URL.`);
+  if (!['postgres:', 'postgresql:', 'mysql:'].includes(parsed.protocol)) {
+    throw new AppError(ErrorCode.BadInput, `Connections of type "${parsed.protocol.replace(':', '')}" are not supported; use a postgres:// or mysql:// URL.`);
   }
 }
 
+function stringList(value: unknown, field: string, check?: (s: string) => string | null): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new AppError(ErrorCode.BadInput, `"${field}" must be a list of strings.`);
+  const out = [...new Set(value.map((v: string) => v.trim()).filter(Boolean))];
+  for (const v of out) {
+    const problem = check?.(v);
+    if (problem) throw new AppError(ErrorCode.BadInput, `"${field}": ${problem}`);
+  }
+  return out;
+}
+
+/** The policy fields of connection input, validated; undefined fields are left as they are. */
+function policyFields(input: ConnectionInput) {
+  if (input.reviewMode !== undefined && !(REVIEW_MODES as readonly unknown[]).includes(input.reviewMode)) {
+    throw new AppError(ErrorCode.BadInput, `"reviewMode" must be one of ${REVIEW_MODES.join(', ')}.`);
+  }
+  return {
+    reviewMode: input.reviewMode as string | undefined,
+    guardrails: input.guardrails === undefined ? undefined : (parseGuardrails(input.guardrails) as GuardrailRule[]),
+    allowedGroups: input.allowedGroups === undefined ? undefined : cleanGroups(input.allowedGroups, 'allowedGroups'),
+    maskColumns: stringList(input.maskColumns, 'maskColumns', (v) => (/^[A-Za-z0-9_*.$-]+$/.test(v) ? null : `"${v}" is not a column name or pattern (letters, digits, _ and *)`)),
+    maskDetectors: stringList(input.maskDetectors, 'maskDetectors', (v) => ((DETECTORS as readonly string[]).includes(v) ? null : `unknown detector "${v}"; use ${DETECTORS.join(', ')}`)),
+    allowFunctions: stringList(input.allowFunctions, 'allowFunctions', (v) => (/^[A-Za-z_][A-Za-z0-9_.$]*$/.test(v) ? null : `"${v}" is not a function name`)),
+  };
+}
+
+interface StoredConnection {
+  name: string;
+  url: string;
+  reviewers: string[];
+  slackChannel: string | null;
+  reviewMode: string;
+  guardrails: unknown;
+  allowedGroups: string[];
+  maskColumns: string[];
+  maskDetectors: string[];
+  allowFunctions: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** What anyone may see of a connection: never its URL. */
-export function connectionView(c: { name: string; reviewers: string[]; slackChannel: string | null; createdAt: Date; updatedAt: Date }) {
-  return { name: c.name, type: 'postgres', reviewers: c.reviewers, slackChannel: c.slackChannel, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+export function connectionView(c: StoredConnection) {
+  return {
+    name: c.name,
+    type: /^mysql:/i.test(c.url) ? 'mysql' : 'postgres',
+    reviewers: c.reviewers,
+    slackChannel: c.slackChannel,
+    reviewMode: c.reviewMode,
+    guardrails: guardrailsOf(c),
+    allowedGroups: c.allowedGroups,
+    maskColumns: c.maskColumns,
+    maskDetectors: c.maskDetectors,
+    allowFunctions: c.allowFunctions,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
 }
 
 export function userView(u: { id: string; email: string; name: string | null; isAdmin: boolean; groups: string[]; slackUserId: string | null; createdAt: Date }) {
@@ -132,6 +195,7 @@ export function createAdminService(db: Db) {
     if (input.url !== undefined) checkPostgresUrl(input.url);
     const reviewers = input.reviewers === undefined ? undefined : cleanGroups(input.reviewers, 'reviewers');
     const slackChannel = input.slackChannel === undefined ? undefined : input.slackChannel?.trim() || null;
+    const policy = policyFields(input);
     return db.$transaction(async (tx) => {
       const existing = await tx.connection.findUnique({ where: { name } });
       if (existing && !overwrite) {
@@ -140,22 +204,30 @@ export function createAdminService(db: Db) {
       if (!existing && input.url === undefined) {
         throw new AppError(ErrorCode.BadInput, 'A new connection needs a "url", e.g. postgres://app@db.internal:5432/app.');
       }
-      const data = { url: input.url, reviewers, slackChannel };
+      const data = { url: input.url, reviewers, slackChannel, ...policy, guardrails: policy.guardrails as object | undefined };
       const saved = existing
         ? await tx.connection.update({ where: { name }, data })
-        : await tx.connection.create({ data: { name, url: input.url!, reviewers: reviewers ?? [], slackChannel: slackChannel ?? null } });
+        : await tx.connection.create({
+            data: { ...data, name, url: input.url!, reviewers: reviewers ?? [], slackChannel: slackChannel ?? null, guardrails: (policy.guardrails ?? DEFAULT_GUARDRAILS) as object },
+          });
       await recordAudit(tx, ctx, existing ? 'connection.updated' : 'connection.created', null, {
         name,
         reviewers: saved.reviewers,
         slackChannel: saved.slackChannel,
+        reviewMode: saved.reviewMode,
+        guardrails: saved.guardrails as object,
+        allowedGroups: saved.allowedGroups,
+        maskColumns: saved.maskColumns,
+        maskDetectors: saved.maskDetectors,
         urlChanged: input.url !== undefined,
       });
       return { connection: connectionView(saved), created: !existing };
     });
   }
 
-  async function listConnections() {
-    return (await db.connection.findMany({ orderBy: { name: 'asc' } })).map(connectionView);
+  /** The connections `user` may see (Access Control: the others are not visible). */
+  async function listConnections(user: AuthUser) {
+    return (await db.connection.findMany({ orderBy: { name: 'asc' } })).filter((c) => canUseConnection(user, c)).map(connectionView);
   }
 
   /** Links a Slack user to the hoop user with `email`; NotFound when there is none. */

@@ -17,16 +17,13 @@ import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ExecuteOptions, ExecutionResult } from '../gateway/sql-proxy.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
+import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
+import { strictestKind, type Classification } from '../sql/types.js';
+import { canUseConnection, classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
+import type { AuthUser } from './auth-user.js';
 import type { ReviewEvents } from './review-events.js';
 
-/** The authenticated person (or agent) acting. */
-export interface AuthUser {
-  id: string;
-  email: string;
-  isAdmin: boolean;
-  groups: string[];
-  slackUserId: string | null;
-}
+export type { AuthUser };
 
 export interface ReviewServiceOptions {
   db: Db;
@@ -57,6 +54,16 @@ export interface VoteInput {
   action: 'approve' | 'reject';
   group?: string;
   reason?: string;
+}
+
+/** What is stored and shown of a classification. */
+export function summarize(c: Classification) {
+  return {
+    dialect: c.dialect,
+    parsed: c.parsed,
+    kind: strictestKind(c.statements),
+    statements: c.statements.map((s) => ({ index: s.index, kind: s.kind, command: s.command, tables: s.tables, warnings: s.warnings })),
+  };
 }
 
 function actorOf(user: AuthUser): Actor {
@@ -105,11 +112,25 @@ export function createReviewService(opts: ReviewServiceOptions) {
       throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
     }
     const connection = await db.connection.findUnique({ where: { name: input.connection } });
-    if (!connection) {
+    // A connection the user may not use is as invisible as one that does not exist.
+    if (!connection || !canUseConnection(user, connection)) {
       throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
     }
+    const classification = await classifyFor(connection, text);
+    const violation = checkGuardrails(classification, guardrailsOf(connection));
+    if (violation) {
+      const { rule, statement } = violation;
+      await db.$transaction((tx) =>
+        recordAudit(tx, ctx, 'review.blocked', null, { connection: connection.name, rule: rule.name, statement: statement.statement.slice(0, 2000), command: statement.command }),
+      );
+      throw new AppError(ErrorCode.Guardrail, `Blocked by the guardrail "${rule.name}" of ${connection.name}: ${rule.message} No request was created.`, {
+        details: { rule: rule.name, statement: statement.index },
+      });
+    }
+    const route = routeCommand(classification, reviewModeOf(connection), connection.reviewers.length > 0);
+    const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = new Date();
-    const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec });
+    const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause });
     const reviewId = await db.$transaction(async (tx) => {
       const review = await tx.review.create({
         data: {
@@ -117,6 +138,8 @@ export function createReviewService(opts: ReviewServiceOptions) {
           requesterId: user.id,
           input: text,
           reason: input.reason?.trim() || null,
+          readOnly: route === 'read-only',
+          classification: summarize(classification) as object,
           status: created.state.status,
           autoApproved: created.autoApproved,
           expiresAt: created.state.expiresAt,
@@ -205,15 +228,15 @@ export function createReviewService(opts: ReviewServiceOptions) {
       const now = new Date();
       await writeTransition(tx, reviewId, 'APPROVED', t, { startedAt: now, heartbeatAt: now });
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { connection: row.connection.name });
-      const { url } = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { url: true } });
-      return { row, url };
+      const connection = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId } });
+      return { row, connection };
     });
     if (!claimed) return null;
     await events.publish(reviewId).catch(() => {});
     const beat = setInterval(() => void heartbeat(reviewId).catch(() => {}), heartbeatMs);
     let result: ExecutionResult;
     try {
-      result = await opts.runSql(claimed.url, claimed.row.input, opts.execute);
+      result = await runChecked(claimed.row, claimed.connection);
     } catch (err) {
       log.error({ err, reviewId }, 'execution failed unexpectedly');
       result = { ok: false, output: '', outputTruncated: false, commandTags: [], rowsAffected: null, error: `the gateway could not run the command: ${(err as Error).message}` };
@@ -246,6 +269,20 @@ export function createReviewService(opts: ReviewServiceOptions) {
       await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue result post'));
     }
     return result;
+  }
+
+  /** Checks the guardrails again (they may have changed since the request), then runs. */
+  async function runChecked(row: ReviewRow, connection: Parameters<typeof classifyFor>[0] & Parameters<typeof guardrailsOf>[0] & Parameters<typeof maskingOf>[0]): Promise<ExecutionResult> {
+    const classification = await classifyFor(connection, row.input);
+    const violation = checkGuardrails(classification, guardrailsOf(connection));
+    const refuse = (error: string): ExecutionResult => ({ ok: false, output: `ERROR:  ${error}`, outputTruncated: false, commandTags: [], rowsAffected: null, error });
+    if (violation) return refuse(`blocked before execution by the guardrail "${violation.rule.name}": ${violation.rule.message}`);
+    const options = { ...opts.execute, masking: maskingOf(connection) };
+    if (row.readOnly) {
+      if (!classification.statements.every((s) => s.kind === 'read')) return refuse('this request ran without review as a read, but is not one');
+      return opts.runSql(connection.url, row.input, { ...options, readOnlyStatements: classification.statements.map((s) => s.statement) });
+    }
+    return opts.runSql(connection.url, row.input, options);
   }
 
   /**
@@ -298,7 +335,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   /** A review the user may see; NotFound otherwise (its existence is not revealed). */
   async function get(user: AuthUser, reviewId: string): Promise<ReviewRow> {
     const row = await getReview(db, reviewId);
-    if (!canSee(user, row)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
+    if (!canSee(user, row) || !canUseConnection(user, row.connection)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
     return row;
   }
 
@@ -329,7 +366,12 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   /** Reviews the user may see, newest first, optionally of one status. */
   async function list(user: AuthUser, filter: { status?: ReviewStatus; limit?: number }): Promise<ReviewRow[]> {
-    const visibility = user.isAdmin ? {} : { OR: [{ requesterId: user.id }, { groups: { some: { group: { in: user.groups } } } }] };
+    const visibility = user.isAdmin
+      ? {}
+      : {
+          OR: [{ requesterId: user.id }, { groups: { some: { group: { in: user.groups } } } }],
+          connection: { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] },
+        };
     return db.review.findMany({
       where: { ...(filter.status ? { status: filter.status } : {}), ...visibility },
       include: reviewInclude,

@@ -20,6 +20,10 @@ export interface ReviewView {
   reason: string | null;
   status: ReviewRow['status'];
   autoApproved: boolean;
+  /** Ran at once, in a read-only transaction, because every statement was a read. */
+  readOnly: boolean;
+  /** The classifier's view: strictest kind, and per statement its kind, tables and warnings. */
+  classification: ReviewClassification | null;
   groups: GroupView[];
   approvals: { approved: number; total: number };
   rejectReason: string | null;
@@ -35,6 +39,13 @@ export interface ReviewView {
   error: string | null;
 }
 
+export interface ReviewClassification {
+  dialect: string;
+  parsed: boolean;
+  kind: string;
+  statements: { index: number; kind: string; command: string; tables: string[]; warnings: string[] }[];
+}
+
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The view of a stored review. */
@@ -48,6 +59,8 @@ export function toReviewView(row: ReviewRow): ReviewView {
     reason: row.reason,
     status: row.status,
     autoApproved: row.autoApproved,
+    readOnly: row.readOnly,
+    classification: (row.classification as unknown as ReviewClassification | null) ?? null,
     groups: row.groups.map((g) => ({
       group: g.group,
       status: g.status,

@@ -16,8 +16,8 @@ beforeAll(async () => {
   dana = await t.createUser('dana@example.com', ['dba-team']);
   sam = await t.createUser('sam@example.com', ['security']);
   bo = await t.createUser('bo@example.com', ['dba-team', 'security']);
-  await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'] } });
-  await t.api('POST', '/api/connections', { body: { name: 'dual', url: target.url, reviewers: ['dba-team', 'security'] } });
+  await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
+  await t.api('POST', '/api/connections', { body: { name: 'dual', url: target.url, reviewers: ['dba-team', 'security'], reviewMode: 'all' } });
   await t.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [] } });
 });
 
@@ -61,7 +61,7 @@ describe('connections', () => {
     expect(JSON.stringify(list.body)).not.toContain('postgresql://');
     expect(list.body.connections.find((c: any) => c.name === 'dual').reviewers).toEqual(['dba-team', 'security']);
 
-    const dup = await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['x'] } });
+    const dup = await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['x'], reviewMode: 'all' } });
     expect(dup.status).toBe(409);
     expect(dup.body.error.message).toContain('overwrite=true');
     // --overwrite --reviewers without a URL keeps the URL (the seed's example).
@@ -71,7 +71,7 @@ describe('connections', () => {
   });
 
   it('rejects a non-postgres URL and a new connection without URL', async () => {
-    expect((await t.api('POST', '/api/connections', { body: { name: 'my', url: 'mysql://root@localhost/x' } })).body.error.message).toContain('not supported');
+    expect((await t.api('POST', '/api/connections', { body: { name: 'my', url: 'redis://localhost:6379' } })).body.error.message).toContain('not supported');
     expect((await t.api('POST', '/api/connections', { body: { name: 'nourl', reviewers: [] } })).body.error.message).toContain('needs a "url"');
     expect((await t.api('POST', '/api/connections', { key: alice.apiKey, body: { name: 'z', url: target.url } })).status).toBe(403);
   });

@@ -57,7 +57,7 @@ beforeAll(async () => {
   t = await startTestGateway({ slack: false });
   short = await startTestGateway({ slack: false, env: { REVIEW_TIMEOUT_SEC: '2' } });
   for (const gw of [t, short]) {
-    await gw.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'] } });
+    await gw.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
     await gw.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [] } });
   }
   alice = await t.createUser('alice@example.com', ['developers']);

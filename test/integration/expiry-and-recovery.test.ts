@@ -25,7 +25,7 @@ beforeAll(async () => {
   t = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix, fakeSlack: slack, sweepIntervalMs: 600_000 });
   alice = await t.createUser('alice@example.com', ['developers']);
   dana = await t.createUser('dana@example.com', ['dba-team']);
-  await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'] } });
+  await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
   slack.users.set('UALICE', { email: 'alice@example.com' });
   slack.users.set('UDANA', { email: 'dana@example.com' });
   await t.slackPost({ command: '/hoop', text: 'subscribe', user_id: 'UALICE', channel_id: 'C1', team_id: 'T1', response_url: 'https://x.invalid', trigger_id: 't' });

@@ -36,8 +36,8 @@ beforeAll(async () => {
   dana = await t.createUser('dana@example.com', ['dba-team']);
   sam = await t.createUser('sam@example.com', ['security']);
   both = await t.createUser('bo@example.com', ['dba-team', 'security']);
-  await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'] } });
-  await t.api('POST', '/api/connections', { body: { name: 'sensitive', url: target.url, reviewers: ['dba-team', 'security'], slackChannel: 'C-SENSITIVE' } });
+  await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
+  await t.api('POST', '/api/connections', { body: { name: 'sensitive', url: target.url, reviewers: ['dba-team', 'security'], reviewMode: 'all', slackChannel: 'C-SENSITIVE' } });
   await subscribe('UALICE', 'alice@example.com');
   await subscribe('UDANA', 'Dana@Example.com');
   await subscribe('USAM', 'sam@example.com');

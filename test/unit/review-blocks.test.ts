@@ -11,6 +11,8 @@ const base: ReviewView = {
   reason: 'OPS-1',
   status: 'PENDING',
   autoApproved: false,
+  readOnly: false,
+  classification: { dialect: 'postgres', parsed: true, kind: 'write', statements: [{ index: 0, kind: 'write', command: 'UPDATE', tables: ['users'], warnings: [] }] },
   groups: [
     { group: 'dba-team', status: 'APPROVED', reviewer: 'dana@example.com', reviewerSlackId: 'UDANA', decidedAt: '2026-01-01T10:00:00.000Z', reason: null },
     { group: 'security', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null },

@@ -1,0 +1,93 @@
+// A connection's SQL policy as the use cases need it: classify its input, its guardrails, its
+// masking, and who may see it.
+import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule, type ReviewMode } from '../core/sql-policy.js';
+import { AppError, ErrorCode } from '../errors.js';
+import { classifyPostgres, loadPostgresParser } from '../sql/classify-postgres.js';
+import { DETECTORS, type Detector, type MaskingRules } from '../sql/masking.js';
+import type { Classification, Dialect } from '../sql/types.js';
+import type { AuthUser } from './auth-user.js';
+
+export interface ConnectionPolicyFields {
+  url: string;
+  reviewers: string[];
+  reviewMode: string;
+  guardrails: unknown;
+  allowedGroups: string[];
+  maskColumns: string[];
+  maskDetectors: string[];
+  allowFunctions: string[];
+}
+
+/** The SQL dialect of a connection URL. */
+export function dialectOf(url: string): Dialect {
+  return /^mysql:/i.test(url) ? 'mysql' : 'postgres';
+}
+
+/** Classifies `input` as the connection's database would parse it. */
+export async function classifyFor(connection: Pick<ConnectionPolicyFields, 'url' | 'allowFunctions'>, input: string): Promise<Classification> {
+  if (dialectOf(connection.url) === 'mysql') {
+    const { classifyMysql } = await import('../sql/classify-mysql.js');
+    return classifyMysql(input);
+  }
+  await loadPostgresParser();
+  return classifyPostgres(input, { allowFunctions: connection.allowFunctions });
+}
+
+export function reviewModeOf(connection: Pick<ConnectionPolicyFields, 'reviewMode'>): ReviewMode {
+  return (REVIEW_MODES as readonly string[]).includes(connection.reviewMode) ? (connection.reviewMode as ReviewMode) : 'all';
+}
+
+export function maskingOf(connection: Pick<ConnectionPolicyFields, 'maskColumns' | 'maskDetectors'>): MaskingRules {
+  return { columns: connection.maskColumns, detectors: connection.maskDetectors.filter((d): d is Detector => (DETECTORS as readonly string[]).includes(d)) };
+}
+
+/** Admins, members of an allowed group, and the connection's reviewers see it; empty means all. */
+export function canUseConnection(user: AuthUser, connection: Pick<ConnectionPolicyFields, 'allowedGroups' | 'reviewers'>): boolean {
+  if (user.isAdmin || connection.allowedGroups.length === 0) return true;
+  return user.groups.some((g) => connection.allowedGroups.includes(g) || connection.reviewers.includes(g));
+}
+
+function bad(message: string): AppError {
+  return new AppError(ErrorCode.BadInput, message);
+}
+
+/**
+ * Guardrails from API input: `{type: 'deny-command', command}`, `{type: 'deny-unbounded-write'}`,
+ * `{type: 'regex', pattern}`, each with an optional `name` and `message`.
+ */
+export function parseGuardrails(value: unknown): GuardrailRule[] {
+  if (!Array.isArray(value)) throw bad('"guardrails" must be a list of rules, e.g. [{"type": "deny-command", "command": "DROP TABLE"}].');
+  return value.map((raw, i) => {
+    const r = (raw ?? {}) as Record<string, unknown>;
+    const str = (k: string) => (typeof r[k] === 'string' && (r[k] as string).trim() ? (r[k] as string).trim() : undefined);
+    const name = str('name');
+    if (r.type === 'deny-command') {
+      const command = str('command')?.toUpperCase().replace(/\s+/g, ' ');
+      if (!command) throw bad(`guardrails[${i}]: a deny-command rule needs "command", e.g. "DROP TABLE".`);
+      return { type: 'deny-command', command, name: name ?? `deny-${command.toLowerCase().replace(/ /g, '-')}`, message: str('message') ?? `${command} is blocked on this connection.` };
+    }
+    if (r.type === 'deny-unbounded-write') {
+      return { type: 'deny-unbounded-write', name: name ?? 'no-unbounded-write', message: str('message') ?? 'UPDATE and DELETE need a WHERE clause on this connection.' };
+    }
+    if (r.type === 'regex') {
+      const pattern = str('pattern');
+      if (!pattern) throw bad(`guardrails[${i}]: a regex rule needs "pattern".`);
+      try {
+        new RegExp(pattern, 'i');
+      } catch (error) {
+        throw bad(`guardrails[${i}]: "${pattern}" is not a valid regular expression (${(error as Error).message}).`);
+      }
+      return { type: 'regex', pattern, name: name ?? `regex-${i + 1}`, message: str('message') ?? `Blocked by the rule /${pattern}/.` };
+    }
+    throw bad(`guardrails[${i}]: unknown type ${JSON.stringify(r.type)}; use deny-command, deny-unbounded-write or regex.`);
+  });
+}
+
+/** The stored rules of a connection (never throws on what was stored). */
+export function guardrailsOf(connection: Pick<ConnectionPolicyFields, 'guardrails'>): GuardrailRule[] {
+  try {
+    return parseGuardrails(connection.guardrails);
+  } catch {
+    return [...DEFAULT_GUARDRAILS];
+  }
+}

@@ -1,0 +1,107 @@
+// Live data masking of results, before they are stored or sent anywhere: by column name and by
+// content. The same masked text reaches the API, the CLI, Slack and the stored output.
+import type { StatementResult } from './psql-format.js';
+
+export type Detector = 'email' | 'phone' | 'credit_card' | 'ssn' | 'iban' | 'ip';
+export const DETECTORS: readonly Detector[] = ['email', 'phone', 'credit_card', 'ssn', 'iban', 'ip'];
+
+export interface MaskingRules {
+  /** Column names or patterns with `*` (e.g. `email`, `*_ssn`), case-insensitive. */
+  columns: readonly string[];
+  detectors: readonly Detector[];
+}
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+function ibanValid(iban: string): boolean {
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rest = 0;
+  for (const ch of moved) {
+    const v = /[A-Z]/.test(ch) ? String(ch.charCodeAt(0) - 55) : ch;
+    for (const digit of v) rest = (rest * 10 + Number(digit)) % 97;
+  }
+  return rest === 1;
+}
+
+const maskEmail = (m: string) => {
+  const [local, domain] = m.split('@');
+  return `${local[0]}***@${domain}`;
+};
+const lastFour = (m: string) => `****${m.replace(/\D/g, '').slice(-4)}`;
+
+interface DetectorImpl {
+  pattern: RegExp;
+  mask: (match: string) => string | null;
+}
+
+// Order matters: longer, more specific shapes first so a card number is not taken for a phone.
+const IMPLS: Record<Detector, DetectorImpl> = {
+  email: { pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, mask: maskEmail },
+  iban: {
+    pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g,
+    mask: (m) => {
+      const compact = m.replace(/ /g, '');
+      return ibanValid(compact) ? compact.slice(0, 2) + '*'.repeat(compact.length - 6) + compact.slice(-4) : null;
+    },
+  },
+  credit_card: { pattern: /\b\d(?:[ -]?\d){12,18}\b/g, mask: (m) => (luhn(m.replace(/\D/g, '')) ? lastFour(m) : null) },
+  ssn: { pattern: /\b\d{3}-\d{2}-\d{4}\b/g, mask: (m) => `***-**-${m.slice(-4)}` },
+  phone: { pattern: /(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\b\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}\b|\+\d{8,15}\b/g, mask: (m) => `***-***-${m.replace(/\D/g, '').slice(-4)}` },
+  ip: {
+    pattern: /\b(?:\d{1,3}\.){3}\d{1,3}\b/g,
+    mask: (m) => (m.split('.').every((o) => Number(o) <= 255) ? `${m.split('.').slice(0, 2).join('.')}.*.*` : null),
+  },
+};
+const ORDER: Detector[] = ['email', 'iban', 'credit_card', 'ssn', 'phone', 'ip'];
+
+/** Masks whatever `detectors` find inside `text`; the rest of the text is kept. */
+export function maskText(text: string, detectors: readonly Detector[]): string {
+  let out = text;
+  for (const d of ORDER) {
+    if (!detectors.includes(d)) continue;
+    const impl = IMPLS[d];
+    out = out.replace(impl.pattern, (m) => impl.mask(m) ?? m);
+  }
+  return out;
+}
+
+/** The value of a masked column: its detector mask when one recognises it, else `****`. */
+export function maskValue(value: string): string {
+  const masked = maskText(value, DETECTORS);
+  return masked !== value ? masked : '****';
+}
+
+function columnMatcher(patterns: readonly string[]): (name: string) => boolean {
+  const res = patterns.map((p) => new RegExp('^' + p.trim().split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i'));
+  return (name) => res.some((re) => re.test(name));
+}
+
+/** True when the rules mask anything at all. */
+export function hasMasking(rules: MaskingRules): boolean {
+  return rules.columns.length > 0 || rules.detectors.length > 0;
+}
+
+/** Masked copies of `results`: masked columns entirely, every other value through the detectors. */
+export function maskResults(results: readonly StatementResult[], rules: MaskingRules): StatementResult[] {
+  if (!hasMasking(rules)) return [...results];
+  const isMasked = columnMatcher(rules.columns);
+  return results.map((r) => {
+    if (!r.columns || !r.rows) return r;
+    const masked = r.columns.map((c) => isMasked(c.name));
+    return {
+      ...r,
+      rows: r.rows.map((row) => row.map((v, i) => (v === null ? null : masked[i] ? maskValue(v) : maskText(v, rules.detectors)))),
+    };
+  });
+}
