@@ -71,6 +71,17 @@ function groupLine(g: GroupView, review: ReviewView): string {
   return `:heavy_minus_sign: ${name} did not decide`;
 }
 
+/** "2 statements: #1 read SELECT (users) · #2 write UPDATE (users)" and a warning line per warning. */
+export function classificationLines(review: Pick<ReviewView, 'classification'>): string | null {
+  const c = review.classification;
+  if (!c) return null;
+  if (!c.parsed) return `:warning: *Could not be parsed* as ${c.dialect === 'mysql' ? 'MySQL' : 'PostgreSQL'}: ${escapeMrkdwn(c.statements[0]?.warnings[0]?.replace(/^could not be parsed: /, '') ?? 'unknown error')}`;
+  const n = c.statements.length;
+  const parts = c.statements.map((s) => `#${s.index + 1} *${s.kind}* ${escapeMrkdwn(s.command)}${s.tables.length ? ` (${escapeMrkdwn(s.tables.join(', '))})` : ''}`);
+  const warnings = c.statements.flatMap((s) => s.warnings.map((w) => `:warning: ${escapeMrkdwn(w)}`));
+  return [`${n} ${n === 1 ? 'statement' : 'statements'}: ${parts.join(' · ')}`, ...warnings].join('\n');
+}
+
 /** The request message: who, where, why, the exact command, and per group its status and buttons. */
 export function reviewMessage(review: ReviewView): SlackMessage {
   const blocks: Record<string, unknown>[] = [];
@@ -85,6 +96,8 @@ export function reviewMessage(review: ReviewView): SlackMessage {
   blocks.push({ type: 'section', fields });
   const command = codeBlock(review.input, (shown, total) => `:scissors: _Command cut here: showing ${shown} of ${total} characters. The full command: \`hoop get review ${review.id}\`._`);
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Command*\n${command}`.slice(0, SECTION_LIMIT) } });
+  const analysis = classificationLines(review);
+  if (analysis) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: analysis.slice(0, SECTION_LIMIT) }] });
   blocks.push({ type: 'divider' });
   for (const g of review.groups) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: groupLine(g, review) } });

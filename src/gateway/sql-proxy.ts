@@ -65,6 +65,10 @@ function toResult(r: pg.QueryArrayResult, tag: string, maxRows: number): { resul
  * or result table (masked), server notices, and the error when it fails.
  */
 export async function executeSql(url: string, input: string, options: ExecuteOptions): Promise<ExecutionResult> {
+  if (/^mysql:/i.test(url)) {
+    const { executeMysql } = await import('./mysql-proxy.js');
+    return executeMysql(url, input, options);
+  }
   const maxRows = options.maxRows ?? 10_000;
   const client = new pg.Client({
     connectionString: url,

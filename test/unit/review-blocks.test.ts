@@ -47,6 +47,25 @@ describe('reviewMessage', () => {
     expect(values).toEqual([{ reviewId: base.id, group: 'security' }, { reviewId: base.id, group: 'security' }]);
   });
 
+  it('shows the classification: statement count, kind, tables, and a warning for a write without WHERE', () => {
+    const json = JSON.stringify(
+      reviewMessage({
+        ...base,
+        classification: { dialect: 'postgres', parsed: true, kind: 'write', statements: [
+          { index: 0, kind: 'read', command: 'SELECT', tables: ['orders'], warnings: [] },
+          { index: 1, kind: 'write', command: 'DELETE', tables: ['users'], warnings: ['DELETE without WHERE changes every row of users'] },
+        ] },
+      }).blocks,
+    );
+    expect(json).toContain('2 statements: #1 *read* SELECT (orders) · #2 *write* DELETE (users)');
+    expect(json).toContain(':warning: DELETE without WHERE changes every row of users');
+  });
+
+  it('says when the command could not be parsed', () => {
+    const json = JSON.stringify(reviewMessage({ ...base, classification: { dialect: 'postgres', parsed: false, kind: 'unknown', statements: [{ index: 0, kind: 'unknown', command: 'UNKNOWN', tables: [], warnings: ['could not be parsed: syntax error at or near "SELEC"'] }] } }).blocks);
+    expect(json).toContain('Could not be parsed* as PostgreSQL: syntax error at or near');
+  });
+
   it('drops every button once the request is final', () => {
     for (const status of ['APPROVED', 'RUNNING', 'EXECUTED', 'FAILED', 'REJECTED', 'EXPIRED'] as const) {
       const m = reviewMessage({ ...base, status });
