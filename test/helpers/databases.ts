@@ -51,3 +51,33 @@ export async function createTargetDatabase(): Promise<{ url: string; query: (sql
     INSERT INTO users VALUES (1, 'ann@example.com', 'active'), (2, 'bob@example.com', 'active'), (3, 'cy@example.com', 'active');`);
   return { url, query, drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}) };
 }
+
+export const MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+
+/** A MariaDB/MySQL target database with a `users` table, for the same tests on MySQL. */
+export async function createMysqlTarget(): Promise<{ url: string; query: (sql: string) => Promise<any[]>; drop: () => Promise<void> }> {
+  const mysql = await import('mysql2/promise');
+  const name = uniqueName('hoop_target');
+  const admin = await mysql.createConnection({ uri: MYSQL_URL, multipleStatements: true });
+  await admin.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.users (id int PRIMARY KEY, email varchar(200) NOT NULL, status varchar(50) NOT NULL DEFAULT 'active');
+    INSERT INTO ${name}.users VALUES (1, 'ann@example.com', 'active'), (2, 'bob@example.com', 'active'), (3, 'cy@example.com', 'active');`);
+  await admin.end();
+  const url = `${MYSQL_URL.replace(/\/$/, '')}/${name}`;
+  const query = async (sql: string) => {
+    const c = await mysql.createConnection({ uri: url });
+    try {
+      return (await c.query(sql))[0] as any[];
+    } finally {
+      await c.end();
+    }
+  };
+  return {
+    url,
+    query,
+    drop: async () => {
+      const c = await mysql.createConnection({ uri: MYSQL_URL });
+      await c.query(`DROP DATABASE IF EXISTS ${name}`);
+      await c.end();
+    },
+  };
+}
