@@ -8,6 +8,7 @@ import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { describeReview, reviewsTable, table } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
+import { classifyLines } from './sql-classify.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -24,6 +25,19 @@ function list(value: string): string[] {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `deny:DROP TABLE`, `regex:PATTERN`, `no-unbounded-write`; an optional `=message` after `|`. */
+export function parseGuardrailFlag(flag: string): Record<string, string | undefined> {
+  const [rule, message] = flag.split('|', 2);
+  const colon = rule.indexOf(':');
+  const type = colon < 0 ? rule.trim() : rule.slice(0, colon).trim();
+  const value = colon < 0 ? '' : rule.slice(colon + 1).trim();
+  const extra = { message: message?.trim() || undefined };
+  if (type === 'deny' && value) return { type: 'deny-command', command: value, ...extra };
+  if (type === 'regex' && value) return { type: 'regex', pattern: value, ...extra };
+  if (type === 'no-unbounded-write' && !value) return { type: 'deny-unbounded-write', ...extra };
+  throw new CliError(`--guardrail "${flag}" is not a rule: use 'deny:DROP TABLE', 'regex:PATTERN' or 'no-unbounded-write' (add '|message' for your own message).`, EXIT.usage);
 }
 
 function outputOption() {
@@ -133,15 +147,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('connection')
     .description('create (or --overwrite) a connection: hoop admin create connection NAME --reviewers a,b -- psql -h HOST -U USER DB')
     .argument('<name>', 'the connection name')
-    .argument('[psql...]', 'after --: the psql command line of the database')
+    .argument('[psql...]', 'after --: the psql command line of the database, or a mysql:// URI')
     .option('--agent <agent>', 'accepted for compatibility with hoop.dev (the gateway runs the proxy itself)', 'default')
     .option('--reviewers <groups>', 'comma-separated reviewer groups; none means commands run without review', list)
     .option('--plugin <plugin>', 'accepted for compatibility (slack is always on when configured)', collect)
     .option('--channel <id>', 'Slack channel for this connection\'s requests')
     .option('--env <KEY=VALUE>', 'connection environment, e.g. PGPASSWORD=... (never echoed)', collect)
     .option('--overwrite', 'change an existing connection')
+    .addOption(new Option('--review-mode <mode>', 'writes: reads run at once read-only; all: every command is reviewed; none: nothing is').choices(['writes', 'all', 'none']))
+    .option('--guardrail <rule>', "block before review: 'deny:DROP TABLE', 'regex:PATTERN', 'no-unbounded-write' (repeatable; replaces the defaults)", collect)
+    .option('--mask-column <pattern>', 'mask values of columns named like this, e.g. email or *_ssn (repeatable)', collect)
+    .option('--mask-detector <name>', 'mask values found by: email, phone, credit_card, ssn, iban, ip (repeatable)', collect)
+    .option('--allowed-groups <groups>', 'only these groups (and the reviewers) see the connection', list)
+    .option('--allow-function <name>', 'a function this database only reads with (repeatable)', collect)
     .addOption(outputOption())
-    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; env?: string[]; overwrite?: boolean; output: string }) => {
+    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[] }) => {
       for (const p of opts.plugin ?? []) if (p !== 'slack') throw new CliError(`Unknown plugin "${p}"; only slack is known (and always on when configured).`, EXIT.usage);
       const envs = new Map<string, string>();
       for (const kv of opts.env ?? []) {
@@ -152,17 +172,29 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const unknownEnv = [...envs.keys()].find((k) => k !== 'PGPASSWORD');
       if (unknownEnv) throw new CliError(`--env ${unknownEnv} is not supported; only PGPASSWORD is.`, EXIT.usage);
       let url: string | undefined;
-      if (psql.length > 0) url = toPostgresUrl(parsePsqlArgs(psql), envs.get('PGPASSWORD') ?? io.env.PGPASSWORD);
+      if (psql.length === 1 && /^mysql:\/\//.test(psql[0])) url = psql[0];
+      else if (psql.length > 0) url = toPostgresUrl(parsePsqlArgs(psql), envs.get('PGPASSWORD') ?? io.env.PGPASSWORD);
       else if (!opts.overwrite) throw new CliError('Give the database after --, e.g. -- psql -h db.internal -U app appdb (or use --overwrite to change an existing connection).', EXIT.usage);
-      const body = { name, url, reviewers: opts.reviewers, slackChannel: opts.channel };
-      const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null } }>(
+      const body = {
+        name,
+        url,
+        reviewers: opts.reviewers,
+        slackChannel: opts.channel,
+        reviewMode: opts.reviewMode,
+        guardrails: opts.guardrail?.map(parseGuardrailFlag),
+        maskColumns: opts.maskColumn,
+        maskDetectors: opts.maskDetector,
+        allowedGroups: opts.allowedGroups,
+        allowFunctions: opts.allowFunction,
+      };
+      const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string } }>(
         'POST',
         `/api/connections${opts.overwrite ? '?overwrite=true' : ''}`,
         body,
       );
       if (opts.output === 'json') return json(res.body.connection);
       const c = res.body.connection;
-      print(`Connection ${c.name} ${res.status === 201 ? 'created' : 'updated'}; reviewers: ${c.reviewers.join(', ') || 'none (commands run without review)'}.`);
+      print(`Connection ${c.name} ${res.status === 201 ? 'created' : 'updated'}; reviewers: ${c.reviewers.join(', ') || 'none (commands run without review)'}; review mode: ${c.reviewMode}.`);
     });
   create
     .command('user')
@@ -204,6 +236,29 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const res = await client().request<{ reviews: ReviewView[] }>('GET', `/api/reviews${opts.status ? `?status=${opts.status}` : ''}`);
       if (opts.output === 'json') return json(res.body.reviews);
       print(res.body.reviews.length ? reviewsTable(res.body.reviews) : `No reviews${opts.status ? ` with status ${opts.status}` : ''}.`);
+    });
+
+  const sql = program.command('sql').description('work with SQL locally, without a gateway');
+  sql
+    .command('classify')
+    .description('print how the gateway classifies SQL: one JSON line per statement (or per input line with --input-format jsonl)')
+    .addOption(new Option('--dialect <dialect>', 'the SQL dialect').choices(['postgres', 'mysql']).default('postgres'))
+    .option('-f, --file <path>', 'read the SQL from a file (default: stdin)')
+    .addOption(new Option('--input-format <format>', 'sql: one SQL text; jsonl: one JSON-encoded SQL text per line').choices(['sql', 'jsonl']).default('sql'))
+    .option('--allow-function <name>', 'a function to treat as read-only, as a connection allow-list would (repeatable)', collect)
+    .action(async (opts: { dialect: 'postgres' | 'mysql'; file?: string; inputFormat: 'sql' | 'jsonl'; allowFunction?: string[] }) => {
+      let text: string;
+      if (opts.file) {
+        try {
+          text = readFileSync(opts.file, 'utf8');
+        } catch (error) {
+          throw new CliError(`Cannot read ${opts.file}: ${(error as Error).message}`, EXIT.usage);
+        }
+      } else {
+        if (io.stdin.isTTY) throw new CliError('Give the SQL with -f FILE or on stdin.', EXIT.usage);
+        text = await readAll(io.stdin);
+      }
+      await classifyLines(text, { dialect: opts.dialect, inputFormat: opts.inputFormat, allowFunctions: opts.allowFunction ?? [] }, print);
     });
 
   return program;

@@ -178,6 +178,34 @@ describe('hoop exec', () => {
   });
 });
 
+describe('hoop sql classify', () => {
+  it('prints one JSON line per statement without a gateway', async () => {
+    const out = await hoop(['sql', 'classify'], { url: '', key: '', stdin: "SELECT 'a\\'; DROP TABLE users; --'" });
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { index: 0, kind: 'read', statement: "SELECT 'a\\'", tables: [], warnings: [] },
+      { index: 1, kind: 'ddl', statement: 'DROP TABLE users', tables: ['users'], warnings: [] },
+    ]);
+  });
+
+  it('reads a query log as JSON lines and prints the strictest kind per line', async () => {
+    const file = path.join(home, 'log.jsonl');
+    writeFileSync(file, ['"SELECT 1"', '"SELECT 1; UPDATE t SET a = 1 WHERE id = 2"', '"SELEC 1"', ''].join('\n'));
+    const out = await hoop(['sql', 'classify', '--input-format', 'jsonl', '-f', file], { url: '', key: '' });
+    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.line, l.kind, l.statements.length])).toEqual([[1, 'read', 1], [2, 'write', 2], [3, 'unknown', 1]]);
+    const bad = await hoop(['sql', 'classify', '--input-format', 'jsonl'], { url: '', key: '', stdin: 'SELECT 1\n' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('line 1: not a JSON string');
+  });
+
+  it('classifies MySQL with --dialect mysql', async () => {
+    const out = await hoop(['sql', 'classify', '--dialect', 'mysql'], { url: '', key: '', stdin: 'DELETE FROM users' });
+    expect(JSON.parse(out.stdout)).toMatchObject({ kind: 'write', tables: ['users'], warnings: ['DELETE without WHERE changes every row of users'] });
+  });
+});
+
 describe('usage errors', () => {
   it('exit 2 with a message for missing SQL, an unknown flag and an unknown connection', async () => {
     const none = await hoop(['exec', 'prod-db']);
@@ -243,6 +271,24 @@ describe('admin and reviewer commands', () => {
     const run = await hoop(['exec', 'from-psql', '-i', 'SELECT count(*) AS n FROM users']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('(1 row)');
+    const policy = await hoop(
+      ['admin', 'create', 'connection', 'guarded', '--reviewers', 'dba-team', '--review-mode', 'all', '--guardrail', 'deny:DROP TABLE', '--guardrail', 'no-unbounded-write|Always use WHERE.', '--guardrail', 'regex:pg_sleep', '--mask-column', 'email', '--mask-detector', 'credit_card', '--allowed-groups', 'developers', '-o', 'json', '--', 'psql', '-h', '127.0.0.1', '-U', 'postgres', db],
+      { key: ADMIN_KEY },
+    );
+    expect(policy.code).toBe(0);
+    expect(JSON.parse(policy.stdout)).toMatchObject({
+      reviewMode: 'all',
+      guardrails: [{ type: 'deny-command', command: 'DROP TABLE' }, { type: 'deny-unbounded-write', message: 'Always use WHERE.' }, { type: 'regex', pattern: 'pg_sleep' }],
+      maskColumns: ['email'],
+      maskDetectors: ['credit_card'],
+      allowedGroups: ['developers'],
+    });
+    const blocked = await hoop(['exec', 'guarded', '-i', 'DELETE FROM users']);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toContain('Always use WHERE.');
+    const badRule = await hoop(['admin', 'create', 'connection', 'x', '--guardrail', 'forbid:everything', '--', 'psql', '-h', 'db'], { key: ADMIN_KEY });
+    expect(badRule.code).toBe(2);
+    expect(badRule.stderr).toContain("use 'deny:DROP TABLE'");
     const badFlag = await hoop(['admin', 'create', 'connection', 'x', '--', 'psql', '-h', 'db', '-W'], { key: ADMIN_KEY });
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain('Unknown psql flag -W');

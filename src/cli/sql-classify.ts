@@ -1,0 +1,41 @@
+// `hoop sql classify`: the gateway's own classifier, locally, on a file or stdin.
+import { classifyMysql } from '../sql/classify-mysql.js';
+import { classifyPostgres, loadPostgresParser } from '../sql/classify-postgres.js';
+import { strictestKind, type Classification, type Dialect } from '../sql/types.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+export interface ClassifyCliOptions {
+  dialect: Dialect;
+  inputFormat: 'sql' | 'jsonl';
+  allowFunctions: string[];
+}
+
+async function classifier(opts: ClassifyCliOptions): Promise<(sql: string) => Classification> {
+  if (opts.dialect === 'mysql') return classifyMysql;
+  await loadPostgresParser();
+  return (sql) => classifyPostgres(sql, { allowFunctions: opts.allowFunctions });
+}
+
+const statementJson = (s: Classification['statements'][number]) => ({ index: s.index, kind: s.kind, statement: s.statement, tables: s.tables, warnings: s.warnings });
+
+/** One JSON line per statement (sql), or per input line (jsonl: one JSON-encoded SQL text a line). */
+export async function classifyLines(text: string, opts: ClassifyCliOptions, write: (line: string) => void): Promise<void> {
+  const classify = await classifier(opts);
+  if (opts.inputFormat === 'sql') {
+    for (const s of classify(text).statements) write(JSON.stringify(statementJson(s)));
+    return;
+  }
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i].trim()) continue;
+    let sql: unknown;
+    try {
+      sql = JSON.parse(lines[i]);
+    } catch {
+      throw new CliError(`line ${i + 1}: not a JSON string; with --input-format jsonl each line is one JSON-encoded SQL text, e.g. "SELECT 1".`, EXIT.usage);
+    }
+    if (typeof sql !== 'string') throw new CliError(`line ${i + 1}: expected a JSON string, got ${typeof sql}.`, EXIT.usage);
+    const c = classify(sql);
+    write(JSON.stringify({ line: i + 1, kind: c.parsed ? strictestKind(c.statements) : 'unknown', statements: c.statements.map(statementJson) }));
+  }
+}
