@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { classifyMysql } from '../sql/classify-mysql.js';
 import { maskResults } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
-import type { ExecuteOptions, ExecutionResult } from './sql-proxy.js';
+import type { ExecuteOptions, ExecutionResult } from './execution.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
