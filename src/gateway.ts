@@ -57,9 +57,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     runSql: executeSql,
     slackEnabled: Boolean(config.slack),
   });
-  const slack = config.slack
-    ? createSlackApp({ ...config.slack, admin, reviews, log })
-    : undefined;
+  // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
+  const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log }) : undefined;
   const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, trustProxy: config.trustProxy }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule } from '../core/sql-policy.js';
 import { DETECTORS } from '../sql/masking.js';
-import { canUseConnection, guardrailsOf, parseGuardrails } from './connection-policy.js';
+import { canUseConnection, guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
 
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -91,20 +91,7 @@ function policyFields(input: ConnectionInput) {
   };
 }
 
-interface StoredConnection {
-  name: string;
-  url: string;
-  reviewers: string[];
-  slackChannel: string | null;
-  reviewMode: string;
-  guardrails: unknown;
-  allowedGroups: string[];
-  maskColumns: string[];
-  maskDetectors: string[];
-  allowFunctions: string[];
-  createdAt: Date;
-  updatedAt: Date;
-}
+type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; createdAt: Date; updatedAt: Date };
 
 /** What anyone may see of a connection: never its URL. */
 export function connectionView(c: StoredConnection) {
