@@ -77,7 +77,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       });
       if (config.adminApiKey) await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey);
       if (opts.workers) {
-        const swept = await reviews.sweep({ ensureExpiryJobs: true });
+        const swept = await reviews.sweep();
         log.info(swept, 'start-up sweep done');
         workers = startWorkers({
           connection: redis,

@@ -91,6 +91,27 @@ describe('recovery at start-up', () => {
     expect(audit).toHaveLength(1);
   });
 
+  it('posts the Slack messages of a pending request whose post job was lost', async () => {
+    const api = await startTestGateway({ env: { REVIEW_TIMEOUT_SEC: '3600' }, databaseUrl: state.url, prefix: uniqueName('lostpost'), fakeSlack: slack, workers: false });
+    let r: any;
+    try {
+      r = (await api.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: "UPDATE users SET status = 'unposted' WHERE id = 2" } })).body;
+      await deleteQueues(api.prefix); // the post job is gone before any worker saw it
+    } finally {
+      await api.stop();
+    }
+    const posted = () => slack.calls.some((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(r.id));
+    expect(posted()).toBe(false);
+    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: uniqueName('repost'), fakeSlack: slack, sweepIntervalMs: 600_000 });
+    try {
+      await slack.waitFor(posted);
+      expect((await get(r.id)).status).toBe('PENDING');
+    } finally {
+      await worker.stop();
+    }
+    await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey });
+  });
+
   it('marks a RUNNING leftover of a stopped process FAILED and never re-runs it', async () => {
     const conn = await t.gateway.db.connection.findUniqueOrThrow({ where: { name: 'prod-db' } });
     const old = new Date(Date.now() - 10 * 60_000);
