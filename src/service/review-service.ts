@@ -183,6 +183,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     try {
       done = await db.$transaction(async (tx) => {
         const row = await lockReview(tx, reviewId);
+        if (!canUseConnection(user, row.connection)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
         const t = decide(toReviewState(row), { ...input, actor: actorOf(user) }, now);
         await writeTransition(tx, reviewId, 'PENDING', t);
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });

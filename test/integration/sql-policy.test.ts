@@ -110,6 +110,17 @@ describe.each([
     expect(list.body.connections.map((c: any) => c.name)).not.toContain(conn);
     const mine = (await exec(conn, 'SELECT 2 AS two')).body;
     expect((await t.api('GET', `/api/reviews/${mine.id}`, { key: outsider.apiKey })).status).toBe(404);
+    const held = (await exec(conn, "UPDATE users SET status = 'x' WHERE id = 3")).body;
+    expect((await t.api('PUT', `/api/reviews/${held.id}/approve`, { key: outsider.apiKey })).status).toBe(404);
+    expect((await t.api('PUT', `/api/reviews/${held.id}/reject`, { key: outsider.apiKey })).status).toBe(404);
+    expect((await t.api('GET', '/api/reviews?status=pending', { key: outsider.apiKey })).body.reviews).toEqual([]);
+    await t.api('PUT', `/api/reviews/${held.id}/reject`, { key: dana.apiKey });
+    const cliList = await hoop(['admin', 'get', 'connections'], outsider.apiKey);
+    expect(cliList.code).toBe(0);
+    expect(cliList.stdout).not.toContain(conn);
+    const cliExec = await hoop(['exec', conn, '-i', 'SELECT 1'], outsider.apiKey);
+    expect(cliExec.code).toBe(2);
+    expect(cliExec.stderr).toContain(`There is no connection named "${conn}"`);
     // The reviewers still see it: their group reviews it.
     expect((await t.api('GET', '/api/connections', { key: dana.apiKey })).body.connections.map((c: any) => c.name)).toContain(conn);
   });
