@@ -52,7 +52,13 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
 
 export type SlackJobs = ReturnType<typeof createSlackJobs>;
 
-const fingerprint = (r: ReviewRow) => `${r.status}|${r.groups.map((g) => g.status).join(',')}`;
+const fingerprint = (r: Pick<ReviewRow, 'status'> & { groups: { status: string }[] }) => `${r.status}|${r.groups.map((g) => g.status).join(',')}`;
+
+/** Just what the fingerprint needs: a light query for "did the review change meanwhile?". */
+async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
+  const r = await db.review.findUniqueOrThrow({ where: { id: reviewId }, select: { status: true, groups: { select: { status: true }, orderBy: { group: 'asc' } } } });
+  return fingerprint(r);
+}
 
 export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOptions) {
   /** Posts `message` to `target` once: skipped when a message of this kind is already recorded. */
@@ -88,9 +94,9 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     for (const target of targets) await postOnce(review, target, 'request', message);
     // The review may have moved on while we posted (a fast approval through the API): bring the
     // new messages up to date and give them their thread reply too; both steps are idempotent.
-    const now = await getReview(db, reviewId);
-    if (fingerprint(now) !== fingerprint(review)) await updateReview(reviewId);
-    if (now.status === 'EXECUTED' || now.status === 'FAILED') await postResult(reviewId);
+    const now = await currentFingerprint(db, reviewId);
+    if (now !== fingerprint(review)) await updateReview(reviewId);
+    if (/^(EXECUTED|FAILED)\|/.test(now)) await postResult(reviewId);
   }
 
   /** `slack.update-review`: every message of the review updated in place to its current state. */
@@ -103,8 +109,7 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
       for (const m of posted) {
         await slackCall(() => client.chat.update({ channel: m.channel, ts: m.ts, text: message.text, blocks: message.blocks as never }));
       }
-      const after = await getReview(db, reviewId);
-      if (fingerprint(after) === fingerprint(review)) return;
+      if ((await currentFingerprint(db, reviewId)) === fingerprint(review)) return;
     }
   }
 
