@@ -15,6 +15,13 @@ let alice: { id: string; apiKey: string };
 let dana: { id: string; apiKey: string };
 
 const SHORT = { REVIEW_TIMEOUT_SEC: '2' };
+// Queue prefixes of the extra gateways here (stand-ins for other processes), removed at the end.
+const prefixes: string[] = [];
+function newPrefix(name: string): string {
+  const p = uniqueName(name);
+  prefixes.push(p);
+  return p;
+}
 
 beforeAll(async () => {
   slack = await startFakeSlack();
@@ -37,7 +44,7 @@ afterAll(async () => {
   await slack?.close();
   await target?.drop();
   await state?.drop();
-  await deleteQueues(prefix);
+  for (const p of [prefix, ...prefixes]) await deleteQueues(p);
 });
 
 const exec = async (input: string) => (await t.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input } })).body;
@@ -72,7 +79,7 @@ describe('a request nobody decides', () => {
 
 describe('recovery at start-up', () => {
   it('expires an overdue request whose expiry job was lost when Redis was flushed', async () => {
-    const api = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: uniqueName('flushed'), fakeSlack: slack, workers: false });
+    const api = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('flushed'), fakeSlack: slack, workers: false });
     let r: any;
     try {
       r = (await api.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: "UPDATE users SET status = 'lost' WHERE id = 2" } })).body;
@@ -83,7 +90,7 @@ describe('recovery at start-up', () => {
     }
     await sleep(2200);
     expect((await get(r.id)).status).toBe('PENDING'); // overdue, but no job left to expire it
-    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: uniqueName('fresh'), fakeSlack: slack, sweepIntervalMs: 600_000 });
+    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('fresh'), fakeSlack: slack, sweepIntervalMs: 600_000 });
     await worker.stop();
     expect((await get(r.id)).status).toBe('EXPIRED');
     expect(await target.query('SELECT status FROM users WHERE id = 2')).toEqual([{ status: 'active' }]);
@@ -92,7 +99,7 @@ describe('recovery at start-up', () => {
   });
 
   it('posts the Slack messages of a pending request whose post job was lost', async () => {
-    const api = await startTestGateway({ env: { REVIEW_TIMEOUT_SEC: '3600' }, databaseUrl: state.url, prefix: uniqueName('lostpost'), fakeSlack: slack, workers: false });
+    const api = await startTestGateway({ env: { REVIEW_TIMEOUT_SEC: '3600' }, databaseUrl: state.url, prefix: newPrefix('lostpost'), fakeSlack: slack, workers: false });
     let r: any;
     try {
       r = (await api.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: "UPDATE users SET status = 'unposted' WHERE id = 2" } })).body;
@@ -102,7 +109,7 @@ describe('recovery at start-up', () => {
     }
     const posted = () => slack.calls.some((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(r.id));
     expect(posted()).toBe(false);
-    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: uniqueName('repost'), fakeSlack: slack, sweepIntervalMs: 600_000 });
+    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('repost'), fakeSlack: slack, sweepIntervalMs: 600_000 });
     try {
       await slack.waitFor(posted);
       expect((await get(r.id)).status).toBe('PENDING');
@@ -118,7 +125,7 @@ describe('recovery at start-up', () => {
     const leftover = await t.gateway.db.review.create({
       data: { connectionId: conn.id, requesterId: alice.id, input: "UPDATE users SET status = 'twice' WHERE id = 3", status: 'RUNNING', expiresAt: new Date(Date.now() + 3600_000), decidedAt: old, startedAt: old, heartbeatAt: old },
     });
-    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: uniqueName('crash'), fakeSlack: slack, sweepIntervalMs: 600_000 });
+    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('crash'), fakeSlack: slack, sweepIntervalMs: 600_000 });
     await worker.stop();
     const v = await get(leftover.id);
     expect(v.status).toBe('FAILED');
@@ -134,7 +141,7 @@ describe('recovery at start-up', () => {
     });
     await sleep(300);
     expect((await get(approved.id)).status).toBe('APPROVED');
-    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: uniqueName('requeue'), fakeSlack: slack, sweepIntervalMs: 600_000 });
+    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('requeue'), fakeSlack: slack, sweepIntervalMs: 600_000 });
     try {
       const v = await eventually(async () => {
         const x = await get(approved.id);
@@ -152,7 +159,7 @@ describe('a Slack outage', () => {
     const ours = (args: Record<string, any>) => JSON.stringify(args.blocks ?? '').includes('SELECT 2 AS two');
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 1, match: ours }, 1);
     slack.failNext('chat.postMessage', { status: 500, error: 'internal_error', match: ours }, 1);
-    const long = await startTestGateway({ databaseUrl: state.url, prefix: uniqueName('outage'), fakeSlack: slack });
+    const long = await startTestGateway({ databaseUrl: state.url, prefix: newPrefix('outage'), fakeSlack: slack });
     try {
       const r = (await long.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: 'SELECT 2 AS two' } })).body;
       expect(r.status).toBe('PENDING');
