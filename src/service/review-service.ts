@@ -4,8 +4,6 @@ import {
   createReview,
   decide,
   expire,
-  finishExecution,
-  startExecution,
   type Actor,
   type ReviewStatus,
   type Transition,
@@ -14,14 +12,17 @@ import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { getReview, lockReview, reviewInclude, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
-import type { ExecuteOptions, ExecutionResult } from '../gateway/sql-proxy.js';
+import type { ExecuteOptions, ExecutionResult } from '../gateway/execution.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
 import { strictestKind, type Classification } from '../sql/types.js';
-import { canUseConnection, classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
+import { canUseConnection, classifyFor, guardrailsOf, reviewModeOf } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
+import { createAfterCommit } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
+import { createExecution, STOPPED_DURING_EXECUTION } from './review-execution.js';
+import { createSweep } from './review-recovery.js';
 
 export type { AuthUser };
 
@@ -40,7 +41,7 @@ export interface ReviewServiceOptions {
 }
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
-export const STOPPED_DURING_EXECUTION = 'the gateway stopped during execution; outcome unknown';
+export { STOPPED_DURING_EXECUTION };
 /** Statuses in which a review may still change; a long-poll waits while the review is in one. */
 export const OPEN_STATUSES: readonly ReviewStatus[] = ['PENDING', 'APPROVED', 'RUNNING'];
 
@@ -81,28 +82,8 @@ export type ReviewService = ReturnType<typeof createReviewService>;
 export function createReviewService(opts: ReviewServiceOptions) {
   const { db, jobs, events, log } = opts;
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
-  const heartbeatMs = opts.heartbeatMs ?? 5_000;
-
-  async function afterCommit(reviewId: string, t: Transition): Promise<void> {
-    // Enqueue failures are logged, not thrown: the decision is committed; the sweep re-enqueues
-    // executions of approved reviews and expiries of pending ones.
-    const tasks: Promise<unknown>[] = [events.publish(reviewId)];
-    // One update job per state the review reaches: re-enqueueing the same state is a no-op.
-    const state = `${t.next.status}-${t.next.groups.map((g) => g.status[0]).join('')}`;
-    for (const effect of t.effects) {
-      if (effect.type === 'execute') {
-        tasks.push(jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }));
-      } else if (effect.type === 'update-messages' && opts.slackEnabled) {
-        tasks.push(jobs.enqueue('slack.update-review', { reviewId }, { jobId: `update-${reviewId}-${state}` }));
-      } else if (effect.type === 'notify-requester' && effect.outcome !== 'approved' && opts.slackEnabled) {
-        tasks.push(jobs.enqueue('slack.notify-requester', { reviewId, outcome: effect.outcome }, { jobId: `notify-${reviewId}-${effect.outcome}` }));
-      }
-    }
-    const results = await Promise.allSettled(tasks);
-    for (const r of results) {
-      if (r.status === 'rejected') log.error({ err: r.reason, reviewId }, 'could not enqueue a side effect after commit');
-    }
-  }
+  const afterCommit = createAfterCommit({ jobs, events, log, slackEnabled: opts.slackEnabled });
+  const { executeReview, failStopped } = createExecution({ ...opts, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
 
   /** Creates a request; runs it at once when no review applies (returns it executed). */
   async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext): Promise<ReviewRow> {
@@ -216,123 +197,6 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return true;
   }
 
-  async function heartbeat(reviewId: string): Promise<void> {
-    await db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
-  }
-
-  /** Runs an approved review exactly once: APPROVED → RUNNING is the claim; others return null. */
-  async function executeReview(reviewId: string): Promise<ExecutionResult | null> {
-    const claimed = await db.$transaction(async (tx) => {
-      const row = await lockReview(tx, reviewId);
-      if (row.status !== 'APPROVED') return null;
-      const t = startExecution(toReviewState(row));
-      const now = new Date();
-      await writeTransition(tx, reviewId, 'APPROVED', t, { startedAt: now, heartbeatAt: now });
-      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { connection: row.connection.name });
-      const connection = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId } });
-      return { row, connection };
-    });
-    if (!claimed) return null;
-    await events.publish(reviewId).catch(() => {});
-    const beat = setInterval(() => void heartbeat(reviewId).catch(() => {}), heartbeatMs);
-    let result: ExecutionResult;
-    try {
-      result = await runChecked(claimed.row, claimed.connection);
-    } catch (err) {
-      log.error({ err, reviewId }, 'execution failed unexpectedly');
-      result = { ok: false, output: '', outputTruncated: false, commandTags: [], rowsAffected: null, error: `the gateway could not run the command: ${(err as Error).message}` };
-    } finally {
-      clearInterval(beat);
-    }
-    const done = await db.$transaction(async (tx) => {
-      const row = await lockReview(tx, reviewId);
-      if (row.status !== 'RUNNING') return null; // marked FAILED by a sweep meanwhile
-      const t = finishExecution(toReviewState(row), result.ok);
-      await writeTransition(tx, reviewId, 'RUNNING', t, {
-        finishedAt: new Date(),
-        output: result.output,
-        outputTruncated: result.outputTruncated,
-        commandTags: result.commandTags,
-        rowsAffected: result.rowsAffected,
-        error: result.error,
-      });
-      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, {
-        commandTags: result.commandTags,
-        rowsAffected: result.rowsAffected,
-        error: result.error,
-        outputBytes: Buffer.byteLength(result.output),
-      });
-      return t;
-    });
-    if (!done) return result;
-    await afterCommit(reviewId, done);
-    if (opts.slackEnabled) {
-      await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue result post'));
-    }
-    return result;
-  }
-
-  /** Checks the guardrails again (they may have changed since the request), then runs. */
-  async function runChecked(row: ReviewRow, connection: Parameters<typeof classifyFor>[0] & Parameters<typeof guardrailsOf>[0] & Parameters<typeof maskingOf>[0]): Promise<ExecutionResult> {
-    const classification = await classifyFor(connection, row.input);
-    const violation = checkGuardrails(classification, guardrailsOf(connection));
-    const refuse = (error: string): ExecutionResult => ({ ok: false, output: `ERROR:  ${error}`, outputTruncated: false, commandTags: [], rowsAffected: null, error });
-    if (violation) return refuse(`blocked before execution by the guardrail "${violation.rule.name}": ${violation.rule.message}`);
-    const options = { ...opts.execute, masking: maskingOf(connection) };
-    if (row.readOnly) {
-      if (!classification.statements.every((s) => s.kind === 'read')) return refuse('this request ran without review as a read, but is not one');
-      return opts.runSql(connection.url, row.input, { ...options, readOnlyStatements: classification.statements.map((s) => s.statement) });
-    }
-    return opts.runSql(connection.url, row.input, options);
-  }
-
-  /**
-   * Repairs what lost jobs or a stopped process left: expires overdue pending reviews,
-   * re-enqueues the expiry of pending ones and the Slack post of those never posted (lost with a
-   * Redis flush or an outage at submit; an existing job id makes this a no-op), re-enqueues
-   * execution of approved ones, and fails RUNNING ones whose process stopped (never re-runs them).
-   */
-  async function sweep(options: { now?: Date } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
-    const now = options.now ?? new Date();
-    let expired = 0;
-    let failed = 0;
-    let requeued = 0;
-    const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
-    for (const { id } of overdue) if (await expireReview(id, now)) expired++;
-    const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } });
-    for (const r of pending) {
-      await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
-      if (opts.slackEnabled && r.slackMessages.length === 0) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `post-${r.id}` });
-    }
-    const approved = await db.review.findMany({ where: { status: 'APPROVED', decidedAt: { lte: new Date(now.getTime() - 10_000) } }, select: { id: true } });
-    for (const { id } of approved) {
-      await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `execute-${id}` });
-      requeued++;
-    }
-    const stale = await db.review.findMany({
-      where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
-      select: { id: true },
-    });
-    for (const { id } of stale) if (await failStopped(id, now)) failed++;
-    return { expired, failed, requeued };
-  }
-
-  async function failStopped(reviewId: string, now: Date): Promise<boolean> {
-    const done = await db.$transaction(async (tx) => {
-      const row = await lockReview(tx, reviewId);
-      if (row.status !== 'RUNNING') return null;
-      if (row.heartbeatAt && row.heartbeatAt.getTime() >= now.getTime() - staleRunningMs) return null;
-      const t = finishExecution(toReviewState(row), false);
-      await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: STOPPED_DURING_EXECUTION });
-      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: STOPPED_DURING_EXECUTION });
-      return t;
-    });
-    if (!done) return false;
-    await afterCommit(reviewId, done);
-    if (opts.slackEnabled) await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch(() => {});
-    return true;
-  }
-
   /** A review the user may see; NotFound otherwise (its existence is not revealed). */
   async function get(user: AuthUser, reviewId: string): Promise<ReviewRow> {
     const row = await getReview(db, reviewId);
@@ -380,6 +244,8 @@ export function createReviewService(opts: ReviewServiceOptions) {
       take: Math.min(filter.limit ?? 100, 500),
     });
   }
+
+  const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
 
   return { submit, vote, expireReview, executeReview, sweep, get, load, waitForDecision, list };
 }

@@ -7,8 +7,6 @@ let t: TestGateway;
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 let alice: { id: string; apiKey: string }; // requester, in no reviewer group
 let dana: { id: string; apiKey: string }; // dba-team
-let sam: { id: string; apiKey: string }; // security
-let both: { id: string; apiKey: string }; // dba-team and security
 
 async function subscribe(slackId: string, email: string) {
   t.slack.users.set(slackId, { email });
@@ -34,8 +32,8 @@ beforeAll(async () => {
   target = await createTargetDatabase();
   alice = await t.createUser('alice@example.com', ['developers']);
   dana = await t.createUser('dana@example.com', ['dba-team']);
-  sam = await t.createUser('sam@example.com', ['security']);
-  both = await t.createUser('bo@example.com', ['dba-team', 'security']);
+  await t.createUser('sam@example.com', ['security']);
+  await t.createUser('bo@example.com', ['dba-team', 'security']);
   await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
   await t.api('POST', '/api/connections', { body: { name: 'sensitive', url: target.url, reviewers: ['dba-team', 'security'], reviewMode: 'all', slackChannel: 'C-SENSITIVE' } });
   await subscribe('UALICE', 'alice@example.com');

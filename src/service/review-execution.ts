@@ -1,0 +1,120 @@
+// Running an approved review, exactly once: APPROVED → RUNNING is the claim; the guardrails are
+// checked again; the result is written with its audit event; a heartbeat shows the run is alive.
+import { finishExecution, startExecution } from '../core/review-state.js';
+import { checkGuardrails } from '../core/sql-policy.js';
+import { recordAudit, SYSTEM_ACTOR } from '../db/audit.js';
+import type { Db } from '../db/client.js';
+import { lockReview, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
+import type { ExecuteOptions, ExecutionResult } from '../gateway/execution.js';
+import type { JobQueue } from '../jobs/queues.js';
+import type { Logger } from '../logger.js';
+import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
+import type { AfterCommit } from './review-effects.js';
+import type { ReviewEvents } from './review-events.js';
+
+export const STOPPED_DURING_EXECUTION = 'the gateway stopped during execution; outcome unknown';
+
+export interface ExecutionOptions {
+  db: Db;
+  jobs: JobQueue;
+  events: ReviewEvents;
+  log: Logger;
+  afterCommit: AfterCommit;
+  execute: ExecuteOptions;
+  runSql: (url: string, input: string, options: ExecuteOptions) => Promise<ExecutionResult>;
+  slackEnabled: boolean;
+  staleRunningMs: number;
+  heartbeatMs: number;
+}
+
+export function createExecution(opts: ExecutionOptions) {
+  const { db, jobs, events, log, afterCommit, staleRunningMs, heartbeatMs } = opts;
+
+  async function heartbeat(reviewId: string): Promise<void> {
+    await db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
+  }
+
+  /** Runs an approved review exactly once: APPROVED → RUNNING is the claim; others return null. */
+  async function executeReview(reviewId: string): Promise<ExecutionResult | null> {
+    const claimed = await db.$transaction(async (tx) => {
+      const row = await lockReview(tx, reviewId);
+      if (row.status !== 'APPROVED') return null;
+      const t = startExecution(toReviewState(row));
+      const now = new Date();
+      await writeTransition(tx, reviewId, 'APPROVED', t, { startedAt: now, heartbeatAt: now });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { connection: row.connection.name });
+      const connection = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId } });
+      return { row, connection };
+    });
+    if (!claimed) return null;
+    await events.publish(reviewId).catch(() => {});
+    const beat = setInterval(() => void heartbeat(reviewId).catch(() => {}), heartbeatMs);
+    let result: ExecutionResult;
+    try {
+      result = await runChecked(claimed.row, claimed.connection);
+    } catch (err) {
+      log.error({ err, reviewId }, 'execution failed unexpectedly');
+      result = { ok: false, output: '', outputTruncated: false, commandTags: [], rowsAffected: null, error: `the gateway could not run the command: ${(err as Error).message}` };
+    } finally {
+      clearInterval(beat);
+    }
+    const done = await db.$transaction(async (tx) => {
+      const row = await lockReview(tx, reviewId);
+      if (row.status !== 'RUNNING') return null; // marked FAILED by a sweep meanwhile
+      const t = finishExecution(toReviewState(row), result.ok);
+      await writeTransition(tx, reviewId, 'RUNNING', t, {
+        finishedAt: new Date(),
+        output: result.output,
+        outputTruncated: result.outputTruncated,
+        commandTags: result.commandTags,
+        rowsAffected: result.rowsAffected,
+        error: result.error,
+      });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, {
+        commandTags: result.commandTags,
+        rowsAffected: result.rowsAffected,
+        error: result.error,
+        outputBytes: Buffer.byteLength(result.output),
+      });
+      return t;
+    });
+    if (!done) return result;
+    await afterCommit(reviewId, done);
+    if (opts.slackEnabled) {
+      await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue result post'));
+    }
+    return result;
+  }
+
+  /** Checks the guardrails again (they may have changed since the request), then runs. */
+  async function runChecked(row: ReviewRow, connection: Parameters<typeof classifyFor>[0] & Parameters<typeof guardrailsOf>[0] & Parameters<typeof maskingOf>[0]): Promise<ExecutionResult> {
+    const classification = await classifyFor(connection, row.input);
+    const violation = checkGuardrails(classification, guardrailsOf(connection));
+    const refuse = (error: string): ExecutionResult => ({ ok: false, output: `ERROR:  ${error}`, outputTruncated: false, commandTags: [], rowsAffected: null, error });
+    if (violation) return refuse(`blocked before execution by the guardrail "${violation.rule.name}": ${violation.rule.message}`);
+    const options = { ...opts.execute, masking: maskingOf(connection) };
+    if (row.readOnly) {
+      if (!classification.statements.every((s) => s.kind === 'read')) return refuse('this request ran without review as a read, but is not one');
+      return opts.runSql(connection.url, row.input, { ...options, readOnlyStatements: classification.statements.map((s) => s.statement) });
+    }
+    return opts.runSql(connection.url, row.input, options);
+  }
+
+  async function failStopped(reviewId: string, now: Date): Promise<boolean> {
+    const done = await db.$transaction(async (tx) => {
+      const row = await lockReview(tx, reviewId);
+      if (row.status !== 'RUNNING') return null;
+      if (row.heartbeatAt && row.heartbeatAt.getTime() >= now.getTime() - staleRunningMs) return null;
+      const t = finishExecution(toReviewState(row), false);
+      await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: STOPPED_DURING_EXECUTION });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: STOPPED_DURING_EXECUTION });
+      return t;
+    });
+    if (!done) return false;
+    await afterCommit(reviewId, done);
+    if (opts.slackEnabled) await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch(() => {});
+    return true;
+  }
+
+  return { executeReview, failStopped };
+}
