@@ -41,6 +41,7 @@ function perStatement(res: unknown, fields: unknown): [unknown, Fields][] {
   return (res as unknown[]).map((r, i) => [r, fl[i] ?? undefined]);
 }
 
+/** Runs `input` on the MySQL/MariaDB at `url`; the same contract as executeSql. */
 export async function executeMysql(url: string, input: string, options: ExecuteOptions): Promise<ExecutionResult> {
   const maxRows = options.maxRows ?? 10_000;
   const commands = classifyMysql(input).statements.map((s) => s.command);

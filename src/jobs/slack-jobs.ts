@@ -60,6 +60,7 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
   return fingerprint(r);
 }
 
+/** The Slack job handlers over the database and a WebClient. */
 export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOptions) {
   /** Posts `message` to `target` once: skipped when a message of this kind is already recorded. */
   async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, threadTs?: string): Promise<void> {

@@ -111,6 +111,7 @@ export function connectionView(c: StoredConnection) {
   };
 }
 
+/** What the API shows of a user: never API keys. */
 export function userView(u: { id: string; email: string; name: string | null; isAdmin: boolean; groups: string[]; slackUserId: string | null; createdAt: Date }) {
   return { id: u.id, email: u.email, name: u.name, admin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId, createdAt: u.createdAt.toISOString() };
 }
@@ -121,6 +122,7 @@ function requireAdmin(user: AuthUser): void {
 
 export type AdminService = ReturnType<typeof createAdminService>;
 
+/** Users, API keys, connections and Slack links. */
 export function createAdminService(db: Db) {
   /** The user owning `apiKey`; Unauthenticated when none. */
   async function authenticate(apiKey: string | undefined): Promise<AuthUser> {

@@ -33,10 +33,12 @@ export async function classifyFor(connection: Pick<ConnectionPolicyFields, 'url'
   return classifyPostgres(input, { allowFunctions: connection.allowFunctions });
 }
 
+/** The connection's review mode; an unknown stored value reviews everything. */
 export function reviewModeOf(connection: Pick<ConnectionPolicyFields, 'reviewMode'>): ReviewMode {
   return (REVIEW_MODES as readonly string[]).includes(connection.reviewMode) ? (connection.reviewMode as ReviewMode) : 'all';
 }
 
+/** The connection's masking rules, unknown detectors dropped. */
 export function maskingOf(connection: Pick<ConnectionPolicyFields, 'maskColumns' | 'maskDetectors'>): MaskingRules {
   return { columns: connection.maskColumns, detectors: connection.maskDetectors.filter((d): d is Detector => (DETECTORS as readonly string[]).includes(d)) };
 }

@@ -27,6 +27,7 @@ export interface ExecutionOptions {
   heartbeatMs: number;
 }
 
+/** Execution of approved reviews and the failing of runs whose process stopped. */
 export function createExecution(opts: ExecutionOptions) {
   const { db, jobs, events, log, afterCommit, staleRunningMs, heartbeatMs } = opts;
 

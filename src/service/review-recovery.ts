@@ -11,6 +11,7 @@ export interface RecoveryOptions {
   failStopped: (reviewId: string, now: Date) => Promise<boolean>;
 }
 
+/** The sweep over what lost jobs or stopped processes left. */
 export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireReview, failStopped }: RecoveryOptions) {
   /**
    * Repairs what lost jobs or a stopped process left: expires overdue pending reviews,
