@@ -21,6 +21,7 @@ function toResult(res: unknown, fields: Fields, command: string, maxRows: number
         tag: `SELECT ${rows.length}`,
         columns: fields.map((f) => ({ name: f.name, numeric: NUMERIC_TYPES.has(f.columnType ?? f.type ?? -1) })),
         rows: rows.slice(0, maxRows).map((r) => r.map((v) => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))),
+        totalRows: rows.length,
       },
       cut: rows.length > maxRows,
       affected: null,
@@ -82,7 +83,7 @@ export async function executeMysql(url: string, input: string, options: ExecuteO
   } finally {
     await conn?.end().catch(() => {});
   }
-  const parts = error ? [error] : [formatResults(results), ...(rowsCut ? [`(only the first ${maxRows} rows of a result are kept)`] : [])];
+  const parts = [error ?? formatResults(results)];
   const cut = truncateUtf8(parts.join('\n'), options.outputMaxBytes);
   const writes = affected.filter((n): n is number => n !== null);
   return {

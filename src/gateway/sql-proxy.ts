@@ -24,15 +24,50 @@ function describeError(error: unknown): string {
   return lines.join('\n');
 }
 
-function toResult(r: pg.QueryArrayResult, tag: string, maxRows: number): { result: StatementResult; cut: boolean } {
-  if (!r.fields || r.fields.length === 0) return { result: { tag }, cut: false };
+interface Answer {
+  fields: pg.FieldDef[];
+  /** At most maxRows rows; the rest were read from the wire but not kept. */
+  rows: unknown[][];
+  total: number;
+  command: string;
+  rowCount: number | null;
+}
+
+/**
+ * Runs one simple-protocol query keeping at most `maxRows` rows of each result, so a huge result
+ * costs time but not memory. Resolves with one answer per statement.
+ */
+function boundedQuery(client: pg.Client, text: string, maxRows: number): Promise<Answer[]> {
+  return new Promise((resolve, reject) => {
+    const query = new pg.Query({ text, rowMode: 'array', types: AS_TEXT } as pg.QueryConfig);
+    const kept = new Map<object, { rows: unknown[][]; total: number }>();
+    // A 'row' listener stops pg from accumulating rows itself.
+    query.on('row', (row: unknown[], result?: object) => {
+      if (!result) return;
+      const entry = kept.get(result) ?? { rows: [], total: 0 };
+      kept.set(result, entry);
+      if (entry.total++ < maxRows) entry.rows.push(row);
+    });
+    query.on('error', reject);
+    query.on('end', (res: pg.QueryResult | pg.QueryResult[]) => {
+      resolve(
+        (Array.isArray(res) ? res : [res]).map((r) => {
+          const entry = kept.get(r) ?? { rows: [], total: 0 };
+          return { fields: r.fields ?? [], rows: entry.rows, total: entry.total, command: r.command, rowCount: r.rowCount };
+        }),
+      );
+    });
+    client.query(query);
+  });
+}
+
+function toResult(a: Answer, tag: string): StatementResult {
+  if (a.fields.length === 0) return { tag };
   return {
-    result: {
-      tag,
-      columns: r.fields.map((f) => ({ name: f.name, numeric: NUMERIC_OIDS.has(f.dataTypeID) })),
-      rows: r.rows.slice(0, maxRows).map((row) => row.map((v) => (v === null ? null : String(v)))),
-    },
-    cut: r.rows.length > maxRows,
+    tag,
+    columns: a.fields.map((f) => ({ name: f.name, numeric: NUMERIC_OIDS.has(f.dataTypeID) })),
+    rows: a.rows.map((row) => row.map((v) => (v === null ? null : String(v)))),
+    totalRows: a.total,
   };
 }
 
@@ -66,25 +101,21 @@ export async function executeSql(url: string, input: string, options: ExecuteOpt
   let rowsCut = false;
   try {
     await client.connect();
-    const raws: pg.QueryArrayResult[] = [];
+    const answers: Answer[] = [];
     if (options.readOnlyStatements) {
       await client.query('BEGIN READ ONLY');
       tags.length = 0;
       try {
-        for (const statement of options.readOnlyStatements) raws.push(await client.query({ text: statement, rowMode: 'array', types: AS_TEXT }));
+        for (const statement of options.readOnlyStatements) answers.push(...(await boundedQuery(client, statement, maxRows)));
       } finally {
         await client.query('ROLLBACK').catch(() => {});
-        tags.splice(raws.length); // ROLLBACK's own tag
+        tags.splice(answers.length); // ROLLBACK's own tag
       }
     } else {
-      const raw = (await client.query({ text: input, rowMode: 'array', types: AS_TEXT })) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
-      raws.push(...(Array.isArray(raw) ? raw : [raw]));
+      answers.push(...(await boundedQuery(client, input, maxRows)));
     }
-    results = raws.map((r, i) => {
-      const { result, cut } = toResult(r, tags[i] ?? [r.command, r.rowCount].filter((x) => x !== null && x !== undefined).join(' '), maxRows);
-      if (cut) rowsCut = true;
-      return result;
-    });
+    rowsCut = answers.some((a) => a.total > maxRows);
+    results = answers.map((a, i) => toResult(a, tags[i] ?? [a.command, a.rowCount].filter((x) => x !== null && x !== undefined).join(' ')));
     if (options.masking) results = maskResults(results, options.masking);
   } catch (e) {
     error = describeError(e);
@@ -97,7 +128,6 @@ export async function executeSql(url: string, input: string, options: ExecuteOpt
     if (tags.length > 0) parts.push('(the statements before the error were rolled back)');
   } else {
     parts.push(formatResults(results));
-    if (rowsCut) parts.push(`(only the first ${maxRows} rows of a result are kept)`);
   }
   const cut = truncateUtf8(parts.join('\n'), options.outputMaxBytes);
   const writes = error ? [] : tags.map(affected).filter((n): n is number => n !== null);

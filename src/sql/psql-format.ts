@@ -6,6 +6,8 @@ export interface StatementResult {
   /** Present when the statement returned rows (SELECT, RETURNING, SHOW...). */
   columns?: { name: string; numeric: boolean }[];
   rows?: (string | null)[][];
+  /** Rows the statement returned, when more than `rows` were kept. */
+  totalRows?: number;
 }
 
 /** Display width of a string (code points; wide characters counted as one). */
@@ -37,8 +39,8 @@ export function formatStatement(result: StatementResult): string {
     const cells = columns.map((c, i) => pad(row[i] ?? '', widths[i], c.numeric ? 'right' : 'left'));
     lines.push((' ' + cells.join(' | ')).trimEnd());
   }
-  const n = rows.length;
-  lines.push(`(${n} ${n === 1 ? 'row' : 'rows'})`);
+  const n = result.totalRows ?? rows.length;
+  lines.push(n > rows.length ? `(${n} rows, the first ${rows.length} shown)` : `(${n} ${n === 1 ? 'row' : 'rows'})`);
   return lines.join('\n');
 }
 

@@ -50,3 +50,13 @@ describe('executeSql', () => {
     expect(r.error).toContain('does not exist');
   });
 });
+
+describe('executeSql on a huge result', () => {
+  it('keeps only maxRows rows, says how many there were, and flags the cut', async () => {
+    const r = await executeSql(target.url, 'SELECT g FROM generate_series(1, 200000) g', { ...opts, statementTimeoutMs: 10_000, maxRows: 3 });
+    expect(r.ok).toBe(true);
+    expect(r.commandTags).toEqual(['SELECT 200000']);
+    expect(r.outputTruncated).toBe(true);
+    expect(r.output).toBe([' g', '---', ' 1', ' 2', ' 3', '(200000 rows, the first 3 shown)'].join('\n'));
+  });
+});

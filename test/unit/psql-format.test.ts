@@ -20,6 +20,10 @@ describe('formatStatement', () => {
     expect(formatStatement({ tag: 'SELECT 0', columns: [{ name: 'x', numeric: true }], rows: [] })).toBe(' x\n---\n(0 rows)');
   });
 
+  it('says how many rows there were when only the first ones were kept', () => {
+    expect(formatStatement({ tag: 'SELECT 9', columns: [{ name: 'x', numeric: true }], rows: [['1']], totalRows: 9 })).toBe(' x\n---\n 1\n(9 rows, the first 1 shown)');
+  });
+
   it('separates several results with a blank line', () => {
     expect(formatResults([{ tag: 'BEGIN' }, { tag: 'COMMIT' }])).toBe('BEGIN\n\nCOMMIT');
   });
