@@ -41,6 +41,8 @@ export function formatStatement(result: StatementResult): string {
   }
   const n = result.totalRows ?? rows.length;
   lines.push(n > rows.length ? `(${n} rows, the first ${rows.length} shown)` : `(${n} ${n === 1 ? 'row' : 'rows'})`);
+  // psql prints a writing statement's tag after its RETURNING rows.
+  if (/^(INSERT|UPDATE|DELETE|MERGE)\b/.test(result.tag)) lines.push('', result.tag);
   return lines.join('\n');
 }
 

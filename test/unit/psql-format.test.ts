@@ -24,6 +24,10 @@ describe('formatStatement', () => {
     expect(formatStatement({ tag: 'SELECT 9', columns: [{ name: 'x', numeric: true }], rows: [['1']], totalRows: 9 })).toBe(' x\n---\n 1\n(9 rows, the first 1 shown)');
   });
 
+  it('prints the tag of a write after its RETURNING rows, as psql does', () => {
+    expect(formatStatement({ tag: 'UPDATE 1', columns: [{ name: 'id', numeric: true }], rows: [['7']] })).toBe(' id\n----\n  7\n(1 row)\n\nUPDATE 1');
+  });
+
   it('separates several results with a blank line', () => {
     expect(formatResults([{ tag: 'BEGIN' }, { tag: 'COMMIT' }])).toBe('BEGIN\n\nCOMMIT');
   });
