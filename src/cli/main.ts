@@ -6,7 +6,7 @@ import { GatewayClient } from './api-client.js';
 import { loadCliConfig, saveCliConfig } from './config-file.js';
 import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
-import { describeReview, reviewsTable, table } from './output.js';
+import { describeReview, historyTable, reviewsTable, table, type HistoryEvent } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
 import { classifyLines } from './sql-classify.js';
 
@@ -108,11 +108,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('review')
     .description('show a review, its approvals and its output')
     .argument('<id>')
+    .option('--history', 'also print the audit trail: who did what, when, from where')
     .addOption(outputOption())
-    .action(async (id: string, opts: { output: string }) => {
-      const { review } = await client().getReview(id);
-      if (opts.output === 'json') json(review);
-      else print(describeReview(review));
+    .action(async (id: string, opts: { output: string; history?: boolean }) => {
+      const c = client();
+      const { review } = await c.getReview(id);
+      const events = opts.history ? (await c.request<{ events: HistoryEvent[] }>('GET', `/api/reviews/${encodeURIComponent(id)}/events`)).body.events : undefined;
+      if (opts.output === 'json') return json(events ? { ...review, history: events } : review);
+      print(describeReview(review));
+      if (events) print('History:\n' + historyTable(events));
     });
 
   const review = program.command('review').description('approve or reject a request from the terminal');

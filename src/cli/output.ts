@@ -57,3 +57,16 @@ export function rejectionLine(r: ReviewView): string {
   const g = r.groups.find((x) => x.status === 'REJECTED');
   return `Rejected${g?.reviewer ? ` by ${g.reviewer}` : ''}${g ? ` (${g.group})` : ''}: ${r.rejectReason ?? 'no reason given'}. The command was not executed.`;
 }
+
+export interface HistoryEvent {
+  at: string;
+  action: string;
+  actor: string;
+  source: string;
+  ip: string | null;
+}
+
+/** The audit trail of a review as a table. */
+export function historyTable(events: HistoryEvent[]): string {
+  return table(['time', 'action', 'actor', 'source', 'ip'], events.map((e) => [e.at.slice(0, 23).replace('T', ' '), e.action.replace(/^review\./, ''), e.actor, e.source, e.ip]));
+}

@@ -166,6 +166,8 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       return view;
     });
 
+    api.get<{ Params: { id: string } }>('/reviews/:id/events', async (req) => ({ events: await reviews.history(req.user!, req.params.id) }));
+
     const decideRoute = (action: 'approve' | 'reject') =>
       api.put<{ Params: { id: string } }>(`/reviews/:id/${action}`, async (req) => {
         const b = body(req);

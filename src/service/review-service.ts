@@ -204,6 +204,13 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return row;
   }
 
+  /** The audit trail of a review the user may see, oldest first. */
+  async function history(user: AuthUser, reviewId: string) {
+    await get(user, reviewId);
+    const events = await db.auditEvent.findMany({ where: { reviewId }, orderBy: { id: 'asc' } });
+    return events.map((e) => ({ at: e.createdAt.toISOString(), action: e.action, actor: e.actor, source: e.source, ip: e.ip, userAgent: e.userAgent, detail: e.detail }));
+  }
+
   /** A review by id for an adapter that checks permissions itself (Slack buttons). */
   function load(reviewId: string): Promise<ReviewRow> {
     return getReview(db, reviewId);
@@ -247,5 +254,5 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
 
-  return { submit, vote, expireReview, executeReview, sweep, get, load, waitForDecision, list };
+  return { submit, vote, expireReview, executeReview, sweep, get, history, load, waitForDecision, list };
 }

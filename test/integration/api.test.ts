@@ -198,6 +198,15 @@ describe('listing and visibility', () => {
     const approved = events[1];
     expect(approved).toMatchObject({ actor: 'dana@example.com', source: 'api', userAgent: 'audit-test/1.0' });
     expect(approved.ip).toMatch(/127\.0\.0\.1/);
+    const trail = await t.api('GET', `/api/reviews/${r.id}/events`, { key: alice.apiKey });
+    expect(trail.body.events.map((e: any) => [e.action, e.actor, e.source])).toEqual([
+      ['review.created', 'alice@example.com', 'api'],
+      ['review.approved', 'dana@example.com', 'api'],
+      ['review.execution_started', 'system', 'system'],
+      ['review.executed', 'system', 'system'],
+    ]);
+    const outsiderKey = (await t.createUser('nosy@example.com', ['marketing'])).apiKey;
+    expect((await t.api('GET', `/api/reviews/${r.id}/events`, { key: outsiderKey })).status).toBe(404);
     // Append-only: the database itself refuses changes to the trail.
     await expect(t.gateway.db.auditEvent.update({ where: { id: approved.id }, data: { actor: 'mallory' } })).rejects.toThrow(/append-only/);
     await expect(t.gateway.db.auditEvent.deleteMany({ where: { reviewId: r.id } })).rejects.toThrow(/append-only/);

@@ -324,6 +324,10 @@ describe('admin and reviewer commands', () => {
     expect((await hoop(['review', 'approve', a], { key: dana.apiKey })).stdout).toContain('Approved.');
     await eventually(async () => (await t.api('GET', `/api/reviews/${a}`)).body.status === 'EXECUTED');
     expect((await hoop(['get', 'review', a])).stdout).toContain('Output:\n five\n------\n    5\n(1 row)');
+    const history = (await hoop(['get', 'review', a, '--history'])).stdout;
+    expect(history).toMatch(/History:\nTIME\s+ACTION\s+ACTOR\s+SOURCE\s+IP\n/);
+    expect(history).toMatch(/approved\s+dana@example\.com\s+api\s+/);
+    expect(history).toMatch(/executed\s+system\s+system/);
     expect((await hoop(['review', 'reject', b, '--reason', 'dup'], { key: dana.apiKey })).stdout).toContain('will not run');
     expect((await t.api('GET', `/api/reviews/${b}`)).body).toMatchObject({ status: 'REJECTED', rejectReason: 'dup' });
     expect((await hoop(['get', 'review', '00000000-0000-0000-0000-000000000000'])).code).toBe(2);
