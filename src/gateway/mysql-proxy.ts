@@ -11,35 +11,59 @@ import type { ExecuteOptions, ExecutionResult } from './execution.js';
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
 const WRITES = new Set(['INSERT', 'REPLACE', 'UPDATE', 'DELETE']);
 
-type Fields = mysql.FieldPacket[] | undefined;
+interface Answer {
+  fields?: mysql.FieldPacket[];
+  /** At most maxRows rows; the rest were read but not kept. */
+  rows: unknown[][];
+  total: number;
+  header?: mysql.ResultSetHeader;
+}
 
-function toResult(res: unknown, fields: Fields, command: string, maxRows: number): { result: StatementResult; cut: boolean; affected: number | null } {
-  if (Array.isArray(res) && fields) {
-    const rows = res as unknown[][];
+interface CoreQuery {
+  on(event: 'fields', listener: (fields: mysql.FieldPacket[] | undefined) => void): CoreQuery;
+  on(event: 'result', listener: (row: unknown) => void): CoreQuery;
+  on(event: 'error', listener: (error: Error) => void): CoreQuery;
+  on(event: 'end', listener: () => void): CoreQuery;
+}
+
+/**
+ * Streams a (possibly multi-statement) query keeping at most `maxRows` rows of each result, so a
+ * huge result costs time but not memory. One answer per statement, in order.
+ */
+function boundedQuery(conn: mysql.Connection, sql: string, maxRows: number): Promise<Answer[]> {
+  const core = (conn as unknown as { connection: { query(o: { sql: string; rowsAsArray: boolean }): CoreQuery } }).connection;
+  return new Promise((resolve, reject) => {
+    const answers: Answer[] = [];
+    // Each statement announces itself with a 'fields' event (undefined for one without rows).
+    core
+      .query({ sql, rowsAsArray: true })
+      .on('fields', (fields) => void answers.push({ fields, rows: [], total: 0 }))
+      .on('result', (row) => {
+        const a = answers.at(-1);
+        if (!a) return;
+        if (!a.fields) a.header = row as mysql.ResultSetHeader;
+        else if (a.total++ < maxRows) a.rows.push(row as unknown[]);
+      })
+      .on('error', reject)
+      .on('end', () => resolve(answers));
+  });
+}
+
+function toResult(a: Answer, command: string): { result: StatementResult; affected: number | null } {
+  if (a.fields) {
     return {
       result: {
-        tag: `SELECT ${rows.length}`,
-        columns: fields.map((f) => ({ name: f.name, numeric: NUMERIC_TYPES.has(f.columnType ?? f.type ?? -1) })),
-        rows: rows.slice(0, maxRows).map((r) => r.map((v) => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))),
-        totalRows: rows.length,
+        tag: `SELECT ${a.total}`,
+        columns: a.fields.map((f) => ({ name: f.name, numeric: NUMERIC_TYPES.has(f.columnType ?? f.type ?? -1) })),
+        rows: a.rows.map((r) => r.map((v) => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))),
+        totalRows: a.total,
       },
-      cut: rows.length > maxRows,
       affected: null,
     };
   }
-  const header = res as mysql.ResultSetHeader;
-  const n = header?.affectedRows ?? 0;
+  const n = a.header?.affectedRows ?? 0;
   const base = command === 'UNKNOWN' ? 'OK' : command;
-  return { result: { tag: WRITES.has(base) ? `${base} ${n}` : base }, cut: false, affected: WRITES.has(base) ? n : null };
-}
-
-/** Splits mysql2's answer to a (possibly multi-statement) query into one entry per statement. */
-function perStatement(res: unknown, fields: unknown): [unknown, Fields][] {
-  const isFieldList = (f: unknown) => Array.isArray(f) && f.length > 0 && !Array.isArray(f[0]) && f[0] !== undefined;
-  if (!Array.isArray(res)) return [[res, undefined]];
-  if (isFieldList(fields)) return [[res, fields as Fields]];
-  const fl = (fields ?? []) as (Fields | undefined)[];
-  return (res as unknown[]).map((r, i) => [r, fl[i] ?? undefined]);
+  return { result: { tag: WRITES.has(base) ? `${base} ${n}` : base }, affected: WRITES.has(base) ? n : null };
 }
 
 /** Runs `input` on the MySQL/MariaDB at `url`; the same contract as executeSql. */
@@ -57,25 +81,21 @@ export async function executeMysql(url: string, input: string, options: ExecuteO
     const seconds = Math.max(1, Math.ceil(options.statementTimeoutMs / 1000));
     if (/mariadb/i.test(version[0])) await conn.query(`SET SESSION max_statement_time = ${seconds}`);
     else await conn.query(`SET SESSION max_execution_time = ${options.statementTimeoutMs}`);
-    const answers: [unknown, Fields][] = [];
+    const answers: Answer[] = [];
     if (options.readOnlyStatements) {
       await conn.query('START TRANSACTION READ ONLY');
       try {
-        for (const statement of options.readOnlyStatements) {
-          const [res, fields] = await conn.query(statement);
-          answers.push([res, fields as Fields]);
-        }
+        for (const statement of options.readOnlyStatements) answers.push(...(await boundedQuery(conn, statement, maxRows)));
       } finally {
         await conn.query('ROLLBACK').catch(() => {});
       }
     } else {
-      const [res, fields] = await conn.query(input);
-      answers.push(...perStatement(res, fields));
+      answers.push(...(await boundedQuery(conn, input, maxRows)));
     }
-    const converted = answers.map(([res, fields], i) => toResult(res, fields, commands[i] ?? 'OK', maxRows));
+    const converted = answers.map((a, i) => toResult(a, commands[i] ?? 'OK'));
     results = converted.map((c) => c.result);
     affected = converted.map((c) => c.affected);
-    rowsCut = converted.some((c) => c.cut);
+    rowsCut = answers.some((a) => a.total > maxRows);
     if (options.masking) results = maskResults(results, options.masking);
   } catch (e) {
     const err = e as { errno?: number; sqlState?: string; message?: string };

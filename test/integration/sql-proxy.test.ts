@@ -60,3 +60,20 @@ describe('executeSql on a huge result', () => {
     expect(r.output).toBe([' g', '---', ' 1', ' 2', ' 3', '(200000 rows, the first 3 shown)'].join('\n'));
   });
 });
+
+describe('executeSql on MariaDB', () => {
+  it('runs multi-statement input with a tag per statement, keeps maxRows rows, and reports errors as MySQL does', async () => {
+    const { createMysqlTarget } = await import('../helpers/databases.js');
+    const my = await createMysqlTarget();
+    try {
+      const r = await executeSql(my.url, "INSERT INTO users VALUES (9, 'z@example.com', 'new'); DELETE FROM users WHERE id = 9; SELECT id FROM users ORDER BY id", { ...opts, maxRows: 2 });
+      expect(r).toMatchObject({ ok: true, commandTags: ['INSERT 1', 'DELETE 1', 'SELECT 3'], rowsAffected: 2, outputTruncated: true });
+      expect(r.output).toBe('INSERT 1\n\nDELETE 1\n\n id\n----\n  1\n  2\n(3 rows, the first 2 shown)');
+      const bad = await executeSql(my.url, 'SELECT * FROM missing', opts);
+      expect(bad).toMatchObject({ ok: false, error: expect.stringContaining("missing' doesn't exist") });
+      expect(bad.output).toMatch(/^ERROR 1146 \(42S02\)/);
+    } finally {
+      await my.drop();
+    }
+  });
+});
