@@ -70,6 +70,11 @@ export function allGroupsApproved(groups: readonly GroupApproval[]): boolean {
   return groups.every((g) => g.status === 'APPROVED');
 }
 
+/** A short key of what a review shows: its status and each group's status (e.g. `PENDING-AP`). */
+export function stateKey(review: { status: string; groups: readonly { status: string }[] }): string {
+  return `${review.status}-${review.groups.map((g) => g.status[0]).join('')}`;
+}
+
 /** "approved by N of M groups". */
 export function approvalProgress(groups: readonly GroupApproval[]): { approved: number; total: number } {
   return { approved: groups.filter((g) => g.status === 'APPROVED').length, total: groups.length };

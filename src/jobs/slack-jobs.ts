@@ -4,6 +4,7 @@ import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type 
 import { requesterNotice, resultMessage, reviewMessage, type SlackMessage } from '../bot/review-blocks.js';
 import type { Db } from '../db/client.js';
 import { getReview, type ReviewRow } from '../db/reviews.js';
+import { stateKey } from '../core/review-state.js';
 import type { Logger } from '../logger.js';
 import { toReviewView } from '../service/review-view.js';
 
@@ -52,7 +53,7 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
 
 export type SlackJobs = ReturnType<typeof createSlackJobs>;
 
-const fingerprint = (r: Pick<ReviewRow, 'status'> & { groups: { status: string }[] }) => `${r.status}|${r.groups.map((g) => g.status).join(',')}`;
+const fingerprint = stateKey;
 
 /** Just what the fingerprint needs: a light query for "did the review change meanwhile?". */
 async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
@@ -68,7 +69,7 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     if (existing) return;
     const res = await slackCall(() => client.chat.postMessage({ channel: target, text: message.text, blocks: message.blocks as never, thread_ts: threadTs, unfurl_links: false }));
     if (!res.channel || !res.ts) throw new Error('Slack answered chat.postMessage without channel or ts');
-    await db.slackMessage.create({ data: { reviewId: review.id, target, kind, channel: res.channel, ts: res.ts } });
+    await db.slackMessage.create({ data: { reviewId: review.id, target, kind, channel: res.channel, ts: res.ts, state: kind === 'request' ? stateKey(review) : null } });
   }
 
   async function reviewTargets(review: ReviewRow): Promise<string[]> {
@@ -97,7 +98,7 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     // new messages up to date and give them their thread reply too; both steps are idempotent.
     const now = await currentFingerprint(db, reviewId);
     if (now !== fingerprint(review)) await updateReview(reviewId);
-    if (/^(EXECUTED|FAILED)\|/.test(now)) await postResult(reviewId);
+    if (/^(EXECUTED|FAILED)-/.test(now)) await postResult(reviewId);
   }
 
   /** `slack.update-review`: every message of the review updated in place to its current state. */
@@ -107,8 +108,10 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
       const review = await getReview(db, reviewId);
       const message = reviewMessage(toReviewView(review));
       const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
+      const shown = stateKey(review);
       for (const m of posted) {
         await slackCall(() => client.chat.update({ channel: m.channel, ts: m.ts, text: message.text, blocks: message.blocks as never }));
+        await db.slackMessage.update({ where: { id: m.id }, data: { state: shown } });
       }
       if ((await currentFingerprint(db, reviewId)) === fingerprint(review)) return;
     }

@@ -1,6 +1,6 @@
 // What happens after a review's transition is committed: the change is published and its effects
 // are enqueued as jobs. Never before the commit, so a rolled-back decision has no effects.
-import type { Transition } from '../core/review-state.js';
+import { stateKey, type Transition } from '../core/review-state.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { ReviewEvents } from './review-events.js';
@@ -21,7 +21,7 @@ export function createAfterCommit({ jobs, events, log, slackEnabled }: EffectsOp
     // executions of approved reviews and expiries of pending ones.
     const tasks: Promise<unknown>[] = [events.publish(reviewId)];
     // One update job per state the review reaches: re-enqueueing the same state is a no-op.
-    const state = `${t.next.status}-${t.next.groups.map((g) => g.status[0]).join('')}`;
+    const state = stateKey(t.next);
     for (const effect of t.effects) {
       if (effect.type === 'execute') {
         tasks.push(jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }));

@@ -1,4 +1,5 @@
 // Repairs what lost jobs or a stopped process left behind; run at start-up and periodically.
+import { stateKey } from '../core/review-state.js';
 import type { Db } from '../db/client.js';
 import type { JobQueue } from '../jobs/queues.js';
 
@@ -41,7 +42,31 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
       select: { id: true },
     });
     for (const { id } of stale) if (await failStopped(id, now)) failed++;
+    if (slackEnabled) await reconcileSlack(now);
     return { expired, failed, requeued };
+  }
+
+  /**
+   * Slack, eventually right: a request message that shows an older state than its review gets an
+   * update, and a run without its thread reply gets one, even if those jobs were lost. Repairs get
+   * their own job ids (one per 10 minutes) so a failed original job does not block them.
+   */
+  async function reconcileSlack(now: Date): Promise<void> {
+    const since = new Date(now.getTime() - 24 * 3600_000);
+    const reviews = await db.review.findMany({
+      where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: { kind: 'request' } } },
+      select: { id: true, status: true, groups: { select: { status: true }, orderBy: { group: 'asc' } }, slackMessages: { where: { kind: { in: ['request', 'result'] } }, select: { kind: true, state: true } } },
+    });
+    const slot = Math.floor(now.getTime() / 600_000);
+    for (const r of reviews) {
+      const key = stateKey(r);
+      if (r.slackMessages.some((m) => m.kind === 'request' && m.state !== key)) {
+        await jobs.enqueue('slack.update-review', { reviewId: r.id }, { jobId: `repair-update-${r.id}-${key}-${slot}` });
+      }
+      if ((r.status === 'EXECUTED' || r.status === 'FAILED') && !r.slackMessages.some((m) => m.kind === 'result')) {
+        await jobs.enqueue('slack.post-result', { reviewId: r.id }, { jobId: `repair-result-${r.id}-${slot}` });
+      }
+    }
   }
 
   return sweep;

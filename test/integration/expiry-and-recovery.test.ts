@@ -119,6 +119,28 @@ describe('recovery at start-up', () => {
     await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey });
   });
 
+  it('brings Slack messages up to date when the update job of a decision was lost', async () => {
+    const r = (await t.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: "UPDATE users SET status = 'stale' WHERE id = 1" } })).body;
+    await slack.waitFor((calls) => calls.some((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(r.id)));
+    await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'request' } })) === 2);
+    // Rejected through a process whose queue nobody works: its update job never runs.
+    const api = await startTestGateway({ env: { REVIEW_TIMEOUT_SEC: '3600' }, databaseUrl: state.url, prefix: newPrefix('noworker'), fakeSlack: slack, workers: false });
+    try {
+      expect((await api.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey, body: { reason: 'lost update' } })).status).toBe(200);
+    } finally {
+      await api.stop();
+    }
+    const updated = () => slack.calls.some((c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks).includes(r.id) && JSON.stringify(c.args.blocks).includes('lost update'));
+    expect(updated()).toBe(false);
+    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('reconcile'), fakeSlack: slack, sweepIntervalMs: 600_000 });
+    try {
+      await slack.waitFor(updated);
+      await eventually(async () => (await t.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } })).every((m) => m.state === 'REJECTED-R'));
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('marks a RUNNING leftover of a stopped process FAILED and never re-runs it', async () => {
     const conn = await t.gateway.db.connection.findUniqueOrThrow({ where: { name: 'prod-db' } });
     const old = new Date(Date.now() - 10 * 60_000);

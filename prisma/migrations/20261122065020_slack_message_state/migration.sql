@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "SlackMessage" ADD COLUMN     "state" TEXT;
