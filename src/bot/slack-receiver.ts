@@ -115,7 +115,7 @@ export class GatewaySlackReceiver implements Receiver {
         else answer({ status: 200, body: JSON.stringify(response), contentType: 'application/json' });
       },
     };
-    const processing = this.app.processEvent(event).then(
+    void this.app.processEvent(event).then(
       () => {
         // A listener that never called ack() still gets an empty 200, so Slack does not retry.
         if (!isAcked) void event.ack();
@@ -131,8 +131,6 @@ export class GatewaySlackReceiver implements Receiver {
     const timeout = new Promise<SlackHttpResponse>((resolve) =>
       setTimeout(() => resolve({ status: 200, body: '', contentType: 'text/plain' }), this.opts.ackTimeoutMs).unref(),
     );
-    const response = await Promise.race([acked, timeout]);
-    void processing;
-    return response;
+    return Promise.race([acked, timeout]);
   }
 }

@@ -57,9 +57,6 @@ export const TRANSITIONS: Readonly<Record<ReviewStatus, readonly ReviewStatus[]>
   EXPIRED: [],
 };
 
-/** Final statuses: nothing happens to the review any more. */
-export const FINAL_STATUSES: readonly ReviewStatus[] = ['EXECUTED', 'FAILED', 'REJECTED', 'EXPIRED'];
-
 /** True when a review in `from` may move to `to`. */
 export function canTransition(from: ReviewStatus, to: ReviewStatus): boolean {
   return TRANSITIONS[from].includes(to);

@@ -41,16 +41,23 @@ export function slashCommand(userId: string, text: string): Record<string, strin
   };
 }
 
-/** A `block_actions` payload: `userId` clicked the button `actionId` carrying `value`. */
-export function blockAction(userId: string, actionId: string, value: string, channel = 'C-REVIEWS', messageTs = '1700000000.000100'): Record<string, string> {
-  const payload = {
-    type: 'block_actions',
+/** The fields every interactive payload carries: team, user, app, token, trigger. */
+function interactionEnvelope(userId: string) {
+  return {
     team: { id: 'T1', domain: 'acme' },
     user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
     api_app_id: 'A1',
     token: 'deprecated-verification-token',
-    container: { type: 'message', message_ts: messageTs, channel_id: channel, is_ephemeral: false },
     trigger_id: `trigger-${Date.now()}`,
+  };
+}
+
+/** A `block_actions` payload: `userId` clicked the button `actionId` carrying `value`. */
+export function blockAction(userId: string, actionId: string, value: string, channel = 'C-REVIEWS', messageTs = '1700000000.000100'): Record<string, string> {
+  const payload = {
+    type: 'block_actions',
+    ...interactionEnvelope(userId),
+    container: { type: 'message', message_ts: messageTs, channel_id: channel, is_ephemeral: false },
     channel: { id: channel, name: 'db-reviews' },
     message: { type: 'message', ts: messageTs, text: 'request' },
     response_url: 'https://hooks.slack.invalid/actions/T1/1/x',
@@ -63,11 +70,7 @@ export function blockAction(userId: string, actionId: string, value: string, cha
 export function rejectSubmission(userId: string, privateMetadata: string, reason: string | null): Record<string, string> {
   const payload = {
     type: 'view_submission',
-    team: { id: 'T1', domain: 'acme' },
-    user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'deprecated-verification-token',
-    trigger_id: `trigger-${Date.now()}`,
+    ...interactionEnvelope(userId),
     view: {
       id: 'V1',
       type: 'modal',
