@@ -10,9 +10,10 @@ export type GuardrailRule =
   | { type: 'deny-unbounded-write'; name: string; message: string }
   | { type: 'regex'; name: string; pattern: string; message: string };
 
-/** The rules of a new connection: no DROP TABLE, DROP DATABASE or TRUNCATE. */
+/** The rules of a new connection: no DROP TABLE, DROP SCHEMA, DROP DATABASE or TRUNCATE. */
 export const DEFAULT_GUARDRAILS: readonly GuardrailRule[] = [
   { type: 'deny-command', name: 'no-drop-table', command: 'DROP TABLE', message: 'Dropping tables is blocked on this connection; ship it as a reviewed migration.' },
+  { type: 'deny-command', name: 'no-drop-schema', command: 'DROP SCHEMA', message: 'Dropping schemas is blocked on this connection.' },
   { type: 'deny-command', name: 'no-drop-database', command: 'DROP DATABASE', message: 'Dropping databases is blocked on this connection.' },
   { type: 'deny-command', name: 'no-truncate', command: 'TRUNCATE', message: 'TRUNCATE is blocked on this connection; delete the rows you mean with a WHERE clause.' },
 ];

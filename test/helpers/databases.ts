@@ -4,7 +4,10 @@ import pg from 'pg';
 /** The server the tests use: TEST_DATABASE_URL, or the local PostgreSQL. */
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const TEMPLATE_DB = 'hoop_test_template';
+/** The migrated template of this test run (global-setup names it per run, so runs in parallel worktrees never share one). */
+export function templateDb(): string {
+  return process.env.HOOP_TEST_TEMPLATE ?? 'hoop_test_template';
+}
 
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -29,7 +32,7 @@ export function uniqueName(prefix: string): string {
 /** A fresh, migrated database for one test file (a copy of the template). */
 export async function createStateDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = uniqueName('hoop_test');
-  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
+  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`));
   return { url: withDatabase(ADMIN_URL, name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}) };
 }
 
