@@ -22,6 +22,10 @@ const schema = z.object({
   ADMIN_EMAIL: z.string().email().default('admin@localhost.localdomain'),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  MAX_STATEMENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),
+  TARGET_POOL_MAX: z.coerce.number().int().positive().max(1000).default(10),
+  TARGET_QUEUE_MAX: z.coerce.number().int().min(0).default(50),
+  TARGET_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(5000),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -53,6 +57,10 @@ export interface Config {
   adminEmail: string;
   statementTimeoutMs: number;
   outputMaxBytes: number;
+  /** Statements accepted in one request. */
+  maxStatements: number;
+  /** Per target database and process: connections at once, requests waiting for one, and how long they wait. */
+  targetPool: { max: number; maxWaiting: number; waitMs: number };
   queuePrefix: string;
   /** Take the client IP from X-Forwarded-For (behind a load balancer). */
   trustProxy: boolean;
@@ -99,6 +107,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminEmail: e.ADMIN_EMAIL,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     outputMaxBytes: e.OUTPUT_MAX_BYTES,
+    maxStatements: e.MAX_STATEMENTS_PER_REQUEST,
+    targetPool: { max: e.TARGET_POOL_MAX, maxWaiting: e.TARGET_QUEUE_MAX, waitMs: e.TARGET_QUEUE_WAIT_MS },
     queuePrefix: e.QUEUE_PREFIX,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,

@@ -39,6 +39,8 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Extra fields of the JSON error body (e.g. the guardrail rule). */
   details?: Record<string, unknown>;
+  /** For a retryable refusal (busy, rate-limited): when to try again; sent as Retry-After. */
+  retryAfterSec?: number;
 }
 
 /** A coded error; only the edges (HTTP, Slack, CLI) turn it into something a person reads. */
@@ -46,6 +48,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly userMessage: string;
   readonly details?: Record<string, unknown>;
+  readonly retryAfterSec?: number;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -53,6 +56,7 @@ export class AppError extends Error {
     this.code = code;
     this.userMessage = options.userMessage ?? message;
     this.details = options.details;
+    this.retryAfterSec = options.retryAfterSec;
   }
 
   /** The HTTP status this error maps to. */

@@ -5,7 +5,8 @@ import { createSlackApp } from './bot/slack-app.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
 import { createHttpServer } from './gateway/http-server.js';
-import { executeSql } from './gateway/sql-proxy.js';
+import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
+import { createClassifier } from './sql/classifier.js';
 import { createJobQueue, type JobQueue } from './jobs/queues.js';
 import { createJobSlackClient, createSlackJobs } from './jobs/slack-jobs.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
@@ -31,6 +32,7 @@ export interface Gateway {
   events: ReviewEvents;
   admin: AdminService;
   reviews: ReviewService;
+  executor: SqlExecutor;
   server?: FastifyInstance;
   /** The port HTTP listens on, once started (useful with PORT=0). */
   port?: number;
@@ -47,6 +49,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const jobs = createJobQueue(redis, config.queuePrefix);
   const events = createReviewEvents(redis, config.queuePrefix);
   const admin = createAdminService(db);
+  const classifier = createClassifier();
+  const executor = createSqlExecutor({ limits: config.targetPool, onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
   const reviews = createReviewService({
     db,
     jobs,
@@ -54,7 +58,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
     reviewTimeoutSec: config.reviewTimeoutSec,
     execute: { statementTimeoutMs: config.statementTimeoutMs, outputMaxBytes: config.outputMaxBytes },
-    runSql: executeSql,
+    executor,
+    classifier,
+    maxStatements: config.maxStatements,
     slackEnabled: Boolean(config.slack),
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
@@ -70,6 +76,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     events,
     admin,
     reviews,
+    executor,
     server,
     async start() {
       await redis.ping().catch((err) => {
@@ -109,6 +116,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await jobs.close();
       await redis.quit().catch(() => redis.disconnect());
       await db.$disconnect();
+      await executor.close();
+      await classifier.close();
     },
   };
   return gateway;

@@ -37,7 +37,8 @@ export function parseGuardrailFlag(flag: string): Record<string, string | undefi
   if (type === 'deny' && value) return { type: 'deny-command', command: value, ...extra };
   if (type === 'regex' && value) return { type: 'regex', pattern: value, ...extra };
   if (type === 'no-unbounded-write' && !value) return { type: 'deny-unbounded-write', ...extra };
-  throw new CliError(`--guardrail "${flag}" is not a rule: use 'deny:DROP TABLE', 'regex:PATTERN' or 'no-unbounded-write' (add '|message' for your own message).`, EXIT.usage);
+  if (type === 'no-unchecked-sql' && !value) return { type: 'deny-unchecked-sql', ...extra };
+  throw new CliError(`--guardrail "${flag}" is not a rule: use 'deny:DROP TABLE', 'regex:PATTERN', 'no-unbounded-write' or 'no-unchecked-sql' (add '|message' for your own message).`, EXIT.usage);
 }
 
 function outputOption() {
@@ -159,7 +160,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--env <KEY=VALUE>', 'connection environment, e.g. PGPASSWORD=... (never echoed)', collect)
     .option('--overwrite', 'change an existing connection')
     .addOption(new Option('--review-mode <mode>', 'writes: reads run at once read-only; all: every command is reviewed; none: nothing is').choices(['writes', 'all', 'none']))
-    .option('--guardrail <rule>', "block before review: 'deny:DROP TABLE', 'regex:PATTERN', 'no-unbounded-write' (repeatable; replaces the defaults)", collect)
+    .option('--guardrail <rule>', "block before review: 'deny:DROP TABLE', 'regex:PATTERN', 'no-unbounded-write', 'no-unchecked-sql' (repeatable; replaces the defaults)", collect)
     .option('--mask-column <pattern>', 'mask values of columns named like this, e.g. email or *_ssn (repeatable)', collect)
     .option('--mask-detector <name>', 'mask values found by: email, phone, credit_card, ssn, iban, ip (repeatable)', collect)
     .option('--allowed-groups <groups>', 'only these groups (and the reviewers) see the connection', list)

@@ -8,6 +8,7 @@ export const REVIEW_MODES: readonly ReviewMode[] = ['writes', 'all', 'none'];
 export type GuardrailRule =
   | { type: 'deny-command'; name: string; command: string; message: string }
   | { type: 'deny-unbounded-write'; name: string; message: string }
+  | { type: 'deny-unchecked-sql'; name: string; message: string }
   | { type: 'regex'; name: string; pattern: string; message: string };
 
 /** The rules of a new connection: no DROP TABLE, DROP SCHEMA, DROP DATABASE or TRUNCATE. */
@@ -24,8 +25,14 @@ export interface GuardrailViolation {
 }
 
 function matches(rule: GuardrailRule, s: ClassifiedStatement): boolean {
-  if (rule.type === 'deny-command') return s.command.toUpperCase() === rule.command.trim().toUpperCase().replace(/\s+/g, ' ');
-  if (rule.type === 'deny-unbounded-write') return s.unboundedWrite === true;
+  // A rule applies to the statement and to every statement it carries (PREPARE, CTEs, DO and function bodies).
+  const all = [{ command: s.command, unboundedWrite: s.unboundedWrite === true }, ...(s.nested ?? [])];
+  if (rule.type === 'deny-command') {
+    const denied = rule.command.trim().toUpperCase().replace(/\s+/g, ' ');
+    return all.some((x) => x.command.toUpperCase() === denied);
+  }
+  if (rule.type === 'deny-unbounded-write') return all.some((x) => x.unboundedWrite);
+  if (rule.type === 'deny-unchecked-sql') return (s.uncheckedSql?.length ?? 0) > 0;
   const re = new RegExp(rule.pattern, 'i');
   return re.test(s.normalized ?? s.statement) || re.test(s.statement);
 }

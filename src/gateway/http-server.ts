@@ -62,7 +62,10 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   const app = Fastify({ loggerInstance: opts.log as FastifyBaseLogger, trustProxy: opts.trustProxy ?? false, bodyLimit: 2 * 1024 * 1024 });
 
   app.setErrorHandler((error: unknown, req, reply) => {
-    if (isAppError(error)) return reply.status(error.httpStatus).send(error.toJSON());
+    if (isAppError(error)) {
+      if (error.retryAfterSec !== undefined) reply.header('retry-after', String(error.retryAfterSec));
+      return reply.status(error.httpStatus).send(error.toJSON());
+    }
     const e = error as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const message = e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send JSON with "Content-Type: application/json".' : e.message ?? 'Bad request.';

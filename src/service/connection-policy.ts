@@ -2,7 +2,7 @@
 // masking, and who may see it.
 import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule, type ReviewMode } from '../core/sql-policy.js';
 import { AppError, ErrorCode } from '../errors.js';
-import { classifyPostgres, loadPostgresParser } from '../sql/classify-postgres.js';
+import type { Classifier } from '../sql/classifier.js';
 import { DETECTORS, type Detector, type MaskingRules } from '../sql/masking.js';
 import type { Classification, Dialect } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
@@ -23,14 +23,9 @@ export function dialectOf(url: string): Dialect {
   return /^mysql:/i.test(url) ? 'mysql' : 'postgres';
 }
 
-/** Classifies `input` as the connection's database would parse it. */
-export async function classifyFor(connection: Pick<ConnectionPolicyFields, 'url' | 'allowFunctions'>, input: string): Promise<Classification> {
-  if (dialectOf(connection.url) === 'mysql') {
-    const { classifyMysql } = await import('../sql/classify-mysql.js');
-    return classifyMysql(input);
-  }
-  await loadPostgresParser();
-  return classifyPostgres(input, { allowFunctions: connection.allowFunctions });
+/** Classifies `input` as the connection's database would parse it (large inputs off the event loop). */
+export function classifyFor(classifier: Classifier, connection: Pick<ConnectionPolicyFields, 'url' | 'allowFunctions'>, input: string, maxStatements?: number): Promise<Classification> {
+  return classifier.classify({ dialect: dialectOf(connection.url), sql: input, options: { allowFunctions: connection.allowFunctions, maxStatements } });
 }
 
 /** The connection's review mode; an unknown stored value reviews everything. */
@@ -71,6 +66,9 @@ export function parseGuardrails(value: unknown): GuardrailRule[] {
     if (r.type === 'deny-unbounded-write') {
       return { type: 'deny-unbounded-write', name: name ?? 'no-unbounded-write', message: str('message') ?? 'UPDATE and DELETE need a WHERE clause on this connection.' };
     }
+    if (r.type === 'deny-unchecked-sql') {
+      return { type: 'deny-unchecked-sql', name: name ?? 'no-unchecked-sql', message: str('message') ?? 'SQL the gateway cannot check before it runs (dynamic EXECUTE, DO blocks in other languages, statements prepared elsewhere) is blocked on this connection.' };
+    }
     if (r.type === 'regex') {
       const pattern = str('pattern');
       if (!pattern) throw bad(`guardrails[${i}]: a regex rule needs "pattern".`);
@@ -81,7 +79,7 @@ export function parseGuardrails(value: unknown): GuardrailRule[] {
       }
       return { type: 'regex', pattern, name: name ?? `regex-${i + 1}`, message: str('message') ?? `Blocked by the rule /${pattern}/.` };
     }
-    throw bad(`guardrails[${i}]: unknown type ${JSON.stringify(r.type)}; use deny-command, deny-unbounded-write or regex.`);
+    throw bad(`guardrails[${i}]: unknown type ${JSON.stringify(r.type)}; use deny-command, deny-unbounded-write, deny-unchecked-sql or regex.`);
   });
 }
 

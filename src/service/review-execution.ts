@@ -5,7 +5,8 @@ import { checkGuardrails } from '../core/sql-policy.js';
 import { recordAudit, SYSTEM_ACTOR } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { lockReview, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
-import type { ExecuteOptions, ExecutionResult } from '../gateway/execution.js';
+import { refused, type ExecutionResult, type SqlExecutor } from '../execution/types.js';
+import type { Classifier } from '../sql/classifier.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
@@ -14,14 +15,22 @@ import type { ReviewEvents } from './review-events.js';
 
 export const STOPPED_DURING_EXECUTION = 'the gateway stopped during execution; outcome unknown';
 
+/** The gateway-wide limits of a run. */
+export interface ExecutionLimits {
+  statementTimeoutMs: number;
+  outputMaxBytes: number;
+  maxRows?: number;
+}
+
 export interface ExecutionOptions {
   db: Db;
   jobs: JobQueue;
   events: ReviewEvents;
   log: Logger;
   afterCommit: AfterCommit;
-  execute: ExecuteOptions;
-  runSql: (url: string, input: string, options: ExecuteOptions) => Promise<ExecutionResult>;
+  execute: ExecutionLimits;
+  executor: SqlExecutor;
+  classifier: Classifier;
   slackEnabled: boolean;
   staleRunningMs: number;
   heartbeatMs: number;
@@ -88,17 +97,17 @@ export function createExecution(opts: ExecutionOptions) {
   }
 
   /** Checks the guardrails again (they may have changed since the request), then runs. */
-  async function runChecked(row: ReviewRow, connection: Parameters<typeof classifyFor>[0] & Parameters<typeof guardrailsOf>[0] & Parameters<typeof maskingOf>[0]): Promise<ExecutionResult> {
-    const classification = await classifyFor(connection, row.input);
+  async function runChecked(row: ReviewRow, connection: { name: string; url: string } & Parameters<typeof classifyFor>[1] & Parameters<typeof guardrailsOf>[0] & Parameters<typeof maskingOf>[0]): Promise<ExecutionResult> {
+    const classification = await classifyFor(opts.classifier, connection, row.input);
     const violation = checkGuardrails(classification, guardrailsOf(connection));
-    const refuse = (error: string): ExecutionResult => ({ ok: false, output: `ERROR:  ${error}`, outputTruncated: false, commandTags: [], rowsAffected: null, error });
-    if (violation) return refuse(`blocked before execution by the guardrail "${violation.rule.name}": ${violation.rule.message}`);
-    const options = { ...opts.execute, masking: maskingOf(connection) };
+    if (violation) return refused(`blocked before execution by the guardrail "${violation.rule.name}": ${violation.rule.message}`);
+    const options = { ...opts.execute, masking: maskingOf(connection), allowFunctions: connection.allowFunctions, statements: classification.statements };
+    const target = { name: connection.name, url: connection.url };
     if (row.readOnly) {
-      if (!classification.statements.every((s) => s.kind === 'read')) return refuse('this request ran without review as a read, but is not one');
-      return opts.runSql(connection.url, row.input, { ...options, readOnlyStatements: classification.statements.map((s) => s.statement) });
+      if (!classification.parsed || !classification.statements.every((s) => s.kind === 'read')) return refused('this request ran without review as a read, but is not one');
+      return opts.executor.run(target, row.input, { ...options, readOnly: true });
     }
-    return opts.runSql(connection.url, row.input, options);
+    return opts.executor.run(target, row.input, options);
   }
 
   async function failStopped(reviewId: string, now: Date): Promise<boolean> {

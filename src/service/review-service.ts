@@ -12,16 +12,17 @@ import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { getReview, lockReview, reviewInclude, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
-import type { ExecuteOptions, ExecutionResult } from '../gateway/execution.js';
+import type { ReadCheck, SqlExecutor } from '../execution/types.js';
+import type { Classifier } from '../sql/classifier.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
 import { strictestKind, type Classification } from '../sql/types.js';
-import { canUseConnection, classifyFor, guardrailsOf, reviewModeOf } from './connection-policy.js';
+import { canUseConnection, classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
 import { createAfterCommit } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
-import { createExecution, STOPPED_DURING_EXECUTION } from './review-execution.js';
+import { createExecution, STOPPED_DURING_EXECUTION, type ExecutionLimits } from './review-execution.js';
 import { createSweep } from './review-recovery.js';
 
 export type { AuthUser };
@@ -32,8 +33,11 @@ export interface ReviewServiceOptions {
   events: ReviewEvents;
   log: Logger;
   reviewTimeoutSec: number;
-  execute: ExecuteOptions;
-  runSql: (url: string, input: string, options: ExecuteOptions) => Promise<ExecutionResult>;
+  execute: ExecutionLimits;
+  executor: SqlExecutor;
+  classifier: Classifier;
+  /** Statements accepted in one request (MAX_STATEMENTS_PER_REQUEST). */
+  maxStatements?: number;
   slackEnabled: boolean;
   /** A RUNNING review whose heartbeat is older than this was left by a stopped process. */
   staleRunningMs?: number;
@@ -41,6 +45,7 @@ export interface ReviewServiceOptions {
 }
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_STATEMENTS = 1000;
 export { STOPPED_DURING_EXECUTION };
 /** Statuses in which a review may still change; a long-poll waits while the review is in one. */
 export const OPEN_STATUSES: readonly ReviewStatus[] = ['PENDING', 'APPROVED', 'RUNNING'];
@@ -65,6 +70,25 @@ export function summarize(c: Classification) {
     kind: strictestKind(c.statements),
     statements: c.statements.map((s) => ({ index: s.index, kind: s.kind, command: s.command, tables: s.tables, warnings: s.warnings })),
   };
+}
+
+/**
+ * What the target said of reads the parser let through: names resolving to user or extension
+ * objects make them writes, literal rules the parser does not share make them unknown, and output
+ * masking cannot trace keeps them reads that still need a review. Returns true when any applies.
+ */
+function holdReads(c: Classification, check: ReadCheck): boolean {
+  const reads = c.statements.filter((s) => s.kind === 'read');
+  if (!reads.length || check.writes.length + check.unknown.length + check.untraceable.length === 0) return false;
+  for (const s of reads) {
+    if (check.unknown.length) s.kind = 'unknown';
+    else if (check.writes.length) s.kind = 'write';
+  }
+  const first = reads[0];
+  first.warnings.push(...check.unknown.map((r) => `not run without review: ${r}`));
+  first.warnings.push(...check.writes.map((r) => `not run without review: ${r}`));
+  first.warnings.push(...check.untraceable.map((r) => `not run without review, and its output is masked whole: masking cannot trace it (${r})`));
+  return true;
 }
 
 function actorOf(user: AuthUser): Actor {
@@ -97,7 +121,15 @@ export function createReviewService(opts: ReviewServiceOptions) {
     if (!connection || !canUseConnection(user, connection)) {
       throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
     }
-    const classification = await classifyFor(connection, text);
+    const maxStatements = opts.maxStatements ?? DEFAULT_MAX_STATEMENTS;
+    const classification = await classifyFor(opts.classifier, connection, text, maxStatements);
+    if (classification.tooManyStatements !== undefined) {
+      throw new AppError(
+        ErrorCode.BadInput,
+        `The command has ${classification.tooManyStatements} statements; at most ${maxStatements} are accepted in one request (MAX_STATEMENTS_PER_REQUEST). Split it into several requests, or combine rows into multi-row statements.`,
+        { details: { limit: maxStatements, statements: classification.tooManyStatements } },
+      );
+    }
     const violation = checkGuardrails(classification, guardrailsOf(connection));
     if (violation) {
       const { rule, statement } = violation;
@@ -108,7 +140,12 @@ export function createReviewService(opts: ReviewServiceOptions) {
         details: { rule: rule.name, statement: statement.index },
       });
     }
-    const route = routeCommand(classification, reviewModeOf(connection), connection.reviewers.length > 0);
+    let route = routeCommand(classification, reviewModeOf(connection), connection.reviewers.length > 0);
+    if (route === 'read-only') {
+      // The parser's view is not the only guard: the target's catalog and settings must agree.
+      const check = await opts.executor.checkRead({ name: connection.name, url: connection.url }, classification.statements, { allowFunctions: connection.allowFunctions, masking: maskingOf(connection) });
+      if (holdReads(classification, check)) route = routeCommand(classification, 'all', connection.reviewers.length > 0);
+    }
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = new Date();
     const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause });
@@ -153,7 +190,11 @@ export function createReviewService(opts: ReviewServiceOptions) {
       // Reviewers still see what an admin ran on their connection, with its result in the thread.
       await jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue post'));
     }
-    await executeReview(reviewId);
+    const result = await executeReview(reviewId);
+    if (result?.retryAfterSec !== undefined) {
+      // Nothing ran (every connection to the target busy): a retryable refusal, audited as a failed request.
+      throw new AppError(ErrorCode.Unavailable, result.error ?? 'The target is busy; try again.', { retryAfterSec: result.retryAfterSec, details: { reviewId } });
+    }
     return getReview(db, reviewId);
   }
 

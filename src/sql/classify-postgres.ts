@@ -1,8 +1,10 @@
 // Classifies PostgreSQL input with PostgreSQL's own parser (libpg-query, wasm). Fail closed: what
 // does not parse, or is not known, is `unknown` and never runs without review.
 import { loadModule, normalizeSync, parseSync } from 'libpg-query';
-import { SAFE_FUNCTIONS } from './safe-functions.js';
-import type { ClassifiedStatement, Classification, ClassifyOptions, StatementKind } from './types.js';
+import { commandOf, DCL, DDL, DML, SESSION, UTILITY, walk, type Node } from './postgres-commands.js';
+import { nestedOf, type PreparedStatements } from './postgres-nested.js';
+import { SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES } from './safe-functions.js';
+import type { ClassifiedStatement, Classification, ClassifyOptions, StatementCalls, StatementKind } from './types.js';
 
 let loaded: Promise<void> | undefined;
 
@@ -11,159 +13,85 @@ export function loadPostgresParser(): Promise<void> {
   return (loaded ??= loadModule());
 }
 
-type Node = Record<string, any>;
+/** A qualified name from a list of String nodes, exactly as PostgreSQL resolved its case. */
+function qualifiedName(parts: Node[] | undefined): string {
+  return (parts ?? []).map((n: Node) => n.String?.sval ?? '').filter(Boolean).join('.');
+}
 
-const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
-const DDL = new Set([
-  'CreateStmt', 'CreateTableAsStmt', 'AlterTableStmt', 'DropStmt', 'TruncateStmt', 'IndexStmt', 'ViewStmt', 'CreateFunctionStmt',
-  'AlterFunctionStmt', 'RenameStmt', 'CommentStmt', 'CreateSeqStmt', 'AlterSeqStmt', 'CreateSchemaStmt', 'CreateTrigStmt', 'RuleStmt',
-  'CreateDomainStmt', 'AlterDomainStmt', 'CompositeTypeStmt', 'CreateEnumStmt', 'AlterEnumStmt', 'CreateRangeStmt', 'DefineStmt',
-  'CreatedbStmt', 'DropdbStmt', 'AlterDatabaseStmt', 'AlterDatabaseSetStmt', 'CreateExtensionStmt', 'AlterExtensionStmt',
-  'AlterExtensionContentsStmt', 'RefreshMatViewStmt', 'AlterSystemStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateTableSpaceStmt',
-  'DropTableSpaceStmt', 'AlterTableSpaceOptionsStmt', 'CreateCastStmt', 'CreateConversionStmt', 'CreateOpClassStmt', 'CreateOpFamilyStmt',
-  'AlterOpFamilyStmt', 'CreateFdwStmt', 'AlterFdwStmt', 'CreateForeignServerStmt', 'AlterForeignServerStmt', 'CreateForeignTableStmt',
-  'CreateUserMappingStmt', 'AlterUserMappingStmt', 'DropUserMappingStmt', 'ImportForeignSchemaStmt', 'CreatePublicationStmt',
-  'AlterPublicationStmt', 'CreateSubscriptionStmt', 'AlterSubscriptionStmt', 'DropSubscriptionStmt', 'CreateEventTrigStmt',
-  'AlterEventTrigStmt', 'CreateTransformStmt', 'CreateAmStmt', 'CreateStatsStmt', 'AlterStatsStmt', 'AlterObjectSchemaStmt',
-  'AlterObjectDependsStmt', 'AlterOperatorStmt', 'AlterTypeStmt', 'AlterCollationStmt', 'CreatePLangStmt', 'AlterTSDictionaryStmt',
-  'AlterTSConfigurationStmt', 'AlterTableMoveAllStmt', 'SecLabelStmt', 'CreateTableSpaceStmt', 'AlterTableCmd',
-]);
-const DCL = new Set([
-  'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt', 'AlterDefaultPrivilegesStmt',
-  'ReassignOwnedStmt', 'DropOwnedStmt', 'AlterOwnerStmt',
-]);
-const SESSION = new Set(['VariableSetStmt', 'TransactionStmt', 'DiscardStmt', 'DeallocateStmt', 'PrepareStmt', 'ClosePortalStmt', 'ConstraintsSetStmt', 'ListenStmt', 'UnlistenStmt']);
-const UTILITY = new Set(['VacuumStmt', 'DoStmt', 'CallStmt', 'CheckPointStmt', 'ClusterStmt', 'ReindexStmt', 'NotifyStmt', 'LoadStmt', 'LockStmt', 'DeclareCursorStmt', 'FetchStmt', 'ExecuteStmt', 'CopyStmt']);
-
-const OBJECT_NAMES: Record<string, string> = {
-  OBJECT_TABLE: 'TABLE', OBJECT_INDEX: 'INDEX', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_SEQUENCE: 'SEQUENCE',
-  OBJECT_SCHEMA: 'SCHEMA', OBJECT_FUNCTION: 'FUNCTION', OBJECT_PROCEDURE: 'PROCEDURE', OBJECT_TYPE: 'TYPE', OBJECT_DOMAIN: 'DOMAIN',
-  OBJECT_TRIGGER: 'TRIGGER', OBJECT_RULE: 'RULE', OBJECT_EXTENSION: 'EXTENSION', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE',
-  OBJECT_POLICY: 'POLICY', OBJECT_ROLE: 'ROLE', OBJECT_DATABASE: 'DATABASE', OBJECT_TABLESPACE: 'TABLESPACE',
+// The operators behind SQL syntax that the raw tree names by keyword.
+const SYNTAX_OPERATORS: Record<string, string[]> = {
+  AEXPR_BETWEEN: ['>=', '<='], AEXPR_NOT_BETWEEN: ['<', '>'], AEXPR_BETWEEN_SYM: ['>=', '<='], AEXPR_NOT_BETWEEN_SYM: ['<', '>'],
 };
-
-/** The statement's command as people write it: `DROP TABLE`, `UPDATE`, `ALTER SYSTEM`... */
-function commandOf(type: string, node: Node): string {
-  switch (type) {
-    case 'SelectStmt':
-      return node.valuesLists ? 'VALUES' : 'SELECT';
-    case 'InsertStmt':
-      return 'INSERT';
-    case 'UpdateStmt':
-      return 'UPDATE';
-    case 'DeleteStmt':
-      return 'DELETE';
-    case 'MergeStmt':
-      return 'MERGE';
-    case 'DropStmt':
-      return `DROP ${OBJECT_NAMES[node.removeType] ?? String(node.removeType ?? '').replace(/^OBJECT_/, '').replace(/_/g, ' ')}`;
-    case 'DropdbStmt':
-      return 'DROP DATABASE';
-    case 'CreatedbStmt':
-      return 'CREATE DATABASE';
-    case 'TruncateStmt':
-      return 'TRUNCATE';
-    case 'AlterSystemStmt':
-      return 'ALTER SYSTEM';
-    case 'CreateStmt':
-      return 'CREATE TABLE';
-    case 'CreateTableAsStmt':
-      return node.objtype === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : 'CREATE TABLE AS';
-    case 'AlterTableStmt':
-      return `ALTER ${OBJECT_NAMES[node.objtype] ?? 'TABLE'}`;
-    case 'IndexStmt':
-      return 'CREATE INDEX';
-    case 'ViewStmt':
-      return 'CREATE VIEW';
-    case 'VariableShowStmt':
-      return 'SHOW';
-    case 'VariableSetStmt':
-      return node.kind === 'VAR_RESET' || node.kind === 'VAR_RESET_ALL' ? 'RESET' : node.name === 'role' ? 'SET ROLE' : 'SET';
-    case 'TransactionStmt':
-      return String(node.kind ?? 'TRANS_STMT').replace(/^TRANS_STMT_/, '').replace(/_/g, ' ');
-    case 'CopyStmt':
-      return node.is_from ? 'COPY FROM' : 'COPY TO';
-    case 'ExplainStmt':
-      return 'EXPLAIN';
-    case 'VacuumStmt':
-      return node.is_vacuumcmd ? 'VACUUM' : 'ANALYZE';
-    case 'GrantStmt':
-      return node.is_grant ? 'GRANT' : 'REVOKE';
-    case 'GrantRoleStmt':
-      return node.is_grant ? 'GRANT ROLE' : 'REVOKE ROLE';
-    case 'DoStmt':
-      return 'DO';
-    case 'CallStmt':
-      return 'CALL';
-    default:
-      return type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
-  }
-}
-
-/** Visits every object node of the tree, with its key (the node type). */
-function walk(node: unknown, visit: (type: string, value: Node) => void): void {
-  if (Array.isArray(node)) {
-    for (const item of node) walk(item, visit);
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  for (const [key, value] of Object.entries(node as Node)) {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      if (/^[A-Z]/.test(key)) visit(key, value as Node);
-      // The target of INSERT/UPDATE/DELETE/COPY (and SELECT INTO) is an unwrapped RangeVar.
-      else if ((key === 'relation' || key === 'rel') && 'relname' in (value as Node)) visit('RangeVar', value as Node);
-    }
-    walk(value, visit);
-  }
-}
-
-function funcName(call: Node): string {
-  return (call.funcname ?? []).map((n: Node) => n.String?.sval ?? '').filter(Boolean).join('.').toLowerCase();
-}
 
 interface Findings {
   writes: string[];
-  functions: string[];
+  calls: StatementCalls;
   tables: { name: string; at: number }[];
   ctes: Set<string>;
 }
 
 function inspect(root: Node): Findings {
-  const f: Findings = { writes: [], functions: [], tables: [], ctes: new Set() };
+  const f: Findings = { writes: [], calls: { functions: [], operators: [], types: [], relations: [] }, tables: [], ctes: new Set() };
+  const typeName = (t: Node | undefined) => t?.names && f.calls.types.push(qualifiedName(t.names));
   walk(root, (type, value) => {
     if (DML.has(type)) f.writes.push(commandOf(type, value));
     else if (type === 'SelectStmt' && value.intoClause) f.writes.push('SELECT INTO');
     else if (type === 'SelectStmt' && value.lockingClause) f.writes.push('SELECT FOR UPDATE/SHARE');
-    else if (type === 'FuncCall') f.functions.push(funcName(value));
+    else if (type === 'FuncCall') f.calls.functions.push(qualifiedName(value.funcname));
+    else if (type === 'A_Expr') f.calls.operators.push(...(SYNTAX_OPERATORS[value.kind] ?? [qualifiedName(value.name)]));
+    else if (type === 'SubLink' && value.operName) f.calls.operators.push(qualifiedName(value.operName));
+    else if (type === 'TypeCast' || type === 'ColumnDef') typeName(value.typeName);
     else if (type === 'CommonTableExpr' && value.ctename) f.ctes.add(String(value.ctename).toLowerCase());
     else if (type === 'RangeVar' && value.relname) f.tables.push({ name: [value.schemaname, value.relname].filter(Boolean).join('.'), at: value.location ?? 0 });
     else if (type === 'DropStmt' && ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE'].includes(value.removeType)) {
       for (const o of value.objects ?? []) f.tables.push({ name: (o.List?.items ?? []).map((i: Node) => i.String?.sval).filter(Boolean).join('.'), at: 0 });
     }
   });
+  f.calls.relations = [...new Set(f.tables.map((t) => t.name).filter((t) => !f.ctes.has(t.toLowerCase())))];
   return f;
 }
 
-function unsafeFunctions(functions: string[], allow: ReadonlySet<string>): string[] {
-  return [...new Set(functions.filter((name) => {
-    const bare = name.replace(/^pg_catalog\./, '');
-    return !SAFE_FUNCTIONS.has(bare) && !allow.has(name) && !allow.has(bare);
-  }))];
+/** `name` or `pg_catalog.name` of a built-in in `safe`, else null. */
+function builtinName(qualified: string): string | null {
+  const parts = qualified.split('.');
+  if (parts.length === 1) return parts[0];
+  return parts.length === 2 && parts[0] === 'pg_catalog' ? parts[1] : null;
 }
 
-function classifyNode(type: string, node: Node, allow: ReadonlySet<string>): { kind: StatementKind; reasons: string[] } {
-  if (type === 'SelectStmt' || type === 'VariableShowStmt') {
-    if (type === 'VariableShowStmt') return { kind: 'read', reasons: [] };
+/** What a read calls that is not provably a built-in without side effects (nor allow-listed). */
+function notBuiltin(calls: StatementCalls, allow: ReadonlySet<string>): string[] {
+  const allowed = (name: string) => allow.has(name) || allow.has(name.toLowerCase());
+  const bad = (names: string[], safe: ReadonlySet<string>, label: (n: string) => string) =>
+    [...new Set(names)].filter((name) => {
+      const bare = builtinName(name);
+      return !(bare !== null && safe.has(bare)) && !allowed(name);
+    }).map(label);
+  return [
+    ...bad(calls.functions, SAFE_FUNCTIONS, (n) => n),
+    ...bad(calls.operators, SAFE_OPERATORS, (n) => `the operator ${n}`),
+    ...bad(calls.types, SAFE_TYPES, (n) => `a cast to ${n}`),
+  ];
+}
+
+function classifyNode(type: string, node: Node, allow: ReadonlySet<string>): { kind: StatementKind; reasons: string[]; calls?: StatementCalls } {
+  if (type === 'VariableShowStmt') return { kind: 'read', reasons: [], calls: { functions: [], operators: [], types: [], relations: [] } };
+  if (type === 'SelectStmt') {
     const f = inspect({ SelectStmt: node });
     if (f.writes.length) return { kind: 'write', reasons: [`contains ${[...new Set(f.writes)].join(', ')}`] };
-    const unsafe = unsafeFunctions(f.functions, allow);
+    const unsafe = notBuiltin(f.calls, allow);
     if (unsafe.length) return { kind: 'write', reasons: [`calls ${unsafe.join(', ')}, which may write (allow-list it on the connection if it does not)`] };
-    return { kind: 'read', reasons: [] };
+    return { kind: 'read', reasons: [], calls: f.calls };
   }
   if (type === 'ExplainStmt') {
     const analyze = (node.options ?? []).some((o: Node) => o.DefElem?.defname === 'analyze' && o.DefElem?.arg?.Boolean?.boolval !== false && o.DefElem?.arg?.String?.sval !== 'false');
-    if (!analyze) return { kind: 'read', reasons: [] };
     const [innerType, inner] = Object.entries(node.query ?? {})[0] ?? ['', {}];
+    if (!analyze) {
+      // Planning runs no statement, but it may evaluate immutable functions of constants: those must be built-ins too.
+      const f = inspect(node.query ?? {});
+      const unsafe = notBuiltin(f.calls, allow);
+      if (unsafe.length) return { kind: 'write', reasons: [`plans a call of ${unsafe.join(', ')}, which planning may run`] };
+      return { kind: 'read', reasons: [], calls: f.calls };
+    }
     const c = classifyNode(innerType, inner as Node, allow);
     return c.kind === 'read' ? c : { kind: c.kind === 'unknown' ? 'unknown' : 'write', reasons: ['EXPLAIN ANALYZE runs the statement', ...c.reasons] };
   }
@@ -180,8 +108,8 @@ function unboundedWrite(type: string, node: Node): boolean {
   return (type === 'UpdateStmt' || type === 'DeleteStmt') && !node.whereClause && !node.whereCurrentOf;
 }
 
-function statementText(sql: string, stmt: { stmt_location?: number; stmt_len?: number }): string {
-  const bytes = Buffer.from(sql, 'utf8');
+/** The statement's own text; `bytes` is the whole input's UTF-8 (positions are byte offsets), made once. */
+function statementText(bytes: Buffer, stmt: { stmt_location?: number; stmt_len?: number }): string {
   const start = stmt.stmt_location ?? 0;
   const end = stmt.stmt_len ? start + stmt.stmt_len : bytes.length;
   return bytes.subarray(start, end).toString('utf8').trim();
@@ -202,24 +130,39 @@ export function classifyPostgres(sql: string, options: ClassifyOptions = {}): Cl
       statements: [{ index: 0, kind: 'unknown', command: 'UNKNOWN', statement: sql.trim(), tables: [], warnings: [`could not be parsed: ${message}`] }],
     };
   }
-  const statements: ClassifiedStatement[] = (parsed.stmts ?? []).map((raw, index) => {
+  const stmts = parsed.stmts ?? [];
+  if (options.maxStatements !== undefined && stmts.length > options.maxStatements) {
+    return { dialect: 'postgres', parsed: true, tooManyStatements: stmts.length, statements: [] };
+  }
+  const bytes = Buffer.from(sql, 'utf8');
+  const prepared: PreparedStatements = new Map();
+  const statements: ClassifiedStatement[] = stmts.map((raw, index) => {
     const [type, node] = Object.entries(raw.stmt)[0] as [string, Node];
-    const { kind, reasons } = classifyNode(type, node, allow);
+    const { kind, reasons, calls } = classifyNode(type, node, allow);
     const f = inspect(raw.stmt);
+    const statement = statementText(bytes, raw);
+    const { nested, unchecked } = nestedOf(type, node, prepared, 0, statement);
     // In the order they are written, without the statement's own CTE names.
     const tables = [...new Set(f.tables.sort((a, b) => a.at - b.at).map((t) => t.name).filter((t) => !f.ctes.has(t.toLowerCase())))];
     const command = commandOf(type, node);
     const warnings = [...reasons];
     const unbounded = unboundedWrite(type, node);
     if (unbounded) warnings.unshift(`${command} without WHERE changes every row of ${tables[0] ?? 'the table'}`);
-    const statement = statementText(sql, raw);
+    for (const n of nested.filter((x) => x.unboundedWrite)) warnings.push(`contains ${n.command} without WHERE, which changes every row`);
+    if (unchecked.length) warnings.push(`contains SQL the guardrails cannot check: ${[...new Set(unchecked)].join('; ')}`);
+    if (node.behavior === 'DROP_CASCADE') warnings.push(`${command} ... CASCADE also drops everything that depends on it (tables, views, data)`);
     let normalized = statement;
     try {
       normalized = normalizeSync(statement);
     } catch {
       // keep the text as it is
     }
-    return { index, kind, command, statement, normalized, tables, warnings, unboundedWrite: unbounded };
+    return {
+      index, kind, command, statement, normalized, tables, warnings, unboundedWrite: unbounded,
+      ...(nested.length ? { nested } : {}),
+      ...(unchecked.length ? { uncheckedSql: [...new Set(unchecked)] } : {}),
+      ...(calls ? { calls } : {}),
+    };
   });
   return { dialect: 'postgres', parsed: true, statements };
 }

@@ -82,7 +82,8 @@ export function maskValue(value: string): string {
   return masked !== value ? masked : '****';
 }
 
-function columnMatcher(patterns: readonly string[]): (name: string) => boolean {
+/** A test of a column name (or `relation.column`) against mask patterns with `*`, case-insensitive. */
+export function columnMatcher(patterns: readonly string[]): (name: string) => boolean {
   const res = patterns.map((p) => new RegExp('^' + p.trim().split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i'));
   return (name) => res.some((re) => re.test(name));
 }

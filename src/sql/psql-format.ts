@@ -8,6 +8,8 @@ export interface StatementResult {
   rows?: (string | null)[][];
   /** Rows the statement returned, when more than `rows` were kept. */
   totalRows?: number;
+  /** Lines the gateway adds under the table (e.g. why every value is masked). */
+  notes?: string[];
 }
 
 /** Display width of a string (code points; wide characters counted as one). */
@@ -41,6 +43,7 @@ export function formatStatement(result: StatementResult): string {
   }
   const n = result.totalRows ?? rows.length;
   lines.push(n > rows.length ? `(${n} rows, the first ${rows.length} shown)` : `(${n} ${n === 1 ? 'row' : 'rows'})`);
+  for (const note of result.notes ?? []) lines.push(`(${note})`);
   // psql prints a writing statement's tag after its RETURNING rows.
   if (/^(INSERT|UPDATE|DELETE|MERGE)\b/.test(result.tag)) lines.push('', result.tag);
   return lines.join('\n');

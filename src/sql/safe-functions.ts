@@ -42,3 +42,24 @@ pg_partition_ancestors makeaclitem aclexplode pg_trigger_depth currval lastval p
 `;
 
 export const SAFE_FUNCTIONS: ReadonlySet<string> = new Set(NAMES.split(/\s+/).filter(Boolean));
+
+// Operators and types of a stock PostgreSQL (pg_operator / pg_type rows with oid < 16384, the ones
+// initdb makes). A read may use these; whether the target has user-defined ones of the same name is
+// checked against its catalog before the read runs. Anything else makes a statement a write.
+const OPERATORS = `
+!! !~ !~* !~~ !~~* # ## #- #> #>> % & && &< &<| &> * *< *<= *<> *= *> *>= + - -> ->> -|- / < <-> << <<= <<| <= <> <@ <^ = >
+>= >> >>= >^ ? ?# ?& ?- ?-| ?| ?|| @ @-@ @> @? @@ @@@ ^ ^@ | |&> |/ |>> || ||/ ~ ~* ~<=~ ~<~ ~= ~>=~ ~>~ ~~ ~~* !=
+`;
+
+const TYPES = `
+aclitem bit bool box bpchar bytea char cid cidr circle date datemultirange daterange float4 float8 gtsvector 
+inet int2 int2vector int4 int4multirange int4range int8 int8multirange int8range interval json jsonb jsonpath 
+line lseg macaddr macaddr8 money name numeric nummultirange numrange oid oidvector path pg_brin_bloom_summary 
+pg_brin_minmax_multi_summary pg_dependencies pg_lsn pg_mcv_list pg_ndistinct pg_node_tree pg_snapshot point 
+polygon refcursor regclass regcollation regconfig regdictionary regnamespace regoper regoperator regproc 
+regprocedure regrole regtype text tid time timestamp timestamptz timetz tsmultirange tsquery tsrange 
+tstzmultirange tstzrange tsvector txid_snapshot uuid varbit varchar xid xid8 xml
+`;
+
+export const SAFE_OPERATORS: ReadonlySet<string> = new Set(OPERATORS.split(/\s+/).filter(Boolean));
+export const SAFE_TYPES: ReadonlySet<string> = new Set(TYPES.split(/\s+/).filter(Boolean));

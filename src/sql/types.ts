@@ -19,6 +19,20 @@ export interface ClassifiedStatement {
   warnings: string[];
   /** UPDATE or DELETE without WHERE. */
   unboundedWrite?: boolean;
+  /** Statements this one carries and runs: a PREPAREd query, writable CTEs, function and DO bodies... */
+  nested?: { command: string; unboundedWrite: boolean }[];
+  /** Why part of the statement's SQL cannot be checked before it runs (dynamic SQL, other languages). */
+  uncheckedSql?: string[];
+  /** What a read calls and reads, for the check against the target's catalog (PostgreSQL reads only). */
+  calls?: StatementCalls;
+}
+
+/** Functions, operators, cast types and relations a statement names, as PostgreSQL resolved their case. */
+export interface StatementCalls {
+  functions: string[];
+  operators: string[];
+  types: string[];
+  relations: string[];
 }
 
 export interface Classification {
@@ -26,12 +40,16 @@ export interface Classification {
   /** False when the input did not parse: then it is one `unknown` statement. */
   parsed: boolean;
   error?: string;
+  /** Set (with no statements) when the input has more statements than ClassifyOptions.maxStatements. */
+  tooManyStatements?: number;
   statements: ClassifiedStatement[];
 }
 
 export interface ClassifyOptions {
   /** Functions the connection declares read-only, beyond the built-in list. */
   allowFunctions?: readonly string[];
+  /** Stop after counting when the input has more statements than this. */
+  maxStatements?: number;
 }
 
 /** The strictest kind of `statements` (`read` only when every one is read). */

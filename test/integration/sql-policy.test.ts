@@ -127,12 +127,14 @@ describe.each([
 });
 
 describe('reads that a parser cannot see through', () => {
-  it('cannot write even when a view hides a side-effecting function: the read-only transaction refuses', async () => {
+  it('holds a read of a view that calls a user function, and names the function', async () => {
     const res = await exec('pg', 'SELECT * FROM innocent');
-    expect(res.body.readOnly).toBe(true);
-    expect(res.body.status).toBe('FAILED');
-    expect(res.body.error).toContain('read-only transaction');
+    expect(res.body.status).toBe('PENDING');
+    expect(res.body.readOnly).toBe(false);
+    expect(res.body.classification.statements[0].kind).toBe('write');
+    expect(res.body.classification.statements[0].warnings.join(' ')).toContain('public.touch()');
     expect(await pgTarget.query('SELECT count(*)::int AS n FROM audit_log')).toEqual([{ n: 0 }]);
+    await t.api('PUT', `/api/reviews/${res.body.id}/reject`, { key: dana.apiKey });
   });
 
   it('holds a read followed by COMMIT and a write', async () => {

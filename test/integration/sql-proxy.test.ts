@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeSql } from '../../src/gateway/sql-proxy.js';
+import { createSqlExecutor } from '../../src/execution/index.js';
+import type { RunOptions } from '../../src/execution/types.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 const opts = { statementTimeoutMs: 500, outputMaxBytes: 64 * 1024 };
+const executor = createSqlExecutor({ limits: { max: 5, maxWaiting: 10, waitMs: 2000 } });
+const executeSql = (url: string, input: string, options: RunOptions) => executor.run({ name: 'target', url }, input, options);
 
 beforeAll(async () => {
   target = await createTargetDatabase();
 });
 afterAll(async () => {
+  await executor.close();
   await target?.drop();
 });
 
@@ -75,5 +79,19 @@ describe('executeSql on MariaDB', () => {
     } finally {
       await my.drop();
     }
+  });
+});
+
+describe('the last line of defence of an auto-run read', () => {
+  it('is the read-only transaction: a write the catalog check was not told about is refused by the server', async () => {
+    await target.query(`CREATE TABLE hits (at timestamptz DEFAULT now());
+      CREATE FUNCTION hit() RETURNS int LANGUAGE sql AS $$ INSERT INTO hits DEFAULT VALUES RETURNING 1 $$;
+      CREATE VIEW sneaky AS SELECT hit() AS one;`);
+    // A statement the classifier called a read, naming nothing the catalog check could look up.
+    const statement = { index: 0, kind: 'read' as const, command: 'SELECT', statement: 'SELECT * FROM sneaky', tables: [], warnings: [], calls: { functions: [], operators: [], types: [], relations: [] } };
+    const r = await executeSql(target.url, statement.statement, { ...opts, readOnly: true, statements: [statement] });
+    expect(r.ok).toBe(false);
+    expect(r.error).toContain('read-only transaction');
+    expect(await target.query('SELECT count(*)::int AS n FROM hits')).toEqual([{ n: 0 }]);
   });
 });

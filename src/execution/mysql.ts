@@ -1,0 +1,236 @@
+// Runs commands on MySQL/MariaDB targets with mysql2, with the PostgreSQL executor's contract:
+// reads that run without review go one statement at a time over a pooled connection that refuses
+// multiple statements, inside START TRANSACTION READ ONLY, all within one time limit; approved
+// commands run as the multi-statement text on their own connection. Every connection reads quotes
+// and backslashes as the gateway's parser does (NO_BACKSLASH_ESCAPES and ANSI_QUOTES removed from
+// its sql_mode), and every text is masked before it leaves.
+import mysql from 'mysql2/promise';
+import { classifyMysql } from '../sql/classify-mysql.js';
+import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
+import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
+import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
+import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
+
+// mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
+const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
+const WRITES = new Set(['INSERT', 'REPLACE', 'UPDATE', 'DELETE']);
+// sql_mode flags under which the server reads literals differently from the gateway's parser.
+const LEXICAL_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES'];
+// Errors whose text names objects and limits, never row values: syntax, unknown table/column,
+// access denied, read-only transaction, timeouts, lock waits and deadlocks.
+const VALUE_FREE_ERRNOS = new Set([1044, 1045, 1054, 1064, 1142, 1143, 1146, 1205, 1213, 1792, 1969, 3024]);
+
+interface Answer {
+  fields?: mysql.FieldPacket[];
+  /** At most maxRows rows; the rest were read but not kept. */
+  rows: unknown[][];
+  total: number;
+  header?: mysql.ResultSetHeader;
+}
+
+interface CoreQuery {
+  on(event: 'fields', listener: (fields: mysql.FieldPacket[] | undefined) => void): CoreQuery;
+  on(event: 'result', listener: (row: unknown) => void): CoreQuery;
+  on(event: 'error', listener: (error: Error) => void): CoreQuery;
+  on(event: 'end', listener: () => void): CoreQuery;
+}
+
+type Conn = mysql.Connection | mysql.PoolConnection;
+
+/**
+ * Streams a (possibly multi-statement) query keeping at most `maxRows` rows of each result, so a
+ * huge result costs time but not memory. One answer per statement, in order.
+ */
+function boundedQuery(conn: Conn, sql: string, maxRows: number, answers: Answer[]): Promise<void> {
+  const core = (conn as unknown as { connection: { query(o: { sql: string; rowsAsArray: boolean }): CoreQuery } }).connection;
+  return new Promise((resolve, reject) => {
+    // Each statement announces itself with a 'fields' event (undefined for one without rows).
+    core
+      .query({ sql, rowsAsArray: true })
+      .on('fields', (fields) => void answers.push({ fields, rows: [], total: 0 }))
+      .on('result', (row) => {
+        const a = answers.at(-1);
+        if (!a) return;
+        if (!a.fields) a.header = row as mysql.ResultSetHeader;
+        else if (a.total++ < maxRows) a.rows.push(row as unknown[]);
+      })
+      .on('error', reject)
+      .on('end', () => resolve());
+  });
+}
+
+function toResult(a: Answer, command: string): { result: StatementResult; affected: number | null } {
+  if (a.fields) {
+    return {
+      result: {
+        tag: `SELECT ${a.total}`,
+        columns: a.fields.map((f) => ({ name: f.name, numeric: NUMERIC_TYPES.has(f.columnType ?? f.type ?? -1) })),
+        rows: a.rows.map((r) => r.map((v) => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))),
+        totalRows: a.total,
+      },
+      affected: null,
+    };
+  }
+  const n = a.header?.affectedRows ?? 0;
+  const base = command === 'UNKNOWN' ? 'OK' : command;
+  return { result: { tag: WRITES.has(base) ? `${base} ${n}` : base }, affected: WRITES.has(base) ? n : null };
+}
+
+/** Removes from the session's sql_mode the flags that change how literals are read. */
+async function normaliseSqlMode(conn: Conn): Promise<void> {
+  const [[row]] = (await conn.query('SELECT @@SESSION.sql_mode')) as unknown as [[[string]]];
+  const flags = String(row[0]).split(',').filter(Boolean);
+  const kept = flags.filter((f) => !LEXICAL_MODES.includes(f));
+  if (kept.length !== flags.length) await conn.query('SET SESSION sql_mode = ?', [kept.join(',')]);
+}
+
+/** Sets the statement time limit the way the server knows it (MariaDB seconds, MySQL milliseconds). */
+async function setTimeLimit(conn: Conn, ms: number, mariadb: boolean): Promise<void> {
+  if (mariadb) await conn.query(`SET SESSION max_statement_time = ${Math.max(0.001, ms / 1000).toFixed(3)}`);
+  else await conn.query(`SET SESSION max_execution_time = ${Math.max(1, Math.floor(ms))}`);
+}
+
+function describeError(e: unknown, masking: OutputMasking | undefined, withhold: boolean): { text: string; message: string } {
+  const err = e as { errno?: number; sqlState?: string; message?: string };
+  const keep = err.errno !== undefined && VALUE_FREE_ERRNOS.has(err.errno);
+  const message = keep ? safeMessage(err.message ?? String(e), masking, { withhold: false, kind: 'error' }) : safeMessage(err.message ?? String(e), masking, { withhold, sqlstate: err.sqlState, kind: 'error' });
+  return { text: err.errno ? `ERROR ${err.errno} (${err.sqlState}): ${message}` : `ERROR:  ${message}`, message };
+}
+
+interface Pooled {
+  pool: mysql.Pool;
+  limiter: TargetLimiter;
+  mariadb?: boolean;
+}
+
+/** The MySQL/MariaDB half of the SqlExecutor. */
+export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?: (error: Error) => void }) {
+  const pooled = new Map<string, Pooled>();
+  const common = { rowsAsArray: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, connectTimeout: 10_000 } as const;
+
+  function target(t: SqlTarget): Pooled {
+    let p = pooled.get(t.url);
+    if (!p) {
+      // multipleStatements off: the server refuses a second statement hidden in a read.
+      const pool = mysql.createPool({ uri: t.url, ...common, multipleStatements: false, connectionLimit: opts.limits.max, maxIdle: opts.limits.max, idleTimeout: 30_000 });
+      pool.pool.on('connection', (c) => {
+        c.on('error', (error: Error) => opts.onPoolError?.(error));
+      });
+      p = { pool, limiter: new TargetLimiter(t.name, opts.limits) };
+      pooled.set(t.url, p);
+    }
+    return p;
+  }
+
+  async function isMariadb(p: Pooled, conn: Conn): Promise<boolean> {
+    if (p.mariadb === undefined) {
+      const [[version]] = (await conn.query('SELECT VERSION()')) as unknown as [[[string]]];
+      p.mariadb = /mariadb/i.test(version[0]);
+    }
+    return p.mariadb;
+  }
+
+  /** The lexical sql_mode flags of this session that differ from what the parser assumed. */
+  async function lexicalModes(conn: Conn): Promise<string[]> {
+    const [[row]] = (await conn.query('SELECT @@SESSION.sql_mode')) as unknown as [[[string]]];
+    return LEXICAL_MODES.filter((m) => String(row[0]).split(',').includes(m));
+  }
+
+  async function checkRead(t: SqlTarget): Promise<ReadCheck> {
+    const p = target(t);
+    const release = await p.limiter.acquire();
+    let conn: mysql.PoolConnection | undefined;
+    try {
+      try {
+        conn = await p.pool.getConnection();
+      } catch (error) {
+        return { writes: [], unknown: [], untraceable: [], unreachable: (error as Error).message };
+      }
+      await normaliseSqlMode(conn);
+      const modes = await lexicalModes(conn);
+      return { writes: [], untraceable: [], unknown: modes.length ? [`the target reads literals with sql_mode ${modes.join(', ')}, not as the gateway's parser does`] : [] };
+    } catch (error) {
+      return { writes: [], untraceable: [], unknown: [`the gateway could not check the target (${(error as Error).message})`] };
+    } finally {
+      conn?.release();
+      release();
+    }
+  }
+
+  async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
+    const p = target(t);
+    let release: () => void;
+    try {
+      release = await p.limiter.acquire();
+    } catch (error) {
+      const e = error as { message: string; retryAfterSec?: number };
+      return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });
+    }
+    const maxRows = options.maxRows ?? 10_000;
+    const masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
+    const statements = options.statements ?? classifyMysql(input).statements;
+    const answers: Answer[] = [];
+    let failure: { text: string; message: string } | null = null;
+    let conn: Conn | undefined;
+    let pooledConn: mysql.PoolConnection | undefined;
+    let broken = false;
+    try {
+      if (options.readOnly) {
+        conn = pooledConn = await p.pool.getConnection();
+        await normaliseSqlMode(conn);
+        const mariadb = await isMariadb(p, conn);
+        const modes = await lexicalModes(conn);
+        if (modes.length) throw Object.assign(new Error(`this request ran without review as a read, but the target reads literals with sql_mode ${modes.join(', ')}`), { errno: 0 });
+        const deadline = Date.now() + options.statementTimeoutMs;
+        await conn.query('START TRANSACTION READ ONLY');
+        try {
+          for (const s of statements) {
+            const left = deadline - Date.now();
+            if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { errno: 3024 });
+            await setTimeLimit(conn, left, mariadb);
+            await boundedQuery(conn, s.statement, maxRows, answers);
+          }
+        } finally {
+          await conn.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+        }
+      } else {
+        conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
+        await normaliseSqlMode(conn);
+        await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
+        await boundedQuery(conn, input, maxRows, answers);
+      }
+    } catch (error) {
+      broken = broken || !(error as { errno?: number }).errno;
+      failure = describeError(error, masking, withholdsMessages(masking));
+    } finally {
+      if (pooledConn) {
+        if (broken) pooledConn.destroy();
+        else pooledConn.release();
+      } else await conn?.end().catch(() => {});
+      release();
+    }
+    const commands = statements.map((s) => s.command);
+    const converted = answers.map((a, i) => toResult(a, commands[i] ?? 'OK'));
+    const results = maskResults(converted.map((c) => c.result), masking);
+    const cut = truncateUtf8(failure ? failure.text : formatResults(results), options.outputMaxBytes);
+    const writes = converted.map((c) => c.affected).filter((n): n is number => n !== null);
+    return {
+      ok: failure === null,
+      output: cut.text,
+      outputTruncated: cut.truncated || answers.some((a) => a.total > maxRows),
+      commandTags: failure ? [] : results.map((r) => r.tag),
+      rowsAffected: !failure && writes.length ? writes.reduce((a, b) => a + b, 0) : null,
+      error: failure ? failure.message : null,
+    };
+  }
+
+  async function close(): Promise<void> {
+    const all = [...pooled.values()];
+    pooled.clear();
+    await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
+  }
+
+  return { run, checkRead, close };
+}

@@ -1,0 +1,67 @@
+// Every text that leaves the proxy goes through here: result values, notices, errors and command
+// tags. Values are masked by column lineage and by content detectors; error and notice texts of a
+// command that reads masked data are withheld (the SQLSTATE is kept), since a database quotes the
+// values it failed on ("invalid input syntax for type integer: "ann@..."", "Failing row contains").
+import type { StatementLineage } from '../sql/lineage-postgres.js';
+import { columnMatcher, hasMasking, maskText, maskValue, type MaskingRules } from '../sql/masking.js';
+import type { StatementResult } from '../sql/psql-format.js';
+
+export interface OutputMasking {
+  rules: MaskingRules;
+  /** One per statement when the connection masks columns; absent when it masks none. */
+  lineage?: readonly StatementLineage[] | null;
+}
+
+const WHOLE_NOTE = 'values masked: the gateway cannot tell which of these columns come from masked columns';
+
+/** True when `m` masks anything at all. */
+export function masks(m: OutputMasking | undefined): m is OutputMasking {
+  return Boolean(m && hasMasking(m.rules));
+}
+
+/** The lineage of statement `index`, or the strongest of all when it is out of range. */
+function lineageAt(m: OutputMasking, index: number): StatementLineage | undefined {
+  if (!m.rules.columns.length) return undefined;
+  const all = m.lineage;
+  // Masked columns are configured but no lineage could be made (input that does not parse): unknown.
+  if (!all) return { outputs: null, outputMax: 2, reads: 2, why: [] };
+  return all[index] ?? { outputs: null, outputMax: 2, reads: 2, why: [] };
+}
+
+/** Masked copies of `results` (result i belongs to statement i of the input). */
+export function maskResults(results: readonly StatementResult[], m: OutputMasking | undefined): StatementResult[] {
+  if (!masks(m)) return [...results];
+  const byName = columnMatcher(m.rules.columns);
+  return results.map((r, i) => {
+    if (!r.columns || !r.rows) return r;
+    const lineage = lineageAt(m, i);
+    const mapped = lineage?.outputs && lineage.outputs.length === r.columns.length ? lineage.outputs : null;
+    const whole = lineage ? (mapped ? mapped.includes(2) : lineage.outputMax > 0) : false;
+    const masked = r.columns.map((c, j) => whole || byName(c.name) || (mapped ? mapped[j] > 0 : false));
+    const rows = r.rows.map((row) => row.map((v, j) => (v === null ? null : masked[j] ? maskValue(v) : maskText(v, m.rules.detectors))));
+    return { ...r, rows, ...(whole && r.rows.length ? { notes: [...(r.notes ?? []), WHOLE_NOTE] } : {}) };
+  });
+}
+
+/** True when error and notice texts of the input must be withheld (it reads masked or untraceable data). */
+export function withholdsMessages(m: OutputMasking | undefined, statement?: number): boolean {
+  if (!masks(m) || !m.rules.columns.length) return false;
+  if (statement !== undefined) return (lineageAt(m, statement)?.reads ?? 0) > 0;
+  const all = m.lineage;
+  return !all || all.some((l) => l.reads > 0);
+}
+
+// SQLSTATE classes whose messages name objects and limits, never the values of rows: syntax and
+// access rules, transaction state, cancellation and timeouts, resources, connections.
+const VALUE_FREE_CLASSES = new Set(['08', '0A', '25', '3D', '3F', '40', '42', '53', '54', '57']);
+
+/** A database message as it may leave: masked by the detectors, or withheld with its SQLSTATE. */
+export function safeMessage(text: string, m: OutputMasking | undefined, opts: { withhold: boolean; sqlstate?: string; kind: 'error' | 'notice' }): string {
+  if (!masks(m)) return text;
+  const keep = !opts.withhold || (opts.kind === 'error' && opts.sqlstate !== undefined && VALUE_FREE_CLASSES.has(opts.sqlstate.slice(0, 2)));
+  if (keep) return maskText(text, m.rules.detectors);
+  const code = opts.sqlstate ? ` (SQLSTATE ${opts.sqlstate})` : '';
+  return opts.kind === 'error'
+    ? `the database's error message was withheld because the command reads masked columns${code}; run it without the masked columns to see it`
+    : `a notice was withheld because the command reads masked columns${code}`;
+}

@@ -1,0 +1,109 @@
+// What the target's own catalog says about a command before it runs: whether the names a read calls
+// resolve only to built-ins (functions, operators, cast types, and what the views and row-level
+// policies it reads call), whether the server reads string literals as the gateway's parser does,
+// and the columns and view definitions that column lineage needs.
+import type pg from 'pg';
+import type { RelationInfo } from '../sql/lineage-postgres.js';
+import type { StatementCalls } from '../sql/types.js';
+
+/** Objects made by initdb have OIDs below this; everything a user or an extension made is above. */
+const FIRST_NORMAL_OBJECT_ID = 16384;
+
+const bare = (names: string[]) => [...new Set(names.map((n) => n.split('.').at(-1)!))];
+
+// Relations named by the statement, then (recursively) what their views read; with the functions
+// and operators those views and their row-level security policies call.
+const VET_SQL = `
+WITH RECURSIVE rels(oid, depth) AS (
+  SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($4::text[])
+  UNION
+  SELECT d.refobjid, r.depth + 1 FROM rels r
+    JOIN pg_rewrite w ON w.ev_class = r.oid
+    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.oid
+  WHERE r.depth < 8
+), used AS (
+  SELECT d.refclassid, d.refobjid FROM rels r JOIN pg_rewrite w ON w.ev_class = r.oid JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+  UNION
+  SELECT d.refclassid, d.refobjid FROM rels r JOIN pg_policy p ON p.polrelid = r.oid JOIN pg_depend d ON d.classid = 'pg_policy'::regclass AND d.objid = p.oid
+), ext AS (
+  SELECT x.classid, x.objid, e.extname FROM pg_depend x JOIN pg_extension e ON e.oid = x.refobjid WHERE x.deptype = 'e'
+)
+SELECT 'function' AS kind, p.proname AS name,
+       n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS label,
+       (SELECT extname FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid) AS extension,
+       p.proname = ANY($1::text[]) AS named
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE p.oid >= ${FIRST_NORMAL_OBJECT_ID} AND (p.proname = ANY($1::text[]) OR p.oid IN (SELECT refobjid FROM used WHERE refclassid = 'pg_proc'::regclass))
+UNION ALL
+SELECT 'operator', o.oprname, n.nspname || '.' || o.oprname || '(' || format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')',
+       (SELECT extname FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid), o.oprname = ANY($2::text[])
+  FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+ WHERE o.oid >= ${FIRST_NORMAL_OBJECT_ID} AND (o.oprname = ANY($2::text[]) OR o.oid IN (SELECT refobjid FROM used WHERE refclassid = 'pg_operator'::regclass))
+UNION ALL
+SELECT 'type', t.typname, n.nspname || '.' || t.typname,
+       (SELECT extname FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid), true
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE t.oid >= ${FIRST_NORMAL_OBJECT_ID} AND t.typname = ANY($3::text[])
+UNION ALL
+SELECT 'cast', t.typname, format_type(c.castsource, NULL) || ' to ' || format_type(c.casttarget, NULL), NULL, true
+  FROM pg_cast c JOIN pg_type t ON t.oid = c.casttarget
+ WHERE c.oid >= ${FIRST_NORMAL_OBJECT_ID} AND t.typname = ANY($3::text[])
+UNION ALL
+SELECT 'setting', 'standard_conforming_strings', current_setting('standard_conforming_strings'), NULL, true`;
+
+interface VetRow {
+  kind: string;
+  name: string;
+  label: string;
+  extension: string | null;
+  named: boolean;
+}
+
+/**
+ * Why a read that the parser calls side-effect free is not provably so on this target (empty when it
+ * is): a user-defined or extension object that its names may resolve to, one that its views or
+ * policies call, or string-literal rules that differ from the parser's.
+ */
+export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCalls[], allow: ReadonlySet<string>): Promise<{ writes: string[]; unknown: string[] }> {
+  const all = (k: keyof StatementCalls) => calls.flatMap((c) => c[k]);
+  const { rows } = await client.query<VetRow>(VET_SQL, [bare(all('functions')), bare(all('operators')), bare(all('types')), bare(all('relations'))]);
+  const reasons: string[] = [];
+  const unknown: string[] = [];
+  for (const r of rows) {
+    if (r.kind === 'setting') {
+      if (r.label !== 'on') unknown.push(`the target reads string literals with standard_conforming_strings = ${r.label}, not as the gateway's parser does`);
+      continue;
+    }
+    const allowed = allow.has(r.name) || allow.has(r.name.toLowerCase()) || allow.has(r.label.split('(')[0]);
+    if (allowed) continue;
+    const from = r.extension ? ` from the extension ${r.extension}` : ' defined on this database';
+    const how = r.named ? 'may resolve to' : 'is called by a view or policy it reads:';
+    reasons.push(`${r.kind === 'cast' ? `a cast ${r.label}` : `${r.kind} name ${r.kind === 'type' ? r.name : r.name}`} ${how} ${r.label}${from}, not a built-in`);
+  }
+  return { writes: reasons, unknown };
+}
+
+// The relations a statement names (any schema) and, recursively, those their views read.
+const CATALOG_SQL = `
+WITH RECURSIVE rels(oid, depth) AS (
+  SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($1::text[])
+  UNION
+  SELECT d.refobjid, r.depth + 1 FROM rels r
+    JOIN pg_rewrite w ON w.ev_class = r.oid
+    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.oid
+  WHERE r.depth < 8
+)
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_visible(c.oid) AS visible,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
+       ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
+  FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace`;
+
+/** A relation as the catalog has it, and whether its bare name resolves to it (search_path). */
+export type CatalogRelation = RelationInfo & { visible: boolean };
+
+/** Columns and view definitions of the relations `names` may mean, and of what their views read. */
+export async function relationsOnTarget(client: pg.ClientBase, names: string[]): Promise<CatalogRelation[]> {
+  if (names.length === 0) return [];
+  const { rows } = await client.query<CatalogRelation>(CATALOG_SQL, [bare(names)]);
+  return rows;
+}

@@ -1,0 +1,295 @@
+// Runs commands on PostgreSQL targets. Reads that run without review use pooled connections: one
+// statement at a time over the extended query protocol (the server itself refuses a second
+// statement hidden in one), inside BEGIN READ ONLY, after the target's catalog confirmed they call
+// only built-ins, all within one time limit. Approved commands run as psql -c would, on their own
+// connection. Every connection reads string literals as the gateway's parser does
+// (standard_conforming_strings forced on at start-up), and every text is masked before it leaves.
+import pg from 'pg';
+import { lineagePostgres } from '../sql/lineage.js';
+import type { MaskingRules } from '../sql/masking.js';
+import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
+import type { ClassifiedStatement } from '../sql/types.js';
+import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
+import { relationsOnTarget, vetReadOnTarget } from './postgres-catalog.js';
+import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
+import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
+
+// Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
+const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
+const WRITE_TAG = /^(?:INSERT|UPDATE|DELETE|MERGE|COPY)\b.*?(\d+)$/;
+// Values as PostgreSQL's text output, exactly what psql shows (no Date or JSON parsing).
+const AS_TEXT = { getTypeParser: () => (value: string) => value };
+
+type Protocol = 'simple' | 'extended';
+type PgConnection = { on(e: string, f: (m: { text: string }) => void): void; off(e: string, f: (m: { text: string }) => void): void };
+
+interface Answer {
+  fields: pg.FieldDef[];
+  /** At most maxRows rows; the rest were read from the wire but not kept. */
+  rows: unknown[][];
+  total: number;
+  tag: string;
+}
+
+/**
+ * Runs one query keeping at most `maxRows` rows of each result, so a huge result costs time but not
+ * memory; one answer per statement with its full command tag (pg keeps only "CREATE" of "CREATE TABLE").
+ */
+function boundedQuery(client: pg.ClientBase, text: string, maxRows: number, protocol: Protocol, tags: string[]): Promise<Answer[]> {
+  return new Promise((resolve, reject) => {
+    const connection = (client as unknown as { connection: PgConnection }).connection;
+    const onTag = (m: { text: string }) => tags.push(m.text);
+    connection.on('commandComplete', onTag);
+    const done = () => connection.off('commandComplete', onTag);
+    const query = new pg.Query({ text, rowMode: 'array', types: AS_TEXT, ...(protocol === 'extended' ? { queryMode: 'extended' } : {}) } as pg.QueryConfig);
+    const kept = new Map<object, { rows: unknown[][]; total: number }>();
+    // A 'row' listener stops pg from accumulating rows itself.
+    query.on('row', (row: unknown[], result?: object) => {
+      if (!result) return;
+      const entry = kept.get(result) ?? { rows: [], total: 0 };
+      kept.set(result, entry);
+      if (entry.total++ < maxRows) entry.rows.push(row);
+    });
+    query.on('error', (error) => {
+      done();
+      reject(error);
+    });
+    query.on('end', (res: pg.QueryResult | pg.QueryResult[]) => {
+      done();
+      const results = Array.isArray(res) ? res : [res];
+      const first = tags.length - results.length;
+      resolve(
+        results.map((r, i) => {
+          const entry = kept.get(r) ?? { rows: [], total: 0 };
+          const tag = tags[first + i] ?? [r.command, r.rowCount].filter((x) => x !== null && x !== undefined).join(' ');
+          return { fields: r.fields ?? [], rows: entry.rows, total: entry.total, tag };
+        }),
+      );
+    });
+    client.query(query);
+  });
+}
+
+function toResult(a: Answer): StatementResult {
+  if (a.fields.length === 0) return { tag: a.tag };
+  return {
+    tag: a.tag,
+    columns: a.fields.map((f) => ({ name: f.name, numeric: NUMERIC_OIDS.has(f.dataTypeID) })),
+    rows: a.rows.map((row) => row.map((v) => (v === null ? null : String(v)))),
+    totalRows: a.total,
+  };
+}
+
+/** psql's rendering of an error, its fields masked or withheld. */
+function describeError(error: unknown, masking: OutputMasking | undefined, withhold: boolean): { text: string; message: string } {
+  const e = error as pg.DatabaseError;
+  const sqlstate = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+  const safe = (t: string) => safeMessage(t, masking, { withhold, sqlstate, kind: 'error' });
+  const message = safe(e.message ?? String(error));
+  const lines = [`ERROR:  ${message}`];
+  const withheld = message !== (e.message ?? String(error)) && withhold;
+  if (e.detail && !withheld) lines.push(`DETAIL:  ${safe(e.detail)}`);
+  if (e.hint && !withheld) lines.push(`HINT:  ${safe(e.hint)}`);
+  return { text: lines.join('\n'), message };
+}
+
+interface Pooled {
+  pool: pg.Pool;
+  limiter: TargetLimiter;
+}
+
+export interface PostgresExecutorOptions {
+  limits: LimiterOptions;
+  onPoolError?: (error: Error) => void;
+}
+
+/** The PostgreSQL half of the SqlExecutor: a pool and a limiter per target URL. */
+export function createPostgresExecutor(opts: PostgresExecutorOptions) {
+  const pooled = new Map<string, Pooled>();
+  const base = (url: string): pg.ClientConfig => ({
+    connectionString: url,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'hoop-approvals',
+    // The server must split and read literals exactly as libpg-query did: no backslash escapes in ''.
+    options: '-c standard_conforming_strings=on',
+  });
+
+  function target(t: SqlTarget): Pooled {
+    let p = pooled.get(t.url);
+    if (!p) {
+      const pool = new pg.Pool({ ...base(t.url), max: opts.limits.max, idleTimeoutMillis: 30_000 });
+      // An idle connection the server dropped must not become an unhandled 'error' event.
+      pool.on('error', (error) => opts.onPoolError?.(error));
+      p = { pool, limiter: new TargetLimiter(t.name, opts.limits) };
+      pooled.set(t.url, p);
+    }
+    return p;
+  }
+
+  const callsOf = (statements: readonly ClassifiedStatement[]) => statements.map((s) => s.calls ?? { functions: [], operators: [], types: [], relations: s.tables });
+  const allowSet = (allow: readonly string[] | undefined) => new Set((allow ?? []).flatMap((a) => [a, a.toLowerCase()]));
+  const tablesOf = (statements: readonly ClassifiedStatement[] | undefined) => [...new Set((statements ?? []).flatMap((s) => s.tables))];
+
+  async function lineageFor(client: pg.ClientBase, input: string, masking: MaskingRules | undefined, statements?: readonly ClassifiedStatement[]): Promise<OutputMasking | undefined> {
+    if (!masking) return undefined;
+    if (!masking.columns.length) return { rules: masking };
+    const relations = await relationsOnTarget(client, tablesOf(statements));
+    return { rules: masking, lineage: lineagePostgres({ sql: input, maskColumns: masking.columns, relations }) };
+  }
+
+  /** Checks classified reads against the target's catalog (see ReadCheck). */
+  async function checkRead(t: SqlTarget, statements: readonly ClassifiedStatement[], policy: { allowFunctions: readonly string[]; masking: MaskingRules }): Promise<ReadCheck> {
+    const p = target(t);
+    const release = await p.limiter.acquire();
+    let client: pg.PoolClient | undefined;
+    try {
+      try {
+        client = await p.pool.connect();
+      } catch (error) {
+        return { writes: [], unknown: [], untraceable: [], unreachable: (error as Error).message };
+      }
+      await client.query('BEGIN READ ONLY');
+      const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowSet(policy.allowFunctions));
+      const input = statements.map((s) => s.statement).join(';\n');
+      const masking = await lineageFor(client, input, policy.masking, statements);
+      const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
+      if (masking?.lineage === null) untraceable.push('the input cannot be traced');
+      return { writes, unknown, untraceable };
+    } catch (error) {
+      return { writes: [], unknown: [`the gateway could not check the target's catalog (${(error as Error).message})`], untraceable: [] };
+    } finally {
+      if (client) {
+        await client.query('ROLLBACK').catch(() => {});
+        client.release();
+      }
+      release();
+    }
+  }
+
+  async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
+    const p = target(t);
+    let release: () => void;
+    try {
+      release = await p.limiter.acquire();
+    } catch (error) {
+      const e = error as { message: string; retryAfterSec?: number };
+      return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });
+    }
+    try {
+      return options.readOnly ? await runRead(p, input, options) : await runApproved(t, input, options);
+    } finally {
+      release();
+    }
+  }
+
+  function finish(answers: Answer[], tags: string[], notices: string[], failure: { text: string; message: string } | null, masking: OutputMasking | undefined, options: RunOptions): ExecutionResult {
+    const maxRows = options.maxRows ?? 10_000;
+    const results = maskResults(answers.map(toResult), masking);
+    const parts = [...notices];
+    if (failure) {
+      parts.push(failure.text);
+      if (tags.length > 0 && !options.readOnly) parts.push('(the statements before the error were rolled back)');
+    } else parts.push(formatResults(results));
+    const cut = truncateUtf8(parts.join('\n'), options.outputMaxBytes);
+    const writes = failure ? [] : tags.map((tag) => WRITE_TAG.exec(tag)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+    return {
+      ok: failure === null,
+      output: cut.text,
+      outputTruncated: cut.truncated || answers.some((a) => a.total > maxRows),
+      commandTags: failure ? [] : tags,
+      rowsAffected: writes.length ? writes.reduce((a, b) => a + b, 0) : null,
+      error: failure ? failure.message : null,
+    };
+  }
+
+  /** An auto-run read: pooled, read-only, statement by statement, one time limit for all. */
+  async function runRead(p: Pooled, input: string, options: RunOptions): Promise<ExecutionResult> {
+    const statements = options.statements ?? [];
+    const deadline = Date.now() + options.statementTimeoutMs;
+    const tags: string[] = [];
+    const notices: { text: string; sqlstate?: string }[] = [];
+    const answers: Answer[] = [];
+    let masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
+    let client: pg.PoolClient;
+    try {
+      client = await p.pool.connect();
+    } catch (error) {
+      return finish([], [], [], describeError(error, undefined, false), undefined, options);
+    }
+    const onNotice = (n: { severity?: string; message?: string; code?: string }) => notices.push({ text: `${n.severity ?? 'NOTICE'}:  ${n.message}`, sqlstate: n.code });
+    client.on('notice', onNotice);
+    let failure: { text: string; message: string } | null = null;
+    let broken = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      // The catalog is checked again, in the very transaction that reads: it may have changed since submit.
+      const vetted = await vetReadOnTarget(client, callsOf(statements), allowSet(options.allowFunctions));
+      const reasons = [...vetted.writes, ...vetted.unknown];
+      if (reasons.length) {
+        failure = { text: `ERROR:  this request ran without review as a read, but it is not one: ${reasons.join('; ')}`, message: `this request ran without review as a read, but it is not one: ${reasons.join('; ')}` };
+      } else {
+        masking = await lineageFor(client, statements.map((s) => s.statement).join(';\n'), options.masking, statements);
+        for (const [i, s] of statements.entries()) {
+          const left = deadline - Date.now();
+          if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { code: '57014', statement: i });
+          await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(left))}`);
+          try {
+            answers.push(...(await boundedQuery(client, s.statement, options.maxRows ?? 10_000, 'extended', tags)));
+          } catch (error) {
+            throw Object.assign(error as object, { statement: i });
+          }
+        }
+      }
+    } catch (error) {
+      const e = error as { statement?: number; code?: string; message?: string };
+      broken = !e.code;
+      const timedOut = e.code === '57014' && Date.now() >= deadline - 5;
+      const withhold = withholdsMessages(masking, e.statement);
+      failure = timedOut
+        ? { text: `ERROR:  the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`, message: `the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped` }
+        : describeError(error, masking, withhold);
+    } finally {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      client.off('notice', onNotice);
+      client.release(broken ? new Error('connection left in an unknown state') : undefined);
+    }
+    const withholdAll = withholdsMessages(masking);
+    const texts = notices.map((n) => safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' }));
+    return finish(answers, tags, texts, failure, masking, options);
+  }
+
+  /** An approved command: its own connection, one simple-protocol query as psql -c sends it. */
+  async function runApproved(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
+    const client = new pg.Client({ ...base(t.url), statement_timeout: options.statementTimeoutMs });
+    const tags: string[] = [];
+    const notices: { text: string; sqlstate?: string }[] = [];
+    client.on('notice', (n) => notices.push({ text: `${n.severity ?? 'NOTICE'}:  ${n.message}`, sqlstate: n.code }));
+    client.on('error', () => {});
+    const answers: Answer[] = [];
+    let masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
+    let failure: { text: string; message: string } | null = null;
+    try {
+      await client.connect();
+      masking = await lineageFor(client, input, options.masking, options.statements);
+      answers.push(...(await boundedQuery(client, input, options.maxRows ?? 10_000, 'simple', tags)));
+    } catch (error) {
+      // The failing statement is the one after the last that completed.
+      failure = describeError(error, masking, withholdsMessages(masking, tags.length));
+    } finally {
+      await client.end().catch(() => {});
+    }
+    const withholdAll = withholdsMessages(masking);
+    const texts = notices.map((n) => safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' }));
+    return finish(answers, tags, texts, failure, masking, options);
+  }
+
+  async function close(): Promise<void> {
+    const all = [...pooled.values()];
+    pooled.clear();
+    await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
+  }
+
+  return { run, checkRead, close, load: (url: string) => pooled.get(url)?.limiter.load };
+}

@@ -1,0 +1,73 @@
+// At most `max` connections to one target database at a time from this process, a bounded queue
+// of requests waiting for one, and a clear refusal when both are full: one busy database (or one
+// client sending 25 slow reads) cannot exhaust the target's max_connections nor pile up without end.
+import { AppError, ErrorCode } from '../errors.js';
+
+export interface LimiterOptions {
+  /** Connections to one target at a time. */
+  max: number;
+  /** Requests that may wait for a connection; more are refused at once. */
+  maxWaiting: number;
+  /** How long a request waits for a connection before it is refused. */
+  waitMs: number;
+}
+
+type Waiter = { grant: () => void; timer: NodeJS.Timeout };
+
+/** A counting semaphore with a bounded, timed queue. */
+export class TargetLimiter {
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly opts: LimiterOptions,
+  ) {}
+
+  /** Resolves with a release function once a slot is free; throws a retryable AppError when busy. */
+  async acquire(): Promise<() => void> {
+    const release = this.releaser();
+    if (this.active < this.opts.max) {
+      this.active++;
+      return release;
+    }
+    if (this.waiting.length >= this.opts.maxWaiting) throw this.busy(`${this.waiting.length} more are waiting`);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        grant: () => {
+          clearTimeout(waiter.timer);
+          this.active++;
+          resolve(release);
+        },
+        timer: setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          reject(this.busy(`none was free within ${Math.round(this.opts.waitMs / 100) / 10} s`));
+        }, this.opts.waitMs),
+      };
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** Slots in use and requests waiting, for tests and metrics. */
+  get load(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.waiting.length };
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.waiting.shift()?.grant();
+    };
+  }
+
+  private busy(why: string): AppError {
+    return new AppError(
+      ErrorCode.Unavailable,
+      `All ${this.opts.max} connections of the gateway to "${this.name}" are in use and ${why}; nothing was run. Try again in a few seconds.`,
+      { retryAfterSec: Math.max(1, Math.ceil(this.opts.waitMs / 1000)) },
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import type { MaskingRules } from '../sql/masking.js';
+import type { ClassifiedStatement } from '../sql/types.js';
+
+/** A database the gateway runs commands on. */
+export interface SqlTarget {
+  /** The connection's name, for messages. */
+  name: string;
+  url: string;
+}
+
+export interface RunOptions {
+  /** Each statement's limit; an auto-run read gets this much for all its statements together. */
+  statementTimeoutMs: number;
+  /** Cap of the stored and returned output text. */
+  outputMaxBytes: number;
+  /** Rows kept per statement; the rest is counted but not rendered. */
+  maxRows?: number;
+  /** Masking applied to every value and message before anything is rendered or stored. */
+  masking?: MaskingRules;
+  /** Functions (and operators) the connection declares read-only. */
+  allowFunctions?: readonly string[];
+  /** The input's statements as classified (their tables feed column lineage). */
+  statements?: readonly ClassifiedStatement[];
+  /**
+   * Run as an auto-run read: these statements one at a time, each as a single extended-protocol
+   * statement (the server refuses a second one), inside a read-only transaction that is rolled back.
+   */
+  readOnly?: boolean;
+}
+
+export interface ExecutionResult {
+  ok: boolean;
+  output: string;
+  outputTruncated: boolean;
+  commandTags: string[];
+  /** Rows changed by INSERT/UPDATE/DELETE/MERGE/COPY, when any ran. */
+  rowsAffected: number | null;
+  error: string | null;
+  /** Refused before anything ran (every connection to the target busy): worth retrying. */
+  retryAfterSec?: number;
+}
+
+/** What an auto-run read's check against the target found; all empty means it may run. */
+export interface ReadCheck {
+  /** Names that resolve to user-defined or extension objects: the read is a write. */
+  writes: string[];
+  /** The server would read the text differently from the parser: the read is unknown. */
+  unknown: string[];
+  /** Masking cannot tell which output columns carry masked data: reviewed, output masked whole. */
+  untraceable: string[];
+  /** Set when the target could not be reached to check (the read then fails when it runs). */
+  unreachable?: string;
+}
+
+/** Runs commands on target databases over bounded connection pools. */
+export interface SqlExecutor {
+  run(target: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult>;
+  /** Checks, on the target itself, that classified reads may run without review. */
+  checkRead(target: SqlTarget, statements: readonly ClassifiedStatement[], policy: { allowFunctions: readonly string[]; masking: MaskingRules }): Promise<ReadCheck>;
+  close(): Promise<void>;
+}
+
+/** An ExecutionResult of a command that did not run. */
+export function refused(error: string, extra: Partial<ExecutionResult> = {}): ExecutionResult {
+  return { ok: false, output: `ERROR:  ${error}`, outputTruncated: false, commandTags: [], rowsAffected: null, error, ...extra };
+}

@@ -1,0 +1,91 @@
+// Classification that never holds the event loop for long: small inputs are classified inline
+// (microseconds), large ones in a worker thread, so /healthz, Slack's 3-second acknowledgements and
+// every other request go on while a megabyte of SQL is parsed. A classification that takes too
+// long fails closed: the input is `unknown`.
+import { Worker } from 'node:worker_threads';
+import { classifyInline, type ClassifyRequest } from './classify-inline.js';
+import type { Classification } from './types.js';
+
+export interface Classifier {
+  classify(request: ClassifyRequest): Promise<Classification>;
+  close(): Promise<void>;
+}
+
+export interface ClassifierOptions {
+  /** Inputs of at least this many bytes go to the worker thread. */
+  offloadBytes?: number;
+  /** A worker classification that takes longer is abandoned (and the worker replaced). */
+  timeoutMs?: number;
+}
+
+type Pending = { resolve: (c: Classification) => void; timer: NodeJS.Timeout; request: ClassifyRequest };
+
+/** What is said of input that could not be classified: `unknown`, so it never runs without review. */
+function unclassified(request: ClassifyRequest, why: string): Classification {
+  return {
+    dialect: request.dialect,
+    parsed: false,
+    error: why,
+    statements: [{ index: 0, kind: 'unknown', command: 'UNKNOWN', statement: request.sql.slice(0, 4096), tables: [], warnings: [`could not be classified: ${why}`] }],
+  };
+}
+
+/** A classifier with one lazily started worker thread for large inputs. */
+export function createClassifier(options: ClassifierOptions = {}): Classifier {
+  const offloadBytes = options.offloadBytes ?? 64 * 1024;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+
+  const settleAll = (why: string) => {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer);
+      pending.delete(id);
+      p.resolve(unclassified(p.request, why));
+    }
+  };
+
+  const start = (): Worker => {
+    const w = new Worker(new URL('./classify-worker.mjs', import.meta.url));
+    w.unref();
+    w.on('message', (m: { id?: number; result?: Classification; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = pending.get(m.id);
+      if (!p) return;
+      clearTimeout(p.timer);
+      pending.delete(m.id);
+      p.resolve(m.result ?? unclassified(p.request, m.error ?? 'the classifier failed'));
+    });
+    w.on('error', (error) => settleAll(`the classifier failed (${error.message})`));
+    w.on('exit', () => {
+      if (worker === w) worker = undefined;
+      settleAll('the classifier stopped');
+    });
+    return w;
+  };
+
+  return {
+    async classify(request) {
+      if (Buffer.byteLength(request.sql) < offloadBytes) return classifyInline(request);
+      const w = (worker ??= start());
+      const id = nextId++;
+      return new Promise<Classification>((resolve) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          resolve(unclassified(request, `it took longer than ${Math.round(timeoutMs / 1000)} s`));
+          // The worker may be stuck on this input: replace it (others in flight fail closed too).
+          if (worker === w) worker = undefined;
+          void w.terminate();
+        }, timeoutMs);
+        pending.set(id, { resolve, timer, request });
+        w.postMessage({ id, ...request });
+      });
+    },
+    async close() {
+      const w = worker;
+      worker = undefined;
+      if (w) await w.terminate();
+    },
+  };
+}

@@ -1,0 +1,393 @@
+// Column lineage on PostgreSQL's parse tree: which output columns of a statement carry data of a
+// masked column — directly, transformed (replace(email, ...), email || 'x', encode(...)), through
+// `*`, a whole-row reference, a subquery, a CTE, a view (its definition is read from the target) or
+// an aggregate — and whether the statement reads masked data anywhere (then its error and notice
+// texts are withheld). Where the dependency cannot be determined (a user function, an unknown
+// relation, a statement after DDL in the same input), the taint is `unknown`.
+import { parseSync } from 'libpg-query';
+import type { Node } from './postgres-commands.js';
+
+/** 0 clean, 1 carries masked data, 2 cannot be determined. */
+export type Taint = 0 | 1 | 2;
+
+/** What the target's catalog says of a relation. */
+export interface RelationInfo {
+  schema: string;
+  name: string;
+  /** pg_class.relkind: r table, v view, m materialized view, p partitioned, f foreign... */
+  kind: string;
+  columns: string[];
+  /** The view's definition (pg_get_viewdef), for views and materialized views. */
+  definition?: string | null;
+}
+
+export interface LineageCatalog {
+  /** The relation a (possibly qualified) name resolves to on the target, or undefined. */
+  relation(parts: string[]): RelationInfo | undefined;
+}
+
+export interface LineageOptions {
+  /** True when the connection masks `column` (of `relation`, when known). */
+  isMaskedColumn(column: string, relation?: string): boolean;
+  /** True for built-in functions whose result depends only on their arguments. */
+  isSafeFunction(name: string): boolean;
+  catalog: LineageCatalog;
+}
+
+export interface StatementLineage {
+  /** The taint of each output column, or null when the statement's columns cannot be mapped one by one. */
+  outputs: Taint[] | null;
+  /** The strongest taint of any output column (also when they cannot be mapped). */
+  outputMax: Taint;
+  /** The strongest taint of anything the statement reads (for its error and notice texts). */
+  reads: Taint;
+  /** Why something is `unknown`, for reviewers. */
+  why: string[];
+}
+
+interface Col {
+  name: string;
+  taint: Taint;
+}
+
+interface Entry {
+  /** The names a column reference may qualify it with (alias, or relation and schema.relation). */
+  names: string[];
+  /** Its columns; null when unknown (then every column has taint `any`). */
+  cols: Col[] | null;
+  any: Taint;
+}
+
+/** Output columns; `mappable` is false when `*` covered columns of unknown number. */
+interface Output {
+  cols: Col[];
+  mappable: boolean;
+}
+
+interface Scope {
+  entries: Entry[];
+  /** CTEs by name: their columns (null when not mappable) and the taint of the unmappable ones. */
+  ctes: Map<string, { cols: Col[] | null; any: Taint }>;
+  parent?: Scope;
+}
+
+const max = (...ts: Taint[]): Taint => ts.reduce<Taint>((a, b) => (b > a ? b : a), 0);
+const str = (n: Node | undefined): string | undefined => n?.String?.sval;
+/** Adds `t` to what a statement reads (after `t` is computed, which may itself add to `reads`). */
+const raise = (reads: { taint: Taint }, t: Taint): void => {
+  if (t > reads.taint) reads.taint = t;
+};
+const top = (o: Output): Taint => max(...o.cols.map((c) => c.taint));
+const rowTaint = (e: Entry): Taint => (e.cols ? max(e.any, ...e.cols.map((c) => c.taint)) : e.any);
+const MAX_VIEW_DEPTH = 8;
+
+// Aggregates whose result reveals only how many rows there were.
+const COUNTING = new Set(['count']);
+
+/** Lineage of PostgreSQL statements against one catalog. */
+export class PostgresLineage {
+  private readonly why: string[] = [];
+  private readonly views = new Map<string, Col[] | null>();
+  private depth = 0;
+
+  constructor(private readonly opts: LineageOptions) {}
+
+  private unknown(reason: string): Taint {
+    if (!this.why.includes(reason) && this.why.length < 20) this.why.push(reason);
+    return 2;
+  }
+
+  /** The lineage of one top-level statement (`type` is its node type). */
+  statement(type: string, node: Node): StatementLineage {
+    this.why.length = 0;
+    const reads = { taint: 0 as Taint };
+    let outputs: Output | null = null;
+    const root: Scope = { entries: [], ctes: new Map() };
+    if (type === 'SelectStmt') outputs = this.select(node, root, reads);
+    else if (type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt') outputs = this.dml(type, node, root, reads);
+    else if (type === 'ExplainStmt') {
+      const [innerType, inner] = Object.entries(node.query ?? {})[0] ?? ['', {}];
+      reads.taint = this.statement(innerType, inner as Node).reads;
+      outputs = { cols: [{ name: 'QUERY PLAN', taint: 0 }], mappable: true };
+    } else if (type === 'VariableShowStmt') outputs = { cols: [{ name: String(node.name ?? 'setting'), taint: 0 }], mappable: true };
+    else if (type === 'CreateTableAsStmt') {
+      const [innerType, inner] = Object.entries(node.query ?? {})[0] ?? ['', {}];
+      reads.taint = this.statement(innerType, inner as Node).reads;
+    } else {
+      reads.taint = this.otherReads(type, node);
+    }
+    // Rows of a statement the lineage does not model (FETCH, EXECUTE, CALL...) are as strong as what it reads.
+    const outputMax: Taint = outputs ? top(outputs) : reads.taint;
+    return { outputs: outputs?.mappable ? outputs.cols.map((c) => c.taint) : null, outputMax, reads: max(reads.taint, outputMax), why: [...this.why] };
+  }
+
+  /** What a statement the lineage does not model reads: the masked columns of the relations it names. */
+  private otherReads(type: string, node: Node): Taint {
+    if (['DoStmt', 'CallStmt', 'ExecuteStmt', 'FetchStmt', 'CopyStmt'].includes(type)) return this.unknown(`${type.replace(/Stmt$/, '').toUpperCase()} runs code or reads data the gateway cannot trace`);
+    let taint: Taint = 0;
+    const visit = (n: unknown): void => {
+      if (Array.isArray(n)) return n.forEach(visit);
+      if (!n || typeof n !== 'object') return;
+      for (const [k, v] of Object.entries(n as Node)) {
+        if ((k === 'RangeVar' || k === 'relation') && v && typeof v === 'object' && 'relname' in v) {
+          const rel = this.relationEntry(v as Node, new Map());
+          taint = max(taint, rowTaint(rel));
+        }
+        visit(v);
+      }
+    };
+    visit(node);
+    return taint;
+  }
+
+  private dml(type: string, node: Node, scope: Scope, reads: { taint: Taint }): Output | null {
+    const local: Scope = { entries: [], ctes: new Map(scope.ctes) };
+    if (node.withClause) this.withClause(node.withClause, local, reads);
+    const target = this.relationEntry(node.relation, local.ctes);
+    local.entries.push(target);
+    // Any error of a write to a table with masked columns may quote the row (DETAIL: Failing row contains ...).
+    reads.taint = max(reads.taint, rowTaint(target));
+    for (const item of [...(node.fromClause ?? []), ...(node.usingClause ?? [])]) local.entries.push(...this.fromItem(item, local, reads));
+    if (node.sourceRelation) local.entries.push(...this.fromItem(node.sourceRelation, local, reads));
+    if (node.selectStmt) raise(reads, top(this.select(node.selectStmt.SelectStmt ?? {}, local, reads)));
+    for (const key of ['whereClause', 'targetList', 'joinCondition', 'mergeWhenClauses', 'onConflictClause']) {
+      if (node[key]) raise(reads, this.expr(node[key], local, reads));
+    }
+    const returning = node.returningClause?.exprs ?? node.returningList;
+    return returning ? this.targets(returning, local, reads) : null;
+  }
+
+  private withClause(withClause: Node, scope: Scope, reads: { taint: Taint }): void {
+    for (const item of withClause.ctes ?? []) {
+      const cte = item.CommonTableExpr as Node;
+      const name = String(cte.ctename);
+      const [qType, query] = Object.entries(cte.ctequery ?? {})[0] ?? ['', {}];
+      const run = (): { cols: Col[] | null; any: Taint } => {
+        const out = qType === 'SelectStmt' ? this.select(query as Node, scope, reads) : this.dml(qType, query as Node, scope, reads);
+        if (!out) return { cols: [], any: 0 };
+        const cols = out.mappable ? out.cols.map((c, i) => ({ ...c, name: str(cte.aliascolnames?.[i]) ?? c.name })) : null;
+        return { cols, any: out.mappable ? 0 : top(out) };
+      };
+      if (withClause.recursive) {
+        // A recursive CTE sees itself: first as clean columns of unknown number, then as one pass found it.
+        scope.ctes.set(name, { cols: null, any: 0 });
+        const first = run();
+        scope.ctes.set(name, first);
+        const second = run();
+        const merged = first.cols && second.cols && first.cols.length === second.cols.length ? second.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, first.cols![i].taint) })) : null;
+        scope.ctes.set(name, { cols: merged, any: max(first.any, second.any, merged ? 0 : max(...(first.cols ?? []).map((c) => c.taint), ...(second.cols ?? []).map((c) => c.taint))) });
+      } else {
+        scope.ctes.set(name, run());
+      }
+    }
+  }
+
+  /** Output columns of a SELECT; adds what it reads to `reads`. */
+  select(node: Node, parent: Scope, reads: { taint: Taint }): Output {
+    const scope: Scope = { entries: [], ctes: new Map(parent.ctes), parent };
+    if (node.withClause) this.withClause(node.withClause, scope, reads);
+    if (node.op && node.op !== 'SETOP_NONE') {
+      const l = this.select(node.larg ?? {}, scope, reads);
+      const r = this.select(node.rarg ?? {}, scope, reads);
+      if (!l.mappable || !r.mappable || l.cols.length !== r.cols.length) return { cols: [{ name: '*', taint: max(top(l), top(r)) }], mappable: false };
+      return { cols: l.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, r.cols[i].taint) })), mappable: true };
+    }
+    if (node.valuesLists) {
+      const rows: Node[][] = node.valuesLists.map((v: Node) => v.List?.items ?? []);
+      const width = rows[0]?.length ?? 0;
+      return { cols: Array.from({ length: width }, (_, i) => ({ name: `column${i + 1}`, taint: max(...rows.map((row) => this.expr(row[i], scope, reads))) })), mappable: true };
+    }
+    for (const item of node.fromClause ?? []) scope.entries.push(...this.fromItem(item, scope, reads));
+    for (const key of ['whereClause', 'groupClause', 'havingClause', 'sortClause', 'distinctClause', 'windowClause', 'limitCount', 'limitOffset']) {
+      if (node[key]) raise(reads, this.expr(node[key], scope, reads));
+    }
+    return this.targets(node.targetList ?? [], scope, reads);
+  }
+
+  private targets(list: Node[], scope: Scope, reads: { taint: Taint }): Output {
+    const out: Col[] = [];
+    let mappable = true;
+    for (const item of list) {
+      const rt = item.ResTarget as Node;
+      const fields: Node[] | undefined = rt.val?.ColumnRef?.fields;
+      if (fields && fields.at(-1)?.A_Star) {
+        const qualifier = fields.slice(0, -1).map(str).join('.');
+        const entries = qualifier ? scope.entries.filter((e) => e.names.includes(qualifier)) : scope.entries;
+        if (qualifier && entries.length === 0) {
+          mappable = false;
+          out.push({ name: '*', taint: this.unknown(`${qualifier}.* names nothing the gateway knows`) });
+        }
+        for (const e of entries) {
+          if (e.cols) out.push(...e.cols.map((c) => ({ ...c, taint: max(c.taint, e.any) })));
+          else {
+            // Columns of unknown number (a function in FROM), each carrying what the entry carries.
+            mappable = false;
+            out.push({ name: '*', taint: e.any });
+          }
+        }
+        continue;
+      }
+      const taint = this.expr(rt.val, scope, reads);
+      reads.taint = max(reads.taint, taint);
+      out.push({ name: rt.name ?? this.derivedName(rt.val), taint });
+    }
+    reads.taint = max(reads.taint, ...out.map((c) => c.taint));
+    return { cols: out, mappable };
+  }
+
+  private derivedName(val: Node): string {
+    const fields: Node[] | undefined = val?.ColumnRef?.fields;
+    if (fields) return str(fields.at(-1)) ?? '?column?';
+    const fn: Node[] | undefined = val?.FuncCall?.funcname;
+    if (fn) return str(fn.at(-1)) ?? '?column?';
+    return '?column?';
+  }
+
+  private fromItem(item: Node, scope: Scope, reads: { taint: Taint }): Entry[] {
+    const [type, node] = Object.entries(item)[0] as [string, Node];
+    const alias = node.alias?.aliasname as string | undefined;
+    const renamed = (cols: Col[] | null): Col[] | null =>
+      cols && node.alias?.colnames ? cols.map((c, i) => ({ ...c, name: str(node.alias.colnames[i]) ?? c.name })) : cols;
+    if (type === 'RangeVar') {
+      const e = this.relationEntry(node, scope.ctes);
+      return [{ ...e, cols: renamed(e.cols) }];
+    }
+    if (type === 'RangeSubselect') {
+      const out = this.select(node.subquery?.SelectStmt ?? {}, node.lateral ? scope : { ...scope, entries: [] }, reads);
+      return [{ names: alias ? [alias] : [], cols: out.mappable ? renamed(out.cols) : null, any: out.mappable ? 0 : top(out) }];
+    }
+    if (type === 'JoinExpr') {
+      const left = this.fromItem(node.larg, scope, reads);
+      const right = this.fromItem(node.rarg, scope, reads);
+      const both = [...left, ...right];
+      if (node.quals) raise(reads, this.expr(node.quals, { ...scope, entries: [...scope.entries, ...both] }, reads));
+      if (!alias) return both;
+      const cols = both.every((e) => e.cols) ? both.flatMap((e) => e.cols!) : null;
+      return [...both.map((e) => ({ ...e, names: [] })), { names: [alias], cols, any: max(...both.map((e) => e.any)) }];
+    }
+    if (type === 'RangeFunction' || type === 'RangeTableFunc' || type === 'JsonTable' || type === 'RangeTableSample') {
+      if (type === 'RangeTableSample') return this.fromItem(node.relation, scope, reads);
+      // Every column of a function in FROM carries what its arguments carry.
+      const taint = this.expr(node.functions ?? node.docexpr ?? node.context_item ?? node, scope, reads);
+      const names = alias ? [alias] : [];
+      const fn: string | undefined = str(node.functions?.[0]?.List?.items?.[0]?.FuncCall?.funcname?.at(-1));
+      if (!alias && fn) names.push(fn);
+      return [{ names, cols: null, any: taint }];
+    }
+    return [{ names: alias ? [alias] : [], cols: null, any: this.unknown(`${type} in FROM`) }];
+  }
+
+  /** An entry for a relation name: a CTE of the scope, or what the catalog says of it. */
+  private relationEntry(rv: Node, ctes: Scope['ctes']): Entry {
+    const parts = [rv.catalogname, rv.schemaname, rv.relname].filter(Boolean) as string[];
+    const alias: string | undefined = rv.alias?.aliasname;
+    if (parts.length === 1 && ctes.has(parts[0])) {
+      const cte = ctes.get(parts[0])!;
+      return { names: [alias ?? parts[0]], cols: cte.cols, any: cte.any };
+    }
+    const info = this.opts.catalog.relation(parts);
+    const names = alias ? [alias] : [parts.at(-1)!, parts.join('.')];
+    if (!info) return { names, cols: null, any: this.unknown(`${parts.join('.')} is not a relation the gateway could look up`) };
+    return { names, cols: this.relationColumns(info), any: 0 };
+  }
+
+  private relationColumns(info: RelationInfo): Col[] | null {
+    const masked = (c: string) => this.opts.isMaskedColumn(c, info.name);
+    if (info.kind !== 'v' && info.kind !== 'm') return info.columns.map((name) => ({ name, taint: masked(name) ? 1 : 0 }));
+    const key = `${info.schema}.${info.name}`;
+    if (!this.views.has(key)) {
+      this.views.set(key, null); // a view that reaches itself stays unknown
+      this.views.set(key, this.viewColumns(info));
+    }
+    const cols = this.views.get(key) ?? null;
+    return cols ? cols.map((c) => ({ ...c, taint: max(c.taint, masked(c.name) ? 1 : 0) })) : null;
+  }
+
+  /** A view's columns, by reading its definition as the target prints it. */
+  private viewColumns(info: RelationInfo): Col[] | null {
+    if (!info.definition || this.depth >= MAX_VIEW_DEPTH) {
+      this.unknown(`the definition of view ${info.schema}.${info.name} could not be read`);
+      return null;
+    }
+    let stmt: Node | undefined;
+    try {
+      stmt = (parseSync(info.definition) as unknown as { stmts: { stmt: Node }[] }).stmts[0]?.stmt;
+    } catch {
+      stmt = undefined;
+    }
+    if (!stmt?.SelectStmt) {
+      this.unknown(`the definition of view ${info.schema}.${info.name} could not be read`);
+      return null;
+    }
+    this.depth++;
+    try {
+      const out = this.select(stmt.SelectStmt, { entries: [], ctes: new Map() }, { taint: 0 });
+      const cols = out.mappable ? out.cols : null;
+      if (!cols || cols.length !== info.columns.length) {
+        this.unknown(`the columns of view ${info.schema}.${info.name} could not be traced`);
+        return null;
+      }
+      return cols.map((c, i) => ({ name: info.columns[i], taint: c.taint }));
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** The taint of an expression (any subtree), adding what subqueries read to `reads`. */
+  expr(node: unknown, scope: Scope, reads: { taint: Taint }): Taint {
+    if (Array.isArray(node)) return max(...node.map((n) => this.expr(n, scope, reads)));
+    if (!node || typeof node !== 'object') return 0;
+    const n = node as Node;
+    if (n.ColumnRef) return this.columnRef(n.ColumnRef.fields ?? [], scope);
+    if (n.FuncCall) {
+      const fc = n.FuncCall as Node;
+      const name = (fc.funcname ?? []).map(str).join('.');
+      const args = this.expr([fc.args, fc.agg_order, fc.agg_filter, fc.over], scope, reads);
+      const bare = name.replace(/^pg_catalog\./, '');
+      if (COUNTING.has(bare)) return 0;
+      if (!this.opts.isSafeFunction(name)) return max(args, this.unknown(`${name}() may return data the gateway cannot trace`));
+      return args;
+    }
+    if (n.SubLink) {
+      const sl = n.SubLink as Node;
+      const inner = { taint: 0 as Taint };
+      const out = this.select(sl.subselect?.SelectStmt ?? {}, scope, inner);
+      reads.taint = max(reads.taint, inner.taint);
+      const test = this.expr(sl.testexpr, scope, reads);
+      if (sl.subLinkType === 'EXPR_SUBLINK' || sl.subLinkType === 'ARRAY_SUBLINK' || sl.subLinkType === 'MULTIEXPR_SUBLINK') return max(test, top(out));
+      return test;
+    }
+    if (n.SelectStmt) {
+      raise(reads, top(this.select(n.SelectStmt, scope, reads)));
+      return 0;
+    }
+    return max(...Object.values(n).map((v) => this.expr(v, scope, reads)));
+  }
+
+  /** `opaque`: the taint of relations of unknown columns met in inner scopes (one of them may hold it). */
+  private columnRef(fields: Node[], scope: Scope | undefined, opaque: Taint | null = null): Taint {
+    const names = fields.map((f) => (f.A_Star ? '*' : str(f) ?? ''));
+    if (!scope) return opaque ?? this.unknown(`${names.join('.')} could not be traced`);
+    if (names.length === 1) {
+      const [col] = names;
+      const holders = scope.entries.filter((e) => e.cols?.some((c) => c.name === col));
+      if (holders.length) return max(...holders.map((e) => max(e.any, ...e.cols!.filter((c) => c.name === col).map((c) => c.taint))));
+      // A relation of unknown columns may hold it, or an outer query may: the stronger of both.
+      const unlisted = scope.entries.filter((e) => !e.cols);
+      const here = unlisted.length ? max(opaque ?? 0, ...unlisted.map((e) => e.any)) : opaque;
+      // Not a column: a whole-row reference to a relation (SELECT u FROM users u).
+      const row = scope.entries.find((e) => e.names.includes(col));
+      if (row) return max(here ?? 0, rowTaint(row));
+      return this.columnRef(fields, scope.parent, here);
+    }
+    const qualifier = names.slice(0, -1).join('.');
+    const col = names.at(-1)!;
+    const e = scope.entries.find((x) => x.names.includes(qualifier));
+    if (!e) return this.columnRef(fields, scope.parent, opaque);
+    if (col === '*') return rowTaint(e);
+    if (!e.cols) return e.any;
+    const c = e.cols.find((x) => x.name === col);
+    // rel.col.field of a composite column is unusual: unknown rather than guessed.
+    return c ? max(c.taint, e.any) : this.unknown(`${names.join('.')} could not be traced`);
+  }
+}

@@ -1,0 +1,108 @@
+// PostgreSQL statement node types, their kinds and their commands as people write them; the tree walk.
+
+export type Node = Record<string, any>;
+
+export const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+export const DDL = new Set([
+  'CreateStmt', 'CreateTableAsStmt', 'AlterTableStmt', 'DropStmt', 'TruncateStmt', 'IndexStmt', 'ViewStmt', 'CreateFunctionStmt',
+  'AlterFunctionStmt', 'RenameStmt', 'CommentStmt', 'CreateSeqStmt', 'AlterSeqStmt', 'CreateSchemaStmt', 'CreateTrigStmt', 'RuleStmt',
+  'CreateDomainStmt', 'AlterDomainStmt', 'CompositeTypeStmt', 'CreateEnumStmt', 'AlterEnumStmt', 'CreateRangeStmt', 'DefineStmt',
+  'CreatedbStmt', 'DropdbStmt', 'AlterDatabaseStmt', 'AlterDatabaseSetStmt', 'CreateExtensionStmt', 'AlterExtensionStmt',
+  'AlterExtensionContentsStmt', 'RefreshMatViewStmt', 'AlterSystemStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateTableSpaceStmt',
+  'DropTableSpaceStmt', 'AlterTableSpaceOptionsStmt', 'CreateCastStmt', 'CreateConversionStmt', 'CreateOpClassStmt', 'CreateOpFamilyStmt',
+  'AlterOpFamilyStmt', 'CreateFdwStmt', 'AlterFdwStmt', 'CreateForeignServerStmt', 'AlterForeignServerStmt', 'CreateForeignTableStmt',
+  'CreateUserMappingStmt', 'AlterUserMappingStmt', 'DropUserMappingStmt', 'ImportForeignSchemaStmt', 'CreatePublicationStmt',
+  'AlterPublicationStmt', 'CreateSubscriptionStmt', 'AlterSubscriptionStmt', 'DropSubscriptionStmt', 'CreateEventTrigStmt',
+  'AlterEventTrigStmt', 'CreateTransformStmt', 'CreateAmStmt', 'CreateStatsStmt', 'AlterStatsStmt', 'AlterObjectSchemaStmt',
+  'AlterObjectDependsStmt', 'AlterOperatorStmt', 'AlterTypeStmt', 'AlterCollationStmt', 'CreatePLangStmt', 'AlterTSDictionaryStmt',
+  'AlterTSConfigurationStmt', 'AlterTableMoveAllStmt', 'SecLabelStmt', 'CreateTableSpaceStmt', 'AlterTableCmd',
+]);
+export const DCL = new Set([
+  'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt', 'AlterDefaultPrivilegesStmt',
+  'ReassignOwnedStmt', 'DropOwnedStmt', 'AlterOwnerStmt',
+]);
+export const SESSION = new Set(['VariableSetStmt', 'TransactionStmt', 'DiscardStmt', 'DeallocateStmt', 'PrepareStmt', 'ClosePortalStmt', 'ConstraintsSetStmt', 'ListenStmt', 'UnlistenStmt']);
+export const UTILITY = new Set(['VacuumStmt', 'DoStmt', 'CallStmt', 'CheckPointStmt', 'ClusterStmt', 'ReindexStmt', 'NotifyStmt', 'LoadStmt', 'LockStmt', 'DeclareCursorStmt', 'FetchStmt', 'ExecuteStmt', 'CopyStmt']);
+
+const OBJECT_NAMES: Record<string, string> = {
+  OBJECT_TABLE: 'TABLE', OBJECT_INDEX: 'INDEX', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_SEQUENCE: 'SEQUENCE',
+  OBJECT_SCHEMA: 'SCHEMA', OBJECT_FUNCTION: 'FUNCTION', OBJECT_PROCEDURE: 'PROCEDURE', OBJECT_TYPE: 'TYPE', OBJECT_DOMAIN: 'DOMAIN',
+  OBJECT_TRIGGER: 'TRIGGER', OBJECT_RULE: 'RULE', OBJECT_EXTENSION: 'EXTENSION', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE',
+  OBJECT_POLICY: 'POLICY', OBJECT_ROLE: 'ROLE', OBJECT_DATABASE: 'DATABASE', OBJECT_TABLESPACE: 'TABLESPACE',
+};
+
+/** The statement's command as people write it: `DROP TABLE`, `UPDATE`, `ALTER SYSTEM`... */
+export function commandOf(type: string, node: Node): string {
+  switch (type) {
+    case 'SelectStmt':
+      return node.valuesLists ? 'VALUES' : 'SELECT';
+    case 'InsertStmt':
+      return 'INSERT';
+    case 'UpdateStmt':
+      return 'UPDATE';
+    case 'DeleteStmt':
+      return 'DELETE';
+    case 'MergeStmt':
+      return 'MERGE';
+    case 'DropStmt':
+      return `DROP ${OBJECT_NAMES[node.removeType] ?? String(node.removeType ?? '').replace(/^OBJECT_/, '').replace(/_/g, ' ')}`;
+    case 'DropdbStmt':
+      return 'DROP DATABASE';
+    case 'CreatedbStmt':
+      return 'CREATE DATABASE';
+    case 'TruncateStmt':
+      return 'TRUNCATE';
+    case 'AlterSystemStmt':
+      return 'ALTER SYSTEM';
+    case 'CreateStmt':
+      return 'CREATE TABLE';
+    case 'CreateTableAsStmt':
+      return node.objtype === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : 'CREATE TABLE AS';
+    case 'AlterTableStmt':
+      return `ALTER ${OBJECT_NAMES[node.objtype] ?? 'TABLE'}`;
+    case 'IndexStmt':
+      return 'CREATE INDEX';
+    case 'ViewStmt':
+      return 'CREATE VIEW';
+    case 'VariableShowStmt':
+      return 'SHOW';
+    case 'VariableSetStmt':
+      return node.kind === 'VAR_RESET' || node.kind === 'VAR_RESET_ALL' ? 'RESET' : node.name === 'role' ? 'SET ROLE' : 'SET';
+    case 'TransactionStmt':
+      return String(node.kind ?? 'TRANS_STMT').replace(/^TRANS_STMT_/, '').replace(/_/g, ' ');
+    case 'CopyStmt':
+      return node.is_from ? 'COPY FROM' : 'COPY TO';
+    case 'ExplainStmt':
+      return 'EXPLAIN';
+    case 'VacuumStmt':
+      return node.is_vacuumcmd ? 'VACUUM' : 'ANALYZE';
+    case 'GrantStmt':
+      return node.is_grant ? 'GRANT' : 'REVOKE';
+    case 'GrantRoleStmt':
+      return node.is_grant ? 'GRANT ROLE' : 'REVOKE ROLE';
+    case 'DoStmt':
+      return 'DO';
+    case 'CallStmt':
+      return 'CALL';
+    default:
+      return type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+  }
+}
+
+/** Visits every object node of the tree, with its key (the node type). */
+export function walk(node: unknown, visit: (type: string, value: Node) => void): void {
+  if (Array.isArray(node)) {
+    for (const item of node) walk(item, visit);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node as Node)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      if (/^[A-Z]/.test(key)) visit(key, value as Node);
+      // The target of INSERT/UPDATE/DELETE/COPY (and SELECT INTO) is an unwrapped RangeVar.
+      else if ((key === 'relation' || key === 'rel') && 'relname' in (value as Node)) visit('RangeVar', value as Node);
+    }
+    walk(value, visit);
+  }
+}
+
