@@ -9,6 +9,8 @@ export enum ErrorCode {
   Expired = 'expired',
   NotInGroup = 'not_in_group',
   SelfApproval = 'self_approval',
+  /** A second approval of one request by a person who already approved it for another group. */
+  DistinctApprover = 'distinct_approver',
   NotLinked = 'not_linked',
   Timeout = 'timeout',
   Guardrail = 'guardrail_blocked',
@@ -22,6 +24,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Forbidden]: 403,
   [ErrorCode.NotInGroup]: 403,
   [ErrorCode.SelfApproval]: 403,
+  [ErrorCode.DistinctApprover]: 403,
   [ErrorCode.NotLinked]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,

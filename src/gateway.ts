@@ -82,7 +82,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await redis.ping().catch((err) => {
         throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
       });
-      if (config.adminApiKey) await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey);
+      // Every start, set or not: an unset or changed ADMIN_API_KEY must retire the earlier one.
+      for (const c of await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey)) log[c.level]({ ...c.detail, action: c.action }, c.message);
       if (opts.workers) {
         const swept = await reviews.sweep();
         log.info(swept, 'start-up sweep done');

@@ -6,6 +6,8 @@ import { GatewayClient } from './api-client.js';
 import { loadCliConfig, saveCliConfig } from './config-file.js';
 import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { registerIdentityCommands } from './identity-commands.js';
+import { list, outputOption } from './options.js';
 import { describeReview, historyTable, reviewsTable, table, type HistoryEvent } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
 import { classifyLines } from './sql-classify.js';
@@ -18,10 +20,6 @@ export interface CliIo {
 }
 
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'];
-
-function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -39,10 +37,6 @@ export function parseGuardrailFlag(flag: string): Record<string, string | undefi
   if (type === 'no-unbounded-write' && !value) return { type: 'deny-unbounded-write', ...extra };
   if (type === 'no-unchecked-sql' && !value) return { type: 'deny-unchecked-sql', ...extra };
   throw new CliError(`--guardrail "${flag}" is not a rule: use 'deny:DROP TABLE', 'regex:PATTERN', 'no-unbounded-write' or 'no-unchecked-sql' (add '|message' for your own message).`, EXIT.usage);
-}
-
-function outputOption() {
-  return new Option('-o, --output <format>', 'print JSON instead of text').choices(['json', 'text']).default('text');
 }
 
 /** Builds the command tree; actions resolve to an exit code. */
@@ -123,7 +117,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const review = program.command('review').description('approve or reject a request from the terminal');
   review
     .command('approve')
-    .description('approve for every still-pending group you are in, or only --group')
+    .description('approve for your pending group; name it with --group when you are in several')
     .argument('<id>')
     .option('--group <group>', 'approve for this group only')
     .addOption(outputOption())
@@ -147,7 +141,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     });
 
   const admin = program.command('admin').description('configure the gateway (admins)');
-  const create = admin.command('create').description('create a connection or a user');
+  const create = admin.command('create').description('create a connection, a user or an API key');
   create
     .command('connection')
     .description('create (or --overwrite) a connection: hoop admin create connection NAME --reviewers a,b -- psql -h HOST -U USER DB')
@@ -165,8 +159,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--mask-detector <name>', 'mask values found by: email, phone, credit_card, ssn, iban, ip (repeatable)', collect)
     .option('--allowed-groups <groups>', 'only these groups (and the reviewers) see the connection', list)
     .option('--allow-function <name>', 'a function this database only reads with (repeatable)', collect)
+    .option('--distinct-approvers', 'one person approves for one reviewer group (the default)')
+    .option('--no-distinct-approvers', 'let one person in several reviewer groups approve for all of them')
     .addOption(outputOption())
-    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[] }) => {
+    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean }) => {
       for (const p of opts.plugin ?? []) if (p !== 'slack') throw new CliError(`Unknown plugin "${p}"; only slack is known (and always on when configured).`, EXIT.usage);
       const envs = new Map<string, string>();
       for (const kv of opts.env ?? []) {
@@ -191,6 +187,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         maskDetectors: opts.maskDetector,
         allowedGroups: opts.allowedGroups,
         allowFunctions: opts.allowFunction,
+        distinctApprovers: opts.distinctApprovers,
       };
       const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string } }>(
         'POST',
@@ -216,22 +213,23 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       print(`API key (shown once, store it now): ${res.body.apiKey}`);
     });
 
-  const adminGet = admin.command('get').description('list connections, users or reviews');
+  const adminGet = admin.command('get').description('list connections, users, API keys or reviews');
+  registerIdentityCommands({ admin, create, get: adminGet }, { client, print, json });
   adminGet
     .command('connections')
     .addOption(outputOption())
     .action(async (opts: { output: string }) => {
-      const res = await client().request<{ connections: { name: string; type: string; reviewers: string[]; slackChannel: string | null }[] }>('GET', '/api/connections');
+      const res = await client().request<{ connections: { name: string; type: string; reviewers: string[]; distinctApprovers: boolean; slackChannel: string | null }[] }>('GET', '/api/connections');
       if (opts.output === 'json') return json(res.body.connections);
-      print(table(['name', 'type', 'reviewers', 'slack channel'], res.body.connections.map((c) => [c.name, c.type, c.reviewers.join(','), c.slackChannel])));
+      print(table(['name', 'type', 'reviewers', 'distinct approvers', 'slack channel'], res.body.connections.map((c) => [c.name, c.type, c.reviewers.join(','), c.distinctApprovers ? 'yes' : 'no', c.slackChannel])));
     });
   adminGet
     .command('users')
     .addOption(outputOption())
     .action(async (opts: { output: string }) => {
-      const res = await client().request<{ users: { email: string; name: string | null; admin: boolean; groups: string[]; slackUserId: string | null }[] }>('GET', '/api/users');
+      const res = await client().request<{ users: { email: string; name: string | null; admin: boolean; active: boolean; groups: string[]; slackUserId: string | null }[] }>('GET', '/api/users');
       if (opts.output === 'json') return json(res.body.users);
-      print(table(['email', 'name', 'admin', 'groups', 'slack'], res.body.users.map((u) => [u.email, u.name, u.admin ? 'yes' : 'no', u.groups.join(','), u.slackUserId])));
+      print(table(['email', 'name', 'admin', 'active', 'groups', 'slack'], res.body.users.map((u) => [u.email, u.name, u.admin ? 'yes' : 'no', u.active ? 'yes' : 'no', u.groups.join(','), u.slackUserId])));
     });
   adminGet
     .command('reviews')

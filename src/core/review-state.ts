@@ -19,6 +19,11 @@ export interface ReviewState {
   expiresAt: Date;
   decidedAt: Date | null;
   rejectReason: string | null;
+  /**
+   * The connection's rule: one person decides for one group of a request, so several reviewer
+   * groups mean as many different people ("both groups must approve" is the compliance case).
+   */
+  distinctApprovers: boolean;
 }
 
 /** Who acts: their user id, admin flag and group memberships. */
@@ -84,6 +89,8 @@ export interface NewReviewInput {
   timeoutSec: number;
   /** Why the connection's policy lets this command run without review, if it does. */
   noReviewBecause?: 'read-only' | 'review-mode-none';
+  /** The connection's distinct-approvers rule; true unless the connection turned it off. */
+  distinctApprovers?: boolean;
 }
 
 export interface NewReview {
@@ -95,12 +102,13 @@ export interface NewReview {
 }
 
 /** The state of a request as it is created: pending, or approved at once when no review applies. */
-export function createReview({ requester, reviewerGroups, now, timeoutSec, noReviewBecause }: NewReviewInput): NewReview {
+export function createReview({ requester, reviewerGroups, now, timeoutSec, noReviewBecause, distinctApprovers = true }: NewReviewInput): NewReview {
   const groups = [...new Set(reviewerGroups.map((g) => g.trim()).filter(Boolean))];
   const expiresAt = new Date(now.getTime() + timeoutSec * 1000);
+  const base = { requesterId: requester.userId, expiresAt, rejectReason: null, distinctApprovers };
   if (groups.length === 0 || noReviewBecause) {
     return {
-      state: { status: 'APPROVED', requesterId: requester.userId, groups: [], expiresAt, decidedAt: now, rejectReason: null },
+      state: { ...base, status: 'APPROVED', groups: [], decidedAt: now },
       autoApproved: false,
       directReason: noReviewBecause ?? 'no-reviewers',
       effects: [{ type: 'execute' }],
@@ -110,7 +118,7 @@ export function createReview({ requester, reviewerGroups, now, timeoutSec, noRev
     // The seeds: "Admin users automatically approve their own requests."
     const approved = groups.map((group) => ({ group, status: 'APPROVED' as const, reviewerId: requester.userId, decidedAt: now, reason: 'admin own request' }));
     return {
-      state: { status: 'APPROVED', requesterId: requester.userId, groups: approved, expiresAt, decidedAt: now, rejectReason: null },
+      state: { ...base, status: 'APPROVED', groups: approved, decidedAt: now },
       autoApproved: true,
       directReason: 'admin-own-request',
       effects: [{ type: 'execute' }],
@@ -118,7 +126,7 @@ export function createReview({ requester, reviewerGroups, now, timeoutSec, noRev
   }
   const pending = groups.map((group) => ({ group, status: 'PENDING' as const, reviewerId: null, decidedAt: null, reason: null }));
   return {
-    state: { status: 'PENDING', requesterId: requester.userId, groups: pending, expiresAt, decidedAt: null, rejectReason: null },
+    state: { ...base, status: 'PENDING', groups: pending, decidedAt: null },
     autoApproved: false,
     directReason: null,
     effects: [],
@@ -132,6 +140,20 @@ function assertDecidable(review: ReviewState, now: Date): void {
   if (review.status !== 'PENDING') {
     throw new AppError(ErrorCode.WrongState, `This request is already ${review.status.toLowerCase()}; there is nothing left to decide.`);
   }
+}
+
+/** The groups of `review` that `actor` approved (none, or one when approvers must be distinct). */
+function approvedBy(review: ReviewState, actor: Actor): GroupApproval[] {
+  return review.groups.filter((g) => g.status === 'APPROVED' && g.reviewerId === actor.userId);
+}
+
+function refuseSecondApproval(review: ReviewState, actor: Actor, wanted: string[]): void {
+  const already = approvedBy(review, actor);
+  if (already.length === 0) return;
+  throw new AppError(
+    ErrorCode.DistinctApprover,
+    `You already approved this request for "${already.map((g) => g.group).join('", "')}"; each reviewer group needs a different person, so another member of "${wanted.join('" or "')}" has to approve.`,
+  );
 }
 
 function targetGroups(review: ReviewState, vote: Vote): GroupApproval[] {
@@ -154,20 +176,35 @@ function targetGroups(review: ReviewState, vote: Vote): GroupApproval[] {
     const waiting = review.groups.filter((g) => g.status === 'PENDING').map((g) => g.group);
     throw new AppError(ErrorCode.NotInGroup, `You are not in any group that still has to decide (${waiting.join(', ')}). Ask a member of one of them.`);
   }
-  return mine;
+  if (!review.distinctApprovers || mine.length === 1) return mine;
+  // One person, one group. A rejection stops the request whichever group it counts for, so it is
+  // never refused for want of a group (refusing would leave a request pending that someone wants
+  // stopped); it is recorded against the first of the person's pending groups.
+  if (vote.action === 'reject') return [mine[0]];
+  // An approval is an attestation for one group: the person names it, rather than the gateway
+  // picking one they did not mean (Slack buttons always name theirs).
+  const names = mine.map((g) => g.group);
+  refuseSecondApproval(review, vote.actor, names);
+  throw new AppError(
+    ErrorCode.BadInput,
+    `You are in several groups that still have to approve (${names.join(', ')}); one person approves for one group. Name the group you approve for: hoop review approve ID --group ${names[0]} (API: {"group": "${names[0]}"}).`,
+  );
 }
 
 /**
- * An approval or rejection by `vote.actor`. Approves for the named group, or for every
- * still-pending group the actor belongs to; the review is APPROVED once every group approved,
- * and REJECTED at the first rejection. Throws a coded AppError when the vote is not allowed.
+ * An approval or rejection by `vote.actor`. Approves for the named group or, when none is named,
+ * for the actor's one pending group (every pending group of theirs when the connection allows one
+ * person to approve for several). The review is APPROVED once every group approved and REJECTED at
+ * the first rejection. Throws a coded AppError when the vote is not allowed.
  */
 export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
   assertDecidable(review, now);
   if (vote.action === 'approve' && vote.actor.userId === review.requesterId && !vote.actor.isAdmin) {
     throw new AppError(ErrorCode.SelfApproval, 'You cannot approve your own request; another member of a reviewer group has to.');
   }
-  const targets = new Set(targetGroups(review, vote).map((g) => g.group));
+  const chosen = targetGroups(review, vote);
+  if (vote.action === 'approve' && review.distinctApprovers) refuseSecondApproval(review, vote.actor, chosen.map((g) => g.group));
+  const targets = new Set(chosen.map((g) => g.group));
   const reason = vote.action === 'reject' ? vote.reason?.trim() || null : null;
   const groupStatus: GroupStatus = vote.action === 'approve' ? 'APPROVED' : 'REJECTED';
   const groups = review.groups.map((g) =>

@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../errors.js';
 import type { Db, Prisma, Tx } from './client.js';
 
 export const reviewInclude = {
-  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true } },
+  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true } },
   requester: { select: { id: true, email: true, name: true, slackUserId: true } },
   groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, slackUserId: true } } } },
 } satisfies Prisma.ReviewInclude;
@@ -18,6 +18,7 @@ export function toReviewState(row: ReviewRow): ReviewState {
     expiresAt: row.expiresAt,
     decidedAt: row.decidedAt,
     rejectReason: row.rejectReason,
+    distinctApprovers: row.connection.distinctApprovers,
     groups: row.groups.map((g) => ({ group: g.group, status: g.status, reviewerId: g.reviewerId, decidedAt: g.decidedAt, reason: g.reason })),
   };
 }

@@ -9,6 +9,7 @@ import type { GatewaySlackReceiver } from '../bot/slack-receiver.js';
 import type { AdminService } from '../service/admin-service.js';
 import type { AuthUser, ReviewService } from '../service/review-service.js';
 import { toReviewView } from '../service/review-view.js';
+import { registerUserRoutes } from './user-routes.js';
 
 export interface HttpServerOptions {
   admin: AdminService;
@@ -106,6 +107,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       return reply.status(201).send(result);
     });
     api.get('/users', async (req) => ({ users: await admin.listUsers(req.user!) }));
+    registerUserRoutes(api, { admin, auditCtx });
 
     api.post('/connections', async (req, reply) => {
       const b = body(req);
@@ -124,6 +126,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
           maskColumns: b.maskColumns,
           maskDetectors: b.maskDetectors,
           allowFunctions: b.allowFunctions,
+          distinctApprovers: b.distinctApprovers,
         },
         overwrite,
         auditCtx(req),

@@ -78,7 +78,7 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     if (review.autoApproved) return targets;
     const groups = review.groups.map((g) => g.group);
     const members = await db.user.findMany({
-      where: { slackUserId: { not: null }, groups: { hasSome: groups }, id: { not: review.requesterId } },
+      where: { slackUserId: { not: null }, active: true, groups: { hasSome: groups }, id: { not: review.requesterId } },
       select: { slackUserId: true },
       orderBy: { email: 'asc' },
     });

@@ -1,5 +1,4 @@
 // Users, API keys, connections and Slack links: the admin use cases.
-import { createHash, randomBytes } from 'node:crypto';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -7,20 +6,15 @@ import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule } from '../core/sq
 import { DETECTORS } from '../sql/masking.js';
 import { canUseConnection, guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
+import { ensureBootstrapAdmin as bootstrapAdmin } from './bootstrap-admin.js';
+import { cleanGroups, EMAIL, generateApiKey, hashApiKey, keyPrefix, normalizeEmail, userView } from './user-fields.js';
+import { createUserService } from './user-service.js';
 
-const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export { generateApiKey, hashApiKey, userView };
+
 const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
-
-/** sha256 of an API key, as stored. */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
-
-/** A new random API key (shown once, stored only as its hash). */
-export function generateApiKey(): string {
-  return `hoop_${randomBytes(24).toString('base64url')}`;
-}
+/** lastUsedAt is written at most this often per key: no database write per request. */
+const LAST_USED_EVERY_MS = 60_000;
 
 export interface UserInput {
   email: string;
@@ -40,17 +34,7 @@ export interface ConnectionInput {
   maskColumns?: unknown;
   maskDetectors?: unknown;
   allowFunctions?: unknown;
-}
-
-function cleanGroups(groups: unknown, field: string): string[] {
-  if (groups === undefined) return [];
-  if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string')) {
-    throw new AppError(ErrorCode.BadInput, `"${field}" must be a list of group names, e.g. ["dba-team", "security"].`);
-  }
-  const out = [...new Set(groups.map((g: string) => g.trim()).filter(Boolean))];
-  const bad = out.find((g) => !GROUP.test(g));
-  if (bad) throw new AppError(ErrorCode.BadInput, `"${bad}" is not a valid group name: use letters, digits, '.', '_' or '-'.`);
-  return out;
+  distinctApprovers?: unknown;
 }
 
 function checkPostgresUrl(url: string): void {
@@ -81,7 +65,11 @@ function policyFields(input: ConnectionInput) {
   if (input.reviewMode !== undefined && !(REVIEW_MODES as readonly unknown[]).includes(input.reviewMode)) {
     throw new AppError(ErrorCode.BadInput, `"reviewMode" must be one of ${REVIEW_MODES.join(', ')}.`);
   }
+  if (input.distinctApprovers !== undefined && typeof input.distinctApprovers !== 'boolean') {
+    throw new AppError(ErrorCode.BadInput, '"distinctApprovers" must be true (one person approves for one group; the default) or false.');
+  }
   return {
+    distinctApprovers: input.distinctApprovers as boolean | undefined,
     reviewMode: input.reviewMode as string | undefined,
     guardrails: input.guardrails === undefined ? undefined : (parseGuardrails(input.guardrails) as GuardrailRule[]),
     allowedGroups: input.allowedGroups === undefined ? undefined : cleanGroups(input.allowedGroups, 'allowedGroups'),
@@ -91,7 +79,7 @@ function policyFields(input: ConnectionInput) {
   };
 }
 
-type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; createdAt: Date; updatedAt: Date };
+type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; createdAt: Date; updatedAt: Date };
 
 /** What anyone may see of a connection: never its URL. */
 export function connectionView(c: StoredConnection) {
@@ -106,14 +94,10 @@ export function connectionView(c: StoredConnection) {
     maskColumns: c.maskColumns,
     maskDetectors: c.maskDetectors,
     allowFunctions: c.allowFunctions,
+    distinctApprovers: c.distinctApprovers,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
-}
-
-/** What the API shows of a user: never API keys. */
-export function userView(u: { id: string; email: string; name: string | null; isAdmin: boolean; groups: string[]; slackUserId: string | null; createdAt: Date }) {
-  return { id: u.id, email: u.email, name: u.name, admin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId, createdAt: u.createdAt.toISOString() };
 }
 
 function requireAdmin(user: AuthUser): void {
@@ -128,21 +112,35 @@ export function createAdminService(db: Db) {
   async function authenticate(apiKey: string | undefined): Promise<AuthUser> {
     if (!apiKey) throw new AppError(ErrorCode.Unauthenticated, 'Missing API key: send "Authorization: Bearer <api key>" (hoop login stores one).');
     const key = await db.apiKey.findUnique({ where: { hash: hashApiKey(apiKey) }, include: { user: true } });
-    if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid; ask an admin for a new one.');
+    if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
     const u = key.user;
+    if (!u.active) {
+      throw new AppError(ErrorCode.Unauthenticated, `The user ${u.email} is deactivated, so their API keys do not work; an admin can reactivate them (hoop admin update user ${u.email} --activate).`);
+    }
+    await touchKey(key.id, key.lastUsedAt);
     return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId };
+  }
+
+  /** Records that a key was used, at most once a minute per key (and once across replicas). */
+  async function touchKey(id: string, lastUsedAt: Date | null, now = new Date()): Promise<void> {
+    const due = new Date(now.getTime() - LAST_USED_EVERY_MS);
+    if (lastUsedAt && lastUsedAt > due) return;
+    // Conditional, so of concurrent requests with the same key only the first one writes. Failing
+    // to record a use must not refuse the request it belongs to.
+    await db.apiKey.updateMany({ where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: due } }] }, data: { lastUsedAt: now } }).catch(() => undefined);
   }
 
   /** The hoop user linked to a Slack user id; NotLinked when none. */
   async function userBySlackId(slackUserId: string): Promise<AuthUser> {
     const u = await db.user.findUnique({ where: { slackUserId } });
     if (!u) throw new AppError(ErrorCode.NotLinked, 'Your Slack account is not linked to a hoop user yet. Run `/hoop subscribe` first.');
+    if (!u.active) throw new AppError(ErrorCode.Forbidden, `Your hoop user ${u.email} is deactivated, so you cannot decide requests. Ask an admin of your gateway to reactivate you.`);
     return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId };
   }
 
   async function createUser(actor: AuthUser, input: UserInput, ctx: AuditContext) {
     requireAdmin(actor);
-    const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
+    const email = typeof input.email === 'string' ? normalizeEmail(input.email) : '';
     if (!EMAIL.test(email)) throw new AppError(ErrorCode.BadInput, 'Give the user\'s "email", e.g. {"email": "alice@company.com", "groups": ["dba-team"]}.');
     const groups = cleanGroups(input.groups, 'groups');
     const apiKey = generateApiKey();
@@ -151,7 +149,7 @@ export function createAdminService(db: Db) {
         throw new AppError(ErrorCode.Conflict, `A user with the email ${email} already exists.`);
       }
       const created = await tx.user.create({
-        data: { email, name: input.name?.trim() || null, isAdmin: input.admin === true, groups, apiKeys: { create: { hash: hashApiKey(apiKey), prefix: apiKey.slice(0, 9) } } },
+        data: { email, name: input.name?.trim() || null, isAdmin: input.admin === true, groups, apiKeys: { create: { hash: hashApiKey(apiKey), prefix: keyPrefix(apiKey) } } },
       });
       await recordAudit(tx, ctx, 'user.created', null, { email, groups, admin: created.isAdmin });
       return created;
@@ -164,17 +162,9 @@ export function createAdminService(db: Db) {
     return (await db.user.findMany({ orderBy: { email: 'asc' } })).map(userView);
   }
 
-  /** Makes sure the bootstrap admin with `apiKey` exists (ADMIN_API_KEY). */
-  async function ensureBootstrapAdmin(email: string, apiKey: string): Promise<void> {
-    const hash = hashApiKey(apiKey);
-    await db.$transaction(async (tx) => {
-      const user = await tx.user.upsert({ where: { email }, update: { isAdmin: true }, create: { email, name: 'Bootstrap admin', isAdmin: true, groups: [] } });
-      const existing = await tx.apiKey.findUnique({ where: { hash } });
-      if (!existing) {
-        await tx.apiKey.create({ data: { userId: user.id, hash, prefix: apiKey.slice(0, 9) } });
-        await recordAudit(tx, { actorId: null, actor: 'system', source: 'system' }, 'user.bootstrap_admin', null, { email });
-      }
-    });
+  /** Makes the bootstrap admin exactly ADMIN_EMAIL / ADMIN_API_KEY (unset: no bootstrap key works). */
+  function ensureBootstrapAdmin(email: string, apiKey: string | undefined) {
+    return bootstrapAdmin(db, { email, apiKey });
   }
 
   async function upsertConnection(actor: AuthUser, input: ConnectionInput, overwrite: boolean, ctx: AuditContext) {
@@ -208,6 +198,7 @@ export function createAdminService(db: Db) {
         allowedGroups: saved.allowedGroups,
         maskColumns: saved.maskColumns,
         maskDetectors: saved.maskDetectors,
+        distinctApprovers: saved.distinctApprovers,
         urlChanged: input.url !== undefined,
       });
       return { connection: connectionView(saved), created: !existing };
@@ -247,5 +238,5 @@ export function createAdminService(db: Db) {
     });
   }
 
-  return { authenticate, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, linkSlackUser, unlinkSlackUser };
+  return { authenticate, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, linkSlackUser, unlinkSlackUser, ...createUserService(db) };
 }

@@ -148,7 +148,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     }
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = new Date();
-    const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause });
+    const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });
     const reviewId = await db.$transaction(async (tx) => {
       const review = await tx.review.create({
         data: {

@@ -136,7 +136,7 @@ describe('approve and reject through the API', () => {
     expect(again.body.error.message).toContain('already executed');
   });
 
-  it('approves every pending group of the caller, or only the group named in the body', async () => {
+  it('approves only the group named in the body, and a second group needs a second person', async () => {
     const one = (await exec('dual', 'SELECT 1')).body;
     const named = await t.api('PUT', `/api/reviews/${one.id}/approve`, { key: bo.apiKey, body: { group: 'security' } });
     expect(named.body.status).toBe('PENDING');
@@ -145,7 +145,11 @@ describe('approve and reject through the API', () => {
     expect(wrong.status).toBe(400);
 
     const two = (await exec('dual', 'SELECT 2')).body;
-    const all = await t.api('PUT', `/api/reviews/${two.id}/approve`, { key: bo.apiKey });
+    const unnamed = await t.api('PUT', `/api/reviews/${two.id}/approve`, { key: bo.apiKey });
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error.message).toContain('several groups');
+    await t.api('PUT', `/api/reviews/${two.id}/approve`, { key: bo.apiKey, body: { group: 'dba-team' } });
+    const all = await t.api('PUT', `/api/reviews/${two.id}/approve`, { key: sam.apiKey });
     expect(all.body.groups.map((g: any) => g.status)).toEqual(['APPROVED', 'APPROVED']);
     const done = await eventually(async () => {
       const v = (await t.api('GET', `/api/reviews/${two.id}`)).body;

@@ -302,8 +302,8 @@ describe('admin and reviewer commands', () => {
     expect((await hoop(['admin', 'get', 'connections'], { key: key! })).code).toBe(0);
 
     const users = await hoop(['admin', 'get', 'users'], { key: ADMIN_KEY });
-    expect(users.stdout.split('\n')[0]).toMatch(/^EMAIL\s+NAME\s+ADMIN\s+GROUPS\s+SLACK$/);
-    expect(users.stdout).toMatch(/carol@example\.com\s+-\s+no\s+dba-team,security/);
+    expect(users.stdout.split('\n')[0]).toMatch(/^EMAIL\s+NAME\s+ADMIN\s+ACTIVE\s+GROUPS\s+SLACK$/);
+    expect(users.stdout).toMatch(/carol@example\.com\s+-\s+no\s+yes\s+dba-team,security/);
     const reviews = await hoop(['admin', 'get', 'reviews', '--status', 'pending'], { key: ADMIN_KEY });
     expect(reviews.stdout.split('\n')[0]).toMatch(/^ID\s+CONNECTION\s+REQUESTER\s+STATUS/);
     expect(reviews.stdout).toContain('PENDING');

@@ -20,4 +20,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET/);
     expect(() => loadConfig({ ADMIN_API_KEY: 'short' })).toThrow(/ADMIN_API_KEY/);
   });
+
+  it('normalises ADMIN_EMAIL, so any spelling of one address names one person', () => {
+    for (const email of ['Boss@Corp.COM', ' boss@corp.com ', 'BOSS@CORP.COM', 'boss@Corp.com']) {
+      expect(loadConfig({ ADMIN_EMAIL: email }).adminEmail).toBe('boss@corp.com');
+    }
+    expect(loadConfig({}).adminEmail).toBe('admin@localhost.localdomain');
+    expect(() => loadConfig({ ADMIN_EMAIL: 'Not An Email' })).toThrow(/ADMIN_EMAIL/);
+  });
 });

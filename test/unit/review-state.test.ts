@@ -20,8 +20,18 @@ const sam: Actor = { userId: 'sam', isAdmin: false, groups: ['security'] };
 const bo: Actor = { userId: 'bo', isAdmin: false, groups: ['dba-team', 'security'] };
 const root: Actor = { userId: 'root', isAdmin: true, groups: ['dba-team'] };
 
-function pending(groups: string[], requester = alice): ReviewState {
-  return createReview({ requester, reviewerGroups: groups, now, timeoutSec: 3600 }).state;
+function pending(groups: string[], requester = alice, distinctApprovers?: boolean): ReviewState {
+  return createReview({ requester, reviewerGroups: groups, now, timeoutSec: 3600, distinctApprovers }).state;
+}
+
+function errorOf(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected an AppError');
 }
 
 function codeOf(fn: () => unknown): ErrorCode | undefined {
@@ -99,16 +109,108 @@ describe('decide', () => {
       expect(t.next.groups.map((g) => g.status)).toEqual(['PENDING', 'APPROVED']);
     });
 
-    it('approves every pending group of the reviewer when no group is named', () => {
-      const t = decide(pending(['dba-team', 'security']), { action: 'approve', actor: bo }, later(1));
-      expect(t.next.status).toBe('APPROVED');
-      expect(t.decidedGroups.sort()).toEqual(['dba-team', 'security']);
+    it('approves only the one pending group of a reviewer in one of them when no group is named', () => {
+      const t = decide(pending(['dba-team', 'security']), { action: 'approve', actor: dana }, later(1));
+      expect(t.decidedGroups).toEqual(['dba-team']);
+      expect(t.next.groups.map((g) => g.status)).toEqual(['APPROVED', 'PENDING']);
     });
 
     it('does not let the same group approve twice', () => {
       const first = decide(pending(['dba-team', 'security']), { action: 'approve', actor: dana }, later(1));
       expect(codeOf(() => decide(first.next, { action: 'approve', actor: bo, group: 'dba-team' }, later(2)))).toBe(ErrorCode.WrongState);
       expect(codeOf(() => decide(first.next, { action: 'approve', actor: dana }, later(2)))).toBe(ErrorCode.NotInGroup);
+    });
+  });
+
+  describe('with distinct approvers (the default: one person decides for one group)', () => {
+    const three = () => pending(['audit', 'dba-team', 'security']);
+    const tri: Actor = { userId: 'tri', isAdmin: false, groups: ['audit', 'dba-team', 'security'] };
+
+    it('stores the rule on a new review, on unless the connection turns it off', () => {
+      expect(pending(['dba-team']).distinctApprovers).toBe(true);
+      expect(pending(['dba-team'], alice, false).distinctApprovers).toBe(false);
+    });
+
+    it('refuses a second approval by the person who approved another group, whether the group is named or not', () => {
+      const first = decide(pending(['dba-team', 'security']), { action: 'approve', actor: bo, group: 'dba-team' }, later(1));
+      for (const vote of [{ group: 'security' }, {}]) {
+        const e = errorOf(() => decide(first.next, { action: 'approve', actor: bo, ...vote }, later(2)));
+        expect(e.code).toBe(ErrorCode.DistinctApprover);
+        expect(e.httpStatus).toBe(403);
+        expect(e.userMessage).toContain('already approved this request for "dba-team"');
+        expect(e.userMessage).toContain('another member of "security"');
+      }
+    });
+
+    it('refuses it for every group left when the person is in three groups', () => {
+      const first = decide(three(), { action: 'approve', actor: tri, group: 'audit' }, later(1));
+      for (const group of ['dba-team', 'security', undefined]) {
+        expect(codeOf(() => decide(first.next, { action: 'approve', actor: tri, group }, later(2)))).toBe(ErrorCode.DistinctApprover);
+      }
+      // Two other people complete it.
+      const second = decide(first.next, { action: 'approve', actor: dana }, later(2));
+      expect(decide(second.next, { action: 'approve', actor: sam }, later(3)).next.status).toBe('APPROVED');
+    });
+
+    it('asks a reviewer in several pending groups to name one instead of approving any', () => {
+      for (const [state, actor, names] of [
+        [pending(['dba-team', 'security']), bo, 'dba-team, security'],
+        [three(), tri, 'audit, dba-team, security'],
+      ] as const) {
+        const e = errorOf(() => decide(state, { action: 'approve', actor }, later(1)));
+        expect(e.code).toBe(ErrorCode.BadInput);
+        expect(e.userMessage).toContain(`several groups that still have to approve (${names})`);
+        expect(e.userMessage).toContain('--group');
+        expect(e.userMessage).toContain('{"group":');
+      }
+    });
+
+    it('applies to an admin reviewing someone else\'s request too', () => {
+      const boss: Actor = { userId: 'boss', isAdmin: true, groups: ['dba-team', 'security'] };
+      const first = decide(pending(['dba-team', 'security']), { action: 'approve', actor: boss, group: 'security' }, later(1));
+      expect(codeOf(() => decide(first.next, { action: 'approve', actor: boss, group: 'dba-team' }, later(2)))).toBe(ErrorCode.DistinctApprover);
+    });
+
+    it('still lets anyone in a pending group reject, even the person who approved another group', () => {
+      const first = decide(pending(['dba-team', 'security']), { action: 'approve', actor: bo, group: 'dba-team' }, later(1));
+      for (const vote of [{ group: 'security' }, {}]) {
+        const t = decide(first.next, { action: 'reject', actor: bo, reason: 'second thoughts', ...vote }, later(2));
+        expect(t.next).toMatchObject({ status: 'REJECTED', rejectReason: 'second thoughts' });
+        expect(t.decidedGroups).toEqual(['security']);
+      }
+    });
+
+    it('records a rejection without a group against one of the rejecter\'s groups, and stops the request', () => {
+      const t = decide(pending(['dba-team', 'security']), { action: 'reject', actor: bo }, later(1));
+      expect(t.next.status).toBe('REJECTED');
+      expect(t.decidedGroups).toEqual(['dba-team']);
+      expect(t.next.groups.map((g) => [g.group, g.status, g.reviewerId])).toEqual([['dba-team', 'REJECTED', 'bo'], ['security', 'PENDING', null]]);
+    });
+
+    it('keeps an admin\'s own request approved automatically for every group', () => {
+      const r = createReview({ requester: root, reviewerGroups: ['dba-team', 'security'], now, timeoutSec: 60, distinctApprovers: true });
+      expect(r.autoApproved).toBe(true);
+      expect(r.state.groups.map((g) => [g.status, g.reviewerId])).toEqual([['APPROVED', 'root'], ['APPROVED', 'root']]);
+    });
+  });
+
+  describe('when the connection allows one person to approve for several groups', () => {
+    it('approves every pending group of the reviewer when no group is named', () => {
+      const t = decide(pending(['dba-team', 'security'], alice, false), { action: 'approve', actor: bo }, later(1));
+      expect(t.next.status).toBe('APPROVED');
+      expect(t.decidedGroups.sort()).toEqual(['dba-team', 'security']);
+    });
+
+    it('lets the same person approve the groups one after the other', () => {
+      const first = decide(pending(['dba-team', 'security'], alice, false), { action: 'approve', actor: bo, group: 'dba-team' }, later(1));
+      const second = decide(first.next, { action: 'approve', actor: bo, group: 'security' }, later(2));
+      expect(second.next.status).toBe('APPROVED');
+      expect(second.next.groups.every((g) => g.reviewerId === 'bo')).toBe(true);
+    });
+
+    it('rejects for every pending group of the rejecter when no group is named', () => {
+      const t = decide(pending(['dba-team', 'security'], alice, false), { action: 'reject', actor: bo }, later(1));
+      expect(t.decidedGroups.sort()).toEqual(['dba-team', 'security']);
     });
   });
 
