@@ -74,7 +74,7 @@ export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCal
       if (r.label !== 'on') unknown.push(`the target reads string literals with standard_conforming_strings = ${r.label}, not as the gateway's parser does`);
       continue;
     }
-    const allowed = allow.has(r.name) || allow.has(r.name.toLowerCase()) || allow.has(r.label.split('(')[0]);
+    const allowed = allow.has(r.name) || allow.has(r.label.split('(')[0]);
     if (allowed) continue;
     const from = r.extension ? ` from the extension ${r.extension}` : ' defined on this database';
     const how = r.named ? 'may resolve to' : 'is called by a view or policy it reads:';

@@ -6,6 +6,7 @@
 // (standard_conforming_strings forced on at start-up), and every text is masked before it leaves.
 import pg from 'pg';
 import { lineagePostgres } from '../sql/lineage.js';
+import { allowListSet } from '../sql/safe-functions.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
@@ -127,7 +128,6 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
   }
 
   const callsOf = (statements: readonly ClassifiedStatement[]) => statements.map((s) => s.calls ?? { functions: [], operators: [], types: [], relations: s.tables });
-  const allowSet = (allow: readonly string[] | undefined) => new Set((allow ?? []).flatMap((a) => [a, a.toLowerCase()]));
   const tablesOf = (statements: readonly ClassifiedStatement[] | undefined) => [...new Set((statements ?? []).flatMap((s) => s.tables))];
 
   async function lineageFor(client: pg.ClientBase, input: string, masking: MaskingRules | undefined, statements?: readonly ClassifiedStatement[]): Promise<OutputMasking | undefined> {
@@ -149,7 +149,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
         return { writes: [], unknown: [], untraceable: [], unreachable: (error as Error).message };
       }
       await client.query('BEGIN READ ONLY');
-      const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowSet(policy.allowFunctions));
+      const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowListSet(policy.allowFunctions));
       const input = statements.map((s) => s.statement).join(';\n');
       const masking = await lineageFor(client, input, policy.masking, statements);
       const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
@@ -223,7 +223,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     try {
       await client.query('BEGIN READ ONLY');
       // The catalog is checked again, in the very transaction that reads: it may have changed since submit.
-      const vetted = await vetReadOnTarget(client, callsOf(statements), allowSet(options.allowFunctions));
+      const vetted = await vetReadOnTarget(client, callsOf(statements), allowListSet(options.allowFunctions));
       const reasons = [...vetted.writes, ...vetted.unknown];
       if (reasons.length) {
         failure = { text: `ERROR:  this request ran without review as a read, but it is not one: ${reasons.join('; ')}`, message: `this request ran without review as a read, but it is not one: ${reasons.join('; ')}` };

@@ -75,7 +75,7 @@ function policyFields(input: ConnectionInput) {
     allowedGroups: input.allowedGroups === undefined ? undefined : cleanGroups(input.allowedGroups, 'allowedGroups'),
     maskColumns: stringList(input.maskColumns, 'maskColumns', (v) => (/^[A-Za-z0-9_*.$-]+$/.test(v) ? null : `"${v}" is not a column name or pattern (letters, digits, _ and *)`)),
     maskDetectors: stringList(input.maskDetectors, 'maskDetectors', (v) => ((DETECTORS as readonly string[]).includes(v) ? null : `unknown detector "${v}"; use ${DETECTORS.join(', ')}`)),
-    allowFunctions: stringList(input.allowFunctions, 'allowFunctions', (v) => (/^[A-Za-z_][A-Za-z0-9_.$]*$/.test(v) ? null : `"${v}" is not a function name`)),
+    allowFunctions: stringList(input.allowFunctions, 'allowFunctions', (v) => (/^(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\.(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))*$|^(?:[A-Za-z_][A-Za-z0-9_$]*\.)?[-+*/<>=~!@#%^&|`?]{1,63}$/.test(v) ? null : `"${v}" is not a function name (my_report, app.my_report, "MyReport") or an operator (===, app.===)`)),
   };
 }
 

@@ -3,7 +3,7 @@
 import { loadModule, normalizeSync, parseSync } from 'libpg-query';
 import { commandOf, DCL, DDL, DML, SESSION, UTILITY, walk, type Node } from './postgres-commands.js';
 import { nestedOf, type PreparedStatements } from './postgres-nested.js';
-import { SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES } from './safe-functions.js';
+import { allowListSet, SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES } from './safe-functions.js';
 import type { ClassifiedStatement, Classification, ClassifyOptions, StatementCalls, StatementKind } from './types.js';
 
 let loaded: Promise<void> | undefined;
@@ -60,7 +60,7 @@ function builtinName(qualified: string): string | null {
 
 /** What a read calls that is not provably a built-in without side effects (nor allow-listed). */
 function notBuiltin(calls: StatementCalls, allow: ReadonlySet<string>): string[] {
-  const allowed = (name: string) => allow.has(name) || allow.has(name.toLowerCase());
+  const allowed = (name: string) => allow.has(name) || allow.has(name.replace(/^pg_catalog\./, ''));
   const bad = (names: string[], safe: ReadonlySet<string>, label: (n: string) => string) =>
     [...new Set(names)].filter((name) => {
       const bare = builtinName(name);
@@ -117,7 +117,7 @@ function statementText(bytes: Buffer, stmt: { stmt_location?: number; stmt_len?:
 
 /** Splits and classifies PostgreSQL input; never throws on bad SQL (it is `unknown`). */
 export function classifyPostgres(sql: string, options: ClassifyOptions = {}): Classification {
-  const allow = new Set((options.allowFunctions ?? []).map((f) => f.toLowerCase()));
+  const allow = allowListSet(options.allowFunctions);
   let parsed: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   try {
     parsed = parseSync(sql) as unknown as typeof parsed;

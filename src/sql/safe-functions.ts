@@ -63,3 +63,20 @@ tstzmultirange tstzrange tsvector txid_snapshot uuid varbit varchar xid xid8 xml
 
 export const SAFE_OPERATORS: ReadonlySet<string> = new Set(OPERATORS.split(/\s+/).filter(Boolean));
 export const SAFE_TYPES: ReadonlySet<string> = new Set(TYPES.split(/\s+/).filter(Boolean));
+
+/**
+ * An allow-list entry as PostgreSQL would name it: unquoted parts fold to lower case, "quoted" parts
+ * keep theirs (`My_Report` means my_report; `"MyReport"` means MyReport); operators stay as written.
+ */
+export function allowListName(entry: string): string {
+  return entry
+    .trim()
+    .split('.')
+    .map((part) => (/^".*"$/.test(part) ? part.slice(1, -1) : /^[A-Za-z_]/.test(part) ? part.toLowerCase() : part))
+    .join('.');
+}
+
+/** Allow-list entries as names compare: exactly, after allowListName. */
+export function allowListSet(entries: readonly string[] | undefined): ReadonlySet<string> {
+  return new Set((entries ?? []).map(allowListName));
+}
