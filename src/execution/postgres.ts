@@ -24,6 +24,12 @@ const AS_TEXT = { getTypeParser: () => (value: string) => value };
 type Protocol = 'simple' | 'extended';
 type PgConnection = { on(e: string, f: (m: { text: string }) => void): void; off(e: string, f: (m: { text: string }) => void): void };
 
+interface Notice {
+  severity: string;
+  text: string;
+  sqlstate?: string;
+}
+
 interface Answer {
   fields: pg.FieldDef[];
   /** At most maxRows rows; the rest were read from the wire but not kept. */
@@ -207,7 +213,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     const statements = options.statements ?? [];
     const deadline = Date.now() + options.statementTimeoutMs;
     const tags: string[] = [];
-    const notices: { text: string; sqlstate?: string }[] = [];
+    const notices: Notice[] = [];
     const answers: Answer[] = [];
     let masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     let client: pg.PoolClient;
@@ -216,7 +222,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     } catch (error) {
       return finish([], [], [], describeError(error, undefined, false), undefined, options);
     }
-    const onNotice = (n: { severity?: string; message?: string; code?: string }) => notices.push({ text: `${n.severity ?? 'NOTICE'}:  ${n.message}`, sqlstate: n.code });
+    const onNotice = (n: { severity?: string; message?: string; code?: string }) => notices.push({ severity: n.severity ?? 'NOTICE', text: n.message ?? '', sqlstate: n.code });
     client.on('notice', onNotice);
     let failure: { text: string; message: string } | null = null;
     let broken = false;
@@ -256,7 +262,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       client.release(broken ? new Error('connection left in an unknown state') : undefined);
     }
     const withholdAll = withholdsMessages(masking);
-    const texts = notices.map((n) => safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' }));
+    const texts = notices.map((n) => `${n.severity}:  ${safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' })}`);
     return finish(answers, tags, texts, failure, masking, options);
   }
 
@@ -264,8 +270,8 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
   async function runApproved(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const client = new pg.Client({ ...base(t.url), statement_timeout: options.statementTimeoutMs });
     const tags: string[] = [];
-    const notices: { text: string; sqlstate?: string }[] = [];
-    client.on('notice', (n) => notices.push({ text: `${n.severity ?? 'NOTICE'}:  ${n.message}`, sqlstate: n.code }));
+    const notices: Notice[] = [];
+    client.on('notice', (n) => notices.push({ severity: n.severity ?? 'NOTICE', text: n.message ?? '', sqlstate: n.code }));
     client.on('error', () => {});
     const answers: Answer[] = [];
     let masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
@@ -281,7 +287,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       await client.end().catch(() => {});
     }
     const withholdAll = withholdsMessages(masking);
-    const texts = notices.map((n) => safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' }));
+    const texts = notices.map((n) => `${n.severity}:  ${safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' })}`);
     return finish(answers, tags, texts, failure, masking, options);
   }
 

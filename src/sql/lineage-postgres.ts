@@ -367,7 +367,8 @@ export class PostgresLineage {
   /** `opaque`: the taint of relations of unknown columns met in inner scopes (one of them may hold it). */
   private columnRef(fields: Node[], scope: Scope | undefined, opaque: Taint | null = null): Taint {
     const names = fields.map((f) => (f.A_Star ? '*' : str(f) ?? ''));
-    if (!scope) return opaque ?? this.unknown(`${names.join('.')} could not be traced`);
+    // A bare name no relation has, with every relation's columns known: PostgreSQL refuses it (42703).
+    if (!scope) return opaque ?? (names.length === 1 ? 0 : this.unknown(`${names.join('.')} could not be traced`));
     if (names.length === 1) {
       const [col] = names;
       const holders = scope.entries.filter((e) => e.cols?.some((c) => c.name === col));
