@@ -9,7 +9,9 @@ import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AdminService } from '../service/admin-service.js';
 import type { ReviewService } from '../service/review-service.js';
-import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, rejectModal, type ButtonValue } from './review-blocks.js';
+import { rejectModal } from './reject-modal.js';
+import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, type ButtonValue } from './review-blocks.js';
+import { cutText } from './slack-limits.js';
 import { GatewaySlackReceiver } from './slack-receiver.js';
 
 export interface SlackAppOptions {
@@ -87,8 +89,9 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
 
   const tellUser = async (client: WebClient, channel: string | undefined, user: string, text: string) => {
     try {
-      if (channel) await client.chat.postEphemeral({ channel, user, text });
-      else await client.chat.postMessage({ channel: user, text });
+      const cut = cutText(text, 3000);
+      if (channel) await client.chat.postEphemeral({ channel, user, text: cut });
+      else await client.chat.postMessage({ channel: user, text: cut });
     } catch (error) {
       log.warn({ err: error, user }, 'could not tell a Slack user why their action was refused');
     }
@@ -145,7 +148,7 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       // The same rules as the rejection itself, checked before a modal is opened for nothing.
       decide(toReviewState(review), { action: 'reject', actor: { userId: user.id, isAdmin: user.isAdmin, groups: user.groups }, group }, new Date());
       const meta: Meta = { reviewId, group, channel };
-      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(JSON.stringify(meta), { connection: review.connection.name, requester: review.requester.email }, group) });
+      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(meta, { connection: review.connection.name, requester: review.requester.email }) });
     } catch (error) {
       if (!isAppError(error)) throw error;
       await tellUser(client, channel, body.user.id, `:warning: ${error.userMessage}`);
@@ -166,7 +169,7 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       await ack();
     } catch (error) {
       if (!isAppError(error)) throw error;
-      await ack({ response_action: 'errors', errors: { reason: error.userMessage.slice(0, 300) } });
+      await ack({ response_action: 'errors', errors: { reason: cutText(error.userMessage, 300) } });
     }
   });
 
