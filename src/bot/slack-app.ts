@@ -26,6 +26,8 @@ export interface SlackAppOptions {
   admin: AdminService;
   reviews: ReviewService;
   log: Logger;
+  /** Shared memory of seen request signatures (replay protection across replicas). */
+  firstSeen?: (signature: string, ttlSec: number) => Promise<boolean>;
 }
 
 function parseButton(value: string | undefined): ButtonValue {
@@ -62,7 +64,7 @@ function requestTeamId(body: Record<string, any>): string | undefined {
 /** Creates the Bolt app and the receiver the gateway's HTTP server hands Slack requests to. */
 export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: GatewaySlackReceiver } {
   const { admin, reviews, log } = opts;
-  const receiver = new GatewaySlackReceiver({ signingSecret: opts.signingSecret, log });
+  const receiver = new GatewaySlackReceiver({ signingSecret: opts.signingSecret, log, firstSeen: opts.firstSeen });
   let app!: App;
   const authTest = lazyAuthTest(() => app.client, opts.botToken);
   const installedTeam = async (): Promise<string> => {
