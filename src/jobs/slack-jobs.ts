@@ -1,11 +1,12 @@
 // The Slack side effects of a review, run as jobs: idempotent (every posted message is recorded
 // with its channel and ts before the job moves on) and always rendered from the current state.
 import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
-import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, type SlackMessage } from '../bot/review-blocks.js';
+import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../bot/review-blocks.js';
 import type { Db } from '../db/client.js';
 import { getReview, type ReviewRow } from '../db/reviews.js';
 import { stateKey } from '../core/review-state.js';
 import type { Logger } from '../logger.js';
+import { canUseConnection } from '../service/connection-policy.js';
 import { toReviewView } from '../service/review-view.js';
 
 export interface SlackJobsOptions {
@@ -147,13 +148,29 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     }
   }
 
+  /**
+   * Who can read the thread under a message at `target` may read the result: everyone may, unless
+   * the connection has allowed groups. Then only its own, explicitly set channel and the direct
+   * messages of people allowed to use it qualify; the gateway-wide default channel, or any other,
+   * does not.
+   */
+  async function mayShowResult(review: ReviewRow, target: string): Promise<boolean> {
+    const connection = review.connection;
+    if (connection.allowedGroups.length === 0) return true;
+    if (connection.slackChannel && target === connection.slackChannel) return true;
+    const reader = await db.user.findUnique({ where: { slackUserId: target }, select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true } });
+    return reader !== null && canUseConnection(reader, connection);
+  }
+
   /** `slack.post-result`: the outcome as a thread reply under each request message, and a DM to the requester. */
   async function postResult(reviewId: string): Promise<void> {
     const review = await getReview(db, reviewId);
     const view = toReviewView(review);
     const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
-    const message = resultMessage(view);
-    for (const m of posted) await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), m.ts);
+    for (const m of posted) {
+      const message = (await mayShowResult(review, m.target)) ? resultMessage(view) : withheldResultMessage(view);
+      await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), m.ts);
+    }
     const requesterSlackId = review.requester.slackUserId;
     if (requesterSlackId && !posted.some((m) => m.target === requesterSlackId)) {
       await postOnce(review, requesterSlackId, 'requester-result', requesterNotice(view), () => safeResultMessage(view));
