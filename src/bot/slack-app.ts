@@ -2,8 +2,6 @@
 // payloads into the same service calls the API makes; the rules live in src/core and the services.
 import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { decide } from '../core/review-state.js';
-import { toReviewState } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AdminService } from '../service/admin-service.js';
@@ -137,20 +135,26 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action, client }) => {
+  app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action, client, context }) => {
     await ack();
     const channel = body.channel?.id;
+    let view: ReturnType<typeof rejectModal>;
     try {
       const { reviewId, group } = parseButton(action.value);
       const user = await admin.userBySlackId(body.user.id);
-      const review = await reviews.load(reviewId);
-      // The same rules as the rejection itself, checked before a modal is opened for nothing.
-      decide(toReviewState(review), { action: 'reject', actor: { userId: user.id, isAdmin: user.isAdmin, groups: user.groups }, group }, new Date());
+      // Exactly the checks (and words) of the rejection itself, before a modal is opened for nothing.
+      const review = await reviews.previewVote(user, reviewId, { action: 'reject', group }, slackCtx(body.user.id, user, context));
       const meta: RejectModalMeta = { reviewId, group, channel };
-      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(meta, { connection: review.connection.name, requester: review.requester.email }) });
+      view = rejectModal(meta, { connection: review.connection.name, requester: review.requester.email });
     } catch (error) {
       if (!isAppError(error)) throw error;
-      await tellUser(client, channel, body.user.id, `:warning: ${error.userMessage}`);
+      return tellUser(client, channel, body.user.id, `:warning: ${error.userMessage}`);
+    }
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view });
+    } catch (error) {
+      log.warn({ err: error }, 'views.open failed for the reject modal');
+      await tellUser(client, channel, body.user.id, ':warning: Slack did not open the reject form; nothing was changed. Press Reject again, or use `hoop review reject ID --reason R`.');
     }
   });
 
