@@ -23,6 +23,10 @@ export function signedForm(secret: string, fields: Record<string, string>, times
   };
 }
 
+// Slack gives every command and click its own trigger_id: two requests are never the same bytes.
+let sequence = 0;
+const triggerId = () => `trigger-${Date.now()}-${++sequence}`;
+
 /** A `/hoop` slash command as Slack sends it. */
 export function slashCommand(userId: string, text: string, teamId = 'T1'): Record<string, string> {
   return {
@@ -37,7 +41,7 @@ export function slashCommand(userId: string, text: string, teamId = 'T1'): Recor
     text,
     api_app_id: 'A1',
     response_url: 'https://hooks.slack.invalid/commands/T1/1/x',
-    trigger_id: `trigger-${Date.now()}`,
+    trigger_id: triggerId(),
   };
 }
 
@@ -48,7 +52,7 @@ function interactionEnvelope(userId: string, teamId = 'T1') {
     user: { id: userId, username: userId.toLowerCase(), team_id: teamId },
     api_app_id: 'A1',
     token: 'deprecated-verification-token',
-    trigger_id: `trigger-${Date.now()}`,
+    trigger_id: triggerId(),
   };
 }
 
