@@ -17,6 +17,7 @@ const schema = z.object({
   SLACK_BOT_ID: optionalString,
   SLACK_BOT_USER_ID: optionalString,
   SLACK_CHANNEL: optionalString,
+  SLACK_TEAM_ID: optionalString.pipe(z.string().regex(/^[TE][A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD').optional()),
   REVIEW_TIMEOUT_SEC: z.coerce.number().int().positive().default(3600),
   ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Emails compare case-insensitively: Boss@Corp.COM names the same person as boss@corp.com.
@@ -41,6 +42,8 @@ export interface SlackConfig {
   botId?: string;
   botUserId?: string;
   defaultChannel?: string;
+  /** The workspace the app is installed in; learned from auth.test when not configured. */
+  teamId?: string;
 }
 
 /** Typed configuration; every other module receives (parts of) this instead of reading env. */
@@ -89,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       botId: e.SLACK_BOT_ID,
       botUserId: e.SLACK_BOT_USER_ID,
       defaultChannel: e.SLACK_CHANNEL,
+      teamId: e.SLACK_TEAM_ID,
     };
   } else if (e.SLACK_BOT_TOKEN || e.SLACK_SIGNING_SECRET) {
     const missing = e.SLACK_BOT_TOKEN ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN';

@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
+import { createSeenOnce } from './service/seen-once.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -64,7 +65,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     slackEnabled: Boolean(config.slack),
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
-  const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log }) : undefined;
+  // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.
+  const firstSeen = createSeenOnce(redis, `${config.queuePrefix}:slack-seen`);
+  const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
   const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, trustProxy: config.trustProxy }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;

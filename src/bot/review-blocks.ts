@@ -1,13 +1,12 @@
 // Block Kit for review messages, result replies and notices. Pure: a view in, a message out.
+// Every text is cut to a budget with a visible notice, and every message goes through fitBlocks,
+// so no input (a 5,000-character reason, a 10 kB error, 30 reviewer groups) makes Slack refuse it.
 import type { GroupView, ReviewView } from '../service/review-view.js';
+import { cutLabel, cutText, fitBlocks, fitFallbackText, OUR_LIMITS, SLACK_LIMITS, totalText } from './slack-limits.js';
 
 export const APPROVE_ACTION = 'review.approve';
 export const REJECT_ACTION = 'review.reject';
 export const REJECT_MODAL = 'review.reject-modal';
-
-// Slack refuses a section text over 3000 characters; leave room for the fences and the notice.
-const SECTION_LIMIT = 3000;
-const CODE_LIMIT = 2600;
 
 export interface SlackMessage {
   text: string;
@@ -20,21 +19,40 @@ export interface ButtonValue {
   group: string;
 }
 
+/** How much of each user-supplied text a message shows; `compact` when the total would be too much. */
+interface Budget {
+  command: number;
+  reason: number;
+  analysis: number;
+  groupReason: number;
+  footer: number;
+}
+
+const NORMAL: Budget = { command: 2600, reason: 1000, analysis: 1500, groupReason: 300, footer: 500 };
+const COMPACT: Budget = { command: 1000, reason: 300, analysis: 500, groupReason: 80, footer: 150 };
+
 /** Escapes the three characters Slack's mrkdwn treats as markup. */
 export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+/** Where the whole of anything we cut can be read. */
+export const fullTextHint = (reviewId: string) => `\`hoop get review ${reviewId}\``;
+
+/** `text` escaped for mrkdwn and cut to `limit` with a notice that says where the rest is. */
+function shown(text: string, limit: number, reviewId: string, what: string): string {
+  return cutText(escapeMrkdwn(text), limit, fullTextHint(reviewId), what);
+}
+
 /**
- * A code block of `text`, cut to fit one Slack section with a visible notice, never silently.
+ * A code block of `text`, cut to `limit` characters with a visible notice, never silently.
  * Backtick fences inside the text are broken with a zero-width space so they cannot end the block.
  */
-export function codeBlock(text: string, cutNotice: (shown: number, total: number) => string, limit = CODE_LIMIT): string {
+export function codeBlock(text: string, cutNotice: (shown: number, total: number) => string, limit = NORMAL.command): string {
   const body = escapeMrkdwn(text).replaceAll('```', '`\u200b`\u200b`');
   const chars = [...body];
   if (chars.length <= limit) return '```' + (body || ' ') + '```';
-  const shown = chars.slice(0, limit).join('');
-  return '```' + shown + '```\n' + cutNotice(limit, chars.length);
+  return '```' + chars.slice(0, limit).join('') + '```\n' + cutNotice(limit, chars.length);
 }
 
 function slackDate(iso: string): string {
@@ -44,7 +62,7 @@ function slackDate(iso: string): string {
 
 function who(email: string | null, slackId: string | null): string {
   if (slackId) return `<@${slackId}>`;
-  return email ? escapeMrkdwn(email) : 'someone';
+  return email ? escapeMrkdwn(cutLabel(email, 200)) : 'someone';
 }
 
 const STATUS_LINE: Record<ReviewView['status'], string> = {
@@ -57,14 +75,17 @@ const STATUS_LINE: Record<ReviewView['status'], string> = {
   EXPIRED: ':alarm_clock: Expired — not executed',
 };
 
-function groupLine(g: GroupView, review: ReviewView): string {
+/** The status in words, without the emoji. */
+export const statusWords = (status: ReviewView['status']) => STATUS_LINE[status].replace(/^:[a-z_]+: /, '');
+
+function groupLine(g: GroupView, review: ReviewView, budget: Budget): string {
   const name = `*${escapeMrkdwn(g.group)}*`;
   if (g.status === 'APPROVED') {
     const auto = review.autoApproved ? ' (admin\'s own request, approved automatically)' : '';
     return `:white_check_mark: ${name} approved by ${who(g.reviewer, g.reviewerSlackId)} at ${slackDate(g.decidedAt!)}${auto}`;
   }
   if (g.status === 'REJECTED') {
-    const reason = g.reason ? `: “${escapeMrkdwn(g.reason)}”` : '';
+    const reason = g.reason ? `: “${shown(g.reason, budget.groupReason, review.id, 'reason')}”` : '';
     return `:no_entry: ${name} rejected by ${who(g.reviewer, g.reviewerSlackId)} at ${slackDate(g.decidedAt!)}${reason}`;
   }
   if (review.status === 'PENDING') return `:hourglass_flowing_sand: ${name} has not decided yet`;
@@ -82,54 +103,83 @@ export function classificationLines(review: Pick<ReviewView, 'classification'>):
   return [`${n} ${n === 1 ? 'statement' : 'statements'}: ${parts.join(' · ')}`, ...warnings].join('\n');
 }
 
-/** The request message: who, where, why, the exact command, and per group its status and buttons. */
-export function reviewMessage(review: ReviewView): SlackMessage {
+function groupBlocks(g: GroupView, review: ReviewView, budget: Budget): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: groupLine(g, review, budget) } }];
+  if (review.status === 'PENDING' && g.status === 'PENDING') {
+    const value = JSON.stringify({ reviewId: review.id, group: g.group } satisfies ButtonValue);
+    out.push({
+      type: 'actions',
+      block_id: `group:${g.group}`,
+      elements: [
+        { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: cutLabel(`Approve for ${g.group}`, SLACK_LIMITS.buttonText) }, value },
+        { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value },
+      ],
+    });
+  }
+  return out;
+}
+
+function renderReview(review: ReviewView, budget: Budget): Record<string, unknown>[] {
   const blocks: Record<string, unknown>[] = [];
   const requester = who(review.requester, review.requesterSlackId);
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:bell: *Access request from ${requester}* (${escapeMrkdwn(review.requester)})` } });
-  const fields = [
-    { type: 'mrkdwn', text: `*Connection*\n${escapeMrkdwn(review.connection)}` },
-    { type: 'mrkdwn', text: `*Status*\n${STATUS_LINE[review.status]}` },
-    { type: 'mrkdwn', text: `*Reason*\n${review.reason ? escapeMrkdwn(review.reason).slice(0, 1900) : '_none given_'}` },
-    { type: 'mrkdwn', text: review.status === 'PENDING' ? `*Expires*\n${slackDate(review.expiresAt)}` : `*Requested*\n${slackDate(review.createdAt)}` },
-  ];
-  blocks.push({ type: 'section', fields });
-  const command = codeBlock(review.input, (shown, total) => `:scissors: _Command cut here: showing ${shown} of ${total} characters. The full command: \`hoop get review ${review.id}\`._`);
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Command*\n${command}`.slice(0, SECTION_LIMIT) } });
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:bell: *Access request from ${requester}* (${escapeMrkdwn(cutLabel(review.requester, 200))})` } });
+  blocks.push({
+    type: 'section',
+    fields: [
+      { type: 'mrkdwn', text: `*Connection*\n${escapeMrkdwn(cutLabel(review.connection, 200))}` },
+      { type: 'mrkdwn', text: `*Status*\n${STATUS_LINE[review.status]}` },
+      { type: 'mrkdwn', text: `*Reason*\n${review.reason ? shown(review.reason, budget.reason, review.id, 'reason') : '_none given_'}` },
+      { type: 'mrkdwn', text: review.status === 'PENDING' ? `*Expires*\n${slackDate(review.expiresAt)}` : `*Requested*\n${slackDate(review.createdAt)}` },
+    ],
+  });
+  const command = codeBlock(review.input, (s, t) => `:scissors: _Command cut here: showing ${s} of ${t} characters. The full command: ${fullTextHint(review.id)}._`, budget.command);
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Command*\n${command}` } });
   const analysis = classificationLines(review);
-  if (analysis) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: analysis.slice(0, SECTION_LIMIT) }] });
+  if (analysis) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(analysis, budget.analysis, fullTextHint(review.id), 'analysis') }] });
   blocks.push({ type: 'divider' });
+
+  // Up to 50 blocks per message: groups that do not fit are listed in one notice.
+  const room = SLACK_LIMITS.messageBlocks - blocks.length - 1;
+  const groups: Record<string, unknown>[] = [];
+  let listed = 0;
   for (const g of review.groups) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: groupLine(g, review) } });
-    if (review.status === 'PENDING' && g.status === 'PENDING') {
-      const value = JSON.stringify({ reviewId: review.id, group: g.group } satisfies ButtonValue);
-      blocks.push({
-        type: 'actions',
-        block_id: `group:${g.group}`,
-        elements: [
-          { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: `Approve for ${g.group}`.slice(0, 75) }, value },
-          { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value },
-        ],
-      });
-    }
+    const part = groupBlocks(g, review, budget);
+    const reserve = listed + 1 < review.groups.length ? 1 : 0;
+    if (groups.length + part.length + reserve > room) break;
+    groups.push(...part);
+    listed++;
   }
+  if (listed < review.groups.length) {
+    const rest = review.groups.slice(listed).map((g) => `${escapeMrkdwn(g.group)} (${g.status.toLowerCase()})`).join(', ');
+    const how = review.status === 'PENDING' ? ` Decide for them with \`hoop review approve ${review.id} --group GROUP\` or \`hoop review reject ${review.id} --group GROUP --reason R\`.` : '';
+    groups.push({ type: 'section', text: { type: 'mrkdwn', text: cutText(`:heavy_plus_sign: ${review.groups.length - listed} more reviewer groups not shown here: ${rest}.${how}`, 1500, fullTextHint(review.id), 'list') } });
+  }
+  blocks.push(...groups);
+
   const context = [`Approved by ${review.approvals.approved} of ${review.approvals.total} ${review.approvals.total === 1 ? 'group' : 'groups'}`, `Request \`${review.id}\``];
-  if (review.status === 'REJECTED' && review.rejectReason) context.push(`Reason: ${escapeMrkdwn(review.rejectReason)}`);
+  if (review.status === 'REJECTED' && review.rejectReason) context.push(`Reason: ${shown(review.rejectReason, budget.footer, review.id, 'reason')}`);
   if (review.status === 'EXPIRED') context.push(`Expired at ${slackDate(review.decidedAt ?? review.expiresAt)}; resubmit to run it`);
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ').slice(0, SECTION_LIMIT) }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] });
+  return blocks;
+}
+
+/** The request message: who, where, why, the exact command, and per group its status and buttons. */
+export function reviewMessage(review: ReviewView): SlackMessage {
+  let blocks = renderReview(review, NORMAL);
+  if (totalText(blocks) > OUR_LIMITS.blocksTotalText) blocks = renderReview(review, COMPACT);
   return {
-    text: `Access request from ${review.requester} on ${review.connection}: ${STATUS_LINE[review.status].replace(/^:[a-z_]+: /, '')}`,
-    blocks,
+    text: fitFallbackText(`Access request from ${review.requester} on ${review.connection}: ${statusWords(review.status)}`),
+    blocks: fitBlocks(blocks, 'message', fullTextHint(review.id)),
   };
 }
 
 function outcomeLine(review: ReviewView): string {
   if (review.status === 'EXECUTED') {
-    const tags = review.commandTags.length ? ` — \`${escapeMrkdwn(review.commandTags.join(', '))}\`` : '';
+    const tags = review.commandTags.length ? ` — \`${escapeMrkdwn(cutLabel(review.commandTags.join(', '), 500))}\`` : '';
     const rows = review.rowsAffected !== null ? ` (${review.rowsAffected} ${review.rowsAffected === 1 ? 'row' : 'rows'} affected)` : '';
     return `:white_check_mark: *Executed* on ${escapeMrkdwn(review.connection)}${tags}${rows}`;
   }
-  return `:x: *Failed* on ${escapeMrkdwn(review.connection)}: ${escapeMrkdwn(review.error ?? 'unknown error')}`;
+  return `:x: *Failed* on ${escapeMrkdwn(review.connection)}: ${shown(review.error ?? 'unknown error', 1500, review.id, 'error')}`;
 }
 
 /** The thread reply with the outcome of an execution. */
@@ -137,10 +187,17 @@ export function resultMessage(review: ReviewView): SlackMessage {
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: outcomeLine(review) } }];
   if (review.output) {
     const storedCut = review.outputTruncated ? `\n:scissors: _The stored output was itself cut at the gateway's limit._` : '';
-    const block = codeBlock(review.output, (shown, total) => `:scissors: _Output cut here: showing ${shown} of ${total} characters. The full output: \`hoop get review ${review.id}\`._`);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: (block + storedCut).slice(0, SECTION_LIMIT) } });
+    const block = codeBlock(review.output, (s, t) => `:scissors: _Output cut here: showing ${s} of ${t} characters. The full output: ${fullTextHint(review.id)}._`);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: block + storedCut } });
   }
-  return { text: `${review.status === 'EXECUTED' ? 'Executed' : 'Failed'}: request ${review.id} on ${review.connection}`, blocks };
+  return { text: fitFallbackText(`${review.status === 'EXECUTED' ? 'Executed' : 'Failed'}: request ${review.id} on ${review.connection}`), blocks: fitBlocks(blocks, 'message', fullTextHint(review.id)) };
+}
+
+/** The reply in a thread where people outside the connection's allowed groups can read it. */
+export function withheldResultMessage(review: ReviewView): SlackMessage {
+  const done = review.status === 'EXECUTED' ? 'Executed' : 'Failed';
+  const line = `:lock: *${done}* on ${escapeMrkdwn(review.connection)}. The result is not shown in this channel: ${escapeMrkdwn(review.connection)} is restricted to some groups, and people outside them can read this channel. Members of those groups read it with ${fullTextHint(review.id)} (reviewers and the requester also get it by direct message).`;
+  return { text: fitFallbackText(`${done}: request ${review.id} on ${review.connection} (result withheld here)`), blocks: fitBlocks([{ type: 'section', text: { type: 'mrkdwn', text: line } }]) };
 }
 
 /** A direct message to the requester about the outcome. */
@@ -149,34 +206,43 @@ export function requesterNotice(review: ReviewView): SlackMessage {
   if (review.status === 'REJECTED') {
     const g = review.groups.find((x) => x.status === 'REJECTED');
     const by = g ? ` by ${who(g.reviewer, g.reviewerSlackId)}` : '';
-    line = `:no_entry: Your request on *${escapeMrkdwn(review.connection)}* was rejected${by} and not executed.${review.rejectReason ? ` Reason: “${escapeMrkdwn(review.rejectReason)}”` : ''}`;
+    line = `:no_entry: Your request on *${escapeMrkdwn(review.connection)}* was rejected${by} and not executed.${review.rejectReason ? ` Reason: “${shown(review.rejectReason, 1500, review.id, 'reason')}”` : ''}`;
   } else if (review.status === 'EXPIRED') {
     line = `:alarm_clock: Your request on *${escapeMrkdwn(review.connection)}* expired without a decision and was *not executed*. Resubmit it to try again.`;
   } else {
     return resultMessage(review);
   }
-  const command = codeBlock(review.input, (s, t) => `_(command cut: ${s} of ${t} characters)_`, 1200);
-  return { text: line.replace(/[*:]/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }, { type: 'section', text: { type: 'mrkdwn', text: command } }] };
+  const command = codeBlock(review.input, (s, t) => `_(command cut: ${s} of ${t} characters; all of it: ${fullTextHint(review.id)})_`, 1200);
+  const text = `Your request ${review.id} on ${review.connection} was ${review.status === 'REJECTED' ? 'rejected' : 'not decided in time'}; it did not run.`;
+  return { text: fitFallbackText(text), blocks: fitBlocks([{ type: 'section', text: { type: 'mrkdwn', text: line } }, { type: 'section', text: { type: 'mrkdwn', text: command } }], 'message', fullTextHint(review.id)) };
 }
 
-/** The reject modal; `privateMetadata` carries the review, group and where the click came from. */
-export function rejectModal(privateMetadata: string, review: Pick<ReviewView, 'connection' | 'requester'>, group: string) {
-  return {
-    type: 'modal' as const,
-    callback_id: REJECT_MODAL,
-    private_metadata: privateMetadata,
-    title: { type: 'plain_text' as const, text: 'Reject request' },
-    submit: { type: 'plain_text' as const, text: 'Reject' },
-    close: { type: 'plain_text' as const, text: 'Cancel' },
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `Reject the request of ${escapeMrkdwn(review.requester)} on *${escapeMrkdwn(review.connection)}* for *${escapeMrkdwn(group)}*? It will not run.` } },
-      {
-        type: 'input',
-        block_id: 'reason',
-        optional: true,
-        label: { type: 'plain_text', text: 'Reason (shown to everyone)' },
-        element: { type: 'plain_text_input', action_id: 'value', multiline: true, max_length: 1000 },
-      },
-    ],
-  };
+/**
+ * The last resort when Slack refuses a rendering anyway: plain status lines, no code blocks, no
+ * user text but names, and buttons only while the request is pending (a decided request must
+ * never keep live buttons).
+ */
+export function safeReviewMessage(review: ReviewView): SlackMessage {
+  const lines = [
+    `*Access request* \`${review.id}\` on ${escapeMrkdwn(cutLabel(review.connection, 200))}: ${statusWords(review.status)}.`,
+    `Approved by ${review.approvals.approved} of ${review.approvals.total}. Details: ${fullTextHint(review.id)}`,
+  ];
+  const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
+  if (review.status === 'PENDING') {
+    for (const g of review.groups.filter((x) => x.status === 'PENDING').slice(0, 12)) {
+      const value = JSON.stringify({ reviewId: review.id, group: g.group } satisfies ButtonValue);
+      blocks.push({ type: 'actions', elements: [
+        { type: 'button', action_id: APPROVE_ACTION, text: { type: 'plain_text', text: cutLabel(`Approve for ${g.group}`, SLACK_LIMITS.buttonText) }, value },
+        { type: 'button', action_id: REJECT_ACTION, text: { type: 'plain_text', text: cutLabel(`Reject for ${g.group}`, SLACK_LIMITS.buttonText) }, value },
+      ] });
+    }
+  }
+  return { text: fitFallbackText(`Access request ${review.id} on ${review.connection}: ${statusWords(review.status)}`), blocks: fitBlocks(blocks) };
+}
+
+/** The last-resort thread reply: the outcome in one line, the output left to the CLI. */
+export function safeResultMessage(review: ReviewView): SlackMessage {
+  const done = review.status === 'EXECUTED' ? 'Executed' : review.status === 'FAILED' ? 'Failed' : statusWords(review.status);
+  const line = `*${done}*: request \`${review.id}\` on ${escapeMrkdwn(cutLabel(review.connection, 200))}. Slack could not show the details here; read them with ${fullTextHint(review.id)}.`;
+  return { text: fitFallbackText(`${done}: request ${review.id} on ${review.connection}`), blocks: fitBlocks([{ type: 'section', text: { type: 'mrkdwn', text: line } }]) };
 }

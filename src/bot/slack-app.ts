@@ -1,15 +1,16 @@
 // The Bolt app: `/hoop` commands, the Approve/Reject buttons and the reject modal. It turns Slack
-// payloads into the same service calls the API makes; the rules live in src/core.
+// payloads into the same service calls the API makes; the rules live in src/core and the services.
 import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { decide } from '../core/review-state.js';
-import type { AuditContext } from '../db/audit.js';
-import { toReviewState } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AdminService } from '../service/admin-service.js';
 import type { ReviewService } from '../service/review-service.js';
-import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, rejectModal, type ButtonValue } from './review-blocks.js';
+import { registerHoopCommand } from './hoop-command.js';
+import { rejectModal, type RejectModalMeta } from './reject-modal.js';
+import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, type ButtonValue } from './review-blocks.js';
+import { slackCtx } from './slack-context.js';
+import { cutText } from './slack-limits.js';
 import { GatewaySlackReceiver } from './slack-receiver.js';
 
 export interface SlackAppOptions {
@@ -18,23 +19,13 @@ export interface SlackAppOptions {
   apiUrl?: string;
   botId?: string;
   botUserId?: string;
+  /** The workspace the app is installed in; learned from auth.test when absent. */
+  teamId?: string;
   admin: AdminService;
   reviews: ReviewService;
   log: Logger;
-}
-
-const HELP = [
-  '*hoop* — approvals for production database commands.',
-  '• `/hoop subscribe` — link your Slack account to your hoop user (same email) to receive and decide requests.',
-  '• `/hoop unsubscribe` — stop receiving requests here.',
-  '• `/hoop help` — this message.',
-  'Requests arrive as messages with *Approve* and *Reject* buttons, one pair per reviewer group.',
-].join('\n');
-
-interface Meta {
-  reviewId: string;
-  group: string;
-  channel?: string;
+  /** Shared memory of seen request signatures (replay protection across replicas). */
+  firstSeen?: (signature: string, ttlSec: number) => Promise<boolean>;
 }
 
 function parseButton(value: string | undefined): ButtonValue {
@@ -47,80 +38,89 @@ function parseButton(value: string | undefined): ButtonValue {
   throw new AppError(ErrorCode.BadInput, 'This button is not one of hoop\'s; nothing was changed.');
 }
 
-function slackCtx(slackUserId: string, user?: { id: string; email: string }, custom?: Record<string, unknown>): AuditContext {
-  return {
-    actorId: user?.id ?? null,
-    actor: user?.email ?? `slack:${slackUserId}`,
-    source: 'slack',
-    ip: (custom?.ip as string) ?? null,
-    userAgent: (custom?.userAgent as string) ?? null,
-  };
-}
-
-/** Looks up the bot identity once, lazily, so a Slack outage at start-up does not stop the gateway. */
-function lazyAuthorize(opts: SlackAppOptions, client: () => WebClient) {
-  let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
-  return async () => {
-    if (opts.botId && opts.botUserId) return { botToken: opts.botToken, botId: opts.botId, botUserId: opts.botUserId };
+/** Caches one successful auth.test, so a Slack outage at start-up does not stop the gateway. */
+function lazyAuthTest(client: () => WebClient, token: string) {
+  let identity: Promise<{ botId?: string; botUserId?: string; teamId?: string }> | undefined;
+  return () => {
     identity ??= client()
-      .auth.test({ token: opts.botToken })
-      .then((r) => ({ botId: r.bot_id as string | undefined, botUserId: r.user_id as string | undefined }))
+      .auth.test({ token })
+      .then((r) => ({ botId: r.bot_id as string | undefined, botUserId: r.user_id as string | undefined, teamId: r.team_id as string | undefined }))
       .catch((error) => {
         identity = undefined;
         throw error;
       });
-    return { botToken: opts.botToken, ...(await identity) };
+    return identity;
   };
+}
+
+/** The workspace a request comes from, read as Bolt reads it (slash commands carry `team_id`). */
+function requestTeamId(body: Record<string, any>): string | undefined {
+  if (typeof body.team_id === 'string') return body.team_id;
+  return body.team?.id ?? body.user?.team_id ?? undefined;
 }
 
 /** Creates the Bolt app and the receiver the gateway's HTTP server hands Slack requests to. */
 export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: GatewaySlackReceiver } {
   const { admin, reviews, log } = opts;
-  const receiver = new GatewaySlackReceiver({ signingSecret: opts.signingSecret, log });
+  const receiver = new GatewaySlackReceiver({ signingSecret: opts.signingSecret, log, firstSeen: opts.firstSeen });
   let app!: App;
+  const authTest = lazyAuthTest(() => app.client, opts.botToken);
+  const installedTeam = async (): Promise<string> => {
+    if (opts.teamId) return opts.teamId;
+    const { teamId } = await authTest();
+    if (!teamId) throw new Error('auth.test answered without team_id; set SLACK_TEAM_ID');
+    return teamId;
+  };
   app = new App({
     receiver,
-    authorize: lazyAuthorize(opts, () => app.client),
+    authorize: async () => {
+      if (opts.botId && opts.botUserId) return { botToken: opts.botToken, botId: opts.botId, botUserId: opts.botUserId };
+      const { botId, botUserId } = await authTest();
+      return { botToken: opts.botToken, botId, botUserId };
+    },
     clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 1000 } },
     logLevel: LogLevel.WARN,
   });
 
   const tellUser = async (client: WebClient, channel: string | undefined, user: string, text: string) => {
     try {
-      if (channel) await client.chat.postEphemeral({ channel, user, text });
-      else await client.chat.postMessage({ channel: user, text });
+      const cut = cutText(text, 3000);
+      if (channel) await client.chat.postEphemeral({ channel, user, text: cut });
+      else await client.chat.postMessage({ channel: user, text: cut });
     } catch (error) {
       log.warn({ err: error, user }, 'could not tell a Slack user why their action was refused');
     }
   };
 
-  app.command('/hoop', async ({ command, ack, client, context }) => {
-    const [sub = 'help'] = command.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    const ctx = slackCtx(command.user_id, undefined, context);
-    const reply = (text: string) => ack({ response_type: 'ephemeral', text });
-    if (sub === 'help') return reply(HELP);
-    if (sub === 'unsubscribe') {
-      const done = await admin.unlinkSlackUser(command.user_id, ctx);
-      return reply(done ? 'Unsubscribed: you will no longer receive hoop requests here. `/hoop subscribe` links you again.' : 'You were not subscribed.');
-    }
-    if (sub !== 'subscribe') return reply(`Unknown command \`${sub}\`. Try \`/hoop help\`.`);
-    let email: string | undefined;
+  // Only the workspace the app is installed in may use it: commands, clicks and modals alike.
+  app.use(async (args) => {
+    const body = args.body as Record<string, any>;
+    const teamId = requestTeamId(body);
+    // Global middleware sees every kind of request; those that expect an answer carry `ack`.
+    const ack = (args as Partial<{ ack: (response?: unknown) => Promise<void> }>).ack;
+    const refuse = async (text: string) => {
+      if (!ack) return;
+      if (body.command) await ack({ response_type: 'ephemeral', text });
+      else if (body.type === 'view_submission') await ack({ response_action: 'errors', errors: { reason: text } });
+      else await ack();
+    };
+    let installed: string;
     try {
-      const info = await client.users.info({ user: command.user_id });
-      email = info.user?.profile?.email;
+      installed = await installedTeam();
     } catch (error) {
-      log.warn({ err: error }, 'users.info failed during /hoop subscribe');
-      return reply('Could not read your Slack profile just now; nothing was changed. Try `/hoop subscribe` again in a minute.');
+      log.warn({ err: error }, 'could not learn the installed Slack workspace (auth.test); refused the request');
+      return refuse('hoop could not check your Slack workspace just now; nothing was done. Try again in a minute.');
     }
-    try {
-      const user = await admin.linkSlackUser(command.user_id, email, ctx);
-      const groups = user.groups.length ? user.groups.join(', ') : 'no groups yet';
-      return reply(`Subscribed as *${user.email}* (${groups}). Requests for your groups will arrive here with Approve and Reject buttons.`);
-    } catch (error) {
-      if (isAppError(error)) return reply(error.userMessage);
-      throw error;
-    }
+    if (teamId === installed) return args.next();
+    const slackUserId: string = body.user_id ?? body.user?.id ?? 'unknown';
+    log.warn({ teamId: teamId ?? null, installed, slackUserId }, 'refused a Slack request from another workspace');
+    await admin
+      .recordSlackRefusal('slack.other_workspace_refused', slackCtx(slackUserId, undefined, args.context), { teamId: teamId ?? null, installedTeamId: installed, kind: body.command ? 'command' : String(body.type ?? 'unknown') })
+      .catch((err) => log.error({ err }, 'could not audit a refused Slack request'));
+    return refuse('This hoop gateway is installed in another Slack workspace, so it does not act on requests from yours; nothing was done. Ask your hoop admin which workspace to use.');
   });
+
+  registerHoopCommand(app, { admin, log, installedTeam });
 
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, client, context }) => {
     await ack();
@@ -135,27 +135,33 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action, client }) => {
+  app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action, client, context }) => {
     await ack();
     const channel = body.channel?.id;
+    let view: ReturnType<typeof rejectModal>;
     try {
       const { reviewId, group } = parseButton(action.value);
       const user = await admin.userBySlackId(body.user.id);
-      const review = await reviews.load(reviewId);
-      // The same rules as the rejection itself, checked before a modal is opened for nothing.
-      decide(toReviewState(review), { action: 'reject', actor: { userId: user.id, isAdmin: user.isAdmin, groups: user.groups }, group }, new Date());
-      const meta: Meta = { reviewId, group, channel };
-      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(JSON.stringify(meta), { connection: review.connection.name, requester: review.requester.email }, group) });
+      // Exactly the checks (and words) of the rejection itself, before a modal is opened for nothing.
+      const review = await reviews.previewVote(user, reviewId, { action: 'reject', group }, slackCtx(body.user.id, user, context));
+      const meta: RejectModalMeta = { reviewId, group, channel };
+      view = rejectModal(meta, { connection: review.connection.name, requester: review.requester.email });
     } catch (error) {
       if (!isAppError(error)) throw error;
-      await tellUser(client, channel, body.user.id, `:warning: ${error.userMessage}`);
+      return tellUser(client, channel, body.user.id, `:warning: ${error.userMessage}`);
+    }
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view });
+    } catch (error) {
+      log.warn({ err: error }, 'views.open failed for the reject modal');
+      await tellUser(client, channel, body.user.id, ':warning: Slack did not open the reject form; nothing was changed. Press Reject again, or use `hoop review reject ID --reason R`.');
     }
   });
 
   app.view(REJECT_MODAL, async ({ ack, view, body, context }) => {
-    let meta: Meta;
+    let meta: RejectModalMeta;
     try {
-      meta = JSON.parse(view.private_metadata) as Meta;
+      meta = JSON.parse(view.private_metadata) as RejectModalMeta;
     } catch {
       return ack({ response_action: 'errors', errors: { reason: 'This form is not one of hoop\'s; nothing was changed.' } });
     }
@@ -166,7 +172,7 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       await ack();
     } catch (error) {
       if (!isAppError(error)) throw error;
-      await ack({ response_action: 'errors', errors: { reason: error.userMessage.slice(0, 300) } });
+      await ack({ response_action: 'errors', errors: { reason: cutText(error.userMessage, 300) } });
     }
   });
 

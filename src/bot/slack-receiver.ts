@@ -21,6 +21,12 @@ export interface SlackReceiverOptions {
   /** How long to wait for a listener's ack() before answering Slack anyway. */
   ackTimeoutMs?: number;
   now?: () => number;
+  /**
+   * Remembers a verified request's signature for `ttlSec`; false when it was already seen (a
+   * replay). Shared by every replica (Redis), so a replay is refused whichever one it reaches.
+   * Without it, only the timestamp window limits replays.
+   */
+  firstSeen?: (signature: string, ttlSec: number) => Promise<boolean>;
 }
 
 const header = (h: SlackHttpRequest['headers'], name: string) => {
@@ -43,7 +49,7 @@ function parseBody(rawBody: string, contentType: string | undefined): Record<str
  */
 export class GatewaySlackReceiver implements Receiver {
   private app?: App;
-  private readonly opts: Required<Omit<SlackReceiverOptions, 'log'>> & { log: Logger };
+  private readonly opts: Required<Omit<SlackReceiverOptions, 'log' | 'firstSeen'>> & Pick<SlackReceiverOptions, 'log' | 'firstSeen'>;
 
   constructor(options: SlackReceiverOptions) {
     this.opts = { maxSkewSec: 300, ackTimeoutMs: 2500, now: Date.now, ...options };
@@ -79,6 +85,34 @@ export class GatewaySlackReceiver implements Receiver {
     return null;
   }
 
+  /**
+   * A verified request whose signature was seen before is a replay: Slack signs every delivery
+   * anew (a fresh timestamp), and its own retries of events come with a new signature and
+   * `x-slack-retry-num`. A replay gets an empty 200, like an acknowledged request: Slack retries
+   * nothing after a 200, a duplicate delivery (a proxy retrying upstream) was already answered by
+   * the first, and a replayer learns nothing. Null when the request is new.
+   */
+  private async checkReplay(req: SlackHttpRequest): Promise<SlackHttpResponse | null> {
+    if (!this.opts.firstSeen) return null;
+    const signature = header(req.headers, 'x-slack-signature')!;
+    // Remembered for both sides of the window: a timestamp up to maxSkew ahead stays valid for 2 × maxSkew.
+    const ttlSec = 2 * this.opts.maxSkewSec + 60;
+    let first: boolean;
+    try {
+      first = await this.opts.firstSeen(signature, ttlSec);
+    } catch (error) {
+      // Fail closed: without the shared memory a replay could not be told from a new request.
+      this.opts.log.error({ err: error }, 'could not check a Slack request for replay; refused it');
+      return { status: 503, body: 'Try again in a moment.', contentType: 'text/plain' };
+    }
+    if (first) return null;
+    this.opts.log.warn(
+      { retryNum: header(req.headers, 'x-slack-retry-num') ?? null, retryReason: header(req.headers, 'x-slack-retry-reason') ?? null, timestamp: header(req.headers, 'x-slack-request-timestamp'), ip: req.ip },
+      'refused a replayed Slack request (signature already seen)',
+    );
+    return { status: 200, body: '', contentType: 'text/plain' };
+  }
+
   /** Handles one POST /slack/events. */
   async handle(req: SlackHttpRequest): Promise<SlackHttpResponse> {
     const refused = this.verify(req);
@@ -86,6 +120,8 @@ export class GatewaySlackReceiver implements Receiver {
       this.opts.log.warn({ reason: refused }, 'refused a Slack request');
       return { status: 401, body: JSON.stringify({ error: { code: 'unauthenticated', message: 'Slack request signature could not be verified.' } }), contentType: 'application/json' };
     }
+    const replay = await this.checkReplay(req);
+    if (replay) return replay;
     let body: Record<string, unknown>;
     try {
       body = parseBody(req.rawBody, header(req.headers, 'content-type'));

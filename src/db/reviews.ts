@@ -26,8 +26,13 @@ export function toReviewState(row: ReviewRow): ReviewState {
 /** Loads a review with what every view of it needs; NotFound when there is none. */
 export async function getReview(db: Db | Tx, id: string): Promise<ReviewRow> {
   const row = isUuid(id) ? await db.review.findUnique({ where: { id }, include: reviewInclude }) : null;
-  if (!row) throw new AppError(ErrorCode.NotFound, `No request has the id ${id}. Check the id (hoop admin get reviews lists them).`);
+  if (!row) throw reviewNotFound(id);
   return row;
+}
+
+/** The one answer for a review that does not exist *or* that the caller may not see. */
+export function reviewNotFound(id: string): AppError {
+  return new AppError(ErrorCode.NotFound, `No request has the id ${id}. Check the id (hoop admin get reviews lists them).`);
 }
 
 /**

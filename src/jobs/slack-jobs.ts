@@ -1,11 +1,12 @@
 // The Slack side effects of a review, run as jobs: idempotent (every posted message is recorded
 // with its channel and ts before the job moves on) and always rendered from the current state.
 import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
-import { requesterNotice, resultMessage, reviewMessage, type SlackMessage } from '../bot/review-blocks.js';
+import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../bot/review-blocks.js';
 import type { Db } from '../db/client.js';
 import { getReview, type ReviewRow } from '../db/reviews.js';
 import { stateKey } from '../core/review-state.js';
 import type { Logger } from '../logger.js';
+import { canUseConnection } from '../service/connection-policy.js';
 import { toReviewView } from '../service/review-view.js';
 
 export interface SlackJobsOptions {
@@ -23,13 +24,24 @@ export class SlackRateLimited extends Error {
 }
 
 /** Slack said no in a way a retry cannot fix (unknown channel, bad token...). */
-export class SlackPermanentError extends Error {}
+export class SlackPermanentError extends Error {
+  constructor(
+    readonly slackError: string,
+    /** Slack's explanation, e.g. "must be less than 3001 characters [json-pointer:/blocks/2/text/text]". */
+    readonly details: string[] = [],
+  ) {
+    super(`Slack refused: ${slackError}${details.length ? ` (${details.join('; ')})` : ''}`);
+  }
+}
+
+// Slack refused what we rendered: a last, minimal rendering is tried once before giving up.
+const RENDERING_REFUSED = new Set(['invalid_blocks', 'msg_blocks_too_long', 'msg_too_long', 'invalid_arguments']);
 
 // Errors that no retry can fix; anything else (5xx, network, timeouts) is retried with backoff.
 const PERMANENT = new Set([
   'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
   'user_not_found', 'cant_update_message', 'message_not_found', 'invalid_blocks', 'msg_too_long', 'no_text', 'missing_scope',
-  'restricted_action', 'user_disabled', 'team_access_not_granted', 'ekm_access_denied',
+  'restricted_action', 'user_disabled', 'team_access_not_granted', 'ekm_access_denied', 'msg_blocks_too_long', 'invalid_arguments',
 ]);
 
 /** A WebClient for jobs: no retries of its own and rate limits surfaced, so BullMQ does both. */
@@ -44,8 +56,8 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
     const e = error as { code?: string };
     if (e.code === SlackErrorCode.RateLimitedError) throw new SlackRateLimited((error as WebAPIRateLimitedError).retryAfter);
     if (e.code === SlackErrorCode.PlatformError) {
-      const slackError = (error as WebAPIPlatformError).data.error;
-      if (PERMANENT.has(slackError)) throw new SlackPermanentError(`Slack refused: ${slackError}`);
+      const data = (error as WebAPIPlatformError).data as WebAPIPlatformError['data'] & { errors?: string[] };
+      if (PERMANENT.has(data.error)) throw new SlackPermanentError(data.error, data.errors ?? data.response_metadata?.messages ?? []);
     }
     throw error;
   }
@@ -63,11 +75,28 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
 
 /** The Slack job handlers over the database and a WebClient. */
 export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOptions) {
+  /**
+   * Sends `message`; when Slack refuses its rendering anyway (a limit we did not foresee), sends
+   * `fallback` once instead, so a decided request never keeps live buttons and a result always
+   * reaches its thread.
+   */
+  async function sendRendered<T>(reviewId: string, message: SlackMessage, fallback: () => SlackMessage, send: (m: SlackMessage) => Promise<T>): Promise<T> {
+    try {
+      return await slackCall(() => send(message));
+    } catch (error) {
+      if (!(error instanceof SlackPermanentError && RENDERING_REFUSED.has(error.slackError))) throw error;
+      log.warn({ reviewId, slackError: error.slackError, details: error.details }, 'Slack refused a rendering; sending the minimal one instead');
+      return slackCall(() => send(fallback()));
+    }
+  }
+
   /** Posts `message` to `target` once: skipped when a message of this kind is already recorded. */
-  async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, threadTs?: string): Promise<void> {
+  async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, fallback: () => SlackMessage, threadTs?: string): Promise<void> {
     const existing = await db.slackMessage.findUnique({ where: { reviewId_target_kind: { reviewId: review.id, target, kind } } });
     if (existing) return;
-    const res = await slackCall(() => client.chat.postMessage({ channel: target, text: message.text, blocks: message.blocks as never, thread_ts: threadTs, unfurl_links: false }));
+    const res = await sendRendered(review.id, message, fallback, (m) =>
+      client.chat.postMessage({ channel: target, text: m.text, blocks: m.blocks as never, thread_ts: threadTs, unfurl_links: false }),
+    );
     if (!res.channel || !res.ts) throw new Error('Slack answered chat.postMessage without channel or ts');
     await db.slackMessage.create({ data: { reviewId: review.id, target, kind, channel: res.channel, ts: res.ts, state: kind === 'request' ? stateKey(review) : null } });
   }
@@ -92,8 +121,9 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     if (targets.length === 0) {
       log.warn({ reviewId }, 'no Slack target for this review: set the connection\'s slackChannel or SLACK_CHANNEL, and have reviewers run /hoop subscribe');
     }
-    const message = reviewMessage(toReviewView(review));
-    for (const target of targets) await postOnce(review, target, 'request', message);
+    const view = toReviewView(review);
+    const message = reviewMessage(view);
+    for (const target of targets) await postOnce(review, target, 'request', message, () => safeReviewMessage(view));
     // The review may have moved on while we posted (a fast approval through the API): bring the
     // new messages up to date and give them their thread reply too; both steps are idempotent.
     const now = await currentFingerprint(db, reviewId);
@@ -106,27 +136,44 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     // Two updates may run at once and finish out of order; re-render until the state held still.
     for (let round = 0; round < 3; round++) {
       const review = await getReview(db, reviewId);
-      const message = reviewMessage(toReviewView(review));
+      const view = toReviewView(review);
+      const message = reviewMessage(view);
       const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
       const shown = stateKey(review);
       for (const m of posted) {
-        await slackCall(() => client.chat.update({ channel: m.channel, ts: m.ts, text: message.text, blocks: message.blocks as never }));
+        await sendRendered(reviewId, message, () => safeReviewMessage(view), (x) => client.chat.update({ channel: m.channel, ts: m.ts, text: x.text, blocks: x.blocks as never }));
         await db.slackMessage.update({ where: { id: m.id }, data: { state: shown } });
       }
       if ((await currentFingerprint(db, reviewId)) === fingerprint(review)) return;
     }
   }
 
+  /**
+   * Who can read the thread under a message at `target` may read the result: everyone may, unless
+   * the connection has allowed groups. Then only its own, explicitly set channel and the direct
+   * messages of people allowed to use it qualify; the gateway-wide default channel, or any other,
+   * does not.
+   */
+  async function mayShowResult(review: ReviewRow, target: string): Promise<boolean> {
+    const connection = review.connection;
+    if (connection.allowedGroups.length === 0) return true;
+    if (connection.slackChannel && target === connection.slackChannel) return true;
+    const reader = await db.user.findUnique({ where: { slackUserId: target }, select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true } });
+    return reader !== null && canUseConnection(reader, connection);
+  }
+
   /** `slack.post-result`: the outcome as a thread reply under each request message, and a DM to the requester. */
   async function postResult(reviewId: string): Promise<void> {
     const review = await getReview(db, reviewId);
     const view = toReviewView(review);
-    const message = resultMessage(view);
     const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
-    for (const m of posted) await postOnce(review, m.target, 'result', message, m.ts);
+    for (const m of posted) {
+      const message = (await mayShowResult(review, m.target)) ? resultMessage(view) : withheldResultMessage(view);
+      await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), m.ts);
+    }
     const requesterSlackId = review.requester.slackUserId;
     if (requesterSlackId && !posted.some((m) => m.target === requesterSlackId)) {
-      await postOnce(review, requesterSlackId, 'requester-result', requesterNotice(view));
+      await postOnce(review, requesterSlackId, 'requester-result', requesterNotice(view), () => safeResultMessage(view));
     }
   }
 
@@ -135,7 +182,8 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
     const review = await getReview(db, reviewId);
     const requesterSlackId = review.requester.slackUserId;
     if (!requesterSlackId) return;
-    await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(toReviewView(review)));
+    const view = toReviewView(review);
+    await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view), () => safeResultMessage(view));
   }
 
   return { postReview, updateReview, postResult, notifyRequester };

@@ -7,6 +7,7 @@ import { DETECTORS } from '../sql/masking.js';
 import { canUseConnection, guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
 import { ensureBootstrapAdmin as bootstrapAdmin } from './bootstrap-admin.js';
+import { createSlackLinks } from './slack-links.js';
 import { cleanGroups, EMAIL, generateApiKey, hashApiKey, keyPrefix, normalizeEmail, userView } from './user-fields.js';
 import { createUserService } from './user-service.js';
 
@@ -210,33 +211,6 @@ export function createAdminService(db: Db) {
     return (await db.connection.findMany({ orderBy: { name: 'asc' } })).filter((c) => canUseConnection(user, c)).map(connectionView);
   }
 
-  /** Links a Slack user to the hoop user with `email`; NotFound when there is none. */
-  async function linkSlackUser(slackUserId: string, email: string | undefined, ctx: AuditContext) {
-    if (!email) {
-      throw new AppError(ErrorCode.NotFound, 'Slack did not share an email address for your account, so it cannot be matched to a hoop user. Ask an admin to check the app\'s users:read.email scope.');
-    }
-    const normalized = email.trim().toLowerCase();
-    return db.$transaction(async (tx) => {
-      const user = await tx.user.findUnique({ where: { email: normalized } });
-      if (!user) {
-        throw new AppError(ErrorCode.NotFound, `No hoop user has the email ${normalized}. Ask an admin to create one (hoop admin create user ${normalized} --groups ...), then run /hoop subscribe again.`);
-      }
-      await tx.user.updateMany({ where: { slackUserId, NOT: { id: user.id } }, data: { slackUserId: null } });
-      const linked = await tx.user.update({ where: { id: user.id }, data: { slackUserId } });
-      await recordAudit(tx, { ...ctx, actorId: user.id, actor: normalized }, 'user.slack_linked', null, { slackUserId });
-      return userView(linked);
-    });
-  }
-
-  async function unlinkSlackUser(slackUserId: string, ctx: AuditContext): Promise<boolean> {
-    return db.$transaction(async (tx) => {
-      const user = await tx.user.findUnique({ where: { slackUserId } });
-      if (!user) return false;
-      await tx.user.update({ where: { id: user.id }, data: { slackUserId: null } });
-      await recordAudit(tx, { ...ctx, actorId: user.id, actor: user.email }, 'user.slack_unlinked', null, { slackUserId });
-      return true;
-    });
-  }
-
-  return { authenticate, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, linkSlackUser, unlinkSlackUser, ...createUserService(db) };
+  // Slack links live in their own module; the admin service keeps offering them.
+  return { authenticate, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, ...createSlackLinks(db), ...createUserService(db) };
 }

@@ -10,7 +10,7 @@ import {
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
-import { getReview, lockReview, reviewInclude, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
+import { getReview, lockReview, reviewInclude, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ReadCheck, SqlExecutor } from '../execution/types.js';
 import type { Classifier } from '../sql/classifier.js';
@@ -198,6 +198,25 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return getReview(db, reviewId);
   }
 
+  /**
+   * The one rule every way of voting applies: a connection the user may not use hides its requests
+   * (the same answer as an unknown id), then the core decides. Throws what the vote would throw.
+   */
+  function checkVote(user: AuthUser, row: ReviewRow, input: VoteInput, now: Date): Transition {
+    if (!canUseConnection(user, row.connection)) throw reviewNotFound(row.id);
+    return decide(toReviewState(row), { ...input, actor: actorOf(user) }, now);
+  }
+
+  /** A refused vote: an expired review is expired on the spot, and the refusal is audited. */
+  async function voteRefused(error: unknown, reviewId: string, input: VoteInput, ctx: AuditContext, now: Date, stage?: string): Promise<never> {
+    if (isAppError(error, ErrorCode.Expired)) await expireReview(reviewId, now);
+    if (isAppError(error) && error.code !== ErrorCode.NotFound) {
+      const detail = { action: input.action, group: input.group ?? null, code: error.code, message: error.message, ...(stage ? { stage } : {}) };
+      await db.$transaction((tx) => recordAudit(tx, ctx, 'review.vote_denied', reviewId, detail));
+    }
+    throw error;
+  }
+
   /** An approval or rejection, from Slack, the API or the CLI alike. */
   async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
     const now = new Date();
@@ -205,22 +224,32 @@ export function createReviewService(opts: ReviewServiceOptions) {
     try {
       done = await db.$transaction(async (tx) => {
         const row = await lockReview(tx, reviewId);
-        if (!canUseConnection(user, row.connection)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
-        const t = decide(toReviewState(row), { ...input, actor: actorOf(user) }, now);
+        const t = checkVote(user, row, input, now);
         await writeTransition(tx, reviewId, 'PENDING', t);
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
         return t;
       });
     } catch (error) {
-      if (isAppError(error, ErrorCode.Expired)) await expireReview(reviewId, now);
-      if (isAppError(error) && error.code !== ErrorCode.NotFound) {
-        await db.$transaction((tx) => recordAudit(tx, ctx, 'review.vote_denied', reviewId, { action: input.action, group: input.group ?? null, code: error.code, message: error.message }));
-      }
-      throw error;
+      return voteRefused(error, reviewId, input, ctx, now);
     }
     await afterCommit(reviewId, done);
     if (done.next.status !== 'PENDING') await jobs.remove('review.expire', `expire-${reviewId}`).catch(() => {});
     return getReview(db, reviewId);
+  }
+
+  /**
+   * What `vote` would answer, without deciding anything: the Reject button asks this before it
+   * opens its modal, so it refuses exactly whom the vote would refuse, with the same words.
+   */
+  async function previewVote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
+    const now = new Date();
+    const row = await getReview(db, reviewId);
+    try {
+      checkVote(user, row, input, now);
+    } catch (error) {
+      return voteRefused(error, reviewId, input, ctx, now, 'preview');
+    }
+    return row;
   }
 
   /** Flips a pending, overdue review to EXPIRED; false when it was not pending or not due. */
@@ -241,7 +270,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   /** A review the user may see; NotFound otherwise (its existence is not revealed). */
   async function get(user: AuthUser, reviewId: string): Promise<ReviewRow> {
     const row = await getReview(db, reviewId);
-    if (!canSee(user, row) || !canUseConnection(user, row.connection)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
+    if (!canSee(user, row) || !canUseConnection(user, row.connection)) throw reviewNotFound(reviewId);
     return row;
   }
 
@@ -250,11 +279,6 @@ export function createReviewService(opts: ReviewServiceOptions) {
     await get(user, reviewId);
     const events = await db.auditEvent.findMany({ where: { reviewId }, orderBy: { id: 'asc' } });
     return events.map((e) => ({ at: e.createdAt.toISOString(), action: e.action, actor: e.actor, source: e.source, ip: e.ip, userAgent: e.userAgent, detail: e.detail }));
-  }
-
-  /** A review by id for an adapter that checks permissions itself (Slack buttons). */
-  function load(reviewId: string): Promise<ReviewRow> {
-    return getReview(db, reviewId);
   }
 
   /** Waits up to `waitMs` for the review to leave PENDING/APPROVED/RUNNING; returns it either way. */
@@ -295,5 +319,5 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
 
-  return { submit, vote, expireReview, executeReview, sweep, get, history, load, waitForDecision, list };
+  return { submit, vote, previewVote, expireReview, executeReview, sweep, get, history, waitForDecision, list };
 }

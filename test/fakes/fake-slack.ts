@@ -1,6 +1,9 @@
-// A fake of Slack's Web API: records every call the gateway makes and answers like Slack does.
+// A fake of Slack's Web API: records every call the gateway makes and answers like Slack does,
+// as strictly: a wrong token gets invalid_auth, a block over Slack's limits invalid_blocks, an
+// over-long text msg_too_long, an invalid modal invalid_arguments (see slack-block-rules.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkMessage, checkView } from './slack-block-rules.js';
 
 export interface SlackCall {
   method: string;
@@ -12,11 +15,31 @@ export interface SlackCall {
 
 type Failure = { status?: number; retryAfter?: number; error?: string; match?: (args: Record<string, any>) => boolean };
 
+/** A Slack account as users.info describes it; unset flags default to an ordinary, confirmed member. */
+export interface FakeSlackUser {
+  email?: string;
+  /** `is_email_confirmed`; true unless set false. */
+  emailConfirmed?: boolean;
+  deleted?: boolean;
+  isBot?: boolean;
+  /** The account's workspace; the installed one unless set. */
+  teamId?: string;
+}
+
+export interface FakeSlackOptions {
+  /** The bot token Slack accepts; any other gets invalid_auth. */
+  token?: string;
+  /** The workspace the app is installed in (auth.test's team_id). */
+  teamId?: string;
+}
+
 export interface FakeSlack {
   url: string;
   calls: SlackCall[];
   /** Slack users by id, for users.info. */
-  users: Map<string, { email?: string }>;
+  users: Map<string, FakeSlackUser>;
+  /** Calls Slack refused for breaking its rules (not the ones made to fail with failNext). */
+  refused: { call: SlackCall; answer: Record<string, unknown> }[];
   /** Makes the next `times` calls of `method` fail as described. */
   failNext(method: string, failure: Failure, times?: number): void;
   callsOf(method: string): SlackCall[];
@@ -29,17 +52,28 @@ export interface FakeSlack {
 const JSON_FIELDS = ['blocks', 'view', 'attachments'];
 
 /** Starts the fake on a random local port. */
-export async function startFakeSlack(): Promise<FakeSlack> {
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const expectedToken = options.token ?? 'xoxb-test';
+  const teamId = options.teamId ?? 'T1';
   const calls: SlackCall[] = [];
-  const users = new Map<string, { email?: string }>();
+  const refused: FakeSlack['refused'] = [];
+  const users = new Map<string, FakeSlackUser>();
   const failures = new Map<string, Failure[]>();
   const listeners: ((call: SlackCall) => void)[] = [];
   let ts = 1_700_000_000;
 
+  /** Slack's refusal of a call that breaks its rules, or null. */
+  const rulesBroken = (method: string, token: string | undefined, args: Record<string, any>): Record<string, unknown> | null => {
+    if (token !== expectedToken) return { ok: false, error: token ? 'invalid_auth' : 'not_authed' };
+    if (method === 'chat.postMessage' || method === 'chat.update' || method === 'chat.postEphemeral') return checkMessage(args);
+    if (method === 'views.open') return checkView(args.view);
+    return null;
+  };
+
   const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
     switch (method) {
       case 'auth.test':
-        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' };
+        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: teamId, team: 'acme' };
       case 'chat.postMessage': {
         // A message to a user id lands in the bot's DM with them.
         const channel = /^U/.test(args.channel) ? `D${args.channel.slice(1)}` : args.channel;
@@ -52,8 +86,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       case 'views.open':
         return { ok: true, view: { id: 'V1' } };
       case 'users.info': {
-        const user = users.get(args.user);
-        return user ? { ok: true, user: { id: args.user, profile: { email: user.email } } } : { ok: false, error: 'user_not_found' };
+        const u = users.get(args.user);
+        if (!u) return { ok: false, error: 'user_not_found' };
+        const user = {
+          id: args.user,
+          team_id: u.teamId ?? teamId,
+          name: args.user.toLowerCase(),
+          deleted: u.deleted ?? false,
+          is_bot: u.isBot ?? false,
+          is_app_user: false,
+          is_email_confirmed: u.emailConfirmed ?? true,
+          profile: { email: u.email, real_name: args.user },
+        };
+        return { ok: true, user };
       }
       default:
         return { ok: true };
@@ -82,8 +127,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         res.end(JSON.stringify({ ok: false, error: failure.error ?? 'ratelimited' }));
         return;
       }
+      const broken = rulesBroken(method, token, args);
+      if (broken) refused.push({ call, answer: broken });
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer(method, args)));
+      res.end(JSON.stringify(broken ?? answer(method, args)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -93,6 +140,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
     users,
+    refused,
     failNext(method, failure, times = 1) {
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);

@@ -23,11 +23,15 @@ export function signedForm(secret: string, fields: Record<string, string>, times
   };
 }
 
+// Slack gives every command and click its own trigger_id: two requests are never the same bytes.
+let sequence = 0;
+const triggerId = () => `trigger-${Date.now()}-${++sequence}`;
+
 /** A `/hoop` slash command as Slack sends it. */
-export function slashCommand(userId: string, text: string): Record<string, string> {
+export function slashCommand(userId: string, text: string, teamId = 'T1'): Record<string, string> {
   return {
     token: 'deprecated-verification-token',
-    team_id: 'T1',
+    team_id: teamId,
     team_domain: 'acme',
     channel_id: 'C-REVIEWS',
     channel_name: 'db-reviews',
@@ -37,26 +41,26 @@ export function slashCommand(userId: string, text: string): Record<string, strin
     text,
     api_app_id: 'A1',
     response_url: 'https://hooks.slack.invalid/commands/T1/1/x',
-    trigger_id: `trigger-${Date.now()}`,
+    trigger_id: triggerId(),
   };
 }
 
 /** The fields every interactive payload carries: team, user, app, token, trigger. */
-function interactionEnvelope(userId: string) {
+function interactionEnvelope(userId: string, teamId = 'T1') {
   return {
-    team: { id: 'T1', domain: 'acme' },
-    user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
+    team: { id: teamId, domain: 'acme' },
+    user: { id: userId, username: userId.toLowerCase(), team_id: teamId },
     api_app_id: 'A1',
     token: 'deprecated-verification-token',
-    trigger_id: `trigger-${Date.now()}`,
+    trigger_id: triggerId(),
   };
 }
 
 /** A `block_actions` payload: `userId` clicked the button `actionId` carrying `value`. */
-export function blockAction(userId: string, actionId: string, value: string, channel = 'C-REVIEWS', messageTs = '1700000000.000100'): Record<string, string> {
+export function blockAction(userId: string, actionId: string, value: string, channel = 'C-REVIEWS', messageTs = '1700000000.000100', teamId = 'T1'): Record<string, string> {
   const payload = {
     type: 'block_actions',
-    ...interactionEnvelope(userId),
+    ...interactionEnvelope(userId, teamId),
     container: { type: 'message', message_ts: messageTs, channel_id: channel, is_ephemeral: false },
     channel: { id: channel, name: 'db-reviews' },
     message: { type: 'message', ts: messageTs, text: 'request' },
@@ -67,10 +71,10 @@ export function blockAction(userId: string, actionId: string, value: string, cha
 }
 
 /** A `view_submission` of the reject modal with `reason`. */
-export function rejectSubmission(userId: string, privateMetadata: string, reason: string | null): Record<string, string> {
+export function rejectSubmission(userId: string, privateMetadata: string, reason: string | null, teamId = 'T1'): Record<string, string> {
   const payload = {
     type: 'view_submission',
-    ...interactionEnvelope(userId),
+    ...interactionEnvelope(userId, teamId),
     view: {
       id: 'V1',
       type: 'modal',

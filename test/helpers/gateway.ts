@@ -45,7 +45,8 @@ export interface TestGatewayOptions {
 export async function deleteQueues(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
-    for (const pattern of [`bull:${prefix}-*`]) {
+    // BullMQ's queues, and what the gateway keeps under its prefix (seen Slack signatures).
+    for (const pattern of [`bull:${prefix}-*`, `${prefix}:*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);

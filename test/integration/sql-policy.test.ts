@@ -187,7 +187,8 @@ describe('masking', () => {
   it('reaches the Slack thread replies masked', async () => {
     const res = await exec('pg', "UPDATE users SET status = 'r' WHERE id = 2 RETURNING id, email");
     await approve(res.body.id);
-    const calls = await t.slack.waitFor((cs) => cs.some((c) => c.method === 'chat.postMessage' && c.args.thread_ts && String(c.args.text).includes(res.body.id)));
+    // pg has allowed groups: its result shows in the reviewers' DMs, and is withheld in the shared channel.
+    const calls = await t.slack.waitFor((cs) => cs.some((c) => c.method === 'chat.postMessage' && c.args.thread_ts && c.args.channel === 'UDANA' && String(c.args.text).includes(res.body.id)));
     const reply = JSON.stringify(calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && String(c.args.text).includes(res.body.id)));
     expect(reply).toContain('b***@example.com');
     expect(reply).not.toContain('bob@example.com');

@@ -14,6 +14,13 @@ describe('loadConfig', () => {
     expect(c.slack).toMatchObject({ botToken: 'xoxb-1', signingSecret: 's', defaultChannel: 'C1', apiUrl: 'http://127.0.0.1:1/api/' });
   });
 
+  it('takes the installed Slack workspace from SLACK_TEAM_ID, and leaves it to auth.test when unset', () => {
+    const slack = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' };
+    expect(loadConfig({ ...slack, SLACK_TEAM_ID: 'T0123ABCD' }).slack?.teamId).toBe('T0123ABCD');
+    expect(loadConfig({ ...slack, SLACK_TEAM_ID: '' }).slack?.teamId).toBeUndefined();
+    expect(() => loadConfig({ ...slack, SLACK_TEAM_ID: 'acme' })).toThrow(/SLACK_TEAM_ID: must be a Slack team id/);
+  });
+
   it('names a bad or half-set variable', () => {
     expect(() => loadConfig({ REVIEW_TIMEOUT_SEC: 'soon' })).toThrow(/REVIEW_TIMEOUT_SEC/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(ConfigError);

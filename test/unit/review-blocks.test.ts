@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { codeBlock, resultMessage, reviewMessage } from '../../src/bot/review-blocks.js';
+import { rejectModal } from '../../src/bot/reject-modal.js';
+import { codeBlock, requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, statusWords, withheldResultMessage } from '../../src/bot/review-blocks.js';
+import { checkMessage, checkView } from '../fakes/slack-block-rules.js';
 import type { ReviewView } from '../../src/service/review-view.js';
 
 const base: ReviewView = {
@@ -30,6 +32,10 @@ const base: ReviewView = {
   rowsAffected: null,
   error: null,
 };
+
+const long = (n: number, unit = 'x') => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+const groups = (n: number, nameLength = 12) =>
+  Array.from({ length: n }, (_, i) => ({ group: `g${String(i).padStart(2, '0')}-${long(nameLength)}`.slice(0, 63), status: 'PENDING' as const, reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null }));
 
 describe('reviewMessage', () => {
   it('shows requester, connection, reason, command, per-group status and buttons only for undecided groups', () => {
@@ -117,5 +123,106 @@ describe('resultMessage', () => {
 
   it('shows the error of a failed command', () => {
     expect(JSON.stringify(resultMessage({ ...base, status: 'FAILED', error: 'relation "x" does not exist' }).blocks)).toContain('relation \\"x\\" does not exist');
+  });
+});
+
+describe('Slack limits, whatever the input', () => {
+  const rejected = (reason: string) => ({ group: 'dba-team', status: 'REJECTED' as const, reviewer: `${long(250)}@example.com`, reviewerSlackId: null, decidedAt: '2026-01-01T10:00:00.000Z', reason });
+  const valid = (m: { text: string; blocks: unknown[] }) => {
+    expect(checkMessage(m)).toBeNull();
+    expect(m.text.length).toBeLessThanOrEqual(3000);
+  };
+
+  const cases: [string, ReviewView][] = [
+    ['a 5,000-character reason', { ...base, reason: long(5000) }],
+    ['a 5,000-character reject reason', { ...base, status: 'REJECTED', groups: [rejected(long(5000))], rejectReason: long(5000) }],
+    ['a reason of 3,000 characters that escaping makes five times longer', { ...base, reason: '&'.repeat(3000) }],
+    ['an emoji reason cut in the middle of its characters', { ...base, reason: '🙂'.repeat(3000) }],
+    ['a 100 kB command', { ...base, input: long(100_000, 'SELECT 1; ') }],
+    ['a classification of 5,000 statements with warnings', { ...base, classification: { dialect: 'postgres', parsed: true, kind: 'write', statements: Array.from({ length: 5000 }, (_, index) => ({ index, kind: 'write', command: 'DELETE', tables: ['users'], warnings: ['DELETE without WHERE changes every row of users'] })) } }],
+    ['12 reviewer groups', { ...base, groups: groups(12), approvals: { approved: 0, total: 12 } }],
+    ['30 reviewer groups with 63-character names', { ...base, groups: groups(30, 60), approvals: { approved: 0, total: 30 } }],
+    ['30 decided groups, each with a long reason', { ...base, status: 'REJECTED', groups: groups(30, 60).map((g) => ({ ...rejected(long(4000)), group: g.group })), rejectReason: long(4000) }],
+    ['a 320-character requester email and connection name', { ...base, requester: `${long(300)}@example.com`, requesterSlackId: null, connection: long(300) }],
+    ['everything at once', { ...base, reason: long(5000), input: long(50_000), requester: `${long(300)}@example.com`, requesterSlackId: null, groups: groups(40, 60), approvals: { approved: 0, total: 40 } }],
+  ];
+
+  for (const [name, view] of cases) {
+    it(`renders a request message Slack accepts with ${name}`, () => {
+      const m = reviewMessage(view);
+      valid(m);
+      expect(m.blocks.length).toBeLessThanOrEqual(50);
+      const json = JSON.stringify(m.blocks);
+      expect(json).toContain(base.id);
+      // Whatever is cut says so, and where the rest is (names and emails end in a visible "…").
+      const notice = /reviewer groups/.test(name) && !/reason/.test(name) ? /not shown here[^"]*hoop review approve/ : /email/.test(name) ? /x…/ : /cut[^"]*hoop get review/;
+      if (!name.startsWith('12 ')) expect(json).toMatch(notice);
+    });
+  }
+
+  it('says which reviewer groups did not fit and how to decide for them', () => {
+    const m = reviewMessage({ ...base, groups: groups(30, 60), approvals: { approved: 0, total: 30 } });
+    const json = JSON.stringify(m.blocks);
+    expect(json).toMatch(/\d+ more reviewer groups not shown here/);
+    expect(json).toContain(`hoop review approve ${base.id} --group GROUP`);
+    const buttons = m.blocks.filter((b) => b.type === 'actions').length;
+    expect(buttons).toBeGreaterThanOrEqual(20);
+  });
+
+  it('cuts a long reason visibly and points to the whole of it', () => {
+    const json = JSON.stringify(reviewMessage({ ...base, reason: long(5000) }).blocks);
+    expect(json).toMatch(/reason cut: \d+ of 5000 characters shown; all of it: `hoop get review 11111111/);
+  });
+
+  it('shows a 10 kB database error cut, in a reply Slack accepts', () => {
+    const m = resultMessage({ ...base, status: 'FAILED', error: `ERROR: ${long(10_240)}` });
+    valid(m);
+    expect(JSON.stringify(m.blocks)).toMatch(/error cut: \d+ of 10247 characters shown/);
+  });
+
+  it('shows 1 MB of output cut, in a reply Slack accepts', () => {
+    valid(resultMessage({ ...base, status: 'EXECUTED', output: long(1_000_000, 'row | value\n'), outputTruncated: true, commandTags: Array.from({ length: 500 }, () => 'SELECT 1000') }));
+  });
+
+  it('tells the requester about a rejection with a 5,000-character reason and a 100 kB command', () => {
+    valid(requesterNotice({ ...base, status: 'REJECTED', groups: [rejected(long(5000))], rejectReason: long(5000), input: long(100_000) }));
+  });
+
+  it('withholds a result in a message Slack accepts, without the output', () => {
+    const m = withheldResultMessage({ ...base, status: 'EXECUTED', output: 'secret row', connection: long(300) });
+    valid(m);
+    expect(JSON.stringify(m.blocks)).not.toContain('secret row');
+    expect(JSON.stringify(m.blocks)).toContain(`hoop get review ${base.id}`);
+  });
+
+  it('opens a reject modal Slack accepts for any group, connection and requester', () => {
+    const view = rejectModal({ reviewId: base.id, group: long(63), channel: 'C-REVIEWS' }, { connection: long(300), requester: `${long(300)}@example.com` });
+    expect(checkView(view)).toBeNull();
+  });
+});
+
+describe('the minimal renderings used when Slack refuses a message anyway', () => {
+  it('keep buttons while the request is pending, and have no code blocks', () => {
+    const m = safeReviewMessage({ ...base, input: 'SELECT ```x```', reason: long(5000) });
+    expect(checkMessage(m)).toBeNull();
+    expect(m.blocks.some((b) => b.type === 'actions')).toBe(true);
+    expect(JSON.stringify(m.blocks)).not.toContain('```');
+    expect(JSON.stringify(m.blocks)).not.toContain('xxxx');
+  });
+
+  it('drop every button once the request is decided', () => {
+    for (const status of ['APPROVED', 'RUNNING', 'EXECUTED', 'FAILED', 'REJECTED', 'EXPIRED'] as const) {
+      const m = safeReviewMessage({ ...base, status, groups: groups(20) });
+      expect(checkMessage(m)).toBeNull();
+      expect(m.blocks.some((b) => b.type === 'actions')).toBe(false);
+      expect(JSON.stringify(m.blocks)).toContain(statusWords(status));
+    }
+  });
+
+  it('give a result reply with the outcome and where to read it', () => {
+    const m = safeResultMessage({ ...base, status: 'FAILED', error: long(10_000), output: long(10_000) });
+    expect(checkMessage(m)).toBeNull();
+    expect(JSON.stringify(m.blocks)).toContain('*Failed*');
+    expect(JSON.stringify(m.blocks)).not.toContain('xxxx');
   });
 });
