@@ -100,6 +100,11 @@ export function canSee(user: AuthUser, row: Pick<ReviewRow, 'requesterId' | 'gro
   return user.isAdmin || row.requesterId === user.id || row.groups.some((g) => user.groups.includes(g.group));
 }
 
+/** One visibility rule for every path (get, vote, the Reject button): who may see it, on a connection they may use. */
+export function visibleTo(user: AuthUser, row: Pick<ReviewRow, 'requesterId' | 'groups' | 'connection'>): boolean {
+  return canSee(user, row) && canUseConnection(user, row.connection);
+}
+
 export type ReviewService = ReturnType<typeof createReviewService>;
 
 /** The review use cases over the database, the job queue and the change events. */
@@ -199,18 +204,19 @@ export function createReviewService(opts: ReviewServiceOptions) {
   }
 
   /**
-   * The one rule every way of voting applies: a connection the user may not use hides its requests
-   * (the same answer as an unknown id), then the core decides. Throws what the vote would throw.
+   * The one rule every way of voting applies: a request the user may not see (not theirs, not their
+   * groups', or on a connection they may not use) gets the answer of an unknown id; then the core decides. Throws what the vote would throw.
    */
   function checkVote(user: AuthUser, row: ReviewRow, input: VoteInput, now: Date): Transition {
-    if (!canUseConnection(user, row.connection)) throw reviewNotFound(row.id);
+    // Hidden, not unknown: the refusal is audited (an unknown id has no review to audit against).
+    if (!visibleTo(user, row)) throw Object.assign(reviewNotFound(row.id), { hidden: true });
     return decide(toReviewState(row), { ...input, actor: actorOf(user) }, now);
   }
 
   /** A refused vote: an expired review is expired on the spot, and the refusal is audited. */
   async function voteRefused(error: unknown, reviewId: string, input: VoteInput, ctx: AuditContext, now: Date, stage?: string): Promise<never> {
     if (isAppError(error, ErrorCode.Expired)) await expireReview(reviewId, now);
-    if (isAppError(error) && error.code !== ErrorCode.NotFound) {
+    if (isAppError(error) && (error.code !== ErrorCode.NotFound || (error as { hidden?: boolean }).hidden)) {
       const detail = { action: input.action, group: input.group ?? null, code: error.code, message: error.message, ...(stage ? { stage } : {}) };
       await db.$transaction((tx) => recordAudit(tx, ctx, 'review.vote_denied', reviewId, detail));
     }
@@ -270,7 +276,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   /** A review the user may see; NotFound otherwise (its existence is not revealed). */
   async function get(user: AuthUser, reviewId: string): Promise<ReviewRow> {
     const row = await getReview(db, reviewId);
-    if (!canSee(user, row) || !canUseConnection(user, row.connection)) throw reviewNotFound(reviewId);
+    if (!visibleTo(user, row)) throw reviewNotFound(reviewId);
     return row;
   }
 
