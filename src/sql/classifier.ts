@@ -18,7 +18,7 @@ export interface ClassifierOptions {
   timeoutMs?: number;
 }
 
-type Pending = { resolve: (c: Classification) => void; timer: NodeJS.Timeout; request: ClassifyRequest };
+type Pending = { resolve: (c: Classification) => void; timer: NodeJS.Timeout; request: ClassifyRequest; worker: Worker };
 
 /** What is said of input that could not be classified: `unknown`, so it never runs without review. */
 function unclassified(request: ClassifyRequest, why: string): Classification {
@@ -38,8 +38,10 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
   let nextId = 1;
   const pending = new Map<number, Pending>();
 
-  const settleAll = (why: string) => {
+  /** Fails closed every classification still waiting on `w` (it crashed or was replaced). */
+  const settleAll = (w: Worker, why: string) => {
     for (const [id, p] of pending) {
+      if (p.worker !== w) continue;
       clearTimeout(p.timer);
       pending.delete(id);
       p.resolve(unclassified(p.request, why));
@@ -57,10 +59,10 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
       pending.delete(m.id);
       p.resolve(m.result ?? unclassified(p.request, m.error ?? 'the classifier failed'));
     });
-    w.on('error', (error) => settleAll(`the classifier failed (${error.message})`));
+    w.on('error', (error) => settleAll(w, `the classifier failed (${error.message})`));
     w.on('exit', () => {
       if (worker === w) worker = undefined;
-      settleAll('the classifier stopped');
+      settleAll(w, 'the classifier stopped');
     });
     return w;
   };
@@ -78,7 +80,7 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
           if (worker === w) worker = undefined;
           void w.terminate();
         }, timeoutMs);
-        pending.set(id, { resolve, timer, request });
+        pending.set(id, { resolve, timer, request, worker: w });
         w.postMessage({ id, ...request });
       });
     },
