@@ -100,6 +100,10 @@ function describeError(error: unknown, masking: OutputMasking | undefined, withh
   return { text: lines.join('\n'), message };
 }
 
+// A checked-out client has no pool listener: a dropped connection must not be an unhandled 'error'
+// event (the failing query reports it).
+const ignore = () => {};
+
 interface Pooled {
   pool: pg.Pool;
   limiter: TargetLimiter;
@@ -154,6 +158,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       } catch (error) {
         return { writes: [], unknown: [], untraceable: [], unreachable: (error as Error).message };
       }
+      client.on('error', ignore);
       await client.query('BEGIN READ ONLY');
       const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowListSet(policy.allowFunctions));
       const input = statements.map((s) => s.statement).join(';\n');
@@ -165,8 +170,9 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       return { writes: [], unknown: [`the gateway could not check the target's catalog (${(error as Error).message})`], untraceable: [] };
     } finally {
       if (client) {
-        await client.query('ROLLBACK').catch(() => {});
-        client.release();
+        const broken = await client.query('ROLLBACK').then(() => false, () => true);
+        client.off('error', ignore);
+        client.release(broken ? new Error('connection lost') : undefined);
       }
       release();
     }
@@ -224,6 +230,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     }
     const onNotice = (n: { severity?: string; message?: string; code?: string }) => notices.push({ severity: n.severity ?? 'NOTICE', text: n.message ?? '', sqlstate: n.code });
     client.on('notice', onNotice);
+    client.on('error', ignore);
     let failure: { text: string; message: string } | null = null;
     let broken = false;
     try {
@@ -259,6 +266,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
         broken = true;
       });
       client.off('notice', onNotice);
+      client.off('error', ignore);
       client.release(broken ? new Error('connection left in an unknown state') : undefined);
     }
     const withholdAll = withholdsMessages(masking);
@@ -272,7 +280,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     const tags: string[] = [];
     const notices: Notice[] = [];
     client.on('notice', (n) => notices.push({ severity: n.severity ?? 'NOTICE', text: n.message ?? '', sqlstate: n.code }));
-    client.on('error', () => {});
+    client.on('error', ignore);
     const answers: Answer[] = [];
     let masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     let failure: { text: string; message: string } | null = null;
