@@ -33,6 +33,8 @@ export function maskResults(results: readonly StatementResult[], m: OutputMaskin
   if (!masks(m)) return [...results];
   const byName = columnMatcher(m.rules.columns);
   return results.map((r, i) => {
+    // Command tags carry counts, not values; they go through the detectors all the same.
+    r = { ...r, tag: maskText(r.tag, m.rules.detectors) };
     if (!r.columns || !r.rows) return r;
     const lineage = lineageAt(m, i);
     const mapped = lineage?.outputs && lineage.outputs.length === r.columns.length ? lineage.outputs : null;

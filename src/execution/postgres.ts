@@ -208,7 +208,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       ok: failure === null,
       output: cut.text,
       outputTruncated: cut.truncated || answers.some((a) => a.total > maxRows),
-      commandTags: failure ? [] : tags,
+      commandTags: failure ? [] : results.length === tags.length ? results.map((r) => r.tag) : tags,
       rowsAffected: writes.length ? writes.reduce((a, b) => a + b, 0) : null,
       error: failure ? failure.message : null,
     };
