@@ -1,0 +1,256 @@
+// Splits MySQL/MariaDB input into the statements the server will run (its view: comments dropped,
+// executable-comment bodies as code, strings as the sql_mode reads them), and finds where that view
+// differs from a plain SQL parser's or from another sql_mode's.
+import { hazardText, type MysqlHazard, type MysqlHazardKind } from './mysql-hazards.js';
+import { isTrivia, lexMysql, type MysqlToken } from './mysql-lexer.js';
+import type { MysqlLexOptions } from './mysql-mode.js';
+
+export interface MysqlStatement {
+  /** input.slice(start, end): the statement's own text, trimmed, without its `;`. */
+  start: number;
+  end: number;
+  text: string;
+  /** The code the server runs, as SQL it reads the same way on its own (comments dropped, /*! bodies kept). */
+  serverText: string;
+  /** The same code for node-sql-parser, which assumes default quoting: strings re-quoted as '…', "names" as `names`. */
+  parserText: string;
+  /** The first code tokens, words upper-cased: what the statement starts with. */
+  lead: string[];
+  /** Whether the word WHERE appears in the code. */
+  hasWhere: boolean;
+  hazards: MysqlHazard[];
+}
+
+interface Piece {
+  from: number; // token index
+  to: number; // token index after the last token of the piece (its `;` excluded)
+  start: number; // offset after the previous `;`
+  end: number; // offset after this piece's `;` (or the input's end)
+  statement: number; // index in the statements, or -1 when the piece holds no code
+}
+
+const LEAD = 12;
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
+const COMPOUND_FIRST = new Set(['IF', 'CASE', 'LOOP', 'REPEAT', 'WHILE', 'FOR', 'DECLARE']);
+const STORED_PROGRAMS = new Set(['PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'PACKAGE']);
+
+/** Splits `sql` into the server's statements, with every hazard that makes a statement's reading uncertain. */
+export function splitMysql(sql: string, options: MysqlLexOptions = {}): MysqlStatement[] {
+  const { tokens, hazards } = lexMysql(sql, options);
+  const pieces = piecesOf(tokens, sql.length);
+  const statements: MysqlStatement[] = [];
+  let empty = false;
+  for (const p of pieces) {
+    const s = statementOf(sql, tokens, p, options);
+    if (!s) {
+      // Only comments or nothing before a `;`: the server answers a syntax error there and stops.
+      empty ||= p.to < tokens.length;
+      continue;
+    }
+    if (empty) s.hazards.push(hazard('after-empty', s.start, ''));
+    empty = false;
+    p.statement = statements.length;
+    statements.push(s);
+  }
+  for (const h of hazards) {
+    const i = pieceAt(pieces, h.at)?.statement ?? -1;
+    if (i >= 0) add(statements[i], h);
+  }
+  markCompound(statements);
+  const commentTricks = hazards.some((h) => h.kind !== 'unreadable' && h.kind !== 'delimiter');
+  if (commentTricks || options.noBackslashEscapes || options.ansiQuotes) {
+    // node-sql-parser takes every -- and /* … */ for a comment and assumes the default sql_mode.
+    const generic = lexMysql(sql, { flavour: 'generic' }).tokens;
+    const tricks = hazards.filter((h) => h.kind !== 'unreadable' && h.kind !== 'delimiter').sort((x, y) => x.at - y.at);
+    for (const i of differing(pieces, tokens, generic)) {
+      const own = statements[i].hazards.some((h) => h.kind !== 'unreadable');
+      if (!own) add(statements[i], hazard('hidden', statements[i].start, hiddenBecause(tricks, statements[i], options)));
+    }
+  }
+  if (sql.includes('\\')) {
+    // Only a backslash reads differently under another NO_BACKSLASH_ESCAPES / ANSI_QUOTES setting.
+    const flips: [string, MysqlLexOptions][] = [
+      [options.noBackslashEscapes ? 'backslash escapes (no NO_BACKSLASH_ESCAPES)' : 'NO_BACKSLASH_ESCAPES', { ...options, noBackslashEscapes: !options.noBackslashEscapes }],
+      [options.ansiQuotes ? '"…" as strings (no ANSI_QUOTES)' : 'ANSI_QUOTES', { ...options, ansiQuotes: !options.ansiQuotes }],
+    ];
+    for (const [name, other] of flips) {
+      for (const i of differing(pieces, tokens, lexMysql(sql, other).tokens)) {
+        if (!statements[i].hazards.some((h) => h.kind === 'sql-mode')) add(statements[i], hazard('sql-mode', statements[i].start, name));
+      }
+    }
+  }
+  return statements;
+}
+
+function hazard(kind: MysqlHazardKind, at: number, detail: string): MysqlHazard {
+  return { kind, at, message: hazardText(kind, '', detail) };
+}
+
+function add(s: MysqlStatement, h: MysqlHazard): void {
+  // The server stops at the first thing it cannot read: later ones in the statement do not matter.
+  if (!s.hazards.some((x) => x.kind === h.kind && (x.message === h.message || h.kind === 'unreadable'))) s.hazards.push(h);
+}
+
+function piecesOf(tokens: MysqlToken[], length: number): Piece[] {
+  const pieces: Piece[] = [];
+  let from = 0;
+  let start = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i].type !== 'semicolon') continue;
+    pieces.push({ from, to: i, start, end: tokens[i].end, statement: -1 });
+    from = i + 1;
+    start = tokens[i].end;
+  }
+  pieces.push({ from, to: tokens.length, start, end: length, statement: -1 });
+  return pieces;
+}
+
+/** The piece holding offset `at` (binary search; pieces are in order). */
+function pieceAt(pieces: Piece[], at: number): Piece | undefined {
+  let lo = 0;
+  let hi = pieces.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (pieces[mid].start <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return pieces[lo];
+}
+
+function statementOf(sql: string, tokens: MysqlToken[], p: Piece, options: MysqlLexOptions): MysqlStatement | null {
+  let server = '';
+  let parser = '';
+  let prevEnd = -1;
+  let trivia = false;
+  const lead: string[] = [];
+  let hasWhere = false;
+  for (let i = p.from; i < p.to; i++) {
+    const t = tokens[i];
+    if (isTrivia(t)) {
+      trivia = true;
+      continue;
+    }
+    const text = sql.slice(t.start, t.end);
+    const word = t.type === 'word' ? text.toUpperCase() : '';
+    if (word === 'WHERE') hasWhere = true;
+    if (lead.length < LEAD) lead.push(t.type === 'word' ? word : t.type === 'operator' ? text : t.type);
+    if (prevEnd >= 0) {
+      // A dropped comment still separates tokens; otherwise keep the original spacing.
+      const gap = trivia ? ' ' : sql.slice(prevEnd, t.start);
+      server += gap;
+      // "--1" is two minus signs to the server but a comment to node-sql-parser.
+      parser += gap === '' && parser.endsWith('-') && text.startsWith('-') ? ' ' : gap;
+    }
+    server += text;
+    parser += parserToken(t, text, options);
+    prevEnd = t.end;
+    trivia = false;
+  }
+  if (prevEnd < 0) return null;
+  const semicolon = p.to < tokens.length ? tokens[p.to].start : sql.length;
+  let start = p.start;
+  let end = semicolon;
+  // The server's whitespace only: to it a no-break space is part of a name.
+  while (start < end && isSpace(sql.charCodeAt(start))) start++;
+  while (end > start && isSpace(sql.charCodeAt(end - 1))) end--;
+  return { start, end, text: sql.slice(start, end), serverText: server, parserText: parser, lead, hasWhere, hazards: [] };
+}
+
+/** A token as node-sql-parser must see it to read what the server reads. */
+function parserToken(t: MysqlToken, text: string, options: MysqlLexOptions): string {
+  if (t.type === 'string') {
+    const prefix = text[0] === "'" || text[0] === '"' ? '' : text[0];
+    const quote = text[prefix.length];
+    const value = unquote(text.slice(prefix.length + 1, -1), quote, options.noBackslashEscapes === true);
+    return `${prefix}'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  }
+  if (t.type === 'quoted-identifier' && text[0] === '"') {
+    const name = text.endsWith('"') && text.length > 1 ? text.slice(1, -1) : text.slice(1);
+    return `\`${name.replace(/""/g, '"').replace(/`/g, '``')}\``;
+  }
+  if (t.type === 'word' && text === '\\N') return 'NULL';
+  return text;
+}
+
+/** A string literal's value as the server reads it (my_unescape). */
+function unquote(body: string, quote: string, noBackslashEscapes: boolean): string {
+  const out: string[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '\\' && !noBackslashEscapes && i + 1 < body.length) {
+      const e = body[++i];
+      out.push(e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e === 'b' ? '\b' : e === '0' ? '\0' : e === 'Z' ? '\x1a' : e === '%' || e === '_' ? `\\${e}` : e);
+    } else if (c === quote && body[i + 1] === quote) {
+      out.push(quote);
+      i++;
+    } else out.push(c);
+  }
+  return out.join('');
+}
+
+/** A compound statement or stored program: the server reads past its inner `;`, so the split after it is uncertain. */
+function markCompound(statements: MysqlStatement[]): void {
+  let from = -1;
+  for (let i = 0; i < statements.length && from < 0; i++) {
+    const w = statements[i].lead;
+    const beforeParen = w.slice(0, Math.max(0, w.indexOf('(')) || w.length);
+    const compound =
+      COMPOUND_FIRST.has(w[0]) ||
+      (w[0] === 'BEGIN' && w[1] === 'NOT') ||
+      (w[1] === ':' && w[2] !== '=' && /^[A-Z_$]/.test(w[0] ?? '')) ||
+      ((w[0] === 'CREATE' || w[0] === 'ALTER') && beforeParen.some((x) => STORED_PROGRAMS.has(x)));
+    if (compound) {
+      from = i;
+      add(statements[i], hazard('compound', statements[i].start, w.slice(0, 3).join(' ')));
+    }
+  }
+  if (from < 0) return;
+  for (let i = from + 1; i < statements.length; i++) add(statements[i], hazard('after-compound', statements[i].start, ''));
+}
+
+const category = (t: MysqlToken) => (t.type === 'semicolon' ? 1 : isTrivia(t) ? 2 : 0);
+
+/** Statements (indices) whose tokens differ between two readings of the same input; linear. */
+function differing(pieces: Piece[], a: MysqlToken[], b: MysqlToken[]): number[] {
+  const out: number[] = [];
+  const mark = (at: number) => {
+    const s = pieceAt(pieces, at)?.statement ?? -1;
+    if (s >= 0 && out.at(-1) !== s) out.push(s);
+  };
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x && y && x.start === y.start && x.end === y.end && category(x) === category(y)) {
+      i++;
+      j++;
+    } else if (x && (!y || x.start < y.start)) {
+      mark(x.start);
+      i++;
+    } else if (y && (!x || y.start < x.start)) {
+      mark(y.start);
+      j++;
+    } else {
+      mark(x.start);
+      i++;
+      j++;
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Why a plain parser reads a statement differently: the nearest comment trick before it (`tricks` sorted by offset). */
+function hiddenBecause(tricks: MysqlHazard[], s: MysqlStatement, options: MysqlLexOptions): string {
+  let lo = 0;
+  let hi = tricks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tricks[mid].at < s.end) lo = mid + 1;
+    else hi = mid;
+  }
+  const trick = tricks[lo - 1];
+  if (trick) return `because the input before it ${trick.message.replace(/;.*$/, '')}`;
+  const flags = [options.noBackslashEscapes && 'NO_BACKSLASH_ESCAPES', options.ansiQuotes && 'ANSI_QUOTES'].filter(Boolean).join(', ');
+  return `the server's sql_mode has ${flags}, which it does not assume`;
+}
