@@ -98,7 +98,7 @@ function parse(text: string): Parsed {
     // The server sees one statement here; a parser that sees another number reads it differently.
     if (asts.length !== 1) return { ok: false, error: `the parser reads ${asts.length} statements where the server reads one` };
     // Entries look like "select::db::table"; keep db.table (or table).
-    const tables = [...new Set(tableList.map((t) => t.split('::').slice(1).filter((p) => p && p !== 'null').join('.')))];
+    const tables = [...new Set(tableList.map((t) => t.split('::').slice(1).filter((p) => p && p !== 'null').join('.')).filter(Boolean))];
     return { ok: true, ast: asts[0], tables, normalized: parser.sqlify(asts[0] as never, OPT) };
   } catch (error) {
     return { ok: false, error: (error as Error).message };

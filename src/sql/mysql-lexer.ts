@@ -46,7 +46,7 @@ const endsDashDash = (c: number) => c < 0 || c <= 32 || c === 127;
 const isAlnumHost = (c: number) => isIdent(c) || c === 46; // hostname after @: [alnum . _ $]
 
 /**
- * Options for the lexer. `flavour: 'generic'` reads the input as node-sql-parser does (every `--`,
+ * Options for the lexer. `flavour: 'generic'` reads comments as node-sql-parser does (every `--`,
  * every `/* … *\/` is a comment) so the two views can be compared.
  */
 export interface LexOptions extends MysqlLexOptions {
@@ -57,8 +57,8 @@ export interface LexOptions extends MysqlLexOptions {
 export function lexMysql(sql: string, options: LexOptions = {}): MysqlLexResult {
   const n = sql.length;
   const generic = options.flavour === 'generic';
-  const nbe = !generic && options.noBackslashEscapes === true;
-  const ansi = !generic && options.ansiQuotes === true;
+  const nbe = options.noBackslashEscapes === true;
+  const ansi = options.ansiQuotes === true;
   const server = options.server;
   const tokens: MysqlToken[] = [];
   const hazards: MysqlHazard[] = [];

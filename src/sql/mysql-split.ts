@@ -58,23 +58,24 @@ export function splitMysql(sql: string, options: MysqlLexOptions = {}): MysqlSta
   }
   markCompound(statements);
   const commentTricks = hazards.some((h) => h.kind !== 'unreadable' && h.kind !== 'delimiter');
-  if (commentTricks || options.noBackslashEscapes || options.ansiQuotes) {
-    // node-sql-parser takes every -- and /* … */ for a comment and assumes the default sql_mode.
-    const generic = lexMysql(sql, { flavour: 'generic' }).tokens;
+  if (commentTricks) {
+    // node-sql-parser takes every -- and /* … */ for a comment (sql_mode differences: see below).
+    const generic = lexMysql(sql, { ...options, flavour: 'generic' }).tokens;
     const tricks = hazards.filter((h) => h.kind !== 'unreadable' && h.kind !== 'delimiter').sort((x, y) => x.at - y.at);
     for (const i of differing(pieces, tokens, generic)) {
       const own = statements[i].hazards.some((h) => h.kind !== 'unreadable');
-      if (!own) add(statements[i], hazard('hidden', statements[i].start, hiddenBecause(tricks, statements[i], options)));
+      if (!own) add(statements[i], hazard('hidden', statements[i].start, hiddenBecause(tricks, statements[i])));
     }
   }
   if (sql.includes('\\')) {
-    // Only a backslash reads differently under another NO_BACKSLASH_ESCAPES / ANSI_QUOTES setting.
+    // Only a backslash reads differently under another NO_BACKSLASH_ESCAPES / ANSI_QUOTES setting; what
+    // matters is where statements end (a string's reading shows in its statement's text).
     const flips: [string, MysqlLexOptions][] = [
       [options.noBackslashEscapes ? 'backslash escapes (no NO_BACKSLASH_ESCAPES)' : 'NO_BACKSLASH_ESCAPES', { ...options, noBackslashEscapes: !options.noBackslashEscapes }],
       [options.ansiQuotes ? '"…" as strings (no ANSI_QUOTES)' : 'ANSI_QUOTES', { ...options, ansiQuotes: !options.ansiQuotes }],
     ];
     for (const [name, other] of flips) {
-      for (const i of differing(pieces, tokens, lexMysql(sql, other).tokens)) {
+      for (const i of differing(pieces, tokens, lexMysql(sql, other).tokens, true)) {
         if (!statements[i].hazards.some((h) => h.kind === 'sql-mode')) add(statements[i], hazard('sql-mode', statements[i].start, name));
       }
     }
@@ -118,35 +119,36 @@ function pieceAt(pieces: Piece[], at: number): Piece | undefined {
 }
 
 function statementOf(sql: string, tokens: MysqlToken[], p: Piece, options: MysqlLexOptions): MysqlStatement | null {
-  let server = '';
-  let parser = '';
-  let prevEnd = -1;
-  let trivia = false;
+  let first = -1;
+  let last = -1;
+  let trivia = false; // a comment or marker between code tokens
+  let rewrite = false; // a token node-sql-parser must see written differently
   const lead: string[] = [];
   let hasWhere = false;
   for (let i = p.from; i < p.to; i++) {
     const t = tokens[i];
     if (isTrivia(t)) {
-      trivia = true;
+      trivia ||= first >= 0;
       continue;
     }
-    const text = sql.slice(t.start, t.end);
-    const word = t.type === 'word' ? text.toUpperCase() : '';
-    if (word === 'WHERE') hasWhere = true;
-    if (lead.length < LEAD) lead.push(t.type === 'word' ? word : t.type === 'operator' ? text : t.type);
-    if (prevEnd >= 0) {
-      // A dropped comment still separates tokens; otherwise keep the original spacing.
-      const gap = trivia ? ' ' : sql.slice(prevEnd, t.start);
-      server += gap;
-      // "--1" is two minus signs to the server but a comment to node-sql-parser.
-      parser += gap === '' && parser.endsWith('-') && text.startsWith('-') ? ' ' : gap;
+    if (first < 0) first = i;
+    last = i;
+    if (t.type === 'word') {
+      const length = t.end - t.start;
+      if (lead.length < LEAD || length === 5) {
+        const word = sql.slice(t.start, t.end).toUpperCase();
+        if (word === 'WHERE') hasWhere = true;
+        if (lead.length < LEAD) lead.push(word);
+      }
+      rewrite ||= length === 2 && sql.charCodeAt(t.start) === 92; // \N
+    } else {
+      if (lead.length < LEAD) lead.push(t.type === 'operator' ? sql.slice(t.start, t.end) : t.type);
+      rewrite ||= needsRewrite(sql, t, options) || (t.type === 'operator' && sql.charCodeAt(t.start) === 45 && sql.charCodeAt(t.end) === 45);
     }
-    server += text;
-    parser += parserToken(t, text, options);
-    prevEnd = t.end;
-    trivia = false;
   }
-  if (prevEnd < 0) return null;
+  if (first < 0) return null;
+  const server = trivia ? rebuild(sql, tokens, first, last, false, options) : sql.slice(tokens[first].start, tokens[last].end);
+  const parser = rewrite ? rebuild(sql, tokens, first, last, true, options) : server;
   const semicolon = p.to < tokens.length ? tokens[p.to].start : sql.length;
   let start = p.start;
   let end = semicolon;
@@ -154,6 +156,37 @@ function statementOf(sql: string, tokens: MysqlToken[], p: Piece, options: Mysql
   while (start < end && isSpace(sql.charCodeAt(start))) start++;
   while (end > start && isSpace(sql.charCodeAt(end - 1))) end--;
   return { start, end, text: sql.slice(start, end), serverText: server, parserText: parser, lead, hasWhere, hazards: [] };
+}
+
+/** Whether a string or name must be re-quoted for node-sql-parser, which assumes the default sql_mode. */
+function needsRewrite(sql: string, t: MysqlToken, options: MysqlLexOptions): boolean {
+  if (t.type === 'quoted-identifier') return sql.charCodeAt(t.start) === 34;
+  if (t.type !== 'string') return false;
+  return sql.charCodeAt(t.start) !== 39 || sql.slice(t.start, t.end).includes('\\') || options.noBackslashEscapes === true;
+}
+
+/** The code tokens first..last joined: a dropped comment still separates tokens, other spacing is kept. */
+function rebuild(sql: string, tokens: MysqlToken[], first: number, last: number, forParser: boolean, options: MysqlLexOptions): string {
+  const out: string[] = [];
+  let prevEnd = -1;
+  let trivia = false;
+  for (let i = first; i <= last; i++) {
+    const t = tokens[i];
+    if (isTrivia(t)) {
+      trivia = true;
+      continue;
+    }
+    const text = sql.slice(t.start, t.end);
+    if (prevEnd >= 0) {
+      const gap = trivia ? ' ' : sql.slice(prevEnd, t.start);
+      // "--1" is two minus signs to the server but a comment to node-sql-parser.
+      out.push(forParser && gap === '' && text[0] === '-' && sql.charCodeAt(prevEnd - 1) === 45 ? ' ' : gap);
+    }
+    out.push(forParser ? parserToken(t, text, options) : text);
+    prevEnd = t.end;
+    trivia = false;
+  }
+  return out.join('');
 }
 
 /** A token as node-sql-parser must see it to read what the server reads. */
@@ -201,7 +234,7 @@ function markCompound(statements: MysqlStatement[]): void {
       ((w[0] === 'CREATE' || w[0] === 'ALTER') && beforeParen.some((x) => STORED_PROGRAMS.has(x)));
     if (compound) {
       from = i;
-      add(statements[i], hazard('compound', statements[i].start, w.slice(0, 3).join(' ')));
+      add(statements[i], hazard('compound', statements[i].start, statements[i].serverText.split(/\s+/).slice(0, 3).join(' ').slice(0, 40)));
     }
   }
   if (from < 0) return;
@@ -210,12 +243,22 @@ function markCompound(statements: MysqlStatement[]): void {
 
 const category = (t: MysqlToken) => (t.type === 'semicolon' ? 1 : isTrivia(t) ? 2 : 0);
 
-/** Statements (indices) whose tokens differ between two readings of the same input; linear. */
-function differing(pieces: Piece[], a: MysqlToken[], b: MysqlToken[]): number[] {
+/**
+ * Statements (indices) whose tokens differ between two readings of the same input, or with
+ * `splitsOnly` whose boundaries differ (a `;` in one reading only ends one statement and starts the
+ * next); linear.
+ */
+function differing(pieces: Piece[], all: MysqlToken[], other: MysqlToken[], splitsOnly = false): number[] {
   const out: number[] = [];
   const mark = (at: number) => {
     const s = pieceAt(pieces, at)?.statement ?? -1;
     if (s >= 0 && out.at(-1) !== s) out.push(s);
+  };
+  const a = splitsOnly ? all.filter((t) => t.type === 'semicolon') : all;
+  const b = splitsOnly ? other.filter((t) => t.type === 'semicolon') : other;
+  const markToken = (t: MysqlToken) => {
+    mark(t.start);
+    if (t.type === 'semicolon') mark(t.end);
   };
   let i = 0;
   let j = 0;
@@ -226,13 +269,13 @@ function differing(pieces: Piece[], a: MysqlToken[], b: MysqlToken[]): number[] 
       i++;
       j++;
     } else if (x && (!y || x.start < y.start)) {
-      mark(x.start);
+      markToken(x);
       i++;
     } else if (y && (!x || y.start < x.start)) {
-      mark(y.start);
+      markToken(y);
       j++;
     } else {
-      mark(x.start);
+      markToken(x);
       i++;
       j++;
     }
@@ -241,7 +284,7 @@ function differing(pieces: Piece[], a: MysqlToken[], b: MysqlToken[]): number[] 
 }
 
 /** Why a plain parser reads a statement differently: the nearest comment trick before it (`tricks` sorted by offset). */
-function hiddenBecause(tricks: MysqlHazard[], s: MysqlStatement, options: MysqlLexOptions): string {
+function hiddenBecause(tricks: MysqlHazard[], s: MysqlStatement): string {
   let lo = 0;
   let hi = tricks.length;
   while (lo < hi) {
@@ -250,7 +293,5 @@ function hiddenBecause(tricks: MysqlHazard[], s: MysqlStatement, options: MysqlL
     else hi = mid;
   }
   const trick = tricks[lo - 1];
-  if (trick) return `because the input before it ${trick.message.replace(/;.*$/, '')}`;
-  const flags = [options.noBackslashEscapes && 'NO_BACKSLASH_ESCAPES', options.ansiQuotes && 'ANSI_QUOTES'].filter(Boolean).join(', ');
-  return `the server's sql_mode has ${flags}, which it does not assume`;
+  return trick ? `because the input before it ${trick.message.replace(/;.*$/, '')}` : 'it takes part of the input for a comment';
 }
