@@ -237,8 +237,11 @@ export function lexMysql(sql: string, options: LexOptions = {}): MysqlLexResult 
       inExec = -1;
       pos += 2;
     } else if (c === 59) {
+      // MariaDB answers a syntax error for a statement whose ; lies inside /*! … */ (and runs none of
+      // it); lexing goes on as for the next statement, afresh, so the guardrails still see the rest.
+      if (inExec >= 0) hazard('unreadable', inExec, pos + 1, 'a ; inside an executable comment');
       push('semicolon', start, ++pos);
-      inExec = -1; // the next statement is lexed afresh: an open /*! no longer counts
+      inExec = -1;
     } else if (c === 39 || (c === 34 && !ansi)) {
       const end = stringEnd(pos, c);
       pos = end < 0 ? unterminated(start, start + 1) : (push('string', start, end), end);

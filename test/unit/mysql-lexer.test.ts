@@ -113,8 +113,9 @@ describe('lexMysql: executable comments are code', () => {
     expect(code('SELECT 1 /*! + /*! 1 */ */')).toEqual(['word:SELECT', 'number:1', 'operator:+', 'number:1', 'operator:*', 'operator:/']);
   });
 
-  it('ends the statement at a ; inside, and reads what follows afresh (the */ is then code)', () => {
+  it('calls a ; inside unreadable, and reads what follows afresh (the */ is then code)', () => {
     expect(view('SELECT 1 /*! ; SELECT 2 */')).toEqual(['SELECT 1', 'SELECT 2 */']);
+    expect(hazards('SELECT 1 /*! ; SELECT 2 */')).toEqual(['executable-comment', 'unreadable']);
   });
 
   it('calls one that never ends unreadable', () => {
