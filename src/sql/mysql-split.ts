@@ -2,7 +2,8 @@
 // executable-comment bodies as code, strings as the sql_mode reads them), and finds where that view
 // differs from a plain SQL parser's or from another sql_mode's.
 import { hazardText, type MysqlHazard, type MysqlHazardKind } from './mysql-hazards.js';
-import { isTrivia, lexMysql, type MysqlToken } from './mysql-lexer.js';
+import { lexMysql } from './mysql-lexer.js';
+import { isSpace, isTrivia, type MysqlToken } from './mysql-tokens.js';
 import type { MysqlLexOptions } from './mysql-mode.js';
 
 export interface MysqlStatement {
@@ -30,7 +31,6 @@ interface Piece {
 }
 
 const LEAD = 12;
-const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
 const COMPOUND_FIRST = new Set(['IF', 'CASE', 'LOOP', 'REPEAT', 'WHILE', 'FOR', 'DECLARE']);
 const STORED_PROGRAMS = new Set(['PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'PACKAGE']);
 
