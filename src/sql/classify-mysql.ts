@@ -4,7 +4,7 @@
 // differently from a plain SQL parser, the statement is `unknown` (never auto-run) and says why.
 import sqlParser from 'node-sql-parser';
 import type { MysqlLexOptions } from './mysql-mode.js';
-import { splitMysql, type MysqlStatement } from './mysql-split.js';
+import { commandFromWords, splitMysql, type MysqlStatement } from './mysql-split.js';
 import type { ClassifiedStatement, Classification, ClassifyOptions, StatementKind } from './types.js';
 
 const parser = new sqlParser.Parser();
@@ -103,20 +103,6 @@ function parse(text: string): Parsed {
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }
-}
-
-const OBJECTS = new Set(['TABLE', 'DATABASE', 'SCHEMA', 'VIEW', 'INDEX', 'USER', 'ROLE', 'PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'SEQUENCE', 'SERVER', 'TABLESPACE', 'PACKAGE']);
-
-/** The command of a statement node-sql-parser cannot read, from its first words, so guardrails still see it. */
-function commandFromWords(lead: string[]): string {
-  const [first] = lead;
-  if (!first || !/^[A-Z_]/.test(first)) return 'UNKNOWN';
-  if (['CREATE', 'DROP', 'ALTER', 'RENAME'].includes(first)) {
-    const end = lead.indexOf('(');
-    const object = lead.slice(1, end < 0 ? lead.length : end).find((w) => OBJECTS.has(w));
-    if (object) return `${first} ${object === 'SCHEMA' ? 'DATABASE' : object}`;
-  }
-  return first;
 }
 
 function classifyStatement(s: MysqlStatement, index: number, cache: Map<string, Parsed>): ClassifiedStatement & { parseError?: string } {

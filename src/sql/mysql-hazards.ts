@@ -63,6 +63,6 @@ export function hazardText(kind: MysqlHazardKind, excerpt: string, detail = ''):
     case 'hidden':
       return `a plain SQL parser reads this statement differently from the server (${detail})`;
     case 'sql-mode':
-      return `where this statement or its strings end depends on the server's sql_mode: with ${detail} it reads differently`;
+      return `where this statement or its strings end depends on the server's sql_mode: with ${detail}`;
   }
 }

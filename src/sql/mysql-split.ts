@@ -37,31 +37,16 @@ const STORED_PROGRAMS = new Set(['PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'P
 /** Splits `sql` into the server's statements, with every hazard that makes a statement's reading uncertain. */
 export function splitMysql(sql: string, options: MysqlLexOptions = {}): MysqlStatement[] {
   const { tokens, hazards } = lexMysql(sql, options);
-  const pieces = piecesOf(tokens, sql.length);
-  const statements: MysqlStatement[] = [];
-  let empty = false;
-  for (const p of pieces) {
-    const s = statementOf(sql, tokens, p, options);
-    if (!s) {
-      // Only comments or nothing before a `;`: the server answers a syntax error there and stops.
-      empty ||= p.to < tokens.length;
-      continue;
-    }
-    if (empty) s.hazards.push(hazard('after-empty', s.start, ''));
-    empty = false;
-    p.statement = statements.length;
-    statements.push(s);
-  }
+  const { pieces, owners, statements } = read(sql, tokens, options);
   for (const h of hazards) {
     const i = pieceAt(pieces, h.at)?.statement ?? -1;
     if (i >= 0) add(statements[i], h);
   }
   markCompound(statements);
-  const commentTricks = hazards.some((h) => h.kind !== 'unreadable' && h.kind !== 'delimiter');
-  if (commentTricks) {
+  const tricks = hazards.filter((h) => h.kind !== 'unreadable' && h.kind !== 'delimiter').sort((x, y) => x.at - y.at);
+  if (tricks.length) {
     // node-sql-parser takes every -- and /* … */ for a comment (sql_mode differences: see below).
     const generic = lexMysql(sql, { ...options, flavour: 'generic' }).tokens;
-    const tricks = hazards.filter((h) => h.kind !== 'unreadable' && h.kind !== 'delimiter').sort((x, y) => x.at - y.at);
     for (const i of differing(pieces, tokens, generic)) {
       const own = statements[i].hazards.some((h) => h.kind !== 'unreadable');
       if (!own) add(statements[i], hazard('hidden', statements[i].start, hiddenBecause(tricks, statements[i])));
@@ -75,12 +60,71 @@ export function splitMysql(sql: string, options: MysqlLexOptions = {}): MysqlSta
       [options.ansiQuotes ? '"…" as strings (no ANSI_QUOTES)' : 'ANSI_QUOTES', { ...options, ansiQuotes: !options.ansiQuotes }],
     ];
     for (const [name, other] of flips) {
-      for (const i of differing(pieces, tokens, lexMysql(sql, other).tokens, true)) {
-        if (!statements[i].hazards.some((h) => h.kind === 'sql-mode')) add(statements[i], hazard('sql-mode', statements[i].start, name));
+      const otherTokens = lexMysql(sql, other).tokens;
+      const changed = differing(pieces, tokens, otherTokens, true).filter((i) => !statements[i].hazards.some((h) => h.kind === 'sql-mode'));
+      if (!changed.length) continue;
+      // Tell reviewers what that server would run instead.
+      const alt = read(sql, otherTokens, other).statements;
+      for (const i of changed) {
+        const piece = owners[i];
+        const there = overlapping(alt, piece.start, piece.end).map((a) => commandFromWords(a.lead));
+        const listed = there.length > 4 ? [...there.slice(0, 4), '…'] : there;
+        add(statements[i], hazard('sql-mode', statements[i].start, `${name} the server reads ${there.length === 1 ? 'one statement' : `${there.length} statements`} here: ${listed.join('; ')}`));
       }
     }
   }
   return statements;
+}
+
+/** The statements (in order, not overlapping) that share some of [from, to); binary search. */
+function overlapping(statements: MysqlStatement[], from: number, to: number): MysqlStatement[] {
+  let lo = 0;
+  let hi = statements.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (statements[mid].end > from) hi = mid;
+    else lo = mid + 1;
+  }
+  const out: MysqlStatement[] = [];
+  for (let i = lo; i < statements.length && statements[i].start < to; i++) out.push(statements[i]);
+  return out;
+}
+
+const OBJECTS = new Set(['TABLE', 'DATABASE', 'SCHEMA', 'VIEW', 'INDEX', 'USER', 'ROLE', 'PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'SEQUENCE', 'SERVER', 'TABLESPACE', 'PACKAGE']);
+
+/** A statement's command from its first words (`DROP TABLE`, `UPDATE`), for what no parser reads. */
+export function commandFromWords(lead: string[]): string {
+  const [first] = lead;
+  if (!first || !/^[A-Z_]/.test(first)) return 'UNKNOWN';
+  if (['CREATE', 'DROP', 'ALTER', 'RENAME'].includes(first)) {
+    const end = lead.indexOf('(');
+    const object = lead.slice(1, end < 0 ? lead.length : end).find((w) => OBJECTS.has(w));
+    // MySQL's SCHEMA is DATABASE.
+    if (object) return `${first} ${object === 'SCHEMA' ? 'DATABASE' : object}`;
+  }
+  return first;
+}
+
+/** The statements of one reading: pieces between `;` that hold code; `;;` stops the server. */
+function read(sql: string, tokens: MysqlToken[], options: MysqlLexOptions): { pieces: Piece[]; owners: Piece[]; statements: MysqlStatement[] } {
+  const pieces = piecesOf(tokens, sql.length);
+  const owners: Piece[] = []; // the piece of each statement
+  const statements: MysqlStatement[] = [];
+  let empty = false;
+  for (const p of pieces) {
+    const s = statementOf(sql, tokens, p, options);
+    if (!s) {
+      // Only comments or nothing before a `;`: the server answers a syntax error there and stops.
+      empty ||= p.to < tokens.length;
+      continue;
+    }
+    if (empty) s.hazards.push(hazard('after-empty', s.start, ''));
+    empty = false;
+    p.statement = statements.length;
+    owners.push(p);
+    statements.push(s);
+  }
+  return { pieces, owners, statements };
 }
 
 function hazard(kind: MysqlHazardKind, at: number, detail: string): MysqlHazard {

@@ -177,6 +177,25 @@ describe('classifyMysql: sql_mode', () => {
     expect(c.statements[0].warnings.join(' ')).toContain(`depends on the server's sql_mode: with ${flag}`);
   });
 
+  it('tells reviewers what a server with the other setting would run', () => {
+    const [s] = classifyMysql("UPDATE t SET a = 'x\\'; DROP TABLE keepme; -- ' WHERE id = 1").statements;
+    expect(s.warnings).toEqual(["where this statement or its strings end depends on the server's sql_mode: with NO_BACKSLASH_ESCAPES the server reads 2 statements here: UPDATE; DROP TABLE"]);
+  });
+
+  it('stays linear when many statements depend on the sql_mode', () => {
+    const input = (n: number) => "SELECT 'a\\'; SELECT 1; -- ';\n".repeat(n);
+    const time = (n: number) => {
+      const t0 = performance.now();
+      const c = classifyMysql(input(n));
+      expect(c.statements).toHaveLength(n);
+      expect(c.statements.every((x) => x.kind === 'unknown')).toBe(true);
+      return performance.now() - t0;
+    };
+    time(500); // warm-up
+    // Linear is about 10; quadratic would be about 100.
+    expect(time(20_000) / time(2_000)).toBeLessThan(30);
+  });
+
   it.each(["SELECT 'a\\\\b'", "SELECT 'it''s'", 'SELECT "a" FROM t', "SELECT 'no backslash'"])('does not hold %j, which reads the same in every mode', (sql) => {
     expect(kindOf(sql)).toBe('read');
     expect(kindOf(sql, { noBackslashEscapes: true, ansiQuotes: true })).toBe('read');
