@@ -132,6 +132,13 @@ const DEFAULT_MODE = [
   'INSERT INTO log SELECT 160; /* c */ ; INSERT INTO log SELECT 161',
   'SELECT 170; -- trailing',
   'INSERT INTO log SELECT 171; SELECT 1 /*! + 1',
+  "SELECT 'a' 'b;c', 172 AS `😀;`, 0x4g FROM (SELECT 1 AS `0x4g`) t",
+  'INSERT INTO log SELECT 173; SELECT `never closed; INSERT INTO log SELECT 174',
+  'INSERT INTO log SELECT 175; SELECT 1\u0000; INSERT INTO log SELECT 176',
+  'INSERT INTO log SELECT 177; SELECT \\x; INSERT INTO log SELECT 178',
+  'SELECT @@version IS NOT NULL; INSERT INTO log SELECT 179; SELECT @@ x; INSERT INTO log SELECT 180',
+  'INSERT INTO log SELECT 181 -- \r\n; INSERT INTO log SELECT 182',
+  'SELECT 1 AS delimiter; SELECT 183 AS `DELIMITER`',
 ];
 
 describe('the lexer reads input as MariaDB does', () => {
