@@ -117,7 +117,7 @@ function classifyStatement(s: MysqlStatement, index: number, cache: Map<string, 
   if (parsed.ok) {
     ({ kind, command, reasons } = classify(parsed.ast));
     unbounded = (parsed.ast.type === 'update' || parsed.ast.type === 'delete') && !parsed.ast.where;
-    tables = parsed.tables;
+    tables = [...parsed.tables];
     normalized = parsed.normalized;
   } else {
     kind = 'unknown';
