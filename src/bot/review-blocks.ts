@@ -96,7 +96,8 @@ function groupLine(g: GroupView, review: ReviewView, budget: Budget): string {
 export function classificationLines(review: Pick<ReviewView, 'classification'>): string | null {
   const c = review.classification;
   if (!c) return null;
-  if (!c.parsed) return `:warning: *Could not be parsed* as ${c.dialect === 'mysql' ? 'MySQL' : 'PostgreSQL'}: ${escapeMrkdwn(c.statements[0]?.warnings[0]?.replace(/^could not be parsed: /, '') ?? 'unknown error')}`;
+  // The one-line form only when that is all there is to say; otherwise every statement and warning shows.
+  if (!c.parsed && c.statements.length <= 1 && (c.statements[0]?.warnings.length ?? 0) <= 1) return `:warning: *Could not be parsed* as ${c.dialect === 'mysql' ? 'MySQL' : 'PostgreSQL'}: ${escapeMrkdwn(c.statements[0]?.warnings[0]?.replace(/^could not be parsed: /, '') ?? 'unknown error')}`;
   const n = c.statements.length;
   const parts = c.statements.map((s) => `#${s.index + 1} *${s.kind}* ${escapeMrkdwn(s.command)}${s.tables.length ? ` (${escapeMrkdwn(s.tables.join(', '))})` : ''}`);
   const warnings = c.statements.flatMap((s) => s.warnings.map((w) => `:warning: ${escapeMrkdwn(w)}`));

@@ -1,7 +1,11 @@
-// Classifies MySQL/MariaDB input with node-sql-parser's MySQL grammar: the same kinds and the same
-// fail-closed rule as PostgreSQL (what does not parse is `unknown`).
+// Classifies MySQL/MariaDB input: the gateway's own lexer splits it into the statements the server
+// will run (its view: executable comments as code, `--1` as minus minus one, strings as its sql_mode
+// reads them), and node-sql-parser's MySQL grammar classifies each. Where the server reads a statement
+// differently from a plain SQL parser, the statement is `unknown` (never auto-run) and says why.
 import sqlParser from 'node-sql-parser';
-import type { ClassifiedStatement, Classification, StatementKind } from './types.js';
+import type { MysqlLexOptions } from './mysql-mode.js';
+import { commandFromWords, splitMysql, type MysqlStatement } from './mysql-split.js';
+import type { ClassifiedStatement, Classification, ClassifyOptions, StatementKind } from './types.js';
 
 const parser = new sqlParser.Parser();
 const OPT = { database: 'MySQL' };
@@ -85,33 +89,65 @@ function classify(ast: Node): { kind: StatementKind; command: string; reasons: s
   }
 }
 
-function tablesOf(sql: string): string[] {
+type Parsed = { ok: true; ast: Node; tables: string[]; normalized: string } | { ok: false; error: string };
+
+function parse(text: string): Parsed {
   try {
+    const { ast, tableList } = parser.parse(text, OPT) as unknown as { ast: Node | Node[]; tableList: string[] };
+    const asts = (Array.isArray(ast) ? ast : [ast]).filter(Boolean);
+    // The server sees one statement here; a parser that sees another number reads it differently.
+    if (asts.length !== 1) return { ok: false, error: `the parser reads ${asts.length} statements where the server reads one` };
     // Entries look like "select::db::table"; keep db.table (or table).
-    return [...new Set(parser.tableList(sql, OPT).map((t: string) => t.split('::').slice(1).filter((p) => p && p !== 'null').join('.')))];
-  } catch {
-    return [];
+    const tables = [...new Set(tableList.map((t) => t.split('::').slice(1).filter((p) => p && p !== 'null').join('.')).filter(Boolean))];
+    return { ok: true, ast: asts[0], tables, normalized: parser.sqlify(asts[0] as never, OPT) };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
   }
 }
 
-/** Splits and classifies MySQL input; never throws on bad SQL (it is `unknown`). */
-export function classifyMysql(sql: string): Classification {
-  let asts: Node[];
-  try {
-    const ast = parser.astify(sql, OPT) as Node | Node[];
-    asts = (Array.isArray(ast) ? ast : [ast]).filter(Boolean);
-  } catch (error) {
-    const message = (error as Error).message;
-    return { dialect: 'mysql', parsed: false, error: message, statements: [{ index: 0, kind: 'unknown', command: 'UNKNOWN', statement: sql.trim(), tables: [], warnings: [`could not be parsed: ${message}`] }] };
+function classifyStatement(s: MysqlStatement, index: number, cache: Map<string, Parsed>): ClassifiedStatement & { parseError?: string } {
+  let parsed = cache.get(s.parserText);
+  if (!parsed) cache.set(s.parserText, (parsed = parse(s.parserText)));
+  let kind: StatementKind;
+  let command: string;
+  let reasons: string[];
+  let unbounded: boolean;
+  let tables: string[] = [];
+  let normalized = s.serverText;
+  if (parsed.ok) {
+    ({ kind, command, reasons } = classify(parsed.ast));
+    unbounded = (parsed.ast.type === 'update' || parsed.ast.type === 'delete') && !parsed.ast.where;
+    tables = [...parsed.tables];
+    normalized = parsed.normalized;
+  } else {
+    kind = 'unknown';
+    command = commandFromWords(s.lead);
+    // Without a parse, a write with no WHERE anywhere in its code is certainly unbounded.
+    unbounded = (command === 'UPDATE' || command === 'DELETE') && !s.hasWhere;
+    reasons = [`could not be parsed: ${parsed.error}`];
   }
-  const statements: ClassifiedStatement[] = asts.map((ast, index) => {
-    const { kind, command, reasons } = classify(ast);
-    // node-sql-parser keeps no positions: the statement text is its own rendering of the AST.
-    const statement = parser.sqlify(ast as never, OPT);
-    const unbounded = (ast.type === 'update' || ast.type === 'delete') && !ast.where;
-    const tables = tablesOf(statement);
-    const warnings = unbounded ? [`${command} without WHERE changes every row of ${tables[0] ?? 'the table'}`, ...reasons] : reasons;
-    return { index, kind, command, statement, normalized: statement, tables, warnings, unboundedWrite: unbounded };
-  });
-  return { dialect: 'mysql', parsed: statements.length > 0, statements };
+  if (s.hazards.length) kind = 'unknown';
+  const warnings = [...reasons, ...s.hazards.map((h) => h.message)];
+  if (unbounded) warnings.unshift(`${command} without WHERE changes every row of ${tables[0] ?? 'the table'}`);
+  return { index, kind, command, statement: s.text, normalized, tables, warnings, unboundedWrite: unbounded, parseError: parsed.ok ? undefined : parsed.error };
+}
+
+export interface MysqlClassifyOptions extends MysqlLexOptions, ClassifyOptions {}
+
+/**
+ * Splits MySQL/MariaDB input as the server will (for the given sql_mode flags and, when known, the
+ * server's version) and classifies each statement; never throws on bad SQL (it is `unknown`).
+ */
+export function classifyMysql(sql: string, options: MysqlClassifyOptions = {}): Classification {
+  try {
+    const cache = new Map<string, Parsed>();
+    const classified = splitMysql(sql, options).map((s, i) => classifyStatement(s, i, cache));
+    const error = classified.find((s) => s.parseError)?.parseError;
+    const statements: ClassifiedStatement[] = classified.map(({ parseError: _, ...s }) => s);
+    return { dialect: 'mysql', parsed: statements.length > 0 && error === undefined, ...(error ? { error } : {}), statements };
+  } catch (error) {
+    // A bug here must not let anything through: the whole input is unknown.
+    const message = (error as Error).message;
+    return { dialect: 'mysql', parsed: false, error: message, statements: [{ index: 0, kind: 'unknown', command: 'UNKNOWN', statement: sql.trim(), tables: [], warnings: [`could not be classified: ${message}`] }] };
+  }
 }

@@ -226,3 +226,17 @@ describe('the minimal renderings used when Slack refuses a message anyway', () =
     expect(JSON.stringify(m.blocks)).not.toContain('xxxx');
   });
 });
+
+describe('reviewMessage for MySQL input that only partly parses', () => {
+  it('lists every statement and every warning, so the reason a statement is unknown is never hidden', () => {
+    const statements = [
+      { index: 0, kind: 'unknown' as const, command: 'UPDATE', tables: ['users'], warnings: ['contains --1 with no space after --, which the server reads as two minus signs, not as a comment'] },
+      { index: 1, kind: 'unknown' as const, command: 'DROP TABLE', tables: [], warnings: ['could not be parsed: Expected "#" but "/" found.'] },
+    ];
+    const json = JSON.stringify(reviewMessage({ ...base, classification: { dialect: 'mysql', parsed: false, kind: 'unknown', statements } }).blocks);
+    expect(json).toContain('2 statements: #1 *unknown* UPDATE (users) · #2 *unknown* DROP TABLE');
+    expect(json).toContain(':warning: contains --1 with no space after --');
+    expect(json).toContain(':warning: could not be parsed: Expected');
+    expect(json).not.toContain('Could not be parsed* as MySQL');
+  });
+});
