@@ -6,6 +6,7 @@
 // its sql_mode), and every text is masked before it leaves.
 import mysql from 'mysql2/promise';
 import { classifyMysql } from '../sql/classify-mysql.js';
+import { mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
@@ -14,8 +15,9 @@ import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type Sq
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
 const WRITES = new Set(['INSERT', 'REPLACE', 'UPDATE', 'DELETE']);
-// sql_mode flags under which the server reads literals differently from the gateway's parser.
-const LEXICAL_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES'];
+// sql_mode flags under which the server reads literals differently from the gateway's parser,
+// with the combination modes that set them again when written back.
+const LEXICAL_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'ANSI', 'DB2', 'MAXDB', 'POSTGRESQL', 'MSSQL', 'ORACLE'];
 // Errors whose text names objects and limits, never row values: syntax, unknown table/column,
 // access denied, read-only transaction, timeouts, lock waits and deadlocks.
 const VALUE_FREE_ERRNOS = new Set([1044, 1045, 1054, 1064, 1142, 1143, 1146, 1205, 1213, 1792, 1969, 3024]);
@@ -130,10 +132,10 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
     return p.mariadb;
   }
 
-  /** The lexical sql_mode flags of this session that differ from what the parser assumed. */
-  async function lexicalModes(conn: Conn): Promise<string[]> {
+  /** Why this session reads SQL differently from what the classifier assumed (null when it does not). */
+  async function modeRefusal(conn: Conn): Promise<string | null> {
     const [[row]] = (await conn.query('SELECT @@SESSION.sql_mode')) as unknown as [[[string]]];
-    return LEXICAL_MODES.filter((m) => String(row[0]).split(',').includes(m));
+    return mysqlAutoRunRefusal(String(row[0]));
   }
 
   async function checkRead(t: SqlTarget): Promise<ReadCheck> {
@@ -147,8 +149,8 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         return { writes: [], unknown: [], untraceable: [], unreachable: (error as Error).message };
       }
       await normaliseSqlMode(conn);
-      const modes = await lexicalModes(conn);
-      return { writes: [], untraceable: [], unknown: modes.length ? [`the target reads literals with sql_mode ${modes.join(', ')}, not as the gateway's parser does`] : [] };
+      const refusal = await modeRefusal(conn);
+      return { writes: [], untraceable: [], unknown: refusal ? [refusal] : [] };
     } catch (error) {
       return { writes: [], untraceable: [], unknown: [`the gateway could not check the target (${(error as Error).message})`] };
     } finally {
@@ -179,8 +181,8 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         conn = pooledConn = await p.pool.getConnection();
         await normaliseSqlMode(conn);
         const mariadb = await isMariadb(p, conn);
-        const modes = await lexicalModes(conn);
-        if (modes.length) throw Object.assign(new Error(`this request ran without review as a read, but the target reads literals with sql_mode ${modes.join(', ')}`), { errno: 0 });
+        const refusal = await modeRefusal(conn);
+        if (refusal) throw Object.assign(new Error(`this request ran without review as a read, but it may not: ${refusal}`), { errno: 0 });
         const deadline = Date.now() + options.statementTimeoutMs;
         await conn.query('START TRANSACTION READ ONLY');
         try {

@@ -11,13 +11,7 @@ export interface ClassifyRequest {
 
 /** Classifies on this thread. */
 export async function classifyInline({ dialect, sql, options }: ClassifyRequest): Promise<Classification> {
-  if (dialect === 'mysql') {
-    const c = classifyMysql(sql);
-    if (options.maxStatements !== undefined && c.statements.length > options.maxStatements) {
-      return { dialect, parsed: c.parsed, tooManyStatements: c.statements.length, statements: [] };
-    }
-    return c;
-  }
+  if (dialect === 'mysql') return classifyMysql(sql, options);
   await loadPostgresParser();
   return classifyPostgres(sql, options);
 }

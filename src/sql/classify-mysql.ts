@@ -141,7 +141,12 @@ export interface MysqlClassifyOptions extends MysqlLexOptions, ClassifyOptions {
 export function classifyMysql(sql: string, options: MysqlClassifyOptions = {}): Classification {
   try {
     const cache = new Map<string, Parsed>();
-    const classified = splitMysql(sql, options).map((s, i) => classifyStatement(s, i, cache));
+    const split = splitMysql(sql, options);
+    // Counting is cheap (the lexer); parsing each statement is not: stop before it.
+    if (options.maxStatements !== undefined && split.length > options.maxStatements) {
+      return { dialect: 'mysql', parsed: true, tooManyStatements: split.length, statements: [] };
+    }
+    const classified = split.map((s, i) => classifyStatement(s, i, cache));
     const error = classified.find((s) => s.parseError)?.parseError;
     const statements: ClassifiedStatement[] = classified.map(({ parseError: _, ...s }) => s);
     return { dialect: 'mysql', parsed: statements.length > 0 && error === undefined, ...(error ? { error } : {}), statements };
