@@ -34,7 +34,7 @@ function unclassified(request: ClassifyRequest, why: string): Classification {
 export function createClassifier(options: ClassifierOptions = {}): Classifier {
   const offloadBytes = options.offloadBytes ?? 64 * 1024;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  let worker: Worker | undefined;
+  let worker: { thread: Worker; ready: Promise<boolean> } | undefined;
   let nextId = 1;
   const pending = new Map<number, Pending>();
 
@@ -48,10 +48,21 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
     }
   };
 
-  const start = (): Worker => {
+  const start = (): { thread: Worker; ready: Promise<boolean> } => {
     const w = new Worker(new URL('./classify-worker.mjs', import.meta.url));
     w.unref();
-    w.on('message', (m: { id?: number; result?: Classification; error?: string }) => {
+    let booted!: (ok: boolean) => void;
+    const ready = new Promise<boolean>((resolve) => (booted = resolve));
+    const boot = setTimeout(() => {
+      booted(false);
+      void w.terminate();
+    }, 30_000);
+    boot.unref();
+    w.on('message', (m: { id?: number; ready?: boolean; result?: Classification; error?: string }) => {
+      if (m.ready) {
+        clearTimeout(boot);
+        booted(true);
+      }
       if (m.id === undefined) return;
       const p = pending.get(m.id);
       if (!p) return;
@@ -61,23 +72,27 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
     });
     w.on('error', (error) => settleAll(w, `the classifier failed (${error.message})`));
     w.on('exit', () => {
-      if (worker === w) worker = undefined;
+      clearTimeout(boot);
+      booted(false);
+      if (worker?.thread === w) worker = undefined;
       settleAll(w, 'the classifier stopped');
     });
-    return w;
+    return { thread: w, ready };
   };
 
   return {
     async classify(request) {
       if (Buffer.byteLength(request.sql) < offloadBytes) return classifyInline(request);
-      const w = (worker ??= start());
+      const current = (worker ??= start());
+      if (!(await current.ready)) return unclassified(request, 'the classifier could not start');
+      const w = current.thread;
       const id = nextId++;
       return new Promise<Classification>((resolve) => {
         const timer = setTimeout(() => {
           pending.delete(id);
           resolve(unclassified(request, `it took longer than ${Math.round(timeoutMs / 1000)} s`));
           // The worker may be stuck on this input: replace it (others in flight fail closed too).
-          if (worker === w) worker = undefined;
+          if (worker?.thread === w) worker = undefined;
           void w.terminate();
         }, timeoutMs);
         pending.set(id, { resolve, timer, request, worker: w });
@@ -87,7 +102,7 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
     async close() {
       const w = worker;
       worker = undefined;
-      if (w) await w.terminate();
+      if (w) await w.thread.terminate();
     },
   };
 }
