@@ -9,19 +9,22 @@ import type { StatementCalls } from '../sql/types.js';
 /** Objects made by initdb have OIDs below this; everything a user or an extension made is above. */
 const FIRST_NORMAL_OBJECT_ID = 16384;
 
-const bare = (names: string[]) => [...new Set(names.map((n) => n.split('.').at(-1)!))];
-
-// Relations named by the statement, then (recursively) what their views read; with the functions
-// and operators those views and their row-level security policies call.
-const VET_SQL = `
-WITH RECURSIVE rels(oid, depth) AS (
-  SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($4::text[])
+/** The relations named in parameter $N (any schema) and, recursively, those their views read. */
+const relsCte = (param: number) => `WITH RECURSIVE rels(oid, depth) AS (
+  SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($${param}::text[])
   UNION
   SELECT d.refobjid, r.depth + 1 FROM rels r
     JOIN pg_rewrite w ON w.ev_class = r.oid
     JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.oid
   WHERE r.depth < 8
-), used AS (
+)`;
+
+const bare = (names: string[]) => [...new Set(names.map((n) => n.split('.').at(-1)!))];
+
+// Relations named by the statement, then (recursively) what their views read; with the functions
+// and operators those views and their row-level security policies call.
+const VET_SQL = `
+${relsCte(4)}, used AS (
   SELECT d.refclassid, d.refobjid FROM rels r JOIN pg_rewrite w ON w.ev_class = r.oid JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
   UNION
   SELECT d.refclassid, d.refobjid FROM rels r JOIN pg_policy p ON p.polrelid = r.oid JOIN pg_depend d ON d.classid = 'pg_policy'::regclass AND d.objid = p.oid
@@ -85,14 +88,7 @@ export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCal
 
 // The relations a statement names (any schema) and, recursively, those their views read.
 const CATALOG_SQL = `
-WITH RECURSIVE rels(oid, depth) AS (
-  SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($1::text[])
-  UNION
-  SELECT d.refobjid, r.depth + 1 FROM rels r
-    JOIN pg_rewrite w ON w.ev_class = r.oid
-    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.oid
-  WHERE r.depth < 8
-)
+${relsCte(1)}
 SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_visible(c.oid) AS visible,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
        ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
