@@ -149,6 +149,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     if (route === 'read-only') {
       // The parser's view is not the only guard: the target's catalog and settings must agree.
       const check = await opts.executor.checkRead({ name: connection.name, url: connection.url }, classification.statements, { allowFunctions: connection.allowFunctions, masking: maskingOf(connection) });
+      // Only reviewMode "writes" runs reads at once: a held read is reviewed like a write there.
       if (holdReads(classification, check)) route = routeCommand(classification, 'all', connection.reviewers.length > 0);
     }
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
