@@ -24,6 +24,13 @@ const schema = z.object({
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(10),
+  DATABASE_TX_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_SUBMITS: z.coerce.number().int().min(0).default(60),
+  RATE_LIMIT_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_AUTH_FAILURES_PER_KEY: z.coerce.number().int().min(0).default(10),
+  LONG_POLLS_PER_KEY: z.coerce.number().int().min(0).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -36,6 +43,20 @@ export interface SlackConfig {
   botId?: string;
   botUserId?: string;
   defaultChannel?: string;
+}
+
+/** Request limits of the HTTP API, shared by every replica through Redis; 0 switches one off. */
+export interface LimitsConfig {
+  /** The window of the counting limits, in seconds. */
+  windowSec: number;
+  /** Submits (POST /api/connections/:name/exec) per API key per window. */
+  submitsPerKey: number;
+  /** Failed authentications per client IP per window; beyond, the IP gets 429 until the window ends. */
+  authFailuresPerIp: number;
+  /** Failed authentications per client IP and presented key prefix per window. */
+  authFailuresPerKey: number;
+  /** Long-polls (GET /api/reviews/:id?wait=) open at once per API key. */
+  longPollsPerKey: number;
 }
 
 /** Typed configuration; every other module receives (parts of) this instead of reading env. */
@@ -53,6 +74,11 @@ export interface Config {
   adminEmail: string;
   statementTimeoutMs: number;
   outputMaxBytes: number;
+  /** Connections of our own database pool (per process). */
+  databasePoolSize: number;
+  /** How long a transaction may wait for a pooled connection before the request gets a 503. */
+  databaseTxWaitMs: number;
+  limits: LimitsConfig;
   queuePrefix: string;
   /** Take the client IP from X-Forwarded-For (behind a load balancer). */
   trustProxy: boolean;
@@ -99,6 +125,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminEmail: e.ADMIN_EMAIL,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     outputMaxBytes: e.OUTPUT_MAX_BYTES,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseTxWaitMs: e.DATABASE_TX_WAIT_MS,
+    limits: {
+      windowSec: e.RATE_LIMIT_WINDOW_SEC,
+      submitsPerKey: e.RATE_LIMIT_SUBMITS,
+      authFailuresPerIp: e.RATE_LIMIT_AUTH_FAILURES_PER_IP,
+      authFailuresPerKey: e.RATE_LIMIT_AUTH_FAILURES_PER_KEY,
+      longPollsPerKey: e.LONG_POLLS_PER_KEY,
+    },
     queuePrefix: e.QUEUE_PREFIX,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,

@@ -13,6 +13,8 @@ export enum ErrorCode {
   Timeout = 'timeout',
   Guardrail = 'guardrail_blocked',
   Unavailable = 'unavailable',
+  RateLimited = 'rate_limited',
+  TooLarge = 'too_large',
   Internal = 'internal',
 }
 
@@ -30,6 +32,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Timeout]: 408,
   [ErrorCode.Guardrail]: 422,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.TooLarge]: 413,
   [ErrorCode.Internal]: 500,
 };
 
@@ -39,6 +43,8 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Extra fields of the JSON error body (e.g. the guardrail rule). */
   details?: Record<string, unknown>;
+  /** Seconds after which a retry may succeed (429, 503): the HTTP edge sends it as Retry-After. */
+  retryAfterSec?: number;
 }
 
 /** A coded error; only the edges (HTTP, Slack, CLI) turn it into something a person reads. */
@@ -46,6 +52,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly userMessage: string;
   readonly details?: Record<string, unknown>;
+  readonly retryAfterSec?: number;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -53,6 +60,7 @@ export class AppError extends Error {
     this.code = code;
     this.userMessage = options.userMessage ?? message;
     this.details = options.details;
+    this.retryAfterSec = options.retryAfterSec;
   }
 
   /** The HTTP status this error maps to. */

@@ -5,6 +5,7 @@ import { createSlackApp } from './bot/slack-app.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
 import { createHttpServer } from './gateway/http-server.js';
+import { createRequestLimits } from './gateway/request-limits.js';
 import { executeSql } from './gateway/sql-proxy.js';
 import { createJobQueue, type JobQueue } from './jobs/queues.js';
 import { createJobSlackClient, createSlackJobs } from './jobs/slack-jobs.js';
@@ -41,9 +42,13 @@ export interface Gateway {
 /** Builds a gateway; nothing listens or works until start(). */
 export function createGateway(opts: GatewayOptions): Gateway {
   const { config, log } = opts;
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { max: config.databasePoolSize, txMaxWaitMs: config.databaseTxWaitMs });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  // Limits get their own connection that fails fast: the shared one queues commands forever while
+  // Redis is away (BullMQ needs that), which would hang every API request on a limit check.
+  const limitsRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 }) : undefined;
+  limitsRedis?.on('error', () => {});
   const jobs = createJobQueue(redis, config.queuePrefix);
   const events = createReviewEvents(redis, config.queuePrefix);
   const admin = createAdminService(db);
@@ -59,7 +64,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
   const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log }) : undefined;
-  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, trustProxy: config.trustProxy }) : undefined;
+  const limits = limitsRedis && createRequestLimits(limitsRedis, config.queuePrefix, config.limits, log);
+  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -75,6 +81,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await redis.ping().catch((err) => {
         throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
       });
+      // Without an offline queue, commands sent before the connection is ready would fail open.
+      if (limitsRedis && limitsRedis.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          limitsRedis.once('ready', () => (clearTimeout(timer), resolve()));
+        });
+      }
       if (config.adminApiKey) await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey);
       if (opts.workers) {
         const swept = await reviews.sweep();
@@ -108,6 +121,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await events.close();
       await jobs.close();
       await redis.quit().catch(() => redis.disconnect());
+      limitsRedis?.disconnect();
       await db.$disconnect();
     },
   };

@@ -29,6 +29,13 @@ export async function getReview(db: Db | Tx, id: string): Promise<ReviewRow> {
   return row;
 }
 
+/** Only the status of a review (a long-poll re-reads this while it waits); NotFound when none. */
+export async function getReviewStatus(db: Db | Tx, id: string): Promise<ReviewState['status']> {
+  const row = isUuid(id) ? await db.review.findUnique({ where: { id }, select: { status: true } }) : null;
+  if (!row) throw new AppError(ErrorCode.NotFound, `No request has the id ${id}.`);
+  return row.status;
+}
+
 /**
  * Locks the review row for the rest of the transaction, then loads it: two deciders of the same
  * review are serialised, so the second always sees the first one's groups.

@@ -22,6 +22,12 @@ export function generateApiKey(): string {
   return `hoop_${randomBytes(24).toString('base64url')}`;
 }
 
+/** A page of a list ordered by a unique key: at most `take` rows after `after`. */
+export interface KeyPage {
+  take: number;
+  after?: string;
+}
+
 export interface UserInput {
   email: string;
   name?: string;
@@ -159,9 +165,10 @@ export function createAdminService(db: Db) {
     return { user: userView(user), apiKey };
   }
 
-  async function listUsers(actor: AuthUser) {
+  async function listUsers(actor: AuthUser, page?: KeyPage) {
     requireAdmin(actor);
-    return (await db.user.findMany({ orderBy: { email: 'asc' } })).map(userView);
+    const users = await db.user.findMany({ where: page?.after ? { email: { gt: page.after } } : {}, orderBy: { email: 'asc' }, take: page?.take });
+    return users.map(userView);
   }
 
   /** Makes sure the bootstrap admin with `apiKey` exists (ADMIN_API_KEY). */
@@ -214,9 +221,12 @@ export function createAdminService(db: Db) {
     });
   }
 
-  /** The connections `user` may see (Access Control: the others are not visible). */
-  async function listConnections(user: AuthUser) {
-    return (await db.connection.findMany({ orderBy: { name: 'asc' } })).filter((c) => canUseConnection(user, c)).map(connectionView);
+  /** The connections `user` may see (Access Control: the others are not visible), by name. */
+  async function listConnections(user: AuthUser, page?: KeyPage) {
+    // canUseConnection as a query, so a page holds `take` visible connections.
+    const visible = user.isAdmin ? {} : { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] };
+    const rows = await db.connection.findMany({ where: { AND: [visible, page?.after ? { name: { gt: page.after } } : {}] }, orderBy: { name: 'asc' }, take: page?.take });
+    return rows.filter((c) => canUseConnection(user, c)).map(connectionView);
   }
 
   /** Links a Slack user to the hoop user with `email`; NotFound when there is none. */

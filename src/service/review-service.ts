@@ -10,7 +10,9 @@ import {
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
-import { getReview, lockReview, reviewInclude, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
+import { isDatabaseBusy } from '../db/database-busy.js';
+import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
+import { getReview, getReviewStatus, lockReview, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ExecuteOptions, ExecutionResult } from '../gateway/execution.js';
 import type { JobQueue } from '../jobs/queues.js';
@@ -41,6 +43,10 @@ export interface ReviewServiceOptions {
 }
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
+/** Longest reason of a request, in characters. */
+export const MAX_REASON_CHARS = 2000;
+/** Longest reason of an approval or rejection: what Slack's reject modal accepts. */
+export const MAX_DECISION_REASON_CHARS = 1000;
 export { STOPPED_DURING_EXECUTION };
 /** Statuses in which a review may still change; a long-poll waits while the review is in one. */
 export const OPEN_STATUSES: readonly ReviewStatus[] = ['PENDING', 'APPROVED', 'RUNNING'];
@@ -65,6 +71,13 @@ export function summarize(c: Classification) {
     kind: strictestKind(c.statements),
     statements: c.statements.map((s) => ({ index: s.index, kind: s.kind, command: s.command, tables: s.tables, warnings: s.warnings })),
   };
+}
+
+/** BadInput when `text` is longer than `max` characters (counted as a person would, by code point). */
+export function checkLength(field: string, text: string | undefined, max: number): void {
+  if (text === undefined || text.length <= max) return;
+  const chars = [...text].length;
+  if (chars > max) throw new AppError(ErrorCode.BadInput, `"${field}" is ${chars.toLocaleString('en-US')} characters long; at most ${max.toLocaleString('en-US')} are accepted. Shorten it.`);
 }
 
 function actorOf(user: AuthUser): Actor {
@@ -92,6 +105,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
       throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
     }
+    checkLength('reason', input.reason, MAX_REASON_CHARS);
     const connection = await db.connection.findUnique({ where: { name: input.connection } });
     // A connection the user may not use is as invisible as one that does not exist.
     if (!connection || !canUseConnection(user, connection)) {
@@ -153,12 +167,21 @@ export function createReviewService(opts: ReviewServiceOptions) {
       // Reviewers still see what an admin ran on their connection, with its result in the thread.
       await jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue post'));
     }
-    await executeReview(reviewId);
+    try {
+      await executeReview(reviewId);
+    } catch (error) {
+      // The request is stored (APPROVED); a 503 now would make the client submit it twice. A job
+      // runs it when the database has room (the claim makes that exactly once); the caller waits.
+      if (!isDatabaseBusy(error)) throw error;
+      log.warn({ err: error, reviewId }, 'database busy; execution handed to a job');
+      await jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue execution'));
+    }
     return getReview(db, reviewId);
   }
 
   /** An approval or rejection, from Slack, the API or the CLI alike. */
   async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
+    checkLength('reason', input.reason, MAX_DECISION_REASON_CHARS);
     const now = new Date();
     let done: Transition;
     try {
@@ -218,16 +241,23 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   /** Waits up to `waitMs` for the review to leave PENDING/APPROVED/RUNNING; returns it either way. */
   async function waitForDecision(user: AuthUser, reviewId: string, waitMs: number, signal?: AbortSignal): Promise<ReviewRow> {
-    let row = await get(user, reviewId);
+    const row = await get(user, reviewId);
     if (!OPEN_STATUSES.includes(row.status) || waitMs <= 0) return row;
+    await waitWhileOpen(reviewId, Date.now() + waitMs, signal);
+    return getReview(db, reviewId);
+  }
+
+  // While waiting only the status is re-read; the whole review (its output may be 256 KB) is loaded
+  // once, at the end. Reloading it every 2 s made 500 waiters grow the gateway's RSS by 360 MB.
+  async function waitWhileOpen(reviewId: string, deadline: number, signal?: AbortSignal): Promise<void> {
     const watch = await events.watch(reviewId);
-    const deadline = Date.now() + waitMs;
     signal?.addEventListener('abort', () => watch.close(), { once: true });
     try {
       for (;;) {
-        row = await getReview(db, reviewId);
+        // Read after the watch is made: a change between the first load and the watch is seen.
+        const status = await getReviewStatus(db, reviewId);
         const left = deadline - Date.now();
-        if (!OPEN_STATUSES.includes(row.status) || left <= 0 || signal?.aborted) return row;
+        if (!OPEN_STATUSES.includes(status) || left <= 0 || signal?.aborted) return;
         // Re-read at least every 2 s even without an event: a lost pub/sub message only delays.
         await watch.wait(Math.min(left, 2000));
       }
@@ -236,20 +266,18 @@ export function createReviewService(opts: ReviewServiceOptions) {
     }
   }
 
-  /** Reviews the user may see, newest first, optionally of one status. */
-  async function list(user: AuthUser, filter: { status?: ReviewStatus; limit?: number }): Promise<ReviewRow[]> {
+  /** Reviews the user may see, newest first, optionally of one status; see listReviews. */
+  async function list(
+    user: AuthUser,
+    filter: { status?: ReviewStatus; take: number; after?: { createdAt: Date; id: string }; include: ReviewListInclude },
+  ): Promise<ReviewListRow[]> {
     const visibility = user.isAdmin
       ? {}
       : {
           OR: [{ requesterId: user.id }, { groups: { some: { group: { in: user.groups } } } }],
           connection: { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] },
         };
-    return db.review.findMany({
-      where: { ...(filter.status ? { status: filter.status } : {}), ...visibility },
-      include: reviewInclude,
-      orderBy: { createdAt: 'desc' },
-      take: Math.min(filter.limit ?? 100, 500),
-    });
+    return listReviews(db, { ...(filter.status ? { status: filter.status } : {}), ...visibility }, filter);
   }
 
   const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });

@@ -41,11 +41,11 @@ export interface TestGatewayOptions {
   sweepIntervalMs?: number;
 }
 
-/** Deletes every BullMQ key of `prefix`'s queues. */
+/** Deletes every BullMQ key of `prefix`'s queues, and the limits' counters under `prefix:`. */
 export async function deleteQueues(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
-    for (const pattern of [`bull:${prefix}-*`]) {
+    for (const pattern of [`bull:${prefix}-*`, `${prefix}:*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
@@ -81,6 +81,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ADMIN_EMAIL: 'root@example.com',
     QUEUE_PREFIX: prefix,
     REVIEW_TIMEOUT_SEC: '3600',
+    // Test files submit and fail authentication far more often than a person; the limits' own
+    // tests set these low.
+    RATE_LIMIT_SUBMITS: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_IP: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_KEY: '100000',
     ...(options.slack === false
       ? {}
       : { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_BOT_ID: 'BBOT', SLACK_BOT_USER_ID: 'UBOT', SLACK_CHANNEL: 'C-REVIEWS' }),
