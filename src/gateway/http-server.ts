@@ -13,7 +13,7 @@ import { toReviewListView, toReviewView } from '../service/review-view.js';
 import { applyHardening } from './http-hardening.js';
 import { decodeCursor, pageOf, pagingParams } from './paging.js';
 import { checkQueryHook } from './query-params.js';
-import { objectBody as body, optionalString, parseEmptyJsonAsObject } from './request-body.js';
+import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
 import { limitKeyId, type RequestLimits } from './request-limits.js';
 
 export interface HttpServerOptions {
@@ -99,7 +99,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   });
 
   app.register(async (api) => {
-    parseEmptyJsonAsObject(api);
+    acceptJsonBodiesOnly(api);
     // onRequest, before the body is read: an unauthenticated request costs no parsing, and a
     // client that keeps failing is refused before its key is looked up in the database.
     api.addHook('onRequest', async (req) => {

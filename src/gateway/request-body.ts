@@ -33,10 +33,13 @@ export function optionalString(b: Body, field: string): string | undefined {
   return v;
 }
 
-/** Replaces the JSON parser of `app` by one that reads an empty (or all-blank) body as `{}`. */
-export function parseEmptyJsonAsObject(app: FastifyInstance): void {
+/**
+ * Makes `app` parse JSON bodies only (anything else is a 415 that says to send JSON), reading an
+ * empty (or all-blank) body as `{}`.
+ */
+export function acceptJsonBodiesOnly(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, {});
     return parseJson(req, body as string, done);
