@@ -192,15 +192,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       const q = req.query as { wait?: number };
       if (q.wait === undefined) return toReviewView(await reviews.get(req.user!, req.params.id));
       const waitMs = Math.min(q.wait, maxWaitSec) * 1000;
-      // A slot per open wait, shared by every replica; a lease outlives a dead replica by 30 s at most.
-      const release = limits ? await limits.acquireLongPoll(req.apiKeyId!, waitMs + 30_000) : async () => {};
-      let row;
-      try {
-        row = await waitFor(req, reply, req.params.id, waitMs);
-      } finally {
-        await release();
-      }
-      const view = toReviewView(row);
+      const view = toReviewView(await waitFor(req, reply, req.params.id, waitMs));
       if (view.status === 'EXPIRED') {
         // The seeds: on timeout "the user sees a timeout error".
         return reply.status(408).send({
@@ -236,10 +228,18 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   }
 
   async function waitFor(req: FastifyRequest, reply: FastifyReply, id: string, waitMs: number) {
-    // A client that hangs up ends the wait early; the review itself is untouched.
+    // A client that hangs up ends the wait early and frees its slot; the review is untouched.
+    // Listening before the slot is taken, and checking the socket, misses no hang-up.
     const controller = new AbortController();
     reply.raw.on('close', () => controller.abort());
-    return reviews.waitForDecision(req.user!, id, waitMs, controller.signal);
+    if (req.raw.socket?.destroyed) controller.abort();
+    // A slot per open wait, shared by every replica; a lease outlives a dead replica by 30 s at most.
+    const release = limits ? await limits.acquireLongPoll(req.apiKeyId!, waitMs + 30_000) : async () => {};
+    try {
+      return await reviews.waitForDecision(req.user!, id, waitMs, controller.signal);
+    } finally {
+      await release();
+    }
   }
 
   return app;
