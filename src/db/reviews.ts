@@ -29,6 +29,18 @@ export async function getReview(db: Db | Tx, id: string): Promise<ReviewRow> {
   return row;
 }
 
+/** What deciding who may see a review, and whether it is still open, needs: no input or output. */
+export async function getReviewAccess(db: Db | Tx, id: string) {
+  const row = isUuid(id)
+    ? await db.review.findUnique({
+        where: { id },
+        select: { status: true, requesterId: true, groups: { select: { group: true } }, connection: { select: { allowedGroups: true, reviewers: true } } },
+      })
+    : null;
+  if (!row) throw new AppError(ErrorCode.NotFound, `No request has the id ${id}. Check the id (hoop admin get reviews lists them).`);
+  return row;
+}
+
 /** Only the status of a review (a long-poll re-reads this while it waits); NotFound when none. */
 export async function getReviewStatus(db: Db | Tx, id: string): Promise<ReviewState['status']> {
   const row = isUuid(id) ? await db.review.findUnique({ where: { id }, select: { status: true } }) : null;

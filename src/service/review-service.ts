@@ -12,7 +12,7 @@ import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
-import { getReview, getReviewStatus, lockReview, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
+import { getReview, getReviewAccess, getReviewStatus, lockReview, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ExecuteOptions, ExecutionResult } from '../gateway/execution.js';
 import type { JobQueue } from '../jobs/queues.js';
@@ -80,12 +80,18 @@ export function checkLength(field: string, text: string | undefined, max: number
   if (chars > max) throw new AppError(ErrorCode.BadInput, `"${field}" is ${chars.toLocaleString('en-US')} characters long; at most ${max.toLocaleString('en-US')} are accepted. Shorten it.`);
 }
 
+type Visibility = Parameters<typeof canSee>[1] & { connection: Parameters<typeof canUseConnection>[1] };
+
+function checkVisible(user: AuthUser, row: Visibility, reviewId: string): void {
+  if (!canSee(user, row) || !canUseConnection(user, row.connection)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
+}
+
 function actorOf(user: AuthUser): Actor {
   return { userId: user.id, isAdmin: user.isAdmin, groups: user.groups };
 }
 
 /** Who may see a review: admins, its requester, and members of its reviewer groups. */
-export function canSee(user: AuthUser, row: Pick<ReviewRow, 'requesterId' | 'groups'>): boolean {
+export function canSee(user: AuthUser, row: { requesterId: string; groups: { group: string }[] }): boolean {
   return user.isAdmin || row.requesterId === user.id || row.groups.some((g) => user.groups.includes(g.group));
 }
 
@@ -223,7 +229,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   /** A review the user may see; NotFound otherwise (its existence is not revealed). */
   async function get(user: AuthUser, reviewId: string): Promise<ReviewRow> {
     const row = await getReview(db, reviewId);
-    if (!canSee(user, row) || !canUseConnection(user, row.connection)) throw new AppError(ErrorCode.NotFound, `No request has the id ${reviewId}.`);
+    checkVisible(user, row, reviewId);
     return row;
   }
 
@@ -241,9 +247,9 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   /** Waits up to `waitMs` for the review to leave PENDING/APPROVED/RUNNING; returns it either way. */
   async function waitForDecision(user: AuthUser, reviewId: string, waitMs: number, signal?: AbortSignal): Promise<ReviewRow> {
-    const row = await get(user, reviewId);
-    if (!OPEN_STATUSES.includes(row.status) || waitMs <= 0) return row;
-    await waitWhileOpen(reviewId, Date.now() + waitMs, signal);
+    const head = await getReviewAccess(db, reviewId);
+    checkVisible(user, head, reviewId);
+    if (OPEN_STATUSES.includes(head.status) && waitMs > 0) await waitWhileOpen(reviewId, Date.now() + waitMs, signal);
     return getReview(db, reviewId);
   }
 
