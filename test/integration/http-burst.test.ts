@@ -118,3 +118,34 @@ describe('when the database stays busy longer than a request may wait', () => {
     expect(tally(retried)).toEqual({ 200: refused.length });
   });
 });
+
+describe('a submit whose execution cannot start because the database is busy', () => {
+  it('answers 201 with the stored request and runs it once through a job, never a 500 or a second request', async () => {
+    const { gw } = roomy;
+    await gw.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [] } });
+    // The claim (APPROVED -> RUNNING) of the first marked request outlasts Prisma's 5 s
+    // transaction timeout; a sequence, not a table, so the rollback cannot undo the "once".
+    const c = new pg.Client({ connectionString: gw.databaseUrl });
+    await c.connect();
+    await c.query(`CREATE SEQUENCE slow_claim_once;
+      CREATE FUNCTION slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'RUNNING' AND NEW.input LIKE '%slow-claim%' AND nextval('slow_claim_once') = 1 THEN PERFORM pg_sleep(6); END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER slow_claim BEFORE UPDATE ON "Review" FOR EACH ROW EXECUTE FUNCTION slow_claim();`);
+    await c.end();
+    const before = await gw.gateway.db.review.count();
+    const res = await call(gw, 'POST', '/api/connections/sandbox/exec', roomy.alice.apiKey, { input: "SELECT 'slow-claim' AS marker" });
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('APPROVED');
+    expect(await gw.gateway.db.review.count()).toBe(before + 1);
+    const done = await eventually(async () => {
+      const r = (await gw.api('GET', `/api/reviews/${res.body.id}`)).body;
+      return r.status === 'EXECUTED' && r;
+    }, 20_000, 'the request executed by the job');
+    expect(done.output).toContain('slow-claim');
+    const started = await gw.gateway.db.auditEvent.count({ where: { reviewId: res.body.id, action: 'review.execution_started' } });
+    expect(started).toBe(1);
+  });
+});
