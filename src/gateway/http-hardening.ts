@@ -11,6 +11,8 @@ export function applyHardening(app: FastifyInstance): void {
     // No page, no script, no frame: the strictest policy a JSON API can have.
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
     frameguard: { action: 'deny' },
+    // Browsers keep HTTPS for this host only: sibling hosts are not ours to decide.
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
     // Cross-origin readers are refused below; the API has no public resources to share.
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });

@@ -40,6 +40,7 @@ describe('security headers', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.has('x-powered-by')).toBe(false);
+    expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
   });
 });
 
