@@ -1,7 +1,10 @@
 // Request limits shared by replicas through Redis: submits per key, failed authentications per IP
 // (and per IP and key prefix), long-polls per key; each answered 429 with Retry-After.
 import http from 'node:http';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequestLimits, type RequestLimits } from '../../src/gateway/request-limits.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -198,5 +201,32 @@ describe('long-polls per API key', () => {
     expect(Date.now() - startedAt).toBeLessThan(4000);
     expect(res.body.status).toBe('FAILED');
     expect(res.body.output).toBe('ERROR:  lost ' + 'z'.repeat(10_000));
+  });
+});
+
+describe('when Redis does not answer', () => {
+  const strict = { windowSec: 60, submitsPerKey: 1, authFailuresPerIp: 1, authFailuresPerKey: 1, longPollsPerKey: 1 };
+  const exercise = async (limits: RequestLimits) => {
+    const refused: string[] = [];
+    const attempt = async (what: string, fn: () => Promise<unknown>) => fn().catch(() => refused.push(what));
+    await attempt('submit 1', () => limits.hitSubmit('key'));
+    await attempt('submit 2', () => limits.hitSubmit('key'));
+    await limits.recordAuthFailure('203.0.113.1', 'hoop_abcd_x');
+    await attempt('auth', () => limits.checkAuthBlocked('203.0.113.1', 'hoop_abcd_x'));
+    await attempt('poll 1', () => limits.acquireLongPoll('key', 5000));
+    await attempt('poll 2', () => limits.acquireLongPoll('key', 5000));
+    return refused;
+  };
+
+  it('lets requests through, where a live Redis refuses the same ones', async () => {
+    const live = createRequestLimits(t.gateway.redis, `${t.prefix}-strict`, strict, pino({ level: 'silent' }));
+    expect(await exercise(live)).toEqual(['submit 2', 'auth', 'poll 2']);
+    const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    dead.on('error', () => {});
+    try {
+      expect(await exercise(createRequestLimits(dead, 'x', strict, pino({ level: 'silent' })))).toEqual([]);
+    } finally {
+      dead.disconnect();
+    }
   });
 });
