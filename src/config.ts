@@ -30,6 +30,13 @@ const schema = z.object({
   TARGET_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(5000),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(10),
+  DATABASE_TX_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_SUBMITS: z.coerce.number().int().min(0).default(60),
+  RATE_LIMIT_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_AUTH_FAILURES_PER_KEY: z.coerce.number().int().min(0).default(10),
+  LONG_POLLS_PER_KEY: z.coerce.number().int().min(0).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -44,6 +51,20 @@ export interface SlackConfig {
   defaultChannel?: string;
   /** The workspace the app is installed in; learned from auth.test when not configured. */
   teamId?: string;
+}
+
+/** Request limits of the HTTP API, shared by every replica through Redis; 0 switches one off. */
+export interface LimitsConfig {
+  /** The window of the counting limits, in seconds. */
+  windowSec: number;
+  /** Submits (POST /api/connections/:name/exec) per API key per window. */
+  submitsPerKey: number;
+  /** Failed authentications per client IP per window; beyond, the IP gets 429 until the window ends. */
+  authFailuresPerIp: number;
+  /** Failed authentications per client IP and presented key prefix per window. */
+  authFailuresPerKey: number;
+  /** Long-polls (GET /api/reviews/:id?wait=) open at once per API key. */
+  longPollsPerKey: number;
 }
 
 /** Typed configuration; every other module receives (parts of) this instead of reading env. */
@@ -65,6 +86,11 @@ export interface Config {
   maxStatements: number;
   /** Per target database and process: connections at once, requests waiting for one, and how long they wait. */
   targetPool: { max: number; maxWaiting: number; waitMs: number };
+  /** Connections of our own database pool (per process). */
+  databasePoolSize: number;
+  /** How long a transaction may wait for a pooled connection before the request gets a 503. */
+  databaseTxWaitMs: number;
+  limits: LimitsConfig;
   queuePrefix: string;
   /** Take the client IP from X-Forwarded-For (behind a load balancer). */
   trustProxy: boolean;
@@ -114,6 +140,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outputMaxBytes: e.OUTPUT_MAX_BYTES,
     maxStatements: e.MAX_STATEMENTS_PER_REQUEST,
     targetPool: { max: e.TARGET_POOL_MAX, maxWaiting: e.TARGET_QUEUE_MAX, waitMs: e.TARGET_QUEUE_WAIT_MS },
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseTxWaitMs: e.DATABASE_TX_WAIT_MS,
+    limits: {
+      windowSec: e.RATE_LIMIT_WINDOW_SEC,
+      submitsPerKey: e.RATE_LIMIT_SUBMITS,
+      authFailuresPerIp: e.RATE_LIMIT_AUTH_FAILURES_PER_IP,
+      authFailuresPerKey: e.RATE_LIMIT_AUTH_FAILURES_PER_KEY,
+      longPollsPerKey: e.LONG_POLLS_PER_KEY,
+    },
     queuePrefix: e.QUEUE_PREFIX,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,

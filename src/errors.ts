@@ -15,6 +15,8 @@ export enum ErrorCode {
   Timeout = 'timeout',
   Guardrail = 'guardrail_blocked',
   Unavailable = 'unavailable',
+  RateLimited = 'rate_limited',
+  TooLarge = 'too_large',
   Internal = 'internal',
 }
 
@@ -33,6 +35,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Timeout]: 408,
   [ErrorCode.Guardrail]: 422,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.TooLarge]: 413,
   [ErrorCode.Internal]: 500,
 };
 
@@ -42,7 +46,7 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Extra fields of the JSON error body (e.g. the guardrail rule). */
   details?: Record<string, unknown>;
-  /** For a retryable refusal (busy, rate-limited): when to try again; sent as Retry-After. */
+  /** Seconds after which a retry may succeed (429, 503): the HTTP edge sends it as Retry-After. */
   retryAfterSec?: number;
 }
 

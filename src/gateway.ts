@@ -7,6 +7,7 @@ import { createDb, type Db } from './db/client.js';
 import { createHttpServer } from './gateway/http-server.js';
 import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
 import { createClassifier } from './sql/classifier.js';
+import { createRequestLimits } from './gateway/request-limits.js';
 import { createJobQueue, type JobQueue } from './jobs/queues.js';
 import { createJobSlackClient, createSlackJobs } from './jobs/slack-jobs.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
@@ -44,9 +45,13 @@ export interface Gateway {
 /** Builds a gateway; nothing listens or works until start(). */
 export function createGateway(opts: GatewayOptions): Gateway {
   const { config, log } = opts;
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { max: config.databasePoolSize, txMaxWaitMs: config.databaseTxWaitMs });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  // Limits get their own connection that fails fast: the shared one queues commands forever while
+  // Redis is away (BullMQ needs that), which would hang every API request on a limit check.
+  const limitsRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 }) : undefined;
+  limitsRedis?.on('error', () => {});
   const jobs = createJobQueue(redis, config.queuePrefix);
   const events = createReviewEvents(redis, config.queuePrefix);
   const admin = createAdminService(db);
@@ -68,7 +73,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.
   const firstSeen = createSeenOnce(redis, `${config.queuePrefix}:slack-seen`);
   const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
-  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, trustProxy: config.trustProxy }) : undefined;
+  const limits = limitsRedis && createRequestLimits(limitsRedis, config.queuePrefix, config.limits, log);
+  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -85,6 +91,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await redis.ping().catch((err) => {
         throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
       });
+      // Without an offline queue, commands sent before the connection is ready would fail open.
+      if (limitsRedis && limitsRedis.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          limitsRedis.once('ready', () => (clearTimeout(timer), resolve()));
+        });
+      }
       // Every start, set or not: an unset or changed ADMIN_API_KEY must retire the earlier one.
       for (const c of await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey)) log[c.level]({ ...c.detail, action: c.action }, c.message);
       if (opts.workers) {
@@ -119,6 +132,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await events.close();
       await jobs.close();
       await redis.quit().catch(() => redis.disconnect());
+      limitsRedis?.disconnect();
       await db.$disconnect();
       await executor.close();
       await classifier.close();

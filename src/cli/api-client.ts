@@ -16,7 +16,7 @@ export class GatewayClient {
   ) {}
 
   /** Calls the API; resolves with the JSON body of a 2xx, throws CliError otherwise (408 aside). */
-  async request<T>(method: string, path: string, body?: unknown, options: { signal?: AbortSignal; allow?: number[] } = {}): Promise<{ status: number; body: T }> {
+  async request<T>(method: string, path: string, body?: unknown, options: { signal?: AbortSignal; allow?: number[] } = {}): Promise<{ status: number; body: T; retryAfterSec?: number }> {
     let res: Response;
     try {
       res = await fetch(this.apiUrl + path, {
@@ -36,16 +36,46 @@ export class GatewayClient {
     } catch {
       throw new CliError(`The gateway at ${this.apiUrl} answered ${res.status} with something that is not JSON; is that URL a hoop gateway?`, EXIT.unreachable);
     }
-    if (res.ok || options.allow?.includes(res.status)) return { status: res.status, body: json as T };
+    if (res.ok || options.allow?.includes(res.status)) return { status: res.status, body: json as T, retryAfterSec: Number(res.headers.get('retry-after')) || undefined };
     const message = json?.error?.message ?? `HTTP ${res.status}`;
     if (res.status === 401) throw new CliError(`Authentication failed: ${message}`, EXIT.unreachable);
+    if (res.status === 429 || res.status === 503) throw new CliError(message, EXIT.unreachable);
     if (res.status >= 500) throw new CliError(`The gateway failed: ${message}`, EXIT.unreachable);
     throw new CliError(message, EXIT.usage);
   }
 
   async getReview(id: string, waitSec?: number, signal?: AbortSignal): Promise<{ status: number; review: ReviewView }> {
     const q = waitSec === undefined ? '' : `?wait=${waitSec}`;
-    const res = await this.request<any>('GET', `/api/reviews/${encodeURIComponent(id)}${q}`, undefined, { signal, allow: [408] });
-    return { status: res.status, review: res.status === 408 ? res.body.review : res.body };
+    for (;;) {
+      // While waiting, a busy gateway (503) or a key with all its long-polls open (429) is waited out.
+      const res = await this.request<any>('GET', `/api/reviews/${encodeURIComponent(id)}${q}`, undefined, { signal, allow: waitSec === undefined ? [408] : [408, 429, 503] });
+      if (res.status === 429 || res.status === 503) {
+        await sleep(Math.min(res.retryAfterSec ?? 2, 30) * 1000, signal);
+        continue;
+      }
+      return { status: res.status, review: res.status === 408 ? res.body.review : res.body };
+    }
   }
+
+  /** Follows `nextCursor` of a list endpoint until `max` items (or the last page). */
+  async list<T>(path: string, field: string, max = Infinity): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const limit = Math.min(200, max - items.length);
+      const sep = path.includes('?') ? '&' : '?';
+      const url: string = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res: { body: Record<string, unknown> } = await this.request<Record<string, unknown>>('GET', url);
+      items.push(...((res.body[field] as T[]) ?? []));
+      cursor = (res.body.nextCursor as string | null) ?? null;
+    } while (cursor && items.length < max);
+    return items.slice(0, max);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))), { once: true });
+  });
 }

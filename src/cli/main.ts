@@ -1,13 +1,13 @@
 // `hoop`: submit commands, review them and configure the gateway, from a terminal or a script.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { ReviewView } from '../service/review-view.js';
+import type { ReviewListView, ReviewView } from '../service/review-view.js';
 import { GatewayClient } from './api-client.js';
 import { loadCliConfig, saveCliConfig } from './config-file.js';
 import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerIdentityCommands } from './identity-commands.js';
-import { list, outputOption } from './options.js';
+import { list, outputOption, positiveInt } from './options.js';
 import { describeReview, historyTable, reviewsTable, table, type HistoryEvent } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
 import { classifyLines } from './sql-classify.js';
@@ -219,26 +219,27 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('connections')
     .addOption(outputOption())
     .action(async (opts: { output: string }) => {
-      const res = await client().request<{ connections: { name: string; type: string; reviewers: string[]; distinctApprovers: boolean; slackChannel: string | null }[] }>('GET', '/api/connections');
-      if (opts.output === 'json') return json(res.body.connections);
-      print(table(['name', 'type', 'reviewers', 'distinct approvers', 'slack channel'], res.body.connections.map((c) => [c.name, c.type, c.reviewers.join(','), c.distinctApprovers ? 'yes' : 'no', c.slackChannel])));
+      const connections = await client().list<{ name: string; type: string; reviewers: string[]; distinctApprovers: boolean; slackChannel: string | null }>('/api/connections', 'connections');
+      if (opts.output === 'json') return json(connections);
+      print(table(['name', 'type', 'reviewers', 'distinct approvers', 'slack channel'], connections.map((c) => [c.name, c.type, c.reviewers.join(','), c.distinctApprovers ? 'yes' : 'no', c.slackChannel])));
     });
   adminGet
     .command('users')
     .addOption(outputOption())
     .action(async (opts: { output: string }) => {
-      const res = await client().request<{ users: { email: string; name: string | null; admin: boolean; active: boolean; groups: string[]; slackUserId: string | null }[] }>('GET', '/api/users');
-      if (opts.output === 'json') return json(res.body.users);
-      print(table(['email', 'name', 'admin', 'active', 'groups', 'slack'], res.body.users.map((u) => [u.email, u.name, u.admin ? 'yes' : 'no', u.active ? 'yes' : 'no', u.groups.join(','), u.slackUserId])));
+      const users = await client().list<{ email: string; name: string | null; admin: boolean; active: boolean; groups: string[]; slackUserId: string | null }>('/api/users', 'users');
+      if (opts.output === 'json') return json(users);
+      print(table(['email', 'name', 'admin', 'active', 'groups', 'slack'], users.map((u) => [u.email, u.name, u.admin ? 'yes' : 'no', u.active ? 'yes' : 'no', u.groups.join(','), u.slackUserId])));
     });
   adminGet
     .command('reviews')
     .addOption(new Option('--status <status>', 'only reviews in this status').choices(STATUSES))
+    .option('--limit <n>', 'at most this many, newest first (pages are followed)', positiveInt, 50)
     .addOption(outputOption())
-    .action(async (opts: { status?: string; output: string }) => {
-      const res = await client().request<{ reviews: ReviewView[] }>('GET', `/api/reviews${opts.status ? `?status=${opts.status}` : ''}`);
-      if (opts.output === 'json') return json(res.body.reviews);
-      print(res.body.reviews.length ? reviewsTable(res.body.reviews) : `No reviews${opts.status ? ` with status ${opts.status}` : ''}.`);
+    .action(async (opts: { status?: string; limit: number; output: string }) => {
+      const reviews = await client().list<ReviewListView>(`/api/reviews${opts.status ? `?status=${opts.status}` : ''}`, 'reviews', opts.limit);
+      if (opts.output === 'json') return json(reviews);
+      print(reviews.length ? reviewsTable(reviews) : `No reviews${opts.status ? ` with status ${opts.status}` : ''}.`);
     });
 
   const sql = program.command('sql').description('work with SQL locally, without a gateway');

@@ -1,5 +1,5 @@
 // What the CLI prints: aligned tables (kubectl style) and reviews.
-import type { ReviewView } from '../service/review-view.js';
+import type { ReviewListView, ReviewView } from '../service/review-view.js';
 
 /** Columns separated by three spaces, upper-case headers, no trailing blanks. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
@@ -45,7 +45,7 @@ export function describeReview(r: ReviewView): string {
 }
 
 /** Rows for `hoop admin get reviews`. */
-export function reviewsTable(reviews: ReviewView[]): string {
+export function reviewsTable(reviews: ReviewListView[]): string {
   return table(
     ['id', 'connection', 'requester', 'status', 'approvals', 'created', 'command'],
     reviews.map((r) => [r.id, r.connection, r.requester, r.status, `${r.approvals.approved}/${r.approvals.total}`, r.createdAt.slice(0, 19).replace('T', ' '), oneLine(r.input)]),

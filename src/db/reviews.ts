@@ -35,6 +35,25 @@ export function reviewNotFound(id: string): AppError {
   return new AppError(ErrorCode.NotFound, `No request has the id ${id}. Check the id (hoop admin get reviews lists them).`);
 }
 
+/** What deciding who may see a review, and whether it is still open, needs: no input or output. */
+export async function getReviewAccess(db: Db | Tx, id: string) {
+  const row = isUuid(id)
+    ? await db.review.findUnique({
+        where: { id },
+        select: { status: true, requesterId: true, groups: { select: { group: true } }, connection: { select: { allowedGroups: true, reviewers: true } } },
+      })
+    : null;
+  if (!row) throw reviewNotFound(id);
+  return row;
+}
+
+/** Only the status of a review (a long-poll re-reads this while it waits); NotFound when none. */
+export async function getReviewStatus(db: Db | Tx, id: string): Promise<ReviewState['status']> {
+  const row = isUuid(id) ? await db.review.findUnique({ where: { id }, select: { status: true } }) : null;
+  if (!row) throw reviewNotFound(id);
+  return row.status;
+}
+
 /**
  * Locks the review row for the rest of the transaction, then loads it: two deciders of the same
  * review are serialised, so the second always sees the first one's groups.

@@ -3,12 +3,18 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ReviewStatus } from '../core/review-state.js';
 import type { AuditContext } from '../db/audit.js';
+import { isDatabaseBusy } from '../db/database-busy.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewaySlackReceiver } from '../bot/slack-receiver.js';
 import type { AdminService } from '../service/admin-service.js';
 import type { AuthUser, ReviewService } from '../service/review-service.js';
-import { toReviewView } from '../service/review-view.js';
+import { toReviewListView, toReviewView } from '../service/review-view.js';
+import { applyHardening } from './http-hardening.js';
+import { decodeCursor, pageOf, pagingParams } from './paging.js';
+import { checkQueryHook } from './query-params.js';
+import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
+import { limitKeyId, type RequestLimits } from './request-limits.js';
 import { registerUserRoutes } from './user-routes.js';
 
 export interface HttpServerOptions {
@@ -16,18 +22,26 @@ export interface HttpServerOptions {
   reviews: ReviewService;
   slack?: GatewaySlackReceiver;
   log: Logger;
+  /** Submit, authentication and long-poll limits (none when absent). */
+  limits?: RequestLimits;
   /** Longest `?wait=` honoured, in seconds. */
   maxWaitSec?: number;
   trustProxy?: boolean;
 }
 
-const STATUSES: Record<string, ReviewStatus> = {
-  pending: 'PENDING', approved: 'APPROVED', running: 'RUNNING', executed: 'EXECUTED', failed: 'FAILED', rejected: 'REJECTED', expired: 'EXPIRED',
-};
+const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
+const INCLUDES = ['output', 'input', 'classification'] as const;
+const BODY_LIMIT = 2 * 1024 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** Seconds a client is told to wait when our database is busy. */
+const BUSY_RETRY_SEC = 2;
 
 declare module 'fastify' {
   interface FastifyRequest {
     user?: AuthUser;
+    /** The presented API key as limits count it (a hash). */
+    apiKeyId?: string;
   }
 }
 
@@ -42,36 +56,27 @@ function auditCtx(req: FastifyRequest): AuditContext {
   return { actorId: user?.id ?? null, actor: user?.email ?? 'anonymous', source: 'api', ip: req.ip, userAgent: req.headers['user-agent'] ?? null };
 }
 
-function body(req: FastifyRequest): Record<string, unknown> {
-  const b = req.body;
-  if (b === undefined || b === null || b === '') return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new AppError(ErrorCode.BadInput, 'The request body must be a JSON object.');
-  return b as Record<string, unknown>;
-}
-
-function optionalString(b: Record<string, unknown>, field: string): string | undefined {
-  const v = b[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new AppError(ErrorCode.BadInput, `"${field}" must be a string.`);
-  return v;
-}
-
 /** Builds the gateway's HTTP server (not yet listening). */
 export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
-  const { admin, reviews } = opts;
+  const { admin, reviews, limits } = opts;
   const maxWaitSec = opts.maxWaitSec ?? 600;
-  const app = Fastify({ loggerInstance: opts.log as FastifyBaseLogger, trustProxy: opts.trustProxy ?? false, bodyLimit: 2 * 1024 * 1024 });
+  const app = Fastify({ loggerInstance: opts.log as FastifyBaseLogger, trustProxy: opts.trustProxy ?? false, bodyLimit: BODY_LIMIT });
+  applyHardening(app);
 
   app.setErrorHandler((error: unknown, req, reply) => {
     if (isAppError(error)) {
-      if (error.retryAfterSec !== undefined) reply.header('retry-after', String(error.retryAfterSec));
+      if (error.retryAfterSec) reply.header('retry-after', String(error.retryAfterSec));
       return reply.status(error.httpStatus).send(error.toJSON());
     }
-    const e = error as { statusCode?: number; code?: string; message?: string };
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      const message = e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send JSON with "Content-Type: application/json".' : e.message ?? 'Bad request.';
-      return reply.status(e.statusCode).send({ error: { code: ErrorCode.BadInput, message } });
+    if (isDatabaseBusy(error)) {
+      req.log.warn({ err: error }, 'database busy');
+      return reply
+        .status(503)
+        .header('retry-after', String(BUSY_RETRY_SEC))
+        .send({ error: { code: ErrorCode.Unavailable, message: `The gateway's database is busy; nothing was changed. Try again in ${BUSY_RETRY_SEC} s.`, retryAfter: BUSY_RETRY_SEC } });
     }
+    const e = error as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.status(e.statusCode).send({ error: clientError(e) });
     req.log.error({ err: error }, 'request failed');
     return reply.status(500).send({ error: { code: ErrorCode.Internal, message: 'The gateway failed to handle this request; it is logged. Try again, and tell an admin if it persists.' } });
   });
@@ -95,9 +100,21 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   });
 
   app.register(async (api) => {
-    api.addHook('preHandler', async (req) => {
-      req.user = await admin.authenticate(bearer(req));
+    acceptJsonBodiesOnly(api);
+    // onRequest, before the body is read: an unauthenticated request costs no parsing, and a
+    // client that keeps failing is refused before its key is looked up in the database.
+    api.addHook('onRequest', async (req) => {
+      const token = bearer(req);
+      await limits?.checkAuthBlocked(req.ip, token);
+      try {
+        req.user = await admin.authenticate(token);
+      } catch (error) {
+        if (isAppError(error, ErrorCode.Unauthenticated)) await limits?.recordAuthFailure(req.ip, token);
+        throw error;
+      }
+      req.apiKeyId = limitKeyId(token!);
     });
+    api.addHook('preHandler', checkQueryHook);
 
     api.get('/me', async (req) => ({ user: { id: req.user!.id, email: req.user!.email, admin: req.user!.isAdmin, groups: req.user!.groups, slackUserId: req.user!.slackUserId } }));
 
@@ -106,12 +123,18 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       const result = await admin.createUser(req.user!, { email: b.email as string, name: optionalString(b, 'name'), groups: b.groups as string[] | undefined, admin: b.admin === true }, auditCtx(req));
       return reply.status(201).send(result);
     });
-    api.get('/users', async (req) => ({ users: await admin.listUsers(req.user!) }));
+    api.get('/users', { config: { query: pagingParams(200) } }, async (req) => {
+      const q = req.query as { limit?: number; cursor?: string };
+      const limit = q.limit ?? 200;
+      const after = q.cursor ? decodeCursor('users', q.cursor, [(s) => s.length > 0])[0] : undefined;
+      const { page, nextCursor } = pageOf('users', await admin.listUsers(req.user!, { take: limit + 1, after }), limit, (u) => [u.email]);
+      return { users: page, nextCursor };
+    });
     registerUserRoutes(api, { admin, auditCtx });
 
-    api.post('/connections', async (req, reply) => {
+    api.post('/connections', { config: { query: { overwrite: { type: 'boolean' } } } }, async (req, reply) => {
       const b = body(req);
-      const overwrite = (req.query as Record<string, string>).overwrite === 'true';
+      const overwrite = (req.query as { overwrite?: boolean }).overwrite === true;
       const slackChannel = b.slackChannel === null ? null : optionalString(b, 'slackChannel');
       const { connection, created } = await admin.upsertConnection(
         req.user!,
@@ -133,34 +156,45 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       );
       return reply.status(created ? 201 : 200).send({ connection });
     });
-    api.get('/connections', async (req) => ({ connections: await admin.listConnections(req.user!) }));
+    api.get('/connections', { config: { query: pagingParams(200) } }, async (req) => {
+      const q = req.query as { limit?: number; cursor?: string };
+      const limit = q.limit ?? 200;
+      const after = q.cursor ? decodeCursor('connections', q.cursor, [(s) => s.length > 0])[0] : undefined;
+      const { page, nextCursor } = pageOf('connections', await admin.listConnections(req.user!, { take: limit + 1, after }), limit, (c) => [c.name]);
+      return { connections: page, nextCursor };
+    });
 
     api.post<{ Params: { name: string } }>('/connections/:name/exec', async (req, reply) => {
-      const b = body(req);
+      await limits?.hitSubmit(req.apiKeyId!);
+      const b = body(req, ['input', 'reason']);
       const input = optionalString(b, 'input');
       if (input === undefined) throw new AppError(ErrorCode.BadInput, 'Give the SQL to run in "input", e.g. {"input": "UPDATE users SET ... WHERE id = 1", "reason": "..."}.');
       const row = await reviews.submit(req.user!, { connection: req.params.name, input, reason: optionalString(b, 'reason') }, auditCtx(req));
       return reply.status(201).send(toReviewView(row));
     });
 
-    api.get('/reviews', async (req) => {
-      const q = req.query as Record<string, string | undefined>;
-      let status: ReviewStatus | undefined;
-      if (q.status) {
-        status = STATUSES[q.status.toLowerCase()];
-        if (!status) throw new AppError(ErrorCode.BadInput, `Unknown status "${q.status}"; use one of: ${Object.keys(STATUSES).join(', ')}.`);
-      }
-      const limit = q.limit ? Number(q.limit) : undefined;
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new AppError(ErrorCode.BadInput, '"limit" must be a positive integer.');
-      return { reviews: (await reviews.list(req.user!, { status, limit })).map(toReviewView) };
+    const listQuery = { status: { type: 'enum', values: STATUSES }, include: { type: 'list', values: INCLUDES }, ...pagingParams(50) } as const;
+    api.get('/reviews', { config: { query: listQuery } }, async (req) => {
+      const q = req.query as { status?: string; include?: string[]; limit?: number; cursor?: string };
+      const limit = q.limit ?? 50;
+      const cursor = q.cursor ? decodeCursor('reviews', q.cursor, [(s) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)), (s) => UUID.test(s)]) : undefined;
+      const include = { output: false, input: false, classification: false };
+      for (const i of q.include ?? []) include[i as keyof typeof include] = true;
+      const rows = await reviews.list(req.user!, {
+        status: q.status?.toUpperCase() as ReviewStatus | undefined,
+        take: limit + 1,
+        after: cursor && { createdAt: new Date(cursor[0]), id: cursor[1] },
+        include,
+      });
+      const { page, nextCursor } = pageOf('reviews', rows, limit, (r) => [r.createdAt.toISOString(), r.id]);
+      return { reviews: page.map(toReviewListView), nextCursor };
     });
 
-    api.get<{ Params: { id: string } }>('/reviews/:id', async (req, reply) => {
-      const q = req.query as Record<string, string | undefined>;
+    const waitQuery = { wait: { type: 'number', min: 0, hint: `seconds to wait for a decision, at most ${maxWaitSec}` } } as const;
+    api.get<{ Params: { id: string } }>('/reviews/:id', { config: { query: waitQuery } }, async (req, reply) => {
+      const q = req.query as { wait?: number };
       if (q.wait === undefined) return toReviewView(await reviews.get(req.user!, req.params.id));
-      const wait = Number(q.wait);
-      if (!Number.isFinite(wait) || wait < 0) throw new AppError(ErrorCode.BadInput, '"wait" must be a number of seconds, e.g. ?wait=30.');
-      const waitMs = Math.min(wait, maxWaitSec) * 1000;
+      const waitMs = Math.min(q.wait, maxWaitSec) * 1000;
       const view = toReviewView(await waitFor(req, reply, req.params.id, waitMs));
       if (view.status === 'EXPIRED') {
         // The seeds: on timeout "the user sees a timeout error".
@@ -176,7 +210,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
 
     const decideRoute = (action: 'approve' | 'reject') =>
       api.put<{ Params: { id: string } }>(`/reviews/:id/${action}`, async (req) => {
-        const b = body(req);
+        const b = body(req, ['group', 'reason']);
         const row = await reviews.vote(req.user!, req.params.id, { action, group: optionalString(b, 'group'), reason: optionalString(b, 'reason') }, auditCtx(req));
         return toReviewView(row);
       });
@@ -184,11 +218,31 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     decideRoute('reject');
   }, { prefix: '/api' });
 
+  /** The body of a 4xx raised by fastify itself (parsing, sizes, media types). */
+  function clientError(e: { statusCode?: number; code?: string; message?: string }) {
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { code: ErrorCode.BadInput, message: 'Send JSON with "Content-Type: application/json".' };
+    if (e.statusCode === 413) {
+      return { code: ErrorCode.TooLarge, message: `The request body is larger than ${BODY_LIMIT / 1024 / 1024} MiB, the gateway's limit (a command may have 1 MiB): split it into smaller requests.` };
+    }
+    if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || /JSON/.test(e.message ?? '')) {
+      return { code: ErrorCode.BadInput, message: `The body is not valid JSON (${e.message ?? 'parse error'}). Send a JSON object, e.g. {"input": "SELECT 1"}.` };
+    }
+    return { code: ErrorCode.BadInput, message: e.message ?? 'Bad request.' };
+  }
+
   async function waitFor(req: FastifyRequest, reply: FastifyReply, id: string, waitMs: number) {
-    // A client that hangs up ends the wait early; the review itself is untouched.
+    // A client that hangs up ends the wait early and frees its slot; the review is untouched.
+    // Listening before the slot is taken, and checking the socket, misses no hang-up.
     const controller = new AbortController();
     reply.raw.on('close', () => controller.abort());
-    return reviews.waitForDecision(req.user!, id, waitMs, controller.signal);
+    if (req.raw.socket?.destroyed) controller.abort();
+    // A slot per open wait, shared by every replica; a lease outlives a dead replica by 30 s at most.
+    const release = limits ? await limits.acquireLongPoll(req.apiKeyId!, waitMs + 30_000) : async () => {};
+    try {
+      return await reviews.waitForDecision(req.user!, id, waitMs, controller.signal);
+    } finally {
+      await release();
+    }
   }
 
   return app;

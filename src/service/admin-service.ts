@@ -17,6 +17,12 @@ const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** lastUsedAt is written at most this often per key: no database write per request. */
 const LAST_USED_EVERY_MS = 60_000;
 
+/** A page of a list ordered by a unique key: at most `take` rows after `after`. */
+export interface KeyPage {
+  take: number;
+  after?: string;
+}
+
 export interface UserInput {
   email: string;
   name?: string;
@@ -158,9 +164,10 @@ export function createAdminService(db: Db) {
     return { user: userView(user), apiKey };
   }
 
-  async function listUsers(actor: AuthUser) {
+  async function listUsers(actor: AuthUser, page?: KeyPage) {
     requireAdmin(actor);
-    return (await db.user.findMany({ orderBy: { email: 'asc' } })).map(userView);
+    const users = await db.user.findMany({ where: page?.after ? { email: { gt: page.after } } : {}, orderBy: { email: 'asc' }, take: page?.take });
+    return users.map(userView);
   }
 
   /** Makes the bootstrap admin exactly ADMIN_EMAIL / ADMIN_API_KEY (unset: no bootstrap key works). */
@@ -206,9 +213,12 @@ export function createAdminService(db: Db) {
     });
   }
 
-  /** The connections `user` may see (Access Control: the others are not visible). */
-  async function listConnections(user: AuthUser) {
-    return (await db.connection.findMany({ orderBy: { name: 'asc' } })).filter((c) => canUseConnection(user, c)).map(connectionView);
+  /** The connections `user` may see (Access Control: the others are not visible), by name. */
+  async function listConnections(user: AuthUser, page?: KeyPage) {
+    // canUseConnection as a query, so a page holds `take` visible connections.
+    const visible = user.isAdmin ? {} : { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] };
+    const rows = await db.connection.findMany({ where: { AND: [visible, page?.after ? { name: { gt: page.after } } : {}] }, orderBy: { name: 'asc' }, take: page?.take });
+    return rows.filter((c) => canUseConnection(user, c)).map(connectionView);
   }
 
   // Slack links live in their own module; the admin service keeps offering them.

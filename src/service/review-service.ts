@@ -10,7 +10,9 @@ import {
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
-import { getReview, lockReview, reviewInclude, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
+import { isDatabaseBusy } from '../db/database-busy.js';
+import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
+import { getReview, getReviewAccess, getReviewStatus, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ReadCheck, SqlExecutor } from '../execution/types.js';
 import type { Classifier } from '../sql/classifier.js';
@@ -46,6 +48,10 @@ export interface ReviewServiceOptions {
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_STATEMENTS = 1000;
+/** Longest reason of a request, in characters. */
+export const MAX_REASON_CHARS = 2000;
+/** Longest reason of an approval or rejection: what Slack's reject modal accepts. */
+export const MAX_DECISION_REASON_CHARS = 1000;
 export { STOPPED_DURING_EXECUTION };
 /** Statuses in which a review may still change; a long-poll waits while the review is in one. */
 export const OPEN_STATUSES: readonly ReviewStatus[] = ['PENDING', 'APPROVED', 'RUNNING'];
@@ -91,17 +97,26 @@ function holdReads(c: Classification, check: ReadCheck): boolean {
   return true;
 }
 
+/** BadInput when `text` is longer than `max` characters (counted as a person would, by code point). */
+export function checkLength(field: string, text: string | undefined, max: number): void {
+  if (text === undefined || text.length <= max) return;
+  const chars = [...text].length;
+  if (chars > max) throw new AppError(ErrorCode.BadInput, `"${field}" is ${chars.toLocaleString('en-US')} characters long; at most ${max.toLocaleString('en-US')} are accepted. Shorten it.`);
+}
+
+type Visibility = Parameters<typeof canSee>[1] & { connection: Parameters<typeof canUseConnection>[1] };
+
 function actorOf(user: AuthUser): Actor {
   return { userId: user.id, isAdmin: user.isAdmin, groups: user.groups };
 }
 
 /** Who may see a review: admins, its requester, and members of its reviewer groups. */
-export function canSee(user: AuthUser, row: Pick<ReviewRow, 'requesterId' | 'groups'>): boolean {
+export function canSee(user: AuthUser, row: { requesterId: string; groups: { group: string }[] }): boolean {
   return user.isAdmin || row.requesterId === user.id || row.groups.some((g) => user.groups.includes(g.group));
 }
 
 /** One visibility rule for every path (get, vote, the Reject button): who may see it, on a connection they may use. */
-export function visibleTo(user: AuthUser, row: Pick<ReviewRow, 'requesterId' | 'groups' | 'connection'>): boolean {
+export function visibleTo(user: AuthUser, row: Visibility): boolean {
   return canSee(user, row) && canUseConnection(user, row.connection);
 }
 
@@ -121,6 +136,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
       throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
     }
+    checkLength('reason', input.reason, MAX_REASON_CHARS);
     const connection = await db.connection.findUnique({ where: { name: input.connection } });
     // A connection the user may not use is as invisible as one that does not exist.
     if (!connection || !canUseConnection(user, connection)) {
@@ -196,7 +212,17 @@ export function createReviewService(opts: ReviewServiceOptions) {
       // Reviewers still see what an admin ran on their connection, with its result in the thread.
       await jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue post'));
     }
-    const result = await executeReview(reviewId);
+    let result: Awaited<ReturnType<typeof executeReview>>;
+    try {
+      result = await executeReview(reviewId);
+    } catch (error) {
+      // The request is stored (APPROVED); a 503 now would make the client submit it twice. A job
+      // runs it when the database has room (the claim makes that exactly once); the caller waits.
+      if (!isDatabaseBusy(error)) throw error;
+      log.warn({ err: error, reviewId }, 'database busy; execution handed to a job');
+      await jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue execution'));
+      result = null;
+    }
     if (result?.retryAfterSec !== undefined) {
       // Nothing ran (every connection to the target busy): a retryable refusal, audited as a failed request.
       throw new AppError(ErrorCode.Unavailable, result.error ?? 'The target is busy; try again.', { retryAfterSec: result.retryAfterSec, details: { reviewId } });
@@ -226,6 +252,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   /** An approval or rejection, from Slack, the API or the CLI alike. */
   async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
+    checkLength('reason', input.reason, MAX_DECISION_REASON_CHARS);
     const now = new Date();
     let done: Transition;
     try {
@@ -290,16 +317,23 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   /** Waits up to `waitMs` for the review to leave PENDING/APPROVED/RUNNING; returns it either way. */
   async function waitForDecision(user: AuthUser, reviewId: string, waitMs: number, signal?: AbortSignal): Promise<ReviewRow> {
-    let row = await get(user, reviewId);
-    if (!OPEN_STATUSES.includes(row.status) || waitMs <= 0) return row;
+    const head = await getReviewAccess(db, reviewId);
+    if (!visibleTo(user, head)) throw reviewNotFound(reviewId);
+    if (OPEN_STATUSES.includes(head.status) && waitMs > 0) await waitWhileOpen(reviewId, Date.now() + waitMs, signal);
+    return getReview(db, reviewId);
+  }
+
+  // While waiting only the status is re-read; the whole review (its output may be 256 KB) is loaded
+  // once, at the end. Reloading it every 2 s cost about 140 KB of RSS per waiter (bench:longpoll).
+  async function waitWhileOpen(reviewId: string, deadline: number, signal?: AbortSignal): Promise<void> {
     const watch = await events.watch(reviewId);
-    const deadline = Date.now() + waitMs;
     signal?.addEventListener('abort', () => watch.close(), { once: true });
     try {
       for (;;) {
-        row = await getReview(db, reviewId);
+        // Read after the watch is made: a change between the first load and the watch is seen.
+        const status = await getReviewStatus(db, reviewId);
         const left = deadline - Date.now();
-        if (!OPEN_STATUSES.includes(row.status) || left <= 0 || signal?.aborted) return row;
+        if (!OPEN_STATUSES.includes(status) || left <= 0 || signal?.aborted) return;
         // Re-read at least every 2 s even without an event: a lost pub/sub message only delays.
         await watch.wait(Math.min(left, 2000));
       }
@@ -308,20 +342,18 @@ export function createReviewService(opts: ReviewServiceOptions) {
     }
   }
 
-  /** Reviews the user may see, newest first, optionally of one status. */
-  async function list(user: AuthUser, filter: { status?: ReviewStatus; limit?: number }): Promise<ReviewRow[]> {
+  /** Reviews the user may see, newest first, optionally of one status; see listReviews. */
+  async function list(
+    user: AuthUser,
+    filter: { status?: ReviewStatus; take: number; after?: { createdAt: Date; id: string }; include: ReviewListInclude },
+  ): Promise<ReviewListRow[]> {
     const visibility = user.isAdmin
       ? {}
       : {
           OR: [{ requesterId: user.id }, { groups: { some: { group: { in: user.groups } } } }],
           connection: { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] },
         };
-    return db.review.findMany({
-      where: { ...(filter.status ? { status: filter.status } : {}), ...visibility },
-      include: reviewInclude,
-      orderBy: { createdAt: 'desc' },
-      take: Math.min(filter.limit ?? 100, 500),
-    });
+    return listReviews(db, { ...(filter.status ? { status: filter.status } : {}), ...visibility }, filter);
   }
 
   const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });

@@ -1,4 +1,5 @@
 import { approvalProgress } from '../core/review-state.js';
+import type { ReviewListRow } from '../db/review-list.js';
 import type { ReviewRow } from '../db/reviews.js';
 
 export interface GroupView {
@@ -44,7 +45,15 @@ export interface ReviewClassification {
   parsed: boolean;
   kind: string;
   statements: { index: number; kind: string; command: string; tables: string[]; warnings: string[] }[];
+  /** In lists: how many statements there are (`statements` then holds only the first ones). */
+  statementCount?: number;
 }
+
+/**
+ * A review in a list: `output` only when asked for (`include=output`); `input` cut to a preview
+ * unless asked for (`include=input`), with `inputTruncated` saying so.
+ */
+export type ReviewListView = Omit<ReviewView, 'output'> & { output?: string | null; inputTruncated: boolean };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -82,4 +91,10 @@ export function toReviewView(row: ReviewRow): ReviewView {
     rowsAffected: row.rowsAffected,
     error: row.error,
   };
+}
+
+/** The view of a listed review (see ReviewListView). */
+export function toReviewListView(row: ReviewListRow): ReviewListView {
+  const { output, ...view } = toReviewView({ ...row, output: row.output ?? null });
+  return { ...view, ...(row.output === undefined ? {} : { output }), inputTruncated: row.inputTruncated };
 }

@@ -41,7 +41,7 @@ export interface TestGatewayOptions {
   sweepIntervalMs?: number;
 }
 
-/** Deletes every BullMQ key of `prefix`'s queues. */
+/** Deletes every BullMQ key of `prefix`'s queues, and the limits' counters under `prefix:`. */
 export async function deleteQueues(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
@@ -82,6 +82,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ADMIN_EMAIL: 'root@example.com',
     QUEUE_PREFIX: prefix,
     REVIEW_TIMEOUT_SEC: '3600',
+    // Test files submit and fail authentication far more often than a person; the limits' own
+    // tests set these low.
+    RATE_LIMIT_SUBMITS: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_IP: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_KEY: '100000',
     ...(options.slack === false
       ? {}
       : { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_BOT_ID: 'BBOT', SLACK_BOT_USER_ID: 'UBOT', SLACK_CHANNEL: 'C-REVIEWS' }),

@@ -333,3 +333,31 @@ describe('admin and reviewer commands', () => {
     expect((await hoop(['get', 'review', '00000000-0000-0000-0000-000000000000'])).code).toBe(2);
   });
 });
+
+describe('hoop admin get reviews and pages', () => {
+  it('follows the cursor up to --limit (50 by default), newest first, each review once', async () => {
+    const conn = await short.gateway.db.connection.findUniqueOrThrow({ where: { name: 'prod-db' } });
+    const root = await short.gateway.db.user.findUniqueOrThrow({ where: { email: 'root@example.com' } });
+    const others = await short.gateway.db.review.count(); // newer ones, from the tests above
+    const base = Date.parse('2021-01-01T00:00:00.000Z');
+    await short.gateway.db.review.createMany({
+      data: Array.from({ length: 260 }, (_, i) => ({
+        connectionId: conn.id, requesterId: root.id, input: `SELECT ${i} -- page`, status: 'EXPIRED' as const,
+        createdAt: new Date(base + i * 1000), expiresAt: new Date(base), commandTags: [],
+      })),
+    });
+    const run = (args: string[]) => hoop(['admin', 'get', 'reviews', '-o', 'json', ...args], { key: ADMIN_KEY, url: short.baseUrl });
+    const many = JSON.parse((await run(['--limit', '230'])).stdout);
+    expect(many).toHaveLength(230);
+    expect(new Set(many.map((r: any) => r.id)).size).toBe(230);
+    const paged = many.slice(others).map((r: any) => r.input);
+    expect(paged).toEqual(Array.from({ length: 230 - others }, (_, i) => `SELECT ${259 - i} -- page`));
+    expect(JSON.parse((await run([])).stdout)).toHaveLength(50);
+    expect(JSON.parse((await run(['--limit', '1000'])).stdout)).toHaveLength(260 + others);
+    const table = await hoop(['admin', 'get', 'reviews', '--limit', '3'], { key: ADMIN_KEY, url: short.baseUrl });
+    expect(table.stdout.trim().split('\n')).toHaveLength(4);
+    const bad = await hoop(['admin', 'get', 'reviews', '--limit', '0'], { key: ADMIN_KEY, url: short.baseUrl });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"0" is not a positive whole number');
+  });
+});

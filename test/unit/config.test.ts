@@ -35,4 +35,27 @@ describe('loadConfig', () => {
     expect(loadConfig({}).adminEmail).toBe('admin@localhost.localdomain');
     expect(() => loadConfig({ ADMIN_EMAIL: 'Not An Email' })).toThrow(/ADMIN_EMAIL/);
   });
+
+  it('limits requests by default and lets each limit be changed or switched off with 0', () => {
+    expect(loadConfig({})).toMatchObject({
+      databasePoolSize: 10,
+      databaseTxWaitMs: 10_000,
+      limits: { windowSec: 60, submitsPerKey: 60, authFailuresPerIp: 30, authFailuresPerKey: 10, longPollsPerKey: 10 },
+    });
+    const c = loadConfig({ RATE_LIMIT_SUBMITS: '0', LONG_POLLS_PER_KEY: '3', RATE_LIMIT_WINDOW_SEC: '10', DATABASE_POOL_SIZE: '25', DATABASE_TX_WAIT_MS: '500' });
+    expect(c.limits).toMatchObject({ submitsPerKey: 0, longPollsPerKey: 3, windowSec: 10 });
+    expect(c).toMatchObject({ databasePoolSize: 25, databaseTxWaitMs: 500 });
+  });
+
+  it.each([
+    ['RATE_LIMIT_SUBMITS', '-1'],
+    ['RATE_LIMIT_WINDOW_SEC', '0'],
+    ['RATE_LIMIT_AUTH_FAILURES_PER_IP', 'many'],
+    ['RATE_LIMIT_AUTH_FAILURES_PER_KEY', '2.5'],
+    ['LONG_POLLS_PER_KEY', '-3'],
+    ['DATABASE_POOL_SIZE', '1'],
+    ['DATABASE_TX_WAIT_MS', '10'],
+  ])('names %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
 });
