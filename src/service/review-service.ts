@@ -1,33 +1,31 @@
 // The use cases of a review. Each one: load → core decides → one transaction writes the new state
 // and its audit event with a conditional update → only after the commit, enqueue side effects.
 import {
-  createReview,
   decide,
   expire,
-  type Actor,
   type ReviewStatus,
   type Transition,
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
-import { isDatabaseBusy } from '../db/database-busy.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
 import { getReview, getReviewAccess, getReviewStatus, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
-import { AppError, ErrorCode, isAppError } from '../errors.js';
-import type { ReadCheck, SqlExecutor } from '../execution/types.js';
-import type { Classifier } from '../sql/classifier.js';
+import { ErrorCode, isAppError } from '../errors.js';
+import type { SqlExecutor } from '../execution/types.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
-import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
-import { strictestKind, type Classification } from '../sql/types.js';
-import { canUseConnection, classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
+import type { Classifier } from '../sql/classifier.js';
 import type { AuthUser } from './auth-user.js';
 import { createAfterCommit } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 import { createExecution, STOPPED_DURING_EXECUTION, type ExecutionLimits } from './review-execution.js';
+import { actorOf, visibleTo } from './review-access.js';
+import { checkLength, createSubmit } from './submit-command.js';
 import { createSweep } from './review-recovery.js';
 
 export type { AuthUser };
+export { checkLength, summarize, type SubmitInput } from './submit-command.js';
+export { canSee, visibleTo } from './review-access.js';
 
 export interface ReviewServiceOptions {
   db: Db;
@@ -46,78 +44,16 @@ export interface ReviewServiceOptions {
   heartbeatMs?: number;
 }
 
-export const MAX_INPUT_BYTES = 1024 * 1024;
-export const DEFAULT_MAX_STATEMENTS = 1000;
-/** Longest reason of a request, in characters. */
-export const MAX_REASON_CHARS = 2000;
 /** Longest reason of an approval or rejection: what Slack's reject modal accepts. */
 export const MAX_DECISION_REASON_CHARS = 1000;
 export { STOPPED_DURING_EXECUTION };
 /** Statuses in which a review may still change; a long-poll waits while the review is in one. */
 export const OPEN_STATUSES: readonly ReviewStatus[] = ['PENDING', 'APPROVED', 'RUNNING'];
 
-export interface SubmitInput {
-  connection: string;
-  input: string;
-  reason?: string;
-}
-
 export interface VoteInput {
   action: 'approve' | 'reject';
   group?: string;
   reason?: string;
-}
-
-/** What is stored and shown of a classification. */
-export function summarize(c: Classification) {
-  return {
-    dialect: c.dialect,
-    parsed: c.parsed,
-    kind: strictestKind(c.statements),
-    statements: c.statements.map((s) => ({ index: s.index, kind: s.kind, command: s.command, tables: s.tables, warnings: s.warnings })),
-  };
-}
-
-/**
- * What the target said of reads the parser let through: names resolving to user or extension
- * objects make them writes, literal rules the parser does not share make them unknown, and output
- * masking cannot trace keeps them reads that still need a review. Returns true when any applies.
- */
-function holdReads(c: Classification, check: ReadCheck): boolean {
-  const reads = c.statements.filter((s) => s.kind === 'read');
-  if (!reads.length || check.writes.length + check.unknown.length + check.untraceable.length === 0) return false;
-  for (const s of reads) {
-    if (check.unknown.length) s.kind = 'unknown';
-    else if (check.writes.length) s.kind = 'write';
-  }
-  const first = reads[0];
-  first.warnings.push(...check.unknown.map((r) => `not run without review: ${r}`));
-  first.warnings.push(...check.writes.map((r) => `not run without review: ${r}`));
-  first.warnings.push(...check.untraceable.map((r) => `not run without review, and its output is masked whole: masking cannot trace it (${r})`));
-  return true;
-}
-
-/** BadInput when `text` is longer than `max` characters (counted as a person would, by code point). */
-export function checkLength(field: string, text: string | undefined, max: number): void {
-  if (text === undefined || text.length <= max) return;
-  const chars = [...text].length;
-  if (chars > max) throw new AppError(ErrorCode.BadInput, `"${field}" is ${chars.toLocaleString('en-US')} characters long; at most ${max.toLocaleString('en-US')} are accepted. Shorten it.`);
-}
-
-type Visibility = Parameters<typeof canSee>[1] & { connection: Parameters<typeof canUseConnection>[1] };
-
-function actorOf(user: AuthUser): Actor {
-  return { userId: user.id, isAdmin: user.isAdmin, groups: user.groups };
-}
-
-/** Who may see a review: admins, its requester, and members of its reviewer groups. */
-export function canSee(user: AuthUser, row: { requesterId: string; groups: { group: string }[] }): boolean {
-  return user.isAdmin || row.requesterId === user.id || row.groups.some((g) => user.groups.includes(g.group));
-}
-
-/** One visibility rule for every path (get, vote, the Reject button): who may see it, on a connection they may use. */
-export function visibleTo(user: AuthUser, row: Visibility): boolean {
-  return canSee(user, row) && canUseConnection(user, row.connection);
 }
 
 export type ReviewService = ReturnType<typeof createReviewService>;
@@ -128,107 +64,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
   const afterCommit = createAfterCommit({ jobs, events, log, slackEnabled: opts.slackEnabled });
   const { executeReview, failStopped } = createExecution({ ...opts, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
-
-  /** Creates a request; runs it at once when no review applies (returns it executed). */
-  async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext): Promise<ReviewRow> {
-    const text = input.input ?? '';
-    if (text.trim() === '') throw new AppError(ErrorCode.BadInput, 'The command is empty. Pass the SQL to run, e.g. {"input": "SELECT 1"}.');
-    if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
-      throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
-    }
-    checkLength('reason', input.reason, MAX_REASON_CHARS);
-    const connection = await db.connection.findUnique({ where: { name: input.connection } });
-    // A connection the user may not use is as invisible as one that does not exist.
-    if (!connection || !canUseConnection(user, connection)) {
-      throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
-    }
-    const maxStatements = opts.maxStatements ?? DEFAULT_MAX_STATEMENTS;
-    const classification = await classifyFor(opts.classifier, connection, text, maxStatements);
-    if (classification.tooManyStatements !== undefined) {
-      throw new AppError(
-        ErrorCode.BadInput,
-        `The command has ${classification.tooManyStatements} statements; at most ${maxStatements} are accepted in one request (MAX_STATEMENTS_PER_REQUEST). Split it into several requests, or combine rows into multi-row statements.`,
-        { details: { limit: maxStatements, statements: classification.tooManyStatements } },
-      );
-    }
-    const violation = checkGuardrails(classification, guardrailsOf(connection));
-    if (violation) {
-      const { rule, statement } = violation;
-      await db.$transaction((tx) =>
-        recordAudit(tx, ctx, 'review.blocked', null, { connection: connection.name, rule: rule.name, statement: statement.statement.slice(0, 2000), command: statement.command }),
-      );
-      throw new AppError(ErrorCode.Guardrail, `Blocked by the guardrail "${rule.name}" of ${connection.name}: ${rule.message} No request was created.`, {
-        details: { rule: rule.name, statement: statement.index },
-      });
-    }
-    let route = routeCommand(classification, reviewModeOf(connection), connection.reviewers.length > 0);
-    if (route === 'read-only') {
-      // The parser's view is not the only guard: the target's catalog and settings must agree.
-      const check = await opts.executor.checkRead({ name: connection.name, url: connection.url }, classification.statements, { allowFunctions: connection.allowFunctions, masking: maskingOf(connection) });
-      // Only reviewMode "writes" runs reads at once: a held read is reviewed like a write there.
-      if (holdReads(classification, check)) route = routeCommand(classification, 'all', connection.reviewers.length > 0);
-    }
-    const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
-    const now = new Date();
-    const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });
-    const reviewId = await db.$transaction(async (tx) => {
-      const review = await tx.review.create({
-        data: {
-          connectionId: connection.id,
-          requesterId: user.id,
-          input: text,
-          reason: input.reason?.trim() || null,
-          readOnly: route === 'read-only',
-          classification: summarize(classification) as object,
-          status: created.state.status,
-          autoApproved: created.autoApproved,
-          expiresAt: created.state.expiresAt,
-          decidedAt: created.state.decidedAt,
-          createdAt: now,
-          groups: { create: created.state.groups.map((g) => ({ group: g.group, status: g.status, reviewerId: g.reviewerId, decidedAt: g.decidedAt, reason: g.reason })) },
-        },
-      });
-      await recordAudit(tx, ctx, 'review.created', review.id, {
-        connection: connection.name,
-        status: created.state.status,
-        groups: created.state.groups.map((g) => g.group),
-        inputBytes: Buffer.byteLength(text),
-      });
-      if (created.directReason) {
-        await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
-      }
-      return review.id;
-    });
-    if (created.state.status === 'PENDING') {
-      const delayMs = created.state.expiresAt.getTime() - Date.now();
-      await Promise.allSettled([
-        jobs.enqueue('review.expire', { reviewId }, { jobId: `expire-${reviewId}`, delayMs }),
-        opts.slackEnabled ? jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }) : null,
-        events.publish(reviewId),
-      ]).then((rs) => rs.forEach((r) => r.status === 'rejected' && log.error({ err: r.reason, reviewId }, 'could not enqueue after submit')));
-      return getReview(db, reviewId);
-    }
-    if (created.autoApproved && opts.slackEnabled) {
-      // Reviewers still see what an admin ran on their connection, with its result in the thread.
-      await jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue post'));
-    }
-    let result: Awaited<ReturnType<typeof executeReview>>;
-    try {
-      result = await executeReview(reviewId);
-    } catch (error) {
-      // The request is stored (APPROVED); a 503 now would make the client submit it twice. A job
-      // runs it when the database has room (the claim makes that exactly once); the caller waits.
-      if (!isDatabaseBusy(error)) throw error;
-      log.warn({ err: error, reviewId }, 'database busy; execution handed to a job');
-      await jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue execution'));
-      result = null;
-    }
-    if (result?.retryAfterSec !== undefined) {
-      // Nothing ran (every connection to the target busy): a retryable refusal, audited as a failed request.
-      throw new AppError(ErrorCode.Unavailable, result.error ?? 'The target is busy; try again.', { retryAfterSec: result.retryAfterSec, details: { reviewId } });
-    }
-    return getReview(db, reviewId);
-  }
+  const submit = createSubmit({ ...opts, executeReview });
 
   /**
    * The one rule every way of voting applies: a request the user may not see (not theirs, not their

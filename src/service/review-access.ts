@@ -1,0 +1,22 @@
+// Who sees a review and who acts on it: one rule for every path (get, list, vote, the Slack buttons).
+import type { Actor } from '../core/review-state.js';
+import type { AuthUser } from './auth-user.js';
+import { canUseConnection } from './connection-policy.js';
+
+type Visibility = Parameters<typeof canSee>[1] & { connection: Parameters<typeof canUseConnection>[1] };
+
+/** The core's view of who acts. */
+export function actorOf(user: AuthUser): Actor {
+  return { userId: user.id, isAdmin: user.isAdmin, groups: user.groups };
+}
+
+/** Who may see a review: admins, its requester, and members of its reviewer groups. */
+export function canSee(user: AuthUser, row: { requesterId: string; groups: { group: string }[] }): boolean {
+  return user.isAdmin || row.requesterId === user.id || row.groups.some((g) => user.groups.includes(g.group));
+}
+
+/** One visibility rule for every path (get, vote, the Reject button): who may see it, on a connection they may use. */
+export function visibleTo(user: AuthUser, row: Visibility): boolean {
+  return canSee(user, row) && canUseConnection(user, row.connection);
+}
+

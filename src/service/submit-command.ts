@@ -1,0 +1,185 @@
+// The submit use case: a command becomes a request. Classified (large inputs off the event loop),
+// checked against the guardrails, routed (reads the target confirms run at once, the rest waits for
+// review), stored with its audit event in one transaction, then announced or run.
+import { createReview } from '../core/review-state.js';
+import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
+import { recordAudit, type AuditContext } from '../db/audit.js';
+import type { Db } from '../db/client.js';
+import { isDatabaseBusy } from '../db/database-busy.js';
+import { getReview, type ReviewRow } from '../db/reviews.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { ExecutionResult, ReadCheck, SqlExecutor } from '../execution/types.js';
+import type { JobQueue } from '../jobs/queues.js';
+import type { Logger } from '../logger.js';
+import type { Classifier } from '../sql/classifier.js';
+import { strictestKind, type Classification } from '../sql/types.js';
+import type { AuthUser } from './auth-user.js';
+import { canUseConnection, classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
+import type { ReviewEvents } from './review-events.js';
+import { actorOf } from './review-access.js';
+
+export const MAX_INPUT_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_STATEMENTS = 1000;
+/** Longest reason of a request, in characters. */
+export const MAX_REASON_CHARS = 2000;
+
+export interface SubmitInput {
+  connection: string;
+  input: string;
+  reason?: string;
+}
+
+export interface SubmitOptions {
+  db: Db;
+  jobs: JobQueue;
+  events: ReviewEvents;
+  log: Logger;
+  reviewTimeoutSec: number;
+  executor: SqlExecutor;
+  classifier: Classifier;
+  maxStatements?: number;
+  slackEnabled: boolean;
+  executeReview: (reviewId: string) => Promise<ExecutionResult | null>;
+}
+
+/** What is stored and shown of a classification. */
+export function summarize(c: Classification) {
+  return {
+    dialect: c.dialect,
+    parsed: c.parsed,
+    kind: strictestKind(c.statements),
+    statements: c.statements.map((s) => ({ index: s.index, kind: s.kind, command: s.command, tables: s.tables, warnings: s.warnings })),
+  };
+}
+
+/**
+ * What the target said of reads the parser let through: names resolving to user or extension
+ * objects make them writes, literal rules the parser does not share make them unknown, and output
+ * masking cannot trace keeps them reads that still need a review. Returns true when any applies.
+ */
+function holdReads(c: Classification, check: ReadCheck): boolean {
+  const reads = c.statements.filter((s) => s.kind === 'read');
+  if (!reads.length || check.writes.length + check.unknown.length + check.untraceable.length === 0) return false;
+  for (const s of reads) {
+    if (check.unknown.length) s.kind = 'unknown';
+    else if (check.writes.length) s.kind = 'write';
+  }
+  const first = reads[0];
+  first.warnings.push(...check.unknown.map((r) => `not run without review: ${r}`));
+  first.warnings.push(...check.writes.map((r) => `not run without review: ${r}`));
+  first.warnings.push(...check.untraceable.map((r) => `not run without review, and its output is masked whole: masking cannot trace it (${r})`));
+  return true;
+}
+
+/** BadInput when `text` is longer than `max` characters (counted as a person would, by code point). */
+export function checkLength(field: string, text: string | undefined, max: number): void {
+  if (text === undefined || text.length <= max) return;
+  const chars = [...text].length;
+  if (chars > max) throw new AppError(ErrorCode.BadInput, `"${field}" is ${chars.toLocaleString('en-US')} characters long; at most ${max.toLocaleString('en-US')} are accepted. Shorten it.`);
+}
+
+/** The submit use case over the database, the executor and the job queue. */
+export function createSubmit(opts: SubmitOptions) {
+  const { db, jobs, events, log, executeReview } = opts;
+
+  /** Creates a request; runs it at once when no review applies (returns it executed). */
+  return async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext): Promise<ReviewRow> {
+    const text = input.input ?? '';
+    if (text.trim() === '') throw new AppError(ErrorCode.BadInput, 'The command is empty. Pass the SQL to run, e.g. {"input": "SELECT 1"}.');
+    if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
+      throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
+    }
+    checkLength('reason', input.reason, MAX_REASON_CHARS);
+    const connection = await db.connection.findUnique({ where: { name: input.connection } });
+    // A connection the user may not use is as invisible as one that does not exist.
+    if (!connection || !canUseConnection(user, connection)) {
+      throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
+    }
+    const maxStatements = opts.maxStatements ?? DEFAULT_MAX_STATEMENTS;
+    const classification = await classifyFor(opts.classifier, connection, text, maxStatements);
+    if (classification.tooManyStatements !== undefined) {
+      throw new AppError(
+        ErrorCode.BadInput,
+        `The command has ${classification.tooManyStatements} statements; at most ${maxStatements} are accepted in one request (MAX_STATEMENTS_PER_REQUEST). Split it into several requests, or combine rows into multi-row statements.`,
+        { details: { limit: maxStatements, statements: classification.tooManyStatements } },
+      );
+    }
+    const violation = checkGuardrails(classification, guardrailsOf(connection));
+    if (violation) {
+      const { rule, statement } = violation;
+      await db.$transaction((tx) =>
+        recordAudit(tx, ctx, 'review.blocked', null, { connection: connection.name, rule: rule.name, statement: statement.statement.slice(0, 2000), command: statement.command }),
+      );
+      throw new AppError(ErrorCode.Guardrail, `Blocked by the guardrail "${rule.name}" of ${connection.name}: ${rule.message} No request was created.`, {
+        details: { rule: rule.name, statement: statement.index },
+      });
+    }
+    let route = routeCommand(classification, reviewModeOf(connection), connection.reviewers.length > 0);
+    if (route === 'read-only') {
+      // The parser's view is not the only guard: the target's catalog and settings must agree.
+      const check = await opts.executor.checkRead({ name: connection.name, url: connection.url }, classification.statements, { allowFunctions: connection.allowFunctions, masking: maskingOf(connection) });
+      // Only reviewMode "writes" runs reads at once: a held read is reviewed like a write there.
+      if (holdReads(classification, check)) route = routeCommand(classification, 'all', connection.reviewers.length > 0);
+    }
+    const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
+    const now = new Date();
+    const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });
+    const reviewId = await db.$transaction(async (tx) => {
+      const review = await tx.review.create({
+        data: {
+          connectionId: connection.id,
+          requesterId: user.id,
+          input: text,
+          reason: input.reason?.trim() || null,
+          readOnly: route === 'read-only',
+          classification: summarize(classification) as object,
+          status: created.state.status,
+          autoApproved: created.autoApproved,
+          expiresAt: created.state.expiresAt,
+          decidedAt: created.state.decidedAt,
+          createdAt: now,
+          groups: { create: created.state.groups.map((g) => ({ group: g.group, status: g.status, reviewerId: g.reviewerId, decidedAt: g.decidedAt, reason: g.reason })) },
+        },
+      });
+      await recordAudit(tx, ctx, 'review.created', review.id, {
+        connection: connection.name,
+        status: created.state.status,
+        groups: created.state.groups.map((g) => g.group),
+        inputBytes: Buffer.byteLength(text),
+      });
+      if (created.directReason) {
+        await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
+      }
+      return review.id;
+    });
+    if (created.state.status === 'PENDING') {
+      const delayMs = created.state.expiresAt.getTime() - Date.now();
+      await Promise.allSettled([
+        jobs.enqueue('review.expire', { reviewId }, { jobId: `expire-${reviewId}`, delayMs }),
+        opts.slackEnabled ? jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }) : null,
+        events.publish(reviewId),
+      ]).then((rs) => rs.forEach((r) => r.status === 'rejected' && log.error({ err: r.reason, reviewId }, 'could not enqueue after submit')));
+      return getReview(db, reviewId);
+    }
+    if (created.autoApproved && opts.slackEnabled) {
+      // Reviewers still see what an admin ran on their connection, with its result in the thread.
+      await jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue post'));
+    }
+    let result: Awaited<ReturnType<typeof executeReview>>;
+    try {
+      result = await executeReview(reviewId);
+    } catch (error) {
+      // The request is stored (APPROVED); a 503 now would make the client submit it twice. A job
+      // runs it when the database has room (the claim makes that exactly once); the caller waits.
+      if (!isDatabaseBusy(error)) throw error;
+      log.warn({ err: error, reviewId }, 'database busy; execution handed to a job');
+      await jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue execution'));
+      result = null;
+    }
+    if (result?.retryAfterSec !== undefined) {
+      // Nothing ran (every connection to the target busy): a retryable refusal, audited as a failed request.
+      throw new AppError(ErrorCode.Unavailable, result.error ?? 'The target is busy; try again.', { retryAfterSec: result.retryAfterSec, details: { reviewId } });
+    }
+    return getReview(db, reviewId);
+  };
+}
