@@ -143,6 +143,21 @@ describe('FINDING: error texts quote masked values', () => {
   });
 });
 
+describe('FINDING: an approved command chooses the SQLSTATE its error is judged by', () => {
+  // PL/pgSQL's RAISE sets any SQLSTATE; a class the gateway keeps (42, 57, 40…) carries the message out.
+  it.each([
+    "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = (SELECT reverse(email) FROM users WHERE id = 1); END $$",
+    "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '57014', MESSAGE = 'canceled', DETAIL = (SELECT replace(email, '@', ' at ') FROM users WHERE id = 1); END $$",
+  ])('%s', async (sql) => {
+    const res = await exec('pg', sql);
+    expect(res.body.status).toBe('PENDING');
+    expect((await approve(res.body.id)).status).toBe(200);
+    const done = await finished(res.body.id);
+    expect(done.status).toBe('FAILED');
+    expectNoClearValue(await everything(res.body.id));
+  });
+});
+
 // FINDING 7 — RETURNING of an approved write takes the taint of the target table's columns as
 // they were, not of the values written into them: a value copied from a masked column into a clean
 // one comes back in clear, in the stored output, the API and the Slack thread
