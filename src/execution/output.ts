@@ -53,15 +53,32 @@ export function withholdsMessages(m: OutputMasking | undefined, statement?: numb
   return !all || all.some((l) => l.reads > 0);
 }
 
-// SQLSTATE classes whose messages name objects and limits, never the values of rows: syntax and
-// access rules, transaction state, cancellation and timeouts, resources, connections.
-const VALUE_FREE_CLASSES = new Set(['08', '0A', '25', '3D', '3F', '40', '42', '53', '54', '57']);
+// Messages whose whole text is fixed by the server — nothing of the command's data can be in them.
+// Anything else a command that reads masked data gets back (a name it made from a value: "role
+// "moc.elpmaxe@nna" does not exist"; a RAISE with a SQLSTATE of its choosing) is withheld.
+const FIXED_MESSAGES = [
+  /^canceling statement due to (?:statement timeout|lock timeout|user request)$/,
+  /^cannot execute [A-Z][A-Z ]* in a read-only transaction$/,
+  /^deadlock detected$/,
+  /^could not serialize access due to (?:concurrent update|concurrent delete|read\/write dependencies among transactions)$/,
+  /^terminating connection due to administrator command$/,
+  /^the read took longer than \d+ ms in all, the limit of a request; it was stopped$/,
+  // MySQL/MariaDB
+  /^Query execution was interrupted(?:, maximum statement execution time exceeded| \(max_statement_time exceeded\))$/,
+  /^Cannot execute statement in a READ ONLY transaction\.?$/,
+  /^Deadlock found when trying to get lock; try restarting transaction$/,
+  /^Lock wait timeout exceeded; try restarting transaction$/,
+];
+
+/** True when `text` is a message the server words alone (safe to show whatever the command read). */
+export function isFixedMessage(text: string): boolean {
+  return FIXED_MESSAGES.some((re) => re.test(text));
+}
 
 /** A database message as it may leave: masked by the detectors, or withheld with its SQLSTATE. */
 export function safeMessage(text: string, m: OutputMasking | undefined, opts: { withhold: boolean; sqlstate?: string; kind: 'error' | 'notice' }): string {
   if (!masks(m)) return text;
-  const keep = !opts.withhold || (opts.kind === 'error' && opts.sqlstate !== undefined && VALUE_FREE_CLASSES.has(opts.sqlstate.slice(0, 2)));
-  if (keep) return maskText(text, m.rules.detectors);
+  if (!opts.withhold || (opts.kind === 'error' && isFixedMessage(text))) return maskText(text, m.rules.detectors);
   const code = opts.sqlstate ? ` (SQLSTATE ${opts.sqlstate})` : '';
   return opts.kind === 'error'
     ? `the database's error message was withheld because the command reads masked columns${code}; run it without the masked columns to see it`

@@ -52,6 +52,18 @@ SELECT 'cast', t.typname, format_type(c.castsource, NULL) || ' to ' || format_ty
   FROM pg_cast c JOIN pg_type t ON t.oid = c.casttarget
  WHERE c.oid >= ${FIRST_NORMAL_OBJECT_ID} AND t.typname = ANY($3::text[])
 UNION ALL
+-- A user-written implicit cast runs wherever PostgreSQL needs it (lower(int_column) through int -> text).
+SELECT 'implicit cast', t.typname, format_type(c.castsource, NULL) || ' to ' || format_type(c.casttarget, NULL) || ' (in ' || l.lanname || ')', NULL, false
+  FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_language l ON l.oid = p.prolang JOIN pg_type t ON t.oid = c.casttarget
+ WHERE c.oid >= ${FIRST_NORMAL_OBJECT_ID} AND c.castcontext IN ('i', 'a') AND l.lanname NOT IN ('c', 'internal')
+UNION ALL
+-- Reading a foreign table runs its wrapper: file_fdw's program option runs a shell command.
+SELECT 'foreign table', c.relname, n.nspname || '.' || c.relname || ' (through ' || w.fdwname || ')', NULL, true
+  FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid AND c.relkind = 'f' JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_foreign_table ft ON ft.ftrelid = c.oid JOIN pg_foreign_server fs ON fs.oid = ft.ftserver JOIN pg_foreign_data_wrapper w ON w.oid = fs.srvfdw
+ WHERE w.fdwname NOT IN ('postgres_fdw', 'file_fdw')
+    OR EXISTS (SELECT 1 FROM unnest(coalesce(ft.ftoptions, '{}') || coalesce(fs.srvoptions, '{}')) o WHERE o LIKE 'program=%')
+UNION ALL
 SELECT 'setting', 'standard_conforming_strings', current_setting('standard_conforming_strings'), NULL, true`;
 
 interface VetRow {
@@ -79,9 +91,17 @@ export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCal
     }
     const allowed = allow.has(r.name) || allow.has(r.label.split('(')[0]);
     if (allowed) continue;
+    if (r.kind === 'implicit cast') {
+      reasons.push(`the implicit cast ${r.label} is user-written and may run in any expression`);
+      continue;
+    }
+    if (r.kind === 'foreign table') {
+      reasons.push(`it reads the foreign table ${r.label}, which runs code outside the database`);
+      continue;
+    }
     const from = r.extension ? ` from the extension ${r.extension}` : ' defined on this database';
     const how = r.named ? 'may resolve to' : 'is called by a view or policy it reads:';
-    reasons.push(`${r.kind === 'cast' ? `a cast ${r.label}` : `${r.kind} name ${r.kind === 'type' ? r.name : r.name}`} ${how} ${r.label}${from}, not a built-in`);
+    reasons.push(`${r.kind === 'cast' ? `a cast ${r.label}` : `${r.kind} name ${r.name}`} ${how} ${r.label}${from}, not a built-in`);
   }
   return { writes: reasons, unknown };
 }
@@ -89,17 +109,40 @@ export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCal
 // The relations a statement names (any schema) and, recursively, those their views read.
 const CATALOG_SQL = `
 ${relsCte(1)}
-SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_visible(c.oid) AS visible,
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_visible(c.oid) AS visible, c.oid >= ${FIRST_NORMAL_OBJECT_ID} AS "userDefined",
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
        ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
   FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace`;
 
-/** A relation as the catalog has it, and whether its bare name resolves to it (search_path). */
-export type CatalogRelation = RelationInfo & { visible: boolean };
+/** A relation as the catalog has it, whether its bare name resolves to it (search_path), and whether a user made it. */
+export type CatalogRelation = RelationInfo & { visible: boolean; userDefined: boolean };
 
 /** Columns and view definitions of the relations `names` may mean, and of what their views read. */
 export async function relationsOnTarget(client: pg.ClientBase, names: string[]): Promise<CatalogRelation[]> {
   if (names.length === 0) return [];
   const { rows } = await client.query<CatalogRelation>(CATALOG_SQL, [bare(names)]);
+  return rows;
+}
+
+// The row-level security policies of the relations a statement reads (and of what their views read).
+const POLICY_SQL = `
+${relsCte(1)}
+SELECT n.nspname || '.' || c.relname AS relation, p.polname AS name,
+       pg_get_expr(p.polqual, p.polrelid) AS qual, pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck"
+  FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid AND c.relrowsecurity
+  JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_policy p ON p.polrelid = c.oid`;
+
+/** A row-level security policy and its expressions as SQL text. */
+export interface CatalogPolicy {
+  relation: string;
+  name: string;
+  qual: string | null;
+  withCheck: string | null;
+}
+
+/** The policies PostgreSQL would apply when the statement reads `names` (and what their views read). */
+export async function policiesOnTarget(client: pg.ClientBase, names: string[]): Promise<CatalogPolicy[]> {
+  if (names.length === 0) return [];
+  const { rows } = await client.query<CatalogPolicy>(POLICY_SQL, [bare(names)]);
   return rows;
 }

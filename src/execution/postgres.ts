@@ -5,13 +5,14 @@
 // connection. Every connection reads string literals as the gateway's parser does
 // (standard_conforming_strings forced on at start-up), and every text is masked before it leaves.
 import pg from 'pg';
+import { unsafeCallsIn } from '../sql/classify-postgres.js';
 import { lineagePostgres } from '../sql/lineage.js';
 import { allowListSet } from '../sql/safe-functions.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
-import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
-import { relationsOnTarget, vetReadOnTarget } from './postgres-catalog.js';
+import { masks, maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
+import { policiesOnTarget, relationsOnTarget, vetReadOnTarget } from './postgres-catalog.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
 import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
 
@@ -32,17 +33,35 @@ interface Notice {
 
 interface Answer {
   fields: pg.FieldDef[];
-  /** At most maxRows rows; the rest were read from the wire but not kept. */
+  /** What the budget allowed; the rest were read from the wire but not kept. */
   rows: unknown[][];
   total: number;
   tag: string;
 }
 
+/** What a run may keep of its results: rows, and characters across all of them. */
+export interface KeepBudget {
+  rows: number;
+  /** Characters left to keep; a row is kept only while some are left. */
+  chars: number;
+  /** The longest value kept; longer ones are cut (the output could never show more). */
+  cellChars: number;
+}
+
+/** Keeps `row` when the budget allows (cutting long values), counting what it keeps. */
+export function keepRow(kept: unknown[][], row: unknown[], budget: KeepBudget): void {
+  if (kept.length >= budget.rows || budget.chars <= 0) return;
+  const cells = row.map((v) => (typeof v === 'string' && v.length > budget.cellChars ? v.slice(0, budget.cellChars) : v));
+  for (const v of cells) budget.chars -= typeof v === 'string' ? v.length : 8;
+  kept.push(cells);
+}
+
 /**
- * Runs one query keeping at most `maxRows` rows of each result, so a huge result costs time but not
- * memory; one answer per statement with its full command tag (pg keeps only "CREATE" of "CREATE TABLE").
+ * Runs one query keeping, of each result, what the budget allows — so a huge result, or a few huge
+ * values, cost time but not memory; one answer per statement with its full command tag (pg keeps
+ * only "CREATE" of "CREATE TABLE").
  */
-function boundedQuery(client: pg.ClientBase, text: string, maxRows: number, protocol: Protocol, tags: string[]): Promise<Answer[]> {
+function boundedQuery(client: pg.ClientBase, text: string, budget: KeepBudget, protocol: Protocol, tags: string[]): Promise<Answer[]> {
   return new Promise((resolve, reject) => {
     const connection = (client as unknown as { connection: PgConnection }).connection;
     const onTag = (m: { text: string }) => tags.push(m.text);
@@ -55,7 +74,8 @@ function boundedQuery(client: pg.ClientBase, text: string, maxRows: number, prot
       if (!result) return;
       const entry = kept.get(result) ?? { rows: [], total: 0 };
       kept.set(result, entry);
-      if (entry.total++ < maxRows) entry.rows.push(row);
+      entry.total++;
+      keepRow(entry.rows, row, budget);
     });
     query.on('error', (error) => {
       done();
@@ -87,17 +107,22 @@ function toResult(a: Answer): StatementResult {
   };
 }
 
-/** psql's rendering of an error, its fields masked or withheld. */
+/** psql's rendering of an error, its fields masked or withheld (a withheld error keeps no DETAIL or HINT). */
 function describeError(error: unknown, masking: OutputMasking | undefined, withhold: boolean): { text: string; message: string } {
   const e = error as pg.DatabaseError;
   const sqlstate = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
   const safe = (t: string) => safeMessage(t, masking, { withhold, sqlstate, kind: 'error' });
   const message = safe(e.message ?? String(error));
   const lines = [`ERROR:  ${message}`];
-  const withheld = message !== (e.message ?? String(error)) && withhold;
-  if (e.detail && !withheld) lines.push(`DETAIL:  ${safe(e.detail)}`);
-  if (e.hint && !withheld) lines.push(`HINT:  ${safe(e.hint)}`);
+  const strict = withhold && masks(masking);
+  if (e.detail && !strict) lines.push(`DETAIL:  ${safe(e.detail)}`);
+  if (e.hint && !strict) lines.push(`HINT:  ${safe(e.hint)}`);
   return { text: lines.join('\n'), message };
+}
+
+/** A run keeps at most maxRows rows per result and about twice the output cap in characters. */
+export function keepBudget(options: Pick<RunOptions, 'maxRows' | 'outputMaxBytes'>): KeepBudget {
+  return { rows: options.maxRows ?? 10_000, chars: options.outputMaxBytes * 2, cellChars: options.outputMaxBytes };
 }
 
 // A checked-out client has no pool listener: a dropped connection must not be an unhandled 'error'
@@ -138,13 +163,37 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
   }
 
   const callsOf = (statements: readonly ClassifiedStatement[]) => statements.map((s) => s.calls ?? { functions: [], operators: [], types: [], relations: s.tables });
-  const tablesOf = (statements: readonly ClassifiedStatement[] | undefined) => [...new Set((statements ?? []).flatMap((s) => s.tables))];
+  const tablesOf = (statements: readonly ClassifiedStatement[] | undefined) => [...new Set((statements ?? []).flatMap((s) => [...s.tables, ...(s.calls?.relations ?? [])]))];
 
   async function lineageFor(client: pg.ClientBase, input: string, masking: MaskingRules | undefined, statements?: readonly ClassifiedStatement[]): Promise<OutputMasking | undefined> {
     if (!masking) return undefined;
     if (!masking.columns.length) return { rules: masking };
     const relations = await relationsOnTarget(client, tablesOf(statements));
     return { rules: masking, lineage: lineagePostgres({ sql: input, maskColumns: masking.columns, relations }) };
+  }
+
+  /**
+   * What the target says of reads, asked in the transaction that reads: names that resolve to user
+   * or extension objects, user views and row-level security policies that call anything but a
+   * side-effect-free built-in, literal rules the parser does not share — and, when the connection
+   * masks columns, the lineage that masks the output.
+   */
+  async function inspectRead(client: pg.ClientBase, statements: readonly ClassifiedStatement[], allowFunctions: readonly string[], rules: MaskingRules | undefined) {
+    const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowListSet(allowFunctions));
+    const names = tablesOf(statements);
+    const relations = await relationsOnTarget(client, names);
+    for (const r of relations) {
+      if (!r.userDefined || !r.definition) continue;
+      for (const call of unsafeCallsIn(r.definition, allowFunctions)) writes.push(`it reads the view ${r.schema}.${r.name}, which calls ${call}`);
+    }
+    for (const p of await policiesOnTarget(client, names)) {
+      for (const expr of [p.qual, p.withCheck]) {
+        for (const call of expr ? unsafeCallsIn(`SELECT ${expr}`, allowFunctions) : []) writes.push(`it reads ${p.relation}, whose row-level security policy ${p.name} calls ${call}`);
+      }
+    }
+    let masking: OutputMasking | undefined;
+    if (rules) masking = rules.columns.length ? { rules, lineage: lineagePostgres({ sql: statements.map((s) => s.statement).join(';\n'), maskColumns: rules.columns, relations }) } : { rules };
+    return { writes: [...new Set(writes)], unknown, masking };
   }
 
   /** Checks classified reads against the target's catalog (see ReadCheck). */
@@ -160,9 +209,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       }
       client.on('error', ignore);
       await client.query('BEGIN READ ONLY');
-      const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowListSet(policy.allowFunctions));
-      const input = statements.map((s) => s.statement).join(';\n');
-      const masking = await lineageFor(client, input, policy.masking, statements);
+      const { writes, unknown, masking } = await inspectRead(client, statements, policy.allowFunctions, policy.masking);
       const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
       if (masking?.lineage === null) untraceable.push('the input cannot be traced');
       return { writes, unknown, untraceable };
@@ -195,19 +242,18 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
   }
 
   function finish(answers: Answer[], tags: string[], notices: string[], failure: { text: string; message: string } | null, masking: OutputMasking | undefined, options: RunOptions): ExecutionResult {
-    const maxRows = options.maxRows ?? 10_000;
     const results = maskResults(answers.map(toResult), masking);
     const parts = [...notices];
     if (failure) {
       parts.push(failure.text);
       if (tags.length > 0 && !options.readOnly) parts.push('(the statements before the error were rolled back)');
-    } else parts.push(formatResults(results));
+    } else parts.push(formatResults(results, options.outputMaxBytes));
     const cut = truncateUtf8(parts.join('\n'), options.outputMaxBytes);
     const writes = failure ? [] : tags.map((tag) => WRITE_TAG.exec(tag)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
     return {
       ok: failure === null,
       output: cut.text,
-      outputTruncated: cut.truncated || answers.some((a) => a.total > maxRows),
+      outputTruncated: cut.truncated || answers.some((a) => a.total > a.rows.length),
       commandTags: failure ? [] : results.length === tags.length ? results.map((r) => r.tag) : tags,
       rowsAffected: writes.length ? writes.reduce((a, b) => a + b, 0) : null,
       error: failure ? failure.message : null,
@@ -217,6 +263,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
   /** An auto-run read: pooled, read-only, statement by statement, one time limit for all. */
   async function runRead(p: Pooled, input: string, options: RunOptions): Promise<ExecutionResult> {
     const statements = options.statements ?? [];
+    const budget = keepBudget(options);
     const deadline = Date.now() + options.statementTimeoutMs;
     const tags: string[] = [];
     const notices: Notice[] = [];
@@ -236,18 +283,18 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     try {
       await client.query('BEGIN READ ONLY');
       // The catalog is checked again, in the very transaction that reads: it may have changed since submit.
-      const vetted = await vetReadOnTarget(client, callsOf(statements), allowListSet(options.allowFunctions));
-      const reasons = [...vetted.writes, ...vetted.unknown];
+      const inspected = await inspectRead(client, statements, options.allowFunctions ?? [], options.masking);
+      const reasons = [...inspected.writes, ...inspected.unknown];
       if (reasons.length) {
         failure = { text: `ERROR:  this request ran without review as a read, but it is not one: ${reasons.join('; ')}`, message: `this request ran without review as a read, but it is not one: ${reasons.join('; ')}` };
       } else {
-        masking = await lineageFor(client, statements.map((s) => s.statement).join(';\n'), options.masking, statements);
+        masking = inspected.masking;
         for (const [i, s] of statements.entries()) {
           const left = deadline - Date.now();
           if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { code: '57014', statement: i });
           await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(left))}`);
           try {
-            answers.push(...(await boundedQuery(client, s.statement, options.maxRows ?? 10_000, 'extended', tags)));
+            answers.push(...(await boundedQuery(client, s.statement, budget, 'extended', tags)));
           } catch (error) {
             throw Object.assign(error as object, { statement: i });
           }
@@ -287,7 +334,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     try {
       await client.connect();
       masking = await lineageFor(client, input, options.masking, options.statements);
-      answers.push(...(await boundedQuery(client, input, options.maxRows ?? 10_000, 'simple', tags)));
+      answers.push(...(await boundedQuery(client, input, keepBudget(options), 'simple', tags)));
     } catch (error) {
       // The failing statement is the one after the last that completed.
       failure = describeError(error, masking, withholdsMessages(masking, tags.length));

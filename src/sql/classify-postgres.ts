@@ -1,7 +1,7 @@
 // Classifies PostgreSQL input with PostgreSQL's own parser (libpg-query, wasm). Fail closed: what
 // does not parse, or is not known, is `unknown` and never runs without review.
 import { loadModule, normalizeSync, parseSync } from 'libpg-query';
-import { commandOf, DCL, DDL, DML, SESSION, UTILITY, walk, type Node } from './postgres-commands.js';
+import { commandOf, DCL, DDL, DML, SESSION, UTILITY, unboundedWriteOf, walk, type Node } from './postgres-commands.js';
 import { nestedOf, type PreparedStatements } from './postgres-nested.js';
 import { allowListSet, SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES } from './safe-functions.js';
 import type { ClassifiedStatement, Classification, ClassifyOptions, StatementCalls, StatementKind } from './types.js';
@@ -30,9 +30,19 @@ interface Findings {
   ctes: Set<string>;
 }
 
+/** The name lists of every TypeName node (they are not wrapped, so the walk does not visit them). */
+function typeNames(node: unknown, out: Node[][] = []): Node[][] {
+  if (Array.isArray(node)) node.forEach((n) => typeNames(n, out));
+  else if (node && typeof node === 'object') {
+    const n = node as Node;
+    if (Array.isArray(n.names) && 'typemod' in n) out.push(n.names);
+    for (const v of Object.values(n)) typeNames(v, out);
+  }
+  return out;
+}
+
 function inspect(root: Node): Findings {
   const f: Findings = { writes: [], calls: { functions: [], operators: [], types: [], relations: [] }, tables: [], ctes: new Set() };
-  const typeName = (t: Node | undefined) => t?.names && f.calls.types.push(qualifiedName(t.names));
   walk(root, (type, value) => {
     if (DML.has(type)) f.writes.push(commandOf(type, value));
     else if (type === 'SelectStmt' && value.intoClause) f.writes.push('SELECT INTO');
@@ -40,14 +50,18 @@ function inspect(root: Node): Findings {
     else if (type === 'FuncCall') f.calls.functions.push(qualifiedName(value.funcname));
     else if (type === 'A_Expr') f.calls.operators.push(...(SYNTAX_OPERATORS[value.kind] ?? [qualifiedName(value.name)]));
     else if (type === 'SubLink' && value.operName) f.calls.operators.push(qualifiedName(value.operName));
-    else if (type === 'TypeCast' || type === 'ColumnDef') typeName(value.typeName);
+    else if (type === 'SortBy' && value.useOp) f.calls.operators.push(qualifiedName(value.useOp));
     else if (type === 'CommonTableExpr' && value.ctename) f.ctes.add(String(value.ctename).toLowerCase());
     else if (type === 'RangeVar' && value.relname) f.tables.push({ name: [value.schemaname, value.relname].filter(Boolean).join('.'), at: value.location ?? 0 });
     else if (type === 'DropStmt' && ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE'].includes(value.removeType)) {
       for (const o of value.objects ?? []) f.tables.push({ name: (o.List?.items ?? []).map((i: Node) => i.String?.sval).filter(Boolean).join('.'), at: 0 });
     }
   });
-  f.calls.relations = [...new Set(f.tables.map((t) => t.name).filter((t) => !f.ctes.has(t.toLowerCase())))];
+  // Every type named anywhere (casts, XMLTABLE and JSON_TABLE columns, XMLSERIALIZE...): a domain's
+  // CHECK may call a function.
+  f.calls.types = typeNames(root).map(qualifiedName);
+  // A CTE's name may hide a relation in one scope and not in another: check every name the statement uses.
+  f.calls.relations = [...new Set(f.tables.map((t) => t.name))];
   return f;
 }
 
@@ -104,9 +118,6 @@ function classifyNode(type: string, node: Node, allow: ReadonlySet<string>): { k
   return { kind: 'unknown', reasons: [`${type} is not a statement this gateway knows`] };
 }
 
-function unboundedWrite(type: string, node: Node): boolean {
-  return (type === 'UpdateStmt' || type === 'DeleteStmt') && !node.whereClause && !node.whereCurrentOf;
-}
 
 /** The statement's own text; `bytes` is the whole input's UTF-8 (positions are byte offsets), made once. */
 function statementText(bytes: Buffer, stmt: { stmt_location?: number; stmt_len?: number }): string {
@@ -146,8 +157,9 @@ export function classifyPostgres(sql: string, options: ClassifyOptions = {}): Cl
     const tables = [...new Set(f.tables.sort((a, b) => a.at - b.at).map((t) => t.name).filter((t) => !f.ctes.has(t.toLowerCase())))];
     const command = commandOf(type, node);
     const warnings = [...reasons];
-    const unbounded = unboundedWrite(type, node);
-    if (unbounded) warnings.unshift(`${command} without WHERE changes every row of ${tables[0] ?? 'the table'}`);
+    const unboundedWhy = unboundedWriteOf(type, node);
+    const unbounded = unboundedWhy !== null;
+    if (unbounded) warnings.unshift(`${command} ${unboundedWhy} changes every row of ${tables[0] ?? 'the table'}`);
     for (const n of nested.filter((x) => x.unboundedWrite)) warnings.push(`contains ${n.command} without WHERE, which changes every row`);
     if (unchecked.length) warnings.push(`contains SQL the guardrails cannot check: ${[...new Set(unchecked)].join('; ')}`);
     if (node.behavior === 'DROP_CASCADE') warnings.push(`${command} ... CASCADE also drops everything that depends on it (tables, views, data)`);
@@ -165,4 +177,19 @@ export function classifyPostgres(sql: string, options: ClassifyOptions = {}): Cl
     };
   });
   return { dialect: 'postgres', parsed: true, statements };
+}
+
+/**
+ * What `sql` (a view's definition, a policy's expression as `SELECT expr`) calls that is not a
+ * side-effect-free built-in nor allow-listed; ['…'] when it does not parse.
+ */
+export function unsafeCallsIn(sql: string, allowFunctions: readonly string[] = []): string[] {
+  let stmts: { stmt: Node }[];
+  try {
+    stmts = (parseSync(sql) as unknown as { stmts?: { stmt: Node }[] }).stmts ?? [];
+  } catch {
+    return ['SQL the gateway cannot read'];
+  }
+  const allow = allowListSet(allowFunctions);
+  return [...new Set(stmts.flatMap(({ stmt }) => notBuiltin(inspect(stmt).calls, allow)))];
 }

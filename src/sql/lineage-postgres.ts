@@ -5,6 +5,7 @@
 // texts are withheld). Where the dependency cannot be determined (a user function, an unknown
 // relation, a statement after DDL in the same input), the taint is `unknown`.
 import { parseSync } from 'libpg-query';
+import { figureColname } from './postgres-colname.js';
 import type { Node } from './postgres-commands.js';
 
 /** 0 clean, 1 carries masked data, 2 cannot be determined. */
@@ -56,6 +57,10 @@ interface Entry {
   /** Its columns; null when unknown (then every column has taint `any`). */
   cols: Col[] | null;
   any: Taint;
+  /** False for the sides of a USING/NATURAL join: `*` takes the join's merged columns instead. */
+  star?: boolean;
+  /** True when its column names come from the target's catalog, not from the gateway's reading. */
+  catalog?: boolean;
 }
 
 /** Output columns; `mappable` is false when `*` covered columns of unknown number. */
@@ -80,9 +85,54 @@ const raise = (reads: { taint: Taint }, t: Taint): void => {
 const top = (o: Output): Taint => max(...o.cols.map((c) => c.taint));
 const rowTaint = (e: Entry): Taint => (e.cols ? max(e.any, ...e.cols.map((c) => c.taint)) : e.any);
 const MAX_VIEW_DEPTH = 8;
+// System relations whose columns hold values of every column (the planner's samples).
+const STATISTICS = new Set(['pg_statistic', 'pg_stats', 'pg_statistic_ext_data', 'pg_stats_ext', 'pg_stats_ext_exprs']);
 
 // Aggregates whose result reveals only how many rows there were.
 const COUNTING = new Set(['count']);
+
+/**
+ * A recursive CTE's SEARCH and CYCLE clauses add columns that hold the values of the columns they
+ * name (the ordering path, the cycle path): they carry what those carry.
+ */
+function withSearchAndCycle(cte: Node, result: { cols: Col[] | null; any: Taint }): { cols: Col[] | null; any: Taint } {
+  const added: { name: string; of: string[] }[] = [];
+  const search = cte.search_clause;
+  if (search?.search_seq_column) added.push({ name: search.search_seq_column, of: (search.search_col_list ?? []).map(str) });
+  const cycle = cte.cycle_clause;
+  if (cycle?.cycle_mark_column) added.push({ name: cycle.cycle_mark_column, of: [] });
+  if (cycle?.cycle_path_column) added.push({ name: cycle.cycle_path_column, of: (cycle.cycle_col_list ?? []).map(str) });
+  if (!added.length) return result;
+  if (!result.cols) return result;
+  const taintOf = (names: string[]) => max(...names.map((n) => result.cols!.find((c) => c.name === n)?.taint ?? 2));
+  return { cols: [...result.cols, ...added.map((a) => ({ name: a.name, taint: taintOf(a.of) }))], any: result.any };
+}
+
+/** The columns `*` takes from some entries, with their taints; null when any has unknown columns. */
+function starColumns(entries: Entry[]): Col[] | null {
+  const shown = entries.filter((e) => e.star !== false);
+  return shown.every((e) => e.cols) ? shown.flatMap((e) => e.cols!.map((c) => ({ name: c.name, taint: max(c.taint, e.any) }))) : null;
+}
+
+/**
+ * The entries of a USING or NATURAL join (`using` null): both sides stay for qualified references,
+ * and `*` takes the join's columns as PostgreSQL lists them — the merged columns first, once, then
+ * the rest of each side.
+ */
+function mergeJoin(left: Entry[], right: Entry[], using: (string | undefined)[] | null): Entry[] {
+  const sides = [...left, ...right].map((e) => ({ ...e, star: false }));
+  const catalog = sides.every((e) => e.catalog);
+  const l = starColumns(left);
+  const r = starColumns(right);
+  if (!l || !r) {
+    const known = [...(l ?? []), ...(r ?? [])].map((c) => c.taint);
+    return [...sides, { names: [], cols: null, any: max(...sides.map((e) => e.any), ...known) }];
+  }
+  const names = using ? using.filter((n): n is string => Boolean(n)) : l.map((c) => c.name).filter((n) => r.some((c) => c.name === n));
+  const taintOf = (n: string) => max(...[...l, ...r].filter((c) => c.name === n).map((c) => c.taint));
+  const cols = [...names.map((n) => ({ name: n, taint: taintOf(n) })), ...l.filter((c) => !names.includes(c.name)), ...r.filter((c) => !names.includes(c.name))];
+  return [...sides, { names: [], cols, any: 0, catalog }];
+}
 
 /** Lineage of PostgreSQL statements against one catalog. */
 export class PostgresLineage {
@@ -146,15 +196,67 @@ export class PostgresLineage {
     const target = this.relationEntry(node.relation, local.ctes);
     local.entries.push(target);
     // Any error of a write to a table with masked columns may quote the row (DETAIL: Failing row contains ...).
-    reads.taint = max(reads.taint, rowTaint(target));
+    raise(reads, rowTaint(target));
     for (const item of [...(node.fromClause ?? []), ...(node.usingClause ?? [])]) local.entries.push(...this.fromItem(item, local, reads));
     if (node.sourceRelation) local.entries.push(...this.fromItem(node.sourceRelation, local, reads));
-    if (node.selectStmt) raise(reads, top(this.select(node.selectStmt.SelectStmt ?? {}, local, reads)));
-    for (const key of ['whereClause', 'targetList', 'joinCondition', 'mergeWhenClauses', 'onConflictClause']) {
-      if (node[key]) raise(reads, this.expr(node[key], local, reads));
-    }
+    for (const key of ['whereClause', 'joinCondition']) if (node[key]) raise(reads, this.expr(node[key], local, reads));
+    // What is written into each column: RETURNING shows the new row, not the old one.
+    const written = this.written(type, node, target, local, reads);
+    const after: Entry = {
+      ...target,
+      cols: target.cols ? target.cols.map((c) => ({ ...c, taint: max(c.taint, written.cols.get(c.name) ?? 0) })) : null,
+      any: max(target.any, written.any),
+    };
     const returning = node.returningClause?.exprs ?? node.returningList;
-    return returning ? this.targets(returning, local, reads) : null;
+    if (!returning) return null;
+    return this.targets(returning, { ...local, entries: [after, ...local.entries.slice(1)] }, reads);
+  }
+
+  /** The taint of what an INSERT, UPDATE or MERGE writes into each column (`any`: into columns it cannot name). */
+  private written(type: string, node: Node, target: Entry, scope: Scope, reads: { taint: Taint }): { cols: Map<string, Taint>; any: Taint } {
+    const cols = new Map<string, Taint>();
+    let any: Taint = 0;
+    const write = (name: string | undefined, t: Taint) => {
+      raise(reads, t);
+      if (name === undefined) any = max(any, t);
+      else cols.set(name, max(cols.get(name) ?? 0, t));
+    };
+    const assign = (list: Node[] | undefined, sc: Scope) => {
+      for (const item of list ?? []) {
+        const rt = item.ResTarget as Node;
+        write(rt.name, this.expr(rt.val?.MultiAssignRef ? rt.val.MultiAssignRef.source : rt.val, sc, reads));
+      }
+    };
+    const insert = (names: (string | undefined)[] | null, values: Output | null) => {
+      if (!values) return;
+      if (names && values.mappable && values.cols.length <= names.length) values.cols.forEach((c, i) => write(names[i], c.taint));
+      else write(undefined, top(values));
+    };
+    const targetNames = (list: Node[] | undefined) => (list?.length ? list.map((i) => i.ResTarget?.name as string | undefined) : target.cols?.map((c) => c.name) ?? null);
+    if (type === 'UpdateStmt') assign(node.targetList, scope);
+    if (type === 'InsertStmt') {
+      insert(targetNames(node.cols), node.selectStmt ? this.select(node.selectStmt.SelectStmt ?? {}, scope, reads) : null);
+      const conflict = node.onConflictClause;
+      if (conflict) {
+        // ON CONFLICT DO UPDATE may copy the proposed row (`excluded`) into the existing one.
+        const excluded: Entry = { names: ['excluded'], cols: target.cols ? target.cols.map((c) => ({ ...c, taint: max(c.taint, cols.get(c.name) ?? 0, any) })) : null, any: max(target.any, any) };
+        const sc = { ...scope, entries: [...scope.entries, excluded] };
+        assign(conflict.targetList, sc);
+        if (conflict.whereClause) raise(reads, this.expr(conflict.whereClause, sc, reads));
+      }
+    }
+    if (type === 'MergeStmt') {
+      for (const item of node.mergeWhenClauses ?? []) {
+        const when = item.MergeWhenClause as Node;
+        if (when.condition) raise(reads, this.expr(when.condition, scope, reads));
+        if (when.commandType === 'CMD_UPDATE') assign(when.targetList, scope);
+        if (when.commandType === 'CMD_INSERT') {
+          const values: Node[] = when.values ?? [];
+          insert(targetNames(when.targetList), { cols: values.map((v, i) => ({ name: `v${i}`, taint: this.expr(v, scope, reads) })), mappable: true });
+        }
+      }
+    }
+    return { cols, any };
   }
 
   private withClause(withClause: Node, scope: Scope, reads: { taint: Taint }): void {
@@ -168,17 +270,28 @@ export class PostgresLineage {
         const cols = out.mappable ? out.cols.map((c, i) => ({ ...c, name: str(cte.aliascolnames?.[i]) ?? c.name })) : null;
         return { cols, any: out.mappable ? 0 : top(out) };
       };
+      let result: { cols: Col[] | null; any: Taint };
       if (withClause.recursive) {
-        // A recursive CTE sees itself: first as clean columns of unknown number, then as one pass found it.
-        scope.ctes.set(name, { cols: null, any: 0 });
-        const first = run();
-        scope.ctes.set(name, first);
-        const second = run();
-        const merged = first.cols && second.cols && first.cols.length === second.cols.length ? second.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, first.cols![i].taint) })) : null;
-        scope.ctes.set(name, { cols: merged, any: max(first.any, second.any, merged ? 0 : max(...(first.cols ?? []).map((c) => c.taint), ...(second.cols ?? []).map((c) => c.taint))) });
+        // A recursive CTE sees itself: start from clean columns of unknown number and run it again
+        // until its taints hold still (a value may move one column per iteration).
+        result = { cols: null, any: 0 };
+        for (let round = 0; round < 32; round++) {
+          scope.ctes.set(name, result);
+          const next = run();
+          const merged: { cols: Col[] | null; any: Taint } =
+            result.cols && next.cols && result.cols.length === next.cols.length
+              ? { cols: next.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, result.cols![i].taint) })), any: max(result.any, next.any) }
+              : round === 0
+                ? next
+                : { cols: null, any: max(result.any, next.any, ...(result.cols ?? []).map((c) => c.taint), ...(next.cols ?? []).map((c) => c.taint)) };
+          const stable = JSON.stringify(merged) === JSON.stringify(result);
+          result = merged;
+          if (stable) break;
+        }
       } else {
-        scope.ctes.set(name, run());
+        result = run();
       }
+      scope.ctes.set(name, withSearchAndCycle(cte, result));
     }
   }
 
@@ -212,7 +325,7 @@ export class PostgresLineage {
       const fields: Node[] | undefined = rt.val?.ColumnRef?.fields;
       if (fields && fields.at(-1)?.A_Star) {
         const qualifier = fields.slice(0, -1).map(str).join('.');
-        const entries = qualifier ? scope.entries.filter((e) => e.names.includes(qualifier)) : scope.entries;
+        const entries = qualifier ? scope.entries.filter((e) => e.names.includes(qualifier)) : scope.entries.filter((e) => e.star !== false);
         if (qualifier && entries.length === 0) {
           mappable = false;
           out.push({ name: '*', taint: this.unknown(`${qualifier}.* names nothing the gateway knows`) });
@@ -229,18 +342,10 @@ export class PostgresLineage {
       }
       const taint = this.expr(rt.val, scope, reads);
       reads.taint = max(reads.taint, taint);
-      out.push({ name: rt.name ?? this.derivedName(rt.val), taint });
+      out.push({ name: rt.name ?? figureColname(rt.val), taint });
     }
     reads.taint = max(reads.taint, ...out.map((c) => c.taint));
     return { cols: out, mappable };
-  }
-
-  private derivedName(val: Node): string {
-    const fields: Node[] | undefined = val?.ColumnRef?.fields;
-    if (fields) return str(fields.at(-1)) ?? '?column?';
-    const fn: Node[] | undefined = val?.FuncCall?.funcname;
-    if (fn) return str(fn.at(-1)) ?? '?column?';
-    return '?column?';
   }
 
   private fromItem(item: Node, scope: Scope, reads: { taint: Taint }): Entry[] {
@@ -259,16 +364,20 @@ export class PostgresLineage {
     if (type === 'JoinExpr') {
       const left = this.fromItem(node.larg, scope, reads);
       const right = this.fromItem(node.rarg, scope, reads);
-      const both = [...left, ...right];
+      let both = [...left, ...right];
       if (node.quals) raise(reads, this.expr(node.quals, { ...scope, entries: [...scope.entries, ...both] }, reads));
+      if (node.usingClause || node.isNatural) both = mergeJoin(left, right, node.usingClause ? node.usingClause.map(str) : null);
       if (!alias) return both;
-      const cols = both.every((e) => e.cols) ? both.flatMap((e) => e.cols!) : null;
-      return [...both.map((e) => ({ ...e, names: [] })), { names: [alias], cols, any: max(...both.map((e) => e.any)) }];
+      const shown = both.filter((e) => e.star !== false);
+      const cols = shown.every((e) => e.cols) ? shown.flatMap((e) => e.cols!) : null;
+      return [...both.map((e) => ({ ...e, names: [], star: false })), { names: [alias], cols: renamed(cols), any: max(...both.map((e) => e.any)) }];
     }
     if (type === 'RangeFunction' || type === 'RangeTableFunc' || type === 'JsonTable' || type === 'RangeTableSample') {
       if (type === 'RangeTableSample') return this.fromItem(node.relation, scope, reads);
-      // Every column of a function in FROM carries what its arguments carry.
-      const taint = this.expr(node.functions ?? node.docexpr ?? node.context_item ?? node, scope, reads);
+      // Every column of a function in FROM carries what its arguments carry; an XMLTABLE or
+      // JSON_TABLE column also what its PATH and DEFAULT expressions read.
+      const taint = this.expr(type === 'RangeFunction' ? node.functions : { ...node, alias: undefined }, scope, reads);
+      raise(reads, taint);
       const names = alias ? [alias] : [];
       const fn: string | undefined = str(node.functions?.[0]?.List?.items?.[0]?.FuncCall?.funcname?.at(-1));
       if (!alias && fn) names.push(fn);
@@ -288,11 +397,12 @@ export class PostgresLineage {
     const info = this.opts.catalog.relation(parts);
     const names = alias ? [alias] : [parts.at(-1)!, parts.join('.')];
     if (!info) return { names, cols: null, any: this.unknown(`${parts.join('.')} is not a relation the gateway could look up`) };
-    return { names, cols: this.relationColumns(info), any: 0 };
+    return { names, cols: this.relationColumns(info), any: 0, catalog: true };
   }
 
   private relationColumns(info: RelationInfo): Col[] | null {
     const masked = (c: string) => this.opts.isMaskedColumn(c, info.name);
+    if (info.schema === 'pg_catalog' && STATISTICS.has(info.name)) return info.columns.map((name) => ({ name, taint: 1 }));
     if (info.kind !== 'v' && info.kind !== 'm') return info.columns.map((name) => ({ name, taint: masked(name) ? 1 : 0 }));
     const key = `${info.schema}.${info.name}`;
     if (!this.views.has(key)) {
@@ -364,11 +474,19 @@ export class PostgresLineage {
     return max(...Object.values(n).map((v) => this.expr(v, scope, reads)));
   }
 
-  /** `opaque`: the taint of relations of unknown columns met in inner scopes (one of them may hold it). */
-  private columnRef(fields: Node[], scope: Scope | undefined, opaque: Taint | null = null): Taint {
+  /**
+   * `opaque`: the taint of relations of unknown columns met in inner scopes (one of them may hold
+   * it); `guessed`: a subquery or CTE was met whose column names the gateway worked out itself.
+   */
+  private columnRef(fields: Node[], scope: Scope | undefined, opaque: Taint | null = null, guessed = false): Taint {
     const names = fields.map((f) => (f.A_Star ? '*' : str(f) ?? ''));
-    // A bare name no relation has, with every relation's columns known: PostgreSQL refuses it (42703).
-    if (!scope) return opaque ?? (names.length === 1 ? 0 : this.unknown(`${names.join('.')} could not be traced`));
+    if (!scope) {
+      // A bare name that no relation of the catalog has is refused by PostgreSQL (42703); one that a
+      // subquery might have under a name the gateway did not foresee cannot be traced.
+      if (names.length === 1 && !guessed) return opaque ?? 0;
+      return this.unknown(`${names.join('.')} could not be traced`);
+    }
+    guessed ||= scope.entries.some((e) => e.cols && !e.catalog);
     if (names.length === 1) {
       const [col] = names;
       const holders = scope.entries.filter((e) => e.cols?.some((c) => c.name === col));
@@ -379,12 +497,12 @@ export class PostgresLineage {
       // Not a column: a whole-row reference to a relation (SELECT u FROM users u).
       const row = scope.entries.find((e) => e.names.includes(col));
       if (row) return max(here ?? 0, rowTaint(row));
-      return this.columnRef(fields, scope.parent, here);
+      return this.columnRef(fields, scope.parent, here, guessed);
     }
     const qualifier = names.slice(0, -1).join('.');
     const col = names.at(-1)!;
     const e = scope.entries.find((x) => x.names.includes(qualifier));
-    if (!e) return this.columnRef(fields, scope.parent, opaque);
+    if (!e) return this.columnRef(fields, scope.parent, opaque, guessed);
     if (col === '*') return rowTaint(e);
     if (!e.cols) return e.any;
     const c = e.cols.find((x) => x.name === col);

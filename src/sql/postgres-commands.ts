@@ -106,3 +106,31 @@ export function walk(node: unknown, visit: (type: string, value: Node) => void):
   }
 }
 
+
+/** True when an expression reads no column and no subquery: it is the same for every row (`true`, `1 = 1`). */
+export function isConstant(expr: unknown): boolean {
+  if (Array.isArray(expr)) return expr.every(isConstant);
+  if (!expr || typeof expr !== 'object') return true;
+  for (const [key, value] of Object.entries(expr as Node)) {
+    if (key === 'ColumnRef' || key === 'SubLink') return false;
+    if (!isConstant(value)) return false;
+  }
+  return true;
+}
+
+/**
+ * Why a write changes every row of its table, or null: an UPDATE or DELETE without WHERE or with
+ * a WHERE the same for every row, a MERGE whose join condition is (with a MATCHED UPDATE/DELETE).
+ */
+export function unboundedWriteOf(type: string, node: Node): string | null {
+  if (type === 'UpdateStmt' || type === 'DeleteStmt') {
+    if (node.whereCurrentOf) return null;
+    if (!node.whereClause) return 'without WHERE';
+    return isConstant(node.whereClause) ? 'with a WHERE that is the same for every row' : null;
+  }
+  if (type === 'MergeStmt' && isConstant(node.joinCondition)) {
+    const matched = (node.mergeWhenClauses ?? []).map((w: Node) => w.MergeWhenClause).filter((w: Node) => w?.matchKind === 'MERGE_WHEN_MATCHED' && ['CMD_UPDATE', 'CMD_DELETE'].includes(w.commandType));
+    if (matched.some((w: Node) => !w.condition || isConstant(w.condition))) return 'with an ON condition that is the same for every row';
+  }
+  return null;
+}

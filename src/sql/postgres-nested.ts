@@ -5,7 +5,7 @@
 // a statement prepared earlier) is named as unchecked, so reviewers are warned and a guardrail can
 // deny it.
 import { parsePlPgSQLSync, parseSync } from 'libpg-query';
-import { commandOf, walk, type Node } from './postgres-commands.js';
+import { commandOf, unboundedWriteOf, walk, type Node } from './postgres-commands.js';
 
 /** A statement inside another one. */
 export interface NestedStatement {
@@ -30,9 +30,7 @@ const SQL_RUNNING_FUNCTIONS = new Set([
 const COMPILED_LANGUAGES = new Set(['c', 'internal']);
 const MAX_DEPTH = 4;
 
-function isUnbounded(type: string, node: Node): boolean {
-  return (type === 'UpdateStmt' || type === 'DeleteStmt') && !node.whereClause && !node.whereCurrentOf;
-}
+const isUnbounded = (type: string, node: Node): boolean => unboundedWriteOf(type, node) !== null;
 
 function defElem(options: Node[] | undefined, name: string): Node | undefined {
   return (options ?? []).map((o) => o.DefElem).find((d: Node | undefined) => d?.defname === name);
@@ -148,6 +146,16 @@ export function nestedOf(type: string, node: Node, prepared: PreparedStatements,
       if (SQL_RUNNING_FUNCTIONS.has(name)) out.unchecked.push(`${name}() runs SQL given to it as text`);
     }
   });
+  // Statements that drop tables without saying DROP TABLE: guardrails on DROP TABLE see them too.
+  if (type === 'DropOwnedStmt' || (type === 'DropStmt' && node.behavior === 'DROP_CASCADE' && ['OBJECT_SCHEMA', 'OBJECT_EXTENSION'].includes(node.removeType))) {
+    out.nested.push({ command: 'DROP TABLE', unboundedWrite: false });
+  }
+  // A MERGE's actions are updates, deletes and inserts: deny:DELETE sees `WHEN MATCHED THEN DELETE`.
+  if (type === 'MergeStmt') {
+    const actions = new Set((node.mergeWhenClauses ?? []).map((w: Node) => String(w.MergeWhenClause?.commandType ?? '').replace(/^CMD_/, '')));
+    for (const action of actions) if (['UPDATE', 'DELETE', 'INSERT'].includes(action as string)) out.nested.push({ command: action as string, unboundedWrite: isUnbounded(type, node) && action !== 'INSERT' });
+  }
+  if (type === 'CopyStmt' && node.is_program) out.unchecked.push(`COPY ${node.is_from ? 'FROM' : 'TO'} PROGRAM runs a shell command on the database server`);
   if (type === 'PrepareStmt' && node.name) prepared.set(String(node.name), out.nested.slice());
   if (type === 'ExecuteStmt') {
     const known = prepared.get(String(node.name));

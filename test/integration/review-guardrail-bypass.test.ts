@@ -1,7 +1,7 @@
 // Outside review of issue 7: commands that drop a table or delete every row past the guardrails
 // `deny:DROP TABLE`, `no-unbounded-write` and `no-unchecked-sql`, without the reviewers being warned.
-// Each test asserts the promised behaviour (422 guardrail_blocked); the FINDING ones fail on this
-// main, and then show that, once approved, the command does what the guardrail was meant to stop.
+// Each test asserts the promised behaviour (422 guardrail_blocked); before the fixes, each of the
+// findings was approved and did what the guardrail was meant to stop.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlTarget, createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -90,8 +90,8 @@ describe('held', () => {
   });
 });
 
-// FINDING 11 — PostgreSQL: drop-table and delete-all equivalents the rules do not know.
-describe('FINDING: PostgreSQL guardrail bypasses', () => {
+// Review finding 11 (fixed) — PostgreSQL: drop-table and delete-all equivalents the rules do not know.
+describe('PostgreSQL statements that drop or empty tables without saying so', () => {
   it('DROP OWNED BY CURRENT_USER drops every table of the role, past deny:DROP TABLE, with no warning', async () => {
     const r = await attempt('pgapp', 'DROP OWNED BY CURRENT_USER', async () => ({ app_orders: await pgHas('app_orders') }));
     expect(r).toEqual({ blocked: true });
@@ -112,12 +112,12 @@ describe('FINDING: PostgreSQL guardrail bypasses', () => {
   });
 });
 
-// FINDING 12 — MySQL/MariaDB: statements node-sql-parser cannot read take their command from the
+// Review finding 12 (fixed) — MySQL/MariaDB: statements node-sql-parser cannot read take their command from the
 // first words (mysql-split.ts commandFromWords), so the rules never see the statement they carry:
 // `DROP TABLES` (MariaDB/MySQL synonym) is "DROP"; `SET STATEMENT … FOR <stmt>` (MariaDB) is "SET";
 // `ANALYZE <stmt>` (MariaDB runs the statement) is "ANALYZE"; and "without WHERE" is only looked for
 // when the first word is UPDATE/DELETE.
-describe('FINDING: MySQL/MariaDB guardrail bypasses', () => {
+describe('MySQL/MariaDB statements that carry another statement', () => {
   it('DROP TABLES keep1 passes deny:DROP TABLE', async () => {
     expect(await attempt('my', 'DROP TABLES keep1', async () => ({ keep1: await myHas('keep1') }))).toEqual({ blocked: true });
   });

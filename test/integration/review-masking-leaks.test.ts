@@ -1,6 +1,6 @@
 // Outside review of issue 7: masked data that still leaves the proxy in clear on a PostgreSQL
 // connection masking `email` and `ssn` (with and without the email/ssn detectors).
-// Each test states the behaviour the README promises; the ones marked FINDING fail on this main.
+// Each test states the behaviour the README promises; the findings failed before they were fixed.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -54,21 +54,21 @@ afterAll(async () => {
   await target?.drop();
 });
 
-// FINDING 1 — lineage names derived columns differently from PostgreSQL. PostgreSQL names
+// Review finding 1 (fixed) — lineage names derived columns differently from PostgreSQL. PostgreSQL names
 // `email::text`, `(u).email`, `coalesce(...)`, `greatest(...)`, `email COLLATE "C"` after the column
 // or the keyword; the gateway calls them `?column?`, so an outer query that names the column finds
 // nothing, and an unresolved bare name counts as clean (src/sql/lineage-postgres.ts derivedName and
 // columnRef's `names.length === 1 ? 0`).
-// FINDING 2 — `*` over a JOIN ... USING / NATURAL JOIN: PostgreSQL puts the merged column first and
+// Review finding 2 (fixed) — `*` over a JOIN ... USING / NATURAL JOIN: PostgreSQL puts the merged column first and
 // once; the gateway lists every column of each side in table order, so a column alias list over it
 // maps masked columns onto clean positions (lineage-postgres.ts targets()/fromItem JoinExpr).
-// FINDING 3 — a recursive CTE is traced in two passes, not to a fixpoint: taint that moves one
+// Review finding 3 (fixed) — a recursive CTE is traced in two passes, not to a fixpoint: taint that moves one
 // column per iteration reaches `a` only in the third (withClause recursive branch).
-// FINDING 4 — SEARCH / CYCLE columns of a recursive CTE (they hold the BY / CYCLE columns' values)
+// Review finding 4 (fixed) — SEARCH / CYCLE columns of a recursive CTE (they hold the BY / CYCLE columns' values)
 // are not known to the lineage: a bare unknown name is clean.
-// FINDING 5 — XMLTABLE: only the document expression is traced; a column's DEFAULT (or PATH) that
+// Review finding 5 (fixed) — XMLTABLE: only the document expression is traced; a column's DEFAULT (or PATH) that
 // reads a masked column is clean, and the statement does not even count as reading masked data.
-describe('FINDING: result values of auto-run reads leave in clear', () => {
+describe('result values of auto-run reads never leave in clear', () => {
   it.each([
     ['cast in a subquery', 'SELECT email AS x FROM (SELECT email::text FROM users WHERE id = 1) s'],
     ['field selection in a subquery', 'SELECT email AS x FROM (SELECT (u).email FROM users u WHERE id = 1) s'],
@@ -100,11 +100,11 @@ describe('FINDING: result values of auto-run reads leave in clear', () => {
   });
 });
 
-// FINDING 13 — the planner's statistics hold column values: pg_stats (a system view the lineage
+// Review finding 13 (fixed) — the planner's statistics hold column values: pg_stats (a system view the lineage
 // traces to pg_statistic's clean-named columns; its row_security_active() call only goes to `why`,
 // not to the outputs) and pg_statistic itself (readable by a superuser connection) return the most
 // common values and histogram bounds of `email` and `ssn` in clear.
-describe('FINDING: planner statistics return masked values', () => {
+describe('planner statistics never return masked values', () => {
   it.each([
     "SELECT attname AS col, histogram_bounds AS h, most_common_vals AS m FROM pg_stats WHERE tablename = 'users'",
     "SELECT a.attname AS col, s.stavalues1 AS v1, s.stavalues2 AS v2 FROM pg_statistic s JOIN pg_attribute a ON a.attrelid = s.starelid AND a.attnum = s.staattnum WHERE s.starelid = 'users'::regclass",
@@ -120,11 +120,11 @@ describe('FINDING: planner statistics return masked values', () => {
   });
 });
 
-// FINDING 6 — error classes the gateway keeps verbatim (42, 3D, 3F, …) do quote values: a masked
+// Review finding 6 (fixed) — error classes the gateway keeps verbatim (42, 3D, 3F, …) do quote values: a masked
 // value used as a setting, role, database, schema, relation or function name comes back in the
 // error text (src/execution/output.ts VALUE_FREE_CLASSES). All of these auto-run (current_setting,
 // has_*_privilege, pg_has_role and the reg* casts are on the safe lists).
-describe('FINDING: error texts quote masked values', () => {
+describe('error texts never quote masked values', () => {
   it.each([
     ['42704 unrecognized configuration parameter', 'SELECT current_setting(reverse(email)) FROM users WHERE id = 1'],
     ['42704 role does not exist', "SELECT pg_has_role(replace(email, '@', ' at '), 'member') FROM users WHERE id = 1"],
@@ -143,7 +143,7 @@ describe('FINDING: error texts quote masked values', () => {
   });
 });
 
-describe('FINDING: an approved command chooses the SQLSTATE its error is judged by', () => {
+describe('an approved command cannot choose a SQLSTATE that keeps its message', () => {
   // PL/pgSQL's RAISE sets any SQLSTATE; a class the gateway keeps (42, 57, 40…) carries the message out.
   it.each([
     "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = (SELECT reverse(email) FROM users WHERE id = 1); END $$",
@@ -158,11 +158,11 @@ describe('FINDING: an approved command chooses the SQLSTATE its error is judged 
   });
 });
 
-// FINDING 7 — RETURNING of an approved write takes the taint of the target table's columns as
+// Review finding 7 (fixed) — RETURNING of an approved write takes the taint of the target table's columns as
 // they were, not of the values written into them: a value copied from a masked column into a clean
 // one comes back in clear, in the stored output, the API and the Slack thread
 // (lineage-postgres.ts dml(): targetList only raises `reads`).
-describe('FINDING: RETURNING of approved writes', () => {
+describe('RETURNING of approved writes shows what was written, masked', () => {
   // Copied values stay in clean columns (README: "what you mask is what you name"); undo them.
   afterEach(() => target.query("UPDATE users SET status = 'active'; DELETE FROM notes"));
   it.each([

@@ -5,7 +5,7 @@
 // column makes every one of the 10,000 lines that wide: ten 131,000-digit numerics make ~13 GB of
 // strings, and V8 aborts the process ("Reached heap limit"). A left-aligned column is trimmed, but
 // still costs about 1 MB of padding per row (10 s of a blocked event loop for 10,000 rows).
-// FINDING — this test fails on this main: the gateway process dies.
+// The finding (fixed): the gateway process died. Output is now bounded while it is read and formatted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
 // still have a side effect — a write through dblink, a shell program, a lock or a killed session
 // that outlives the read-only transaction. The objects they go through (a view, a cast, a domain,
 // a foreign table) are the kind a database already has; the requester only reads.
-// Tests marked FINDING fail on this main (they assert what the README promises).
+// The findings failed before they were fixed (they assert what the README promises).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetDatabase } from '../helpers/databases.js';
@@ -70,12 +70,12 @@ describe('held: the catalog check sees these', () => {
   });
 });
 
-// FINDING 8 — the views and policies a read goes through are checked only for user/extension
+// Review finding 8 (fixed) — the views and policies a read goes through are checked only for user/extension
 // objects (oid >= 16384, src/execution/postgres-catalog.ts VET_SQL `used`); built-in functions with
 // side effects (pg_advisory_lock, pg_terminate_backend, pg_cancel_backend, pg_reload_conf,
 // pg_stat_reset…) that a read may not call directly are fine inside a view. Lineage would hold
 // them on a connection that masks columns, but a connection without masking runs them.
-describe('FINDING: a view over built-in side-effecting functions runs without review', () => {
+describe('a view over built-in side-effecting functions is held for review', () => {
   it('pg_advisory_lock through a view: the pooled connection keeps the lock after the read', async () => {
     const res = await exec('pg', 'SELECT * FROM lock_probe');
     expect(res.status).toBe(201);
@@ -95,10 +95,10 @@ describe('FINDING: a view over built-in side-effecting functions runs without re
   });
 });
 
-// FINDING 9 — a CTE name anywhere in the statement removes that name from the relations the
+// Review finding 9 (fixed) — a CTE name anywhere in the statement removes that name from the relations the
 // catalog check looks at (classify-postgres.ts inspect(): `relations` filters by every CTE name of
 // the statement, in any scope), so a view outside the CTE's scope is never checked.
-describe('FINDING: a CTE of the same name hides a view from the catalog check', () => {
+describe('a CTE of the same name does not hide a view from the catalog check', () => {
   it('the view over a user function runs without review and writes through dblink', async () => {
     const before = await sideEffects('view');
     const res = await exec('pg', 'SELECT * FROM report, (WITH report AS (SELECT 1) SELECT 1) s');
@@ -107,13 +107,13 @@ describe('FINDING: a CTE of the same name hides a view from the catalog check', 
   });
 });
 
-// FINDING 10 — functions that PostgreSQL calls without the statement naming them: an implicit
+// Review finding 10 (fixed) — functions that PostgreSQL calls without the statement naming them: an implicit
 // cast (the check looks only at casts to types the statement names), a domain CHECK reached
 // through XMLTABLE's column types or XMLSERIALIZE (type names outside TypeCast/ColumnDef are not
 // collected), ORDER BY ... USING an operator (SortBy.useOp is not collected, so neither the parser's
 // safe list nor the catalog sees it; the sort calls the operator class's user comparison function),
 // a file_fdw program (reading a foreign table runs its FDW, which no check considers).
-describe('FINDING: functions called implicitly run without review', () => {
+describe('functions called implicitly are held for review', () => {
   it.each([
     ['implicit cast', 'SELECT lower(id) FROM users WHERE id = 1', 'implicit cast'],
     ['domain in XMLTABLE columns', "SELECT * FROM XMLTABLE('/a' PASSING '<a>x</a>' COLUMNS v logged_text PATH '.')", 'domain'],

@@ -111,7 +111,9 @@ describe('guardrails see statements inside statements', () => {
   it.each([
     ["DO $$ BEGIN EXECUTE 'DROP TABLE keepme'; END $$", 'pg', 'no-drop-table'],
     ['DO $$ BEGIN DROP TABLE keepme; END $$', 'pg', 'no-drop-table'],
-    ['DROP SCHEMA public CASCADE', 'pg', 'no-drop-schema'],
+    ['DROP SCHEMA public', 'pg', 'no-drop-schema'],
+    ['DROP SCHEMA public CASCADE', 'pg', 'no-drop-table'],
+    ['DROP OWNED BY CURRENT_USER', 'pg', 'no-drop-table'],
     ["CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS 'TRUNCATE keepme'; SELECT wipe()", 'pg', 'no-truncate'],
     ["DO $$ BEGIN RAISE NOTICE 'hi'; END $$", 'nodo', 'deny-do'],
     ['PREPARE x AS DELETE FROM keepme; EXECUTE x', 'nodo', 'no-unbounded-write'],

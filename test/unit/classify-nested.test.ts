@@ -21,7 +21,10 @@ describe('guardrails on statements inside statements', () => {
     ['DO $$ BEGIN DROP TABLE keepme; END $$', 'no-drop-table'],
     ["DO $$ BEGIN EXECUTE $q$TRUNCATE users$q$; END $$", 'no-truncate'],
     ['DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE $q$DROP TABLE keepme$q$ LOOP END LOOP; END $$', 'no-drop-table'],
-    ['DROP SCHEMA public CASCADE', 'no-drop-schema'],
+    ['DROP SCHEMA public', 'no-drop-schema'],
+    ['DROP SCHEMA public CASCADE', 'no-drop-table'], // CASCADE drops its tables too
+    ['DROP OWNED BY CURRENT_USER', 'no-drop-table'], // drops every table the role owns
+    ['DROP EXTENSION hstore CASCADE', 'no-drop-table'],
     ["CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'DROP TABLE keepme'", 'no-drop-table'],
     ['CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE keepme; END $$', 'no-drop-table'],
     ['CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC TRUNCATE users; END', 'no-truncate'],
@@ -37,13 +40,25 @@ describe('guardrails on statements inside statements', () => {
     'EXPLAIN ANALYZE DELETE FROM users',
     'CREATE RULE r AS ON INSERT TO t DO INSTEAD DELETE FROM users',
     'DO $$ BEGIN DELETE FROM users; END $$',
+    'DELETE FROM users WHERE true',
+    'DELETE FROM users WHERE 1 = 1',
+    "DELETE FROM users WHERE 'a' <> 'b' OR false",
+    'MERGE INTO users u USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE',
   ])('a DELETE without WHERE inside "%s" is denied by deny:DELETE and no-unbounded-write', (sql) => {
     expect(blockedBy(sql, [DENY_DELETE])).toBe('deny-command');
     expect(blockedBy(sql, [NO_UNBOUNDED])).toBe('deny-unbounded-write');
   });
 
-  it('lets a bounded DELETE inside a DO block pass no-unbounded-write', () => {
+  it('lets bounded writes pass no-unbounded-write', () => {
     expect(blockedBy('DO $$ BEGIN DELETE FROM users WHERE id = 1; END $$', [NO_UNBOUNDED])).toBeNull();
+    expect(blockedBy('DELETE FROM users WHERE id = (SELECT 1)', [NO_UNBOUNDED])).toBeNull();
+    expect(blockedBy('MERGE INTO users u USING src s ON u.id = s.id WHEN MATCHED THEN DELETE', [NO_UNBOUNDED])).toBeNull();
+    expect(blockedBy('MERGE INTO users u USING (SELECT 1) s ON true WHEN NOT MATCHED THEN INSERT VALUES (1)', [NO_UNBOUNDED])).toBeNull();
+  });
+
+  it('names why a write changes every row', () => {
+    expect(classifyPostgres('UPDATE users SET a = 1 WHERE 1 = 1').statements[0].warnings[0]).toBe('UPDATE with a WHERE that is the same for every row changes every row of users');
+    expect(classifyPostgres('MERGE INTO users u USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE').statements[0].warnings[0]).toBe('MERGE with an ON condition that is the same for every row changes every row of users');
   });
 });
 
@@ -56,6 +71,8 @@ describe('SQL the guardrails cannot check', () => {
     ["SELECT dblink_exec('dbname=x', 'DROP TABLE keepme')", 'dblink_exec() runs SQL given to it as text'],
     ["CREATE FUNCTION f(t text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE t; END $$", 'the body of function f runs SQL built at run time'],
     ['DO $$ BEGIN NOT VALID PLPGSQL; END $$', 'the DO block could not be read'],
+    ["COPY (SELECT 1) TO PROGRAM 'rm -rf /'", 'COPY TO PROGRAM runs a shell command on the database server'],
+    ["COPY users FROM PROGRAM 'curl http://x'", 'COPY FROM PROGRAM runs a shell command on the database server'],
   ])('%s warns reviewers (%s) and is denied by no-unchecked-sql and deny:DO', (sql, why) => {
     const [s] = classifyPostgres(sql).statements;
     expect(s.warnings.join(' ')).toContain('contains SQL the guardrails cannot check');
@@ -80,6 +97,9 @@ describe('reads call only provable built-ins', () => {
     ["SELECT 'x'::mood", 'a cast to mood'],
     ["SELECT CAST('x' AS public.mood)", 'a cast to public.mood'],
     ['EXPLAIN SELECT my_immutable(1)', 'my_immutable'],
+    ['SELECT id FROM users ORDER BY id USING <<<', 'the operator <<<'],
+    ["SELECT * FROM XMLTABLE('/a' PASSING '<a/>' COLUMNS v logged_text PATH 'b') t", 'a cast to logged_text'],
+    ["SELECT XMLSERIALIZE(CONTENT '<a/>' AS logged_text)", 'a cast to logged_text'],
     ['SELECT * FROM t WHERE a @@@@ b', 'the operator @@@@'],
   ])('%s is a write naming %s', (sql, name) => {
     const [s] = classifyPostgres(sql).statements;
