@@ -43,3 +43,18 @@ describe('truncateUtf8', () => {
     expect(r).toEqual({ text: 'é', truncated: true });
   });
 });
+
+describe('formatResults with a limit', () => {
+  it('stops building text soon after the limit, however wide and many the rows', () => {
+    const wide = '9'.repeat(100_000);
+    const rows = Array.from({ length: 10_000 }, (_, i) => [i === 0 ? wide : '0', i === 0 ? wide : '0']);
+    const text = formatResults([{ tag: 'SELECT 10000', columns: [{ name: 'a', numeric: true }, { name: 'b', numeric: true }], rows }], 1000);
+    expect(text.length).toBeLessThanOrEqual(1001);
+    expect(text.startsWith('     ')).toBe(true);
+  });
+
+  it('renders what fits exactly as without a limit', () => {
+    const result = { tag: 'SELECT 2', columns: [{ name: 'x', numeric: false }], rows: [['a'], ['b']] };
+    expect(formatResults([result], 10_000)).toBe(formatResults([result]));
+  });
+});
