@@ -127,7 +127,8 @@ export class MysqlLineage {
         scope.ctes.set(name, seen);
         const next = run();
         const cols = next.cols && (!seen.cols || seen.cols.length === next.cols.length) ? next.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, seen.cols?.[i]?.taint ?? 0) })) : null;
-        const merged = { cols, any: max(next.any, seen.any, cols ? 0 : max(...(next.cols ?? []).map((c) => c.taint))) };
+        const dropped = cols ? [] : [...(next.cols ?? []), ...(seen.cols ?? [])].map((c) => c.taint);
+        const merged = { cols, any: max(next.any, seen.any, ...dropped) };
         settled = pass > 0 && JSON.stringify(merged) === JSON.stringify(seen);
         seen = merged;
       }
