@@ -26,6 +26,8 @@ const LEXICAL_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'ANSI', 'DB2', 'MA
 // Errors whose text names objects and limits, never row values: syntax, unknown table/column,
 // access denied, read-only transaction, timeouts, lock waits and deadlocks.
 const VALUE_FREE_ERRNOS = new Set([1044, 1045, 1054, 1064, 1142, 1143, 1146, 1205, 1213, 1792, 1969, 3024]);
+// The catalog queries of a check before a read runs.
+const CHECK_TIME_LIMIT_MS = 10_000;
 
 interface Answer {
   fields?: mysql.FieldPacket[];
@@ -169,6 +171,8 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
       await normaliseSqlMode(conn);
       const refusal = await modeRefusal(conn);
       if (refusal) return { writes: [], untraceable: [], unknown: [refusal] };
+      // A pooled session keeps the time limit of its last read, which may have been almost spent.
+      await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, await isMariadb(p, conn));
       const masking = await maskingOnTarget(conn, policy.masking, statements);
       const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
       if (masking?.lineage === null) untraceable.push('the input cannot be traced');
@@ -208,6 +212,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         const deadline = Date.now() + options.statementTimeoutMs;
         await conn.query('START TRANSACTION READ ONLY');
         try {
+          await setTimeLimit(conn, deadline - Date.now(), mariadb);
           masking = await maskingOnTarget(conn, options.masking, statements);
           for (const [i, s] of statements.entries()) {
             const left = deadline - Date.now();
