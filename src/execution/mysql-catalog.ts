@@ -1,12 +1,11 @@
 // What a MySQL/MariaDB target's information_schema says of the relations a request names, for
-// column lineage: kind, columns in order (INVISIBLE ones apart: `*` leaves them out) and view
-// definitions; then, round by round, the same for what those views read. Asked on the connection
+// column lineage: kind, columns in order (INVISIBLE ones apart: `*` leaves them out), view
+// definitions and whether triggers run on it; then, round by round, the same for what those views read. Asked on the connection
 // that runs the request, so DATABASE() and what the session may see are the session's own; the
 // lineage made from it decides which output columns are masked and which error texts are withheld.
 import type mysql from 'mysql2/promise';
 import { lineageMysql } from '../sql/lineage.js';
-import type { MysqlRelation } from '../sql/lineage-mysql.js';
-import type { StatementLineage } from '../sql/lineage-postgres.js';
+import type { MysqlRelation, MysqlStatementLineage } from '../sql/lineage-mysql.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { mysqlViewReads } from '../sql/mysql-statement.js';
 import type { ClassifiedStatement } from '../sql/types.js';
@@ -30,11 +29,13 @@ function lookups(names: Name[]): { sql: string; values: string[] } {
   const parts = [`SELECT 'db' AS what, DATABASE() AS s, NULL AS n, NULL AS info, NULL AS pos, NULL AS extra`];
   const values: string[] = [];
   for (const { schema, name } of names) {
-    const where = `TABLE_SCHEMA = ${schema === null ? 'DATABASE()' : '?'} AND TABLE_NAME = ?`;
-    parts.push(`SELECT 't', TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, NULL, NULL FROM information_schema.TABLES WHERE ${where}`);
-    parts.push(`SELECT 'v', TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, NULL, NULL FROM information_schema.VIEWS WHERE ${where}`);
-    parts.push(`SELECT 'c', TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, EXTRA FROM information_schema.COLUMNS WHERE ${where}`);
-    for (let i = 0; i < 3; i++) values.push(...(schema === null ? [name] : [schema, name]));
+    const where = (schemaColumn: string, nameColumn: string) => `${schemaColumn} = ${schema === null ? 'DATABASE()' : '?'} AND ${nameColumn} = ?`;
+    const table = where('TABLE_SCHEMA', 'TABLE_NAME');
+    parts.push(`SELECT 't', TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, NULL, NULL FROM information_schema.TABLES WHERE ${table}`);
+    parts.push(`SELECT 'v', TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, NULL, NULL FROM information_schema.VIEWS WHERE ${table}`);
+    parts.push(`SELECT 'c', TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, EXTRA FROM information_schema.COLUMNS WHERE ${table}`);
+    parts.push(`SELECT 'g', EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, NULL, NULL FROM information_schema.TRIGGERS WHERE ${where('EVENT_OBJECT_SCHEMA', 'EVENT_OBJECT_TABLE')}`);
+    for (let i = 0; i < 4; i++) values.push(...(schema === null ? [name] : [schema, name]));
   }
   return { sql: parts.join('\nUNION ALL\n'), values };
 }
@@ -62,11 +63,17 @@ export async function relationsOnTarget(conn: Conn, names: string[]): Promise<My
     const [rows] = (await conn.query({ sql, values, rowsAsArray: true })) as unknown as [Row[]];
     const database = rows.find((r) => r[0] === 'db')?.[1] ?? null;
     const columns = new Map<string, { name: string; pos: number; hidden: boolean }[]>();
+    const triggered = new Set<string>();
     for (const [what, schema, name, info, pos, extra] of rows) {
       if (what === 'db' || schema === null || name === null) continue;
       const key = `${schema}.${name}`;
       if (what === 't') found.set(key, { schema, name, kind: text(info) === 'VIEW' ? 'v' : 'r', visible: schema === database, columns: [], hidden: [] });
+      else if (what === 'g') triggered.add(key);
       else if (what === 'c') columns.set(key, [...(columns.get(key) ?? []), { name: text(info) ?? '', pos: Number(pos), hidden: /INVISIBLE/i.test(extra ?? '') }]);
+    }
+    for (const key of triggered) {
+      const rel = found.get(key);
+      if (rel) rel.triggers = true;
     }
     for (const [key, cols] of columns) {
       const rel = found.get(key);
@@ -87,20 +94,23 @@ export async function relationsOnTarget(conn: Conn, names: string[]): Promise<My
   return [...found.values()];
 }
 
-const UNTRACED: StatementLineage = { outputs: null, outputMax: 2, reads: 2, why: ['the statement cannot be traced on its own'] };
+const UNTRACED: MysqlStatementLineage = { outputs: null, outputMax: 2, reads: 2, why: ['the statement cannot be traced on its own'], runsCode: true };
+
+/** Output masking whose lineage also says which statements may run stored code. */
+export type MysqlOutputMasking = Omit<OutputMasking, 'lineage'> & { lineage?: readonly MysqlStatementLineage[] | null };
 
 /**
  * The output masking of `statements` on this connection: the connection's rules with column lineage
  * when it masks columns. An auto-run read sends each statement on its own (`whole` absent); an
  * approved command sends its whole text, split by the server as lineageMysql splits it.
  */
-export async function maskingOnTarget(conn: Conn, rules: MaskingRules | undefined, statements: readonly ClassifiedStatement[], whole?: string): Promise<OutputMasking | undefined> {
+export async function maskingOnTarget(conn: Conn, rules: MaskingRules | undefined, statements: readonly ClassifiedStatement[], whole?: string): Promise<MysqlOutputMasking | undefined> {
   if (!rules) return undefined;
   if (!rules.columns.length) return { rules };
   const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))]);
   const trace = (sql: string) => lineageMysql({ sql, maskColumns: rules.columns, relations });
   if (whole !== undefined) return { rules, lineage: trace(whole) };
-  const one = (sql: string): StatementLineage => {
+  const one = (sql: string): MysqlStatementLineage => {
     const all = trace(sql);
     return all?.length === 1 ? all[0] : UNTRACED;
   };

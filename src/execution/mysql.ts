@@ -12,7 +12,7 @@ import { mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
-import { maskingOnTarget } from './mysql-catalog.js';
+import { maskingOnTarget, type MysqlOutputMasking } from './mysql-catalog.js';
 import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
 import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
@@ -100,11 +100,18 @@ async function setTimeLimit(conn: Conn, ms: number, mariadb: boolean): Promise<v
   else await conn.query(`SET SESSION max_execution_time = ${Math.max(1, Math.floor(ms))}`);
 }
 
-function describeError(e: unknown, masking: OutputMasking | undefined, withhold: boolean): { text: string; message: string } {
+/**
+ * An error as it may leave. `trustErrno`: the failing statement runs no stored code, so a value-free
+ * errno is the server's own (SIGNAL in a function, procedure or trigger sets any errno and text).
+ */
+function describeError(e: unknown, masking: OutputMasking | undefined, withhold: boolean, trustErrno: boolean): { text: string; message: string } {
   const err = e as { errno?: number; sqlState?: string; message?: string };
   // errno 0 marks the gateway's own refusals: they quote no value.
-  const keep = err.errno !== undefined && (VALUE_FREE_ERRNOS.has(err.errno) || err.errno === 0);
-  const message = keep ? safeMessage(err.message ?? String(e), masking, { withhold: false, kind: 'error' }) : safeMessage(err.message ?? String(e), masking, { withhold, sqlstate: err.sqlState, kind: 'error' });
+  const keep = err.errno === 0 || (trustErrno && err.errno !== undefined && VALUE_FREE_ERRNOS.has(err.errno));
+  // Stored code chooses its SQLSTATE too: it must not be what decides that the text is kept (the
+  // text line below still shows errno and SQLSTATE).
+  const sqlstate = trustErrno ? err.sqlState : undefined;
+  const message = safeMessage(err.message ?? String(e), masking, keep ? { withhold: false, kind: 'error' } : { withhold, sqlstate, kind: 'error' });
   return { text: err.errno ? `ERROR ${err.errno} (${err.sqlState}): ${message}` : `ERROR:  ${message}`, message };
 }
 
@@ -195,7 +202,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
       return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });
     }
     const maxRows = options.maxRows ?? 10_000;
-    let masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
+    let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     const statements = options.statements ?? classifyMysql(input).statements;
     const answers: Answer[] = [];
     let failure: { text: string; message: string } | null = null;
@@ -239,7 +246,11 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
       broken = broken || !e.errno;
       // Withheld when the failing statement reads masked or untraceable data (all, when unknown).
       const failed = options.readOnly ? (e.statement === undefined ? undefined : [e.statement]) : failedStatements(answers, e.resultIndex);
-      failure = describeError(error, masking, failed ? failed.some((i) => withholdsMessages(masking, i)) : withholdsMessages(masking));
+      const withhold = failed ? failed.some((i) => withholdsMessages(masking, i)) : withholdsMessages(masking);
+      // Without masked columns there is no lineage, and nothing to withhold.
+      const lineage = masking?.rules.columns.length ? masking.lineage : [];
+      const code = !lineage || (failed ? failed.some((i) => lineage[i]?.runsCode ?? true) : lineage.some((l) => l.runsCode));
+      failure = describeError(error, masking, withhold, !code);
     } finally {
       if (pooledConn) {
         if (broken) pooledConn.destroy();

@@ -59,6 +59,9 @@ export const quoted = (x: unknown): boolean => Boolean(x && typeof x === 'object
 /** The columns of `e` named `column` (lower case), visible or not: column names are case-insensitive. */
 export const named = (e: Entry, column: string): Col[] => [...(e.cols ?? []), ...(e.hidden ?? [])].filter((c) => lc(c.name) === column);
 
+/** The columns of `e` whose name the gateway cannot tell (an unaliased expression). */
+export const unnamed = (e: Entry): Col[] => (e.cols ?? []).filter((c) => c.name === '');
+
 /** Matching entries: exactly named first, then case-insensitively (lower_case_table_names). */
 export function matching(entries: Entry[], qualifier: string): Entry[] {
   const exact = entries.filter((e) => e.names.includes(qualifier));

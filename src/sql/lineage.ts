@@ -3,7 +3,7 @@
 // USE...), the rest of the input is not traced: its outputs and reads are `unknown`.
 import { parseSync } from 'libpg-query';
 import { SAFE as MYSQL_SAFE } from './classify-mysql.js';
-import { MysqlLineage, type MysqlRelation } from './lineage-mysql.js';
+import { MysqlLineage, type MysqlRelation, type MysqlStatementLineage } from './lineage-mysql.js';
 import { columnMatcher } from './masking.js';
 import { splitMysql, type MysqlStatement } from './mysql-split.js';
 import { parseMysqlStatement } from './mysql-statement.js';
@@ -70,7 +70,8 @@ const MYSQL_TRACED = new Set(['select', 'insert', 'replace', 'update', 'delete',
 // Names the server prints in view definitions for built-ins of the safe list (LENGTH is octet_length).
 const MYSQL_PRINTED = new Set(['octet_length']);
 
-const untraced = (why: string): StatementLineage => ({ outputs: null, outputMax: 2, reads: 2, why: [why] });
+// What the gateway cannot read may run anything, stored code included.
+const untraced = (why: string): MysqlStatementLineage => ({ outputs: null, outputMax: 2, reads: 2, why: [why], runsCode: true });
 
 /** The relation `schema.name` (schema undefined: DATABASE()); exact names first, then case-insensitively. */
 function mysqlRelation(relations: MysqlRelation[], schema: string | undefined, name: string): MysqlRelation | undefined {
@@ -83,7 +84,7 @@ function mysqlRelation(relations: MysqlRelation[], schema: string | undefined, n
 }
 
 /** The lineage of every statement of MySQL/MariaDB `sql` (split as the server does), in order; null when it cannot be split. */
-export function lineageMysql(request: MysqlLineageRequest): StatementLineage[] | null {
+export function lineageMysql(request: MysqlLineageRequest): MysqlStatementLineage[] | null {
   let statements: MysqlStatement[];
   try {
     statements = splitMysql(request.sql);

@@ -42,6 +42,12 @@ beforeAll(async () => {
   await target.query('CREATE VIEW people_of_people AS SELECT id AS pid, UPPER(addr) AS a FROM people');
   await target.query('CREATE FUNCTION secret_of(i int) RETURNS varchar(200) READS SQL DATA RETURN (SELECT email FROM users WHERE id = i)');
   await target.query('CREATE VIEW secrets AS SELECT id, secret_of(id) AS s FROM users');
+  // Stored code that raises an error whose errno says "no value here" and whose text is an email.
+  const signal = "SIGNAL SQLSTATE '42S02' SET MYSQL_ERRNO = 1146, MESSAGE_TEXT = e";
+  await target.query(`CREATE FUNCTION boom(i int) RETURNS int READS SQL DATA BEGIN DECLARE e varchar(200); SELECT email INTO e FROM users WHERE id = i; ${signal}; RETURN 0; END`);
+  await target.query('CREATE TABLE ledger (id int PRIMARY KEY, n int)');
+  await target.query('INSERT INTO ledger VALUES (1, 0)');
+  await target.query(`CREATE TRIGGER ledger_check BEFORE UPDATE ON ledger FOR EACH ROW BEGIN DECLARE e varchar(200); SELECT email INTO e FROM users WHERE id = 1; ${signal}; END`);
   t = await startTestGateway();
   alice = await t.createUser('alice@example.com', ['developers']);
   dana = await t.createUser('dana@example.com', ['dba-team']);
@@ -70,6 +76,9 @@ describe('MySQL values computed from masked columns', () => {
     'SELECT addr AS v FROM people WHERE id = 1',
     'SELECT * FROM people WHERE id = 1',
     'SELECT a AS v FROM people_of_people WHERE pid = 1',
+    // The server names an unaliased expression by its text; the outer query reads it by that name.
+    'SELECT `LOWER(email)` AS v FROM (SELECT LOWER(email) FROM users WHERE id = 1) s',
+    "WITH c AS (SELECT REPLACE(email, '@', ' at ') FROM users WHERE id = 1) SELECT `REPLACE(email, '@', ' at ')` AS v FROM c",
   ])('are masked when they run without review: %s', async (sql) => {
     const res = await exec(sql);
     expect(res.status).toBe(201);
@@ -134,6 +143,20 @@ describe('MySQL error texts', () => {
     const clean = await exec("SELECT email FROM users WHERE id = 1; UPDATE orders SET total = 'abc' WHERE id = 1");
     await approve(clean.body.id);
     expect((await finished(clean.body.id)).error).toContain("Incorrect integer value: 'abc' for column");
+  });
+
+  it.each([
+    ['a stored function', 'SELECT id, boom(id) AS b FROM users WHERE id = 1'],
+    ['a trigger', 'UPDATE ledger SET n = 1 WHERE id = 1'],
+  ])('raised by stored code (%s) are withheld, whatever errno it chose', async (_what, sql) => {
+    const res = await exec(sql);
+    expect(res.body.status).toBe('PENDING');
+    await approve(res.body.id);
+    const done = await finished(res.body.id);
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toContain('withheld because the command reads masked columns');
+    expect(done.output).toContain('ERROR 1146 (42S02)');
+    expectNoClearValue(await everything(res.body.id));
   });
 
   it('that carry no value are shown, and a clean read stays in clear', async () => {
