@@ -18,7 +18,7 @@ export function createSqlExecutor(opts: SqlExecutorOptions): SqlExecutor {
   const isMysql = (url: string) => /^mysql:/i.test(url);
   return {
     run: (target, input, options) => (isMysql(target.url) ? mysql.run(target, input, options) : postgres.run(target, input, options)),
-    checkRead: (target, statements, policy) => (isMysql(target.url) ? mysql.checkRead(target) : postgres.checkRead(target, statements, policy)),
+    checkRead: (target, statements, policy) => (isMysql(target.url) ? mysql.checkRead(target, statements, policy) : postgres.checkRead(target, statements, policy)),
     async close() {
       await Promise.all([postgres.close(), mysql.close()]);
     },

@@ -3,11 +3,16 @@
 // multiple statements, inside START TRANSACTION READ ONLY, all within one time limit; approved
 // commands run as the multi-statement text on their own connection. Every connection reads quotes
 // and backslashes as the gateway's parser does (NO_BACKSLASH_ESCAPES and ANSI_QUOTES removed from
-// its sql_mode), and every text is masked before it leaves.
+// its sql_mode), and every text is masked before it leaves: values by column lineage (the target's
+// information_schema, read on the same connection), error texts withheld when the failing statement
+// reads masked or untraceable data.
 import mysql from 'mysql2/promise';
 import { classifyMysql } from '../sql/classify-mysql.js';
 import { mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
+import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
+import type { ClassifiedStatement } from '../sql/types.js';
+import { maskingOnTarget, type MysqlOutputMasking } from './mysql-catalog.js';
 import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
 import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
@@ -21,6 +26,8 @@ const LEXICAL_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'ANSI', 'DB2', 'MA
 // Errors whose text names objects and limits, never row values: syntax, unknown table/column,
 // access denied, read-only transaction, timeouts, lock waits and deadlocks.
 const VALUE_FREE_ERRNOS = new Set([1044, 1045, 1054, 1064, 1142, 1143, 1146, 1205, 1213, 1792, 1969, 3024]);
+// The catalog queries of a check before a read runs.
+const CHECK_TIME_LIMIT_MS = 10_000;
 
 interface Answer {
   fields?: mysql.FieldPacket[];
@@ -47,7 +54,7 @@ function boundedQuery(conn: Conn, sql: string, maxRows: number, answers: Answer[
   const core = (conn as unknown as { connection: { query(o: { sql: string; rowsAsArray: boolean }): CoreQuery } }).connection;
   return new Promise((resolve, reject) => {
     // Each statement announces itself with a 'fields' event (undefined for one without rows).
-    core
+    const query = core
       .query({ sql, rowsAsArray: true })
       .on('fields', (fields) => void answers.push({ fields, rows: [], total: 0 }))
       .on('result', (row) => {
@@ -56,7 +63,8 @@ function boundedQuery(conn: Conn, sql: string, maxRows: number, answers: Answer[
         if (!a.fields) a.header = row as mysql.ResultSetHeader;
         else if (a.total++ < maxRows) a.rows.push(row as unknown[]);
       })
-      .on('error', reject)
+      // mysql2 counts the results it finished in _resultIndex: the failing statement's index.
+      .on('error', (error) => reject(Object.assign(error, { resultIndex: (query as unknown as { _resultIndex?: unknown })._resultIndex })))
       .on('end', () => resolve());
   });
 }
@@ -92,11 +100,29 @@ async function setTimeLimit(conn: Conn, ms: number, mariadb: boolean): Promise<v
   else await conn.query(`SET SESSION max_execution_time = ${Math.max(1, Math.floor(ms))}`);
 }
 
-function describeError(e: unknown, masking: OutputMasking | undefined, withhold: boolean): { text: string; message: string } {
+/**
+ * An error as it may leave. `trustErrno`: the failing statement runs no stored code, so a value-free
+ * errno is the server's own (SIGNAL in a function, procedure or trigger sets any errno and text).
+ */
+function describeError(e: unknown, masking: OutputMasking | undefined, withhold: boolean, trustErrno: boolean): { text: string; message: string } {
   const err = e as { errno?: number; sqlState?: string; message?: string };
-  const keep = err.errno !== undefined && VALUE_FREE_ERRNOS.has(err.errno);
-  const message = keep ? safeMessage(err.message ?? String(e), masking, { withhold: false, kind: 'error' }) : safeMessage(err.message ?? String(e), masking, { withhold, sqlstate: err.sqlState, kind: 'error' });
+  // errno 0 marks the gateway's own refusals: they quote no value.
+  const keep = err.errno === 0 || (trustErrno && err.errno !== undefined && VALUE_FREE_ERRNOS.has(err.errno));
+  // Stored code chooses its SQLSTATE too: it must not be what decides that the text is kept (the
+  // text line below still shows errno and SQLSTATE).
+  const sqlstate = trustErrno ? err.sqlState : undefined;
+  const message = safeMessage(err.message ?? String(e), masking, keep ? { withhold: false, kind: 'error' } : { withhold, sqlstate, kind: 'error' });
   return { text: err.errno ? `ERROR ${err.errno} (${err.sqlState}): ${message}` : `ERROR:  ${message}`, message };
+}
+
+/**
+ * The statements of an approved input that may have failed: mysql2 reports results in order, so it
+ * is the one after the last finished result, or the last that started when it failed while sending
+ * rows; mysql2's own count of finished results tells which, when it agrees.
+ */
+function failedStatements(answers: Answer[], resultIndex: unknown): number[] {
+  const near = answers.at(-1)?.fields ? [answers.length - 1, answers.length] : [answers.length];
+  return typeof resultIndex === 'number' && near.includes(resultIndex) ? [resultIndex] : near;
 }
 
 interface Pooled {
@@ -138,7 +164,8 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
     return mysqlAutoRunRefusal(String(row[0]));
   }
 
-  async function checkRead(t: SqlTarget): Promise<ReadCheck> {
+  /** Checks an auto-run read on the target: the session's sql_mode, and whether masking can trace it. */
+  async function checkRead(t: SqlTarget, statements: readonly ClassifiedStatement[], policy: { masking: MaskingRules }): Promise<ReadCheck> {
     const p = target(t);
     const release = await p.limiter.acquire();
     let conn: mysql.PoolConnection | undefined;
@@ -150,7 +177,13 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
       }
       await normaliseSqlMode(conn);
       const refusal = await modeRefusal(conn);
-      return { writes: [], untraceable: [], unknown: refusal ? [refusal] : [] };
+      if (refusal) return { writes: [], untraceable: [], unknown: [refusal] };
+      // A pooled session keeps the time limit of its last read, which may have been almost spent.
+      await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, await isMariadb(p, conn));
+      const masking = await maskingOnTarget(conn, policy.masking, statements);
+      const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
+      if (masking?.lineage === null) untraceable.push('the input cannot be traced');
+      return { writes: [], unknown: [], untraceable };
     } catch (error) {
       return { writes: [], untraceable: [], unknown: [`the gateway could not check the target (${(error as Error).message})`] };
     } finally {
@@ -169,7 +202,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
       return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });
     }
     const maxRows = options.maxRows ?? 10_000;
-    const masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
+    let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     const statements = options.statements ?? classifyMysql(input).statements;
     const answers: Answer[] = [];
     let failure: { text: string; message: string } | null = null;
@@ -186,11 +219,15 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         const deadline = Date.now() + options.statementTimeoutMs;
         await conn.query('START TRANSACTION READ ONLY');
         try {
-          for (const s of statements) {
+          await setTimeLimit(conn, deadline - Date.now(), mariadb);
+          masking = await maskingOnTarget(conn, options.masking, statements);
+          for (const [i, s] of statements.entries()) {
             const left = deadline - Date.now();
             if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { errno: 3024 });
             await setTimeLimit(conn, left, mariadb);
-            await boundedQuery(conn, s.statement, maxRows, answers);
+            await boundedQuery(conn, s.statement, maxRows, answers).catch((error) => {
+              throw Object.assign(error as object, { statement: i });
+            });
           }
         } finally {
           await conn.query('ROLLBACK').catch(() => {
@@ -201,11 +238,19 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
         await normaliseSqlMode(conn);
         await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
+        masking = await maskingOnTarget(conn, options.masking, statements, input);
         await boundedQuery(conn, input, maxRows, answers);
       }
     } catch (error) {
-      broken = broken || !(error as { errno?: number }).errno;
-      failure = describeError(error, masking, withholdsMessages(masking));
+      const e = error as { errno?: number; statement?: number; resultIndex?: unknown };
+      broken = broken || !e.errno;
+      // Withheld when the failing statement reads masked or untraceable data (all, when unknown).
+      const failed = options.readOnly ? (e.statement === undefined ? undefined : [e.statement]) : failedStatements(answers, e.resultIndex);
+      const withhold = failed ? failed.some((i) => withholdsMessages(masking, i)) : withholdsMessages(masking);
+      // Without masked columns there is no lineage, and nothing to withhold.
+      const lineage = masking?.rules.columns.length ? masking.lineage : [];
+      const code = !lineage || (failed ? failed.some((i) => lineage[i]?.runsCode ?? true) : lineage.some((l) => l.runsCode));
+      failure = describeError(error, masking, withhold, !code);
     } finally {
       if (pooledConn) {
         if (broken) pooledConn.destroy();

@@ -10,8 +10,9 @@ import type { ClassifiedStatement, Classification, ClassifyOptions, StatementKin
 const parser = new sqlParser.Parser();
 const OPT = { database: 'MySQL' };
 
-// Built-in MySQL functions that only read; any other call makes a SELECT a write.
-const SAFE = new Set(
+// Built-in MySQL functions that only read; any other call makes a SELECT a write. Column lineage
+// takes their results as depending on their arguments only.
+export const SAFE = new Set(
   `count sum avg min max group_concat bit_and bit_or std stddev variance row_number rank dense_rank lag lead first_value
   last_value ntile abs ceil ceiling floor round truncate mod pow power sqrt exp ln log log10 log2 sign pi rand greatest
   least lower upper lcase ucase length char_length character_length substr substring substring_index mid left right

@@ -1,8 +1,12 @@
-// Column lineage of a whole PostgreSQL input against the target's catalog: one StatementLineage per
-// statement. After a statement that may change what names mean (DDL, SET, DO...), the rest of the
-// input is not traced: its outputs and reads are `unknown`.
+// Column lineage of a whole PostgreSQL or MySQL/MariaDB input against the target's catalog: one
+// StatementLineage per statement. After a statement that may change what names mean (DDL, SET, DO,
+// USE...), the rest of the input is not traced: its outputs and reads are `unknown`.
 import { parseSync } from 'libpg-query';
+import { SAFE as MYSQL_SAFE } from './classify-mysql.js';
+import { MysqlLineage, type MysqlRelation, type MysqlStatementLineage } from './lineage-mysql.js';
 import { columnMatcher } from './masking.js';
+import { splitMysql, type MysqlStatement } from './mysql-split.js';
+import { parseMysqlStatement } from './mysql-statement.js';
 import { SESSION, type Node } from './postgres-commands.js';
 import { PostgresLineage, type RelationInfo, type StatementLineage } from './lineage-postgres.js';
 import { SAFE_FUNCTIONS } from './safe-functions.js';
@@ -51,5 +55,58 @@ export function lineagePostgres(request: LineageRequest): StatementLineage[] | n
     const lineage = analyzer.statement(type, node);
     if (!TRACED.has(type) && !(SESSION.has(type) && type === 'TransactionStmt')) barrier = type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
     return lineage;
+  });
+}
+
+export interface MysqlLineageRequest {
+  sql: string;
+  maskColumns: readonly string[];
+  /** Relations from the target's catalog (information_schema); `visible` when in DATABASE(). */
+  relations: MysqlRelation[];
+}
+
+// MySQL statements after which names still mean what they meant (the others: DDL, SET, USE, CALL...).
+const MYSQL_TRACED = new Set(['select', 'insert', 'replace', 'update', 'delete', 'explain', 'show', 'desc', 'transaction', 'lock', 'unlock']);
+// Names the server prints in view definitions for built-ins of the safe list (LENGTH is octet_length).
+const MYSQL_PRINTED = new Set(['octet_length']);
+
+// What the gateway cannot read may run anything, stored code included.
+const untraced = (why: string): MysqlStatementLineage => ({ outputs: null, outputMax: 2, reads: 2, why: [why], runsCode: true });
+
+/** The relation `schema.name` (schema undefined: DATABASE()); exact names first, then case-insensitively. */
+function mysqlRelation(relations: MysqlRelation[], schema: string | undefined, name: string): MysqlRelation | undefined {
+  const inSchema = (r: MysqlRelation, exact: boolean) => (schema === undefined ? r.visible : exact ? r.schema === schema : r.schema.toLowerCase() === schema.toLowerCase());
+  const exact = relations.find((r) => r.name === name && inSchema(r, true));
+  if (exact) return exact;
+  // lower_case_table_names may fold names; two that differ only in case leave it undetermined.
+  const folded = relations.filter((r) => r.name.toLowerCase() === name.toLowerCase() && inSchema(r, false));
+  return folded.length === 1 ? folded[0] : undefined;
+}
+
+/** The lineage of every statement of MySQL/MariaDB `sql` (split as the server does), in order; null when it cannot be split. */
+export function lineageMysql(request: MysqlLineageRequest): MysqlStatementLineage[] | null {
+  let statements: MysqlStatement[];
+  try {
+    statements = splitMysql(request.sql);
+  } catch {
+    return null;
+  }
+  const isMasked = columnMatcher(request.maskColumns);
+  const analyzer = new MysqlLineage({
+    isMaskedColumn: (column, relation) => isMasked(column) || (relation !== undefined && isMasked(`${relation}.${column}`)),
+    isSafeFunction: (name) => MYSQL_SAFE.has(name) || MYSQL_PRINTED.has(name),
+    relation: (schema, name) => mysqlRelation(request.relations, schema, name),
+  });
+  let barrier: string | null = null;
+  return statements.map((s) => {
+    if (barrier) return untraced(`it follows ${barrier}, which may change what names mean`);
+    const parsed = parseMysqlStatement(s);
+    if ('error' in parsed) {
+      barrier = 'a statement the gateway cannot read';
+      return untraced(`the gateway cannot read this statement (${parsed.error})`);
+    }
+    const type = String(parsed.ast.type ?? '').toLowerCase();
+    if (!MYSQL_TRACED.has(type)) barrier = `${type.toUpperCase()} ${String(parsed.ast.keyword ?? '').toUpperCase()}`.trim();
+    return analyzer.statement(parsed.ast);
   });
 }
