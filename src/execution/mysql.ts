@@ -14,8 +14,9 @@ import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-f
 import type { ClassifiedStatement } from '../sql/types.js';
 import { maskingOnTarget, type MysqlOutputMasking } from './mysql-catalog.js';
 import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
+import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
-import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
+import { type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
@@ -31,7 +32,7 @@ const CHECK_TIME_LIMIT_MS = 10_000;
 
 interface Answer {
   fields?: mysql.FieldPacket[];
-  /** At most maxRows rows; the rest were read but not kept. */
+  /** What the budget allowed; the rest were read but not kept. */
   rows: unknown[][];
   total: number;
   header?: mysql.ResultSetHeader;
@@ -47,10 +48,10 @@ interface CoreQuery {
 type Conn = mysql.Connection | mysql.PoolConnection;
 
 /**
- * Streams a (possibly multi-statement) query keeping at most `maxRows` rows of each result, so a
+ * Streams a (possibly multi-statement) query keeping of each result what the budget allows, so a
  * huge result costs time but not memory. One answer per statement, in order.
  */
-function boundedQuery(conn: Conn, sql: string, maxRows: number, answers: Answer[]): Promise<void> {
+function boundedQuery(conn: Conn, sql: string, budget: KeepBudget, answers: Answer[]): Promise<void> {
   const core = (conn as unknown as { connection: { query(o: { sql: string; rowsAsArray: boolean }): CoreQuery } }).connection;
   return new Promise((resolve, reject) => {
     // Each statement announces itself with a 'fields' event (undefined for one without rows).
@@ -61,7 +62,10 @@ function boundedQuery(conn: Conn, sql: string, maxRows: number, answers: Answer[
         const a = answers.at(-1);
         if (!a) return;
         if (!a.fields) a.header = row as mysql.ResultSetHeader;
-        else if (a.total++ < maxRows) a.rows.push(row as unknown[]);
+        else {
+          a.total++;
+          keepRow(a.rows, row as unknown[], budget);
+        }
       })
       // mysql2 counts the results it finished in _resultIndex: the failing statement's index.
       .on('error', (error) => reject(Object.assign(error, { resultIndex: (query as unknown as { _resultIndex?: unknown })._resultIndex })))
@@ -194,14 +198,9 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
 
   async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const p = target(t);
-    let release: () => void;
-    try {
-      release = await p.limiter.acquire();
-    } catch (error) {
-      const e = error as { message: string; retryAfterSec?: number };
-      return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });
-    }
-    const maxRows = options.maxRows ?? 10_000;
+    const release = await p.limiter.acquireOrRefuse();
+    if (typeof release !== 'function') return release;
+    const budget = keepBudget(options);
     let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     const statements = options.statements ?? classifyMysql(input).statements;
     const answers: Answer[] = [];
@@ -225,7 +224,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
             const left = deadline - Date.now();
             if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { errno: 3024 });
             await setTimeLimit(conn, left, mariadb);
-            await boundedQuery(conn, s.statement, maxRows, answers).catch((error) => {
+            await boundedQuery(conn, s.statement, budget, answers).catch((error) => {
               throw Object.assign(error as object, { statement: i });
             });
           }
@@ -239,7 +238,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         await normaliseSqlMode(conn);
         await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
         masking = await maskingOnTarget(conn, options.masking, statements, input);
-        await boundedQuery(conn, input, maxRows, answers);
+        await boundedQuery(conn, input, budget, answers);
       }
     } catch (error) {
       const e = error as { errno?: number; statement?: number; resultIndex?: unknown };
@@ -261,12 +260,12 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
     const commands = statements.map((s) => s.command);
     const converted = answers.map((a, i) => toResult(a, commands[i] ?? 'OK'));
     const results = maskResults(converted.map((c) => c.result), masking);
-    const cut = truncateUtf8(failure ? failure.text : formatResults(results), options.outputMaxBytes);
+    const cut = truncateUtf8(failure ? failure.text : formatResults(results, options.outputMaxBytes), options.outputMaxBytes);
     const writes = converted.map((c) => c.affected).filter((n): n is number => n !== null);
     return {
       ok: failure === null,
       output: cut.text,
-      outputTruncated: cut.truncated || answers.some((a) => a.total > maxRows),
+      outputTruncated: cut.truncated || answers.some((a) => a.total > a.rows.length),
       commandTags: failure ? [] : results.map((r) => r.tag),
       rowsAffected: !failure && writes.length ? writes.reduce((a, b) => a + b, 0) : null,
       error: failure ? failure.message : null,

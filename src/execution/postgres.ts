@@ -13,8 +13,9 @@ import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-f
 import type { ClassifiedStatement } from '../sql/types.js';
 import { masks, maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
 import { policiesOnTarget, relationsOnTarget, vetReadOnTarget } from './postgres-catalog.js';
+import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
-import { refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
+import { type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
@@ -37,23 +38,6 @@ interface Answer {
   rows: unknown[][];
   total: number;
   tag: string;
-}
-
-/** What a run may keep of its results: rows, and characters across all of them. */
-export interface KeepBudget {
-  rows: number;
-  /** Characters left to keep; a row is kept only while some are left. */
-  chars: number;
-  /** The longest value kept; longer ones are cut (the output could never show more). */
-  cellChars: number;
-}
-
-/** Keeps `row` when the budget allows (cutting long values), counting what it keeps. */
-export function keepRow(kept: unknown[][], row: unknown[], budget: KeepBudget): void {
-  if (kept.length >= budget.rows || budget.chars <= 0) return;
-  const cells = row.map((v) => (typeof v === 'string' && v.length > budget.cellChars ? v.slice(0, budget.cellChars) : v));
-  for (const v of cells) budget.chars -= typeof v === 'string' ? v.length : 8;
-  kept.push(cells);
 }
 
 /**
@@ -118,11 +102,6 @@ function describeError(error: unknown, masking: OutputMasking | undefined, withh
   if (e.detail && !strict) lines.push(`DETAIL:  ${safe(e.detail)}`);
   if (e.hint && !strict) lines.push(`HINT:  ${safe(e.hint)}`);
   return { text: lines.join('\n'), message };
-}
-
-/** A run keeps at most maxRows rows per result and about twice the output cap in characters. */
-export function keepBudget(options: Pick<RunOptions, 'maxRows' | 'outputMaxBytes'>): KeepBudget {
-  return { rows: options.maxRows ?? 10_000, chars: options.outputMaxBytes * 2, cellChars: options.outputMaxBytes };
 }
 
 // A checked-out client has no pool listener: a dropped connection must not be an unhandled 'error'
@@ -227,13 +206,8 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
 
   async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const p = target(t);
-    let release: () => void;
-    try {
-      release = await p.limiter.acquire();
-    } catch (error) {
-      const e = error as { message: string; retryAfterSec?: number };
-      return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });
-    }
+    const release = await p.limiter.acquireOrRefuse();
+    if (typeof release !== 'function') return release;
     try {
       return options.readOnly ? await runRead(p, input, options) : await runApproved(t, input, options);
     } finally {

@@ -2,6 +2,7 @@
 // of requests waiting for one, and a clear refusal when both are full: one busy database (or one
 // client sending 25 slow reads) cannot exhaust the target's max_connections nor pile up without end.
 import { AppError, ErrorCode } from '../errors.js';
+import { refused, type ExecutionResult } from './types.js';
 
 export interface LimiterOptions {
   /** Connections to one target at a time. */
@@ -46,6 +47,16 @@ export class TargetLimiter {
       };
       this.waiting.push(waiter);
     });
+  }
+
+  /** A release function, or — when busy — the result of a command that did not run, saying why. */
+  async acquireOrRefuse(): Promise<(() => void) | ExecutionResult> {
+    try {
+      return await this.acquire();
+    } catch (error) {
+      const e = error as AppError;
+      return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });
+    }
   }
 
   /** Slots in use and requests waiting, for tests and metrics. */

@@ -73,6 +73,10 @@ describe('executeSql on MariaDB', () => {
       const r = await executeSql(my.url, "INSERT INTO users VALUES (9, 'z@example.com', 'new'); DELETE FROM users WHERE id = 9; SELECT id FROM users ORDER BY id", { ...opts, maxRows: 2 });
       expect(r).toMatchObject({ ok: true, commandTags: ['INSERT 1', 'DELETE 1', 'SELECT 3'], rowsAffected: 2, outputTruncated: true });
       expect(r.output).toBe('INSERT 1\n\nDELETE 1\n\n id\n----\n  1\n  2\n(3 rows, the first 2 shown)');
+      // Huge values are cut while they are read: memory follows the output cap, not the result.
+      const wide = await executeSql(my.url, "SELECT REPEAT('x', 300000) AS v FROM seq_1_to_200", { ...opts, statementTimeoutMs: 10_000 });
+      expect(wide).toMatchObject({ ok: true, outputTruncated: true, commandTags: ['SELECT 200'] });
+      expect(Buffer.byteLength(wide.output)).toBeLessThanOrEqual(opts.outputMaxBytes);
       const bad = await executeSql(my.url, 'SELECT * FROM missing', opts);
       expect(bad).toMatchObject({ ok: false, error: expect.stringContaining("missing' doesn't exist") });
       expect(bad.output).toMatch(/^ERROR 1146 \(42S02\)/);
