@@ -4,7 +4,8 @@
 // differently from a plain SQL parser, the statement is `unknown` (never auto-run) and says why.
 import sqlParser from 'node-sql-parser';
 import type { MysqlLexOptions } from './mysql-mode.js';
-import { commandFromWords, splitMysql, type MysqlStatement } from './mysql-split.js';
+import { commandFromWords } from './mysql-commands.js';
+import { splitMysql, type MysqlStatement } from './mysql-split.js';
 import type { ClassifiedStatement, Classification, ClassifyOptions, StatementKind } from './types.js';
 
 const parser = new sqlParser.Parser();
