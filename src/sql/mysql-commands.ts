@@ -21,8 +21,8 @@ export const STATEMENT_WORDS = new Set(
   `ALTER ANALYZE BACKUP BEGIN BINLOG CACHE CALL CASE CHANGE CHECK CHECKSUM CLOSE COMMIT CREATE DEALLOCATE DECLARE DELETE DESC
   DESCRIBE DO DROP ELSE ELSEIF END EXECUTE EXPLAIN FETCH FLUSH FOR GET GRANT HANDLER HELP IF IMPORT INSERT INSTALL ITERATE
   KILL LEAVE LOAD LOCK LOOP OPEN OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR REPEAT REPLACE RESET RESIGNAL RETURN REVOKE
-  ROLLBACK SAVEPOINT SELECT SET SHOW SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK UPDATE USE VALUES WHILE WITH
-  XA`.split(/\s+/).filter(Boolean),
+  ROLLBACK SAVEPOINT SELECT SET SHOW SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK UNTIL UPDATE USE VALUES WHEN
+  WHILE WITH XA`.split(/\s+/).filter(Boolean),
 );
 
 /** The object a CREATE/DROP/ALTER/RENAME names among its first words (before any `(`), as MySQL means it. */
@@ -39,6 +39,8 @@ export function objectOf(lead: string[]): string | undefined {
 export function commandFromWords(lead: string[]): string {
   const [first, second] = lead;
   if (!first || !/^[A-Z_]/.test(first)) return 'UNKNOWN';
+  // `label: LOOP …` (a compound statement in a stored program or MariaDB's anonymous blocks).
+  if (second === ':' && lead[2] !== '=' && lead.length > 2) return commandFromWords(lead.slice(2));
   if (['CREATE', 'DROP', 'ALTER', 'RENAME'].includes(first)) {
     const object = objectOf(lead);
     if (object === 'PREPARE') return first === 'DROP' ? 'DEALLOCATE PREPARE' : first;
