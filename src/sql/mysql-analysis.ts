@@ -19,7 +19,7 @@ import { strictestKind } from './types.js';
 const parser = new sqlParser.Parser();
 const OPT = { database: 'MySQL' };
 // Statements inside statements inside statements…: beyond this, what runs is not followed (and says so).
-const MAX_DEPTH = 4;
+const MAX_DEPTH = 8;
 
 type Node = Record<string, any>;
 type Parsed = { ok: true; ast: Node; tables: string[]; normalized: string } | { ok: false; error: string };
@@ -204,26 +204,41 @@ function carriedBy(list: { found: Found[]; unchecked: string[] }): Carried {
 }
 
 const PROGRAM_FIRST = new Set(['CREATE', 'ALTER', 'BEGIN', 'IF', 'CASE', 'LOOP', 'REPEAT', 'WHILE', 'FOR']);
+// Words that start a part of a compound statement cut at a `;` (`ELSE DROP TABLE t`).
+const CONTROL = new Set(['BEGIN', 'IF', 'ELSEIF', 'ELSE', 'CASE', 'WHEN', 'THEN', 'LOOP', 'REPEAT', 'UNTIL', 'WHILE', 'FOR', 'DO', 'DECLARE', 'END']);
 
 /** The statements of a stored program or compound statement `s` starts, as carried by it. */
 function readBody(ctx: MysqlContext, s: MysqlStatement, f: Found): void {
-  if (ctx.inBody || s.from < ctx.covered.until || !(PROGRAM_FIRST.has(s.lead[0]) || s.lead[1] === ':')) return;
-  const code = new MysqlCode(ctx.sql, ctx.tokens, s.from, ctx.tokens.length);
-  const start = bodyStart(code, f.command);
-  if (!start) return;
-  if ('unchecked' in start) {
-    f.unchecked.push(start.unchecked);
-    return;
-  }
-  const body = bodyStatements(code, start.start);
-  ctx.covered.until = body.end < code.length ? code.at[body.end] : ctx.tokens.length;
+  if (ctx.inBody) return;
+  const first = s.lead[0];
+  const label = s.lead[1] === ':' && s.lead[2] !== '=';
+  let code: MysqlCode;
+  let start = 0;
+  let where = 'this part of a compound statement';
+  let whole = false;
+  if ((PROGRAM_FIRST.has(first) || label) && s.from >= ctx.covered.until) {
+    code = new MysqlCode(ctx.sql, ctx.tokens, s.from, ctx.tokens.length);
+    const at = bodyStart(code, f.command);
+    if (!at) return;
+    if ('unchecked' in at) {
+      f.unchecked.push(at.unchecked);
+      return;
+    }
+    ({ start, where } = at);
+  } else if (CONTROL.has(first) || label) {
+    // What follows the control words runs too, whether or not the body read above accounted for it.
+    code = new MysqlCode(ctx.sql, ctx.tokens, s.from, s.to);
+    whole = true;
+  } else return;
+  const body = bodyStatements(code, start, whole);
+  if (!whole) ctx.covered.until = body.end < code.length ? code.at[body.end] : ctx.tokens.length;
   // A stored program runs later, in a session of its own: it sees none of this input's PREPAREs.
   const stored = s.lead[0] === 'CREATE' || s.lead[0] === 'ALTER';
   const inner = deeper(ctx, { inBody: true, ...(stored ? { prepared: new Map(), variables: new Map() } : {}) });
   const all = body.statements.map(([a, b]) => analyseStatement(inner, statementOfTokens(ctx.sql, ctx.tokens, ...code.tokenRange(a, b), ctx.options)!));
-  const carried = carriedBy({ found: all, unchecked: body.unreadable.map((u) => `${start.where} could not be read (${u})`) });
+  const carried = carriedBy({ found: all, unchecked: body.unreadable.map((u) => `${where} could not be read (${u})`) });
   f.nested.push(...carried.nested);
   f.unchecked.push(...carried.unchecked);
   const commands = [...new Set(carried.nested.map((n) => n.command))];
-  if (commands.length) f.reasons.push(`${start.where} runs ${commands.slice(0, 8).join(', ')}${commands.length > 8 ? ', …' : ''}`);
+  if (commands.length) f.reasons.push(`${where} runs ${commands.slice(0, 8).join(', ')}${commands.length > 8 ? ', …' : ''}`);
 }

@@ -70,9 +70,10 @@ function isLabel(code: MysqlCode, k: number): boolean {
 
 /**
  * The statements of the body starting at `start`: one statement, or a block that ends where its
- * BEGIN, IF, CASE, loop… is closed. `code` runs to the end of the input.
+ * BEGIN, IF, CASE, loop… is closed (`code` runs to the end of the input); with `whole`, every
+ * statement of `code` (a part of a compound statement, between two `;`).
  */
-export function bodyStatements(code: MysqlCode, start: number): Body {
+export function bodyStatements(code: MysqlCode, start: number, whole = false): Body {
   const body: Body = { statements: [], unreadable: [], end: start };
   let depth = 0;
   let k = start;
@@ -100,7 +101,7 @@ export function bodyStatements(code: MysqlCode, start: number): Body {
     }
     if (w === 'END') {
       k = code.end(k) + 1; // END IF, END LOOP label…
-      if (--depth <= 0) break;
+      if (--depth <= 0 && !whole) break;
       continue;
     }
     if (w === 'IF' || w === 'WHILE' || w === 'FOR' || w === 'CASE' || w === 'LOOP' || w === 'REPEAT') depth++;
@@ -114,10 +115,10 @@ export function bodyStatements(code: MysqlCode, start: number): Body {
       const end = code.end(k);
       if (!(w && NO_SQL.has(w))) body.statements.push([k, end]);
       k = end + 1;
-      if (depth <= 0) break; // the body was this one statement
+      if (depth <= 0 && !whole) break; // the body was this one statement
     }
   }
-  if (depth > 0) body.unreadable.push('a block that is never closed with END');
+  if (depth > 0 && !whole) body.unreadable.push('a block that is never closed with END');
   body.end = k;
   return body;
 }

@@ -1,6 +1,7 @@
 // What a MySQL/MariaDB statement runs beyond its command: `CREATE OR REPLACE` drops what it replaces,
 // `REPLACE` deletes the rows its new rows collide with, `INSERT … ON DUPLICATE KEY UPDATE` updates them,
-// `ALTER TABLE … TRUNCATE PARTITION` truncates; `BINLOG` replays events no one can read here.
+// `ALTER TABLE … TRUNCATE PARTITION` truncates; `BINLOG`, `INSTALL` and init_connect run what no one can
+// read here.
 import type { MysqlCode } from './mysql-code.js';
 import { objectOf } from './mysql-commands.js';
 import type { Found } from './mysql-found.js';
@@ -49,8 +50,17 @@ export function extrasOf(s: MysqlStatement, f: Found, code: () => MysqlCode, var
     const table = c.name(1);
     if (table !== undefined && !f.tables.length) f.tables.push(table);
     f.reasons.push('HANDLER reads rows of a table directly, not through a query the gateway can check');
+  } else if (first === 'INSTALL') {
+    f.unchecked.push('INSTALL loads a plugin, native code the gateway cannot read');
   } else if (first === 'SET') {
-    trackVariable(code(), variables, options);
+    const c = code();
+    trackVariable(c, variables, options);
+    for (let k = 1; k < c.length; k++) {
+      if (c.is(k, 'INIT_CONNECT')) {
+        f.unchecked.push('init_connect holds SQL the server runs for every client that connects, which the gateway does not check');
+        break;
+      }
+    }
   }
 }
 
