@@ -87,7 +87,7 @@ export class MysqlCode {
     return -1;
   }
 
-  /** The position of the `;` that ends the statement at `k` (outside parentheses), or the end. */
+  /** The position of the first `;` from `k` (the server ends a statement at any), or the end. */
   end(k: number): number {
     for (let j = k; j < this.length; j++) if (this.semicolon(j)) return j;
     return this.length;

@@ -209,6 +209,20 @@ describe('statements that drop, delete or update more than their command says', 
     expect(first('RENAME TABLE a TO b').nested).toBeUndefined();
   });
 
+  it.each<[string, string, string]>([
+    ["LOAD DATA LOCAL INFILE '/tmp/x' INTO TABLE t", 'write', 'LOAD DATA'],
+    ["LOAD XML INFILE '/tmp/x' INTO TABLE t", 'unknown', 'LOAD XML'],
+  ])('reads %j as a %s, %s, of rows from a file the gateway cannot see', (sql, kind, command) => {
+    expect(first(sql)).toMatchObject({ kind, command });
+  });
+
+  it.each(['HANDLER `t` OPEN AS h', 'handler t read first'])('holds %j, which reads a table past any query, for review', (sql) => {
+    const c = classifyMysql(sql);
+    expect(c.statements[0]).toMatchObject({ kind: 'unknown', command: 'HANDLER', tables: ['t'] });
+    expect(c.statements[0].warnings).toContain('HANDLER reads rows of a table directly, not through a query the gateway can check');
+    expect(routeCommand(c, 'writes', true)).toBe('review');
+  });
+
   it('says that CREATE OR REPLACE drops the table with its rows', () => {
     expect(first('CREATE OR REPLACE TABLE keep5 (id int)').warnings).toContain('CREATE OR REPLACE drops any existing table of that name first, with its rows');
   });
