@@ -231,7 +231,7 @@ function readBody(ctx: MysqlContext, s: MysqlStatement, f: Found): void {
     whole = true;
   } else return;
   const body = bodyStatements(code, start, whole);
-  if (!whole) ctx.covered.until = body.end < code.length ? code.at[body.end] : ctx.tokens.length;
+  if (!whole) ctx.covered.until = code.has(body.end) ? code.at[body.end] : ctx.tokens.length;
   // A stored program runs later, in a session of its own: it sees none of this input's PREPAREs.
   const stored = s.lead[0] === 'CREATE' || s.lead[0] === 'ALTER';
   const inner = deeper(ctx, { inBody: true, ...(stored ? { prepared: new Map(), variables: new Map() } : {}) });

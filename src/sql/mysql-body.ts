@@ -27,7 +27,7 @@ export function bodyStart(code: MysqlCode, command: string): { start: number; wh
     return isCompound(code, 0) ? { start: 0, where: 'the compound statement' } : null;
   }
   let k = 0;
-  while (k < code.length && !code.is(k, object)) k++;
+  while (code.has(k) && !code.is(k, object)) k++;
   k++;
   if (code.is(k, 'IF') && code.is(k + 1, 'NOT') && code.is(k + 2, 'EXISTS')) k += 3;
   const name = code.name(k) ?? '?';
@@ -47,8 +47,8 @@ export function bodyStart(code: MysqlCode, command: string): { start: number; wh
   }
   // PROCEDURE or FUNCTION: after the parameters, past RETURNS <type> and characteristics (COMMENT,
   // LANGUAGE SQL, [NOT] DETERMINISTIC, READS SQL DATA…, none of them a statement's first word).
-  while (k < code.length && !code.op(k, '(') && !code.semicolon(k)) k++;
-  for (k = code.afterParens(k); k < code.length && !code.semicolon(k); k++) {
+  while (code.has(k) && !code.op(k, '(') && !code.semicolon(k)) k++;
+  for (k = code.afterParens(k); code.has(k) && !code.semicolon(k); k++) {
     const w = code.word(k);
     // SET('a','b') and CHARACTER SET x belong to a RETURNS type.
     const typeWord = w === 'SET' && (code.op(k + 1, '(') || code.is(k - 1, 'CHARACTER', 'CHAR'));
@@ -84,7 +84,7 @@ export function bodyStatements(code: MysqlCode, start: number, whole = false): B
     body.unreadable.push(`${what} without ${words.join(' or ')}`);
     return code.end(from) + 1;
   };
-  while (k < code.length) {
+  while (code.has(k)) {
     const w = code.word(k);
     if (code.semicolon(k)) {
       k++;

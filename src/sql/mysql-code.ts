@@ -3,24 +3,38 @@
 import { isTrivia, type MysqlToken } from './mysql-tokens.js';
 
 export class MysqlCode {
-  /** Indices into `tokens` of the code tokens of tokens[from, to). */
+  /** Indices into `tokens` of the code tokens of tokens[from, to), found as far as asked for. */
   readonly at: number[] = [];
+  private next: number;
 
+  // Lazy: a stored program's body is read from its start to the end of the input, but only as far as
+  // its END; indexing every token up front would make an input of many programs quadratic.
   constructor(
     readonly sql: string,
     readonly tokens: MysqlToken[],
     from: number,
-    to: number,
+    private readonly to: number,
   ) {
-    for (let i = from; i < to; i++) if (!isTrivia(tokens[i])) this.at.push(i);
+    this.next = from;
   }
 
+  /** Whether there is a code token at position `k`. */
+  has(k: number): boolean {
+    while (this.at.length <= k && this.next < this.to) {
+      if (!isTrivia(this.tokens[this.next])) this.at.push(this.next);
+      this.next++;
+    }
+    return k >= 0 && k < this.at.length;
+  }
+
+  /** The number of code tokens (indexes them all). */
   get length(): number {
+    this.has(Number.MAX_SAFE_INTEGER);
     return this.at.length;
   }
 
   token(k: number): MysqlToken | undefined {
-    return this.tokens[this.at[k]];
+    return this.has(k) ? this.tokens[this.at[k]] : undefined;
   }
 
   text(k: number): string {
@@ -59,7 +73,7 @@ export class MysqlCode {
   /** After a `(` at `k`: the position after its `)` (or the end, or the next `;`, when it is never closed). */
   afterParens(k: number): number {
     let depth = 0;
-    for (let j = k; j < this.length; j++) {
+    for (let j = k; this.has(j); j++) {
       if (this.semicolon(j)) return j;
       if (this.op(j, '(')) depth++;
       else if (this.op(j, ')') && --depth === 0) return j + 1;
@@ -74,7 +88,7 @@ export class MysqlCode {
   find(k: number, words: readonly string[]): number {
     let depth = 0;
     let cases = 0;
-    for (let j = k; j < this.length; j++) {
+    for (let j = k; this.has(j); j++) {
       if (this.semicolon(j)) return -1;
       if (this.op(j, '(')) depth++;
       else if (this.op(j, ')')) depth = Math.max(0, depth - 1);
@@ -89,12 +103,13 @@ export class MysqlCode {
 
   /** The position of the first `;` from `k` (the server ends a statement at any), or the end. */
   end(k: number): number {
-    for (let j = k; j < this.length; j++) if (this.semicolon(j)) return j;
+    for (let j = k; this.has(j); j++) if (this.semicolon(j)) return j;
     return this.length;
   }
 
   /** The token range [from, to) of the code positions [a, b), for building a statement from it. */
   tokenRange(a: number, b: number): [number, number] {
+    this.has(b - 1);
     return [this.at[a], this.at[b - 1] + 1];
   }
 }
