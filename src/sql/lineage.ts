@@ -2,7 +2,7 @@
 // StatementLineage per statement. After a statement that may change what names mean (DDL, SET, DO,
 // USE...), the rest of the input is not traced: its outputs and reads are `unknown`.
 import { parseSync } from 'libpg-query';
-import { SAFE as MYSQL_SAFE } from './classify-mysql.js';
+import { SAFE as MYSQL_SAFE } from './mysql-ast.js';
 import { MysqlLineage, type MysqlRelation, type MysqlStatementLineage } from './lineage-mysql.js';
 import { columnMatcher } from './masking.js';
 import { splitMysql, type MysqlStatement } from './mysql-split.js';

@@ -2,6 +2,8 @@
 // executable-comment bodies as code, strings as the sql_mode reads them), and finds where that view
 // differs from a plain SQL parser's or from another sql_mode's.
 import { hazardText, type MysqlHazard, type MysqlHazardKind } from './mysql-hazards.js';
+import { commandFromWords } from './mysql-commands.js';
+import { needsRewrite, parserToken } from './mysql-literals.js';
 import { lexMysql } from './mysql-lexer.js';
 import { isSpace, isTrivia, type MysqlToken } from './mysql-tokens.js';
 import type { MysqlLexOptions } from './mysql-mode.js';
@@ -20,6 +22,9 @@ export interface MysqlStatement {
   /** Whether the word WHERE appears in the code. */
   hasWhere: boolean;
   hazards: MysqlHazard[];
+  /** Its tokens: tokens.slice(from, to) of the lexed input (comments included, its `;` excluded). */
+  from: number;
+  to: number;
 }
 
 interface Piece {
@@ -36,6 +41,11 @@ const STORED_PROGRAMS = new Set(['PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'P
 
 /** Splits `sql` into the server's statements, with every hazard that makes a statement's reading uncertain. */
 export function splitMysql(sql: string, options: MysqlLexOptions = {}): MysqlStatement[] {
+  return splitMysqlTokens(sql, options).statements;
+}
+
+/** splitMysql, with the tokens the statements' `from`/`to` index (to look past a statement's first words). */
+export function splitMysqlTokens(sql: string, options: MysqlLexOptions = {}): { tokens: MysqlToken[]; statements: MysqlStatement[] } {
   const { tokens, hazards } = lexMysql(sql, options);
   const { pieces, owners, statements } = read(sql, tokens, options);
   for (const h of hazards) {
@@ -73,7 +83,17 @@ export function splitMysql(sql: string, options: MysqlLexOptions = {}): MysqlSta
       }
     }
   }
-  return statements;
+  return { tokens, statements };
+}
+
+/** The statement made of tokens[from, to) (a statement carried inside another one), without hazards. */
+export function statementOfTokens(sql: string, tokens: MysqlToken[], from: number, to: number, options: MysqlLexOptions = {}): MysqlStatement | null {
+  if (from >= to) return null;
+  const s = statementOf(sql, tokens, { from, to, start: tokens[from].start, end: tokens[to - 1].end, statement: -1 }, options);
+  if (!s) return null;
+  const start = tokens[from].start;
+  const end = tokens[to - 1].end;
+  return { ...s, start, end, text: sql.slice(start, end) };
 }
 
 /** The statements (in order, not overlapping) that share some of [from, to); binary search. */
@@ -88,21 +108,6 @@ function overlapping(statements: MysqlStatement[], from: number, to: number): My
   const out: MysqlStatement[] = [];
   for (let i = lo; i < statements.length && statements[i].start < to; i++) out.push(statements[i]);
   return out;
-}
-
-const OBJECTS = new Set(['TABLE', 'DATABASE', 'SCHEMA', 'VIEW', 'INDEX', 'USER', 'ROLE', 'PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'SEQUENCE', 'SERVER', 'TABLESPACE', 'PACKAGE']);
-
-/** A statement's command from its first words (`DROP TABLE`, `UPDATE`), for what no parser reads. */
-export function commandFromWords(lead: string[]): string {
-  const [first] = lead;
-  if (!first || !/^[A-Z_]/.test(first)) return 'UNKNOWN';
-  if (['CREATE', 'DROP', 'ALTER', 'RENAME'].includes(first)) {
-    const end = lead.indexOf('(');
-    const object = lead.slice(1, end < 0 ? lead.length : end).find((w) => OBJECTS.has(w));
-    // MySQL's SCHEMA is DATABASE.
-    if (object) return `${first} ${object === 'SCHEMA' ? 'DATABASE' : object}`;
-  }
-  return first;
 }
 
 /** The statements of one reading: pieces between `;` that hold code; `;;` stops the server. */
@@ -199,14 +204,7 @@ function statementOf(sql: string, tokens: MysqlToken[], p: Piece, options: Mysql
   // The server's whitespace only: to it a no-break space is part of a name.
   while (start < end && isSpace(sql.charCodeAt(start))) start++;
   while (end > start && isSpace(sql.charCodeAt(end - 1))) end--;
-  return { start, end, text: sql.slice(start, end), serverText: server, parserText: parser, lead, hasWhere, hazards: [] };
-}
-
-/** Whether a string or name must be re-quoted for node-sql-parser, which assumes the default sql_mode. */
-function needsRewrite(sql: string, t: MysqlToken, options: MysqlLexOptions): boolean {
-  if (t.type === 'quoted-identifier') return sql.charCodeAt(t.start) === 34;
-  if (t.type !== 'string') return false;
-  return sql.charCodeAt(t.start) !== 39 || sql.slice(t.start, t.end).includes('\\') || options.noBackslashEscapes === true;
+  return { start, end, text: sql.slice(start, end), serverText: server, parserText: parser, lead, hasWhere, hazards: [], from: p.from, to: p.to };
 }
 
 /** The code tokens first..last joined: a dropped comment still separates tokens, other spacing is kept. */
@@ -229,38 +227,6 @@ function rebuild(sql: string, tokens: MysqlToken[], first: number, last: number,
     out.push(forParser ? parserToken(t, text, options) : text);
     prevEnd = t.end;
     trivia = false;
-  }
-  return out.join('');
-}
-
-/** A token as node-sql-parser must see it to read what the server reads. */
-function parserToken(t: MysqlToken, text: string, options: MysqlLexOptions): string {
-  if (t.type === 'string') {
-    const prefix = text[0] === "'" || text[0] === '"' ? '' : text[0];
-    const quote = text[prefix.length];
-    const value = unquote(text.slice(prefix.length + 1, -1), quote, options.noBackslashEscapes === true);
-    return `${prefix}'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-  }
-  if (t.type === 'quoted-identifier' && text[0] === '"') {
-    const name = text.endsWith('"') && text.length > 1 ? text.slice(1, -1) : text.slice(1);
-    return `\`${name.replace(/""/g, '"').replace(/`/g, '``')}\``;
-  }
-  if (t.type === 'word' && text === '\\N') return 'NULL';
-  return text;
-}
-
-/** A string literal's value as the server reads it (my_unescape). */
-function unquote(body: string, quote: string, noBackslashEscapes: boolean): string {
-  const out: string[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === '\\' && !noBackslashEscapes && i + 1 < body.length) {
-      const e = body[++i];
-      out.push(e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e === 'b' ? '\b' : e === '0' ? '\0' : e === 'Z' ? '\x1a' : e === '%' || e === '_' ? `\\${e}` : e);
-    } else if (c === quote && body[i + 1] === quote) {
-      out.push(quote);
-      i++;
-    } else out.push(c);
   }
   return out.join('');
 }

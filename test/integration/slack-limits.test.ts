@@ -138,7 +138,8 @@ describe('when Slack refuses a rendering anyway', () => {
     const calls = await t.slack.waitFor((cs) => cs.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && mentions(c, r.id) && !JSON.stringify(c.args.blocks).includes('424242')).length === 2);
     const safe = calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && mentions(c, r.id) && !JSON.stringify(c.args.blocks).includes('424242'));
     for (const c of safe) expect(JSON.stringify(c.args.blocks)).toContain(`hoop get review ${r.id}`);
-    expect(await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'result' } })).toBe(2);
+    // The fake Slack records a post when it arrives; the gateway stores the message after Slack answers.
+    await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'result' } })) === 2, 10_000, 'both result messages stored');
   });
 });
 

@@ -110,16 +110,19 @@ describe('classifyMysql: the server reads --1 as minus minus one', () => {
 });
 
 describe('classifyMysql: executable comments are code', () => {
-  it('sees the WHERE the server sees, and holds the statement as unknown with the reason', () => {
+  it('sees the WHERE the server sees (here one that bounds nothing), and holds the statement as unknown with the reason', () => {
     const c = classifyMysql('DELETE FROM users WHERE id = 1 /*! OR 1=1 */');
     expect(c.statements).toHaveLength(1);
-    expect(c.statements[0]).toMatchObject({ kind: 'unknown', command: 'DELETE', unboundedWrite: false, statement: 'DELETE FROM users WHERE id = 1 /*! OR 1=1 */' });
+    expect(c.statements[0]).toMatchObject({ kind: 'unknown', command: 'DELETE', unboundedWrite: true, statement: 'DELETE FROM users WHERE id = 1 /*! OR 1=1 */' });
     expect(c.statements[0].normalized).toContain('OR 1 = 1');
-    expect(c.statements[0].warnings).toEqual(['contains the MySQL executable comment /*! … */, which the server runs as code; if it should run, write it without the comment markers so it can be classified']);
+    expect(c.statements[0].warnings).toEqual([
+      'DELETE with a WHERE that names no column of users (or only in some OR branches) changes every row of it, or none',
+      'contains the MySQL executable comment /*! … */, which the server runs as code; if it should run, write it without the comment markers so it can be classified',
+    ]);
   });
 
   it.each([
-    ['DELETE FROM users /*! WHERE 1 = 0 */', false],
+    ['DELETE FROM users /*! WHERE id = 0 */', false],
     ['DELETE FROM users /*!50000 x */', true],
     ['UPDATE users SET a = 1 /*M!100100 , b = 2 */', true],
     ['DELETE FROM users /*!99999 WHERE id = 1 */', true], // on this MariaDB the version is too new: skipped
