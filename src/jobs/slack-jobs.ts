@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import { getReview, type ReviewRow } from '../db/reviews.js';
 import { stateKey } from '../core/review-state.js';
 import type { Logger } from '../logger.js';
+import type { Claims } from '../service/seen-once.js';
 import { canUseConnection } from '../service/connection-policy.js';
 import { toReviewView } from '../service/review-view.js';
 
@@ -14,7 +15,12 @@ export interface SlackJobsOptions {
   client: WebClient;
   defaultChannel?: string;
   log: Logger;
+  /** Claims shared by the replicas: one poster at a time per message (a repair may race the original job). */
+  claims?: Claims;
 }
+
+/** Another job is posting this message right now: retry later (it will be recorded by then). */
+export class SlackPostInProgress extends Error {}
 
 /** Slack asked us to wait: the job is put back for `retryAfterSec` without using an attempt. */
 export class SlackRateLimited extends Error {
@@ -74,7 +80,7 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
 }
 
 /** The Slack job handlers over the database and a WebClient. */
-export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOptions) {
+export function createSlackJobs({ db, client, defaultChannel, log, claims }: SlackJobsOptions) {
   /**
    * Sends `message`; when Slack refuses its rendering anyway (a limit we did not foresee), sends
    * `fallback` once instead, so a decided request never keeps live buttons and a result always
@@ -94,11 +100,20 @@ export function createSlackJobs({ db, client, defaultChannel, log }: SlackJobsOp
   async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, fallback: () => SlackMessage, threadTs?: string): Promise<void> {
     const existing = await db.slackMessage.findUnique({ where: { reviewId_target_kind: { reviewId: review.id, target, kind } } });
     if (existing) return;
-    const res = await sendRendered(review.id, message, fallback, (m) =>
-      client.chat.postMessage({ channel: target, text: m.text, blocks: m.blocks as never, thread_ts: threadTs, unfurl_links: false }),
-    );
-    if (!res.channel || !res.ts) throw new Error('Slack answered chat.postMessage without channel or ts');
-    await db.slackMessage.create({ data: { reviewId: review.id, target, kind, channel: res.channel, ts: res.ts, state: kind === 'request' ? stateKey(review) : null } });
+    // Check, post, record is not atomic: two jobs (the result job and a repair, or a late request
+    // post finishing the thread) would both post. One claims it; the other tries again later.
+    const claim = `${review.id}:${target}:${kind}`;
+    if (claims && !(await claims.take(claim, 120))) throw new SlackPostInProgress(`another job is posting the ${kind} message of ${review.id} to ${target}`);
+    try {
+      const res = await sendRendered(review.id, message, fallback, (m) =>
+        client.chat.postMessage({ channel: target, text: m.text, blocks: m.blocks as never, thread_ts: threadTs, unfurl_links: false }),
+      );
+      if (!res.channel || !res.ts) throw new Error('Slack answered chat.postMessage without channel or ts');
+      await db.slackMessage.create({ data: { reviewId: review.id, target, kind, channel: res.channel, ts: res.ts, state: kind === 'request' ? stateKey(review) : null } });
+    } catch (error) {
+      await claims?.release(claim).catch(() => {});
+      throw error;
+    }
   }
 
   async function reviewTargets(review: ReviewRow): Promise<string[]> {

@@ -55,7 +55,7 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
     const since = new Date(now.getTime() - 24 * 3600_000);
     const reviews = await db.review.findMany({
       where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: { kind: 'request' } } },
-      select: { id: true, status: true, groups: { select: { status: true }, orderBy: { group: 'asc' } }, slackMessages: { where: { kind: { in: ['request', 'result'] } }, select: { kind: true, state: true } } },
+      select: { id: true, status: true, finishedAt: true, groups: { select: { status: true }, orderBy: { group: 'asc' } }, slackMessages: { where: { kind: { in: ['request', 'result'] } }, select: { kind: true, state: true } } },
     });
     const slot = Math.floor(now.getTime() / 600_000);
     for (const r of reviews) {
@@ -63,7 +63,9 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
       if (r.slackMessages.some((m) => m.kind === 'request' && m.state !== key)) {
         await jobs.enqueue('slack.update-review', { reviewId: r.id }, { jobId: `repair-update-${r.id}-${key}-${slot}` });
       }
-      if ((r.status === 'EXECUTED' || r.status === 'FAILED') && !r.slackMessages.some((m) => m.kind === 'result')) {
+      // A result finished moments ago is still being posted by its own job: repair only what is late.
+      const late = r.finishedAt !== null && r.finishedAt.getTime() < now.getTime() - 15_000;
+      if ((r.status === 'EXECUTED' || r.status === 'FAILED') && late && !r.slackMessages.some((m) => m.kind === 'result')) {
         await jobs.enqueue('slack.post-result', { reviewId: r.id }, { jobId: `repair-result-${r.id}-${slot}` });
       }
     }
