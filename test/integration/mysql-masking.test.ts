@@ -2,7 +2,8 @@
 // not in error texts, not in the stored output, the audit trail or Slack. Real MariaDB.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlTarget } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { everythingAbout, finishedReview } from '../helpers/review-trace.js';
 
 let t: TestGateway;
 let target: Awaited<ReturnType<typeof createMysqlTarget>>;
@@ -12,22 +13,11 @@ let dana: { id: string; apiKey: string };
 // Ann's email and ssn, and what transformations make of them (HEX, TO_BASE64, REVERSE, the local part).
 const CLEAR = ['ann@example.com', '123-45-6789', '616E6E406578616D706C652E636F6D', 'YW5uQGV4YW1wbGUuY29t', 'moc.elpmaxe@nna', 'Incorrect integer value'];
 const exec = (input: string) => t.api('POST', '/api/connections/maria/exec', { key: alice.apiKey, body: { input } });
-const get = async (id: string) => (await t.api('GET', `/api/reviews/${id}`)).body;
 const approve = (id: string) => t.api('PUT', `/api/reviews/${id}/approve`, { key: dana.apiKey });
-const finished = (id: string) =>
-  eventually(async () => {
-    const v = await get(id);
-    return ['EXECUTED', 'FAILED'].includes(v.status) && v;
-  });
+const finished = (id: string) => finishedReview(t, id);
 const threadReply = (id: string) => t.slack.waitFor((calls) => calls.some((c) => c.method === 'chat.postMessage' && c.args.thread_ts && JSON.stringify(c.args).includes(id)));
 
-/** Everything the gateway keeps or says of a review: API view, stored row, audit trail, Slack calls. */
-async function everything(id: string): Promise<string> {
-  const stored = await t.gateway.db.review.findUniqueOrThrow({ where: { id } });
-  const audit = await t.gateway.db.auditEvent.findMany({ where: { reviewId: id } });
-  const slack = t.slack.calls.filter((c) => JSON.stringify(c.args).includes(id));
-  return JSON.stringify([await get(id), stored, audit.map((a) => a.detail), slack.map((c) => c.args)]);
-}
+const everything = (id: string) => everythingAbout(t, id);
 
 function expectNoClearValue(text: string): void {
   for (const value of CLEAR) expect(text.toLowerCase()).not.toContain(value.toLowerCase());

@@ -3,7 +3,8 @@
 // Each test states the behaviour the README promises; the findings failed before they were fixed.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetDatabase } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { everythingAbout, finishedReview } from '../helpers/review-trace.js';
 
 let t: TestGateway;
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
@@ -14,21 +15,10 @@ let dana: { id: string; apiKey: string };
 const CLEAR = ['ann@example.com', 'moc.elpmaxe@nna', 'ann at example.com', 'ann_example_com', '123-45-6789', '9876-54-321'];
 
 const exec = (connection: string, input: string) => t.api('POST', `/api/connections/${connection}/exec`, { key: alice.apiKey, body: { input } });
-const get = async (id: string) => (await t.api('GET', `/api/reviews/${id}`)).body;
 const approve = (id: string) => t.api('PUT', `/api/reviews/${id}/approve`, { key: dana.apiKey });
-const finished = (id: string) =>
-  eventually(async () => {
-    const v = await get(id);
-    return ['EXECUTED', 'FAILED'].includes(v.status) && v;
-  });
+const finished = (id: string) => finishedReview(t, id);
 
-/** Everything the gateway keeps or says of a review: API view, stored row, audit trail, Slack calls. */
-async function everything(id: string): Promise<string> {
-  const stored = await t.gateway.db.review.findUniqueOrThrow({ where: { id } });
-  const audit = await t.gateway.db.auditEvent.findMany({ where: { reviewId: id } });
-  const slack = t.slack.calls.filter((c) => JSON.stringify(c.args).includes(id));
-  return JSON.stringify([await get(id), stored, audit.map((a) => a.detail), slack.map((c) => c.args)]);
-}
+const everything = (id: string) => everythingAbout(t, id);
 
 function expectNoClearValue(text: string): void {
   for (const value of CLEAR) expect(text).not.toContain(value);

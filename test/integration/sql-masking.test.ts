@@ -2,7 +2,8 @@
 // error or notice texts, not in the stored output, the audit trail or Slack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetDatabase } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { everythingAbout, finishedReview } from '../helpers/review-trace.js';
 
 let t: TestGateway;
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
@@ -11,20 +12,10 @@ let dana: { id: string; apiKey: string };
 
 const CLEAR = ['ann@example.com', 'bob@example.com', 'cy@example.com', '123-45-6789', 'ann', 'nna'];
 const exec = (connection: string, input: string) => t.api('POST', `/api/connections/${connection}/exec`, { key: alice.apiKey, body: { input } });
-const get = async (id: string) => (await t.api('GET', `/api/reviews/${id}`)).body;
 const approve = (id: string) => t.api('PUT', `/api/reviews/${id}/approve`, { key: dana.apiKey });
-const finished = (id: string) => eventually(async () => {
-  const v = await get(id);
-  return ['EXECUTED', 'FAILED'].includes(v.status) && v;
-});
+const finished = (id: string) => finishedReview(t, id);
 
-/** Everything the gateway keeps or says of a review: API view, stored row, audit trail, Slack calls. */
-async function everything(id: string): Promise<string> {
-  const stored = await t.gateway.db.review.findUniqueOrThrow({ where: { id } });
-  const audit = await t.gateway.db.auditEvent.findMany({ where: { reviewId: id } });
-  const slack = t.slack.calls.filter((c) => JSON.stringify(c.args).includes(id));
-  return JSON.stringify([await get(id), stored, audit.map((a) => a.detail), slack.map((c) => c.args)]);
-}
+const everything = (id: string) => everythingAbout(t, id);
 
 function expectNoClearValue(text: string): void {
   for (const value of CLEAR.slice(0, 4)) expect(text).not.toContain(value);
