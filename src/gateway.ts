@@ -56,7 +56,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const events = createReviewEvents(redis, config.queuePrefix);
   const admin = createAdminService(db);
   const classifier = createClassifier();
-  const executor = createSqlExecutor({ limits: config.targetPool, onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
+  const executor = createSqlExecutor({ limits: config.targetPool, lineage: (job) => classifier.lineage(job), onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
   const reviews = createReviewService({
     db,
     jobs,

@@ -1,6 +1,7 @@
 // The SqlExecutor of the gateway: PostgreSQL or MySQL/MariaDB by the target URL's scheme.
 import { createMysqlExecutor } from './mysql.js';
 import { createPostgresExecutor } from './postgres.js';
+import type { LineageFn } from './mysql-catalog.js';
 import type { LimiterOptions } from './target-limiter.js';
 import type { SqlExecutor } from './types.js';
 
@@ -9,6 +10,8 @@ export type { ExecutionResult, ReadCheck, RunOptions, SqlExecutor, SqlTarget } f
 export interface SqlExecutorOptions {
   limits: LimiterOptions;
   onPoolError?: (error: Error) => void;
+  /** Column lineage; the gateway passes its classifier's, which takes large inputs off the event loop. */
+  lineage?: LineageFn;
 }
 
 /** One executor per process: its pools are shared by every request to the same target. */

@@ -4,7 +4,8 @@
 // that runs the request, so DATABASE() and what the session may see are the session's own; the
 // lineage made from it decides which output columns are masked and which error texts are withheld.
 import type mysql from 'mysql2/promise';
-import { lineageMysql } from '../sql/lineage.js';
+import { lineageInline, type LineageJob } from '../sql/classify-inline.js';
+import type { StatementLineage } from '../sql/lineage-postgres.js';
 import type { MysqlRelation, MysqlStatementLineage } from '../sql/lineage-mysql.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { mysqlViewReads } from '../sql/mysql-statement.js';
@@ -104,15 +105,24 @@ export type MysqlOutputMasking = Omit<OutputMasking, 'lineage'> & { lineage?: re
  * when it masks columns. An auto-run read sends each statement on its own (`whole` absent); an
  * approved command sends its whole text, split by the server as lineageMysql splits it.
  */
-export async function maskingOnTarget(conn: Conn, rules: MaskingRules | undefined, statements: readonly ClassifiedStatement[], whole?: string): Promise<MysqlOutputMasking | undefined> {
+export async function maskingOnTarget(
+  conn: Conn,
+  rules: MaskingRules | undefined,
+  statements: readonly ClassifiedStatement[],
+  whole?: string,
+  lineage: LineageFn = lineageInline,
+): Promise<MysqlOutputMasking | undefined> {
   if (!rules) return undefined;
   if (!rules.columns.length) return { rules };
   const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))]);
-  const trace = (sql: string) => lineageMysql({ sql, maskColumns: rules.columns, relations });
-  if (whole !== undefined) return { rules, lineage: trace(whole) };
-  const one = (sql: string): MysqlStatementLineage => {
-    const all = trace(sql);
+  const trace = async (sql: string) => (await lineage({ dialect: 'mysql', sql, maskColumns: rules.columns, relations })) as MysqlStatementLineage[] | null;
+  if (whole !== undefined) return { rules, lineage: await trace(whole) };
+  const one = async (sql: string): Promise<MysqlStatementLineage> => {
+    const all = await trace(sql);
     return all?.length === 1 ? all[0] : UNTRACED;
   };
-  return { rules, lineage: statements.map((s) => one(s.statement)) };
+  return { rules, lineage: await Promise.all(statements.map((s) => one(s.statement))) };
 }
+
+/** Column lineage, on the event loop or off it (the classifier's worker for large inputs). */
+export type LineageFn = (job: LineageJob) => Promise<StatementLineage[] | null>;

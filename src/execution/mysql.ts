@@ -12,7 +12,7 @@ import { mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
-import { maskingOnTarget, type MysqlOutputMasking } from './mysql-catalog.js';
+import { maskingOnTarget, type LineageFn, type MysqlOutputMasking } from './mysql-catalog.js';
 import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
@@ -136,7 +136,7 @@ interface Pooled {
 }
 
 /** The MySQL/MariaDB half of the SqlExecutor. */
-export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?: (error: Error) => void }) {
+export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?: (error: Error) => void; lineage?: LineageFn }) {
   const pooled = new Map<string, Pooled>();
   const common = { rowsAsArray: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, connectTimeout: 10_000 } as const;
 
@@ -184,7 +184,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
       if (refusal) return { writes: [], untraceable: [], unknown: [refusal] };
       // A pooled session keeps the time limit of its last read, which may have been almost spent.
       await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, await isMariadb(p, conn));
-      const masking = await maskingOnTarget(conn, policy.masking, statements);
+      const masking = await maskingOnTarget(conn, policy.masking, statements, undefined, opts.lineage);
       const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
       if (masking?.lineage === null) untraceable.push('the input cannot be traced');
       return { writes: [], unknown: [], untraceable };
@@ -219,7 +219,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         await conn.query('START TRANSACTION READ ONLY');
         try {
           await setTimeLimit(conn, deadline - Date.now(), mariadb);
-          masking = await maskingOnTarget(conn, options.masking, statements);
+          masking = await maskingOnTarget(conn, options.masking, statements, undefined, opts.lineage);
           for (const [i, s] of statements.entries()) {
             const left = deadline - Date.now();
             if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { errno: 3024 });
@@ -237,7 +237,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
         await normaliseSqlMode(conn);
         await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
-        masking = await maskingOnTarget(conn, options.masking, statements, input);
+        masking = await maskingOnTarget(conn, options.masking, statements, input, opts.lineage);
         await boundedQuery(conn, input, budget, answers);
       }
     } catch (error) {

@@ -6,12 +6,13 @@
 // (standard_conforming_strings forced on at start-up), and every text is masked before it leaves.
 import pg from 'pg';
 import { unsafeCallsIn } from '../sql/classify-postgres.js';
-import { lineagePostgres } from '../sql/lineage.js';
+import { lineageInline } from '../sql/classify-inline.js';
 import { allowListSet } from '../sql/safe-functions.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
 import { masks, maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
+import type { LineageFn } from './mysql-catalog.js';
 import { policiesOnTarget, relationsOnTarget, vetReadOnTarget } from './postgres-catalog.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
@@ -116,10 +117,13 @@ interface Pooled {
 export interface PostgresExecutorOptions {
   limits: LimiterOptions;
   onPoolError?: (error: Error) => void;
+  /** Column lineage (the classifier's, which takes large inputs off the event loop). */
+  lineage?: LineageFn;
 }
 
 /** The PostgreSQL half of the SqlExecutor: a pool and a limiter per target URL. */
 export function createPostgresExecutor(opts: PostgresExecutorOptions) {
+  const lineage = opts.lineage ?? lineageInline;
   const pooled = new Map<string, Pooled>();
   const base = (url: string): pg.ClientConfig => ({
     connectionString: url,
@@ -148,7 +152,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     if (!masking) return undefined;
     if (!masking.columns.length) return { rules: masking };
     const relations = await relationsOnTarget(client, tablesOf(statements));
-    return { rules: masking, lineage: lineagePostgres({ sql: input, maskColumns: masking.columns, relations }) };
+    return { rules: masking, lineage: await lineage({ dialect: 'postgres', sql: input, maskColumns: masking.columns, relations }) };
   }
 
   /**
@@ -171,7 +175,10 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       }
     }
     let masking: OutputMasking | undefined;
-    if (rules) masking = rules.columns.length ? { rules, lineage: lineagePostgres({ sql: statements.map((s) => s.statement).join(';\n'), maskColumns: rules.columns, relations }) } : { rules };
+    if (rules) {
+      const sql = statements.map((s) => s.statement).join(';\n');
+      masking = rules.columns.length ? { rules, lineage: await lineage({ dialect: 'postgres', sql, maskColumns: rules.columns, relations }) } : { rules };
+    }
     return { writes: [...new Set(writes)], unknown, masking };
   }
 

@@ -145,37 +145,44 @@ export function classifyPostgres(sql: string, options: ClassifyOptions = {}): Cl
   if (options.maxStatements !== undefined && stmts.length > options.maxStatements) {
     return { dialect: 'postgres', parsed: true, tooManyStatements: stmts.length, statements: [] };
   }
-  const bytes = Buffer.from(sql, 'utf8');
-  const prepared: PreparedStatements = new Map();
-  const statements: ClassifiedStatement[] = stmts.map((raw, index) => {
-    const [type, node] = Object.entries(raw.stmt)[0] as [string, Node];
-    const { kind, reasons, calls } = classifyNode(type, node, allow);
-    const f = inspect(raw.stmt);
-    const statement = statementText(bytes, raw);
-    const { nested, unchecked } = nestedOf(type, node, prepared, 0, statement);
-    // In the order they are written, without the statement's own CTE names.
-    const tables = [...new Set(f.tables.sort((a, b) => a.at - b.at).map((t) => t.name).filter((t) => !f.ctes.has(t.toLowerCase())))];
-    const command = commandOf(type, node);
-    const warnings = [...reasons];
-    const unboundedWhy = unboundedWriteOf(type, node);
-    const unbounded = unboundedWhy !== null;
-    if (unbounded) warnings.unshift(`${command} ${unboundedWhy} changes every row of ${tables[0] ?? 'the table'}`);
-    for (const n of nested.filter((x) => x.unboundedWrite)) warnings.push(`contains ${n.command} without WHERE, which changes every row`);
-    if (unchecked.length) warnings.push(`contains SQL the guardrails cannot check: ${[...new Set(unchecked)].join('; ')}`);
-    if (node.behavior === 'DROP_CASCADE') warnings.push(`${command} ... CASCADE also drops everything that depends on it (tables, views, data)`);
-    let normalized = statement;
-    try {
-      normalized = normalizeSync(statement);
-    } catch {
-      // keep the text as it is
-    }
-    return {
-      index, kind, command, statement, normalized, tables, warnings, unboundedWrite: unbounded,
-      ...(nested.length ? { nested } : {}),
-      ...(unchecked.length ? { uncheckedSql: [...new Set(unchecked)] } : {}),
-      ...(calls ? { calls } : {}),
-    };
-  });
+  let statements: ClassifiedStatement[];
+  try {
+    const bytes = Buffer.from(sql, 'utf8');
+    const prepared: PreparedStatements = new Map();
+    statements = stmts.map((raw, index) => {
+      const [type, node] = Object.entries(raw.stmt)[0] as [string, Node];
+      const { kind, reasons, calls } = classifyNode(type, node, allow);
+      const f = inspect(raw.stmt);
+      const statement = statementText(bytes, raw);
+      const { nested, unchecked } = nestedOf(type, node, prepared, 0, statement);
+      // In the order they are written, without the statement's own CTE names.
+      const tables = [...new Set(f.tables.sort((a, b) => a.at - b.at).map((t) => t.name).filter((t) => !f.ctes.has(t.toLowerCase())))];
+      const command = commandOf(type, node);
+      const warnings = [...reasons];
+      const unboundedWhy = unboundedWriteOf(type, node);
+      const unbounded = unboundedWhy !== null;
+      if (unbounded) warnings.unshift(`${command} ${unboundedWhy} changes every row of ${tables[0] ?? 'the table'}`);
+      for (const n of nested.filter((x) => x.unboundedWrite)) warnings.push(`contains ${n.command} without WHERE, which changes every row`);
+      if (unchecked.length) warnings.push(`contains SQL the guardrails cannot check: ${[...new Set(unchecked)].join('; ')}`);
+      if (node.behavior === 'DROP_CASCADE') warnings.push(`${command} ... CASCADE also drops everything that depends on it (tables, views, data)`);
+      let normalized = statement;
+      try {
+        normalized = normalizeSync(statement);
+      } catch {
+        // keep the text as it is
+      }
+      return {
+        index, kind, command, statement, normalized, tables, warnings, unboundedWrite: unbounded,
+        ...(nested.length ? { nested } : {}),
+        ...(unchecked.length ? { uncheckedSql: [...new Set(unchecked)] } : {}),
+        ...(calls ? { calls } : {}),
+      };
+    });
+  } catch (error) {
+    // A tree deeper than the walk can follow (ARRAY[ARRAY[... thousands deep) must not let anything through.
+    const message = (error as Error).message;
+    return { dialect: 'postgres', parsed: false, error: message, statements: [{ index: 0, kind: 'unknown', command: 'UNKNOWN', statement: sql.trim().slice(0, 4096), tables: [], warnings: [`could not be classified: ${message}`] }] };
+  }
   return { dialect: 'postgres', parsed: true, statements };
 }
 

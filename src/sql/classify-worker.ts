@@ -1,11 +1,15 @@
-// The worker thread behind createClassifier: classifies large inputs away from the event loop.
+// The worker thread behind createClassifier: classifies (and traces) large inputs away from the
+// event loop.
 import { parentPort } from 'node:worker_threads';
 import { loadPostgresParser } from './classify-postgres.js';
-import { classifyInline, type ClassifyRequest } from './classify-inline.js';
+import { classifyInline, lineageInline, type ClassifyRequest, type LineageJob } from './classify-inline.js';
 
-parentPort!.on('message', async (message: { id: number } & ClassifyRequest) => {
+type Message = { id: number } & ({ task: 'classify'; job: ClassifyRequest } | { task: 'lineage'; job: LineageJob });
+
+parentPort!.on('message', async (message: Message) => {
   try {
-    parentPort!.postMessage({ id: message.id, result: await classifyInline(message) });
+    const result = message.task === 'classify' ? await classifyInline(message.job) : await lineageInline(message.job);
+    parentPort!.postMessage({ id: message.id, result });
   } catch (error) {
     parentPort!.postMessage({ id: message.id, error: (error as Error).message });
   }

@@ -48,6 +48,15 @@ export function lineagePostgres(request: LineageRequest): StatementLineage[] | n
       },
     },
   });
+  try {
+    return traced(stmts, analyzer);
+  } catch {
+    // Deeper than the walk can follow: untraceable, so the output is masked whole.
+    return null;
+  }
+}
+
+function traced(stmts: { stmt: Node }[], analyzer: PostgresLineage): StatementLineage[] {
   let barrier: string | null = null;
   return stmts.map(({ stmt }) => {
     const [type, node] = Object.entries(stmt)[0] as [string, Node];
@@ -98,7 +107,7 @@ export function lineageMysql(request: MysqlLineageRequest): MysqlStatementLineag
     relation: (schema, name) => mysqlRelation(request.relations, schema, name),
   });
   let barrier: string | null = null;
-  return statements.map((s) => {
+  const trace = (s: MysqlStatement): MysqlStatementLineage => {
     if (barrier) return untraced(`it follows ${barrier}, which may change what names mean`);
     const parsed = parseMysqlStatement(s);
     if ('error' in parsed) {
@@ -108,5 +117,11 @@ export function lineageMysql(request: MysqlLineageRequest): MysqlStatementLineag
     const type = String(parsed.ast.type ?? '').toLowerCase();
     if (!MYSQL_TRACED.has(type)) barrier = `${type.toUpperCase()} ${String(parsed.ast.keyword ?? '').toUpperCase()}`.trim();
     return analyzer.statement(parsed.ast);
-  });
+  };
+  try {
+    return statements.map(trace);
+  } catch {
+    // Deeper than the walk can follow: untraceable, so the output is masked whole.
+    return null;
+  }
 }

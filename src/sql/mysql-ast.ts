@@ -21,10 +21,14 @@ export const SAFE = new Set(
 );
 
 
-function functionNames(node: unknown, out: string[] = []): string[] {
+// node-sql-parser hangs one node under two fields of its parent (a derived table's query): a walk
+// that does not remember what it has seen takes 2^depth steps on nested derived tables.
+function functionNames(node: unknown, out: string[] = [], seen = new WeakSet<object>()): string[] {
   if (Array.isArray(node)) {
-    for (const n of node) functionNames(n, out);
+    for (const n of node) functionNames(n, out, seen);
   } else if (node && typeof node === 'object') {
+    if (seen.has(node)) return out;
+    seen.add(node);
     const n = node as Node;
     if (n.type === 'function') {
       const name = Array.isArray(n.name?.name) ? n.name.name.map((p: Node) => p.value).join('.') : String(n.name ?? '');
@@ -32,7 +36,7 @@ function functionNames(node: unknown, out: string[] = []): string[] {
     } else if (n.type === 'aggr_func' && typeof n.name === 'string') {
       out.push(n.name.toLowerCase());
     }
-    for (const v of Object.values(n)) functionNames(v, out);
+    for (const v of Object.values(n)) functionNames(v, out, seen);
   }
   return out;
 }

@@ -32,20 +32,31 @@ function targetsOf(ast: Node): Set<string> {
  * Whether `e` depends on the rows written: it names one of their columns — unqualified outside a
  * subquery, or qualified by a target's name — in every OR branch.
  */
-function dependsOnRows(e: unknown, targets: Set<string>, inSubquery: boolean): boolean {
-  if (Array.isArray(e)) return e.some((x) => dependsOnRows(x, targets, inSubquery));
+function dependsOnRows(e: unknown, targets: Set<string>, inSubquery: boolean, memo = new Map<string, WeakMap<object, boolean>>()): boolean {
+  if (Array.isArray(e)) return e.some((x) => dependsOnRows(x, targets, inSubquery, memo));
   if (!e || typeof e !== 'object') return false;
-  const n = e as Node;
+  // node-sql-parser shares nodes between fields: remember answers, or nested subqueries cost 2^depth.
+  const key = String(inSubquery);
+  const known = memo.get(key) ?? new WeakMap<object, boolean>();
+  memo.set(key, known);
+  if (known.has(e)) return known.get(e)!;
+  known.set(e, false);
+  const answer = dependsOnNode(e as Node, targets, inSubquery, memo);
+  known.set(e, answer);
+  return answer;
+}
+
+function dependsOnNode(n: Node, targets: Set<string>, inSubquery: boolean, memo: Map<string, WeakMap<object, boolean>>): boolean {
   if (n.type === 'column_ref') {
     if (n.column === '*') return false;
     // An unqualified name inside a subquery is most likely the subquery's own column.
     return n.table ? targets.has(lower(n.table)) : !inSubquery;
   }
   if (n.type === 'binary_expr' && (lower(n.operator) === 'or' || n.operator === '||')) {
-    return dependsOnRows(n.left, targets, inSubquery) && dependsOnRows(n.right, targets, inSubquery);
+    return dependsOnRows(n.left, targets, inSubquery, memo) && dependsOnRows(n.right, targets, inSubquery, memo);
   }
   const sub = inSubquery || n.type === 'select' || 'ast' in n;
-  return Object.values(n).some((v) => dependsOnRows(v, targets, sub));
+  return Object.values(n).some((v) => dependsOnRows(v, targets, sub, memo));
 }
 
 /** Why an UPDATE or DELETE (node-sql-parser's tree) changes every row, or null when its WHERE bounds it. */
