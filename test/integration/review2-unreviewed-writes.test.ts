@@ -1,0 +1,82 @@
+// Second outside review of issue 7: a read that runs without review (EXECUTED, readOnly: true) and
+// still runs a shell command on the database server.
+//
+// Finding F (high) — the first round's file_fdw fix checks the foreign tables a read *names* (and
+// what the views it reads depend on), not the partitions and inheritance children PostgreSQL scans
+// when a read names the parent. A partitioned table with a file_fdw partition whose `program` is a
+// shell command (or a plain table with such a foreign child) is read by `SELECT count(*) FROM
+// events` without review, and the program runs. (src/execution/postgres-catalog.ts relsCte:
+// `pg_class.relname = ANY(names)` plus pg_rewrite/pg_depend of views; neither pg_inherits nor
+// partitions are followed, so the 'foreign table' check never sees the child.)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTargetDatabase } from '../helpers/databases.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+let target: Awaited<ReturnType<typeof createTargetDatabase>>;
+let alice: { id: string; apiKey: string };
+
+const exec = (connection: string, input: string) => t.api('POST', `/api/connections/${connection}/exec`, { key: alice.apiKey, body: { input } });
+const sideEffects = async (what: string) => Number((await target.query(`SELECT count(*) AS n FROM side_effects WHERE what = '${what}'`))[0].n);
+
+beforeAll(async () => {
+  target = await createTargetDatabase();
+  const u = new URL(target.url);
+  // A program that writes a row (through psql, on the server) and prints one line of CSV.
+  const program = (what: string, line: string) =>
+    `psql -h ${u.hostname} -U postgres -d ${u.pathname.slice(1)} -qAtc "INSERT INTO side_effects(what) VALUES (''${what}'')" >/dev/null; echo ${line}`;
+  await target.query(`CREATE TABLE side_effects (at timestamptz DEFAULT now(), what text);
+    CREATE EXTENSION file_fdw; CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+    -- An archive partition kept as a foreign table (the usual way to move old data out).
+    CREATE TABLE events (id int, note text) PARTITION BY RANGE (id);
+    CREATE TABLE events_recent PARTITION OF events FOR VALUES FROM (0) TO (100);
+    CREATE FOREIGN TABLE events_archive PARTITION OF events FOR VALUES FROM (100) TO (200)
+      SERVER files OPTIONS (program '${program('partition', '150,archived')}', format 'csv');
+    -- The same through table inheritance.
+    CREATE TABLE logs (id int, note text);
+    CREATE FOREIGN TABLE logs_old () INHERITS (logs) SERVER files OPTIONS (program '${program('inheritance', '1,old')}', format 'csv');
+    -- A view over the partitioned table.
+    CREATE VIEW recent_events AS SELECT id, note FROM events;
+    -- The first round's case: the foreign table named directly.
+    CREATE FOREIGN TABLE feed (id int, note text) SERVER files OPTIONS (program '${program('direct', '1,x')}', format 'csv');`);
+  t = await startTestGateway();
+  alice = await t.createUser('alice@example.com', ['developers']);
+  await t.createUser('dana@example.com', ['dba-team']);
+  expect((await t.api('POST', '/api/connections', { body: { name: 'pg', url: target.url, reviewers: ['dba-team'] } })).status).toBe(201);
+  expect((await t.api('POST', '/api/connections', { body: { name: 'pgm', url: target.url, reviewers: ['dba-team'], maskColumns: ['email'] } })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await target?.drop();
+});
+
+describe('held: a foreign table named directly', () => {
+  it('SELECT * FROM feed', async () => {
+    const before = await sideEffects('direct');
+    const res = await exec('pg', 'SELECT * FROM feed');
+    expect({ status: res.body.status, ran: (await sideEffects('direct')) - before }).toEqual({ status: 'PENDING', ran: 0 });
+  });
+});
+
+describe('finding: a foreign partition or child runs its program under an auto-run read', () => {
+  it.each([
+    ['partition', 'SELECT count(*) FROM events'],
+    ['partition', 'SELECT * FROM events WHERE id > 120'],
+    ['partition', 'SELECT * FROM recent_events'],
+    ['inheritance', 'SELECT * FROM logs'],
+  ])('%s: %s', async (what, sql) => {
+    const seen = [];
+    for (const connection of ['pg', 'pgm']) {
+      const before = await sideEffects(what);
+      const res = await exec(connection, sql);
+      expect(res.status).toBe(201);
+      seen.push({ connection, status: res.body.status, ran: (await sideEffects(what)) - before });
+    }
+    // What should be: held for review like `SELECT * FROM feed`, and the program not run.
+    expect(seen).toEqual([
+      { connection: 'pg', status: 'PENDING', ran: 0 },
+      { connection: 'pgm', status: 'PENDING', ran: 0 },
+    ]);
+  });
+});
