@@ -1,0 +1,92 @@
+// Second outside review of issue 7, MySQL/MariaDB: an auto-run read that changes the server, and a
+// table that shows other sessions' statements (with the values in them) in clear.
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMysqlTarget, MYSQL_URL } from '../helpers/databases.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+let target: Awaited<ReturnType<typeof createMysqlTarget>>;
+let alice: { id: string; apiKey: string };
+let before: number;
+
+const exec = (connection: string, input: string) => t.api('POST', `/api/connections/${connection}/exec`, { key: alice.apiKey, body: { input } });
+const server = async <T>(sql: string): Promise<T> => {
+  const c = await mysql.createConnection({ uri: MYSQL_URL });
+  try {
+    return (await c.query(sql))[0] as T;
+  } finally {
+    await c.end();
+  }
+};
+
+beforeAll(async () => {
+  target = await createMysqlTarget();
+  before = (await server<{ v: number }[]>('SELECT @@GLOBAL.wait_timeout AS v'))[0].v;
+  const c = await mysql.createConnection({ uri: target.url });
+  // Objects a database already has: an ops helper function, and views over it and over a built-in.
+  await c.query("CREATE VIEW deploy_lock AS SELECT GET_LOCK('hoop-review2-deploy', 0) AS locked");
+  await c.query(`CREATE FUNCTION session_guard() RETURNS INT BEGIN SET GLOBAL wait_timeout = 1234; RETURN 1; END`);
+  await c.query('CREATE VIEW guarded AS SELECT session_guard() AS ok');
+  await c.end();
+  t = await startTestGateway();
+  alice = await t.createUser('alice@example.com', ['developers']);
+  await t.createUser('dana@example.com', ['dba-team']);
+  expect((await t.api('POST', '/api/connections', { body: { name: 'my', url: target.url, reviewers: ['dba-team'] } })).status).toBe(201);
+  expect((await t.api('POST', '/api/connections', { body: { name: 'mym', url: target.url, reviewers: ['dba-team'], maskColumns: ['email'] } })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await server(`SET GLOBAL wait_timeout = ${before}`).catch(() => {});
+  await t?.stop();
+  await target?.drop();
+});
+
+// Finding S (high) — on MySQL/MariaDB the catalog check of an auto-run read looks only at sql_mode
+// and, when the connection masks columns, at lineage (src/execution/mysql.ts checkRead returns
+// `writes: []` always). On a connection without masking, a view that calls a stored function or a
+// side-effecting built-in is a plain read: `SELECT * FROM guarded` runs session_guard(), whose
+// `SET GLOBAL` changes the whole server (read_only, max_connections… alike) — a READ ONLY transaction
+// does not stop it — and `SELECT * FROM deploy_lock` leaves GET_LOCK's lock held by the pooled
+// connection after the read. The first round fixed exactly this for PostgreSQL (views over
+// pg_advisory_lock / user functions); the README's "What runs without review" promises it for both.
+describe('finding: views over stored or side-effecting functions run without review (no masking)', () => {
+  it('SELECT * FROM guarded — SET GLOBAL from a stored function', async () => {
+    const res = await exec('my', 'SELECT * FROM guarded');
+    const now = (await server<{ v: number }[]>('SELECT @@GLOBAL.wait_timeout AS v'))[0].v;
+    expect({ status: res.body.status, wait_timeout: now }).toEqual({ status: 'PENDING', wait_timeout: before });
+  });
+
+  it('SELECT * FROM deploy_lock — GET_LOCK outlives the read', async () => {
+    const res = await exec('my', 'SELECT * FROM deploy_lock');
+    const holder = (await server<{ h: number | null }[]>("SELECT IS_USED_LOCK('hoop-review2-deploy') AS h"))[0].h;
+    expect({ status: res.body.status, holder }).toEqual({ status: 'PENDING', holder: null });
+  });
+
+  it('held: with masking the same views are held (lineage sees the calls)', async () => {
+    for (const sql of ['SELECT * FROM guarded', 'SELECT * FROM deploy_lock']) expect((await exec('mym', sql)).body.status).toBe('PENDING');
+  });
+});
+
+// Finding T (medium) — information_schema.INNODB_TRX.trx_query is the text of the statement every
+// open InnoDB transaction is running, with its literals: the same as PROCESSLIST.INFO, which the
+// first round treats as untraceable (lineage-mysql-query.ts HOLDS_VALUES lists processlist,
+// events_statements_*, the general and slow logs, not INNODB_TRX, nor performance_schema.threads'
+// PROCESSLIST_INFO). An auto-run read on a connection masking `email` returns another session's
+// `... WHERE email = 'ann@example.com'` in clear.
+describe('finding: INNODB_TRX shows other sessions\' statements in clear', () => {
+  it('SELECT trx_query FROM information_schema.INNODB_TRX', async () => {
+    const other = await mysql.createConnection({ uri: target.url });
+    const running = other.query("SELECT id, SLEEP(3) FROM users WHERE email = 'ann@example.com'");
+    await new Promise((r) => setTimeout(r, 500));
+    const res = await exec('mym', 'SELECT trx_query FROM information_schema.INNODB_TRX');
+    await running;
+    await other.end();
+    expect(res.status).toBe(201);
+    expect(JSON.stringify(res.body)).not.toContain('ann@example.com');
+  });
+
+  it('held: PROCESSLIST is held for review', async () => {
+    expect((await exec('mym', 'SELECT INFO FROM information_schema.PROCESSLIST')).body.status).toBe('PENDING');
+  });
+});
