@@ -89,6 +89,21 @@ describe('finding: a quoted alias with a dot stands in for a schema-qualified ta
   });
 });
 
+// Finding A2 (high) — under WITH RECURSIVE every CTE of the list is visible to every other, also to
+// those written before it; the gateway records CTEs one by one in order (withClause: `scope.ctes.set`
+// after each), so a reference to a later CTE is looked up in the catalog instead — a clean table of
+// the same name — while PostgreSQL reads the CTE. Runs at once, read-only.
+describe('finding: WITH RECURSIVE forward references', () => {
+  it.each([
+    'WITH RECURSIVE a AS (SELECT * FROM statuses), statuses AS (SELECT email AS status, reverse(ssn) AS label FROM users) SELECT * FROM a',
+    'WITH RECURSIVE a AS (SELECT label AS x FROM statuses), statuses AS (SELECT id::text AS status, email AS label FROM users) SELECT x FROM a',
+  ])('%s', async (sql) => {
+    const { review, all } = await run('pg', sql);
+    expect(review.status).toBe('EXECUTED');
+    expectNoClearValue(all);
+  });
+});
+
 // Finding C (high) — what a statement reads is not counted everywhere, so its error text (which
 // quotes the value) is kept: `count()` returns 0 without adding what its arguments, FILTER or OVER
 // read (lineage-postgres.ts expr: `if (COUNTING.has(bare)) return 0` before `raise`), and a set

@@ -90,3 +90,15 @@ describe('finding: INNODB_TRX shows other sessions\' statements in clear', () =>
     expect((await exec('mym', 'SELECT INFO FROM information_schema.PROCESSLIST')).body.status).toBe('PENDING');
   });
 });
+
+// Finding A2, MySQL/MariaDB (high) — MariaDB lets a CTE of WITH RECURSIVE read one defined after it;
+// lineage-mysql-query.ts withClause() sets CTEs in order, so `statuses` inside `a` is the (clean)
+// table to the gateway and the CTE over users.email to the server. Auto-run, in clear.
+describe('finding: WITH RECURSIVE forward references (MariaDB)', () => {
+  it('WITH RECURSIVE a AS (SELECT * FROM statuses), statuses AS (SELECT email ...) SELECT * FROM a', async () => {
+    await target.query("CREATE TABLE IF NOT EXISTS statuses (status varchar(50) PRIMARY KEY, label varchar(50))");
+    const res = await exec('mym', 'WITH RECURSIVE a AS (SELECT * FROM statuses), statuses AS (SELECT email AS status, id AS label FROM users) SELECT * FROM a');
+    expect(res.status).toBe(201);
+    expect(JSON.stringify(res.body)).not.toContain('ann@example.com');
+  });
+});
