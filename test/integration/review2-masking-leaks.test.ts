@@ -127,6 +127,23 @@ describe('finding: errors of reads the lineage does not count', () => {
   });
 });
 
+// Finding C2 (medium) — the error texts kept whatever a command read ("only texts the server words
+// entirely by itself") are matched by patterns with variable parts: `cannot execute [A-Z][A-Z ]* in a
+// read-only transaction` and `the read took longer than \d+ ms …`. RAISE in an approved DO block (or
+// a user function) words its own message, so it can put a masked value — upper-cased letters, or
+// digits — into exactly that shape and it is kept verbatim. (src/execution/output.ts FIXED_MESSAGES,
+// safeMessage: `opts.kind === 'error' && isFixedMessage(text)` bypasses withholding)
+describe('finding: RAISE with a message shaped like a server-worded one', () => {
+  it.each([
+    "DO $$ BEGIN RAISE EXCEPTION 'cannot execute % in a read-only transaction', (SELECT upper(translate(email, '@.', '  ')) FROM users WHERE id = 1); END $$",
+    "DO $$ BEGIN RAISE EXCEPTION 'the read took longer than % ms in all, the limit of a request; it was stopped', (SELECT translate(ssn, '-', '') FROM users WHERE id = 1); END $$",
+  ])('%s', async (sql) => {
+    const { review, all } = await run('pg', sql);
+    expect(review.status).toBe('FAILED');
+    for (const value of ['ANN EXAMPLE COM', '123456789']) expect(all).not.toContain(value);
+  });
+});
+
 // Finding D (medium) — in an approved input, the lineage of every statement is computed from the
 // catalog as it was *before* the input ran. Statements that change what a later one reads are not
 // barriers: CREATE TABLE AS / SELECT INTO a temp table that shadows a clean table (pg_temp comes first
