@@ -39,6 +39,16 @@ beforeAll(async () => {
     CREATE VIEW recent_events AS SELECT id, note FROM events;
     -- The first round's case: the foreign table named directly.
     CREATE FOREIGN TABLE feed (id int, note text) SERVER files OPTIONS (program '${program('direct', '1,x')}', format 'csv');`);
+  // Committed first: ANALYZE below already calls the function, which writes on another connection.
+  await target.query(`
+    -- A range type whose subtype_diff (PL/pgSQL, declared IMMUTABLE) writes through dblink.
+    CREATE EXTENSION dblink;
+    CREATE FUNCTION span_diff(a float8, b float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $f$
+      BEGIN PERFORM dblink_exec('host=${u.hostname} port=${u.port || 5432} user=postgres dbname=${u.pathname.slice(1)}', 'INSERT INTO side_effects(what) VALUES (''subtype_diff'')'); RETURN a - b; END $f$;
+    CREATE TYPE span AS RANGE (subtype = float8, subtype_diff = span_diff);
+    CREATE TABLE spans (id int, s span);
+    INSERT INTO spans SELECT g, span(g, g + 1) FROM generate_series(1, 200) g;
+    ANALYZE spans;`);
   t = await startTestGateway();
   alice = await t.createUser('alice@example.com', ['developers']);
   await t.createUser('dana@example.com', ['dba-team']);
@@ -78,5 +88,21 @@ describe('finding: a foreign partition or child runs its program under an auto-r
       { connection: 'pg', status: 'PENDING', ran: 0 },
       { connection: 'pgm', status: 'PENDING', ran: 0 },
     ]);
+  });
+});
+
+// Finding F2 (medium) — another function PostgreSQL calls without the statement naming it: the
+// planner estimates a range operator's selectivity with the range type's `subtype_diff`, a user
+// function (here PL/pgSQL writing through dblink). `WHERE s && '[1,2]'` names neither the type (the
+// literal is coerced implicitly) nor a user operator (`&&` is the built-in anyrange one), so neither
+// the parser's lists nor the catalog check (postgres-catalog.ts VET_SQL: functions, operators and
+// types *named*, implicit casts, views, policies) sees it. Same class as the first round's ORDER BY
+// USING / operator class finding.
+describe('finding: a range type\'s subtype_diff runs while an auto-run read is planned', () => {
+  it.each(["SELECT count(*) FROM spans WHERE s && '[1,2]'", "SELECT id FROM spans WHERE s <@ '[1,5]'"])('%s', async (sql) => {
+    const before = await sideEffects('subtype_diff');
+    const res = await exec('pg', sql);
+    expect(res.status).toBe(201);
+    expect({ status: res.body.status, ran: (await sideEffects('subtype_diff')) - before }).toEqual({ status: 'PENDING', ran: 0 });
   });
 });
