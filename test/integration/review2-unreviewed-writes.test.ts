@@ -48,7 +48,12 @@ beforeAll(async () => {
     CREATE TYPE span AS RANGE (subtype = float8, subtype_diff = span_diff);
     CREATE TABLE spans (id int, s span);
     INSERT INTO spans SELECT g, span(g, g + 1) FROM generate_series(1, 200) g;
-    ANALYZE spans;`);
+    ANALYZE spans;
+    -- A partial index whose predicate calls an IMMUTABLE user function with constant arguments.
+    CREATE FUNCTION cutoff() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $f$
+      BEGIN PERFORM dblink_exec('host=${u.hostname} port=${u.port || 5432} user=postgres dbname=${u.pathname.slice(1)}', 'INSERT INTO side_effects(what) VALUES (''index predicate'')'); RETURN 100; END $f$;
+    CREATE TABLE orders (id int, amount int);
+    CREATE INDEX orders_recent ON orders (id) WHERE id > cutoff();`);
   t = await startTestGateway();
   alice = await t.createUser('alice@example.com', ['developers']);
   await t.createUser('dana@example.com', ['dba-team']);
@@ -91,18 +96,25 @@ describe('finding: a foreign partition or child runs its program under an auto-r
   });
 });
 
-// Finding F2 (medium) — another function PostgreSQL calls without the statement naming it: the
+// Finding F2 (medium) — functions PostgreSQL calls without the statement naming it: the
 // planner estimates a range operator's selectivity with the range type's `subtype_diff`, a user
 // function (here PL/pgSQL writing through dblink). `WHERE s && '[1,2]'` names neither the type (the
 // literal is coerced implicitly) nor a user operator (`&&` is the built-in anyrange one), so neither
 // the parser's lists nor the catalog check (postgres-catalog.ts VET_SQL: functions, operators and
 // types *named*, implicit casts, views, policies) sees it. Same class as the first round's ORDER BY
 // USING / operator class finding.
-describe('finding: a range type\'s subtype_diff runs while an auto-run read is planned', () => {
-  it.each(["SELECT count(*) FROM spans WHERE s && '[1,2]'", "SELECT id FROM spans WHERE s <@ '[1,5]'"])('%s', async (sql) => {
-    const before = await sideEffects('subtype_diff');
+// The planner also folds the constant parts of a partial index's predicate when it loads the index
+// (relcache: eval_const_expressions), so `WHERE id > cutoff()` on an index of `orders` runs cutoff()
+// — a user function the read never names — once per pooled connection.
+describe('finding: user functions the planner calls while an auto-run read is planned', () => {
+  it.each([
+    ['subtype_diff', "SELECT count(*) FROM spans WHERE s && '[1,2]'"],
+    ['subtype_diff', "SELECT id FROM spans WHERE s <@ '[1,5]'"],
+    ['index predicate', 'SELECT count(*) FROM orders WHERE id = 5'],
+  ])('%s: %s', async (what, sql) => {
+    const before = await sideEffects(what);
     const res = await exec('pg', sql);
     expect(res.status).toBe(201);
-    expect({ status: res.body.status, ran: (await sideEffects('subtype_diff')) - before }).toEqual({ status: 'PENDING', ran: 0 });
+    expect({ status: res.body.status, ran: (await sideEffects(what)) - before }).toEqual({ status: 'PENDING', ran: 0 });
   });
 });
