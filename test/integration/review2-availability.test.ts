@@ -91,6 +91,19 @@ describe('finding: nested derived tables hold the event loop while a MySQL input
   }, 300_000);
 });
 
+// Finding L2 (medium) — inputs under 64 KiB are classified on the event loop because they are
+// assumed to take microseconds; PostgreSQL's scanner is quadratic on unterminated nested comments:
+// 63,000 bytes of `/*` take 3.3 s in libpg-query's parseSync (8 KB: 69 ms, 16 KB: 212 ms, 32 KB:
+// 846 ms). The submit classifies it inline (src/sql/classifier.ts offloadBytes), and nothing
+// bounds the time; at 60 submits a minute per key (and keys are free, finding Q) one client keeps the
+// gateway's event loop busy — /healthz and Slack's 3-second acknowledgements with it.
+describe('finding: unterminated nested comments under the offload threshold hold the event loop', () => {
+  it('63,000 bytes of /*', async () => {
+    const took = await healthzDuring(exec(alice.apiKey, 'pg', '/*'.repeat(31_500)));
+    expect(took).toBeLessThan(1000);
+  }, 60_000);
+});
+
 // Finding M (medium) — any user who may read a connection can keep all TARGET_POOL_MAX connections to
 // its target busy with auto-run reads (`pg_sleep` is on the safe list; any slow SELECT does the same),
 // and an *approved* command that finds the pool full is finished as FAILED ("All N connections … are
