@@ -56,13 +56,15 @@ export function withholdsMessages(m: OutputMasking | undefined, statement?: numb
 // Messages whose whole text is fixed by the server — nothing of the command's data can be in them.
 // Anything else a command that reads masked data gets back (a name it made from a value: "role
 // "moc.elpmaxe@nna" does not exist"; a RAISE with a SQLSTATE of its choosing) is withheld.
+// The command names PostgreSQL puts in "cannot execute … in a read-only transaction" (a RAISE could
+// word that message too, so only these words are accepted in it).
+const READ_ONLY_COMMANDS = /^cannot execute (?:INSERT|UPDATE|DELETE|MERGE|COPY FROM|SELECT INTO|SELECT FOR (?:NO KEY )?UPDATE|SELECT FOR (?:KEY )?SHARE|CREATE [A-Z]+(?: [A-Z]+)?|ALTER [A-Z]+(?: [A-Z]+)?|DROP [A-Z]+(?: [A-Z]+)?|TRUNCATE TABLE|LOCK TABLE|nextval\(\)|setval\(\)|CALL|DO|VACUUM|ANALYZE|CLUSTER|REINDEX|REFRESH MATERIALIZED VIEW|COMMENT|GRANT|REVOKE|SECURITY LABEL|LISTEN|NOTIFY|IMPORT FOREIGN SCHEMA) in a read-only transaction$/;
 const FIXED_MESSAGES = [
   /^canceling statement due to (?:statement timeout|lock timeout|user request)$/,
-  /^cannot execute [A-Z][A-Z ]* in a read-only transaction$/,
+  READ_ONLY_COMMANDS,
   /^deadlock detected$/,
   /^could not serialize access due to (?:concurrent update|concurrent delete|read\/write dependencies among transactions)$/,
   /^terminating connection due to administrator command$/,
-  /^the read took longer than \d+ ms in all, the limit of a request; it was stopped$/,
   // MySQL/MariaDB
   /^Query execution was interrupted(?:, maximum statement execution time exceeded| \(max_statement_time exceeded\))$/,
   /^Cannot execute statement in a READ ONLY transaction\.?$/,

@@ -13,9 +13,15 @@ const FIRST_NORMAL_OBJECT_ID = 16384;
 const relsCte = (param: number) => `WITH RECURSIVE rels(oid, depth) AS (
   SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($${param}::text[])
   UNION
-  SELECT d.refobjid, r.depth + 1 FROM rels r
-    JOIN pg_rewrite w ON w.ev_class = r.oid
-    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.oid
+  SELECT next.oid, r.depth + 1 FROM rels r CROSS JOIN LATERAL (
+    -- What a view reads.
+    SELECT d.refobjid AS oid FROM pg_rewrite w
+      JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass
+     WHERE w.ev_class = r.oid AND d.refobjid <> r.oid
+    UNION ALL
+    -- Reading a table reads its partitions and inheritance children too (a foreign one runs its wrapper).
+    SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = r.oid
+  ) next
   WHERE r.depth < 8
 )`;
 
@@ -64,6 +70,22 @@ SELECT 'foreign table', c.relname, n.nspname || '.' || c.relname || ' (through '
  WHERE w.fdwname NOT IN ('postgres_fdw', 'file_fdw')
     OR EXISTS (SELECT 1 FROM unnest(coalesce(ft.ftoptions, '{}') || coalesce(fs.srvoptions, '{}')) o WHERE o LIKE 'program=%')
 UNION ALL
+-- The planner runs user functions the statement never names: an index's predicate and expressions
+-- (a partial index WHERE id > cutoff()), and a range type's canonical and subtype_diff functions.
+SELECT 'planner', p.proname, n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') in ' || l.lanname, NULL, false
+  FROM (SELECT DISTINCT oid FROM rels) r
+  JOIN pg_index x ON x.indrelid = r.oid
+  JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.oid >= ${FIRST_NORMAL_OBJECT_ID} AND l.lanname NOT IN ('c', 'internal')
+UNION ALL
+SELECT 'planner', p.proname, n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') in ' || l.lanname, NULL, false
+  FROM (SELECT DISTINCT oid FROM rels) r
+  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_range rg ON rg.rngtypid = a.atttypid
+  JOIN pg_proc p ON p.oid IN (rg.rngcanonical, rg.rngsubdiff) JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.oid >= ${FIRST_NORMAL_OBJECT_ID} AND l.lanname NOT IN ('c', 'internal')
+UNION ALL
 SELECT 'setting', 'standard_conforming_strings', current_setting('standard_conforming_strings'), NULL, true`;
 
 interface VetRow {
@@ -95,6 +117,10 @@ export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCal
       reasons.push(`the implicit cast ${r.label} is user-written and may run in any expression`);
       continue;
     }
+    if (r.kind === 'planner') {
+      reasons.push(`planning it runs ${r.label}, a user function (an index predicate or expression, or a range type's function)`);
+      continue;
+    }
     if (r.kind === 'foreign table') {
       reasons.push(`it reads the foreign table ${r.label}, which runs code outside the database`);
       continue;
@@ -111,7 +137,10 @@ const CATALOG_SQL = `
 ${relsCte(1)}
 SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_visible(c.oid) AS visible, c.oid >= ${FIRST_NORMAL_OBJECT_ID} AS "userDefined",
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
-       ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
+       ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
+       ARRAY(WITH RECURSIVE up(oid, depth) AS (SELECT i.inhparent, 1 FROM pg_inherits i WHERE i.inhrelid = c.oid
+                UNION SELECT i.inhparent, u.depth + 1 FROM up u JOIN pg_inherits i ON i.inhrelid = u.oid WHERE u.depth < 16)
+             SELECT p.relname::text FROM up JOIN pg_class p ON p.oid = up.oid ORDER BY up.depth) AS ancestors
   FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace`;
 
 /** A relation as the catalog has it, whether its bare name resolves to it (search_path), and whether a user made it. */

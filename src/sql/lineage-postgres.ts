@@ -20,6 +20,8 @@ export interface RelationInfo {
   columns: string[];
   /** The view's definition (pg_get_viewdef), for views and materialized views. */
   definition?: string | null;
+  /** The tables it is a partition or an inheritance child of, nearest first. */
+  ancestors?: string[];
 }
 
 export interface LineageCatalog {
@@ -52,7 +54,10 @@ interface Col {
 }
 
 interface Entry {
-  /** The names a column reference may qualify it with (alias, or relation and schema.relation). */
+  /**
+   * The names a column reference may qualify it with (alias, or relation and schema.relation), their
+   * parts joined by QUAL: an alias "public.users" is one part, not the relation users of public.
+   */
   names: string[];
   /** Its columns; null when unknown (then every column has taint `any`). */
   cols: Col[] | null;
@@ -85,6 +90,8 @@ const raise = (reads: { taint: Taint }, t: Taint): void => {
 const top = (o: Output): Taint => max(...o.cols.map((c) => c.taint));
 const rowTaint = (e: Entry): Taint => (e.cols ? max(e.any, ...e.cols.map((c) => c.taint)) : e.any);
 const MAX_VIEW_DEPTH = 8;
+/** Joins the parts of a qualified name; no identifier can hold it. */
+const QUAL = '\u0000';
 // System relations whose columns hold values of every column (the planner's samples).
 const STATISTICS = new Set(['pg_statistic', 'pg_stats', 'pg_statistic_ext_data', 'pg_stats_ext', 'pg_stats_ext_exprs']);
 
@@ -260,38 +267,38 @@ export class PostgresLineage {
   }
 
   private withClause(withClause: Node, scope: Scope, reads: { taint: Taint }): void {
-    for (const item of withClause.ctes ?? []) {
-      const cte = item.CommonTableExpr as Node;
-      const name = String(cte.ctename);
+    const ctes: Node[] = (withClause.ctes ?? []).map((item: Node) => item.CommonTableExpr as Node);
+    const run = (cte: Node): { cols: Col[] | null; any: Taint } => {
       const [qType, query] = Object.entries(cte.ctequery ?? {})[0] ?? ['', {}];
-      const run = (): { cols: Col[] | null; any: Taint } => {
-        const out = qType === 'SelectStmt' ? this.select(query as Node, scope, reads) : this.dml(qType, query as Node, scope, reads);
-        if (!out) return { cols: [], any: 0 };
-        const cols = out.mappable ? out.cols.map((c, i) => ({ ...c, name: str(cte.aliascolnames?.[i]) ?? c.name })) : null;
-        return { cols, any: out.mappable ? 0 : top(out) };
-      };
-      let result: { cols: Col[] | null; any: Taint };
-      if (withClause.recursive) {
-        // A recursive CTE sees itself: start from clean columns of unknown number and run it again
-        // until its taints hold still (a value may move one column per iteration).
-        result = { cols: null, any: 0 };
-        for (let round = 0; round < 32; round++) {
-          scope.ctes.set(name, result);
-          const next = run();
-          const merged: { cols: Col[] | null; any: Taint } =
-            result.cols && next.cols && result.cols.length === next.cols.length
-              ? { cols: next.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, result.cols![i].taint) })), any: max(result.any, next.any) }
-              : round === 0
-                ? next
-                : { cols: null, any: max(result.any, next.any, ...(result.cols ?? []).map((c) => c.taint), ...(next.cols ?? []).map((c) => c.taint)) };
-          const stable = JSON.stringify(merged) === JSON.stringify(result);
-          result = merged;
-          if (stable) break;
-        }
-      } else {
-        result = run();
+      const out = qType === 'SelectStmt' ? this.select(query as Node, scope, reads) : this.dml(qType, query as Node, scope, reads);
+      if (!out) return { cols: [], any: 0 };
+      const cols = out.mappable ? out.cols.map((c, i) => ({ ...c, name: str(cte.aliascolnames?.[i]) ?? c.name })) : null;
+      return withSearchAndCycle(cte, { cols, any: out.mappable ? 0 : top(out) });
+    };
+    if (!withClause.recursive) {
+      for (const cte of ctes) scope.ctes.set(String(cte.ctename), run(cte));
+      return;
+    }
+    // WITH RECURSIVE: every CTE sees itself and every other one, also those written after it. Start
+    // from clean columns of unknown number and run them all again until their taints hold still (a
+    // value may move one column, or one CTE, per round).
+    for (const cte of ctes) scope.ctes.set(String(cte.ctename), { cols: null, any: 0 });
+    for (let round = 0; round < 32; round++) {
+      let changed = false;
+      for (const cte of ctes) {
+        const name = String(cte.ctename);
+        const before = scope.ctes.get(name)!;
+        const next = run(cte);
+        const merged: { cols: Col[] | null; any: Taint } =
+          before.cols && next.cols && before.cols.length === next.cols.length
+            ? { cols: next.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, before.cols![i].taint) })), any: max(before.any, next.any) }
+            : !before.cols && next.cols
+              ? { cols: next.cols.map((c) => ({ ...c, taint: max(c.taint, before.any) })), any: next.any }
+              : { cols: null, any: max(before.any, next.any, ...(before.cols ?? []).map((c) => c.taint), ...(next.cols ?? []).map((c) => c.taint)) };
+        if (JSON.stringify(merged) !== JSON.stringify(before)) changed = true;
+        scope.ctes.set(name, merged);
       }
-      scope.ctes.set(name, withSearchAndCycle(cte, result));
+      if (!changed && round > 0) break;
     }
   }
 
@@ -299,6 +306,8 @@ export class PostgresLineage {
   select(node: Node, parent: Scope, reads: { taint: Taint }): Output {
     const scope: Scope = { entries: [], ctes: new Map(parent.ctes), parent };
     if (node.withClause) this.withClause(node.withClause, scope, reads);
+    // ORDER BY, LIMIT and OFFSET may read too (a subquery), also of a set operation or VALUES.
+    for (const key of ['sortClause', 'limitCount', 'limitOffset']) if (node[key]) raise(reads, this.expr(node[key], scope, reads));
     if (node.op && node.op !== 'SETOP_NONE') {
       const l = this.select(node.larg ?? {}, scope, reads);
       const r = this.select(node.rarg ?? {}, scope, reads);
@@ -311,7 +320,7 @@ export class PostgresLineage {
       return { cols: Array.from({ length: width }, (_, i) => ({ name: `column${i + 1}`, taint: max(...rows.map((row) => this.expr(row[i], scope, reads))) })), mappable: true };
     }
     for (const item of node.fromClause ?? []) scope.entries.push(...this.fromItem(item, scope, reads));
-    for (const key of ['whereClause', 'groupClause', 'havingClause', 'sortClause', 'distinctClause', 'windowClause', 'limitCount', 'limitOffset']) {
+    for (const key of ['whereClause', 'groupClause', 'havingClause', 'sortClause', 'distinctClause', 'windowClause']) {
       if (node[key]) raise(reads, this.expr(node[key], scope, reads));
     }
     return this.targets(node.targetList ?? [], scope, reads);
@@ -324,11 +333,11 @@ export class PostgresLineage {
       const rt = item.ResTarget as Node;
       const fields: Node[] | undefined = rt.val?.ColumnRef?.fields;
       if (fields && fields.at(-1)?.A_Star) {
-        const qualifier = fields.slice(0, -1).map(str).join('.');
+        const qualifier = fields.slice(0, -1).map(str).join(QUAL);
         const entries = qualifier ? scope.entries.filter((e) => e.names.includes(qualifier)) : scope.entries.filter((e) => e.star !== false);
         if (qualifier && entries.length === 0) {
           mappable = false;
-          out.push({ name: '*', taint: this.unknown(`${qualifier}.* names nothing the gateway knows`) });
+          out.push({ name: '*', taint: this.unknown(`${qualifier.replaceAll(QUAL, '.')}.* names nothing the gateway knows`) });
         }
         for (const e of entries) {
           if (e.cols) out.push(...e.cols.map((c) => ({ ...c, taint: max(c.taint, e.any) })));
@@ -363,7 +372,8 @@ export class PostgresLineage {
     }
     if (type === 'JoinExpr') {
       const left = this.fromItem(node.larg, scope, reads);
-      const right = this.fromItem(node.rarg, scope, reads);
+      // A LATERAL subquery or a function on the right sees the left side's columns.
+      const right = this.fromItem(node.rarg, { ...scope, entries: [...scope.entries, ...left] }, reads);
       let both = [...left, ...right];
       if (node.quals) raise(reads, this.expr(node.quals, { ...scope, entries: [...scope.entries, ...both] }, reads));
       if (node.usingClause || node.isNatural) both = mergeJoin(left, right, node.usingClause ? node.usingClause.map(str) : null);
@@ -395,13 +405,14 @@ export class PostgresLineage {
       return { names: [alias ?? parts[0]], cols: cte.cols, any: cte.any };
     }
     const info = this.opts.catalog.relation(parts);
-    const names = alias ? [alias] : [parts.at(-1)!, parts.join('.')];
+    const names = alias ? [alias] : [parts.at(-1)!, parts.slice(-2).join(QUAL), parts.join(QUAL)];
     if (!info) return { names, cols: null, any: this.unknown(`${parts.join('.')} is not a relation the gateway could look up`) };
     return { names, cols: this.relationColumns(info), any: 0, catalog: true };
   }
 
   private relationColumns(info: RelationInfo): Col[] | null {
-    const masked = (c: string) => this.opts.isMaskedColumn(c, info.name);
+    // A partition or an inheritance child holds its parent's columns: `accounts.email` covers them too.
+    const masked = (c: string) => [info.name, ...(info.ancestors ?? [])].some((r) => this.opts.isMaskedColumn(c, r));
     if (info.schema === 'pg_catalog' && STATISTICS.has(info.name)) return info.columns.map((name) => ({ name, taint: 1 }));
     if (info.kind !== 'v' && info.kind !== 'm') return info.columns.map((name) => ({ name, taint: masked(name) ? 1 : 0 }));
     const key = `${info.schema}.${info.name}`;
@@ -454,7 +465,11 @@ export class PostgresLineage {
       const name = (fc.funcname ?? []).map(str).join('.');
       const args = this.expr([fc.args, fc.agg_order, fc.agg_filter, fc.over], scope, reads);
       const bare = name.replace(/^pg_catalog\./, '');
-      if (COUNTING.has(bare)) return 0;
+      if (COUNTING.has(bare)) {
+        // count() shows how many, not what: its output is clean, but what it reads still counts for errors.
+        raise(reads, args);
+        return 0;
+      }
       if (!this.opts.isSafeFunction(name)) return max(args, this.unknown(`${name}() may return data the gateway cannot trace`));
       return args;
     }
@@ -481,9 +496,9 @@ export class PostgresLineage {
   private columnRef(fields: Node[], scope: Scope | undefined, opaque: Taint | null = null, guessed = false): Taint {
     const names = fields.map((f) => (f.A_Star ? '*' : str(f) ?? ''));
     if (!scope) {
-      // A bare name that no relation of the catalog has is refused by PostgreSQL (42703); one that a
-      // subquery might have under a name the gateway did not foresee cannot be traced.
-      if (names.length === 1 && !guessed) return opaque ?? 0;
+      // A name no relation of the scope has: PostgreSQL refuses a misspelt column (42703), but the
+      // gateway's reading of the scope may be what is wrong, so it is not taken for clean.
+      if (opaque !== null && !guessed) return opaque;
       return this.unknown(`${names.join('.')} could not be traced`);
     }
     guessed ||= scope.entries.some((e) => e.cols && !e.catalog);
@@ -499,7 +514,7 @@ export class PostgresLineage {
       if (row) return max(here ?? 0, rowTaint(row));
       return this.columnRef(fields, scope.parent, here, guessed);
     }
-    const qualifier = names.slice(0, -1).join('.');
+    const qualifier = names.slice(0, -1).join(QUAL);
     const col = names.at(-1)!;
     const e = scope.entries.find((x) => x.names.includes(qualifier));
     if (!e) return this.columnRef(fields, scope.parent, opaque, guessed);

@@ -7,7 +7,7 @@ import { MysqlLineage, type MysqlRelation, type MysqlStatementLineage } from './
 import { columnMatcher } from './masking.js';
 import { splitMysql, type MysqlStatement } from './mysql-split.js';
 import { parseMysqlStatement } from './mysql-statement.js';
-import { SESSION, type Node } from './postgres-commands.js';
+import type { Node } from './postgres-commands.js';
 import { PostgresLineage, type RelationInfo, type StatementLineage } from './lineage-postgres.js';
 import { SAFE_FUNCTIONS } from './safe-functions.js';
 
@@ -20,6 +20,8 @@ export interface LineageRequest {
   relations: (RelationInfo & { visible: boolean })[];
 }
 
+// Statements that put data somewhere a later statement of the same input may read it from.
+const WRITES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CreateTableAsStmt']);
 // Statements after which names may resolve differently, so later ones are not traced.
 const TRACED = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'ExplainStmt', 'VariableShowStmt', 'TransactionStmt', 'CreateTableAsStmt']);
 
@@ -60,9 +62,14 @@ function traced(stmts: { stmt: Node }[], analyzer: PostgresLineage): StatementLi
   let barrier: string | null = null;
   return stmts.map(({ stmt }) => {
     const [type, node] = Object.entries(stmt)[0] as [string, Node];
-    if (barrier) return { outputs: null, outputMax: 2, reads: 2, why: [`it follows ${barrier}, which may change what names mean`] };
+    if (barrier) return { outputs: null, outputMax: 2, reads: 2, why: [`it follows ${barrier}, which may change what names mean or hold`] };
     const lineage = analyzer.statement(type, node);
-    if (!TRACED.has(type) && !(SESSION.has(type) && type === 'TransactionStmt')) barrier = type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+    const label = type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+    if (!TRACED.has(type) && type !== 'TransactionStmt') barrier = label;
+    // What the catalog said no longer holds after a statement that moved masked data somewhere
+    // (INSERT … SELECT email, CREATE TABLE AS, SELECT INTO) or did what cannot be traced (set_config()).
+    else if (lineage.reads > 0 && (WRITES.has(type) || (type === 'SelectStmt' && node.intoClause))) barrier = `a ${label} that reads masked data`;
+    else if (lineage.reads === 2) barrier = 'a statement the gateway cannot trace';
     return lineage;
   });
 }

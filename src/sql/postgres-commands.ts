@@ -107,30 +107,57 @@ export function walk(node: unknown, visit: (type: string, value: Node) => void):
 }
 
 
-/** True when an expression reads no column and no subquery: it is the same for every row (`true`, `1 = 1`). */
-export function isConstant(expr: unknown): boolean {
-  if (Array.isArray(expr)) return expr.every(isConstant);
-  if (!expr || typeof expr !== 'object') return true;
-  for (const [key, value] of Object.entries(expr as Node)) {
-    if (key === 'ColumnRef' || key === 'SubLink') return false;
-    if (!isConstant(value)) return false;
-  }
-  return true;
+/** The names a column of the written table may be qualified with (its alias, or its name). */
+function targetNames(node: Node): Set<string> {
+  const rel = node.relation ?? {};
+  return new Set(rel.alias?.aliasname ? [rel.alias.aliasname] : [rel.relname, [rel.schemaname, rel.relname].filter(Boolean).join('.')].filter(Boolean));
 }
 
 /**
- * Why a write changes every row of its table, or null: an UPDATE or DELETE without WHERE or with
- * a WHERE the same for every row, a MERGE whose join condition is (with a MATCHED UPDATE/DELETE).
+ * True when `expr` names a column of the written table outside any subquery. An unqualified name
+ * counts only when nothing else is joined in (with USING or FROM it may be the other table's).
+ */
+function namesTarget(expr: unknown, targets: Set<string>, alone: boolean): boolean {
+  if (Array.isArray(expr)) return expr.some((e) => namesTarget(e, targets, alone));
+  if (!expr || typeof expr !== 'object') return false;
+  for (const [key, value] of Object.entries(expr as Node)) {
+    if (key === 'SubLink') continue;
+    if (key === 'ColumnRef') {
+      const parts = ((value as Node).fields ?? []).map((f: Node) => f.String?.sval).filter(Boolean) as string[];
+      if (parts.length === 1 ? alone : targets.has(parts.slice(0, -1).join('.')) || targets.has(parts.at(-2)!)) return true;
+      continue;
+    }
+    if (namesTarget(value, targets, alone)) return true;
+  }
+  return false;
+}
+
+/** True when a condition limits the written rows: every OR branch names a column of the written table. */
+function bounds(expr: Node | undefined, targets: Set<string>, alone: boolean): boolean {
+  if (!expr) return false;
+  const bool = expr.BoolExpr as Node | undefined;
+  if (bool?.boolop === 'OR_EXPR') return (bool.args ?? []).every((a: Node) => bounds(a, targets, alone));
+  if (bool?.boolop === 'AND_EXPR') return (bool.args ?? []).some((a: Node) => bounds(a, targets, alone));
+  return namesTarget(expr, targets, alone);
+}
+
+/**
+ * Why a write changes every row of its table, or null: an UPDATE or DELETE without WHERE or with a
+ * WHERE that does not limit the written rows (`WHERE true`, `WHERE id = 1 OR true`, a condition on
+ * another table only, `EXISTS (...)`), a MERGE whose join condition does not (with a MATCHED
+ * UPDATE/DELETE).
  */
 export function unboundedWriteOf(type: string, node: Node): string | null {
+  const targets = targetNames(node);
   if (type === 'UpdateStmt' || type === 'DeleteStmt') {
     if (node.whereCurrentOf) return null;
     if (!node.whereClause) return 'without WHERE';
-    return isConstant(node.whereClause) ? 'with a WHERE that is the same for every row' : null;
+    const alone = !(node.fromClause?.length || node.usingClause?.length);
+    return bounds(node.whereClause, targets, alone) ? null : 'with a WHERE that does not limit its rows';
   }
-  if (type === 'MergeStmt' && isConstant(node.joinCondition)) {
+  if (type === 'MergeStmt' && !bounds(node.joinCondition, targets, false)) {
     const matched = (node.mergeWhenClauses ?? []).map((w: Node) => w.MergeWhenClause).filter((w: Node) => w?.matchKind === 'MERGE_WHEN_MATCHED' && ['CMD_UPDATE', 'CMD_DELETE'].includes(w.commandType));
-    if (matched.some((w: Node) => !w.condition || isConstant(w.condition))) return 'with an ON condition that is the same for every row';
+    if (matched.some((w: Node) => !w.condition || !bounds(w.condition, targets, false))) return 'with an ON condition that does not limit its rows';
   }
   return null;
 }

@@ -147,13 +147,18 @@ export function nestedOf(type: string, node: Node, prepared: PreparedStatements,
     }
   });
   // Statements that drop tables without saying DROP TABLE: guardrails on DROP TABLE see them too.
-  if (type === 'DropOwnedStmt' || (type === 'DropStmt' && node.behavior === 'DROP_CASCADE' && ['OBJECT_SCHEMA', 'OBJECT_EXTENSION'].includes(node.removeType))) {
+  // (DROP TYPE … CASCADE drops the typed tables and the columns of that type.)
+  if (type === 'DropOwnedStmt' || (type === 'DropStmt' && node.behavior === 'DROP_CASCADE' && ['OBJECT_SCHEMA', 'OBJECT_EXTENSION', 'OBJECT_TYPE', 'OBJECT_DOMAIN', 'OBJECT_COLLATION'].includes(node.removeType))) {
     out.nested.push({ command: 'DROP TABLE', unboundedWrite: false });
   }
   // A MERGE's actions are updates, deletes and inserts: deny:DELETE sees `WHEN MATCHED THEN DELETE`.
   if (type === 'MergeStmt') {
     const actions = new Set((node.mergeWhenClauses ?? []).map((w: Node) => String(w.MergeWhenClause?.commandType ?? '').replace(/^CMD_/, '')));
     for (const action of actions) if (['UPDATE', 'DELETE', 'INSERT'].includes(action as string)) out.nested.push({ command: action as string, unboundedWrite: isUnbounded(type, node) && action !== 'INSERT' });
+  }
+  if (type === 'CallStmt') {
+    const name = (node.funccall?.funcname ?? []).map((p: Node) => p.String?.sval).join('.');
+    out.unchecked.push(`CALL ${name} runs a procedure whose statements the gateway cannot see`);
   }
   if (type === 'CopyStmt' && node.is_program) out.unchecked.push(`COPY ${node.is_from ? 'FROM' : 'TO'} PROGRAM runs a shell command on the database server`);
   if (type === 'PrepareStmt' && node.name) prepared.set(String(node.name), out.nested.slice());

@@ -123,7 +123,11 @@ describe('error texts of a command that reads masked columns', () => {
   });
 
   it('are shown when the command reads nothing masked, and only fixed server texts are kept when it does', async () => {
-    const column = await exec('pg', 'SELECT emial FROM users');
+    const zero = await exec('pg', 'SELECT id FROM users WHERE status = (1 / 0)::text');
+    expect(zero.body).toMatchObject({ status: 'FAILED', error: 'division by zero' });
+    // A name the lineage cannot find may be its own misreading: held for review, not run.
+    expect((await exec('pg', 'SELECT emial FROM users')).body.status).toBe('PENDING');
+    const column = await exec('detect', 'SELECT emial FROM users');
     expect(column.body).toMatchObject({ status: 'FAILED', error: expect.stringContaining('column "emial" does not exist') });
     // An unknown relation may be anything: not run without review, and its error text is withheld.
     const missing = await exec('pg', 'SELECT email FROM no_such_table');

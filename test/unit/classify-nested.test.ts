@@ -57,8 +57,8 @@ describe('guardrails on statements inside statements', () => {
   });
 
   it('names why a write changes every row', () => {
-    expect(classifyPostgres('UPDATE users SET a = 1 WHERE 1 = 1').statements[0].warnings[0]).toBe('UPDATE with a WHERE that is the same for every row changes every row of users');
-    expect(classifyPostgres('MERGE INTO users u USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE').statements[0].warnings[0]).toBe('MERGE with an ON condition that is the same for every row changes every row of users');
+    expect(classifyPostgres('UPDATE users SET a = 1 WHERE 1 = 1').statements[0].warnings[0]).toBe('UPDATE with a WHERE that does not limit its rows changes every row of users');
+    expect(classifyPostgres('MERGE INTO users u USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE').statements[0].warnings[0]).toBe('MERGE with an ON condition that does not limit its rows changes every row of users');
   });
 });
 

@@ -131,9 +131,44 @@ describe('column lineage where PostgreSQL names or orders columns itself', () =>
     expect(outputs(sql)).toEqual(expected);
   });
 
-  it('calls unknown a bare name a subquery might hold under a name the gateway did not foresee, but not a misspelt table column', () => {
+  it('calls unknown a name it cannot find, rather than take its own reading of the scope for right', () => {
     expect(lineage('SELECT nosuch AS x FROM (SELECT email FROM users) s')[0].outputMax).toBe(2);
-    expect(lineage('SELECT emial FROM users')[0].outputs).toEqual([0]);
+    expect(lineage('SELECT emial FROM users')[0].outputMax).toBe(2);
+  });
+
+  it('lets a LATERAL subquery or function on the right of a JOIN see the left side', () => {
+    expect(outputs('SELECT x FROM users JOIN LATERAL (SELECT email AS x) s ON true')).toEqual([1]);
+    expect(outputs('SELECT x FROM users CROSS JOIN unnest(ARRAY[email]) x')).toEqual([1]);
+  });
+
+  it('does not take an alias with a dot for a qualified table name', () => {
+    const [l] = lineage(`SELECT public.users.email FROM (SELECT 'x' AS email) AS "public.users", public.users`);
+    expect(l.outputs).toEqual([1]);
+  });
+
+  it('lets every CTE of WITH RECURSIVE see the others, also those written after it', () => {
+    expect(outputs('WITH RECURSIVE a AS (SELECT * FROM statuses), statuses AS (SELECT email AS status, 1 AS label FROM users) SELECT * FROM a')).toEqual([1, 0]);
+  });
+
+  it('counts what count(), FILTER and a set operation\'s LIMIT read, for their errors', () => {
+    expect(lineage('SELECT count(email::int) FROM users')[0]).toMatchObject({ outputs: [0], reads: 1 });
+    expect(lineage('SELECT count(*) FILTER (WHERE email::int > 0) FROM users')[0].reads).toBe(1);
+    expect(lineage('SELECT 1 UNION SELECT 2 LIMIT (SELECT email::int FROM users LIMIT 1)')[0].reads).toBe(1);
+    expect(lineage('VALUES (1) OFFSET (SELECT ssn::int FROM users LIMIT 1)')[0].reads).toBe(1);
+  });
+
+  it('stops tracing after a statement that moved masked data or cannot be traced', () => {
+    const moved = lineage('INSERT INTO statuses (label) SELECT email FROM users; SELECT label FROM statuses');
+    expect(moved[1].outputMax).toBe(2);
+    const temp = lineage('CREATE TEMP TABLE statuses AS SELECT email AS status FROM users; SELECT * FROM statuses');
+    expect(temp[1].outputMax).toBe(2);
+    const clean = lineage("INSERT INTO statuses VALUES ('a', 'b'); SELECT label FROM statuses");
+    expect(clean[1].outputs).toEqual([0]);
+  });
+
+  it('masks a partition or an inheritance child by its ancestors\' table-qualified patterns', () => {
+    const parts = [{ schema: 'public', name: 'accounts_2024', kind: 'r', visible: true, columns: ['id', 'email'], ancestors: ['accounts'] }];
+    expect(lineagePostgres({ sql: 'SELECT email FROM accounts_2024', maskColumns: ['accounts.email'], relations: parts })![0].outputs).toEqual([1]);
   });
 
   it('lists a USING or NATURAL join as PostgreSQL does: the merged columns first, once', () => {
