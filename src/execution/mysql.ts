@@ -11,8 +11,8 @@ import { classifyMysql } from '../sql/classify-mysql.js';
 import { mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
-import type { ClassifiedStatement } from '../sql/types.js';
-import { maskingOnTarget, type LineageFn, type MysqlOutputMasking } from './mysql-catalog.js';
+import { strictestKind, type ClassifiedStatement } from '../sql/types.js';
+import { maskingOnTarget, relationsOnTarget, type LineageFn, type MysqlOutputMasking } from './mysql-catalog.js';
 import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
@@ -96,6 +96,25 @@ async function normaliseSqlMode(conn: Conn): Promise<void> {
   const flags = String(row[0]).split(',').filter(Boolean);
   const kept = flags.filter((f) => !LEXICAL_MODES.includes(f));
   if (kept.length !== flags.length) await conn.query('SET SESSION sql_mode = ?', [kept.join(',')]);
+}
+
+/**
+ * Why the views a read goes through make it something other than a read: a view over a stored
+ * function, GET_LOCK or anything else the classifier would not let a read call (their definitions,
+ * as information_schema keeps them, are classified like the statement).
+ */
+async function viewWrites(conn: Conn, statements: readonly ClassifiedStatement[]): Promise<string[]> {
+  const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))]);
+  const reasons: string[] = [];
+  for (const r of relations) {
+    if (r.kind !== 'v') continue;
+    const seen = r.definition ? classifyMysql(r.definition).statements : [];
+    const kind = seen.length ? strictestKind(seen) : 'unknown';
+    if (kind === 'read') continue;
+    const why = seen.flatMap((s) => s.warnings).join('; ') || 'its definition cannot be read';
+    reasons.push(`it reads the view ${r.schema}.${r.name}, which is not a plain read (${why})`);
+  }
+  return reasons;
 }
 
 /** Sets the statement time limit the way the server knows it (MariaDB seconds, MySQL milliseconds). */
@@ -184,10 +203,11 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
       if (refusal) return { writes: [], untraceable: [], unknown: [refusal] };
       // A pooled session keeps the time limit of its last read, which may have been almost spent.
       await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, await isMariadb(p, conn));
+      const writes = await viewWrites(conn, statements);
       const masking = await maskingOnTarget(conn, policy.masking, statements, undefined, opts.lineage);
       const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
       if (masking?.lineage === null) untraceable.push('the input cannot be traced');
-      return { writes: [], unknown: [], untraceable };
+      return { writes, unknown: [], untraceable };
     } catch (error) {
       return { writes: [], untraceable: [], unknown: [`the gateway could not check the target (${(error as Error).message})`] };
     } finally {
@@ -215,6 +235,10 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         const mariadb = await isMariadb(p, conn);
         const refusal = await modeRefusal(conn);
         if (refusal) throw Object.assign(new Error(`this request ran without review as a read, but it may not: ${refusal}`), { errno: 0 });
+        // The views it reads are checked again, on the session that reads: they may have changed since submit.
+        await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, mariadb);
+        const views = await viewWrites(conn, statements);
+        if (views.length) throw Object.assign(new Error(`this request ran without review as a read, but it is not one: ${views.join('; ')}`), { errno: 0 });
         const deadline = Date.now() + options.statementTimeoutMs;
         await conn.query('START TRANSACTION READ ONLY');
         try {

@@ -40,6 +40,17 @@ const HOLDS_VALUES: Record<string, string> = {
   'performance_schema.events_statements_history_long': "holds the texts of other sessions' statements",
   'mysql.general_log': "holds the texts of other sessions' statements",
   'mysql.slow_log': "holds the texts of other sessions' statements",
+  'information_schema.innodb_trx': "holds the texts of other sessions' statements",
+  'information_schema.innodb_locks': "holds values of other sessions' rows",
+  'information_schema.innodb_lock_waits': "holds the texts of other sessions' statements",
+  'performance_schema.threads': "holds the texts of other sessions' statements",
+  'performance_schema.data_locks': "holds values of other sessions' rows",
+  'performance_schema.events_transactions_current': "holds the texts of other sessions' statements",
+  'performance_schema.prepared_statements_instances': "holds the texts of other sessions' statements",
+  'sys.session': "holds the texts of other sessions' statements",
+  'sys.processlist': "holds the texts of other sessions' statements",
+  'sys.x$processlist': "holds the texts of other sessions' statements",
+  'sys.x$session': "holds the texts of other sessions' statements",
 };
 
 /** Lineage of the queries in MySQL/MariaDB statements against one catalog (MysqlLineage adds the statements). */
@@ -60,33 +71,37 @@ export class MysqlQueryLineage {
   }
 
   protected withClause(list: Node[], scope: Scope, reads: Reads): void {
-    for (const item of list) {
-      const name = ident(item.name) ?? '';
+    const items = list.map((item) => {
       const stmt: Node = item.stmt?.ast ?? item.stmt ?? {};
       const names: (string | undefined)[] = (item.columns ?? []).map((c: Node) => ident(c?.column) ?? ident(c));
       const run = (): { cols: Col[] | null; any: Taint } => {
         const out = this.select(stmt, scope, reads);
         return out.mappable ? { cols: out.cols.map((c, i) => ({ name: names[i] ?? c.name, taint: c.taint })), any: 0 } : { cols: null, any: top(out) };
       };
-      if (!item.recursive) {
-        scope.ctes.set(name, run());
-        continue;
-      }
-      // A recursive CTE sees itself: start from clean columns of unknown number and run it again
-      // until its taints stop rising (they only rise, so this ends).
-      let seen: { cols: Col[] | null; any: Taint } = { cols: null, any: 0 };
-      let settled = false;
-      for (let pass = 0; pass < MAX_RECURSION_PASSES && !settled; pass++) {
-        scope.ctes.set(name, seen);
-        const next = run();
-        const cols = next.cols && (!seen.cols || seen.cols.length === next.cols.length) ? next.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, seen.cols?.[i]?.taint ?? 0) })) : null;
-        const dropped = cols ? [] : [...(next.cols ?? []), ...(seen.cols ?? [])].map((c) => c.taint);
-        const merged = { cols, any: max(next.any, seen.any, ...dropped) };
-        settled = pass > 0 && JSON.stringify(merged) === JSON.stringify(seen);
-        seen = merged;
-      }
-      scope.ctes.set(name, settled ? seen : { cols: null, any: this.unknown(`the recursive CTE ${name} could not be traced`) });
+      return { name: ident(item.name) ?? '', run };
+    });
+    if (!list.some((item) => item.recursive)) {
+      for (const item of items) scope.ctes.set(item.name, item.run());
+      return;
     }
+    // WITH RECURSIVE: every CTE sees itself and the others, also those written after it. Start from
+    // clean columns of unknown number and run them all again until their taints stop rising (they
+    // only rise, so this ends).
+    for (const item of items) scope.ctes.set(item.name, { cols: null, any: 0 });
+    let settled = false;
+    for (let pass = 0; pass < MAX_RECURSION_PASSES && !settled; pass++) {
+      settled = pass > 0;
+      for (const item of items) {
+        const seen = scope.ctes.get(item.name)!;
+        const next = item.run();
+        const cols = next.cols && (!seen.cols || seen.cols.length === next.cols.length) ? next.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, seen.cols?.[i]?.taint ?? 0, seen.cols ? 0 : seen.any) })) : null;
+        const dropped = cols ? [] : [...(next.cols ?? []), ...(seen.cols ?? [])].map((c) => c.taint);
+        const merged = { cols, any: max(next.any, cols ? 0 : seen.any, ...dropped) };
+        if (JSON.stringify(merged) !== JSON.stringify(seen)) settled = false;
+        scope.ctes.set(item.name, merged);
+      }
+    }
+    if (!settled) for (const item of items) scope.ctes.set(item.name, { cols: null, any: this.unknown(`the recursive CTE ${item.name} could not be traced`) });
   }
 
   /** Output columns of a SELECT (with its UNION / INTERSECT / EXCEPT parts); adds what it reads to `reads`. */

@@ -36,10 +36,21 @@ export function extrasOf(s: MysqlStatement, f: Found, code: () => MysqlCode, var
     }
   } else if (first === 'ALTER') {
     const c = code();
+    // ALTER TABLE clauses that throw rows away without saying DELETE or DROP TABLE.
     for (let k = 0; k < c.length; k++) {
       if (c.is(k, 'TRUNCATE') && c.is(k + 1, 'PARTITION')) {
         f.nested.push({ command: 'TRUNCATE', unboundedWrite: false });
         f.reasons.push('TRUNCATE PARTITION deletes every row of the partitions it names');
+        break;
+      }
+      if (c.is(k, 'DISCARD') && (c.is(k + 1, 'TABLESPACE') || (c.is(k + 1, 'PARTITION') && c.find(k + 2, ['TABLESPACE']) >= 0))) {
+        f.nested.push({ command: 'TRUNCATE', unboundedWrite: false });
+        f.reasons.push("DISCARD TABLESPACE deletes the table's data file, and every row with it");
+        break;
+      }
+      if (c.is(k, 'DROP') && c.is(k + 1, 'PARTITION')) {
+        f.nested.push({ command: 'DROP TABLE', unboundedWrite: false });
+        f.reasons.push('DROP PARTITION deletes every row of the partitions it names');
         break;
       }
     }
