@@ -68,6 +68,8 @@ export class GatewaySlackReceiver implements Receiver {
     const signature = header(req.headers, 'x-slack-signature');
     const tsHeader = header(req.headers, 'x-slack-request-timestamp');
     if (!signature || !tsHeader) return 'missing Slack signature headers';
+    // Exactly Slack's form: the replay memory keys on the header, so v0=<hash>=x must not pass as new.
+    if (!/^v0=[0-9a-f]{64}$/.test(signature)) return 'malformed x-slack-signature';
     const ts = Number(tsHeader);
     if (!Number.isInteger(ts)) return 'malformed x-slack-request-timestamp';
     const nowMs = this.opts.now();

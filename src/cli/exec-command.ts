@@ -3,7 +3,7 @@ import ora from 'ora';
 import type { ReviewView } from '../service/review-view.js';
 import type { GatewayClient } from './api-client.js';
 import { EXIT } from './exit-codes.js';
-import { rejectionLine, waitingOn } from './output.js';
+import { rejectionLine, waitingOn, printable } from './output.js';
 
 export interface ExecOptions {
   connection: string;
@@ -31,12 +31,12 @@ function finish(review: ReviewView, io: ExecIo, json: boolean): number {
     return code;
   }
   if (review.status === 'EXECUTED') {
-    if (review.output) io.stdout.write(review.output + '\n');
+    if (review.output) io.stdout.write(printable(review.output) + '\n');
     if (review.outputTruncated) io.stderr.write('hoop: the output was cut at the gateway\'s limit; see hoop get review ' + review.id + '\n');
   } else if (review.status === 'FAILED') {
-    io.stderr.write((review.output || `ERROR:  ${review.error}`) + '\n');
+    io.stderr.write(printable(review.output || `ERROR:  ${review.error}`) + '\n');
   } else if (review.status === 'REJECTED') {
-    io.stderr.write(`hoop: ${rejectionLine(review)}\n`);
+    io.stderr.write(`hoop: ${printable(rejectionLine(review))}\n`);
   } else {
     io.stderr.write(`hoop: review ${review.id} expired at ${review.decidedAt ?? review.expiresAt} without every approval; the command was not executed. Resubmit it.\n`);
   }

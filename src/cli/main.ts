@@ -8,7 +8,7 @@ import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { list, outputOption, positiveInt } from './options.js';
-import { describeReview, historyTable, reviewsTable, table, type HistoryEvent } from './output.js';
+import { describeReview, historyTable, reviewsTable, table, type HistoryEvent, printable } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
 import { classifyLines } from './sql-classify.js';
 
@@ -42,7 +42,8 @@ export function parseGuardrailFlag(flag: string): Record<string, string | undefi
 /** Builds the command tree; actions resolve to an exit code. */
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const print = (text: string): void => {
-    io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    const shown = printable(text);
+    io.stdout.write(shown.endsWith('\n') ? shown : shown + '\n');
   };
   const client = () => {
     const c = loadCliConfig(io.env);
@@ -286,7 +287,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof CliError) {
-      io.stderr.write(`hoop: ${error.message}\n`);
+      io.stderr.write(`hoop: ${printable(error.message)}\n`);
       return error.exitCode;
     }
     io.stderr.write(`hoop: unexpected error: ${(error as Error).stack ?? error}\n`);

@@ -37,6 +37,15 @@ export function describeReview(r: ReviewView): string {
   }
   if (r.rejectReason) lines.push(`Rejected:    ${r.rejectReason}`);
   lines.push('Command:', ...r.input.split('\n').map((l) => `  ${l}`));
+  const c = r.classification;
+  if (c) {
+    // What the gateway made of the command, as Slack shows it: reviewers on a terminal read it too.
+    lines.push(`Analysis:    ${c.statements.length} ${c.statements.length === 1 ? 'statement' : 'statements'}, ${c.kind}${c.parsed ? '' : ' (could not be parsed)'}`);
+    for (const st of c.statements) {
+      lines.push(`  #${st.index + 1} ${st.kind} ${st.command}${st.tables.length ? ` (${st.tables.join(', ')})` : ''}`);
+      for (const w of st.warnings) lines.push(`    warning: ${w}`);
+    }
+  }
   if (r.commandTags.length) lines.push(`Result:      ${r.commandTags.join(', ')}${r.rowsAffected !== null ? ` (${r.rowsAffected} rows affected)` : ''}`);
   if (r.error) lines.push(`Error:       ${r.error}`);
   if (r.output) lines.push('Output:', r.output);
@@ -69,4 +78,17 @@ export interface HistoryEvent {
 /** The audit trail of a review as a table. */
 export function historyTable(events: HistoryEvent[]): string {
   return table(['time', 'action', 'actor', 'source', 'ip'], events.map((e) => [e.at.slice(0, 23).replace('T', ' '), e.action.replace(/^review\./, ''), e.actor, e.source, e.ip]));
+}
+
+// Control characters and bidirectional overrides a terminal would obey rather than show: a command,
+// a reason, an error or a value could otherwise rewrite what the reader sees (\r, ESC [2K, U+202E).
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every control character spelled out (`\x1b`, `\r`, `\u202e`); tabs and newlines stay. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\r') return '\\r';
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

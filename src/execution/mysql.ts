@@ -218,7 +218,7 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
 
   async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const p = target(t);
-    const release = await p.limiter.acquireOrRefuse();
+    const release = await p.limiter.acquireOrRefuse({ patient: options.waitForConnection === true });
     if (typeof release !== 'function') return release;
     const budget = keepBudget(options);
     let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;

@@ -213,7 +213,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
 
   async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const p = target(t);
-    const release = await p.limiter.acquireOrRefuse();
+    const release = await p.limiter.acquireOrRefuse({ patient: options.waitForConnection === true });
     if (typeof release !== 'function') return release;
     try {
       return options.readOnly ? await runRead(p, input, options) : await runApproved(t, input, options);

@@ -13,6 +13,9 @@ export interface LimiterOptions {
   waitMs: number;
 }
 
+/** How long an approved command waits for a connection before it fails. */
+const PATIENT_WAIT_MS = 10 * 60_000;
+
 type Waiter = { grant: () => void; timer: NodeJS.Timeout };
 
 /** A counting semaphore with a bounded, timed queue. */
@@ -26,13 +29,18 @@ export class TargetLimiter {
   ) {}
 
   /** Resolves with a release function once a slot is free; throws a retryable AppError when busy. */
-  async acquire(): Promise<() => void> {
+  /**
+   * `patient`: an approved command waits its turn however long the queue (up to PATIENT_WAIT_MS)
+   * rather than being refused: it was reviewed, and refusing it would throw the approval away.
+   */
+  async acquire(options: { patient?: boolean } = {}): Promise<() => void> {
     const release = this.releaser();
     if (this.active < this.opts.max) {
       this.active++;
       return release;
     }
-    if (this.waiting.length >= this.opts.maxWaiting) throw this.busy(`${this.waiting.length} more are waiting`);
+    const waitMs = options.patient ? PATIENT_WAIT_MS : this.opts.waitMs;
+    if (!options.patient && this.waiting.length >= this.opts.maxWaiting) throw this.busy(`${this.waiting.length} more are waiting`);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         grant: () => {
@@ -42,17 +50,17 @@ export class TargetLimiter {
         },
         timer: setTimeout(() => {
           this.waiting.splice(this.waiting.indexOf(waiter), 1);
-          reject(this.busy(`none was free within ${Math.round(this.opts.waitMs / 100) / 10} s`));
-        }, this.opts.waitMs),
+          reject(this.busy(`none was free within ${Math.round(waitMs / 100) / 10} s`));
+        }, waitMs),
       };
       this.waiting.push(waiter);
     });
   }
 
   /** A release function, or — when busy — the result of a command that did not run, saying why. */
-  async acquireOrRefuse(): Promise<(() => void) | ExecutionResult> {
+  async acquireOrRefuse(options: { patient?: boolean } = {}): Promise<(() => void) | ExecutionResult> {
     try {
-      return await this.acquire();
+      return await this.acquire(options);
     } catch (error) {
       const e = error as AppError;
       return refused(e.message, { retryAfterSec: e.retryAfterSec ?? 1 });

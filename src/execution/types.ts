@@ -26,6 +26,8 @@ export interface RunOptions {
    * statement (the server refuses a second one), inside a read-only transaction that is rolled back.
    */
   readOnly?: boolean;
+  /** A reviewed command waits for a connection to a busy target instead of being refused (its approval stands). */
+  waitForConnection?: boolean;
 }
 
 export interface ExecutionResult {

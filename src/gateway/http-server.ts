@@ -14,7 +14,7 @@ import { applyHardening } from './http-hardening.js';
 import { decodeCursor, pageOf, pagingParams } from './paging.js';
 import { checkQueryHook } from './query-params.js';
 import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
-import { limitKeyId, type RequestLimits } from './request-limits.js';
+import type { RequestLimits } from './request-limits.js';
 import { registerUserRoutes } from './user-routes.js';
 
 export interface HttpServerOptions {
@@ -41,7 +41,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     user?: AuthUser;
     /** The presented API key as limits count it (a hash). */
-    apiKeyId?: string;
   }
 }
 
@@ -112,7 +111,6 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
         if (isAppError(error, ErrorCode.Unauthenticated)) await limits?.recordAuthFailure(req.ip, token);
         throw error;
       }
-      req.apiKeyId = limitKeyId(token!);
     });
     api.addHook('preHandler', checkQueryHook);
 
@@ -165,7 +163,8 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     });
 
     api.post<{ Params: { name: string } }>('/connections/:name/exec', async (req, reply) => {
-      await limits?.hitSubmit(req.apiKeyId!);
+      // Per person, not per key: a user who makes more keys gets no more room.
+      await limits?.hitSubmit(req.user!.id);
       const b = body(req, ['input', 'reason']);
       const input = optionalString(b, 'input');
       if (input === undefined) throw new AppError(ErrorCode.BadInput, 'Give the SQL to run in "input", e.g. {"input": "UPDATE users SET ... WHERE id = 1", "reason": "..."}.');
@@ -237,12 +236,14 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     reply.raw.on('close', () => controller.abort());
     if (req.raw.socket?.destroyed) controller.abort();
     // A slot per open wait, shared by every replica; a lease outlives a dead replica by 30 s at most.
-    const release = limits ? await limits.acquireLongPoll(req.apiKeyId!, waitMs + 30_000) : async () => {};
+    const release = limits ? await limits.acquireLongPoll(req.user!.id, waitMs + 30_000) : async () => {};
     try {
-      return await reviews.waitForDecision(req.user!, id, waitMs, controller.signal);
+      await reviews.waitForDecision(req.user!, id, waitMs, controller.signal);
     } finally {
       await release();
     }
+    // The key may have been revoked, or the user deactivated or moved out of the groups, while it waited.
+    return reviews.get(await admin.authenticate(bearer(req)), id);
   }
 
   return app;

@@ -46,10 +46,6 @@ export interface RequestLimits {
   readonly config: LimitsConfig;
 }
 
-/** The identity a limit counts for an API key: a hash, never the key (Redis is not a secret store). */
-export function limitKeyId(token: string): string {
-  return createHash('sha256').update(`hoop-limit:${token}`).digest('hex').slice(0, 32);
-}
 
 // API keys are `hoop_` + random; the first 9 characters are the prefix the database stores too.
 // One client retrying a wrong key is then blocked before it uses up its IP's budget, so the
@@ -91,7 +87,7 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
         return failOpen('submit', err);
       }
       if (n > config.submitsPerKey) {
-        throw limited(`Too many commands from this API key: at most ${config.submitsPerKey} per ${config.windowSec} s are accepted. Try again in ${seconds(ttl)} s.`, ttl);
+        throw limited(`Too many commands from your account: at most ${config.submitsPerKey} per ${config.windowSec} s are accepted, whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
       }
     },
     async checkAuthBlocked(ip, token) {
@@ -133,7 +129,7 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
         return async () => {};
       }
       if (!granted) {
-        throw limited(`This API key already has ${max} waiting requests (?wait=) open; at most ${max} are allowed at once per key. Wait for one to end, or ask without ?wait.`, 2000);
+        throw limited(`You already have ${max} waiting requests (?wait=) open; at most ${max} are allowed at once per person, whichever keys they use. Wait for one to end, or ask without ?wait.`, 2000);
       }
       return async () => {
         await redis.zrem(set, lease).catch((err) => failOpen('long-poll', err));

@@ -170,10 +170,12 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
    * does not.
    */
   async function mayShowResult(review: ReviewRow, target: string): Promise<boolean> {
+    const reader = await db.user.findUnique({ where: { slackUserId: target }, select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true, active: true } });
+    // The DM of someone deactivated since the request was posted gets no result.
+    if (reader && !reader.active) return false;
     const connection = review.connection;
     if (connection.allowedGroups.length === 0) return true;
     if (connection.slackChannel && target === connection.slackChannel) return true;
-    const reader = await db.user.findUnique({ where: { slackUserId: target }, select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true } });
     return reader !== null && canUseConnection(reader, connection);
   }
 
@@ -186,7 +188,8 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
       const message = (await mayShowResult(review, m.target)) ? resultMessage(view) : withheldResultMessage(view);
       await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), m.ts);
     }
-    const requesterSlackId = review.requester.slackUserId;
+    // A deactivated requester gets nothing more (the result stays in the gateway for whoever may see it).
+    const requesterSlackId = review.requester.active ? review.requester.slackUserId : null;
     if (requesterSlackId && !posted.some((m) => m.target === requesterSlackId)) {
       await postOnce(review, requesterSlackId, 'requester-result', requesterNotice(view), () => safeResultMessage(view));
     }
@@ -195,7 +198,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
   /** `slack.notify-requester`: tells a linked requester their request was rejected or expired. */
   async function notifyRequester(reviewId: string, outcome: 'rejected' | 'expired'): Promise<void> {
     const review = await getReview(db, reviewId);
-    const requesterSlackId = review.requester.slackUserId;
+    const requesterSlackId = review.requester.active ? review.requester.slackUserId : null;
     if (!requesterSlackId) return;
     const view = toReviewView(review);
     await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view), () => safeResultMessage(view));

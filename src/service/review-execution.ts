@@ -107,7 +107,9 @@ export function createExecution(opts: ExecutionOptions) {
       if (!classification.parsed || !classification.statements.every((s) => s.kind === 'read')) return refused('this request ran without review as a read, but is not one');
       return opts.executor.run(target, row.input, { ...options, readOnly: true });
     }
-    return opts.executor.run(target, row.input, options);
+    // A command reviewers approved waits for a busy target rather than fail and lose the approval.
+    const reviewed = !row.autoApproved && row.groups.length > 0;
+    return opts.executor.run(target, row.input, { ...options, waitForConnection: reviewed });
   }
 
   async function failStopped(reviewId: string, now: Date): Promise<boolean> {

@@ -4,6 +4,7 @@
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorCode } from '../errors.js';
+import { normalizeEmail } from './user-fields.js';
 
 /** What Slack told us about the account that ran `/hoop subscribe` (users.info). */
 export interface SlackProfile {
@@ -61,8 +62,8 @@ export function createSlackLinks(db: Db) {
     if (p.emailConfirmed !== true) {
       return {
         refused: 'email_not_confirmed',
-        message: `Slack has not confirmed the email address on your profile (${p.email.trim().toLowerCase()}), so it cannot prove you are that hoop user. Confirm it in Slack (Slack sends a confirmation link to that address), then run \`/hoop subscribe\` again.`,
-        detail: { email: p.email.trim().toLowerCase() },
+        message: `Slack has not confirmed the email address on your profile (${normalizeEmail(p.email)}), so it cannot prove you are that hoop user. Confirm it in Slack (Slack sends a confirmation link to that address), then run \`/hoop subscribe\` again.`,
+        detail: { email: normalizeEmail(p.email) },
       };
     }
     return null;
@@ -78,7 +79,7 @@ export function createSlackLinks(db: Db) {
   async function linkSlackUser(profile: SlackProfile, installedTeamId: string, ctx: AuditContext): Promise<LinkedUser> {
     const problem = profileProblem(profile, installedTeamId);
     if (problem) return refuse(problem, profile, ctx);
-    const email = profile.email!.trim().toLowerCase();
+    const email = normalizeEmail(profile.email!);
     const { slackUserId } = profile;
     const outcome = await db.$transaction(async (tx): Promise<LinkedUser | Refused> => {
       const user = await tx.user.findUnique({ where: { email } });

@@ -1,5 +1,5 @@
-// Request limits shared by replicas through Redis: submits per key, failed authentications per IP
-// (and per IP and key prefix), long-polls per key; each answered 429 with Retry-After.
+// Request limits shared by replicas through Redis: submits per person, failed authentications per IP
+// (and per IP and key prefix), long-polls per person; each answered 429 with Retry-After.
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -156,7 +156,7 @@ describe('long-polls per API key', () => {
       const third = await withHeaders(gw, `/api/reviews/${ids[2]}?wait=30`, { headers: { authorization: `Bearer ${me.apiKey}` } });
       expect(third.status).toBe(429);
       expect(third.retryAfter).toBe('2');
-      expect(third.body.error.message).toContain('at most 2 are allowed at once per key');
+      expect(third.body.error.message).toContain('at most 2 are allowed at once per person');
     }
     // Without ?wait the same key still reads, and another key still waits.
     expect((await t.api('GET', `/api/reviews/${ids[2]}`, { key: me.apiKey })).status).toBe(200);
