@@ -39,13 +39,13 @@ afterAll(async () => {
   await target?.drop();
 });
 
-// Finding O (medium) — replay protection is keyed on the exact `x-slack-signature` string, but Bolt's
+// Second review, finding O (fixed; medium) — replay protection is keyed on the exact `x-slack-signature` string, but Bolt's
 // verifySlackRequest reads it as `signature.split('=')` and keeps only the first two parts: `v0=<hash>=x`
 // (or `=anything`) verifies and is a string never seen before. Any signed request captured within its
 // five minutes (a proxy log, a browser extension, a shared HAR) can be replayed as often as the
 // attacker likes by appending `=1`, `=2`, … (src/bot/slack-receiver.ts checkReplay keys on the
 // raw header; verify() hands the same header to verifySlackRequest).
-describe('finding: a Slack request replayed with a suffixed signature', () => {
+describe('a Slack request replayed with a suffixed signature is refused', () => {
   it('a captured /hoop unsubscribe is replayed after the user subscribed again', async () => {
     const captured = signedForm(SIGNING_SECRET, slashCommand('UDANA', 'unsubscribe'));
     expect((await send(captured)).body.text).toContain('Unsubscribed');
@@ -58,13 +58,13 @@ describe('finding: a Slack request replayed with a suffixed signature', () => {
   });
 });
 
-// Finding P (medium) — emails are compared after String.prototype.toLowerCase(), which maps some
+// Second review, finding P (fixed; medium) — emails are compared after String.prototype.toLowerCase(), which maps some
 // non-ASCII letters onto ASCII ones: KELVIN SIGN U+212A → "k" (also U+0130 "İ" → "i̇"). A Slack member
 // whose confirmed email is `kate@\u212Aiosk.example` — an internationalised domain the attacker owns and
 // receives mail at, so Slack confirms it — is linked by `/hoop subscribe` to the hoop user
 // kate@kiosk.example and approves requests for dba-team as her. (src/service/slack-links.ts
 // linkSlackUser: `profile.email.trim().toLowerCase()`; src/service/user-fields.ts normalizeEmail.)
-describe('finding: /hoop subscribe with a look-alike email', () => {
+describe('/hoop subscribe with a look-alike email links nobody', () => {
   it('a confirmed email with a KELVIN SIGN links to the hoop user spelled with k', async () => {
     t.slack.users.set('UMALLORY', { email: 'kate@\u212Aiosk.example' });
     const text = (await t.slackPost(slashCommand('UMALLORY', 'subscribe'))).body.text;
@@ -73,10 +73,10 @@ describe('finding: /hoop subscribe with a look-alike email', () => {
   });
 });
 
-// Finding Q (low) — limits are counted per API key, and every user may create as many keys as they
+// Second review, finding Q (fixed; low) — limits are counted per API key, and every user may create as many keys as they
 // like (POST /api/users/:me/keys, no cap, no limit): N keys give N × RATE_LIMIT_SUBMITS submits and
 // N × LONG_POLLS_PER_KEY open waits — the memory the long-poll cap of issue 7 was meant to bound.
-describe('finding: per-key limits multiply with self-made keys', () => {
+describe('limits count per person, whatever keys they make', () => {
   it('alice makes 4 keys and gets 4 times the submits and the long-polls', async () => {
     const mine = [keys.alice];
     for (let i = 0; i < 3; i++) mine.push((await t.api('POST', '/api/users/alice@example.com/keys', { key: keys.alice, body: { name: `k${i}` } })).body.apiKey);
@@ -94,11 +94,11 @@ describe('finding: per-key limits multiply with self-made keys', () => {
   });
 });
 
-// Finding R (low) — a deactivated requester still gets the result of their request by DM (and the
+// Second review, finding R (fixed; low) — a deactivated requester still gets the result of their request by DM (and the
 // request still runs once approved): postResult() sends `requester-result` to the requester's Slack id
 // without looking at `active` (nor at whether they may still use a restricted connection). The
 // README: a deactivated user cannot "receive review messages". (src/jobs/slack-jobs.ts postResult)
-describe('finding: a deactivated requester receives no result by DM', () => {
+describe('a deactivated requester receives no result by DM', () => {
   it('carol is deactivated while her request waits; dana approves; carol gets no result', async () => {
     const r = await t.api('POST', '/api/connections/prod-db/exec', { key: keys.carol, body: { input: 'SELECT 42 AS answer' } });
     expect(r.body.status).toBe('PENDING');

@@ -44,14 +44,14 @@ afterAll(async () => {
   await myTarget?.drop();
 });
 
-// Finding G (medium) — PostgreSQL's `no-unbounded-write` only catches a WHERE that is constant as a
+// Second review, finding G (fixed; medium) — PostgreSQL's `no-unbounded-write` only catches a WHERE that is constant as a
 // whole (postgres-commands.ts isConstant: any ColumnRef or SubLink anywhere makes it "bounded").
 // `WHERE id = 1 OR true` changes every row, and so do `EXISTS (SELECT 1)`, `(SELECT true)`, and a
 // DELETE ... USING whose WHERE names only the other table. The MySQL side catches exactly these
 // (README: "one that names no column of the table written in some OR branch (`WHERE id = 1 OR 1`,
 // `WHERE EXISTS (SELECT 1 FROM u)`, a multi-table `DELETE t1 FROM t1, t2 WHERE t2.x = 1`)"), the
 // PostgreSQL side neither blocks nor warns.
-describe('finding: PostgreSQL writes with a WHERE that bounds nothing', () => {
+describe('PostgreSQL writes with a WHERE that bounds nothing are unbounded', () => {
   it.each([
     'DELETE FROM users WHERE id = 1 OR true',
     'UPDATE users SET status = \'gone\' WHERE id = 1 OR 1 = 1',
@@ -72,33 +72,33 @@ describe('finding: PostgreSQL writes with a WHERE that bounds nothing', () => {
   });
 });
 
-// Finding H (low) — tables dropped without saying DROP TABLE: `DROP TYPE t CASCADE` drops every typed
+// Second review, finding H (fixed; low) — tables dropped without saying DROP TABLE: `DROP TYPE t CASCADE` drops every typed
 // table `OF t` with its rows (and `DROP DOMAIN d CASCADE` every column of that domain). DROP OWNED,
 // DROP SCHEMA … CASCADE and DROP EXTENSION … CASCADE count as DROP TABLE (postgres-nested.ts), these
 // do not: the default `no-drop-table` lets them through (reviewers do see the CASCADE warning).
-describe('finding: DROP TYPE ... CASCADE drops a typed table past no-drop-table', () => {
+describe('DROP TYPE ... CASCADE counts as DROP TABLE', () => {
   it('DROP TYPE archived_row CASCADE', async () => {
     const res = await exec('pgdefault', 'DROP TYPE archived_row CASCADE');
     expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 422, code: 'guardrail_blocked' });
   });
 });
 
-// Finding I (low) — MariaDB `ALTER TABLE t DISCARD TABLESPACE` deletes the table's data file (every
+// Second review, finding I (fixed; low) — MariaDB `ALTER TABLE t DISCARD TABLESPACE` deletes the table's data file (every
 // row gone; the table answers "Tablespace has been discarded"). node-sql-parser cannot read it, so it
 // is `unknown` with command ALTER TABLE: no-truncate, no-drop-table and no-unchecked-sql all let it
 // through, and the reviewers read only "could not be parsed".
-describe('finding: ALTER TABLE ... DISCARD TABLESPACE empties a table past the guardrails', () => {
+describe('ALTER TABLE ... DISCARD TABLESPACE counts as TRUNCATE', () => {
   it('ALTER TABLE users DISCARD TABLESPACE', async () => {
     const res = await exec('my', 'ALTER TABLE users DISCARD TABLESPACE');
     expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 422, code: 'guardrail_blocked' });
   });
 });
 
-// Finding J (low) — calling a procedure that exists already runs SQL the guardrails never saw, like
+// Second review, finding J (fixed; low) — calling a procedure that exists already runs SQL the guardrails never saw, like
 // `EXECUTE` of a statement prepared before the request (which *is* flagged), but carries no "SQL the
 // guardrails cannot check" warning, so `no-unchecked-sql` does not stop `CALL cleanup()` (whose body
 // is DROP TABLE notes). The MySQL README says CALL is not followed; the PostgreSQL section does not.
-describe('finding: CALL of an existing procedure is not unchecked SQL', () => {
+describe('CALL of an existing procedure is unchecked SQL', () => {
   it('CALL cleanup()', async () => {
     const res = await exec('pg', 'CALL cleanup()');
     expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 422, code: 'guardrail_blocked' });

@@ -1,6 +1,6 @@
 // Second outside review of issue 7: masked data that still leaves the proxy in clear on a
 // PostgreSQL connection masking `email` and `ssn` (and `accounts.email`, table-qualified).
-// Each test asserts what the README promises; the ones under "finding" failed when written.
+// Each test asserts what the README promises; the findings failed when written, and are fixed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -52,14 +52,14 @@ afterAll(async () => {
   await target?.drop();
 });
 
-// Finding A (high) — LATERAL on the right of a JOIN does not see the left side. fromItem() of a
+// Second review, finding A (fixed; high) — LATERAL on the right of a JOIN does not see the left side. fromItem() of a
 // JoinExpr traces `rarg` with `scope`, whose entries do not yet hold `larg`'s relations (they are
 // pushed only after the join returns), so a bare `email` inside `JOIN LATERAL (...)` or a function
 // in FROM resolves to nothing, and a bare name nothing has counts as clean (columnRef's
 // `names.length === 1 && !guessed` → 0). A qualified one resolves to an *outer* query's relation of
 // the same alias. All of these run at once, read-only, and return the value in clear.
 // (src/sql/lineage-postgres.ts fromItem 'JoinExpr', columnRef)
-describe('finding: LATERAL on the right of a JOIN', () => {
+describe('LATERAL on the right of a JOIN is traced', () => {
   it.each([
     'SELECT x FROM users JOIN LATERAL (SELECT email AS x) s ON true WHERE id = 1',
     'SELECT x FROM users LEFT JOIN LATERAL (SELECT reverse(ssn) AS x) s ON true WHERE id = 1',
@@ -73,12 +73,12 @@ describe('finding: LATERAL on the right of a JOIN', () => {
   });
 });
 
-// Finding B (high) — a qualifier is matched by joining its parts with '.', so a subquery, CTE or
+// Second review, finding B (fixed; high) — a qualifier is matched by joining its parts with '.', so a subquery, CTE or
 // function aliased "public.users" (one quoted identifier) is taken for the table public.users. The
 // first entry whose names include the string wins (scope.entries.find): put the clean alias first and
 // `public.users.email` — which PostgreSQL resolves to the real table — is clean to the gateway.
 // (src/sql/lineage-postgres.ts columnRef: `scope.entries.find((x) => x.names.includes(qualifier))`)
-describe('finding: a quoted alias with a dot stands in for a schema-qualified table', () => {
+describe('a quoted alias with a dot does not stand in for a schema-qualified table', () => {
   it.each([
     `SELECT public.users.email AS x FROM (SELECT 'x' AS email) AS "public.users", public.users WHERE id = 1`,
     `WITH "public.users" AS (SELECT 'x' AS ssn) SELECT reverse(public.users.ssn) AS x FROM "public.users", public.users WHERE id = 1`,
@@ -90,11 +90,11 @@ describe('finding: a quoted alias with a dot stands in for a schema-qualified ta
   });
 });
 
-// Finding A2 (high) — under WITH RECURSIVE every CTE of the list is visible to every other, also to
+// Second review, finding A2 (fixed; high) — under WITH RECURSIVE every CTE of the list is visible to every other, also to
 // those written before it; the gateway records CTEs one by one in order (withClause: `scope.ctes.set`
 // after each), so a reference to a later CTE is looked up in the catalog instead — a clean table of
 // the same name — while PostgreSQL reads the CTE. Runs at once, read-only.
-describe('finding: WITH RECURSIVE forward references', () => {
+describe('WITH RECURSIVE forward references are traced', () => {
   it.each([
     'WITH RECURSIVE a AS (SELECT * FROM statuses), statuses AS (SELECT email AS status, reverse(ssn) AS label FROM users) SELECT * FROM a',
     'WITH RECURSIVE a AS (SELECT label AS x FROM statuses), statuses AS (SELECT id::text AS status, email AS label FROM users) SELECT x FROM a',
@@ -105,13 +105,13 @@ describe('finding: WITH RECURSIVE forward references', () => {
   });
 });
 
-// Finding C (high) — what a statement reads is not counted everywhere, so its error text (which
+// Second review, finding C (fixed; high) — what a statement reads is not counted everywhere, so its error text (which
 // quotes the value) is kept: `count()` returns 0 without adding what its arguments, FILTER or OVER
 // read (lineage-postgres.ts expr: `if (COUNTING.has(bare)) return 0` before `raise`), and a set
 // operation or VALUES returns before its ORDER BY / LIMIT / OFFSET are traced (select(): the
 // `node.op` and `node.valuesLists` branches return early). The README: "when a statement reads a
 // masked column anywhere … the database's error text is replaced".
-describe('finding: errors of reads the lineage does not count', () => {
+describe('errors of reads in count(), FILTER and set-operation LIMITs are withheld', () => {
   it.each([
     'SELECT count(email::int) FROM users',
     'SELECT count(DISTINCT ssn::int) FROM users',
@@ -128,13 +128,13 @@ describe('finding: errors of reads the lineage does not count', () => {
   });
 });
 
-// Finding C2 (medium) — the error texts kept whatever a command read ("only texts the server words
+// Second review, finding C2 (fixed; medium) — the error texts kept whatever a command read ("only texts the server words
 // entirely by itself") are matched by patterns with variable parts: `cannot execute [A-Z][A-Z ]* in a
 // read-only transaction` and `the read took longer than \d+ ms …`. RAISE in an approved DO block (or
 // a user function) words its own message, so it can put a masked value — upper-cased letters, or
 // digits — into exactly that shape and it is kept verbatim. (src/execution/output.ts FIXED_MESSAGES,
 // safeMessage: `opts.kind === 'error' && isFixedMessage(text)` bypasses withholding)
-describe('finding: RAISE with a message shaped like a server-worded one', () => {
+describe('RAISE with a message shaped like a server-worded one is withheld', () => {
   it.each([
     "DO $$ BEGIN RAISE EXCEPTION 'cannot execute % in a read-only transaction', (SELECT upper(translate(email, '@.', '  ')) FROM users WHERE id = 1); END $$",
     "DO $$ BEGIN RAISE EXCEPTION 'the read took longer than % ms in all, the limit of a request; it was stopped', (SELECT translate(ssn, '-', '') FROM users WHERE id = 1); END $$",
@@ -145,7 +145,7 @@ describe('finding: RAISE with a message shaped like a server-worded one', () => 
   });
 });
 
-// Finding D (medium) — in an approved input, the lineage of every statement is computed from the
+// Second review, finding D (fixed; medium) — in an approved input, the lineage of every statement is computed from the
 // catalog as it was *before* the input ran. Statements that change what a later one reads are not
 // barriers: CREATE TABLE AS / SELECT INTO a temp table that shadows a clean table (pg_temp comes first
 // on the search_path), and set_config() read back by SHOW or current_setting(). The reviewers approved
@@ -153,7 +153,7 @@ describe('finding: RAISE with a message shaped like a server-worded one', () => 
 // commands too (RETURNING was fixed for the same reason; a write into a clean table read back in the
 // same input is the same). (src/sql/lineage.ts TRACED: SelectStmt and
 // CreateTableAsStmt do not set `barrier`; VariableShowStmt outputs are always clean)
-describe('finding: approved inputs that move masked data into session state, then read it back', () => {
+describe('approved inputs that move masked data somewhere, then read it back, stay masked', () => {
   it.each([
     'CREATE TEMP TABLE statuses AS SELECT email AS status, ssn AS label FROM users; SELECT * FROM statuses',
     'SELECT email AS status, reverse(ssn) AS label INTO TEMP statuses FROM users; TABLE statuses',
@@ -168,11 +168,11 @@ describe('finding: approved inputs that move masked data into session state, the
   });
 });
 
-// Finding E (low) — a table-qualified pattern (`accounts.email`) is matched against the relation's
+// Second review, finding E (fixed; low) — a table-qualified pattern (`accounts.email`) is matched against the relation's
 // own name only: the partition accounts_2024 (or an inheritance child) holds the same rows under
 // another name, and its `email` comes back in clear while `SELECT email FROM accounts` is masked.
 // (src/sql/lineage.ts isMaskedColumn(`${relation}.${column}`) with relation = info.name)
-describe('finding: table-qualified patterns miss the partitions of the table', () => {
+describe('table-qualified patterns cover the partitions of the table', () => {
   it('SELECT email FROM accounts_2024', async () => {
     const parent = await run('pgt', 'SELECT email FROM accounts');
     expectNoClearValue(parent.all);

@@ -42,7 +42,7 @@ afterAll(async () => {
   await target?.drop();
 });
 
-// Finding S (high) — on MySQL/MariaDB the catalog check of an auto-run read looks only at sql_mode
+// Second review, finding S (fixed; high) — on MySQL/MariaDB the catalog check of an auto-run read looks only at sql_mode
 // and, when the connection masks columns, at lineage (src/execution/mysql.ts checkRead returns
 // `writes: []` always). On a connection without masking, a view that calls a stored function or a
 // side-effecting built-in is a plain read: `SELECT * FROM guarded` runs session_guard(), whose
@@ -50,7 +50,7 @@ afterAll(async () => {
 // does not stop it — and `SELECT * FROM deploy_lock` leaves GET_LOCK's lock held by the pooled
 // connection after the read. The first round fixed exactly this for PostgreSQL (views over
 // pg_advisory_lock / user functions); the README's "What runs without review" promises it for both.
-describe('finding: views over stored or side-effecting functions run without review (no masking)', () => {
+describe('views over stored or side-effecting functions are held for review (no masking)', () => {
   it('SELECT * FROM guarded — SET GLOBAL from a stored function', async () => {
     const res = await exec('my', 'SELECT * FROM guarded');
     const now = (await server<{ v: number }[]>('SELECT @@GLOBAL.wait_timeout AS v'))[0].v;
@@ -68,13 +68,13 @@ describe('finding: views over stored or side-effecting functions run without rev
   });
 });
 
-// Finding T (medium) — information_schema.INNODB_TRX.trx_query is the text of the statement every
+// Second review, finding T (fixed; medium) — information_schema.INNODB_TRX.trx_query is the text of the statement every
 // open InnoDB transaction is running, with its literals: the same as PROCESSLIST.INFO, which the
 // first round treats as untraceable (lineage-mysql-query.ts HOLDS_VALUES lists processlist,
 // events_statements_*, the general and slow logs, not INNODB_TRX, nor performance_schema.threads'
 // PROCESSLIST_INFO). An auto-run read on a connection masking `email` returns another session's
 // `... WHERE email = 'ann@example.com'` in clear.
-describe('finding: INNODB_TRX shows other sessions\' statements in clear', () => {
+describe('INNODB_TRX does not show other sessions\' statements in clear', () => {
   it('SELECT trx_query FROM information_schema.INNODB_TRX', async () => {
     const other = await mysql.createConnection({ uri: target.url });
     const running = other.query("SELECT id, SLEEP(3) FROM users WHERE email = 'ann@example.com'");
@@ -94,7 +94,7 @@ describe('finding: INNODB_TRX shows other sessions\' statements in clear', () =>
 // Finding A2, MySQL/MariaDB (high) — MariaDB lets a CTE of WITH RECURSIVE read one defined after it;
 // lineage-mysql-query.ts withClause() sets CTEs in order, so `statuses` inside `a` is the (clean)
 // table to the gateway and the CTE over users.email to the server. Auto-run, in clear.
-describe('finding: WITH RECURSIVE forward references (MariaDB)', () => {
+describe('WITH RECURSIVE forward references are traced (MariaDB)', () => {
   it('WITH RECURSIVE a AS (SELECT * FROM statuses), statuses AS (SELECT email ...) SELECT * FROM a', async () => {
     await target.query("CREATE TABLE IF NOT EXISTS statuses (status varchar(50) PRIMARY KEY, label varchar(50))");
     const res = await exec('mym', 'WITH RECURSIVE a AS (SELECT * FROM statuses), statuses AS (SELECT email AS status, id AS label FROM users) SELECT * FROM a');

@@ -1,7 +1,7 @@
 // Second outside review of issue 7: a read that runs without review (EXECUTED, readOnly: true) and
 // still runs a shell command on the database server.
 //
-// Finding F (high) — the first round's file_fdw fix checks the foreign tables a read *names* (and
+// Second review, finding F (fixed; high) — the first round's file_fdw fix checks the foreign tables a read *names* (and
 // what the views it reads depend on), not the partitions and inheritance children PostgreSQL scans
 // when a read names the parent. A partitioned table with a file_fdw partition whose `program` is a
 // shell command (or a plain table with such a foreign child) is read by `SELECT count(*) FROM
@@ -74,7 +74,7 @@ describe('held: a foreign table named directly', () => {
   });
 });
 
-describe('finding: a foreign partition or child runs its program under an auto-run read', () => {
+describe('a foreign partition or child with a program holds an auto-run read', () => {
   it.each([
     ['partition', 'SELECT count(*) FROM events'],
     ['partition', 'SELECT * FROM events WHERE id > 120'],
@@ -96,7 +96,7 @@ describe('finding: a foreign partition or child runs its program under an auto-r
   });
 });
 
-// Finding F2 (medium) — functions PostgreSQL calls without the statement naming it: the
+// Second review, finding F2 (fixed; medium) — functions PostgreSQL calls without the statement naming it: the
 // planner estimates a range operator's selectivity with the range type's `subtype_diff`, a user
 // function (here PL/pgSQL writing through dblink). `WHERE s && '[1,2]'` names neither the type (the
 // literal is coerced implicitly) nor a user operator (`&&` is the built-in anyrange one), so neither
@@ -106,7 +106,7 @@ describe('finding: a foreign partition or child runs its program under an auto-r
 // The planner also folds the constant parts of a partial index's predicate when it loads the index
 // (relcache: eval_const_expressions), so `WHERE id > cutoff()` on an index of `orders` runs cutoff()
 // — a user function the read never names — once per pooled connection.
-describe('finding: user functions the planner calls while an auto-run read is planned', () => {
+describe('user functions the planner calls hold an auto-run read for review', () => {
   it.each([
     ['subtype_diff', "SELECT count(*) FROM spans WHERE s && '[1,2]'"],
     ['subtype_diff', "SELECT id FROM spans WHERE s <@ '[1,5]'"],
