@@ -84,6 +84,8 @@ async function submitAndWait(client: GatewayClient, io: ExecIo, opts: ExecOption
   if (onTerminal && !tty.columns) tty.columns = 80;
   const spinner = ora({ text: label(review), stream: io.stderr as NodeJS.WriteStream, isEnabled: onTerminal, discardStdin: false });
   if (onTerminal) spinner.start();
+  // Without a terminal (scripts, CI logs) one plain line says what the call waits for.
+  else if (!opts.json) io.stderr.write(`hoop: review ${review.id} is ${review.status.toLowerCase()}; waiting on ${waitingOn(review) || 'execution'}. Ctrl-C stops waiting and leaves the request as it is.\n`);
   try {
     for (;;) {
       const res = await client.getReview(review.id, POLL_SEC, signal);

@@ -23,7 +23,7 @@ interface Run {
   stderr: string;
 }
 
-function hoop(args: string[], opts: { key?: string; url?: string; env?: Record<string, string>; stdin?: string; onSpawn?: (pid: number) => void } = {}): Promise<Run> {
+function hoop(args: string[], opts: { key?: string; url?: string; env?: Record<string, string>; stdin?: string; onSpawn?: (pid: number) => void; onStderr?: (text: string) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' };
     if (opts.url !== '') env.HOOP_API_URL = opts.url ?? t.baseUrl;
@@ -34,7 +34,10 @@ function hoop(args: string[], opts: { key?: string; url?: string; env?: Record<s
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
@@ -90,6 +93,7 @@ describe('hoop exec', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toBe('UPDATE 1\n');
     expect(out.stderr).not.toContain('Waiting for approval'); // no spinner without a terminal
+    expect(out.stderr).toBe(`hoop: review ${r.id} is pending; waiting on dba-team. Ctrl-C stops waiting and leaves the request as it is.\n`);
   });
 
   it('prints a result table as psql does', async () => {
@@ -148,8 +152,11 @@ describe('hoop exec', () => {
   it('leaves the request pending on Ctrl-C and says how to check it', async () => {
     const sql = 'SELECT 99 AS interrupted';
     let pid = 0;
-    const run = hoop(['exec', 'prod-db', '-i', sql], { onSpawn: (p) => (pid = p) });
+    let said = '';
+    const run = hoop(['exec', 'prod-db', '-i', sql], { onSpawn: (p) => (pid = p), onStderr: (text) => (said = text) });
     const r = await pendingReview(t, sql);
+    // Interrupt once the CLI holds the review (an earlier Ctrl-C is the "interrupted while submitting" case).
+    await eventually(async () => said.includes(`review ${r.id} is pending; waiting on dba-team`), 10_000, 'the waiting line');
     process.kill(pid, 'SIGINT');
     const out = await run;
     expect(out.code).toBe(130);
