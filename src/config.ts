@@ -58,13 +58,13 @@ export interface LimitsConfig {
   /** The window of the counting limits, in seconds. */
   windowSec: number;
   /** Submits (POST /api/connections/:name/exec) per API key per window. */
-  submitsPerKey: number;
+  submitsPerUser: number;
   /** Failed authentications per client IP per window; beyond, the IP gets 429 until the window ends. */
   authFailuresPerIp: number;
   /** Failed authentications per client IP and presented key prefix per window. */
   authFailuresPerKey: number;
   /** Long-polls (GET /api/reviews/:id?wait=) open at once per API key. */
-  longPollsPerKey: number;
+  longPollsPerUser: number;
 }
 
 /** Typed configuration; every other module receives (parts of) this instead of reading env. */
@@ -144,10 +144,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseTxWaitMs: e.DATABASE_TX_WAIT_MS,
     limits: {
       windowSec: e.RATE_LIMIT_WINDOW_SEC,
-      submitsPerKey: e.RATE_LIMIT_SUBMITS,
+      submitsPerUser: e.RATE_LIMIT_SUBMITS,
       authFailuresPerIp: e.RATE_LIMIT_AUTH_FAILURES_PER_IP,
       authFailuresPerKey: e.RATE_LIMIT_AUTH_FAILURES_PER_KEY,
-      longPollsPerKey: e.LONG_POLLS_PER_KEY,
+      longPollsPerUser: e.LONG_POLLS_PER_KEY,
     },
     queuePrefix: e.QUEUE_PREFIX,
     trustProxy: e.TRUST_PROXY,

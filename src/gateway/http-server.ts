@@ -40,7 +40,6 @@ const BUSY_RETRY_SEC = 2;
 declare module 'fastify' {
   interface FastifyRequest {
     user?: AuthUser;
-    /** The presented API key as limits count it (a hash). */
   }
 }
 

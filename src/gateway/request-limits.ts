@@ -35,17 +35,16 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KE
 return {1, held + 1}`;
 
 export interface RequestLimits {
-  /** Counts a submit of `keyId`; RateLimited (429) beyond the window's share. */
-  hitSubmit(keyId: string): Promise<void>;
+  /** Counts a submit by user `userId`; RateLimited (429) beyond the window's share. */
+  hitSubmit(userId: string): Promise<void>;
   /** RateLimited while `ip` (or `ip` with this key prefix) has failed authentication too often. */
   checkAuthBlocked(ip: string, token: string | undefined): Promise<void>;
   /** Counts a failed authentication of `ip` and of `ip` with the presented key's prefix. */
   recordAuthFailure(ip: string, token: string | undefined): Promise<void>;
-  /** Takes one of `keyId`'s long-poll slots for at most `ttlMs`; returns its release. */
-  acquireLongPoll(keyId: string, ttlMs: number): Promise<() => Promise<void>>;
+  /** Takes one of user `userId`'s long-poll slots for at most `ttlMs`; returns its release. */
+  acquireLongPoll(userId: string, ttlMs: number): Promise<() => Promise<void>>;
   readonly config: LimitsConfig;
 }
-
 
 // API keys are `hoop_` + random; the first 9 characters are the prefix the database stores too.
 // One client retrying a wrong key is then blocked before it uses up its IP's budget, so the
@@ -78,16 +77,16 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
 
   return {
     config,
-    async hitSubmit(keyId) {
-      if (config.submitsPerKey <= 0) return;
+    async hitSubmit(userId) {
+      if (config.submitsPerUser <= 0) return;
       let n: number, ttl: number;
       try {
-        [n, ttl] = (await redis.eval(HIT, 1, key('submit', keyId), windowMs)) as [number, number];
+        [n, ttl] = (await redis.eval(HIT, 1, key('submit', userId), windowMs)) as [number, number];
       } catch (err) {
         return failOpen('submit', err);
       }
-      if (n > config.submitsPerKey) {
-        throw limited(`Too many commands from your account: at most ${config.submitsPerKey} per ${config.windowSec} s are accepted, whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
+      if (n > config.submitsPerUser) {
+        throw limited(`Too many commands from your account: at most ${config.submitsPerUser} per ${config.windowSec} s are accepted, whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
       }
     },
     async checkAuthBlocked(ip, token) {
@@ -116,10 +115,10 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
         failOpen('auth', err);
       }
     },
-    async acquireLongPoll(keyId, ttlMs) {
-      const max = config.longPollsPerKey;
+    async acquireLongPoll(userId, ttlMs) {
+      const max = config.longPollsPerUser;
       if (max <= 0) return async () => {};
-      const set = key('long-polls', keyId);
+      const set = key('long-polls', userId);
       const lease = randomUUID();
       let granted: number;
       try {

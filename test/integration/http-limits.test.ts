@@ -205,7 +205,7 @@ describe('long-polls per API key', () => {
 });
 
 describe('when Redis does not answer', () => {
-  const strict = { windowSec: 60, submitsPerKey: 1, authFailuresPerIp: 1, authFailuresPerKey: 1, longPollsPerKey: 1 };
+  const strict = { windowSec: 60, submitsPerUser: 1, authFailuresPerIp: 1, authFailuresPerKey: 1, longPollsPerUser: 1 };
   const exercise = async (limits: RequestLimits) => {
     const refused: string[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>) => fn().catch(() => refused.push(what));

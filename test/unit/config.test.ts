@@ -40,10 +40,10 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({
       databasePoolSize: 10,
       databaseTxWaitMs: 10_000,
-      limits: { windowSec: 60, submitsPerKey: 60, authFailuresPerIp: 30, authFailuresPerKey: 10, longPollsPerKey: 10 },
+      limits: { windowSec: 60, submitsPerUser: 60, authFailuresPerIp: 30, authFailuresPerKey: 10, longPollsPerUser: 10 },
     });
     const c = loadConfig({ RATE_LIMIT_SUBMITS: '0', LONG_POLLS_PER_KEY: '3', RATE_LIMIT_WINDOW_SEC: '10', DATABASE_POOL_SIZE: '25', DATABASE_TX_WAIT_MS: '500' });
-    expect(c.limits).toMatchObject({ submitsPerKey: 0, longPollsPerKey: 3, windowSec: 10 });
+    expect(c.limits).toMatchObject({ submitsPerUser: 0, longPollsPerUser: 3, windowSec: 10 });
     expect(c).toMatchObject({ databasePoolSize: 25, databaseTxWaitMs: 500 });
   });
 
