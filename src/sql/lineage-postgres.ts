@@ -306,24 +306,35 @@ export class PostgresLineage {
   select(node: Node, parent: Scope, reads: { taint: Taint }): Output {
     const scope: Scope = { entries: [], ctes: new Map(parent.ctes), parent };
     if (node.withClause) this.withClause(node.withClause, scope, reads);
-    // ORDER BY, LIMIT and OFFSET may read too (a subquery), also of a set operation or VALUES.
-    for (const key of ['sortClause', 'limitCount', 'limitOffset']) if (node[key]) raise(reads, this.expr(node[key], scope, reads));
+    // LIMIT and OFFSET cannot name a column, but a subquery in them reads.
+    for (const key of ['limitCount', 'limitOffset']) if (node[key]) raise(reads, this.expr(node[key], scope, reads));
+    let out: Output;
     if (node.op && node.op !== 'SETOP_NONE') {
       const l = this.select(node.larg ?? {}, scope, reads);
       const r = this.select(node.rarg ?? {}, scope, reads);
-      if (!l.mappable || !r.mappable || l.cols.length !== r.cols.length) return { cols: [{ name: '*', taint: max(top(l), top(r)) }], mappable: false };
-      return { cols: l.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, r.cols[i].taint) })), mappable: true };
-    }
-    if (node.valuesLists) {
+      out =
+        !l.mappable || !r.mappable || l.cols.length !== r.cols.length
+          ? { cols: [{ name: '*', taint: max(top(l), top(r)) }], mappable: false }
+          : { cols: l.cols.map((c, i) => ({ name: c.name, taint: max(c.taint, r.cols[i].taint) })), mappable: true };
+    } else if (node.valuesLists) {
       const rows: Node[][] = node.valuesLists.map((v: Node) => v.List?.items ?? []);
       const width = rows[0]?.length ?? 0;
-      return { cols: Array.from({ length: width }, (_, i) => ({ name: `column${i + 1}`, taint: max(...rows.map((row) => this.expr(row[i], scope, reads))) })), mappable: true };
+      out = { cols: Array.from({ length: width }, (_, i) => ({ name: `column${i + 1}`, taint: max(...rows.map((row) => this.expr(row[i], scope, reads))) })), mappable: true };
+    } else {
+      for (const item of node.fromClause ?? []) scope.entries.push(...this.fromItem(item, scope, reads));
+      for (const key of ['whereClause', 'havingClause']) if (node[key]) raise(reads, this.expr(node[key], scope, reads));
+      out = this.targets(node.targetList ?? [], scope, reads);
     }
-    for (const item of node.fromClause ?? []) scope.entries.push(...this.fromItem(item, scope, reads));
-    for (const key of ['whereClause', 'groupClause', 'havingClause', 'sortClause', 'distinctClause', 'windowClause']) {
-      if (node[key]) raise(reads, this.expr(node[key], scope, reads));
+    // ORDER BY, GROUP BY, DISTINCT ON and windows may name an output column (SELECT email AS e ...
+    // ORDER BY e; ORDER BY of a set operation or VALUES names only those): a bare name is looked up
+    // in both, and the stronger taint counts.
+    const keys = ['sortClause', 'groupClause', 'distinctClause', 'windowClause'].filter((key) => node[key]);
+    if (keys.length) {
+      const named: Entry = out.mappable ? { names: [], cols: out.cols, any: 0 } : { names: [], cols: null, any: top(out) };
+      const byName: Scope = { ...scope, entries: [...scope.entries, named] };
+      for (const key of keys) raise(reads, this.expr(node[key], byName, reads));
     }
-    return this.targets(node.targetList ?? [], scope, reads);
+    return out;
   }
 
   private targets(list: Node[], scope: Scope, reads: { taint: Taint }): Output {

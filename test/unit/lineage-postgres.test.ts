@@ -98,6 +98,35 @@ describe('column lineage of a read', () => {
   });
 });
 
+describe('ORDER BY, GROUP BY, DISTINCT ON and windows', () => {
+  it.each([
+    ['SELECT id FROM users ORDER BY id', 0],
+    ['SELECT id AS k FROM users ORDER BY k LIMIT 3', 0],
+    ['SELECT id FROM users GROUP BY id ORDER BY id', 0],
+    ['SELECT DISTINCT ON (k) id AS k FROM users ORDER BY k', 0],
+    ['SELECT id FROM users UNION SELECT id FROM orders ORDER BY id', 0],
+    ['SELECT id AS k FROM users UNION SELECT user_id FROM orders ORDER BY k', 0],
+    ['VALUES (1), (2) ORDER BY column1', 0],
+    ['SELECT id, rank() OVER w FROM users WINDOW w AS (ORDER BY id)', 0],
+    // Reading a masked column to order or group counts as reading it (its error texts are withheld).
+    ['SELECT id FROM users ORDER BY email', 1],
+    ['SELECT email AS e FROM users ORDER BY e', 1],
+    ['SELECT lower(email) AS e FROM users GROUP BY e', 1],
+    ['SELECT email AS e FROM users UNION SELECT status FROM users ORDER BY e', 1],
+    ['SELECT id FROM users UNION SELECT id FROM orders ORDER BY (SELECT max(email) FROM users)', 1],
+    ['SELECT id, rank() OVER (ORDER BY ssn) FROM users', 1],
+    // A name neither the relations nor the output have stays untraceable.
+    ['SELECT id FROM users ORDER BY nowhere', 2],
+  ])('%s reads at taint %i and is traced', (sql, taint) => {
+    expect(lineage(sql)[0].reads).toBe(taint);
+  });
+
+  it('a sorted read does not make the next statement untraceable', () => {
+    const all = lineage('SELECT id FROM orders ORDER BY id; SELECT id, total FROM orders');
+    expect(all.map((l) => l.outputMax)).toEqual([0, 0]);
+  });
+});
+
 describe('column lineage of a write', () => {
   it('masks RETURNING columns computed from masked columns, and counts the write as reading the table', () => {
     expect(lineage("UPDATE users SET status = 'x' WHERE id = 1 RETURNING replace(email, '@', '_'), id")[0]).toMatchObject({ outputs: [1, 0], reads: 1 });
