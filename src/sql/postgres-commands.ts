@@ -106,11 +106,14 @@ export function walk(node: unknown, visit: (type: string, value: Node) => void):
   }
 }
 
+// Joins the parts of a qualified name: no identifier holds NUL, so an alias "public.accounts" (one
+// part) never equals the table accounts of schema public (two parts).
+const QUAL = '\u0000';
 
-/** The names a column of the written table may be qualified with (its alias, or its name). */
+/** The names a column of the written table may be qualified with (its alias, or its name), parts joined by QUAL. */
 function targetNames(node: Node): Set<string> {
   const rel = node.relation ?? {};
-  return new Set(rel.alias?.aliasname ? [rel.alias.aliasname] : [rel.relname, [rel.schemaname, rel.relname].filter(Boolean).join('.')].filter(Boolean));
+  return new Set(rel.alias?.aliasname ? [rel.alias.aliasname] : [rel.relname, [rel.schemaname, rel.relname].filter(Boolean).join(QUAL)].filter(Boolean));
 }
 
 /**
@@ -124,7 +127,8 @@ function namesTarget(expr: unknown, targets: Set<string>, alone: boolean): boole
     if (key === 'SubLink') continue;
     if (key === 'ColumnRef') {
       const parts = ((value as Node).fields ?? []).map((f: Node) => f.String?.sval).filter(Boolean) as string[];
-      if (parts.length === 1 ? alone : targets.has(parts.slice(0, -1).join('.')) || targets.has(parts.at(-2)!)) return true;
+      // rel.col, schema.rel.col, or catalog.schema.rel.col (the catalog is the connection's database).
+      if (parts.length === 1 ? alone : targets.has(parts.slice(0, -1).join(QUAL)) || (parts.length === 4 && targets.has(parts.slice(1, -1).join(QUAL)))) return true;
       continue;
     }
     if (namesTarget(value, targets, alone)) return true;

@@ -44,6 +44,10 @@ describe('guardrails on statements inside statements', () => {
     'DELETE FROM users WHERE 1 = 1',
     "DELETE FROM users WHERE 'a' <> 'b' OR false",
     'MERGE INTO users u USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE',
+    // An alias with a dot in it is one name, not the written table's schema-qualified name.
+    'DELETE FROM public.users USING other AS "public.users" WHERE "public.users".id = 1',
+    'MERGE INTO public.users USING other AS "public.users" ON "public.users".id = 1 WHEN MATCHED THEN DELETE',
+    'DELETE FROM users USING other AS "public.users" WHERE "public.users".id = 1 OR users.id = 2',
   ])('a DELETE without WHERE inside "%s" is denied by deny:DELETE and no-unbounded-write', (sql) => {
     expect(blockedBy(sql, [DENY_DELETE])).toBe('deny-command');
     expect(blockedBy(sql, [NO_UNBOUNDED])).toBe('deny-unbounded-write');
@@ -54,6 +58,11 @@ describe('guardrails on statements inside statements', () => {
     expect(blockedBy('DELETE FROM users WHERE id = (SELECT 1)', [NO_UNBOUNDED])).toBeNull();
     expect(blockedBy('MERGE INTO users u USING src s ON u.id = s.id WHEN MATCHED THEN DELETE', [NO_UNBOUNDED])).toBeNull();
     expect(blockedBy('MERGE INTO users u USING (SELECT 1) s ON true WHEN NOT MATCHED THEN INSERT VALUES (1)', [NO_UNBOUNDED])).toBeNull();
+    expect(blockedBy('UPDATE public.accounts SET balance = 0 FROM other AS "public.accounts" WHERE "public.accounts".id = 1', [NO_UNBOUNDED])).toBe('deny-unbounded-write');
+    // The written table named by schema, or by database and schema, bounds the write.
+    expect(blockedBy('DELETE FROM public.users USING other WHERE public.users.id = other.id', [NO_UNBOUNDED])).toBeNull();
+    expect(blockedBy('DELETE FROM public.users USING other WHERE mydb.public.users.id = 1', [NO_UNBOUNDED])).toBeNull();
+    expect(blockedBy('DELETE FROM users USING other AS "public.users" WHERE users.id = 1', [NO_UNBOUNDED])).toBeNull();
   });
 
   it('names why a write changes every row', () => {
