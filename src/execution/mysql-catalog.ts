@@ -51,13 +51,25 @@ function parseName(n: string): Name {
   return dot < 0 ? { schema: null, name: n } : { schema: n.slice(0, dot), name: n.slice(dot + 1) };
 }
 
-/** The relations `names` resolve to on the target, and recursively those their views read. */
-export async function relationsOnTarget(conn: Conn, names: string[]): Promise<MysqlRelation[]> {
+const show = (n: Name) => (n.schema === null ? n.name : `${n.schema}.${n.name}`);
+
+/**
+ * The relations `names` resolve to on the target, and recursively those their views read. Names it
+ * did not look up (views nested deeper than MAX_VIEW_DEPTH, more than MAX_NAMES in a round) are
+ * added to `unchecked`: what they are is not known, so a caller must not take them for tables.
+ */
+export async function relationsOnTarget(conn: Conn, names: string[], unchecked: string[] = []): Promise<MysqlRelation[]> {
   const found = new Map<string, MysqlRelation>();
   const asked = new Set<string>();
   let next = [...new Set(names)].map(parseName);
-  for (let depth = 0; next.length && depth <= MAX_VIEW_DEPTH; depth++) {
-    const round = next.filter((n) => !asked.has(`${n.schema}.${n.name}`)).slice(0, MAX_NAMES);
+  for (let depth = 0; next.length; depth++) {
+    const fresh = [...new Map(next.filter((n) => !asked.has(`${n.schema}.${n.name}`)).map((n) => [`${n.schema}.${n.name}`, n])).values()];
+    if (depth > MAX_VIEW_DEPTH) {
+      unchecked.push(...fresh.map(show));
+      break;
+    }
+    const round = fresh.slice(0, MAX_NAMES);
+    unchecked.push(...fresh.slice(MAX_NAMES).map(show));
     round.forEach((n) => asked.add(`${n.schema}.${n.name}`));
     if (!round.length) break;
     const { sql, values } = lookups(round);

@@ -28,6 +28,14 @@ beforeAll(async () => {
   await c.query("CREATE VIEW deploy_lock AS SELECT GET_LOCK('hoop-review2-deploy', 0) AS locked");
   await c.query(`CREATE FUNCTION session_guard() RETURNS INT BEGIN SET GLOBAL wait_timeout = 1234; RETURN 1; END`);
   await c.query('CREATE VIEW guarded AS SELECT session_guard() AS ok');
+  // A chain of views ten deep over GET_LOCK, one three deep over a table, and a hundred plain views.
+  await c.query('CREATE VIEW deep10 AS SELECT locked FROM deploy_lock');
+  for (let i = 9; i >= 0; i--) await c.query(`CREATE VIEW deep${i} AS SELECT * FROM deep${i + 1}`);
+  await c.query('CREATE TABLE plain (x INT)');
+  await c.query('INSERT INTO plain VALUES (7)');
+  await c.query('CREATE VIEW shallow2 AS SELECT x FROM plain');
+  for (let i = 1; i >= 0; i--) await c.query(`CREATE VIEW shallow${i} AS SELECT * FROM shallow${i + 1}`);
+  for (let i = 0; i < 100; i++) await c.query(`CREATE VIEW many${i} AS SELECT ${i} AS x`);
   await c.end();
   t = await startTestGateway();
   alice = await t.createUser('alice@example.com', ['developers']);
@@ -61,6 +69,23 @@ describe('views over stored or side-effecting functions are held for review (no 
     const res = await exec('my', 'SELECT * FROM deploy_lock');
     const holder = (await server<{ h: number | null }[]>("SELECT IS_USED_LOCK('hoop-review2-deploy') AS h"))[0].h;
     expect({ status: res.body.status, holder }).toEqual({ status: 'PENDING', holder: null });
+  });
+
+  it.each([
+    ['ten views deep', 'SELECT * FROM deep0'],
+    ['nine views deep', 'SELECT * FROM deep1'],
+    ['behind a hundred other names', Array.from({ length: 100 }, (_, i) => `SELECT x FROM many${i}`).join(' UNION ALL ') + ' UNION ALL SELECT locked FROM deploy_lock'],
+  ])('held: a view the gateway does not get to check (%s) is no plain read', async (_, sql) => {
+    const res = await exec('my', sql);
+    const holder = (await server<{ h: number | null }[]>("SELECT IS_USED_LOCK('hoop-review2-deploy') AS h"))[0].h;
+    expect({ status: res.body.status, holder }).toEqual({ status: 'PENDING', holder: null });
+    expect(res.body.classification.statements[0].warnings.join(' ')).toContain('did not check');
+  });
+
+  it('a view chain the gateway checks to the end runs at once', async () => {
+    const res = await exec('my', 'SELECT * FROM shallow0');
+    expect(res.body.status).toBe('EXECUTED');
+    expect(res.body.output).toContain('7');
   });
 
   it('held: with masking the same views are held (lineage sees the calls)', async () => {
