@@ -9,6 +9,9 @@ import type { StatementCalls } from '../sql/types.js';
 /** Objects made by initdb have OIDs below this; everything a user or an extension made is above. */
 const FIRST_NORMAL_OBJECT_ID = 16384;
 
+/** How many views or partition levels deep the check follows; a read reaching further is held. */
+const MAX_DEPTH = 32;
+
 /** The relations named in parameter $N (any schema) and, recursively, those their views read. */
 const relsCte = (param: number) => `WITH RECURSIVE rels(oid, depth) AS (
   SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($${param}::text[])
@@ -22,7 +25,7 @@ const relsCte = (param: number) => `WITH RECURSIVE rels(oid, depth) AS (
     -- Reading a table reads its partitions and inheritance children too (a foreign one runs its wrapper).
     SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = r.oid
   ) next
-  WHERE r.depth < 8
+  WHERE r.depth < ${MAX_DEPTH}
 )`;
 
 const bare = (names: string[]) => [...new Set(names.map((n) => n.split('.').at(-1)!))];
@@ -86,6 +89,11 @@ SELECT 'planner', p.proname, n.nspname || '.' || p.proname || '(' || pg_get_func
   JOIN pg_proc p ON p.oid IN (rg.rngcanonical, rg.rngsubdiff) JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
  WHERE p.oid >= ${FIRST_NORMAL_OBJECT_ID} AND l.lanname NOT IN ('c', 'internal')
 UNION ALL
+-- A view or partitioned table at the last level followed: what lies below it was not checked.
+SELECT 'too deep', c.relname, n.nspname || '.' || c.relname, NULL, false
+  FROM (SELECT DISTINCT oid FROM rels WHERE depth = ${MAX_DEPTH}) r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE EXISTS (SELECT 1 FROM pg_rewrite w WHERE w.ev_class = r.oid) OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = r.oid)
+UNION ALL
 SELECT 'setting', 'standard_conforming_strings', current_setting('standard_conforming_strings'), NULL, true`;
 
 interface VetRow {
@@ -109,6 +117,10 @@ export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCal
   for (const r of rows) {
     if (r.kind === 'setting') {
       if (r.label !== 'on') unknown.push(`the target reads string literals with standard_conforming_strings = ${r.label}, not as the gateway's parser does`);
+      continue;
+    }
+    if (r.kind === 'too deep') {
+      reasons.push(`it reads ${r.label} through more than ${MAX_DEPTH} levels of views or partitions; the gateway did not check what lies below`);
       continue;
     }
     const allowed = allow.has(r.name) || allow.has(r.label.split('(')[0]);

@@ -54,6 +54,10 @@ beforeAll(async () => {
       BEGIN PERFORM dblink_exec('host=${u.hostname} port=${u.port || 5432} user=postgres dbname=${u.pathname.slice(1)}', 'INSERT INTO side_effects(what) VALUES (''index predicate'')'); RETURN 100; END $f$;
     CREATE TABLE orders (id int, amount int);
     CREATE INDEX orders_recent ON orders (id) WHERE id > cutoff();`);
+  // Views over views: 40 deep over an advisory lock, 12 deep over the same, 20 deep over a plain table.
+  const chain = (prefix: string, depth: number, bottom: string) =>
+    [`CREATE VIEW ${prefix}${depth} AS ${bottom};`, ...Array.from({ length: depth }, (_, k) => `CREATE VIEW ${prefix}${depth - 1 - k} AS SELECT * FROM ${prefix}${depth - k};`)].join('\n');
+  await target.query([chain('lock40_', 40, 'SELECT pg_try_advisory_lock(4242) AS locked'), chain('lock12_', 12, 'SELECT pg_try_advisory_lock(4242) AS locked'), 'CREATE TABLE plain (x int); INSERT INTO plain VALUES (7);', chain('plain20_', 20, 'SELECT x FROM plain')].join('\n'));
   t = await startTestGateway();
   alice = await t.createUser('alice@example.com', ['developers']);
   await t.createUser('dana@example.com', ['dba-team']);
@@ -116,5 +120,27 @@ describe('user functions the planner calls hold an auto-run read for review', ()
     const res = await exec('pg', sql);
     expect(res.status).toBe(201);
     expect({ status: res.body.status, ran: (await sideEffects(what)) - before }).toEqual({ status: 'PENDING', ran: 0 });
+  });
+});
+
+// Third look (fixed) — the catalog check followed views only eight levels deep: a read through nine
+// or more views over pg_try_advisory_lock ran without review and left the lock held by the pooled
+// connection. Now it follows 32 levels, and a read reaching further is held.
+describe('views nested deep', () => {
+  const locks = async () => Number((await target.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"))[0].n);
+
+  it.each([
+    ['12 views deep (checked to the bottom)', 'SELECT * FROM lock12_0', 'pg_try_advisory_lock'],
+    ['40 views deep (past what the gateway follows)', 'SELECT * FROM lock40_0', 'did not check'],
+  ])('held: %s', async (_, sql, why) => {
+    const res = await exec('pg', sql);
+    expect({ status: res.body.status, locks: await locks() }).toEqual({ status: 'PENDING', locks: 0 });
+    expect(res.body.classification.statements[0].warnings.join(' ')).toContain(why);
+  });
+
+  it('a chain of 20 views over a table runs at once', async () => {
+    const res = await exec('pg', 'SELECT * FROM plain20_0');
+    expect(res.body.status).toBe('EXECUTED');
+    expect(res.body.output).toContain('7');
   });
 });
