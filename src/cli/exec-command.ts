@@ -3,7 +3,7 @@ import ora from 'ora';
 import type { ReviewView } from '../service/review-view.js';
 import type { GatewayClient } from './api-client.js';
 import { EXIT } from './exit-codes.js';
-import { rejectionLine, waitingOn, printable } from './output.js';
+import { jsonText, rejectionLine, waitingOn, printable } from './output.js';
 
 export interface ExecOptions {
   connection: string;
@@ -27,7 +27,7 @@ function finish(review: ReviewView, io: ExecIo, json: boolean): number {
   const code =
     review.status === 'EXECUTED' ? EXIT.ok : review.status === 'FAILED' ? EXIT.sqlFailed : review.status === 'REJECTED' ? EXIT.rejected : EXIT.expired;
   if (json) {
-    io.stdout.write(JSON.stringify(review, null, 2) + '\n');
+    io.stdout.write(jsonText(review, 2) + '\n');
     return code;
   }
   if (review.status === 'EXECUTED') {
@@ -67,7 +67,7 @@ async function submitAndWait(client: GatewayClient, io: ExecIo, opts: ExecOption
   let review = submitted.body;
   if (!OPEN.has(review.status)) return finish(review, io, opts.json);
   if (!opts.wait) {
-    if (opts.json) io.stdout.write(JSON.stringify(review, null, 2) + '\n');
+    if (opts.json) io.stdout.write(jsonText(review, 2) + '\n');
     else {
       io.stdout.write(review.id + '\n');
       io.stderr.write(`hoop: review ${review.id} is ${review.status}, waiting on ${waitingOn(review) || 'execution'}. Check it with: hoop get review ${review.id}\n`);

@@ -8,7 +8,7 @@ import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { list, outputOption, positiveInt } from './options.js';
-import { describeReview, historyTable, reviewsTable, table, type HistoryEvent, printable } from './output.js';
+import { describeReview, historyTable, reviewsTable, table, type HistoryEvent, printable, jsonText } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
 import { classifyLines } from './sql-classify.js';
 
@@ -49,7 +49,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     const c = loadCliConfig(io.env);
     return new GatewayClient(c.apiUrl, c.apiKey);
   };
-  const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+  // JSON keeps its own escapes: printable() would turn them into text JSON does not allow.
+  const json = (value: unknown): void => void io.stdout.write(jsonText(value, 2) + '\n');
 
   const program = new Command('hoop')
     .description('Approvals for production database commands: submit, review and configure.')

@@ -3,6 +3,7 @@ import { classifyMysql } from '../sql/classify-mysql.js';
 import { classifyPostgres, loadPostgresParser } from '../sql/classify-postgres.js';
 import { strictestKind, type Classification, type Dialect } from '../sql/types.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { jsonText } from './output.js';
 
 export interface ClassifyCliOptions {
   dialect: Dialect;
@@ -22,7 +23,7 @@ const statementJson = (s: Classification['statements'][number]) => ({ index: s.i
 export async function classifyLines(text: string, opts: ClassifyCliOptions, write: (line: string) => void): Promise<void> {
   const classify = await classifier(opts);
   if (opts.inputFormat === 'sql') {
-    for (const s of classify(text).statements) write(JSON.stringify(statementJson(s)));
+    for (const s of classify(text).statements) write(jsonText(statementJson(s)));
     return;
   }
   const lines = text.split('\n');
@@ -36,6 +37,6 @@ export async function classifyLines(text: string, opts: ClassifyCliOptions, writ
     }
     if (typeof sql !== 'string') throw new CliError(`line ${i + 1}: expected a JSON string, got ${typeof sql}.`, EXIT.usage);
     const c = classify(sql);
-    write(JSON.stringify({ line: i + 1, kind: c.parsed ? strictestKind(c.statements) : 'unknown', statements: c.statements.map(statementJson) }));
+    write(jsonText({ line: i + 1, kind: c.parsed ? strictestKind(c.statements) : 'unknown', statements: c.statements.map(statementJson) }));
   }
 }

@@ -341,6 +341,23 @@ describe('admin and reviewer commands', () => {
   });
 });
 
+describe('text from the gateway on a terminal', () => {
+  it('spells out control characters in a command and reason, and keeps -o json valid', async () => {
+    const input = 'SELECT 1 /* \u001b[2K\r\u009b2J */ AS one';
+    const reason = 'OPS-1 \u202eelbat pord';
+    const res = await t.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input, reason } });
+    expect(res.status).toBe(201);
+    const shown = await hoop(['get', 'review', res.body.id]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('SELECT 1 /* \\x1b[2K\\r\\x9b2J */ AS one');
+    expect(shown.stdout).toContain('OPS-1 \\u202eelbat pord');
+    expect(shown.stdout).not.toMatch(/[\u001b\r\u009b\u202e]/);
+    const json = await hoop(['get', 'review', res.body.id, '-o', 'json']);
+    expect(json.stdout).not.toMatch(/[\u001b\r\u009b\u202e]/);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: res.body.id, input, reason });
+  });
+});
+
 describe('hoop admin get reviews and pages', () => {
   it('follows the cursor up to --limit (50 by default), newest first, each review once', async () => {
     const conn = await short.gateway.db.connection.findUniqueOrThrow({ where: { name: 'prod-db' } });
