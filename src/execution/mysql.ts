@@ -233,6 +233,9 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
     let conn: Conn | undefined;
     let pooledConn: mysql.PoolConnection | undefined;
     let broken = false;
+    // When an auto-run read's time (all its statements together) runs out.
+    let deadline = Infinity;
+    const overTime = `the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`;
     try {
       if (options.readOnly) {
         conn = pooledConn = await p.pool.getConnection();
@@ -244,14 +247,15 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, mariadb);
         const views = await viewWrites(conn, statements);
         if (views.length) throw Object.assign(new Error(`this request ran without review as a read, but it is not one: ${views.join('; ')}`), { errno: 0 });
-        const deadline = Date.now() + options.statementTimeoutMs;
+        deadline = Date.now() + options.statementTimeoutMs;
         await conn.query('START TRANSACTION READ ONLY');
         try {
           await setTimeLimit(conn, deadline - Date.now(), mariadb);
           masking = await maskingOnTarget(conn, options.masking, statements, undefined, opts.lineage);
           for (const [i, s] of statements.entries()) {
             const left = deadline - Date.now();
-            if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { errno: 3024 });
+            // errno 0: the gateway's own words (kept on masking connections, printed without an errno).
+            if (left <= 0) throw Object.assign(new Error(overTime), { errno: 0 });
             await setTimeLimit(conn, left, mariadb);
             await boundedQuery(conn, s.statement, budget, answers).catch((error) => {
               throw Object.assign(error as object, { statement: i });
@@ -270,15 +274,19 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
         await boundedQuery(conn, input, budget, answers);
       }
     } catch (error) {
-      const e = error as { errno?: number; statement?: number; resultIndex?: unknown };
-      broken = broken || !e.errno;
+      const e = error as { errno?: number; statement?: number; resultIndex?: unknown; fatal?: boolean };
+      // A server error (errno > 0) or the gateway's own refusal (0) leaves the session usable; a lost
+      // connection (no errno, a system errno below 0, or fatal) does not.
+      broken = broken || e.errno === undefined || e.errno < 0 || e.fatal === true;
       // Withheld when the failing statement reads masked or untraceable data (all, when unknown).
       const failed = options.readOnly ? (e.statement === undefined ? undefined : [e.statement]) : failedStatements(answers, e.resultIndex);
       const withhold = failed ? failed.some((i) => withholdsMessages(masking, i)) : withholdsMessages(masking);
       // Without masked columns there is no lineage, and nothing to withhold.
       const lineage = masking?.rules.columns.length ? masking.lineage : [];
       const code = !lineage || (failed ? failed.some((i) => lineage[i]?.runsCode ?? true) : lineage.some((l) => l.runsCode));
-      failure = describeError(error, masking, withhold, !code);
+      // The server stopped a statement at the time left to the read: say so, as on PostgreSQL.
+      const timedOut = (e.errno === 1969 || e.errno === 3024) && Date.now() >= deadline - 5;
+      failure = timedOut ? { text: `ERROR:  ${overTime}`, message: overTime } : describeError(error, masking, withhold, !code);
     } finally {
       if (pooledConn) {
         if (broken) pooledConn.destroy();

@@ -138,10 +138,13 @@ describe('RAISE with a message shaped like a server-worded one is withheld', () 
   it.each([
     "DO $$ BEGIN RAISE EXCEPTION 'cannot execute % in a read-only transaction', (SELECT upper(translate(email, '@.', '  ')) FROM users WHERE id = 1); END $$",
     "DO $$ BEGIN RAISE EXCEPTION 'the read took longer than % ms in all, the limit of a request; it was stopped', (SELECT translate(ssn, '-', '') FROM users WHERE id = 1); END $$",
+    // Shaped like a command tag PostgreSQL puts there (CREATE/ALTER/DROP and one or two words).
+    "DO $$ BEGIN RAISE EXCEPTION 'cannot execute CREATE % in a read-only transaction', (SELECT upper(translate(split_part(email, '.', 1), '@', ' ')) FROM users WHERE id = 1); END $$",
+    "DO $$ BEGIN RAISE EXCEPTION 'cannot execute DROP % in a read-only transaction', (SELECT upper(split_part(email, '@', 1)) || ' EXAMPLE' FROM users WHERE id = 1); END $$",
   ])('%s', async (sql) => {
     const { review, all } = await run('pg', sql);
     expect(review.status).toBe('FAILED');
-    for (const value of ['ANN EXAMPLE COM', '123456789']) expect(all).not.toContain(value);
+    for (const value of ['ANN EXAMPLE', '123456789']) expect(all).not.toContain(value);
   });
 });
 

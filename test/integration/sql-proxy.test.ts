@@ -86,6 +86,24 @@ describe('executeSql on MariaDB', () => {
   });
 });
 
+describe('an auto-run read on MariaDB over the time limit of a request', () => {
+  it('is stopped with the gateway\'s own message, kept on a masking connection and printed without an errno', async () => {
+    const { createMysqlTarget } = await import('../helpers/databases.js');
+    const { classifyMysql } = await import('../../src/sql/classify-mysql.js');
+    const my = await createMysqlTarget();
+    try {
+      const input = 'SELECT SLEEP(0.4); SELECT SLEEP(0.4); SELECT SLEEP(0.4); SELECT SLEEP(0.4)';
+      const { statements } = classifyMysql(input);
+      const r = await executeSql(my.url, input, { ...opts, statementTimeoutMs: 900, readOnly: true, statements, masking: { columns: ['email'], detectors: [] } });
+      const message = 'the read took longer than 900 ms in all, the limit of a request; it was stopped';
+      expect(r).toMatchObject({ ok: false, error: message });
+      expect(r.output).toBe(`ERROR:  ${message}`);
+    } finally {
+      await my.drop();
+    }
+  });
+});
+
 describe('the last line of defence of an auto-run read', () => {
   it('is the read-only transaction: a write the catalog check was not told about is refused by the server', async () => {
     await target.query(`CREATE TABLE hits (at timestamptz DEFAULT now());
