@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
-import { createClaims, createSeenOnce } from './service/seen-once.js';
+import { createClaims, createSeenOnce } from './db/seen-once.js';
 
 export interface GatewayOptions {
   config: Config;

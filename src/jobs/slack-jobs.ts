@@ -6,8 +6,8 @@ import type { Db } from '../db/client.js';
 import { getReview, type ReviewRow } from '../db/reviews.js';
 import { stateKey } from '../core/review-state.js';
 import type { Logger } from '../logger.js';
-import type { Claims } from '../service/seen-once.js';
-import { canUseConnection } from '../service/connection-policy.js';
+import type { Claims } from '../db/seen-once.js';
+import { canUseConnection } from '../core/access.js';
 import { toReviewView } from '../service/review-view.js';
 
 export interface SlackJobsOptions {

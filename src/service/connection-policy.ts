@@ -5,7 +5,6 @@ import { AppError, ErrorCode } from '../errors.js';
 import type { Classifier } from '../sql/classifier.js';
 import { DETECTORS, type Detector, type MaskingRules } from '../sql/masking.js';
 import type { Classification, Dialect } from '../sql/types.js';
-import type { AuthUser } from './auth-user.js';
 
 export interface ConnectionPolicyFields {
   url: string;
@@ -36,12 +35,6 @@ export function reviewModeOf(connection: Pick<ConnectionPolicyFields, 'reviewMod
 /** The connection's masking rules, unknown detectors dropped. */
 export function maskingOf(connection: Pick<ConnectionPolicyFields, 'maskColumns' | 'maskDetectors'>): MaskingRules {
   return { columns: connection.maskColumns, detectors: connection.maskDetectors.filter((d): d is Detector => (DETECTORS as readonly string[]).includes(d)) };
-}
-
-/** Admins, members of an allowed group, and the connection's reviewers see it; empty means all. */
-export function canUseConnection(user: AuthUser, connection: Pick<ConnectionPolicyFields, 'allowedGroups' | 'reviewers'>): boolean {
-  if (user.isAdmin || connection.allowedGroups.length === 0) return true;
-  return user.groups.some((g) => connection.allowedGroups.includes(g) || connection.reviewers.includes(g));
 }
 
 function bad(message: string): AppError {

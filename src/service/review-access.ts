@@ -1,7 +1,7 @@
 // Who sees a review and who acts on it: one rule for every path (get, list, vote, the Slack buttons).
 import type { Actor } from '../core/review-state.js';
 import type { AuthUser } from './auth-user.js';
-import { canUseConnection } from './connection-policy.js';
+import { canUseConnection } from '../core/access.js';
 
 type Visibility = Parameters<typeof canSee>[1] & { connection: Parameters<typeof canUseConnection>[1] };
 

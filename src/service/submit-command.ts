@@ -14,7 +14,8 @@ import type { Logger } from '../logger.js';
 import type { Classifier } from '../sql/classifier.js';
 import { strictestKind, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
-import { canUseConnection, classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
+import { canUseConnection } from '../core/access.js';
+import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
 import type { ReviewEvents } from './review-events.js';
 import { actorOf } from './review-access.js';
 

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createJobSlackClient, createSlackJobs } from '../../src/jobs/slack-jobs.js';
-import { createClaims } from '../../src/service/seen-once.js';
+import { createClaims } from '../../src/db/seen-once.js';
 import { createTargetDatabase, REDIS_URL } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
