@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeEmail } from './core/email.js';
 
 const optionalString = z
   .string()
@@ -21,7 +22,7 @@ const schema = z.object({
   REVIEW_TIMEOUT_SEC: z.coerce.number().int().positive().default(3600),
   ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Emails compare case-insensitively: Boss@Corp.COM names the same person as boss@corp.com.
-  ADMIN_EMAIL: z.string().trim().transform((v) => v.replace(/[A-Z]/g, (c) => c.toLowerCase())).pipe(z.string().email()).default('admin@localhost.localdomain'),
+  ADMIN_EMAIL: z.string().transform(normalizeEmail).pipe(z.string().email()).default('admin@localhost.localdomain'),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   MAX_STATEMENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),

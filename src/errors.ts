@@ -71,9 +71,9 @@ export class AppError extends Error {
     return HTTP_STATUS[this.code];
   }
 
-  /** The JSON body the API answers with. */
+  /** The JSON body the API answers with (`retryAfter` in seconds when a retry may succeed). */
   toJSON(): { error: { code: ErrorCode; message: string } & Record<string, unknown> } {
-    return { error: { code: this.code, message: this.userMessage, ...this.details } };
+    return { error: { code: this.code, message: this.userMessage, ...this.details, ...(this.retryAfterSec ? { retryAfter: this.retryAfterSec } : {}) } };
   }
 }
 

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { ReviewStatus } from '../core/review-state.js';
 import type { AuditContext } from '../db/audit.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
+import { isUuid } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewaySlackReceiver } from '../bot/slack-receiver.js';
@@ -32,7 +33,6 @@ export interface HttpServerOptions {
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
 const INCLUDES = ['output', 'input', 'classification'] as const;
 const BODY_LIMIT = 2 * 1024 * 1024;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Seconds a client is told to wait when our database is busy. */
 const BUSY_RETRY_SEC = 2;
@@ -62,16 +62,13 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   applyHardening(app);
 
   app.setErrorHandler((error: unknown, req, reply) => {
+    if (!isAppError(error) && isDatabaseBusy(error)) {
+      req.log.warn({ err: error }, 'database busy');
+      error = new AppError(ErrorCode.Unavailable, `The gateway's database is busy; nothing was changed. Try again in ${BUSY_RETRY_SEC} s.`, { retryAfterSec: BUSY_RETRY_SEC });
+    }
     if (isAppError(error)) {
       if (error.retryAfterSec) reply.header('retry-after', String(error.retryAfterSec));
       return reply.status(error.httpStatus).send(error.toJSON());
-    }
-    if (isDatabaseBusy(error)) {
-      req.log.warn({ err: error }, 'database busy');
-      return reply
-        .status(503)
-        .header('retry-after', String(BUSY_RETRY_SEC))
-        .send({ error: { code: ErrorCode.Unavailable, message: `The gateway's database is busy; nothing was changed. Try again in ${BUSY_RETRY_SEC} s.`, retryAfter: BUSY_RETRY_SEC } });
     }
     const e = error as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.status(e.statusCode).send({ error: clientError(e) });
@@ -175,7 +172,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     api.get('/reviews', { config: { query: listQuery } }, async (req) => {
       const q = req.query as { status?: string; include?: string[]; limit?: number; cursor?: string };
       const limit = q.limit ?? 50;
-      const cursor = q.cursor ? decodeCursor('reviews', q.cursor, [(s) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)), (s) => UUID.test(s)]) : undefined;
+      const cursor = q.cursor ? decodeCursor('reviews', q.cursor, [(s) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)), isUuid]) : undefined;
       const include = { output: false, input: false, classification: false };
       for (const i of q.include ?? []) include[i as keyof typeof include] = true;
       const rows = await reviews.list(req.user!, {

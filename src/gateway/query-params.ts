@@ -75,13 +75,14 @@ function parseOne(raw: string, p: ParamSpec): unknown {
 export function parseQuery(route: string, query: unknown, spec: QuerySpec | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const given = (query ?? {}) as Record<string, unknown>;
-  const accepted = acceptedSentence(route, spec);
+  // Only an error needs the sentence saying what the route accepts.
+  const accepted = () => acceptedSentence(route, spec);
   for (const [name, raw] of Object.entries(given)) {
     const p = spec && Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (!p) throw new AppError(ErrorCode.BadInput, `Unknown query parameter "${name}". ${accepted}`);
-    if (Array.isArray(raw)) throw new AppError(ErrorCode.BadInput, `The query parameter "${name}" was given ${raw.length} times; give it once. ${accepted}`);
+    if (!p) throw new AppError(ErrorCode.BadInput, `Unknown query parameter "${name}". ${accepted()}`);
+    if (Array.isArray(raw)) throw new AppError(ErrorCode.BadInput, `The query parameter "${name}" was given ${raw.length} times; give it once. ${accepted()}`);
     const value = parseOne(String(raw ?? ''), p);
-    if (value === null) throw new AppError(ErrorCode.BadInput, `"${String(raw).slice(0, 100)}" is not a valid value of the query parameter "${name}". ${accepted}`);
+    if (value === null) throw new AppError(ErrorCode.BadInput, `"${String(raw).slice(0, 100)}" is not a valid value of the query parameter "${name}". ${accepted()}`);
     out[name] = value;
   }
   return out;

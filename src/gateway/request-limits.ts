@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { LimitsConfig } from '../config.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { keyPrefix } from '../service/user-fields.js';
 
 // A fixed window: the first hit starts it, so the counter and its expiry are set together.
 const HIT = `
@@ -50,7 +51,7 @@ export interface RequestLimits {
 // One client retrying a wrong key is then blocked before it uses up its IP's budget, so the
 // colleagues behind the same NAT keep working; a client spraying keys meets the per-IP limit.
 function prefixId(token: string | undefined): string {
-  return token ? createHash('sha256').update(`hoop-prefix:${token.slice(0, 9)}`).digest('hex').slice(0, 16) : 'none';
+  return token ? createHash('sha256').update(`hoop-prefix:${keyPrefix(token)}`).digest('hex').slice(0, 16) : 'none';
 }
 
 function seconds(ms: number): number {
@@ -73,7 +74,7 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
     }
   };
   const limited = (message: string, retryMs: number) =>
-    new AppError(ErrorCode.RateLimited, message, { retryAfterSec: seconds(retryMs), details: { retryAfter: seconds(retryMs) } });
+    new AppError(ErrorCode.RateLimited, message, { retryAfterSec: seconds(retryMs) });
 
   return {
     config,

@@ -163,6 +163,11 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
     }
   }
 
+  /** The requester's Slack id, unless they are deactivated (who is gone gets nothing more). */
+  function reachableRequester(review: ReviewRow): string | null {
+    return review.requester.active ? review.requester.slackUserId : null;
+  }
+
   /**
    * Who can read the thread under a message at `target` may read the result: everyone may, unless
    * the connection has allowed groups. Then only its own, explicitly set channel and the direct
@@ -188,8 +193,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
       const message = (await mayShowResult(review, m.target)) ? resultMessage(view) : withheldResultMessage(view);
       await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), m.ts);
     }
-    // A deactivated requester gets nothing more (the result stays in the gateway for whoever may see it).
-    const requesterSlackId = review.requester.active ? review.requester.slackUserId : null;
+    const requesterSlackId = reachableRequester(review);
     if (requesterSlackId && !posted.some((m) => m.target === requesterSlackId)) {
       await postOnce(review, requesterSlackId, 'requester-result', requesterNotice(view), () => safeResultMessage(view));
     }
@@ -198,7 +202,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
   /** `slack.notify-requester`: tells a linked requester their request was rejected or expired. */
   async function notifyRequester(reviewId: string, outcome: 'rejected' | 'expired'): Promise<void> {
     const review = await getReview(db, reviewId);
-    const requesterSlackId = review.requester.active ? review.requester.slackUserId : null;
+    const requesterSlackId = reachableRequester(review);
     if (!requesterSlackId) return;
     const view = toReviewView(review);
     await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view), () => safeResultMessage(view));

@@ -1,18 +1,16 @@
 // Users, API keys, connections and Slack links: the admin use cases.
 import { recordAudit, type AuditContext } from '../db/audit.js';
+import { usableConnectionsWhere } from '../db/access-filters.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule } from '../core/sql-policy.js';
 import { DETECTORS } from '../sql/masking.js';
-import { canUseConnection } from '../core/access.js';
 import { guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
 import { ensureBootstrapAdmin as bootstrapAdmin } from './bootstrap-admin.js';
 import { createSlackLinks } from './slack-links.js';
 import { cleanGroups, EMAIL, generateApiKey, hashApiKey, keyPrefix, normalizeEmail, userView } from './user-fields.js';
 import { createUserService } from './user-service.js';
-
-export { generateApiKey, hashApiKey, userView };
 
 const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** lastUsedAt is written at most this often per key: no database write per request. */
@@ -216,10 +214,8 @@ export function createAdminService(db: Db) {
 
   /** The connections `user` may see (Access Control: the others are not visible), by name. */
   async function listConnections(user: AuthUser, page?: KeyPage) {
-    // canUseConnection as a query, so a page holds `take` visible connections.
-    const visible = user.isAdmin ? {} : { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] };
-    const rows = await db.connection.findMany({ where: { AND: [visible, page?.after ? { name: { gt: page.after } } : {}] }, orderBy: { name: 'asc' }, take: page?.take });
-    return rows.filter((c) => canUseConnection(user, c)).map(connectionView);
+    const rows = await db.connection.findMany({ where: { AND: [usableConnectionsWhere(user), page?.after ? { name: { gt: page.after } } : {}] }, orderBy: { name: 'asc' }, take: page?.take });
+    return rows.map(connectionView);
   }
 
   // Slack links live in their own module; the admin service keeps offering them.

@@ -7,6 +7,7 @@ import {
   type Transition,
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
+import { visibleReviewsWhere } from '../db/access-filters.js';
 import type { Db } from '../db/client.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
 import { getReview, getReviewAccess, getReviewStatus, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
@@ -24,8 +25,6 @@ import { checkLength, createSubmit } from './submit-command.js';
 import { createSweep } from './review-recovery.js';
 
 export type { AuthUser };
-export { checkLength, summarize, type SubmitInput } from './submit-command.js';
-export { canSee, visibleTo } from './review-access.js';
 
 export interface ReviewServiceOptions {
   db: Db;
@@ -144,19 +143,27 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return row;
   }
 
+  /** NotFound unless the user may see the review (its existence is not revealed); loads only what the rule needs. */
+  async function assertVisible(user: AuthUser, reviewId: string) {
+    const head = await getReviewAccess(db, reviewId);
+    if (!visibleTo(user, head)) throw reviewNotFound(reviewId);
+    return head;
+  }
+
   /** The audit trail of a review the user may see, oldest first. */
   async function history(user: AuthUser, reviewId: string) {
-    await get(user, reviewId);
+    await assertVisible(user, reviewId);
     const events = await db.auditEvent.findMany({ where: { reviewId }, orderBy: { id: 'asc' } });
     return events.map((e) => ({ at: e.createdAt.toISOString(), action: e.action, actor: e.actor, source: e.source, ip: e.ip, userAgent: e.userAgent, detail: e.detail }));
   }
 
-  /** Waits up to `waitMs` for the review to leave PENDING/APPROVED/RUNNING; returns it either way. */
-  async function waitForDecision(user: AuthUser, reviewId: string, waitMs: number, signal?: AbortSignal): Promise<ReviewRow> {
-    const head = await getReviewAccess(db, reviewId);
-    if (!visibleTo(user, head)) throw reviewNotFound(reviewId);
+  /**
+   * Waits up to `waitMs` for a review the user may see to leave PENDING/APPROVED/RUNNING. The caller
+   * loads the review afterwards (with the caller's credentials checked again).
+   */
+  async function waitForDecision(user: AuthUser, reviewId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
+    const head = await assertVisible(user, reviewId);
     if (OPEN_STATUSES.includes(head.status) && waitMs > 0) await waitWhileOpen(reviewId, Date.now() + waitMs, signal);
-    return getReview(db, reviewId);
   }
 
   // While waiting only the status is re-read; the whole review (its output may be 256 KB) is loaded
@@ -183,13 +190,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     user: AuthUser,
     filter: { status?: ReviewStatus; take: number; after?: { createdAt: Date; id: string }; include: ReviewListInclude },
   ): Promise<ReviewListRow[]> {
-    const visibility = user.isAdmin
-      ? {}
-      : {
-          OR: [{ requesterId: user.id }, { groups: { some: { group: { in: user.groups } } } }],
-          connection: { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] },
-        };
-    return listReviews(db, { ...(filter.status ? { status: filter.status } : {}), ...visibility }, filter);
+    return listReviews(db, { ...(filter.status ? { status: filter.status } : {}), ...visibleReviewsWhere(user) }, filter);
   }
 
   const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });

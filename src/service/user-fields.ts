@@ -3,17 +3,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, ErrorCode } from '../errors.js';
 
+export { normalizeEmail } from '../core/email.js';
+
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const EMAIL = /^[^\s@]+@[^\s@]+$/;
-
-/**
- * Emails compare case-insensitively: they are stored (and looked up) trimmed, with A-Z folded to
- * a-z. Only ASCII letters fold: Unicode case folding makes look-alikes equal (KELVIN SIGN U+212A
- * lower-cases to "k"), so kate@\u212Aiosk.example must not become kate@kiosk.example.
- */
-export function normalizeEmail(email: string): string {
-  return email.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
 
 /** sha256 of an API key, as stored. */
 export function hashApiKey(key: string): string {

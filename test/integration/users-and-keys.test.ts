@@ -68,10 +68,16 @@ describe('API keys', () => {
 
   it('refuses bad key input with a sentence and creates nothing', async () => {
     const before = await t.gateway.db.apiKey.count();
-    for (const body of [{ name: 5 }, { name: 'x'.repeat(201) }, { label: 'ci' }, ['ci']]) {
+    const cases: [unknown, string][] = [
+      [{ name: 5 }, '"name" must be a string'],
+      [{ name: 'x'.repeat(201) }, '"name" is longer than 200 characters'],
+      [{ label: 'ci' }, 'does not take "label". It accepts: name.'],
+      [['ci'], 'must be a JSON object'],
+    ];
+    for (const [body, message] of cases) {
       const res = await t.api('POST', '/api/users/alice@example.com/keys', { body });
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.message).toMatch(/"name"|body/);
+      expect(res.body.error.message).toContain(message);
     }
     expect(await t.gateway.db.apiKey.count()).toBe(before);
   });
@@ -173,8 +179,8 @@ describe('updating users', () => {
       [{ admin: 'yes' }, '"admin" must be true or false'],
       [{ active: 0 }, '"active" must be true or false'],
       [{ name: 42 }, '"name" must be a string'],
-      [{ email: 'new@example.com' }, 'Unknown field "email"'],
-      [{ groups: [], isAdmin: true }, 'Unknown field "isAdmin"'],
+      [{ email: 'new@example.com' }, 'does not take "email". It accepts: groups, admin, active, name.'],
+      [{ groups: [], isAdmin: true }, 'does not take "isAdmin"'],
       [{}, 'Nothing to change'],
       [['active', false], 'must be a JSON object'],
     ];
