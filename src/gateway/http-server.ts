@@ -12,7 +12,7 @@ import type { AdminService } from '../service/admin-service.js';
 import type { AuthUser, ReviewService } from '../service/review-service.js';
 import { toReviewListView, toReviewView } from '../service/review-view.js';
 import { applyHardening } from './http-hardening.js';
-import { decodeCursor, pageOf, pagingParams } from './paging.js';
+import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, type PageQuery } from './paging.js';
 import { checkQueryHook } from './query-params.js';
 import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
 import type { RequestLimits } from './request-limits.js';
@@ -117,11 +117,8 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       const result = await admin.createUser(req.user!, { email: b.email as string, name: optionalString(b, 'name'), groups: b.groups as string[] | undefined, admin: b.admin === true }, auditCtx(req));
       return reply.status(201).send(result);
     });
-    api.get('/users', { config: { query: pagingParams(200) } }, async (req) => {
-      const q = req.query as { limit?: number; cursor?: string };
-      const limit = q.limit ?? 200;
-      const after = q.cursor ? decodeCursor('users', q.cursor, [(s) => s.length > 0])[0] : undefined;
-      const { page, nextCursor } = pageOf('users', await admin.listUsers(req.user!, { take: limit + 1, after }), limit, (u) => [u.email]);
+    api.get('/users', { config: { query: pagingParams(MAX_PAGE) } }, async (req) => {
+      const { page, nextCursor } = await keyPage('users', req.query as PageQuery, (p) => admin.listUsers(req.user!, p), (u) => u.email);
       return { users: page, nextCursor };
     });
     registerUserRoutes(api, { admin, auditCtx });
@@ -150,11 +147,8 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       );
       return reply.status(created ? 201 : 200).send({ connection });
     });
-    api.get('/connections', { config: { query: pagingParams(200) } }, async (req) => {
-      const q = req.query as { limit?: number; cursor?: string };
-      const limit = q.limit ?? 200;
-      const after = q.cursor ? decodeCursor('connections', q.cursor, [(s) => s.length > 0])[0] : undefined;
-      const { page, nextCursor } = pageOf('connections', await admin.listConnections(req.user!, { take: limit + 1, after }), limit, (c) => [c.name]);
+    api.get('/connections', { config: { query: pagingParams(MAX_PAGE) } }, async (req) => {
+      const { page, nextCursor } = await keyPage('connections', req.query as PageQuery, (p) => admin.listConnections(req.user!, p), (c) => c.name);
       return { connections: page, nextCursor };
     });
 

@@ -40,10 +40,28 @@ export function pageOf<T>(list: string, rows: T[], limit: number, keyOf: (row: T
 
 export const MAX_PAGE = 200;
 
+/** `limit` and `cursor` as pagingParams checks them. */
+export type PageQuery = { limit?: number; cursor?: string };
+
 /** The query spec of `limit` and `cursor` (see query-params.ts). */
 export function pagingParams(defaultLimit: number) {
   return {
     limit: { type: 'int', min: 1, max: MAX_PAGE, hint: `rows per page, 1 to ${MAX_PAGE}, default ${defaultLimit}` },
     cursor: { type: 'string', maxLength: 1000, hint: 'the nextCursor of the previous page' },
   } as const;
+}
+
+/**
+ * One page of a list sorted by a single non-empty key (a name, an email): reads `limit` (default
+ * MAX_PAGE) and `cursor` from the checked query, fetches `limit + 1` after the cursor's key.
+ */
+export async function keyPage<T>(
+  list: string,
+  query: PageQuery,
+  fetch: (page: { take: number; after?: string }) => Promise<T[]>,
+  keyOf: (row: T) => string,
+): Promise<{ page: T[]; nextCursor: string | null }> {
+  const limit = query.limit ?? MAX_PAGE;
+  const after = query.cursor ? decodeCursor(list, query.cursor, [(s) => s.length > 0])[0] : undefined;
+  return pageOf(list, await fetch({ take: limit + 1, after }), limit, (row) => [keyOf(row)]);
 }

@@ -19,13 +19,27 @@ export interface SlackJobsOptions {
   claims?: Claims;
 }
 
-/** Another job is posting this message right now: retry later (it will be recorded by then). */
-export class SlackPostInProgress extends Error {}
+/** Try again in `retryAfterSec`: the job is put back without using one of its attempts. */
+export class SlackRetryLater extends Error {
+  constructor(
+    readonly retryAfterSec: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
-/** Slack asked us to wait: the job is put back for `retryAfterSec` without using an attempt. */
-export class SlackRateLimited extends Error {
-  constructor(readonly retryAfterSec: number) {
-    super(`Slack rate limit: retry after ${retryAfterSec}s`);
+/** Another job is posting this message right now: look again shortly (it will be recorded by then). */
+export class SlackPostInProgress extends SlackRetryLater {
+  constructor(message: string) {
+    super(2, message);
+  }
+}
+
+/** Slack asked us to wait: Retry-After is honoured exactly. */
+export class SlackRateLimited extends SlackRetryLater {
+  constructor(retryAfterSec: number) {
+    super(retryAfterSec, `Slack rate limit: retry after ${retryAfterSec}s`);
   }
 }
 
@@ -168,20 +182,21 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
     return review.requester.active ? review.requester.slackUserId : null;
   }
 
+  type Reader = { id: string; email: string; isAdmin: boolean; groups: string[]; slackUserId: string | null; active: boolean };
+
   /**
    * Who can read the thread under a message at `target` may read the result: everyone may, unless
    * the connection has allowed groups. Then only its own, explicitly set channel and the direct
    * messages of people allowed to use it qualify; the gateway-wide default channel, or any other,
-   * does not.
+   * does not. `reader`: the user whose DM `target` is, if any.
    */
-  async function mayShowResult(review: ReviewRow, target: string): Promise<boolean> {
-    const reader = await db.user.findUnique({ where: { slackUserId: target }, select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true, active: true } });
+  function mayShowResult(review: ReviewRow, target: string, reader: Reader | undefined): boolean {
     // The DM of someone deactivated since the request was posted gets no result.
     if (reader && !reader.active) return false;
     const connection = review.connection;
     if (connection.allowedGroups.length === 0) return true;
     if (connection.slackChannel && target === connection.slackChannel) return true;
-    return reader !== null && canUseConnection(reader, connection);
+    return reader !== undefined && canUseConnection(reader, connection);
   }
 
   /** `slack.post-result`: the outcome as a thread reply under each request message, and a DM to the requester. */
@@ -189,8 +204,14 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
     const review = await getReview(db, reviewId);
     const view = toReviewView(review);
     const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
+    // The people whose DMs the request was posted to, in one query.
+    const readers = await db.user.findMany({
+      where: { slackUserId: { in: posted.map((m) => m.target) } },
+      select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true, active: true },
+    });
+    const readerOf = new Map(readers.map((r) => [r.slackUserId!, r]));
     for (const m of posted) {
-      const message = (await mayShowResult(review, m.target)) ? resultMessage(view) : withheldResultMessage(view);
+      const message = mayShowResult(review, m.target, readerOf.get(m.target)) ? resultMessage(view) : withheldResultMessage(view);
       await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), m.ts);
     }
     const requesterSlackId = reachableRequester(review);

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { ReviewService } from '../service/review-service.js';
 import { JOB_SCHEMAS, parsePayload, type JobName } from './definitions.js';
 import { queueNames } from './queues.js';
-import { SlackPermanentError, SlackPostInProgress, SlackRateLimited, type SlackJobs } from './slack-jobs.js';
+import { SlackPermanentError, SlackRetryLater, type SlackJobs } from './slack-jobs.js';
 
 export interface WorkersOptions {
   connection: Redis;
@@ -76,13 +76,8 @@ export function startWorkers(opts: WorkersOptions): Workers {
             else if (name === 'slack.notify-requester') await slack.notifyRequester(reviewId, parsePayload(name, data).outcome);
             else throw new UnrecoverableError(`${name} does not belong on the slack queue`);
           } catch (error) {
-            if (error instanceof SlackPostInProgress) {
-              // Another job holds the post: look again shortly, without spending an attempt.
-              await job.moveToDelayed(Date.now() + 2000, token);
-              throw new DelayedError();
-            }
-            if (error instanceof SlackRateLimited) {
-              // Honour Retry-After exactly, without spending one of the job's attempts.
+            if (error instanceof SlackRetryLater) {
+              // Slack's Retry-After, or another job holding the post: back later, without spending an attempt.
               await job.moveToDelayed(Date.now() + error.retryAfterSec * 1000, token);
               throw new DelayedError();
             }

@@ -64,14 +64,14 @@ export function createUserService(db: Db) {
   }
 
   /** Whose keys `actor` may manage through `ref`: anyone's for an admin, otherwise only their own. */
-  async function keyOwner(actor: AuthUser, ref: string) {
+  async function keyOwner(actor: AuthUser, ref: string): Promise<{ id: string; email: string }> {
     if (actor.isAdmin) return findUser(db, ref);
     const r = String(ref ?? '').trim();
     // Decided before any lookup, so a non-admin cannot learn which emails have users.
     if (r !== actor.id && normalizeEmail(r) !== actor.email) {
       throw new AppError(ErrorCode.Forbidden, 'You can only manage your own API keys (GET /api/me/keys, hoop admin get keys); ask an admin about someone else\'s.');
     }
-    return findUser(db, actor.id);
+    return { id: actor.id, email: actor.email }; // authenticated a moment ago: no need to look it up again
   }
 
   /** The keys of a user (an id or an email), newest first; revoked ones included. */
