@@ -6,6 +6,7 @@
 import type mysql from 'mysql2/promise';
 import { lineageInline, type LineageJob } from '../sql/classify-inline.js';
 import type { StatementLineage } from '../sql/lineage-postgres.js';
+import { MAX_VIEW_DEPTH } from '../sql/lineage-taint.js';
 import type { MysqlRelation, MysqlStatementLineage } from '../sql/lineage-mysql.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { mysqlViewReads } from '../sql/mysql-statement.js';
@@ -14,7 +15,6 @@ import type { OutputMasking } from './output.js';
 
 type Conn = mysql.Connection | mysql.PoolConnection;
 
-const MAX_VIEW_DEPTH = 8;
 // Relations asked per round; what is left out is not in the catalog, so its lineage is `unknown`.
 const MAX_NAMES = 100;
 

@@ -3,7 +3,7 @@
 import { loadModule, normalizeSync, parseSync } from 'libpg-query';
 import { commandOf, DCL, DDL, DML, SESSION, UTILITY, unboundedWriteOf, walk, type Node } from './postgres-commands.js';
 import { nestedOf, type PreparedStatements } from './postgres-nested.js';
-import { allowListSet, SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES } from './safe-functions.js';
+import { allowListSet, builtinName, SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES } from './safe-functions.js';
 import type { ClassifiedStatement, Classification, ClassifyOptions, StatementCalls, StatementKind } from './types.js';
 
 let loaded: Promise<void> | undefined;
@@ -30,17 +30,6 @@ interface Findings {
   ctes: Set<string>;
 }
 
-/** The name lists of every TypeName node (they are not wrapped, so the walk does not visit them). */
-function typeNames(node: unknown, out: Node[][] = []): Node[][] {
-  if (Array.isArray(node)) node.forEach((n) => typeNames(n, out));
-  else if (node && typeof node === 'object') {
-    const n = node as Node;
-    if (Array.isArray(n.names) && 'typemod' in n) out.push(n.names);
-    for (const v of Object.values(n)) typeNames(v, out);
-  }
-  return out;
-}
-
 function inspect(root: Node): Findings {
   const f: Findings = { writes: [], calls: { functions: [], operators: [], types: [], relations: [] }, tables: [], ctes: new Set() };
   walk(root, (type, value) => {
@@ -51,25 +40,17 @@ function inspect(root: Node): Findings {
     else if (type === 'A_Expr') f.calls.operators.push(...(SYNTAX_OPERATORS[value.kind] ?? [qualifiedName(value.name)]));
     else if (type === 'SubLink' && value.operName) f.calls.operators.push(qualifiedName(value.operName));
     else if (type === 'SortBy' && value.useOp) f.calls.operators.push(qualifiedName(value.useOp));
+    // Every type named anywhere (casts, XMLTABLE and JSON_TABLE columns, XMLSERIALIZE...): a domain's CHECK may call a function.
+    else if (type === 'TypeName') f.calls.types.push(qualifiedName(value.names));
     else if (type === 'CommonTableExpr' && value.ctename) f.ctes.add(String(value.ctename).toLowerCase());
     else if (type === 'RangeVar' && value.relname) f.tables.push({ name: [value.schemaname, value.relname].filter(Boolean).join('.'), at: value.location ?? 0 });
     else if (type === 'DropStmt' && ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE'].includes(value.removeType)) {
       for (const o of value.objects ?? []) f.tables.push({ name: (o.List?.items ?? []).map((i: Node) => i.String?.sval).filter(Boolean).join('.'), at: 0 });
     }
   });
-  // Every type named anywhere (casts, XMLTABLE and JSON_TABLE columns, XMLSERIALIZE...): a domain's
-  // CHECK may call a function.
-  f.calls.types = typeNames(root).map(qualifiedName);
   // A CTE's name may hide a relation in one scope and not in another: check every name the statement uses.
   f.calls.relations = [...new Set(f.tables.map((t) => t.name))];
   return f;
-}
-
-/** `name` or `pg_catalog.name` of a built-in in `safe`, else null. */
-function builtinName(qualified: string): string | null {
-  const parts = qualified.split('.');
-  if (parts.length === 1) return parts[0];
-  return parts.length === 2 && parts[0] === 'pg_catalog' ? parts[1] : null;
 }
 
 /** What a read calls that is not provably a built-in without side effects (nor allow-listed). */
@@ -87,10 +68,9 @@ function notBuiltin(calls: StatementCalls, allow: ReadonlySet<string>): string[]
   ];
 }
 
-function classifyNode(type: string, node: Node, allow: ReadonlySet<string>): { kind: StatementKind; reasons: string[]; calls?: StatementCalls } {
+function classifyNode(type: string, node: Node, allow: ReadonlySet<string>, f: Findings): { kind: StatementKind; reasons: string[]; calls?: StatementCalls } {
   if (type === 'VariableShowStmt') return { kind: 'read', reasons: [], calls: { functions: [], operators: [], types: [], relations: [] } };
   if (type === 'SelectStmt') {
-    const f = inspect({ SelectStmt: node });
     if (f.writes.length) return { kind: 'write', reasons: [`contains ${[...new Set(f.writes)].join(', ')}`] };
     const unsafe = notBuiltin(f.calls, allow);
     if (unsafe.length) return { kind: 'write', reasons: [`calls ${unsafe.join(', ')}, which may write (allow-list it on the connection if it does not)`] };
@@ -101,12 +81,11 @@ function classifyNode(type: string, node: Node, allow: ReadonlySet<string>): { k
     const [innerType, inner] = Object.entries(node.query ?? {})[0] ?? ['', {}];
     if (!analyze) {
       // Planning runs no statement, but it may evaluate immutable functions of constants: those must be built-ins too.
-      const f = inspect(node.query ?? {});
       const unsafe = notBuiltin(f.calls, allow);
       if (unsafe.length) return { kind: 'write', reasons: [`plans a call of ${unsafe.join(', ')}, which planning may run`] };
       return { kind: 'read', reasons: [], calls: f.calls };
     }
-    const c = classifyNode(innerType, inner as Node, allow);
+    const c = classifyNode(innerType, inner as Node, allow, f);
     return c.kind === 'read' ? c : { kind: c.kind === 'unknown' ? 'unknown' : 'write', reasons: ['EXPLAIN ANALYZE runs the statement', ...c.reasons] };
   }
   if (DML.has(type)) return { kind: 'write', reasons: [] };
@@ -151,8 +130,8 @@ export function classifyPostgres(sql: string, options: ClassifyOptions = {}): Cl
     const prepared: PreparedStatements = new Map();
     statements = stmts.map((raw, index) => {
       const [type, node] = Object.entries(raw.stmt)[0] as [string, Node];
-      const { kind, reasons, calls } = classifyNode(type, node, allow);
       const f = inspect(raw.stmt);
+      const { kind, reasons, calls } = classifyNode(type, node, allow, f);
       const statement = statementText(bytes, raw);
       const { nested, unchecked } = nestedOf(type, node, prepared, 0, statement);
       // In the order they are written, without the statement's own CTE names.

@@ -5,6 +5,7 @@
 // function, an unknown relation, a user variable, a name the parser may misread) is `unknown`.
 import { fromItems, ident, lc, matching, max, named, quoted, raise, rowTaint, top, unnamed, type Col, type Entry, type Node, type Output, type Reads, type Scope } from './lineage-mysql-scope.js';
 import type { RelationInfo, Taint } from './lineage-postgres.js';
+import { COUNTING, MAX_VIEW_DEPTH } from './lineage-taint.js';
 import { parseMysqlDefinition } from './mysql-statement.js';
 
 /** A relation of the target: `visible` when an unqualified name resolves to it (DATABASE()); `triggers` when it has any. */
@@ -19,10 +20,7 @@ export interface MysqlLineageOptions {
   relation(schema: string | undefined, name: string): MysqlRelation | undefined;
 }
 
-const MAX_VIEW_DEPTH = 8;
 const MAX_RECURSION_PASSES = 12;
-// Aggregates whose result reveals only how many rows there were.
-const COUNTING = new Set(['count']);
 // Comparisons with a subquery: a yes or no, inference only (the subquery's rows are read, not returned).
 const INFERENCE = new Set(['exists', 'any', 'all', 'some']);
 // Words node-sql-parser takes for a column where the server reads an operator: `BINARY email` is

@@ -1,15 +1,11 @@
 // What MySQL column lineage keeps while it walks a statement: the relations in scope with the taint
 // of each column, and small helpers over node-sql-parser's MySQL AST.
-import type { Taint } from './lineage-postgres.js';
+import type { Col, Taint } from './lineage-taint.js';
+
+export { max, raise, rowTaint, top, type Col, type Output, type Reads } from './lineage-taint.js';
 
 // node-sql-parser's AST is untyped JSON.
 export type Node = Record<string, any>;
-export type Reads = { taint: Taint };
-
-export interface Col {
-  name: string;
-  taint: Taint;
-}
 
 export interface Entry {
   /** What a column reference may qualify it with: its alias, or its name and schema.name. */
@@ -19,12 +15,6 @@ export interface Entry {
   /** Columns `*` leaves out (INVISIBLE) but a name may reach. */
   hidden?: Col[];
   any: Taint;
-}
-
-/** Output columns; `mappable` is false when they cannot be matched to the result's one by one. */
-export interface Output {
-  cols: Col[];
-  mappable: boolean;
 }
 
 export interface Scope {
@@ -37,13 +27,6 @@ export interface Scope {
   merged?: boolean;
 }
 
-export const max = (...ts: Taint[]): Taint => ts.reduce<Taint>((a, b) => (b > a ? b : a), 0);
-/** Adds `t` to what a statement reads. */
-export const raise = (reads: Reads, t: Taint): void => {
-  if (t > reads.taint) reads.taint = t;
-};
-export const top = (o: Output): Taint => max(...o.cols.map((c) => c.taint));
-export const rowTaint = (e: Entry): Taint => (e.cols ? max(e.any, ...e.cols.map((c) => c.taint), ...(e.hidden ?? []).map((c) => c.taint)) : e.any);
 export const lc = (s: string): string => s.toLowerCase();
 
 /** An identifier as the parser gives it: a string, or `{type, value}` when it was quoted. */

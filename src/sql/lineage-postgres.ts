@@ -9,7 +9,9 @@ import { figureColname } from './postgres-colname.js';
 import type { Node } from './postgres-commands.js';
 
 /** 0 clean, 1 carries masked data, 2 cannot be determined. */
-export type Taint = 0 | 1 | 2;
+import { COUNTING, MAX_VIEW_DEPTH, max, raise, rowTaint, top, type Col, type Output, type Taint } from './lineage-taint.js';
+
+export type { Taint };
 
 /** What the target's catalog says of a relation. */
 export interface RelationInfo {
@@ -48,10 +50,6 @@ export interface StatementLineage {
   why: string[];
 }
 
-interface Col {
-  name: string;
-  taint: Taint;
-}
 
 interface Entry {
   /**
@@ -68,12 +66,6 @@ interface Entry {
   catalog?: boolean;
 }
 
-/** Output columns; `mappable` is false when `*` covered columns of unknown number. */
-interface Output {
-  cols: Col[];
-  mappable: boolean;
-}
-
 interface Scope {
   entries: Entry[];
   /** CTEs by name: their columns (null when not mappable) and the taint of the unmappable ones. */
@@ -81,22 +73,12 @@ interface Scope {
   parent?: Scope;
 }
 
-const max = (...ts: Taint[]): Taint => ts.reduce<Taint>((a, b) => (b > a ? b : a), 0);
 const str = (n: Node | undefined): string | undefined => n?.String?.sval;
-/** Adds `t` to what a statement reads (after `t` is computed, which may itself add to `reads`). */
-const raise = (reads: { taint: Taint }, t: Taint): void => {
-  if (t > reads.taint) reads.taint = t;
-};
-const top = (o: Output): Taint => max(...o.cols.map((c) => c.taint));
-const rowTaint = (e: Entry): Taint => (e.cols ? max(e.any, ...e.cols.map((c) => c.taint)) : e.any);
-const MAX_VIEW_DEPTH = 8;
 /** Joins the parts of a qualified name; no identifier can hold it. */
 const QUAL = '\u0000';
 // System relations whose columns hold values of every column (the planner's samples).
 const STATISTICS = new Set(['pg_statistic', 'pg_stats', 'pg_statistic_ext_data', 'pg_stats_ext', 'pg_stats_ext_exprs']);
 
-// Aggregates whose result reveals only how many rows there were.
-const COUNTING = new Set(['count']);
 
 /**
  * A recursive CTE's SEARCH and CYCLE clauses add columns that hold the values of the columns they
@@ -361,7 +343,6 @@ export class PostgresLineage {
         continue;
       }
       const taint = this.expr(rt.val, scope, reads);
-      reads.taint = max(reads.taint, taint);
       out.push({ name: rt.name ?? figureColname(rt.val), taint });
     }
     reads.taint = max(reads.taint, ...out.map((c) => c.taint));
@@ -486,9 +467,7 @@ export class PostgresLineage {
     }
     if (n.SubLink) {
       const sl = n.SubLink as Node;
-      const inner = { taint: 0 as Taint };
-      const out = this.select(sl.subselect?.SelectStmt ?? {}, scope, inner);
-      reads.taint = max(reads.taint, inner.taint);
+      const out = this.select(sl.subselect?.SelectStmt ?? {}, scope, reads);
       const test = this.expr(sl.testexpr, scope, reads);
       if (sl.subLinkType === 'EXPR_SUBLINK' || sl.subLinkType === 'ARRAY_SUBLINK' || sl.subLinkType === 'MULTIEXPR_SUBLINK') return max(test, top(out));
       return test;

@@ -9,7 +9,7 @@ import { splitMysql, type MysqlStatement } from './mysql-split.js';
 import { parseMysqlStatement } from './mysql-statement.js';
 import type { Node } from './postgres-commands.js';
 import { PostgresLineage, type RelationInfo, type StatementLineage } from './lineage-postgres.js';
-import { SAFE_FUNCTIONS } from './safe-functions.js';
+import { isSafeBuiltinFunction } from './safe-functions.js';
 
 export type { StatementLineage };
 
@@ -25,6 +25,12 @@ const WRITES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', '
 // Statements after which names may resolve differently, so later ones are not traced.
 const TRACED = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'ExplainStmt', 'VariableShowStmt', 'TransactionStmt', 'CreateTableAsStmt']);
 
+/** Whether a column (of `relation`, when known) is masked: by its name, or as `relation.column`. */
+function maskedColumnTest(patterns: readonly string[]): (column: string, relation?: string) => boolean {
+  const isMasked = columnMatcher(patterns);
+  return (column, relation) => isMasked(column) || (relation !== undefined && isMasked(`${relation}.${column}`));
+}
+
 /** The lineage of every statement of `sql`, in order; null when it does not parse. */
 export function lineagePostgres(request: LineageRequest): StatementLineage[] | null {
   let stmts: { stmt: Node }[];
@@ -33,14 +39,10 @@ export function lineagePostgres(request: LineageRequest): StatementLineage[] | n
   } catch {
     return null;
   }
-  const isMasked = columnMatcher(request.maskColumns);
   const relations = request.relations;
   const analyzer = new PostgresLineage({
-    isMaskedColumn: (column, relation) => isMasked(column) || (relation !== undefined && isMasked(`${relation}.${column}`)),
-    isSafeFunction: (name) => {
-      const parts = name.split('.');
-      return (parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog')) && SAFE_FUNCTIONS.has(parts.at(-1)!);
-    },
+    isMaskedColumn: maskedColumnTest(request.maskColumns),
+    isSafeFunction: isSafeBuiltinFunction,
     catalog: {
       relation(parts) {
         const name = parts.at(-1)!;
@@ -65,7 +67,7 @@ function traced(stmts: { stmt: Node }[], analyzer: PostgresLineage): StatementLi
     if (barrier) return { outputs: null, outputMax: 2, reads: 2, why: [`it follows ${barrier}, which may change what names mean or hold`] };
     const lineage = analyzer.statement(type, node);
     const label = type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
-    if (!TRACED.has(type) && type !== 'TransactionStmt') barrier = label;
+    if (!TRACED.has(type)) barrier = label;
     // What the catalog said no longer holds after a statement that moved masked data somewhere
     // (INSERT … SELECT email, CREATE TABLE AS, SELECT INTO) or did what cannot be traced (set_config()).
     else if (lineage.reads > 0 && (WRITES.has(type) || (type === 'SelectStmt' && node.intoClause))) barrier = `a ${label} that reads masked data`;
@@ -107,9 +109,8 @@ export function lineageMysql(request: MysqlLineageRequest): MysqlStatementLineag
   } catch {
     return null;
   }
-  const isMasked = columnMatcher(request.maskColumns);
   const analyzer = new MysqlLineage({
-    isMaskedColumn: (column, relation) => isMasked(column) || (relation !== undefined && isMasked(`${relation}.${column}`)),
+    isMaskedColumn: maskedColumnTest(request.maskColumns),
     isSafeFunction: (name) => MYSQL_SAFE.has(name) || MYSQL_PRINTED.has(name),
     relation: (schema, name) => mysqlRelation(request.relations, schema, name),
   });

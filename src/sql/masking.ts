@@ -40,28 +40,23 @@ const maskEmail = (m: string) => {
 };
 const lastFour = (m: string) => `****${m.replace(/\D/g, '').slice(-4)}`;
 
-interface DetectorImpl {
-  pattern: RegExp;
-  mask: (match: string) => string | null;
-}
+/** Replaces every match of `pattern` that `mask` accepts. */
+const replacing = (pattern: RegExp, mask: (match: string) => string | null) => (text: string) => text.replace(pattern, (m) => mask(m) ?? m);
 
 // Order matters: longer, more specific shapes first so a card number is not taken for a phone.
-const IMPLS: Record<Detector, DetectorImpl> = {
-  email: { pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, mask: maskEmail },
-  iban: {
-    pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g,
-    mask: (m) => {
+const IMPLS: Record<Detector, (text: string) => string> = {
+  email: (text) => maskEmails(text),
+  iban: replacing(
+    /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g,
+    (m) => {
       const compact = m.replace(/ /g, '');
       return ibanValid(compact) ? compact.slice(0, 2) + '*'.repeat(compact.length - 6) + compact.slice(-4) : null;
     },
-  },
-  credit_card: { pattern: /\b\d(?:[ -]?\d){12,18}\b/g, mask: (m) => (luhn(m.replace(/\D/g, '')) ? lastFour(m) : null) },
-  ssn: { pattern: /\b\d{3}-\d{2}-\d{4}\b/g, mask: (m) => `***-**-${m.slice(-4)}` },
-  phone: { pattern: /(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\b\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}\b|\+\d{8,15}\b/g, mask: (m) => `***-***-${m.replace(/\D/g, '').slice(-4)}` },
-  ip: {
-    pattern: /\b(?:\d{1,3}\.){3}\d{1,3}\b/g,
-    mask: (m) => (m.split('.').every((o) => Number(o) <= 255) ? `${m.split('.').slice(0, 2).join('.')}.*.*` : null),
-  },
+  ),
+  credit_card: replacing(/\b\d(?:[ -]?\d){12,18}\b/g, (m) => (luhn(m.replace(/\D/g, '')) ? lastFour(m) : null)),
+  ssn: replacing(/\b\d{3}-\d{2}-\d{4}\b/g, (m) => `***-**-${m.slice(-4)}`),
+  phone: replacing(/(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\b\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}\b|\+\d{8,15}\b/g, (m) => `***-***-${m.replace(/\D/g, '').slice(-4)}`),
+  ip: replacing(/\b(?:\d{1,3}\.){3}\d{1,3}\b/g, (m) => (m.split('.').every((o) => Number(o) <= 255) ? `${m.split('.').slice(0, 2).join('.')}.*.*` : null)),
 };
 const ORDER: Detector[] = ['email', 'iban', 'credit_card', 'ssn', 'phone', 'ip'];
 
@@ -102,12 +97,7 @@ export function maskText(text: string, detectors: readonly Detector[]): string {
   let out = text;
   for (const d of ORDER) {
     if (!detectors.includes(d)) continue;
-    if (d === 'email') {
-      out = maskEmails(out);
-      continue;
-    }
-    const impl = IMPLS[d];
-    out = out.replace(impl.pattern, (m) => impl.mask(m) ?? m);
+    out = IMPLS[d](out);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // carries (`nested`) and SQL it runs that cannot be checked (`unchecked`), so guardrails see through
 // `SET STATEMENT … FOR`, `ANALYZE`, `PREPARE`/`EXECUTE`, `EXECUTE IMMEDIATE`, `CREATE OR REPLACE`,
 // `REPLACE` and stored-program bodies. Where it cannot tell, it says so and reads the worse case.
-import sqlParser from 'node-sql-parser';
+import { parseOne, sqlify } from './mysql-statement.js';
 import { classifyAst } from './mysql-ast.js';
 import { bodyStart, bodyStatements } from './mysql-body.js';
 import { carrierOf, CARRIER_FIRST, type Carrier, type SqlSource } from './mysql-carried.js';
@@ -16,8 +16,6 @@ import type { MysqlToken } from './mysql-tokens.js';
 import { unboundedOfAst, unboundedOfTokens } from './mysql-where.js';
 import { strictestKind } from './types.js';
 
-const parser = new sqlParser.Parser();
-const OPT = { database: 'MySQL' };
 // Statements inside statements inside statements…: beyond this, what runs is not followed (and says so).
 const MAX_DEPTH = 8;
 
@@ -47,17 +45,11 @@ export function createContext(sql: string, tokens: MysqlToken[], options: MysqlL
 function parse(cache: Map<string, Parsed>, text: string): Parsed {
   const hit = cache.get(text);
   if (hit) return hit;
+  const one = parseOne(text);
   let parsed: Parsed;
   try {
-    const { ast, tableList } = parser.parse(text, OPT) as unknown as { ast: Node | Node[]; tableList: string[] };
-    const asts = (Array.isArray(ast) ? ast : [ast]).filter(Boolean);
-    // The server sees one statement here; a parser that sees another number reads it differently.
-    if (asts.length !== 1) parsed = { ok: false, error: `the parser reads ${asts.length} statements where the server reads one` };
-    else {
-      // Entries look like "select::db::table"; keep db.table (or table).
-      const tables = [...new Set(tableList.map((t) => t.split('::').slice(1).filter((p) => p && p !== 'null').join('.')).filter(Boolean))];
-      parsed = { ok: true, ast: asts[0], tables, normalized: parser.sqlify(asts[0] as never, OPT) };
-    }
+    // Entries look like "select::db::table"; keep db.table (or table). sqlify may throw on what it cannot print.
+    parsed = 'error' in one ? { ok: false, error: one.error } : { ok: true, ast: one.ast, tables: [...new Set(one.tableList.map((t) => t.split('::').slice(1).filter((p) => p && p !== 'null').join('.')).filter(Boolean))], normalized: sqlify(one.ast) };
   } catch (error) {
     parsed = { ok: false, error: (error as Error).message };
   }
@@ -81,8 +73,9 @@ function analyse(ctx: MysqlContext, s: MysqlStatement): Found {
     const why = 'it nests statements deeper than the gateway follows';
     return found(commandFromWords(s.lead), s.serverText, { reasons: [why], unchecked: [why] });
   }
-  const code = () => new MysqlCode(ctx.sql, ctx.tokens, s.from, s.to);
-  if (CARRIER_FIRST.has(first) && first !== 'WITH') {
+  let memo: MysqlCode | undefined;
+  const code = () => (memo ??= new MysqlCode(ctx.sql, ctx.tokens, s.from, s.to));
+  if (CARRIER_FIRST.has(first)) {
     const c = code();
     const carrier = carrierOf(c, ctx.options);
     if (carrier) return fromCarrier(ctx, s, c, carrier);
@@ -101,7 +94,7 @@ function analyse(ctx: MysqlContext, s: MysqlStatement): Found {
     if (c && carrier) return fromCarrier(ctx, s, c, carrier);
     const command = commandFromWords(s.lead);
     f = found(command, s.serverText, { reasons: [`could not be parsed: ${parsed.error}`], parseError: parsed.error });
-    if (command === 'UPDATE' || command === 'DELETE') f.unbounded = s.hasWhere ? unboundedOfTokens(code()) : 'no-where';
+    if (command === 'UPDATE' || command === 'DELETE') f.unbounded = unboundedOfTokens(code());
     const word = command.split(' ')[0];
     if (!STATEMENT_WORDS.has(word)) f.unchecked.push(`${word === 'UNKNOWN' ? 'it' : word} is not a statement the gateway knows, so it cannot tell what it runs`);
   }

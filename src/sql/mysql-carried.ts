@@ -21,7 +21,7 @@ export type Carrier =
   | { type: 'unreadable'; command: string; why: string };
 
 /** First words of the statements carrierOf recognises. */
-export const CARRIER_FIRST = new Set(['SET', 'ANALYZE', 'EXPLAIN', 'DESCRIBE', 'DESC', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'DROP', 'WITH']);
+export const CARRIER_FIRST = new Set(['SET', 'ANALYZE', 'EXPLAIN', 'DESCRIBE', 'DESC', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'DROP']);
 
 /** What the statement in `code` (exactly one statement) carries, or undefined when it is no carrier. */
 export function carrierOf(code: MysqlCode, options: MysqlLexOptions): Carrier | undefined {

@@ -1,11 +1,6 @@
 // What the MySQL classifier finds of one statement, and of the statements it carries.
 import type { MysqlUnbounded } from './mysql-where.js';
-import type { StatementKind } from './types.js';
-
-export interface NestedStatement {
-  command: string;
-  unboundedWrite: boolean;
-}
+import type { NestedStatement, StatementKind } from './types.js';
 
 /** What the gateway found of one statement. */
 export interface Found {

@@ -14,8 +14,7 @@ export function needsRewrite(sql: string, t: MysqlToken, options: MysqlLexOption
 export function parserToken(t: MysqlToken, text: string, options: MysqlLexOptions): string {
   if (t.type === 'string') {
     const prefix = text[0] === "'" || text[0] === '"' ? '' : text[0];
-    const quote = text[prefix.length];
-    const value = unquote(text.slice(prefix.length + 1, -1), quote, options.noBackslashEscapes === true);
+    const value = stringValue(text, options);
     return `${prefix}'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
   }
   if (t.type === 'quoted-identifier' && text[0] === '"') {

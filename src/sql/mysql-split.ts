@@ -19,8 +19,6 @@ export interface MysqlStatement {
   parserText: string;
   /** The first code tokens, words upper-cased: what the statement starts with. */
   lead: string[];
-  /** Whether the word WHERE appears in the code. */
-  hasWhere: boolean;
   hazards: MysqlHazard[];
   /** Its tokens: tokens.slice(from, to) of the lexed input (comments included, its `;` excluded). */
   from: number;
@@ -173,7 +171,6 @@ function statementOf(sql: string, tokens: MysqlToken[], p: Piece, options: Mysql
   let trivia = false; // a comment or marker between code tokens
   let rewrite = false; // a token node-sql-parser must see written differently
   const lead: string[] = [];
-  let hasWhere = false;
   for (let i = p.from; i < p.to; i++) {
     const t = tokens[i];
     if (isTrivia(t)) {
@@ -184,11 +181,7 @@ function statementOf(sql: string, tokens: MysqlToken[], p: Piece, options: Mysql
     last = i;
     if (t.type === 'word') {
       const length = t.end - t.start;
-      if (lead.length < LEAD || length === 5) {
-        const word = sql.slice(t.start, t.end).toUpperCase();
-        if (word === 'WHERE') hasWhere = true;
-        if (lead.length < LEAD) lead.push(word);
-      }
+      if (lead.length < LEAD) lead.push(sql.slice(t.start, t.end).toUpperCase());
       rewrite ||= length === 2 && sql.charCodeAt(t.start) === 92; // \N
     } else {
       if (lead.length < LEAD) lead.push(t.type === 'operator' ? sql.slice(t.start, t.end) : t.type);
@@ -204,7 +197,7 @@ function statementOf(sql: string, tokens: MysqlToken[], p: Piece, options: Mysql
   // The server's whitespace only: to it a no-break space is part of a name.
   while (start < end && isSpace(sql.charCodeAt(start))) start++;
   while (end > start && isSpace(sql.charCodeAt(end - 1))) end--;
-  return { start, end, text: sql.slice(start, end), serverText: server, parserText: parser, lead, hasWhere, hazards: [], from: p.from, to: p.to };
+  return { start, end, text: sql.slice(start, end), serverText: server, parserText: parser, lead, hazards: [], from: p.from, to: p.to };
 }
 
 /** The code tokens first..last joined: a dropped comment still separates tokens, other spacing is kept. */

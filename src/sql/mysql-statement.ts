@@ -9,18 +9,25 @@ type Node = Record<string, any>;
 const parser = new sqlParser.Parser();
 const OPT = { database: 'MySQL' };
 
-/** The AST of one statement the server will run, or why there is none. */
-export function parseMysqlStatement(s: MysqlStatement): { ast: Node } | { error: string } {
-  // The server reads this statement differently from a plain parser (comments, sql_mode, compound).
-  if (s.hazards.length) return { error: s.hazards[0].message };
+/** node-sql-parser's reading of text the server reads as one statement, or why it reads something else. */
+export function parseOne(text: string): { ast: Node; tableList: string[] } | { error: string } {
   try {
-    const ast = parser.astify(s.parserText, OPT) as unknown as Node | Node[];
+    const { ast, tableList } = parser.parse(text, OPT) as unknown as { ast: Node | Node[]; tableList: string[] };
     const all = (Array.isArray(ast) ? ast : [ast]).filter(Boolean);
-    return all.length === 1 ? { ast: all[0] } : { error: `the parser reads ${all.length} statements where the server reads one` };
+    return all.length === 1 ? { ast: all[0], tableList } : { error: `the parser reads ${all.length} statements where the server reads one` };
   } catch (error) {
     return { error: (error as Error).message };
   }
 }
+
+/** The AST of one statement the server will run, or why there is none. */
+export function parseMysqlStatement(s: MysqlStatement): { ast: Node } | { error: string } {
+  // The server reads this statement differently from a plain parser (comments, sql_mode, compound).
+  if (s.hazards.length) return { error: s.hazards[0].message };
+  return parseOne(s.parserText);
+}
+
+export const sqlify = (ast: Node): string => parser.sqlify(ast as never, OPT);
 
 // The server prints CAST(x AS CHAR) as `cast(x as char charset utf8mb4)`, which node-sql-parser
 // does not read; the character set does not change where the value comes from.

@@ -101,6 +101,8 @@ export function walk(node: unknown, visit: (type: string, value: Node) => void):
       if (/^[A-Z]/.test(key)) visit(key, value as Node);
       // The target of INSERT/UPDATE/DELETE/COPY (and SELECT INTO) is an unwrapped RangeVar.
       else if ((key === 'relation' || key === 'rel') && 'relname' in (value as Node)) visit('RangeVar', value as Node);
+      // So are TypeName nodes (a cast's type, a column definition's type).
+      else if (Array.isArray((value as Node).names) && 'typemod' in (value as Node)) visit('TypeName', value as Node);
     }
     walk(value, visit);
   }

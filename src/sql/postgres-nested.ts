@@ -6,12 +6,7 @@
 // deny it.
 import { parsePlPgSQLSync, parseSync } from 'libpg-query';
 import { commandOf, unboundedWriteOf, walk, type Node } from './postgres-commands.js';
-
-/** A statement inside another one. */
-export interface NestedStatement {
-  command: string;
-  unboundedWrite: boolean;
-}
+import type { NestedStatement } from './types.js';
 
 export interface NestedFindings {
   nested: NestedStatement[];

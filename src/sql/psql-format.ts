@@ -72,7 +72,7 @@ function writeStatement(out: BoundedText, result: StatementResult): void {
   const rows = (result.rows ?? []).map((r) => r.map((v) => (v === null ? '' : v.replace(/\r?\n/g, '\\n'))));
   const widths = columns.map((c, i) => Math.min(LINE_LIMIT, rows.reduce((w, r) => Math.max(w, width(r[i] ?? '')), width(c.name))));
   writeLine(out, columns.map((c) => c.name), widths, () => 'center');
-  out.push(widths.map((w) => '-'.repeat(Math.min(w, LINE_LIMIT) + 2)).join('+') + '\n');
+  out.push(widths.map((w) => '-'.repeat(w + 2)).join('+') + '\n');
   for (const row of rows) {
     if (out.full) break;
     writeLine(out, columns.map((_, i) => row[i] ?? ''), widths, (i) => (columns[i].numeric ? 'right' : 'left'));
@@ -85,8 +85,8 @@ function writeStatement(out: BoundedText, result: StatementResult): void {
 }
 
 /** One result as psql prints it: an aligned table with `(N rows)`, or the command tag alone. */
-export function formatStatement(result: StatementResult, maxChars = Number.MAX_SAFE_INTEGER): string {
-  const out = new BoundedText(maxChars);
+export function formatStatement(result: StatementResult): string {
+  const out = new BoundedText(Number.MAX_SAFE_INTEGER);
   writeStatement(out, result);
   return out.toString();
 }

@@ -80,3 +80,16 @@ export function allowListName(entry: string): string {
 export function allowListSet(entries: readonly string[] | undefined): ReadonlySet<string> {
   return new Set((entries ?? []).map(allowListName));
 }
+
+/** The bare name of `name` or `pg_catalog.name` (where built-ins live), else null. */
+export function builtinName(qualified: string): string | null {
+  const parts = qualified.split('.');
+  if (parts.length === 1) return parts[0];
+  return parts.length === 2 && parts[0] === 'pg_catalog' ? parts[1] : null;
+}
+
+/** True for a built-in function whose result depends only on its arguments. */
+export function isSafeBuiltinFunction(qualified: string): boolean {
+  const bare = builtinName(qualified);
+  return bare !== null && SAFE_FUNCTIONS.has(bare);
+}

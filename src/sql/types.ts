@@ -6,6 +6,12 @@ export const KIND_ORDER: readonly StatementKind[] = ['read', 'session', 'utility
 
 export type Dialect = 'postgres' | 'mysql';
 
+/** A statement inside another one (PostgreSQL and MySQL alike). */
+export interface NestedStatement {
+  command: string;
+  unboundedWrite: boolean;
+}
+
 export interface ClassifiedStatement {
   index: number;
   kind: StatementKind;
@@ -20,7 +26,7 @@ export interface ClassifiedStatement {
   /** UPDATE or DELETE without WHERE. */
   unboundedWrite?: boolean;
   /** Statements this one carries and runs: a PREPAREd query, writable CTEs, function and DO bodies... */
-  nested?: { command: string; unboundedWrite: boolean }[];
+  nested?: NestedStatement[];
   /** Why part of the statement's SQL cannot be checked before it runs (dynamic SQL, other languages). */
   uncheckedSql?: string[];
   /** What a read calls and reads, for the check against the target's catalog (PostgreSQL reads only). */
