@@ -4,14 +4,14 @@
 // that runs the request, so DATABASE() and what the session may see are the session's own; the
 // lineage made from it decides which output columns are masked and which error texts are withheld.
 import type mysql from 'mysql2/promise';
-import { lineageInline, type LineageJob } from '../sql/classify-inline.js';
-import type { StatementLineage } from '../sql/lineage-postgres.js';
+import { lineageInline } from '../sql/classify-inline.js';
 import { MAX_VIEW_DEPTH } from '../sql/lineage-taint.js';
 import type { MysqlRelation, MysqlStatementLineage } from '../sql/lineage-mysql.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { mysqlViewReads } from '../sql/mysql-statement.js';
 import type { ClassifiedStatement } from '../sql/types.js';
 import type { OutputMasking } from './output.js';
+import type { LineageFn } from './types.js';
 
 type Conn = mysql.Connection | mysql.PoolConnection;
 
@@ -43,7 +43,8 @@ function lookups(names: Name[]): { sql: string; values: string[] } {
 
 type Row = [string, string | null, string | null, string | Buffer | null, number | string | null, string | null];
 
-const text = (v: string | Buffer | null): string | null => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+/** A value as text (mysql2 gives some as Buffers). */
+export const text = (v: string | Buffer | null): string | null => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
 /** `db.table` or `table`, as ClassifiedStatement.tables has them. */
 function parseName(n: string): Name {
@@ -124,9 +125,20 @@ export async function maskingOnTarget(
   whole?: string,
   lineage: LineageFn = lineageInline,
 ): Promise<MysqlOutputMasking | undefined> {
+  const relations = rules?.columns.length ? await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))]) : [];
+  return maskingWith(rules, statements, relations, whole, lineage);
+}
+
+/** maskingOnTarget with the relations already looked up (relationsOnTarget of the statements' tables). */
+export async function maskingWith(
+  rules: MaskingRules | undefined,
+  statements: readonly ClassifiedStatement[],
+  relations: MysqlRelation[],
+  whole?: string,
+  lineage: LineageFn = lineageInline,
+): Promise<MysqlOutputMasking | undefined> {
   if (!rules) return undefined;
   if (!rules.columns.length) return { rules };
-  const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))]);
   const trace = async (sql: string) => (await lineage({ dialect: 'mysql', sql, maskColumns: rules.columns, relations })) as MysqlStatementLineage[] | null;
   if (whole !== undefined) return { rules, lineage: await trace(whole) };
   const one = async (sql: string): Promise<MysqlStatementLineage> => {
@@ -135,6 +147,3 @@ export async function maskingOnTarget(
   };
   return { rules, lineage: await Promise.all(statements.map((s) => one(s.statement))) };
 }
-
-/** Column lineage, on the event loop or off it (the classifier's worker for large inputs). */
-export type LineageFn = (job: LineageJob) => Promise<StatementLineage[] | null>;

@@ -8,22 +8,20 @@
 // reads masked or untraceable data.
 import mysql from 'mysql2/promise';
 import { classifyMysql } from '../sql/classify-mysql.js';
-import { mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
+import type { MysqlRelation } from '../sql/lineage-mysql.js';
+import { LEXICAL_MODES, mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import { strictestKind, type ClassifiedStatement } from '../sql/types.js';
-import { maskingOnTarget, relationsOnTarget, type LineageFn, type MysqlOutputMasking } from './mysql-catalog.js';
-import { maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
+import { maskingWith, relationsOnTarget, text, type MysqlOutputMasking } from './mysql-catalog.js';
+import { maskResults, safeMessage, untraceableOf, withholdsMessages, type OutputMasking } from './output.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
-import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
-import { type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
+import { TargetLimiter } from './target-limiter.js';
+import { overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget } from './types.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
 const WRITES = new Set(['INSERT', 'REPLACE', 'UPDATE', 'DELETE']);
-// sql_mode flags under which the server reads literals differently from the gateway's parser,
-// with the combination modes that set them again when written back.
-const LEXICAL_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'ANSI', 'DB2', 'MAXDB', 'POSTGRESQL', 'MSSQL', 'ORACLE'];
 // Errors whose text names objects and limits, never row values: syntax, unknown table/column,
 // access denied, read-only transaction, timeouts, lock waits and deadlocks.
 const VALUE_FREE_ERRNOS = new Set([1044, 1045, 1054, 1064, 1142, 1143, 1146, 1205, 1213, 1792, 1969, 3024]);
@@ -79,7 +77,7 @@ function toResult(a: Answer, command: string): { result: StatementResult; affect
       result: {
         tag: `SELECT ${a.total}`,
         columns: a.fields.map((f) => ({ name: f.name, numeric: NUMERIC_TYPES.has(f.columnType ?? f.type ?? -1) })),
-        rows: a.rows.map((r) => r.map((v) => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))),
+        rows: a.rows.map((r) => r.map((v) => text(v as string | Buffer | null))),
         totalRows: a.total,
       },
       affected: null,
@@ -90,12 +88,16 @@ function toResult(a: Answer, command: string): { result: StatementResult; affect
   return { result: { tag: WRITES.has(base) ? `${base} ${n}` : base }, affected: WRITES.has(base) ? n : null };
 }
 
-/** Removes from the session's sql_mode the flags that change how literals are read. */
-async function normaliseSqlMode(conn: Conn): Promise<void> {
-  const [[row]] = (await conn.query('SELECT @@SESSION.sql_mode')) as unknown as [[[string]]];
-  const flags = String(row[0]).split(',').filter(Boolean);
+const sqlModeOf = async (conn: Conn): Promise<string> => String(((await conn.query('SELECT @@SESSION.sql_mode')) as unknown as [[[string]]])[0][0][0]);
+
+/** Removes from the session's sql_mode the flags that change how literals are read; returns the mode it then has. */
+async function normaliseSqlMode(conn: Conn): Promise<string> {
+  const mode = await sqlModeOf(conn);
+  const flags = mode.split(',').filter(Boolean);
   const kept = flags.filter((f) => !LEXICAL_MODES.includes(f));
-  if (kept.length !== flags.length) await conn.query('SET SESSION sql_mode = ?', [kept.join(',')]);
+  if (kept.length === flags.length) return mode;
+  await conn.query('SET SESSION sql_mode = ?', [kept.join(',')]);
+  return sqlModeOf(conn);
 }
 
 /**
@@ -103,9 +105,7 @@ async function normaliseSqlMode(conn: Conn): Promise<void> {
  * function, GET_LOCK or anything else the classifier would not let a read call (their definitions,
  * as information_schema keeps them, are classified like the statement).
  */
-async function viewWrites(conn: Conn, statements: readonly ClassifiedStatement[]): Promise<string[]> {
-  const unchecked: string[] = [];
-  const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))], unchecked);
+function viewWrites(relations: readonly MysqlRelation[], unchecked: readonly string[]): string[] {
   const reasons: string[] = [];
   if (unchecked.length) {
     const listed = unchecked.slice(0, 5).join(', ') + (unchecked.length > 5 ? ` and ${unchecked.length - 5} more` : '');
@@ -134,8 +134,7 @@ async function setTimeLimit(conn: Conn, ms: number, mariadb: boolean): Promise<v
  */
 function describeError(e: unknown, masking: OutputMasking | undefined, withhold: boolean, trustErrno: boolean): { text: string; message: string } {
   const err = e as { errno?: number; sqlState?: string; message?: string };
-  // errno 0 marks the gateway's own refusals: they quote no value.
-  const keep = err.errno === 0 || (trustErrno && err.errno !== undefined && VALUE_FREE_ERRNOS.has(err.errno));
+  const keep = trustErrno && err.errno !== undefined && VALUE_FREE_ERRNOS.has(err.errno);
   // Stored code chooses its SQLSTATE too: it must not be what decides that the text is kept (the
   // text line below still shows errno and SQLSTATE).
   const sqlstate = trustErrno ? err.sqlState : undefined;
@@ -159,8 +158,23 @@ interface Pooled {
   mariadb?: boolean;
 }
 
+type Failure = { text: string; message: string };
+
+/** A failure in the gateway's own words (they quote no value; the detectors still look at them). */
+function own(message: string, masking: OutputMasking | undefined): Failure {
+  const shown = safeMessage(message, masking, { withhold: false, kind: 'error' });
+  return { text: `ERROR:  ${shown}`, message: shown };
+}
+
+/** What a run leaves to be made into its ExecutionResult. */
+interface Outcome {
+  answers: Answer[];
+  failure: Failure | null;
+  masking: MysqlOutputMasking | undefined;
+}
+
 /** The MySQL/MariaDB half of the SqlExecutor. */
-export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?: (error: Error) => void; lineage?: LineageFn }) {
+export function createMysqlExecutor(opts: SqlExecutorOptions) {
   const pooled = new Map<string, Pooled>();
   const common = { rowsAsArray: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, connectTimeout: 10_000 } as const;
 
@@ -186,13 +200,26 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
     return p.mariadb;
   }
 
-  /** Why this session reads SQL differently from what the classifier assumed (null when it does not). */
-  async function modeRefusal(conn: Conn): Promise<string | null> {
-    const [[row]] = (await conn.query('SELECT @@SESSION.sql_mode')) as unknown as [[[string]]];
-    return mysqlAutoRunRefusal(String(row[0]));
+  /**
+   * What the target says of a read, on a pooled session: why its sql_mode or the views it reads
+   * make it no plain read, and the masking of its output. The relations are looked up once for both.
+   */
+  async function inspectRead(
+    p: Pooled,
+    conn: Conn,
+    statements: readonly ClassifiedStatement[],
+    rules: MaskingRules | undefined,
+  ): Promise<{ refusal: string | null; writes: string[]; masking?: MysqlOutputMasking }> {
+    const refusal = mysqlAutoRunRefusal(await normaliseSqlMode(conn));
+    if (refusal) return { refusal, writes: [] };
+    // A pooled session keeps the time limit of its last read, which may have been almost spent.
+    await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, await isMariadb(p, conn));
+    const unchecked: string[] = [];
+    const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))], unchecked);
+    return { refusal: null, writes: viewWrites(relations, unchecked), masking: await maskingWith(rules, statements, relations, undefined, opts.lineage) };
   }
 
-  /** Checks an auto-run read on the target: the session's sql_mode, and whether masking can trace it. */
+  /** Checks an auto-run read on the target: the session's sql_mode, the views it reads, and whether masking can trace it. */
   async function checkRead(t: SqlTarget, statements: readonly ClassifiedStatement[], policy: { masking: MaskingRules }): Promise<ReadCheck> {
     const p = target(t);
     const release = await p.limiter.acquire();
@@ -200,19 +227,13 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
     try {
       try {
         conn = await p.pool.getConnection();
-      } catch (error) {
-        return { writes: [], unknown: [], untraceable: [], unreachable: (error as Error).message };
+      } catch {
+        // Unreachable now: nothing to object to here; the read fails when it runs.
+        return { writes: [], unknown: [], untraceable: [] };
       }
-      await normaliseSqlMode(conn);
-      const refusal = await modeRefusal(conn);
-      if (refusal) return { writes: [], untraceable: [], unknown: [refusal] };
-      // A pooled session keeps the time limit of its last read, which may have been almost spent.
-      await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, await isMariadb(p, conn));
-      const writes = await viewWrites(conn, statements);
-      const masking = await maskingOnTarget(conn, policy.masking, statements, undefined, opts.lineage);
-      const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
-      if (masking?.lineage === null) untraceable.push('the input cannot be traced');
-      return { writes, unknown: [], untraceable };
+      const inspected = await inspectRead(p, conn, statements, policy.masking);
+      if (inspected.refusal) return { writes: [], untraceable: [], unknown: [inspected.refusal] };
+      return { writes: inspected.writes, unknown: [], untraceable: untraceableOf(inspected.masking) };
     } catch (error) {
       return { writes: [], untraceable: [], unknown: [`the gateway could not check the target (${(error as Error).message})`] };
     } finally {
@@ -225,77 +246,92 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
     const p = target(t);
     const release = await p.limiter.acquireOrRefuse({ patient: options.waitForConnection === true });
     if (typeof release !== 'function') return release;
-    const budget = keepBudget(options);
-    let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
-    const statements = options.statements ?? classifyMysql(input).statements;
-    const answers: Answer[] = [];
-    let failure: { text: string; message: string } | null = null;
-    let conn: Conn | undefined;
-    let pooledConn: mysql.PoolConnection | undefined;
-    let broken = false;
-    // When an auto-run read's time (all its statements together) runs out.
-    let deadline = Infinity;
-    const overTime = `the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`;
     try {
-      if (options.readOnly) {
-        conn = pooledConn = await p.pool.getConnection();
-        await normaliseSqlMode(conn);
-        const mariadb = await isMariadb(p, conn);
-        const refusal = await modeRefusal(conn);
-        if (refusal) throw Object.assign(new Error(`this request ran without review as a read, but it may not: ${refusal}`), { errno: 0 });
-        // The views it reads are checked again, on the session that reads: they may have changed since submit.
-        await setTimeLimit(conn, CHECK_TIME_LIMIT_MS, mariadb);
-        const views = await viewWrites(conn, statements);
-        if (views.length) throw Object.assign(new Error(`this request ran without review as a read, but it is not one: ${views.join('; ')}`), { errno: 0 });
-        deadline = Date.now() + options.statementTimeoutMs;
-        await conn.query('START TRANSACTION READ ONLY');
-        try {
-          await setTimeLimit(conn, deadline - Date.now(), mariadb);
-          masking = await maskingOnTarget(conn, options.masking, statements, undefined, opts.lineage);
-          for (const [i, s] of statements.entries()) {
-            const left = deadline - Date.now();
-            // errno 0: the gateway's own words (kept on masking connections, printed without an errno).
-            if (left <= 0) throw Object.assign(new Error(overTime), { errno: 0 });
-            await setTimeLimit(conn, left, mariadb);
-            await boundedQuery(conn, s.statement, budget, answers).catch((error) => {
-              throw Object.assign(error as object, { statement: i });
-            });
-          }
-        } finally {
-          await conn.query('ROLLBACK').catch(() => {
-            broken = true;
-          });
-        }
-      } else {
-        conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
-        await normaliseSqlMode(conn);
-        await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
-        masking = await maskingOnTarget(conn, options.masking, statements, input, opts.lineage);
-        await boundedQuery(conn, input, budget, answers);
-      }
-    } catch (error) {
-      const e = error as { errno?: number; statement?: number; resultIndex?: unknown; fatal?: boolean };
-      // A server error (errno > 0) or the gateway's own refusal (0) leaves the session usable; a lost
-      // connection (no errno, a system errno below 0, or fatal) does not.
-      broken = broken || e.errno === undefined || e.errno < 0 || e.fatal === true;
-      // Withheld when the failing statement reads masked or untraceable data (all, when unknown).
-      const failed = options.readOnly ? (e.statement === undefined ? undefined : [e.statement]) : failedStatements(answers, e.resultIndex);
-      const withhold = failed ? failed.some((i) => withholdsMessages(masking, i)) : withholdsMessages(masking);
-      // Without masked columns there is no lineage, and nothing to withhold.
-      const lineage = masking?.rules.columns.length ? masking.lineage : [];
-      const code = !lineage || (failed ? failed.some((i) => lineage[i]?.runsCode ?? true) : lineage.some((l) => l.runsCode));
-      // The server stopped a statement at the time left to the read: say so, as on PostgreSQL.
-      const timedOut = (e.errno === 1969 || e.errno === 3024) && Date.now() >= deadline - 5;
-      failure = timedOut ? { text: `ERROR:  ${overTime}`, message: overTime } : describeError(error, masking, withhold, !code);
+      const outcome = options.readOnly ? await runRead(p, options.statements, options) : await runApproved(t, p, input, options.statements, options);
+      return finish(outcome, options.statements, options);
     } finally {
-      if (pooledConn) {
-        if (broken) pooledConn.destroy();
-        else pooledConn.release();
-      } else await conn?.end().catch(() => {});
       release();
     }
-    const commands = statements.map((s) => s.command);
-    const converted = answers.map((a, i) => toResult(a, commands[i] ?? 'OK'));
+  }
+
+  /** An auto-run read: pooled, checked again on the session that reads, statement by statement, one time limit for all. */
+  async function runRead(p: Pooled, statements: readonly ClassifiedStatement[], options: RunOptions): Promise<Outcome> {
+    const answers: Answer[] = [];
+    let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
+    let conn: mysql.PoolConnection | undefined;
+    let broken = false;
+    let deadline = Infinity;
+    try {
+      conn = await p.pool.getConnection();
+      // The mode and the views are checked again: they may have changed since submit.
+      const inspected = await inspectRead(p, conn, statements, options.masking);
+      if (inspected.refusal) return { answers, masking, failure: own(`this request ran without review as a read, but it may not: ${inspected.refusal}`, masking) };
+      if (inspected.writes.length) return { answers, masking, failure: own(`this request ran without review as a read, but it is not one: ${inspected.writes.join('; ')}`, masking) };
+      masking = inspected.masking;
+      const mariadb = await isMariadb(p, conn);
+      deadline = Date.now() + options.statementTimeoutMs;
+      await conn.query('START TRANSACTION READ ONLY');
+      try {
+        for (const [i, s] of statements.entries()) {
+          const left = deadline - Date.now();
+          if (left <= 0) return { answers, masking, failure: own(overTimeMessage(options.statementTimeoutMs), masking) };
+          await setTimeLimit(conn, left, mariadb);
+          await boundedQuery(conn, s.statement, keepBudget(options), answers).catch((error) => {
+            throw Object.assign(error as object, { statement: i });
+          });
+        }
+      } finally {
+        await conn.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+      }
+      return { answers, masking, failure: null };
+    } catch (error) {
+      const e = error as { errno?: number; statement?: number };
+      broken ||= lostSession(error);
+      // The server stopped a statement at the time left to the read: say so, as on PostgreSQL.
+      if ((e.errno === 1969 || e.errno === 3024) && Date.now() >= deadline - 5) return { answers, masking, failure: own(overTimeMessage(options.statementTimeoutMs), masking) };
+      const failed = e.statement === undefined ? undefined : [e.statement];
+      return { answers, masking, failure: failureOf(error, masking, failed) };
+    } finally {
+      if (broken) conn?.destroy();
+      else conn?.release();
+    }
+  }
+
+  /** An approved command: the whole text on a connection of its own that takes several statements. */
+  async function runApproved(t: SqlTarget, p: Pooled, input: string, statements: readonly ClassifiedStatement[], options: RunOptions): Promise<Outcome> {
+    const answers: Answer[] = [];
+    let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
+    let conn: mysql.Connection | undefined;
+    try {
+      conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
+      await normaliseSqlMode(conn);
+      await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
+      if (options.masking?.columns.length) {
+        const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))]);
+        masking = await maskingWith(options.masking, statements, relations, input, opts.lineage);
+      }
+      await boundedQuery(conn, input, keepBudget(options), answers);
+      return { answers, masking, failure: null };
+    } catch (error) {
+      return { answers, masking, failure: failureOf(error, masking, failedStatements(answers, (error as { resultIndex?: unknown }).resultIndex)) };
+    } finally {
+      await conn?.end().catch(() => {});
+    }
+  }
+
+  /** The error as it may leave: withheld when the failing statement reads masked or untraceable data (all, when unknown). */
+  function failureOf(error: unknown, masking: MysqlOutputMasking | undefined, failed: number[] | undefined): Failure {
+    const withhold = failed ? failed.some((i) => withholdsMessages(masking, i)) : withholdsMessages(masking);
+    // Without masked columns there is no lineage, and no stored code to distrust.
+    const lineage = masking?.rules.columns.length ? masking.lineage : [];
+    const code = !lineage || (failed ? failed.some((i) => lineage[i]?.runsCode ?? true) : lineage.some((l) => l.runsCode));
+    return describeError(error, masking, withhold, !code);
+  }
+
+  function finish({ answers, failure, masking }: Outcome, statements: readonly ClassifiedStatement[], options: RunOptions): ExecutionResult {
+    const converted = answers.map((a, i) => toResult(a, statements[i]?.command ?? 'OK'));
     const results = maskResults(converted.map((c) => c.result), masking);
     const cut = truncateUtf8(failure ? failure.text : formatResults(results, options.outputMaxBytes), options.outputMaxBytes);
     const writes = converted.map((c) => c.affected).filter((n): n is number => n !== null);
@@ -316,4 +352,10 @@ export function createMysqlExecutor(opts: { limits: LimiterOptions; onPoolError?
   }
 
   return { run, checkRead, close };
+}
+
+/** A server error (errno > 0) leaves the session usable; a lost connection (no errno, a system errno below 0, or fatal) does not. */
+function lostSession(error: unknown): boolean {
+  const e = error as { errno?: number; fatal?: boolean };
+  return e.errno === undefined || e.errno < 0 || e.fatal === true;
 }

@@ -45,6 +45,12 @@ export function maskResults(results: readonly StatementResult[], m: OutputMaskin
   });
 }
 
+/** Why an auto-run read's output cannot be masked column by column (then it waits for review). */
+export function untraceableOf(m: { lineage?: readonly { outputMax: number; why: string[] }[] | null } | undefined): string[] {
+  if (m?.lineage === null) return ['the input cannot be traced'];
+  return (m?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
+}
+
 /** True when error and notice texts of the input must be withheld (it reads masked or untraceable data). */
 export function withholdsMessages(m: OutputMasking | undefined, statement?: number): boolean {
   if (!masks(m) || !m.rules.columns.length) return false;

@@ -152,38 +152,28 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_vi
        ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
        ARRAY(WITH RECURSIVE up(oid, depth) AS (SELECT i.inhparent, 1 FROM pg_inherits i WHERE i.inhrelid = c.oid
                 UNION SELECT i.inhparent, u.depth + 1 FROM up u JOIN pg_inherits i ON i.inhrelid = u.oid WHERE u.depth < 16)
-             SELECT p.relname::text FROM up JOIN pg_class p ON p.oid = up.oid ORDER BY up.depth) AS ancestors
+             SELECT p.relname::text FROM up JOIN pg_class p ON p.oid = up.oid ORDER BY up.depth) AS ancestors,
+       -- The row-level security policies PostgreSQL applies when the relation is read.
+       coalesce((SELECT json_agg(json_build_object('name', p.polname, 'qual', pg_get_expr(p.polqual, p.polrelid), 'withCheck', pg_get_expr(p.polwithcheck, p.polrelid)))
+                   FROM pg_policy p WHERE p.polrelid = c.oid AND c.relrowsecurity), '[]'::json) AS policies
   FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace`;
-
-/** A relation as the catalog has it, whether its bare name resolves to it (search_path), and whether a user made it. */
-export type CatalogRelation = RelationInfo & { visible: boolean; userDefined: boolean };
-
-/** Columns and view definitions of the relations `names` may mean, and of what their views read. */
-export async function relationsOnTarget(client: pg.ClientBase, names: string[]): Promise<CatalogRelation[]> {
-  if (names.length === 0) return [];
-  const { rows } = await client.query<CatalogRelation>(CATALOG_SQL, [bare(names)]);
-  return rows;
-}
-
-// The row-level security policies of the relations a statement reads (and of what their views read).
-const POLICY_SQL = `
-${relsCte(1)}
-SELECT n.nspname || '.' || c.relname AS relation, p.polname AS name,
-       pg_get_expr(p.polqual, p.polrelid) AS qual, pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck"
-  FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid AND c.relrowsecurity
-  JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_policy p ON p.polrelid = c.oid`;
 
 /** A row-level security policy and its expressions as SQL text. */
 export interface CatalogPolicy {
-  relation: string;
   name: string;
   qual: string | null;
   withCheck: string | null;
 }
 
-/** The policies PostgreSQL would apply when the statement reads `names` (and what their views read). */
-export async function policiesOnTarget(client: pg.ClientBase, names: string[]): Promise<CatalogPolicy[]> {
+/**
+ * A relation as the catalog has it, whether its bare name resolves to it (search_path), whether a
+ * user made it, and the row-level security policies applied when it is read.
+ */
+export type CatalogRelation = RelationInfo & { visible: boolean; userDefined: boolean; policies: CatalogPolicy[] };
+
+/** Columns, view definitions and policies of the relations `names` may mean, and of what their views read. */
+export async function relationsOnTarget(client: pg.ClientBase, names: string[]): Promise<CatalogRelation[]> {
   if (names.length === 0) return [];
-  const { rows } = await client.query<CatalogPolicy>(POLICY_SQL, [bare(names)]);
+  const { rows } = await client.query<CatalogRelation>(CATALOG_SQL, [bare(names)]);
   return rows;
 }

@@ -11,12 +11,11 @@ import { allowListSet } from '../sql/safe-functions.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
-import { masks, maskResults, safeMessage, withholdsMessages, type OutputMasking } from './output.js';
-import type { LineageFn } from './mysql-catalog.js';
-import { policiesOnTarget, relationsOnTarget, vetReadOnTarget } from './postgres-catalog.js';
+import { masks, maskResults, safeMessage, untraceableOf, withholdsMessages, type OutputMasking } from './output.js';
+import { relationsOnTarget, vetReadOnTarget, type CatalogRelation } from './postgres-catalog.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
-import { TargetLimiter, type LimiterOptions } from './target-limiter.js';
-import { type ExecutionResult, type ReadCheck, type RunOptions, type SqlTarget } from './types.js';
+import { TargetLimiter } from './target-limiter.js';
+import { overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget } from './types.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
@@ -114,15 +113,8 @@ interface Pooled {
   limiter: TargetLimiter;
 }
 
-export interface PostgresExecutorOptions {
-  limits: LimiterOptions;
-  onPoolError?: (error: Error) => void;
-  /** Column lineage (the classifier's, which takes large inputs off the event loop). */
-  lineage?: LineageFn;
-}
-
 /** The PostgreSQL half of the SqlExecutor: a pool and a limiter per target URL. */
-export function createPostgresExecutor(opts: PostgresExecutorOptions) {
+export function createPostgresExecutor(opts: SqlExecutorOptions) {
   const lineage = opts.lineage ?? lineageInline;
   const pooled = new Map<string, Pooled>();
   const base = (url: string): pg.ClientConfig => ({
@@ -146,13 +138,13 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
   }
 
   const callsOf = (statements: readonly ClassifiedStatement[]) => statements.map((s) => s.calls ?? { functions: [], operators: [], types: [], relations: s.tables });
-  const tablesOf = (statements: readonly ClassifiedStatement[] | undefined) => [...new Set((statements ?? []).flatMap((s) => [...s.tables, ...(s.calls?.relations ?? [])]))];
+  const tablesOf = (statements: readonly ClassifiedStatement[]) => [...new Set(statements.flatMap((s) => [...s.tables, ...(s.calls?.relations ?? [])]))];
 
-  async function lineageFor(client: pg.ClientBase, input: string, masking: MaskingRules | undefined, statements?: readonly ClassifiedStatement[]): Promise<OutputMasking | undefined> {
-    if (!masking) return undefined;
-    if (!masking.columns.length) return { rules: masking };
-    const relations = await relationsOnTarget(client, tablesOf(statements));
-    return { rules: masking, lineage: await lineage({ dialect: 'postgres', sql: input, maskColumns: masking.columns, relations }) };
+  /** The connection's masking of `sql`: its rules, with column lineage over `relations` when it masks columns. */
+  async function maskingFor(rules: MaskingRules | undefined, sql: string, relations: () => Promise<CatalogRelation[]>): Promise<OutputMasking | undefined> {
+    if (!rules) return undefined;
+    if (!rules.columns.length) return { rules };
+    return { rules, lineage: await lineage({ dialect: 'postgres', sql, maskColumns: rules.columns, relations: await relations() }) };
   }
 
   /**
@@ -163,22 +155,18 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
    */
   async function inspectRead(client: pg.ClientBase, statements: readonly ClassifiedStatement[], allowFunctions: readonly string[], rules: MaskingRules | undefined) {
     const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowListSet(allowFunctions));
-    const names = tablesOf(statements);
-    const relations = await relationsOnTarget(client, names);
+    const relations = await relationsOnTarget(client, tablesOf(statements));
     for (const r of relations) {
-      if (!r.userDefined || !r.definition) continue;
-      for (const call of unsafeCallsIn(r.definition, allowFunctions)) writes.push(`it reads the view ${r.schema}.${r.name}, which calls ${call}`);
-    }
-    for (const p of await policiesOnTarget(client, names)) {
-      for (const expr of [p.qual, p.withCheck]) {
-        for (const call of expr ? unsafeCallsIn(`SELECT ${expr}`, allowFunctions) : []) writes.push(`it reads ${p.relation}, whose row-level security policy ${p.name} calls ${call}`);
+      if (r.userDefined && r.definition) {
+        for (const call of unsafeCallsIn(r.definition, allowFunctions)) writes.push(`it reads the view ${r.schema}.${r.name}, which calls ${call}`);
+      }
+      for (const p of r.policies) {
+        for (const expr of [p.qual, p.withCheck]) {
+          for (const call of expr ? unsafeCallsIn(`SELECT ${expr}`, allowFunctions) : []) writes.push(`it reads ${r.schema}.${r.name}, whose row-level security policy ${p.name} calls ${call}`);
+        }
       }
     }
-    let masking: OutputMasking | undefined;
-    if (rules) {
-      const sql = statements.map((s) => s.statement).join(';\n');
-      masking = rules.columns.length ? { rules, lineage: await lineage({ dialect: 'postgres', sql, maskColumns: rules.columns, relations }) } : { rules };
-    }
+    const masking = await maskingFor(rules, statements.map((s) => s.statement).join(';\n'), async () => relations);
     return { writes: [...new Set(writes)], unknown, masking };
   }
 
@@ -190,15 +178,14 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     try {
       try {
         client = await p.pool.connect();
-      } catch (error) {
-        return { writes: [], unknown: [], untraceable: [], unreachable: (error as Error).message };
+      } catch {
+        // Unreachable now: nothing to object to here; the read fails when it runs.
+        return { writes: [], unknown: [], untraceable: [] };
       }
       client.on('error', ignore);
       await client.query('BEGIN READ ONLY');
       const { writes, unknown, masking } = await inspectRead(client, statements, policy.allowFunctions, policy.masking);
-      const untraceable = (masking?.lineage ?? []).filter((l) => l.outputMax === 2).map((l) => l.why.join('; ') || 'the columns of the result cannot be traced');
-      if (masking?.lineage === null) untraceable.push('the input cannot be traced');
-      return { writes, unknown, untraceable };
+      return { writes, unknown, untraceable: untraceableOf(masking) };
     } catch (error) {
       return { writes: [], unknown: [`the gateway could not check the target's catalog (${(error as Error).message})`], untraceable: [] };
     } finally {
@@ -222,9 +209,10 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     }
   }
 
-  function finish(answers: Answer[], tags: string[], notices: string[], failure: { text: string; message: string } | null, masking: OutputMasking | undefined, options: RunOptions): ExecutionResult {
+  function finish(answers: Answer[], tags: string[], notices: Notice[], failure: { text: string; message: string } | null, masking: OutputMasking | undefined, options: RunOptions): ExecutionResult {
     const results = maskResults(answers.map(toResult), masking);
-    const parts = [...notices];
+    const withholdAll = withholdsMessages(masking);
+    const parts = notices.map((n) => `${n.severity}:  ${safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' })}`);
     if (failure) {
       parts.push(failure.text);
       if (tags.length > 0 && !options.readOnly) parts.push('(the statements before the error were rolled back)');
@@ -243,7 +231,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
 
   /** An auto-run read: pooled, read-only, statement by statement, one time limit for all. */
   async function runRead(p: Pooled, input: string, options: RunOptions): Promise<ExecutionResult> {
-    const statements = options.statements ?? [];
+    const statements = options.statements;
     const budget = keepBudget(options);
     const deadline = Date.now() + options.statementTimeoutMs;
     const tags: string[] = [];
@@ -272,7 +260,8 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
         masking = inspected.masking;
         for (const [i, s] of statements.entries()) {
           const left = deadline - Date.now();
-          if (left <= 0) throw Object.assign(new Error(`the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`), { code: '57014', statement: i });
+          // As the server's own timeout would (57014), so both end in one place below.
+          if (left <= 0) throw Object.assign(new Error(overTimeMessage(options.statementTimeoutMs)), { code: '57014', statement: i });
           await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(left))}`);
           try {
             answers.push(...(await boundedQuery(client, s.statement, budget, 'extended', tags)));
@@ -286,9 +275,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       broken = !e.code;
       const timedOut = e.code === '57014' && Date.now() >= deadline - 5;
       const withhold = withholdsMessages(masking, e.statement);
-      failure = timedOut
-        ? { text: `ERROR:  the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped`, message: `the read took longer than ${options.statementTimeoutMs} ms in all, the limit of a request; it was stopped` }
-        : describeError(error, masking, withhold);
+      failure = timedOut ? { text: `ERROR:  ${overTimeMessage(options.statementTimeoutMs)}`, message: overTimeMessage(options.statementTimeoutMs) } : describeError(error, masking, withhold);
     } finally {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
@@ -297,9 +284,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
       client.off('error', ignore);
       client.release(broken ? new Error('connection left in an unknown state') : undefined);
     }
-    const withholdAll = withholdsMessages(masking);
-    const texts = notices.map((n) => `${n.severity}:  ${safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' })}`);
-    return finish(answers, tags, texts, failure, masking, options);
+    return finish(answers, tags, notices, failure, masking, options);
   }
 
   /** An approved command: its own connection, one simple-protocol query as psql -c sends it. */
@@ -314,7 +299,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     let failure: { text: string; message: string } | null = null;
     try {
       await client.connect();
-      masking = await lineageFor(client, input, options.masking, options.statements);
+      masking = await maskingFor(options.masking, input, () => relationsOnTarget(client, tablesOf(options.statements)));
       answers.push(...(await boundedQuery(client, input, keepBudget(options), 'simple', tags)));
     } catch (error) {
       // The failing statement is the one after the last that completed.
@@ -322,9 +307,7 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     } finally {
       await client.end().catch(() => {});
     }
-    const withholdAll = withholdsMessages(masking);
-    const texts = notices.map((n) => `${n.severity}:  ${safeMessage(n.text, masking, { withhold: withholdAll, sqlstate: n.sqlstate, kind: 'notice' })}`);
-    return finish(answers, tags, texts, failure, masking, options);
+    return finish(answers, tags, notices, failure, masking, options);
   }
 
   async function close(): Promise<void> {
@@ -333,5 +316,5 @@ export function createPostgresExecutor(opts: PostgresExecutorOptions) {
     await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
   }
 
-  return { run, checkRead, close, load: (url: string) => pooled.get(url)?.limiter.load };
+  return { run, checkRead, close };
 }

@@ -1,5 +1,8 @@
+import type { LineageJob } from '../sql/classify-inline.js';
+import type { StatementLineage } from '../sql/lineage-postgres.js';
 import type { MaskingRules } from '../sql/masking.js';
 import type { ClassifiedStatement } from '../sql/types.js';
+import type { LimiterOptions } from './target-limiter.js';
 
 /** A database the gateway runs commands on. */
 export interface SqlTarget {
@@ -19,8 +22,8 @@ export interface RunOptions {
   masking?: MaskingRules;
   /** Functions (and operators) the connection declares read-only. */
   allowFunctions?: readonly string[];
-  /** The input's statements as classified (their tables feed column lineage). */
-  statements?: readonly ClassifiedStatement[];
+  /** The input's statements as classified (an auto-run read sends these; their tables feed column lineage). */
+  statements: readonly ClassifiedStatement[];
   /**
    * Run as an auto-run read: these statements one at a time, each as a single extended-protocol
    * statement (the server refuses a second one), inside a read-only transaction that is rolled back.
@@ -50,8 +53,6 @@ export interface ReadCheck {
   unknown: string[];
   /** Masking cannot tell which output columns carry masked data: reviewed, output masked whole. */
   untraceable: string[];
-  /** Set when the target could not be reached to check (the read then fails when it runs). */
-  unreachable?: string;
 }
 
 /** Runs commands on target databases over bounded connection pools. */
@@ -65,4 +66,20 @@ export interface SqlExecutor {
 /** An ExecutionResult of a command that did not run. */
 export function refused(error: string, extra: Partial<ExecutionResult> = {}): ExecutionResult {
   return { ok: false, output: `ERROR:  ${error}`, outputTruncated: false, commandTags: [], rowsAffected: null, error, ...extra };
+}
+
+/** Column lineage, on the event loop or off it (the classifier's worker for large inputs). */
+export type LineageFn = (job: LineageJob) => Promise<StatementLineage[] | null>;
+
+/** What both executors are made with. */
+export interface SqlExecutorOptions {
+  limits: LimiterOptions;
+  onPoolError?: (error: Error) => void;
+  /** Column lineage; the gateway passes its classifier's, which takes large inputs off the event loop. */
+  lineage?: LineageFn;
+}
+
+/** The text of a read stopped at the time limit of its request (all its statements together). */
+export function overTimeMessage(limitMs: number): string {
+  return `the read took longer than ${limitMs} ms in all, the limit of a request; it was stopped`;
 }

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule } from '../core/sql-policy.js';
 import { DETECTORS } from '../sql/masking.js';
+import { dialectOf } from '../sql/types.js';
 import { guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
 import { ensureBootstrapAdmin as bootstrapAdmin } from './bootstrap-admin.js';
@@ -91,7 +92,7 @@ type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: s
 export function connectionView(c: StoredConnection) {
   return {
     name: c.name,
-    type: /^mysql:/i.test(c.url) ? 'mysql' : 'postgres',
+    type: dialectOf(c.url),
     reviewers: c.reviewers,
     slackChannel: c.slackChannel,
     reviewMode: c.reviewMode,

@@ -4,7 +4,7 @@ import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule, type ReviewMode }
 import { AppError, ErrorCode } from '../errors.js';
 import type { Classifier } from '../sql/classifier.js';
 import { DETECTORS, type Detector, type MaskingRules } from '../sql/masking.js';
-import type { Classification, Dialect } from '../sql/types.js';
+import { dialectOf, type Classification } from '../sql/types.js';
 
 export interface ConnectionPolicyFields {
   url: string;
@@ -17,10 +17,6 @@ export interface ConnectionPolicyFields {
   allowFunctions: string[];
 }
 
-/** The SQL dialect of a connection URL. */
-export function dialectOf(url: string): Dialect {
-  return /^mysql:/i.test(url) ? 'mysql' : 'postgres';
-}
 
 /** Classifies `input` as the connection's database would parse it (large inputs off the event loop). */
 export function classifyFor(classifier: Classifier, connection: Pick<ConnectionPolicyFields, 'url' | 'allowFunctions'>, input: string, maxStatements?: number): Promise<Classification> {

@@ -1,6 +1,5 @@
 // Live data masking of results, before they are stored or sent anywhere: by column name and by
 // content. The same masked text reaches the API, the CLI, Slack and the stored output.
-import type { StatementResult } from './psql-format.js';
 
 export type Detector = 'email' | 'phone' | 'credit_card' | 'ssn' | 'iban' | 'ip';
 export const DETECTORS: readonly Detector[] = ['email', 'phone', 'credit_card', 'ssn', 'iban', 'ip'];
@@ -119,16 +118,3 @@ export function hasMasking(rules: MaskingRules): boolean {
   return rules.columns.length > 0 || rules.detectors.length > 0;
 }
 
-/** Masked copies of `results`: masked columns entirely, every other value through the detectors. */
-export function maskResults(results: readonly StatementResult[], rules: MaskingRules): StatementResult[] {
-  if (!hasMasking(rules)) return [...results];
-  const isMasked = columnMatcher(rules.columns);
-  return results.map((r) => {
-    if (!r.columns || !r.rows) return r;
-    const masked = r.columns.map((c) => isMasked(c.name));
-    return {
-      ...r,
-      rows: r.rows.map((row) => row.map((v, i) => (v === null ? null : masked[i] ? maskValue(v) : maskText(v, rules.detectors)))),
-    };
-  });
-}

@@ -38,11 +38,17 @@ const FOREIGN_GRAMMAR: Record<string, string> = {
   MSSQL: 'MSSQL (MariaDB then reads [name] as a quoted identifier)',
 };
 
+// ANSI_QUOTES and the combination modes that set it.
+const ANSI_QUOTES_MODES = ['ANSI_QUOTES', 'ANSI', 'DB2', 'MAXDB', 'MSSQL', 'ORACLE', 'POSTGRESQL'];
+
+/** The sql_mode flags under which the server reads literals differently from the gateway's parser (combination modes included). */
+export const LEXICAL_MODES: readonly string[] = ['NO_BACKSLASH_ESCAPES', ...ANSI_QUOTES_MODES];
+
 /** The mode flags in a server's `@@sql_mode`, and whether they differ from `assumed` (the defaults). */
 export function mysqlModeFrom(sqlMode: string, assumed: MysqlMode = DEFAULT_MYSQL_MODE): MysqlModeCheck {
   const flags = new Set(sqlMode.toUpperCase().split(',').map((f) => f.trim()).filter(Boolean));
   // Combination modes list ANSI_QUOTES themselves when read back, but a raw setting may not.
-  const ansiQuotes = ['ANSI_QUOTES', 'ANSI', 'DB2', 'MAXDB', 'MSSQL', 'ORACLE', 'POSTGRESQL'].some((f) => flags.has(f));
+  const ansiQuotes = ANSI_QUOTES_MODES.some((f) => flags.has(f));
   const mode = { noBackslashEscapes: flags.has('NO_BACKSLASH_ESCAPES'), ansiQuotes };
   const reasons: string[] = [];
   if (mode.noBackslashEscapes !== (assumed.noBackslashEscapes ?? false)) {

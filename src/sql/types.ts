@@ -6,6 +6,11 @@ export const KIND_ORDER: readonly StatementKind[] = ['read', 'session', 'utility
 
 export type Dialect = 'postgres' | 'mysql';
 
+/** The SQL dialect of a connection URL (mysql:// is MySQL/MariaDB, anything else PostgreSQL). */
+export function dialectOf(url: string): Dialect {
+  return /^mysql:/i.test(url) ? 'mysql' : 'postgres';
+}
+
 /** A statement inside another one (PostgreSQL and MySQL alike). */
 export interface NestedStatement {
   command: string;

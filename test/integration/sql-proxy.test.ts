@@ -1,14 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlExecutor } from '../../src/execution/index.js';
 import type { RunOptions } from '../../src/execution/types.js';
+import { classifyMysql } from '../../src/sql/classify-mysql.js';
+import { classifyPostgres, loadPostgresParser } from '../../src/sql/classify-postgres.js';
+import { dialectOf } from '../../src/sql/types.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 const opts = { statementTimeoutMs: 500, outputMaxBytes: 64 * 1024 };
 const executor = createSqlExecutor({ limits: { max: 5, maxWaiting: 10, waitMs: 2000 } });
-const executeSql = (url: string, input: string, options: RunOptions) => executor.run({ name: 'target', url }, input, options);
+// The gateway always hands the executor the input's classification; these tests classify here.
+const executeSql = (url: string, input: string, options: Omit<RunOptions, 'statements'> & Partial<Pick<RunOptions, 'statements'>>) =>
+  executor.run({ name: 'target', url }, input, { ...options, statements: options.statements ?? (dialectOf(url) === 'mysql' ? classifyMysql(input) : classifyPostgres(input)).statements });
 
 beforeAll(async () => {
+  await loadPostgresParser();
   target = await createTargetDatabase();
 });
 afterAll(async () => {
@@ -89,7 +95,6 @@ describe('executeSql on MariaDB', () => {
 describe('an auto-run read on MariaDB over the time limit of a request', () => {
   it('is stopped with the gateway\'s own message, kept on a masking connection and printed without an errno', async () => {
     const { createMysqlTarget } = await import('../helpers/databases.js');
-    const { classifyMysql } = await import('../../src/sql/classify-mysql.js');
     const my = await createMysqlTarget();
     try {
       const input = 'SELECT SLEEP(0.4); SELECT SLEEP(0.4); SELECT SLEEP(0.4); SELECT SLEEP(0.4)';
