@@ -2,16 +2,10 @@
 // of requests waiting for one, and a clear refusal when both are full: one busy database (or one
 // client sending 25 slow reads) cannot exhaust the target's max_connections nor pile up without end.
 import { AppError, ErrorCode } from '../errors.js';
-import { refused, type ExecutionResult } from './types.js';
+import { refused, type ExecutionResult, type LimiterOptions } from './types.js';
 
-export interface LimiterOptions {
-  /** Connections to one target at a time. */
-  max: number;
-  /** Requests that may wait for a connection; more are refused at once. */
-  maxWaiting: number;
-  /** How long a request waits for a connection before it is refused. */
-  waitMs: number;
-}
+export type { LimiterOptions };
+
 
 /** How long an approved command waits for a connection before it fails. */
 const PATIENT_WAIT_MS = 10 * 60_000;

@@ -2,7 +2,6 @@ import type { LineageJob } from '../sql/classify-inline.js';
 import type { StatementLineage } from '../sql/lineage-postgres.js';
 import type { MaskingRules } from '../sql/masking.js';
 import type { ClassifiedStatement } from '../sql/types.js';
-import type { LimiterOptions } from './target-limiter.js';
 
 /** A database the gateway runs commands on. */
 export interface SqlTarget {
@@ -70,6 +69,16 @@ export function refused(error: string, extra: Partial<ExecutionResult> = {}): Ex
 
 /** Column lineage, on the event loop or off it (the classifier's worker for large inputs). */
 export type LineageFn = (job: LineageJob) => Promise<StatementLineage[] | null>;
+
+/** A target's connection limits. */
+export interface LimiterOptions {
+  /** Connections to one target at a time. */
+  max: number;
+  /** Requests that may wait for a connection; more are refused at once. */
+  maxWaiting: number;
+  /** How long a request waits for a connection before it is refused. */
+  waitMs: number;
+}
 
 /** What both executors are made with. */
 export interface SqlExecutorOptions {
