@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { AdminService } from '../service/admin-service.js';
 import type { SlackProfile } from '../service/slack-links.js';
 import { slackCtx } from './slack-context.js';
-import { cutText } from './slack-limits.js';
+import { cutLabel, fitFallbackText } from './slack-limits.js';
 
 const HELP = [
   '*hoop* — approvals for production database commands.',
@@ -42,13 +42,13 @@ export function registerHoopCommand(app: App, { admin, log, installedTeam }: Hoo
   app.command('/hoop', async ({ command, ack, client, context }) => {
     const [sub = 'help'] = command.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
     const ctx = slackCtx(command.user_id, undefined, context);
-    const reply = (text: string) => ack({ response_type: 'ephemeral', text: cutText(text, 3000) });
+    const reply = (text: string) => ack({ response_type: 'ephemeral', text: fitFallbackText(text) });
     if (sub === 'help') return reply(HELP);
     if (sub === 'unsubscribe') {
       const done = await admin.unlinkSlackUser(command.user_id, ctx);
       return reply(done ? 'Unsubscribed: you will no longer receive hoop requests here. `/hoop subscribe` links you again.' : 'You were not subscribed.');
     }
-    if (sub !== 'subscribe') return reply(`Unknown command \`${cutText(sub, 100)}\`. Try \`/hoop help\`.`);
+    if (sub !== 'subscribe') return reply(`Unknown command \`${cutLabel(sub, 100)}\`. Try \`/hoop help\`.`);
     let profile: SlackProfile;
     let team: string;
     try {

@@ -2,7 +2,7 @@
 // Every text is cut to a budget with a visible notice, and every message goes through fitBlocks,
 // so no input (a 5,000-character reason, a 10 kB error, 30 reviewer groups) makes Slack refuse it.
 import type { GroupView, ReviewView } from '../service/review-view.js';
-import { cutLabel, cutText, fitBlocks, fitFallbackText, OUR_LIMITS, SLACK_LIMITS, totalText } from './slack-limits.js';
+import { cutLabel, cutText, fitBlocks, fitFallbackText, head, OUR_LIMITS, SLACK_LIMITS, slackLength, totalText } from './slack-limits.js';
 
 export const APPROVE_ACTION = 'review.approve';
 export const REJECT_ACTION = 'review.reject';
@@ -50,9 +50,10 @@ function shown(text: string, limit: number, reviewId: string, what: string): str
  */
 export function codeBlock(text: string, cutNotice: (shown: number, total: number) => string, limit = NORMAL.command): string {
   const body = escapeMrkdwn(text).replaceAll('```', '`\u200b`\u200b`');
-  const chars = [...body];
-  if (chars.length <= limit) return '```' + (body || ' ') + '```';
-  return '```' + chars.slice(0, limit).join('') + '```\n' + cutNotice(limit, chars.length);
+  // Counted as Slack counts (UTF-16 units: an emoji is two), cut without splitting one.
+  if (slackLength(body) <= limit) return '```' + (body || ' ') + '```';
+  const kept = head(body, limit);
+  return '```' + kept + '```\n' + cutNotice(slackLength(kept), slackLength(body));
 }
 
 function slackDate(iso: string): string {
@@ -104,18 +105,23 @@ export function classificationLines(review: Pick<ReviewView, 'classification'>):
   return [`${n} ${n === 1 ? 'statement' : 'statements'}: ${parts.join(' · ')}`, ...warnings].join('\n');
 }
 
+/**
+ * The Approve and Reject buttons of one pending group. `minimal` (the fallback message): no styles,
+ * and Reject names the group too, since no section above says which group the row is for.
+ */
+function voteButtons(reviewId: string, group: string, minimal = false): Record<string, unknown>[] {
+  const value = JSON.stringify({ reviewId, group } satisfies ButtonValue);
+  const label = (text: string) => ({ type: 'plain_text', text: cutLabel(text, SLACK_LIMITS.buttonText) });
+  return [
+    { type: 'button', action_id: APPROVE_ACTION, ...(minimal ? {} : { style: 'primary' }), text: label(`Approve for ${group}`), value },
+    { type: 'button', action_id: REJECT_ACTION, ...(minimal ? {} : { style: 'danger' }), text: label(minimal ? `Reject for ${group}` : 'Reject'), value },
+  ];
+}
+
 function groupBlocks(g: GroupView, review: ReviewView, budget: Budget): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: groupLine(g, review, budget) } }];
   if (review.status === 'PENDING' && g.status === 'PENDING') {
-    const value = JSON.stringify({ reviewId: review.id, group: g.group } satisfies ButtonValue);
-    out.push({
-      type: 'actions',
-      block_id: `group:${g.group}`,
-      elements: [
-        { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: cutLabel(`Approve for ${g.group}`, SLACK_LIMITS.buttonText) }, value },
-        { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value },
-      ],
-    });
+    out.push({ type: 'actions', block_id: `group:${g.group}`, elements: voteButtons(review.id, g.group) });
   }
   return out;
 }
@@ -231,11 +237,7 @@ export function safeReviewMessage(review: ReviewView): SlackMessage {
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
   if (review.status === 'PENDING') {
     for (const g of review.groups.filter((x) => x.status === 'PENDING').slice(0, 12)) {
-      const value = JSON.stringify({ reviewId: review.id, group: g.group } satisfies ButtonValue);
-      blocks.push({ type: 'actions', elements: [
-        { type: 'button', action_id: APPROVE_ACTION, text: { type: 'plain_text', text: cutLabel(`Approve for ${g.group}`, SLACK_LIMITS.buttonText) }, value },
-        { type: 'button', action_id: REJECT_ACTION, text: { type: 'plain_text', text: cutLabel(`Reject for ${g.group}`, SLACK_LIMITS.buttonText) }, value },
-      ] });
+      blocks.push({ type: 'actions', elements: voteButtons(review.id, g.group, true) });
     }
   }
   return { text: fitFallbackText(`Access request ${review.id} on ${review.connection}: ${statusWords(review.status)}`), blocks: fitBlocks(blocks) };

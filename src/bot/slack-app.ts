@@ -10,7 +10,7 @@ import { registerHoopCommand } from './hoop-command.js';
 import { rejectModal, type RejectModalMeta } from './reject-modal.js';
 import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, type ButtonValue } from './review-blocks.js';
 import { slackCtx } from './slack-context.js';
-import { cutText } from './slack-limits.js';
+import { cutText, fitFallbackText } from './slack-limits.js';
 import { GatewaySlackReceiver } from './slack-receiver.js';
 
 export interface SlackAppOptions {
@@ -84,7 +84,7 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
 
   const tellUser = async (client: WebClient, channel: string | undefined, user: string, text: string) => {
     try {
-      const cut = cutText(text, 3000);
+      const cut = fitFallbackText(text);
       if (channel) await client.chat.postEphemeral({ channel, user, text: cut });
       else await client.chat.postMessage({ channel: user, text: cut });
     } catch (error) {

@@ -23,8 +23,6 @@ export const SLACK_LIMITS = {
   /** Modal title, submit and close texts. */
   modalButtonText: 24,
   privateMetadata: 3000,
-  /** Slack truncates a message's top-level `text` beyond 40,000 characters (and asks for far less). */
-  messageText: 40_000,
 } as const;
 
 /**
@@ -41,7 +39,7 @@ type Block = Record<string, any>;
 export const slackLength = (text: string): number => text.length;
 
 /** The first `max` code units of `text`, never splitting a surrogate pair. */
-function head(text: string, max: number): string {
+export function head(text: string, max: number): string {
   let out = text.slice(0, Math.max(0, max));
   if (/[\uD800-\uDBFF]$/.test(out)) out = out.slice(0, -1);
   return out;
@@ -158,7 +156,10 @@ function fitTotal(blocks: Block[], hint?: string): void {
   for (let round = 0; round < 20; round++) {
     const excess = totalText(blocks) - OUR_LIMITS.blocksTotalText;
     if (excess <= 0) return;
-    const longest = cuttableTexts(blocks).sort((a, b) => b.text.length - a.text.length)[0];
+    // A code block is cut by codeBlock with its fences kept; cutting it here would leave one open.
+    const longest = cuttableTexts(blocks)
+      .filter((t) => !t.text.includes('```'))
+      .sort((a, b) => b.text.length - a.text.length)[0];
     if (!longest || longest.text.length <= 300) return;
     longest.text = cutText(longest.text, Math.max(300, longest.text.length - excess - 200), hint);
   }

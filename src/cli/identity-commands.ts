@@ -33,7 +33,8 @@ export interface IdentityCommandsContext {
 
 /** The user part of an API path; emails compare case-insensitively, so any spelling works. */
 function userPath(email: string): string {
-  return `/api/users/${encodeURIComponent(email.trim().toLowerCase())}`;
+  // The server folds case (ASCII letters only, so look-alikes stay apart): send it as typed.
+  return `/api/users/${encodeURIComponent(email.trim())}`;
 }
 
 const when = (iso: string | null) => (iso ? iso.slice(0, 19).replace('T', ' ') : null);

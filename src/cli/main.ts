@@ -264,7 +264,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         if (io.stdin.isTTY) throw new CliError('Give the SQL with -f FILE or on stdin.', EXIT.usage);
         text = await readAll(io.stdin);
       }
-      await classifyLines(text, { dialect: opts.dialect, inputFormat: opts.inputFormat, allowFunctions: opts.allowFunction ?? [] }, print);
+      await classifyLines(text, { dialect: opts.dialect, inputFormat: opts.inputFormat, allowFunctions: opts.allowFunction ?? [] }, (line) => void io.stdout.write(line + '\n')); // JSON lines: jsonText escaped them
     });
 
   return program;

@@ -91,6 +91,16 @@ describe('hoop admin create key / get keys / revoke key', () => {
     expect((await hoop(['admin', 'get', 'keys', 'carol@example.com'])).stdout).toMatch(new RegExp(`${id}.*\\d\\d:\\d\\d:\\d\\d\\s+no$`, 'm'));
   });
 
+  it('does not fold a look-alike email onto another user (KELVIN SIGN is not k)', async () => {
+    await t.createUser('kate@kiosk.example', ['developers']);
+    for (const args of [['admin', 'get', 'keys', 'kate@\u212Aiosk.example'], ['admin', 'create', 'key', 'kate@\u212Aiosk.example']]) {
+      const out = await hoop(args);
+      expect(out.code, args.join(' ')).toBe(2);
+      expect(out.stderr).toContain('No user is "kate@\u212Aiosk.example"');
+    }
+    expect((await hoop(['admin', 'get', 'keys', 'KATE@kiosk.example'])).code).toBe(0);
+  });
+
   it('lets a user manage their own keys, and only those', async () => {
     const mine = await hoop(['admin', 'get', 'keys'], alice.apiKey);
     expect(mine.code).toBe(0);

@@ -103,6 +103,22 @@ describe('codeBlock', () => {
   it('keeps backtick fences in the text from closing the block', () => {
     expect(codeBlock('a ``` b', () => '')).toBe('```a `\u200b`\u200b` b```');
   });
+
+  it('counts as Slack does (an emoji is two) and cuts between characters, with its own notice', () => {
+    const notice = (shown: number, total: number) => `(cut: ${shown} of ${total})`;
+    const block = codeBlock('🙂'.repeat(3000), notice, 2600);
+    expect(block).toBe('```' + '🙂'.repeat(1300) + '```\n(cut: 2600 of 6000)');
+    expect(codeBlock('🙂'.repeat(1300), notice, 2600)).toBe('```' + '🙂'.repeat(1300) + '```');
+    expect(codeBlock('a' + '🙂'.repeat(1300), notice, 2600)).toBe('```a' + '🙂'.repeat(1299) + '```\n(cut: 2599 of 2601)');
+  });
+
+  it('keeps a request message with a long emoji command one closed code block with the command notice', () => {
+    const m = reviewMessage({ ...base, input: '🙂'.repeat(3000) });
+    expect(checkMessage(m)).toBeNull();
+    const texts = JSON.stringify(m.blocks).match(/```/g) ?? [];
+    expect(texts.length % 2).toBe(0);
+    expect(JSON.stringify(m.blocks)).toContain('Command cut here: showing 2600 of 6000 characters');
+  });
 });
 
 describe('resultMessage', () => {
