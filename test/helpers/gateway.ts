@@ -39,6 +39,8 @@ export interface TestGatewayOptions {
   prefix?: string;
   fakeSlack?: FakeSlack;
   sweepIntervalMs?: number;
+  /** The test makes Slack refuse messages on purpose; otherwise stop() fails when Slack refused any. */
+  expectSlackRefusals?: boolean;
 }
 
 /** Deletes every BullMQ key of `prefix`'s queues, and the limits' counters under `prefix:`. */
@@ -122,9 +124,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     async stop() {
       await gateway.stop();
+      // Every message the gateway sent must be one Slack accepts (a fallback would hide a refusal).
+      const refused = options.expectSlackRefusals ? [] : slack.refused;
       if (!options.fakeSlack) await slack.close();
       if (!options.databaseUrl) await state.drop();
       if (!options.prefix) await deleteQueues(prefix);
+      if (refused.length) throw new Error(`Slack refused ${refused.length} call(s): ${JSON.stringify(refused.map((r) => ({ method: r.call.method, answer: r.answer }))).slice(0, 2000)}`);
     },
   };
 }

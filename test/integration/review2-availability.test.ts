@@ -18,7 +18,8 @@ const exec = (key: string, connection: string, input: string) => t.api('POST', `
  * The longest time /healthz could not be answered while `during` runs: it is asked every 50 ms; the
  * gateway runs in this process, so a gap between two rounds is a time its event loop was held.
  */
-async function healthzDuring(during: Promise<unknown>): Promise<number> {
+/** The longest /healthz stall while `during` runs, and its answer (checked too: a fast refusal proves nothing). */
+async function healthzDuring<T>(during: Promise<T>): Promise<{ took: number; res: T }> {
   let done = false;
   void during.finally(() => (done = true));
   let worst = 0;
@@ -29,8 +30,7 @@ async function healthzDuring(during: Promise<unknown>): Promise<number> {
     worst = Math.max(worst, Date.now() - last - 50);
     last = Date.now();
   }
-  await during;
-  return worst;
+  return { took: worst, res: await during };
 }
 
 beforeAll(async () => {
@@ -72,7 +72,8 @@ describe('the masking detectors do not hold the event loop', () => {
     ['a masked column (all detectors run on it)', 'pg', "SELECT email || ' ' || repeat('a', 150000) AS x FROM users WHERE id = 1"],
     ['any value on a connection with the email detector', 'pgd', "SELECT repeat('a', 150000) AS x"],
   ])('%s', async (_what, connection, sql) => {
-    const took = await healthzDuring(exec(alice.apiKey, connection, sql));
+    const { took, res } = await healthzDuring(exec(alice.apiKey, connection, sql));
+    expect([res.status, res.body.status]).toEqual([201, 'EXECUTED']);
     expect(took).toBeLessThan(1000);
   }, 120_000);
 });
@@ -88,7 +89,8 @@ describe('nested derived tables do not hold the event loop while a MySQL input i
     const n = 21;
     const sql = `SELECT * FROM ${'(SELECT * FROM '.repeat(n)}users${') x'.repeat(n)}`;
     expect(sql.length).toBeLessThan(400);
-    const took = await healthzDuring(exec(alice.apiKey, 'my', sql));
+    const { took, res } = await healthzDuring(exec(alice.apiKey, 'my', sql));
+    expect([res.status, res.body.status]).toEqual([201, 'EXECUTED']);
     expect(took).toBeLessThan(1000);
   }, 300_000);
 });
@@ -101,7 +103,8 @@ describe('nested derived tables do not hold the event loop while a MySQL input i
 // gateway's event loop busy — /healthz and Slack's 3-second acknowledgements with it.
 describe('unterminated nested comments do not hold the event loop', () => {
   it('63,000 bytes of /*', async () => {
-    const took = await healthzDuring(exec(alice.apiKey, 'pg', '/*'.repeat(31_500)));
+    const { took, res } = await healthzDuring(exec(alice.apiKey, 'pg', '/*'.repeat(31_500)));
+    expect([res.status, res.body.status]).toEqual([201, 'PENDING']); // does not parse: unknown, reviewed
     expect(took).toBeLessThan(1000);
   }, 60_000);
 
@@ -111,7 +114,8 @@ describe('unterminated nested comments do not hold the event loop', () => {
   // (postgres.ts lineageFor → lineage.ts lineagePostgres → parseSync) on the event loop: 120 KB held
   // /healthz 12 s, so 1 MB (the input cap) holds it about 14 minutes.
   it('SELECT 1; and 40,000 bytes of /* on a connection that runs without review', async () => {
-    const took = await healthzDuring(exec(alice.apiKey, 'pgdirect', `SELECT 1; ${'/*'.repeat(20_000)}`));
+    const { took, res } = await healthzDuring(exec(alice.apiKey, 'pgdirect', `SELECT 1; ${'/*'.repeat(20_000)}`));
+    expect([res.status, res.body.status]).toEqual([201, 'FAILED']); // the server refuses the unterminated comment
     expect(took).toBeLessThan(1000);
   }, 180_000);
 });
