@@ -385,3 +385,35 @@ describe('hoop admin get reviews and pages', () => {
     expect(bad.stderr).toContain('"0" is not a positive whole number');
   });
 });
+
+describe('hoop exec and the gateway\'s limits', () => {
+  it('waits out a 429 on its long-poll as Retry-After says, and ends with exit 5 on a refused submit', async () => {
+    const tight = await startTestGateway({ slack: false, env: { RATE_LIMIT_SUBMITS: '2', LONG_POLLS_PER_KEY: '1' } });
+    try {
+      await tight.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
+      const erin = await tight.createUser('erin@example.com', ['developers']);
+      const fay = await tight.createUser('fay@example.com', ['dba-team']);
+      const opts = { url: tight.baseUrl, key: erin.apiKey };
+      // Submit 1, and erin's only long-poll slot held by a wait on it for 4 s.
+      const first = await tight.api('POST', '/api/connections/prod-db/exec', { key: erin.apiKey, body: { input: 'SELECT 1 AS held' } });
+      const holding = fetch(`${tight.baseUrl}/api/reviews/${first.body.id}?wait=4`, { headers: { authorization: `Bearer ${erin.apiKey}` } });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await fetch(`${tight.baseUrl}/api/reviews/${first.body.id}?wait=1`, { headers: { authorization: `Bearer ${erin.apiKey}` } })).status).toBe(429);
+      // Submit 2 through the CLI: its long-poll is refused (429) until the slot is free, then it waits on.
+      const sql = 'SELECT 2 AS waited';
+      const run = hoop(['exec', 'prod-db', '-i', sql], opts);
+      const r = await pendingReview(tight, sql);
+      expect((await holding).status).toBe(200);
+      expect((await tight.api('PUT', `/api/reviews/${r.id}/approve`, { key: fay.apiKey })).status).toBe(200);
+      const out = await run;
+      expect(out.code).toBe(0);
+      expect(out.stdout).toContain('(1 row)');
+      // Submit 3 is over the limit: the CLI says so and exits 5.
+      const third = await hoop(['exec', 'prod-db', '-i', 'SELECT 3', '--no-wait'], opts);
+      expect(third.code).toBe(5);
+      expect(third.stderr).toContain('Too many commands from your account');
+    } finally {
+      await tight.stop();
+    }
+  }, 60_000);
+});
