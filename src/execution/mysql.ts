@@ -10,6 +10,7 @@ import mysql from 'mysql2/promise';
 import { classifyMysql } from '../sql/classify-mysql.js';
 import type { MysqlRelation } from '../sql/lineage-mysql.js';
 import { LEXICAL_MODES, mysqlAutoRunRefusal } from '../sql/mysql-mode.js';
+import { readableDefinition } from '../sql/mysql-statement.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import { strictestKind, type ClassifiedStatement } from '../sql/types.js';
@@ -113,7 +114,7 @@ function viewWrites(relations: readonly MysqlRelation[], unchecked: readonly str
   }
   for (const r of relations) {
     if (r.kind !== 'v') continue;
-    const seen = r.definition ? classifyMysql(r.definition).statements : [];
+    const seen = r.definition ? classifyMysql(readableDefinition(r.definition)).statements : [];
     const kind = seen.length ? strictestKind(seen) : 'unknown';
     if (kind === 'read') continue;
     const why = seen.flatMap((s) => s.warnings).join('; ') || 'its definition cannot be read';

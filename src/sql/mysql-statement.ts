@@ -33,10 +33,15 @@ export const sqlify = (ast: Node): string => parser.sqlify(ast as never, OPT);
 // does not read; the character set does not change where the value comes from.
 const CAST_CHARSET = /\b(as\s+(?:n?char|varchar|binary)(?:\s*\(\s*\d+\s*\))?)\s+(?:charset|character\s+set)\s+`?\w+`?(?=\s*\))/gi;
 
+/** A view definition as information_schema prints it, in the syntax the parser reads (same meaning). */
+export function readableDefinition(definition: string): string {
+  return definition.replace(CAST_CHARSET, '$1');
+}
+
 /** A view definition as one statement the parser can read, or null. */
 function definitionStatement(definition: string): MysqlStatement | null {
   try {
-    const statements = splitMysql(definition.replace(CAST_CHARSET, '$1'));
+    const statements = splitMysql(readableDefinition(definition));
     return statements.length === 1 && !statements[0].hazards.length ? statements[0] : null;
   } catch {
     return null;

@@ -36,6 +36,8 @@ beforeAll(async () => {
   await c.query('CREATE VIEW shallow2 AS SELECT x FROM plain');
   for (let i = 1; i >= 0; i--) await c.query(`CREATE VIEW shallow${i} AS SELECT * FROM shallow${i + 1}`);
   for (let i = 0; i < 100; i++) await c.query(`CREATE VIEW many${i} AS SELECT ${i} AS x`);
+  // A view the server prints as cast(x as char charset utf8mb4), which the parser reads only without the charset.
+  await c.query('CREATE VIEW casted AS SELECT CAST(x AS CHAR) AS c FROM plain');
   await c.end();
   t = await startTestGateway();
   alice = await t.createUser('alice@example.com', ['developers']);
@@ -80,6 +82,12 @@ describe('views over stored or side-effecting functions are held for review (no 
     const holder = (await server<{ h: number | null }[]>("SELECT IS_USED_LOCK('hoop-review2-deploy') AS h"))[0].h;
     expect({ status: res.body.status, holder }).toEqual({ status: 'PENDING', holder: null });
     expect(res.body.classification.statements[0].warnings.join(' ')).toContain('did not check');
+  });
+
+  it('a view over CAST(… AS CHAR) runs at once', async () => {
+    const res = await exec('my', 'SELECT c FROM casted');
+    expect(res.body.status).toBe('EXECUTED');
+    expect(res.body.output).toContain('7');
   });
 
   it('a view chain the gateway checks to the end runs at once', async () => {
