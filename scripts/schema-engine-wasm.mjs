@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } from '@prisma/driver-adapter-utils';
 
 const ENGINE_VERSION = '0edf323efd1d98336f3f0a68684b56f689b900d3';
 const PG_CHAR_OID = 18;
@@ -48,14 +48,28 @@ function databaseOf(url) {
 }
 
 // Gap 1: the engine's catalog queries return Postgres's internal "char" type (e.g.
-// pg_constraint.contype), which adapter-pg refuses; its text form is exactly a one-letter text.
+// pg_constraint.contype), which adapter-pg refuses. Its text form is one letter: let the adapter
+// read it as text, then hand it to the engine as the Character column the engine asks for (it
+// panics on a Text column there).
+const CHARACTER = ColumnTypeEnum.Character;
 function relabelCharColumns(queryable) {
+  const charColumns = new WeakMap();
   const performIO = queryable.performIO.bind(queryable);
   queryable.performIO = async (query) => {
     const result = await performIO(query);
-    for (const field of result?.fields ?? []) {
-      if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
-    }
+    const indexes = [];
+    (result?.fields ?? []).forEach((field, i) => {
+      if (field.dataTypeID !== PG_CHAR_OID) return;
+      field.dataTypeID = PG_TEXT_OID;
+      indexes.push(i);
+    });
+    if (indexes.length && query && typeof query === 'object') charColumns.set(query, indexes);
+    return result;
+  };
+  const queryRaw = queryable.queryRaw.bind(queryable);
+  queryable.queryRaw = async (query) => {
+    const result = await queryRaw(query);
+    for (const i of charColumns.get(query) ?? []) result.columnTypes[i] = CHARACTER;
     return result;
   };
   return queryable;
@@ -118,6 +132,15 @@ function createFactory(url) {
     },
   };
 }
+
+// The wasm engine reports a Rust panic's message here before it traps; without the registry the
+// report itself throws, and the CLI sees a dead engine with no message.
+let panicMessage = null;
+globalThis.PRISMA_WASM_PANIC_REGISTRY = {
+  set_message(message) {
+    panicMessage = String(message);
+  },
+};
 
 async function loadEngine(args) {
   // The package targets bundlers (it imports the .wasm file as a module); instantiate it by hand.
@@ -221,6 +244,11 @@ async function callEngine(engine, rpc, method, params) {
 }
 
 function errorPayload(error) {
+  if (panicMessage !== null) {
+    const message = `The schema engine panicked: ${panicMessage}`;
+    panicMessage = null;
+    return { code: 4466, message: 'An error happened. Check the data field for details.', data: { is_panic: true, message, meta: null, error_code: null } };
+  }
   const message = error?.message ?? String(error);
   const code = error?.code && /^P\d{4}$/.test(error.code) ? error.code : error?.error_code;
   return {
@@ -232,6 +260,16 @@ function errorPayload(error) {
 
 async function serve(args) {
   const rpc = createRpc();
+  // A wasm trap (a Rust panic) can surface outside the awaited call, as an uncaught exception.
+  // Answer the request in flight with it, so the CLI fails with a message instead of reading a
+  // dead engine as success, then exit as the native engine does after a panic.
+  let current = null;
+  process.on('uncaughtException', (error) => {
+    log('ERROR', panicMessage ?? error?.message ?? String(error));
+    if (current !== null) rpc.send({ id: current, error: errorPayload(error) });
+    process.exitCode = 1;
+    setImmediate(() => process.exit(1));
+  });
   let enginePromise;
   const engine = () => (enginePromise ??= loadEngine(args));
   let queue = Promise.resolve();
@@ -248,13 +286,15 @@ async function serve(args) {
     if (message.method === undefined && rpc.takeResponse(message)) return;
     // The native engine handles one request at a time; keep that order.
     queue = queue.then(async () => {
+      current = message.id;
       try {
         const result = await callEngine(await engine(), rpc, message.method, message.params);
         rpc.send({ id: message.id, result });
       } catch (error) {
-        log('ERROR', error?.message ?? String(error));
+        log('ERROR', panicMessage ?? error?.message ?? String(error));
         rpc.send({ id: message.id, error: errorPayload(error) });
       }
+      current = null;
     });
   });
   lines.on('close', () => {
