@@ -183,7 +183,10 @@ async function runCliCommand(command, datasource) {
     try {
       await client.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
     } catch (error) {
-      if (error.code !== '42P04') throw error;
+      // Replicas started at once race to create a missing database: the loser gets 42P04, or
+      // 23505 when both passed the existence check before either committed (pg_database's
+      // unique index). Either way the database is there, which is all the caller asked for.
+      if (error.code !== '42P04' && error.code !== '23505') throw error;
     } finally {
       await client.end();
     }
