@@ -38,6 +38,9 @@ const schema = z.object({
   RATE_LIMIT_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_KEY: z.coerce.number().int().min(0).default(10),
   LONG_POLLS_PER_KEY: z.coerce.number().int().min(0).default(10),
+  // Seconds a stopping process lets running commands finish before it hands them over (see README, "Stopping and deploying").
+  SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(86_400).default(60),
+  MIGRATE_ON_START: z.enum(['true', 'false', '1', '0', '']).default('true').transform((v) => v !== 'false' && v !== '0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -96,6 +99,10 @@ export interface Config {
   /** Take the client IP from X-Forwarded-For (behind a load balancer). */
   trustProxy: boolean;
   logLevel: string;
+  /** How long a stop waits for running commands and requests before handing the rest over. */
+  shutdownGraceMs: number;
+  /** Apply pending migrations (`prisma migrate deploy`) before starting. */
+  migrateOnStart: boolean;
 }
 
 /** Raised with a message naming each bad variable. */
@@ -153,5 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queuePrefix: e.QUEUE_PREFIX,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SEC * 1000,
+    migrateOnStart: e.MIGRATE_ON_START,
   };
 }

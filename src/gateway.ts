@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createSlackApp } from './bot/slack-app.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
+import { createHttpDrain } from './gateway/http-drain.js';
 import { createHttpServer } from './gateway/http-server.js';
 import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
 import { createClassifier } from './sql/classifier.js';
@@ -39,7 +40,25 @@ export interface Gateway {
   /** The port HTTP listens on, once started (useful with PORT=0). */
   port?: number;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops gracefully: new requests get 503, open long-polls are answered, workers take no new
+   * jobs; requests and runs in progress get SHUTDOWN_GRACE_SEC (or until `signal` aborts) to
+   * finish, then what still runs is handed over (left RUNNING, heartbeat stopped).
+   */
+  stop(options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** Resolves true when `work` settles within `ms`, false at the bound or when `signal` aborts. */
+function within(work: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(() => resolve(false), ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
+    work.then(
+      () => (clearTimeout(timer), resolve(true)),
+      () => (clearTimeout(timer), resolve(true)),
+    );
+  });
 }
 
 /** Builds a gateway; nothing listens or works until start(). */
@@ -74,9 +93,46 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const firstSeen = createSeenOnce(redis, `${config.queuePrefix}:slack-seen`);
   const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
   const limits = limitsRedis && createRequestLimits(limitsRedis, config.queuePrefix, config.limits, log);
-  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy }) : undefined;
+  const drain = opts.http ? createHttpDrain() : undefined;
+  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, drain }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function stopGracefully(signal?: AbortSignal): Promise<void> {
+    const started = Date.now();
+    if (sweepTimer) clearInterval(sweepTimer);
+    drain?.drain.start();
+    // close() takes no new job at once and resolves when the jobs in progress are done.
+    const settled = Promise.all([drain?.drain.idle(), workers?.close()]);
+    const finished = await within(settled, config.shutdownGraceMs, signal);
+    if (finished) {
+      log.info({ ms: Date.now() - started }, 'requests and jobs in progress finished');
+    } else {
+      const left = reviews.handOver();
+      log.warn(
+        { reviews: left, graceSec: config.shutdownGraceMs / 1000, forced: Boolean(signal?.aborted) },
+        left.length
+          ? 'runs still in progress are handed over: left RUNNING without heartbeat for the sweep of another replica or of the next start'
+          : 'requests or jobs still in progress are cut',
+      );
+    }
+    // Past this point nothing waits for work in progress: each close is bounded.
+    const close = (what: string, work: () => Promise<unknown> | undefined) =>
+      within(Promise.resolve().then(work), finished ? 10_000 : 2_000).then((ok) => ok || log.warn(`closing ${what} timed out`));
+    if (server) {
+      server.server.closeAllConnections();
+      await close('the HTTP server', () => server.close());
+    }
+    await close('the event subscriber', () => events.close());
+    await close('the job queues', () => jobs.close());
+    await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
+    limitsRedis?.disconnect();
+    await close('the database pool', () => db.$disconnect());
+    // A handed-over run still holds its target connection; ending that pool would wait for it.
+    if (finished) await close('the target pools', () => executor.close());
+    await close('the classifier', () => classifier.close());
+  }
 
   const gateway: Gateway = {
     db,
@@ -125,17 +181,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
         log.info({ port: gateway.port, slack: Boolean(config.slack) }, 'gateway listening');
       }
     },
-    async stop() {
-      if (sweepTimer) clearInterval(sweepTimer);
-      if (server) await server.close();
-      if (workers) await workers.close();
-      await events.close();
-      await jobs.close();
-      await redis.quit().catch(() => redis.disconnect());
-      limitsRedis?.disconnect();
-      await db.$disconnect();
-      await executor.close();
-      await classifier.close();
+    stop(options = {}) {
+      stopping ??= stopGracefully(options.signal);
+      return stopping;
     },
   };
   return gateway;

@@ -12,6 +12,7 @@ import type { AdminService } from '../service/admin-service.js';
 import type { AuthUser, ReviewService } from '../service/review-service.js';
 import { toReviewListView, toReviewView } from '../service/review-view.js';
 import { applyHardening } from './http-hardening.js';
+import type { createHttpDrain } from './http-drain.js';
 import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, type PageQuery } from './paging.js';
 import { checkQueryHook } from './query-params.js';
 import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
@@ -28,6 +29,8 @@ export interface HttpServerOptions {
   /** Longest `?wait=` honoured, in seconds. */
   maxWaitSec?: number;
   trustProxy?: boolean;
+  /** The graceful stop's hooks: 503 while draining, long-polls answered at once. */
+  drain?: ReturnType<typeof createHttpDrain>;
 }
 
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
@@ -60,6 +63,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   const maxWaitSec = opts.maxWaitSec ?? 600;
   const app = Fastify({ loggerInstance: opts.log as FastifyBaseLogger, trustProxy: opts.trustProxy ?? false, bodyLimit: BODY_LIMIT });
   applyHardening(app);
+  opts.drain?.register(app);
 
   app.setErrorHandler((error: unknown, req, reply) => {
     if (!isAppError(error) && isDatabaseBusy(error)) {
@@ -225,6 +229,10 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     const controller = new AbortController();
     reply.raw.on('close', () => controller.abort());
     if (req.raw.socket?.destroyed) controller.abort();
+    // A stopping gateway answers at once with the review as it stands; the client asks again.
+    const stopping = opts.drain?.drain.signal;
+    stopping?.addEventListener('abort', () => controller.abort(), { once: true, signal: controller.signal });
+    if (stopping?.aborted) controller.abort();
     // A slot per open wait, shared by every replica; a lease outlives a dead replica by 30 s at most.
     const release = limits ? await limits.acquireLongPoll(req.user!.id, waitMs + 30_000) : async () => {};
     try {

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
 import type { AfterCommit } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
+import { createRunningExecutions, StoppingError } from './running-executions.js';
 
 export const STOPPED_DURING_EXECUTION = 'the gateway stopped during execution; outcome unknown';
 
@@ -39,6 +40,7 @@ export interface ExecutionOptions {
 /** Execution of approved reviews and the failing of runs whose process stopped. */
 export function createExecution(opts: ExecutionOptions) {
   const { db, jobs, events, log, afterCommit, staleRunningMs, heartbeatMs } = opts;
+  const running = createRunningExecutions(heartbeatMs);
 
   async function heartbeat(reviewId: string): Promise<void> {
     await db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
@@ -46,6 +48,8 @@ export function createExecution(opts: ExecutionOptions) {
 
   /** Runs an approved review exactly once: APPROVED → RUNNING is the claim; others return null. */
   async function executeReview(reviewId: string): Promise<ExecutionResult | null> {
+    // The job fails and is retried by a worker of another process (or of the next start).
+    if (running.handedOver) throw new StoppingError(reviewId);
     const claimed = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
       if (row.status !== 'APPROVED') return null;
@@ -58,7 +62,7 @@ export function createExecution(opts: ExecutionOptions) {
     });
     if (!claimed) return null;
     await events.publish(reviewId).catch(() => {});
-    const beat = setInterval(() => void heartbeat(reviewId).catch(() => {}), heartbeatMs);
+    const beat = running.track(reviewId, () => heartbeat(reviewId));
     let result: ExecutionResult;
     try {
       result = await runChecked(claimed.row, claimed.connection);
@@ -66,7 +70,7 @@ export function createExecution(opts: ExecutionOptions) {
       log.error({ err, reviewId }, 'execution failed unexpectedly');
       result = { ok: false, output: '', outputTruncated: false, commandTags: [], rowsAffected: null, error: `the gateway could not run the command: ${(err as Error).message}` };
     } finally {
-      clearInterval(beat);
+      beat.stop();
     }
     const done = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
@@ -128,5 +132,5 @@ export function createExecution(opts: ExecutionOptions) {
     return true;
   }
 
-  return { executeReview, failStopped };
+  return { executeReview, failStopped, handOver: running.handOver };
 }

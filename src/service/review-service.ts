@@ -62,7 +62,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const { db, jobs, events, log } = opts;
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
   const afterCommit = createAfterCommit({ jobs, events, log, slackEnabled: opts.slackEnabled });
-  const { executeReview, failStopped } = createExecution({ ...opts, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
+  const { executeReview, failStopped, handOver } = createExecution({ ...opts, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
   const submit = createSubmit({ ...opts, executeReview });
 
   /**
@@ -195,5 +195,5 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
 
-  return { submit, vote, previewVote, expireReview, executeReview, sweep, get, history, waitForDecision, list };
+  return { submit, vote, previewVote, expireReview, executeReview, handOver, sweep, get, history, waitForDecision, list };
 }

@@ -18,6 +18,7 @@ import { canUseConnection } from '../core/access.js';
 import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
 import type { ReviewEvents } from './review-events.js';
 import { actorOf } from './review-access.js';
+import { StoppingError } from './running-executions.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_STATEMENTS = 1000;
@@ -172,8 +173,9 @@ export function createSubmit(opts: SubmitOptions) {
     } catch (error) {
       // The request is stored (APPROVED); a 503 now would make the client submit it twice. A job
       // runs it when the database has room (the claim makes that exactly once); the caller waits.
-      if (!isDatabaseBusy(error)) throw error;
-      log.warn({ err: error, reviewId }, 'database busy; execution handed to a job');
+      // So does a gateway that is stopping: the job runs on another replica or after the restart.
+      if (!isDatabaseBusy(error) && !(error instanceof StoppingError)) throw error;
+      log.warn({ err: error, reviewId }, 'database busy or gateway stopping; execution handed to a job');
       await jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue execution'));
       result = null;
     }
