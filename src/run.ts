@@ -1,20 +1,75 @@
 import type { Gateway } from './gateway.js';
 import type { Logger } from './logger.js';
 
-/** Starts `gateway` and stops it cleanly on SIGINT/SIGTERM. */
-export async function runUntilSignal(gateway: Gateway, log: Logger): Promise<void> {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    await gateway.stop().catch((err) => log.error({ err }, 'error while stopping'));
-    process.exit(0);
+export interface RunOptions {
+  log: Logger;
+  /** SHUTDOWN_GRACE_SEC in ms: how long the first signal lets work in progress finish. */
+  graceMs: number;
+  /** Done before the gateway starts (migrations); a signal meanwhile lets it finish, then exits. */
+  prepare?: () => Promise<void>;
+  create: () => Gateway;
+}
+
+/** Extra time, beyond the grace bound, for closing connections before the process gives up. */
+const CLOSE_BOUND_MS = 15_000;
+
+/**
+ * Runs the gateway as a service. The first SIGTERM/SIGINT stops it gracefully (see Gateway.stop)
+ * and exits 0; a second one cuts the grace short (what still runs is handed over) and exits 0.
+ * Only a stop that cannot even close its connections exits 1.
+ */
+export async function runUntilSignal(opts: RunOptions): Promise<void> {
+  const { log } = opts;
+  const force = new AbortController();
+  let gateway: Gateway | undefined;
+  let signalled = false;
+  let hardTimer: NodeJS.Timeout | undefined;
+  const giveUpIn = (ms: number) => {
+    clearTimeout(hardTimer);
+    hardTimer = setTimeout(() => {
+      log.error({ ms }, 'could not stop in time; exiting');
+      process.exit(1);
+    }, ms);
+    hardTimer.unref();
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const stop = (gw: Gateway) =>
+    gw.stop({ signal: force.signal }).then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn({ signal }, 'second signal: handing over what still runs and stopping now');
+      force.abort();
+      giveUpIn(CLOSE_BOUND_MS);
+      return;
+    }
+    signalled = true;
+    log.info({ signal, graceSec: opts.graceMs / 1000 }, 'stopping');
+    giveUpIn(opts.graceMs + CLOSE_BOUND_MS);
+    // Before the gateway exists (migrations running), start-up notices the signal and exits.
+    if (gateway) void stop(gateway);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    await opts.prepare?.();
+  } catch (error) {
+    log.fatal({ err: error }, 'the gateway could not start');
+    process.exit(1);
+  }
+  if (signalled) {
+    log.info('stopped before starting');
+    process.exit(0);
+  }
+  gateway = opts.create();
   try {
     await gateway.start();
   } catch (error) {
@@ -22,4 +77,6 @@ export async function runUntilSignal(gateway: Gateway, log: Logger): Promise<voi
     await gateway.stop().catch(() => {});
     process.exit(1);
   }
+  // A signal during start() found no gateway yet: stop now that it has one.
+  if (signalled) void stop(gateway);
 }
