@@ -1,0 +1,176 @@
+// A real gateway process (`node --import tsx src/main.ts`, or `npm start`) as a child of the test,
+// for what only a process can show: signals, exit codes, what is left running afterwards.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { REDIS_URL, uniqueName } from './databases.js';
+import { ADMIN_KEY } from './gateway.js';
+
+export interface LogLine {
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  pid: number;
+  /** JSON log lines so far (npm's own lines are skipped). */
+  logs: LogLine[];
+  output(): string;
+  /** Resolves with the port once the gateway logs 'gateway listening'. */
+  listening: Promise<number>;
+  /** Resolves with the exit code (or signal) and the time of exit. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  waitForLog(test: (l: LogLine) => boolean, timeoutMs?: number, what?: string): Promise<LogLine>;
+  api(method: string, path: string, options?: { key?: string; body?: unknown }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** SIGKILLs the process tree if still alive (test clean-up). */
+  kill(): void;
+}
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** The environment of a gateway process under test: its own queue prefix, port 0, quiet limits. */
+export function gatewayEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_API_KEY: ADMIN_KEY,
+    ADMIN_EMAIL: 'root@example.com',
+    QUEUE_PREFIX: uniqueName('gp'),
+    RATE_LIMIT_SUBMITS: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_IP: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_KEY: '100000',
+    CHECKPOINT_DISABLE: '1',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+/**
+ * Starts a gateway process: `node --import tsx src/main.ts`, or through npm as a supervisor
+ * would (`npm start`, `npm run worker`).
+ */
+export function startGatewayProcess(env: Record<string, string>, options: { npm?: 'start' | 'worker' } = {}): GatewayProcess {
+  const child = options.npm
+    ? spawn('npm', ['run', '--silent', options.npm], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: LogLine[] = [];
+  let text = '';
+  let partial = '';
+  const watchers = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    text += d;
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        /* not a log line */
+      }
+    }
+    for (const w of watchers) w();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      const at = Date.now();
+      for (const w of watchers) w();
+      resolve({ code, signal, at });
+    });
+  });
+  let done = false;
+  void exited.then(() => (done = true));
+
+  function waitForLog(test: (l: LogLine) => boolean, timeoutMs = 20_000, what = 'a log line'): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = logs.find(test);
+        if (hit) return finish(() => resolve(hit));
+        if (done) return finish(() => reject(new Error(`the gateway exited before ${what}:\n${text.slice(-3000)}`)));
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${what}:\n${text.slice(-3000)}`))), timeoutMs);
+      const finish = (f: () => void) => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        f();
+      };
+      watchers.add(check);
+      check();
+    });
+  }
+
+  const listening = waitForLog((l) => l.msg === 'gateway listening', 40_000, 'the gateway listening').then((l) => Number(l.port));
+  listening.catch(() => {});
+  return {
+    child,
+    pid: child.pid!,
+    logs,
+    output: () => text,
+    listening,
+    exited,
+    waitForLog,
+    async api(method, path, opts = {}) {
+      const port = await listening;
+      const headers: Record<string, string> = { authorization: `Bearer ${opts.key ?? ADMIN_KEY}` };
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+      const raw = await res.text();
+      let body: any = raw;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body, headers: res.headers };
+    },
+    kill() {
+      for (const pid of [...descendants(child.pid!), child.pid!]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    },
+  };
+}
+
+/** Every live process below `pid` (children, grandchildren, ...), from `ps`. */
+export function descendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((r) => r.trim().split(/\s+/).map(Number));
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [c, pp] of rows) if (pp === p) (out.push(c), walk(c));
+  };
+  walk(pid);
+  return out;
+}
+
+/** True when a process with this pid is alive (a zombie is not). */
+export function isAlive(pid: number): boolean {
+  try {
+    const state = execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    return state !== '' && !state.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export async function portOpen(port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,141 @@
+// SIGTERM to a real gateway process: open long-polls are answered at once, a run that outlives
+// SHUTDOWN_GRACE_SEC is handed over (left RUNNING, no heartbeat), a second signal cuts the grace
+// short; the process exits 0 every time.
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createStateDatabase, createTargetDatabase } from '../helpers/databases.js';
+import { gatewayEnv, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { eventually } from '../helpers/gateway.js';
+
+let target: Awaited<ReturnType<typeof createTargetDatabase>>;
+const cleanups: Array<() => Promise<void> | void> = [];
+
+beforeAll(async () => {
+  target = await createTargetDatabase();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await target?.drop();
+});
+
+interface Started {
+  gw: GatewayProcess;
+  stateUrl: string;
+  alice: string;
+  dana: string;
+}
+
+/** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
+async function start(env: Record<string, string> = {}): Promise<Started> {
+  const state = await createStateDatabase();
+  const gw = startGatewayProcess(gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env }));
+  cleanups.push(() => state.drop(), () => gw.kill());
+  await gw.listening;
+  const user = async (email: string, groups: string[]) => {
+    const res = await gw.api('POST', '/api/users', { body: { email, groups } });
+    expect(res.status).toBe(201);
+    return res.body.apiKey as string;
+  };
+  const alice = await user('alice@example.com', ['developers']);
+  const dana = await user('dana@example.com', ['dba-team']);
+  const conn = await gw.api('POST', '/api/connections', { body: { name: 'prod', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
+  expect(conn.status).toBe(201);
+  return { gw, stateUrl: state.url, alice, dana };
+}
+
+async function submit(s: Started, input: string): Promise<string> {
+  const res = await s.gw.api('POST', '/api/connections/prod/exec', { key: s.alice, body: { input } });
+  expect(res.status).toBe(201);
+  expect(res.body.status).toBe('PENDING');
+  return res.body.id;
+}
+
+/** Submits, approves and waits until the gateway runs it. */
+async function running(s: Started, input: string): Promise<string> {
+  const id = await submit(s, input);
+  const ok = await s.gw.api('PUT', `/api/reviews/${id}/approve`, { key: s.dana, body: {} });
+  expect(ok.status).toBe(200);
+  await eventually(async () => (await s.gw.api('GET', `/api/reviews/${id}`)).body.status === 'RUNNING', 10_000, 'the run to start');
+  return id;
+}
+
+async function reviewRow(stateUrl: string, id: string): Promise<{ status: string; heartbeatAt: Date | null; error: string | null }> {
+  const c = new pg.Client({ connectionString: stateUrl });
+  await c.connect();
+  try {
+    return (await c.query('SELECT status, "heartbeatAt", error FROM "Review" WHERE id = $1', [id])).rows[0];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('SIGTERM with an open long-poll', () => {
+  it('answers the long-poll at once with the review as it stands and exits 0', async () => {
+    const s = await start();
+    const id = await submit(s, "UPDATE users SET status = 'never' WHERE id = 1");
+    const port = await s.gw.listening;
+    const poll = fetch(`http://127.0.0.1:${port}/api/reviews/${id}?wait=60`, { headers: { authorization: `Bearer ${s.alice}` } });
+    // The poll is open (the gateway is waiting on the review's events) before the signal.
+    await new Promise((r) => setTimeout(r, 500));
+    const sent = Date.now();
+    s.gw.child.kill('SIGTERM');
+    const res = await poll;
+    const answeredMs = Date.now() - sent;
+    expect(res.status).toBe(200);
+    expect((await res.json()).status).toBe('PENDING');
+    expect(res.headers.get('connection')).toBe('close');
+    const exit = await s.gw.exited;
+    expect(exit.code).toBe(0);
+    console.log(`long-poll answered ${answeredMs} ms after SIGTERM; exit ${exit.at - sent} ms after SIGTERM`);
+    expect(answeredMs).toBeLessThan(2000);
+    expect(exit.at - sent).toBeLessThan(3000);
+    expect((await reviewRow(s.stateUrl, id)).status).toBe('PENDING');
+  });
+});
+
+describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
+  it('refuses new requests with 503 while it drains, hands the run over at the bound and exits 0', async () => {
+    const s = await start({ SHUTDOWN_GRACE_SEC: '3' });
+    const id = await running(s, "SELECT pg_sleep(12); UPDATE users SET status = 'late' WHERE id = 2");
+    const sent = Date.now();
+    s.gw.child.kill('SIGTERM');
+    await s.gw.waitForLog((l) => l.msg === 'stopping', 5000, 'stopping');
+    const refused = await s.gw.api('GET', '/api/me', { key: s.alice });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(refused.body.error.code).toBe('unavailable');
+    expect(refused.body.error.message).toContain('stopping');
+    const exit = await s.gw.exited;
+    expect(exit.code).toBe(0);
+    const ms = exit.at - sent;
+    console.log(`grace 3 s, run 12 s: exit ${ms} ms after SIGTERM`);
+    expect(ms).toBeGreaterThanOrEqual(2900);
+    expect(ms).toBeLessThan(6000);
+    const handedOver = s.gw.logs.find((l) => String(l.msg).includes('handed over'));
+    expect(handedOver?.reviews).toEqual([id]);
+    // Handed over: still RUNNING (neither a guessed FAILED nor EXECUTED), and no heartbeat since.
+    const row = await reviewRow(s.stateUrl, id);
+    expect(row.status).toBe('RUNNING');
+    expect(row.error).toBeNull();
+    expect(row.heartbeatAt!.getTime()).toBeLessThanOrEqual(exit.at);
+  });
+
+  it('hands over at once on a second SIGTERM and exits 0', async () => {
+    const s = await start({ SHUTDOWN_GRACE_SEC: '60' });
+    const id = await running(s, "SELECT pg_sleep(12); UPDATE users SET status = 'late' WHERE id = 3");
+    const sent = Date.now();
+    s.gw.child.kill('SIGTERM');
+    await s.gw.waitForLog((l) => l.msg === 'stopping', 5000, 'stopping');
+    await new Promise((r) => setTimeout(r, 500));
+    s.gw.child.kill('SIGTERM');
+    const exit = await s.gw.exited;
+    expect(exit.code).toBe(0);
+    const ms = exit.at - sent;
+    console.log(`second SIGTERM 0.5 s after the first: exit ${ms} ms after the first`);
+    expect(ms).toBeLessThan(3000);
+    expect(s.gw.logs.find((l) => String(l.msg).includes('handed over'))?.reviews).toEqual([id]);
+    expect((await reviewRow(s.stateUrl, id)).status).toBe('RUNNING');
+  });
+});

@@ -1,0 +1,101 @@
+// SIGTERM to a real gateway process while it runs a command longer than the 15 s after which the
+// gateway used to exit 1: within SHUTDOWN_GRACE_SEC the run finishes and is recorded, then exit 0.
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createStateDatabase, createTargetDatabase } from '../helpers/databases.js';
+import { gatewayEnv, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { eventually } from '../helpers/gateway.js';
+
+let target: Awaited<ReturnType<typeof createTargetDatabase>>;
+const cleanups: Array<() => Promise<void> | void> = [];
+
+beforeAll(async () => {
+  target = await createTargetDatabase();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await target?.drop();
+});
+
+interface Started {
+  gw: GatewayProcess;
+  stateUrl: string;
+  alice: string;
+  dana: string;
+}
+
+/** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
+async function start(env: Record<string, string> = {}): Promise<Started> {
+  const state = await createStateDatabase();
+  const gw = startGatewayProcess(gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env }));
+  cleanups.push(() => state.drop(), () => gw.kill());
+  await gw.listening;
+  const user = async (email: string, groups: string[]) => {
+    const res = await gw.api('POST', '/api/users', { body: { email, groups } });
+    expect(res.status).toBe(201);
+    return res.body.apiKey as string;
+  };
+  const alice = await user('alice@example.com', ['developers']);
+  const dana = await user('dana@example.com', ['dba-team']);
+  const conn = await gw.api('POST', '/api/connections', { body: { name: 'prod', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
+  expect(conn.status).toBe(201);
+  return { gw, stateUrl: state.url, alice, dana };
+}
+
+async function submit(s: Started, input: string): Promise<string> {
+  const res = await s.gw.api('POST', '/api/connections/prod/exec', { key: s.alice, body: { input } });
+  expect(res.status).toBe(201);
+  expect(res.body.status).toBe('PENDING');
+  return res.body.id;
+}
+
+/** Submits, approves and waits until the gateway runs it. */
+async function running(s: Started, input: string): Promise<string> {
+  const id = await submit(s, input);
+  const ok = await s.gw.api('PUT', `/api/reviews/${id}/approve`, { key: s.dana, body: {} });
+  expect(ok.status).toBe(200);
+  await eventually(async () => (await s.gw.api('GET', `/api/reviews/${id}`)).body.status === 'RUNNING', 10_000, 'the run to start');
+  return id;
+}
+
+async function reviewRow(stateUrl: string, id: string): Promise<{ status: string; heartbeatAt: Date | null; error: string | null }> {
+  const c = new pg.Client({ connectionString: stateUrl });
+  await c.connect();
+  try {
+    return (await c.query('SELECT status, "heartbeatAt", error FROM "Review" WHERE id = $1', [id])).rows[0];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('SIGTERM with a run longer than 15 s and a grace bound that allows it', () => {
+  it('lets the run finish, records it EXECUTED and exits 0', async () => {
+    const s = await start({ SHUTDOWN_GRACE_SEC: '40' });
+    const id = await running(s, "SELECT pg_sleep(17); UPDATE users SET status = 'slept' WHERE id = 1");
+    const port = await s.gw.listening;
+    // The requester's long-poll, open before the signal, is answered at once: the run is not awaited by it.
+    const poll = fetch(`http://127.0.0.1:${port}/api/reviews/${id}?wait=60`, { headers: { authorization: `Bearer ${s.alice}` } });
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = Date.now();
+    s.gw.child.kill('SIGTERM');
+    const answered = await poll;
+    expect(answered.status).toBe(200);
+    expect((await answered.json()).status).toBe('RUNNING');
+    expect(Date.now() - sent).toBeLessThan(2000);
+    const refused = await s.gw.api('GET', `/api/reviews/${id}`, { key: s.alice });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    const exit = await s.gw.exited;
+    expect(exit.code).toBe(0);
+    const ms = exit.at - sent;
+    console.log(`grace 40 s, run 17 s: exit ${ms} ms after SIGTERM`);
+    expect(ms).toBeGreaterThan(15_000);
+    expect(ms).toBeLessThan(25_000);
+    expect(s.gw.logs.some((l) => l.msg === 'requests and jobs in progress finished')).toBe(true);
+    expect(s.gw.logs.some((l) => String(l.msg).includes('handed over'))).toBe(false);
+    expect((await reviewRow(s.stateUrl, id)).status).toBe('EXECUTED');
+    expect(await target.query('SELECT status FROM users WHERE id = 1')).toEqual([{ status: 'slept' }]);
+  }, 40_000);
+});
