@@ -9,6 +9,12 @@ export interface ApiError {
   body: any;
 }
 
+/** No HTTP answer at all (refused, reset): the gateway is down, or restarting. */
+export class UnreachableError extends CliError {}
+
+/** While waiting on a review, how long an unreachable gateway is waited out (a restart or a deploy). */
+export const UNREACHABLE_WAIT_MS = 60_000;
+
 export class GatewayClient {
   constructor(
     private readonly apiUrl: string,
@@ -27,7 +33,7 @@ export class GatewayClient {
       });
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw error;
-      throw new CliError(`Cannot reach the gateway at ${this.apiUrl} (${(error as Error).cause ?? (error as Error).message}). Check the URL (hoop login) and that the gateway runs.`, EXIT.unreachable);
+      throw new UnreachableError(`Cannot reach the gateway at ${this.apiUrl} (${(error as Error).cause ?? (error as Error).message}). Check the URL (hoop login) and that the gateway runs.`, EXIT.unreachable);
     }
     const text = await res.text();
     let json: any;
@@ -44,11 +50,27 @@ export class GatewayClient {
     throw new CliError(message, EXIT.usage);
   }
 
-  async getReview(id: string, waitSec?: number, signal?: AbortSignal): Promise<{ status: number; review: ReviewView }> {
+  /**
+   * The review; with waitSec, a long-poll that waits out a busy gateway (503), a key with all its
+   * long-polls open (429) and, for up to UNREACHABLE_WAIT_MS, a gateway that does not answer at
+   * all: a stopping gateway answers its long-polls at once and a restart takes a few seconds.
+   */
+  async getReview(id: string, waitSec?: number, signal?: AbortSignal, onUnreachable?: (error: UnreachableError) => void): Promise<{ status: number; review: ReviewView }> {
     const q = waitSec === undefined ? '' : `?wait=${waitSec}`;
+    let unreachableSince: number | undefined;
     for (;;) {
-      // While waiting, a busy gateway (503) or a key with all its long-polls open (429) is waited out.
-      const res = await this.request<any>('GET', `/api/reviews/${encodeURIComponent(id)}${q}`, undefined, { signal, allow: waitSec === undefined ? [408] : [408, 429, 503] });
+      let res;
+      try {
+        res = await this.request<any>('GET', `/api/reviews/${encodeURIComponent(id)}${q}`, undefined, { signal, allow: waitSec === undefined ? [408] : [408, 429, 503] });
+      } catch (error) {
+        if (waitSec === undefined || !(error instanceof UnreachableError)) throw error;
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince >= UNREACHABLE_WAIT_MS) throw error;
+        onUnreachable?.(error);
+        await sleep(1000, signal);
+        continue;
+      }
+      unreachableSince = undefined;
       if (res.status === 429 || res.status === 503) {
         await sleep(Math.min(res.retryAfterSec ?? 2, 30) * 1000, signal);
         continue;

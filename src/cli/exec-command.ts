@@ -1,7 +1,7 @@
 // `hoop exec`: submit, wait for the decision (spinner on a terminal only), print as psql would.
 import ora from 'ora';
 import type { ReviewView } from '../service/review-view.js';
-import type { GatewayClient } from './api-client.js';
+import { UNREACHABLE_WAIT_MS, UnreachableError, type GatewayClient } from './api-client.js';
 import { EXIT } from './exit-codes.js';
 import { jsonText, rejectionLine, waitingOn, printable } from './output.js';
 
@@ -86,9 +86,16 @@ async function submitAndWait(client: GatewayClient, io: ExecIo, opts: ExecOption
   if (onTerminal) spinner.start();
   // Without a terminal (scripts, CI logs) one plain line says what the call waits for.
   else if (!opts.json) io.stderr.write(`hoop: review ${review.id} is ${review.status.toLowerCase()}; waiting on ${waitingOn(review) || 'execution'}. Ctrl-C stops waiting and leaves the request as it is.\n`);
+  let toldUnreachable = false;
   try {
     for (;;) {
-      const res = await client.getReview(review.id, POLL_SEC, signal);
+      const res = await client.getReview(review.id, POLL_SEC, signal, () => {
+        if (toldUnreachable) return;
+        toldUnreachable = true;
+        if (onTerminal) spinner.text = `The gateway does not answer (restarting?); still waiting... review ${review.id}`;
+        else if (!opts.json) io.stderr.write(`hoop: the gateway does not answer (restarting?); still waiting on review ${review.id} for up to ${UNREACHABLE_WAIT_MS / 1000} s.\n`);
+      });
+      toldUnreachable = false;
       review = res.review;
       if (!OPEN.has(review.status)) break;
       spinner.text = label(review);
@@ -98,6 +105,10 @@ async function submitAndWait(client: GatewayClient, io: ExecIo, opts: ExecOption
     if ((error as Error).name === 'AbortError') {
       io.stderr.write(`\nhoop: stopped waiting; request ${review.id} is still ${review.status.toLowerCase()}. Check it later with: hoop get review ${review.id}\n`);
       return EXIT.interrupted;
+    }
+    if (error instanceof UnreachableError) {
+      io.stderr.write(`hoop: ${printable(error.message)}\nhoop: request ${review.id} was ${review.status.toLowerCase()} when last seen; check it later with: hoop get review ${review.id}\n`);
+      return EXIT.unreachable;
     }
     throw error;
   }

@@ -1,6 +1,7 @@
 // A real gateway process (`node --import tsx src/main.ts`, or `npm start`) as a child of the test,
 // for what only a process can show: signals, exit codes, what is left running afterwards.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { REDIS_URL, uniqueName } from './databases.js';
 import { ADMIN_KEY } from './gateway.js';
 
@@ -77,15 +78,17 @@ export function startGatewayProcess(env: Record<string, string>, options: { npm?
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
     child.on('exit', (code, signal) => {
       const at = Date.now();
+      done = true;
       for (const w of watchers) w();
       resolve({ code, signal, at });
     });
   });
-  let done = false;
-  void exited.then(() => (done = true));
+  // Every process of the tree seen so far: one left behind is reparented and no longer a descendant.
+  const seen = new Set<number>([child.pid!]);
 
   function waitForLog(test: (l: LogLine) => boolean, timeoutMs = 20_000, what = 'a log line'): Promise<LogLine> {
     return new Promise((resolve, reject) => {
@@ -105,7 +108,10 @@ export function startGatewayProcess(env: Record<string, string>, options: { npm?
     });
   }
 
-  const listening = waitForLog((l) => l.msg === 'gateway listening', 40_000, 'the gateway listening').then((l) => Number(l.port));
+  const listening = waitForLog((l) => l.msg === 'gateway listening', 40_000, 'the gateway listening').then((l) => {
+    for (const pid of descendants(child.pid!)) seen.add(pid);
+    return Number(l.port);
+  });
   listening.catch(() => {});
   return {
     child,
@@ -130,7 +136,10 @@ export function startGatewayProcess(env: Record<string, string>, options: { npm?
       return { status: res.status, body, headers: res.headers };
     },
     kill() {
-      for (const pid of [...descendants(child.pid!), child.pid!]) {
+      for (const pid of descendants(child.pid!)) seen.add(pid);
+      for (const pid of seen) {
+        // Only our own tree: a pid reused meanwhile by another process runs elsewhere.
+        if (!runsHere(pid)) continue;
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -139,6 +148,14 @@ export function startGatewayProcess(env: Record<string, string>, options: { npm?
       }
     },
   };
+}
+
+function runsHere(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`).replace(/\/?$/, '/') === ROOT;
+  } catch {
+    return false;
+  }
 }
 
 /** Every live process below `pid` (children, grandchildren, ...), from `ps`. */
