@@ -107,6 +107,8 @@ describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(refused.body.error.code).toBe('unavailable');
     expect(refused.body.error.message).toContain('stopping');
+    // A load balancer's health check sees it too.
+    expect((await s.gw.api('GET', '/healthz')).status).toBe(503);
     const exit = await s.gw.exited;
     expect(exit.code).toBe(0);
     const ms = exit.at - sent;
