@@ -22,6 +22,7 @@ export async function runUntilSignal(opts: RunOptions): Promise<void> {
   const { log } = opts;
   const force = new AbortController();
   let gateway: Gateway | undefined;
+  let started = false;
   let signalled = false;
   let hardTimer: NodeJS.Timeout | undefined;
   const giveUpIn = (ms: number) => {
@@ -53,8 +54,8 @@ export async function runUntilSignal(opts: RunOptions): Promise<void> {
     signalled = true;
     log.info({ signal, graceSec: opts.graceMs / 1000 }, 'stopping');
     giveUpIn(opts.graceMs + CLOSE_BOUND_MS);
-    // Before the gateway exists (migrations running), start-up notices the signal and exits.
-    if (gateway) void stop(gateway);
+    // While migrations run or the gateway starts, start-up notices the signal when that step ends.
+    if (started) void stop(gateway!);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -77,6 +78,7 @@ export async function runUntilSignal(opts: RunOptions): Promise<void> {
     await gateway.stop().catch(() => {});
     process.exit(1);
   }
-  // A signal during start() found no gateway yet: stop now that it has one.
+  started = true;
+  // A signal during start() waited for it: stop now.
   if (signalled) void stop(gateway);
 }
