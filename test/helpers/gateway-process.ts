@@ -3,7 +3,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { REDIS_URL, uniqueName } from './databases.js';
-import { ADMIN_KEY } from './gateway.js';
+import { ADMIN_KEY, deleteQueues } from './gateway.js';
 
 export interface LogLine {
   msg?: string;
@@ -24,6 +24,8 @@ export interface GatewayProcess {
   api(method: string, path: string, options?: { key?: string; body?: unknown }): Promise<{ status: number; body: any; headers: Headers }>;
   /** SIGKILLs the process tree if still alive (test clean-up). */
   kill(): void;
+  /** kill(), then deletes the process's queues from Redis. */
+  dispose(): Promise<void>;
 }
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
@@ -146,6 +148,10 @@ export function startGatewayProcess(env: Record<string, string>, options: { npm?
           /* gone */
         }
       }
+    },
+    async dispose() {
+      this.kill();
+      if (env.QUEUE_PREFIX) await deleteQueues(env.QUEUE_PREFIX);
     },
   };
 }

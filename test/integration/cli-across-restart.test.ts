@@ -37,7 +37,7 @@ describe('hoop exec waiting while its gateway restarts', () => {
     const env = gatewayEnv(state.url, { PORT: String(port), MIGRATE_ON_START: 'false' });
     const start = () => {
       const gw = startGatewayProcess(env);
-      cleanups.push(() => gw.kill());
+      cleanups.push(() => gw.dispose());
       return gw;
     };
     const first: GatewayProcess = start();

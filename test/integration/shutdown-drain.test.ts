@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStateDatabase, createTargetDatabase } from '../helpers/databases.js';
 import { gatewayEnv, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
-import { eventually } from '../helpers/gateway.js';
+import { eventually, startTestGateway } from '../helpers/gateway.js';
 
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -23,6 +23,7 @@ afterAll(async () => {
 interface Started {
   gw: GatewayProcess;
   stateUrl: string;
+  prefix: string;
   alice: string;
   dana: string;
 }
@@ -30,8 +31,9 @@ interface Started {
 /** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
 async function start(env: Record<string, string> = {}): Promise<Started> {
   const state = await createStateDatabase();
-  const gw = startGatewayProcess(gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env }));
-  cleanups.push(() => state.drop(), () => gw.kill());
+  const processEnv = gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env });
+  const gw = startGatewayProcess(processEnv);
+  cleanups.push(() => state.drop(), () => gw.dispose());
   await gw.listening;
   const user = async (email: string, groups: string[]) => {
     const res = await gw.api('POST', '/api/users', { body: { email, groups } });
@@ -42,7 +44,7 @@ async function start(env: Record<string, string> = {}): Promise<Started> {
   const dana = await user('dana@example.com', ['dba-team']);
   const conn = await gw.api('POST', '/api/connections', { body: { name: 'prod', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
   expect(conn.status).toBe(201);
-  return { gw, stateUrl: state.url, alice, dana };
+  return { gw, stateUrl: state.url, prefix: processEnv.QUEUE_PREFIX, alice, dana };
 }
 
 async function submit(s: Started, input: string): Promise<string> {
@@ -98,10 +100,17 @@ describe('SIGTERM with an open long-poll', () => {
 describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
   it('refuses new requests with 503 while it drains, hands the run over at the bound and exits 0', async () => {
     const s = await start({ SHUTDOWN_GRACE_SEC: '3' });
+    const queued = await submit(s, "UPDATE users SET status = 'queued' WHERE id = 1");
     const id = await running(s, "SELECT pg_sleep(12); UPDATE users SET status = 'late' WHERE id = 2");
+    // Another replica, serving HTTP only: a vote there enqueues an execution while this one drains.
+    const other = await startTestGateway({ slack: false, workers: false, databaseUrl: s.stateUrl, prefix: s.prefix });
+    cleanups.push(() => other.stop());
     const sent = Date.now();
     s.gw.child.kill('SIGTERM');
     await s.gw.waitForLog((l) => l.msg === 'stopping', 5000, 'stopping');
+    const approved = await other.api('PUT', `/api/reviews/${queued}/approve`, { key: s.dana, body: {} });
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('APPROVED');
     const refused = await s.gw.api('GET', '/api/me', { key: s.alice });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
@@ -122,6 +131,9 @@ describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
     expect(row.status).toBe('RUNNING');
     expect(row.error).toBeNull();
     expect(row.heartbeatAt!.getTime()).toBeLessThanOrEqual(exit.at);
+    // The draining workers took no new job: the execution waits in the queue for another worker.
+    const waiting = await reviewRow(s.stateUrl, queued);
+    expect(waiting).toEqual({ status: 'APPROVED', heartbeatAt: null, error: null });
   });
 
   it('hands over at once on a second SIGTERM and exits 0', async () => {

@@ -30,7 +30,7 @@ interface Started {
 async function start(env: Record<string, string> = {}): Promise<Started> {
   const state = await createStateDatabase();
   const gw = startGatewayProcess(gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env }));
-  cleanups.push(() => state.drop(), () => gw.kill());
+  cleanups.push(() => state.drop(), () => gw.dispose());
   await gw.listening;
   const user = async (email: string, groups: string[]) => {
     const res = await gw.api('POST', '/api/users', { body: { email, groups } });
@@ -73,7 +73,7 @@ async function reviewRow(stateUrl: string, id: string): Promise<{ status: string
 describe('SIGTERM with a run longer than 15 s and a grace bound that allows it', () => {
   it('lets the run finish, records it EXECUTED and exits 0', async () => {
     const s = await start({ SHUTDOWN_GRACE_SEC: '40' });
-    const id = await running(s, "SELECT pg_sleep(17); UPDATE users SET status = 'slept' WHERE id = 1");
+    const id = await running(s, "SELECT pg_sleep(18); UPDATE users SET status = 'slept' WHERE id = 1");
     const port = await s.gw.listening;
     // The requester's long-poll, open before the signal, is answered at once: the run is not awaited by it.
     const poll = fetch(`http://127.0.0.1:${port}/api/reviews/${id}?wait=60`, { headers: { authorization: `Bearer ${s.alice}` } });
@@ -90,7 +90,7 @@ describe('SIGTERM with a run longer than 15 s and a grace bound that allows it',
     const exit = await s.gw.exited;
     expect(exit.code).toBe(0);
     const ms = exit.at - sent;
-    console.log(`grace 40 s, run 17 s: exit ${ms} ms after SIGTERM`);
+    console.log(`grace 40 s, run 18 s: exit ${ms} ms after SIGTERM`);
     expect(ms).toBeGreaterThan(15_000);
     expect(ms).toBeLessThan(25_000);
     expect(s.gw.logs.some((l) => l.msg === 'requests and jobs in progress finished')).toBe(true);

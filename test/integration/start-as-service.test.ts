@@ -41,7 +41,7 @@ async function stopTree(gw: GatewayProcess, ready: string): Promise<{ exit: Awai
 describe('npm start', () => {
   it('creates and migrates a missing database, stops on SIGTERM to npm with exit 0, closes its port and leaves no process', async () => {
     const gw = startGatewayProcess(gatewayEnv(missingDatabase()), { npm: 'start' });
-    cleanups.push(() => gw.kill());
+    cleanups.push(() => gw.dispose());
     const port = await gw.listening;
     // Serving an authenticated request means the tables are there.
     expect((await gw.api('GET', '/api/me')).status).toBe(200);
@@ -58,7 +58,7 @@ describe('npm start', () => {
 describe('npm run worker', () => {
   it('stops on SIGTERM to npm with exit 0 and leaves no process', async () => {
     const gw = startGatewayProcess(gatewayEnv(missingDatabase()), { npm: 'worker' });
-    cleanups.push(() => gw.kill());
+    cleanups.push(() => gw.dispose());
     const { exit, ms } = await stopTree(gw, 'start-up sweep done');
     console.log(`npm run worker: exit ${exit.code} ${ms} ms after SIGTERM`);
     expect(gw.logs.some((l) => l.msg === 'stopping' && l.signal === 'SIGTERM')).toBe(true);

@@ -32,7 +32,7 @@ describe('SIGTERM during the migrations of start-up', () => {
       await c.end();
     });
     const gw = startGatewayProcess(gatewayEnv(withDatabase(ADMIN_URL, name)));
-    cleanups.push(() => gw.kill());
+    cleanups.push(() => gw.dispose());
     // The Prisma CLI running as the gateway's child: the gateway's own handlers are installed.
     const tree = await eventually(async () => {
       const pids = descendants(gw.pid);

@@ -32,8 +32,10 @@ describe('gateways started at once on a missing database', () => {
   it(`all ${n} start, serve and stop with exit 0`, async () => {
     const db = missingDatabase();
     const started = Date.now();
-    const gws: GatewayProcess[] = Array.from({ length: n }, () => startGatewayProcess(gatewayEnv(db.url), { npm: 'start' }));
-    cleanups.push(() => gws.forEach((g) => g.kill()));
+    // Replicas of one deployment: one database, one queue prefix.
+    const env = gatewayEnv(db.url);
+    const gws: GatewayProcess[] = Array.from({ length: n }, () => startGatewayProcess(env, { npm: 'start' }));
+    cleanups.push(() => Promise.all(gws.map((g) => g.dispose())).then(() => {}));
     const outcomes = await Promise.allSettled(gws.map((g) => g.listening));
     const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`gateway ${i + 1}: ${(o.reason as Error).message.slice(0, 1500)}`] : []));
     expect(failed).toEqual([]);
