@@ -10,7 +10,17 @@ export interface ApiError {
 }
 
 /** No HTTP answer at all (refused, reset): the gateway is down, or restarting. */
-export class UnreachableError extends CliError {}
+export class UnreachableError extends CliError {
+  constructor(
+    message: string,
+    /** Refused: the request never reached a gateway, so nothing was done. */
+    readonly refused: boolean,
+    /** What broke (the network error), for a message of the caller's own. */
+    readonly detail: string,
+  ) {
+    super(message, EXIT.unreachable);
+  }
+}
 
 /** While waiting on a review, how long an unreachable gateway is waited out (a restart or a deploy). */
 export const UNREACHABLE_WAIT_MS = 60_000;
@@ -33,7 +43,9 @@ export class GatewayClient {
       });
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw error;
-      throw new UnreachableError(`Cannot reach the gateway at ${this.apiUrl} (${(error as Error).cause ?? (error as Error).message}). Check the URL (hoop login) and that the gateway runs.`, EXIT.unreachable);
+      const cause = (error as Error).cause as { code?: string } | undefined;
+      const detail = String(cause ?? (error as Error).message);
+      throw new UnreachableError(`Cannot reach the gateway at ${this.apiUrl} (${detail}). Check the URL (hoop login) and that the gateway runs.`, cause?.code === 'ECONNREFUSED', detail);
     }
     const text = await res.text();
     let json: any;

@@ -60,6 +60,11 @@ async function submitAndWait(client: GatewayClient, io: ExecIo, opts: ExecOption
   try {
     submitted = await client.request<ReviewView>('POST', `/api/connections/${encodeURIComponent(opts.connection)}/exec`, { input: opts.input, reason: opts.reason }, { signal });
   } catch (error) {
+    if (error instanceof UnreachableError && !error.refused) {
+      // Sent, then cut (a gateway stopped mid-request): "cannot reach" would hide that it may be done.
+      io.stderr.write(`hoop: the connection to the gateway broke before it answered (${printable(error.detail)}); the request may have been created, and a read without review may have run. List yours with: hoop admin get reviews\n`);
+      return EXIT.unreachable;
+    }
     if ((error as Error).name !== 'AbortError') throw error;
     io.stderr.write('\nhoop: interrupted while submitting; the request may have been created. List yours with: hoop admin get reviews --status pending\n');
     return EXIT.interrupted;

@@ -1,6 +1,7 @@
 // A rolling restart under a waiting `hoop exec`: the stopping gateway answers the CLI's long-poll
 // at once, the CLI waits out the seconds without a gateway, and gets its result from the new
-// process on the same address. Nothing is lost and nothing runs twice.
+// process on the same address. Nothing is lost and nothing runs twice. A submit the stop cuts is
+// reported as what it is: maybe created, maybe run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
@@ -28,6 +29,19 @@ function freePort(): Promise<number> {
   });
 }
 
+function hoopExec(port: number, key: string, connection: string, input: string) {
+  const cli = spawn(process.execPath, [path.join(ROOT, 'bin/hoop.mjs'), 'exec', connection, '-i', input], {
+    env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(path.join(tmpdir(), 'hoop-restart-')), HOOP_API_URL: `http://127.0.0.1:${port}`, HOOP_API_KEY: key, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => void cli.kill('SIGKILL'));
+  const out = { stdout: '', stderr: '' };
+  cli.stdout.on('data', (d) => (out.stdout += d));
+  cli.stderr.on('data', (d) => (out.stderr += d));
+  const exit = new Promise<number | null>((resolve) => cli.on('close', resolve));
+  return { out, exit };
+}
+
 describe('hoop exec waiting while its gateway restarts', () => {
   it('keeps waiting, then prints the result the new process ran, once', async () => {
     const state = await createStateDatabase();
@@ -47,35 +61,25 @@ describe('hoop exec waiting while its gateway restarts', () => {
     expect((await first.api('POST', '/api/connections', { body: { name: 'prod', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } })).status).toBe(201);
 
     const input = "UPDATE users SET status = 'restarted' WHERE id = 2";
-    const cli = spawn(process.execPath, [path.join(ROOT, 'bin/hoop.mjs'), 'exec', 'prod', '-i', input], {
-      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(path.join(tmpdir(), 'hoop-restart-')), HOOP_API_URL: `http://127.0.0.1:${port}`, HOOP_API_KEY: alice, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanups.push(() => void cli.kill('SIGKILL'));
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.on('data', (d) => (stdout += d));
-    cli.stderr.on('data', (d) => (stderr += d));
-    const cliExit = new Promise<number | null>((resolve) => cli.on('close', resolve));
-
+    const { out, exit: cliExit } = hoopExec(port, alice, 'prod', input);
     const review = await eventually(async () => (await first.api('GET', '/api/reviews?status=pending')).body.reviews.find((r: any) => r.input === input), 10_000, 'the pending review');
-    await eventually(async () => stderr.includes('waiting on'), 10_000, 'the CLI waiting');
+    await eventually(async () => out.stderr.includes('waiting on'), 10_000, 'the CLI waiting');
     const sent = Date.now();
     first.child.kill('SIGTERM');
     const firstExit = await first.exited;
     expect(firstExit.code).toBe(0);
     console.log(`first gateway exited ${firstExit.at - sent} ms after SIGTERM`);
-    await eventually(async () => stderr.includes('does not answer'), 10_000, 'the CLI noticing the gateway is gone').catch((e) => {
-      throw new Error(`${e.message}; CLI stderr: ${stderr}`);
+    await eventually(async () => out.stderr.includes('does not answer'), 10_000, 'the CLI noticing the gateway is gone').catch((e) => {
+      throw new Error(`${e.message}; CLI stderr: ${out.stderr}`);
     });
 
     const second = start();
     await second.listening;
     expect((await second.api('PUT', `/api/reviews/${review.id}/approve`, { key: dana, body: {} })).status).toBe(200);
     const code = await cliExit;
-    expect(stderr).not.toContain('Cannot reach');
+    expect(out.stderr).not.toContain('Cannot reach');
     expect(code).toBe(0);
-    expect(stdout).toContain('UPDATE 1');
+    expect(out.stdout).toContain('UPDATE 1');
     expect(await target.query('SELECT status FROM users WHERE id = 2')).toEqual([{ status: 'restarted' }]);
     const c = new pg.Client({ connectionString: state.url });
     await c.connect();
@@ -84,5 +88,26 @@ describe('hoop exec waiting while its gateway restarts', () => {
     expect(runs).toBe(1);
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
+  });
+
+  it('says a submit cut by the stop may have been created and run, not that the gateway was unreachable', async () => {
+    const state = await createStateDatabase();
+    const target = await createTargetDatabase();
+    cleanups.push(() => state.drop(), () => target.drop());
+    const gw = startGatewayProcess(gatewayEnv(state.url, { MIGRATE_ON_START: 'false', SHUTDOWN_GRACE_SEC: '1' }));
+    cleanups.push(() => gw.dispose());
+    const port = await gw.listening;
+    const alice = (await gw.api('POST', '/api/users', { body: { email: 'alice@example.com', groups: ['developers'] } })).body.apiKey;
+    // Reads run at once, without review, inside the submit request.
+    expect((await gw.api('POST', '/api/connections', { body: { name: 'reads', url: target.url, reviewers: ['dba-team'] } })).status).toBe(201);
+    const input = 'SELECT pg_sleep(6)';
+    const { out, exit } = hoopExec(port, alice, 'reads', input);
+    const review = await eventually(async () => (await gw.api('GET', '/api/reviews?status=running')).body.reviews.find((r: any) => r.input === input), 10_000, 'the read running');
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+    expect(await exit).toBe(5);
+    expect(out.stderr).toContain('the request may have been created, and a read without review may have run');
+    expect(out.stderr).not.toContain('Cannot reach');
+    expect(gw.logs.find((l) => String(l.msg).includes('handed over'))?.reviews).toEqual([review.id]);
   });
 });
