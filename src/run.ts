@@ -12,10 +12,16 @@ export interface RunOptions {
 
 /** Extra time, beyond the grace bound, for closing connections before the process gives up. */
 const CLOSE_BOUND_MS = 15_000;
+/**
+ * A repeat this soon is the same stop delivered twice, not an operator insisting: a signal to the
+ * process group (systemd's default, a terminal's Ctrl-C) reaches npm, which forwards it, and us.
+ */
+const REPEAT_WINDOW_MS = 1000;
 
 /**
  * Runs the gateway as a service. The first SIGTERM/SIGINT stops it gracefully (see Gateway.stop)
- * and exits 0; a second one cuts the grace short (what still runs is handed over) and exits 0.
+ * and exits 0; a second one, a second or more later, cuts the grace short (what still runs is
+ * handed over) and exits 0.
  * Only a stop that cannot even close its connections exits 1.
  */
 export async function runUntilSignal(opts: RunOptions): Promise<void> {
@@ -24,6 +30,7 @@ export async function runUntilSignal(opts: RunOptions): Promise<void> {
   let gateway: Gateway | undefined;
   let started = false;
   let signalled = false;
+  let firstSignalAt = 0;
   let hardTimer: NodeJS.Timeout | undefined;
   const giveUpIn = (ms: number) => {
     clearTimeout(hardTimer);
@@ -46,12 +53,14 @@ export async function runUntilSignal(opts: RunOptions): Promise<void> {
     );
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
+      if (Date.now() - firstSignalAt < REPEAT_WINDOW_MS) return;
       log.warn({ signal }, 'second signal: handing over what still runs and stopping now');
       force.abort();
       giveUpIn(CLOSE_BOUND_MS);
       return;
     }
     signalled = true;
+    firstSignalAt = Date.now();
     log.info({ signal, graceSec: opts.graceMs / 1000 }, 'stopping');
     giveUpIn(opts.graceMs + CLOSE_BOUND_MS);
     // While migrations run or the gateway starts, start-up notices the signal when that step ends.

@@ -29,10 +29,10 @@ interface Started {
 }
 
 /** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
-async function start(env: Record<string, string> = {}): Promise<Started> {
+async function start(env: Record<string, string> = {}, options: Parameters<typeof startGatewayProcess>[1] = {}): Promise<Started> {
   const state = await createStateDatabase();
   const processEnv = gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env });
-  const gw = startGatewayProcess(processEnv);
+  const gw = startGatewayProcess(processEnv, options);
   cleanups.push(() => state.drop(), () => gw.dispose());
   await gw.listening;
   const user = async (email: string, groups: string[]) => {
@@ -151,5 +151,22 @@ describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
     expect(ms).toBeLessThan(3000);
     expect(s.gw.logs.find((l) => String(l.msg).includes('handed over'))?.reviews).toEqual([id]);
     expect((await reviewRow(s.stateUrl, id)).status).toBe('RUNNING');
+  });
+});
+
+describe('SIGTERM to the process group of npm start', () => {
+  it('takes SIGTERM to the whole process group of npm start (systemd, Ctrl-C) as one stop: the run finishes', async () => {
+    const s = await start({ SHUTDOWN_GRACE_SEC: '30' }, { npm: 'start', ownGroup: true });
+    const id = await running(s, "SELECT pg_sleep(3); UPDATE users SET status = 'group' WHERE id = 1");
+    const sent = Date.now();
+    // npm gets it and forwards it, and the gateway gets it from the group: twice at once.
+    process.kill(-s.gw.pid, 'SIGTERM');
+    const exit = await s.gw.exited;
+    expect(exit.code).toBe(0);
+    console.log(`SIGTERM to the process group, run of 3 s: exit ${exit.at - sent} ms after SIGTERM`);
+    expect(s.gw.logs.filter((l) => l.msg === 'stopping')).toHaveLength(1);
+    expect(s.gw.logs.some((l) => String(l.msg).includes('handed over'))).toBe(false);
+    expect((await reviewRow(s.stateUrl, id)).status).toBe('EXECUTED');
+    expect(await target.query('SELECT status FROM users WHERE id = 1')).toEqual([{ status: 'group' }]);
   });
 });
