@@ -28,6 +28,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ADMIN_API_KEY: 'short' })).toThrow(/ADMIN_API_KEY/);
   });
 
+  it('gives a stop 60 s of grace by default and applies migrations at start unless told not to', () => {
+    expect(loadConfig({})).toMatchObject({ shutdownGraceMs: 60_000, migrateOnStart: true });
+    expect(loadConfig({ SHUTDOWN_GRACE_SEC: '0', MIGRATE_ON_START: 'false' })).toMatchObject({ shutdownGraceMs: 0, migrateOnStart: false });
+    expect(loadConfig({ SHUTDOWN_GRACE_SEC: '300', MIGRATE_ON_START: '1' })).toMatchObject({ shutdownGraceMs: 300_000, migrateOnStart: true });
+    expect(() => loadConfig({ SHUTDOWN_GRACE_SEC: '-1' })).toThrow(/SHUTDOWN_GRACE_SEC/);
+    expect(() => loadConfig({ SHUTDOWN_GRACE_SEC: 'a minute' })).toThrow(/SHUTDOWN_GRACE_SEC/);
+    expect(() => loadConfig({ MIGRATE_ON_START: 'no' })).toThrow(/MIGRATE_ON_START/);
+  });
+
   it('normalises ADMIN_EMAIL, so any spelling of one address names one person', () => {
     for (const email of ['Boss@Corp.COM', ' boss@corp.com ', 'BOSS@CORP.COM', 'boss@Corp.com']) {
       expect(loadConfig({ ADMIN_EMAIL: email }).adminEmail).toBe('boss@corp.com');
