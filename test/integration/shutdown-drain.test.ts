@@ -79,8 +79,8 @@ describe('SIGTERM with an open long-poll', () => {
     const id = await submit(s, "UPDATE users SET status = 'never' WHERE id = 1");
     const port = await s.gw.listening;
     const poll = fetch(`http://127.0.0.1:${port}/api/reviews/${id}?wait=60`, { headers: { authorization: `Bearer ${s.alice}` } });
-    // The poll is open (the gateway is waiting on the review's events) before the signal.
-    await new Promise((r) => setTimeout(r, 500));
+    // The gateway has the poll (an admitted request is answered, never refused) before the signal.
+    await s.gw.waitForLog((l) => l.msg === 'incoming request' && String((l.req as { url?: string })?.url).includes('wait=60'), 10_000, 'the long-poll to arrive');
     const sent = Date.now();
     s.gw.child.kill('SIGTERM');
     const res = await poll;

@@ -77,7 +77,8 @@ describe('SIGTERM with a run longer than 15 s and a grace bound that allows it',
     const port = await s.gw.listening;
     // The requester's long-poll, open before the signal, is answered at once: the run is not awaited by it.
     const poll = fetch(`http://127.0.0.1:${port}/api/reviews/${id}?wait=60`, { headers: { authorization: `Bearer ${s.alice}` } });
-    await new Promise((r) => setTimeout(r, 300));
+    // The gateway has the poll (an admitted request is answered, never refused) before the signal.
+    await s.gw.waitForLog((l) => l.msg === 'incoming request' && String((l.req as { url?: string })?.url).includes('wait=60'), 10_000, 'the long-poll to arrive');
     const sent = Date.now();
     s.gw.child.kill('SIGTERM');
     const answered = await poll;
