@@ -4,7 +4,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
-import { applyMigrations } from './migrate-on-start.js';
+import { applyMigrations } from './apply-migrations.js';
 import { runUntilSignal } from './run.js';
 
 const workersOnly = process.argv.includes('--workers-only');

@@ -64,3 +64,6 @@ export function createHttpDrain() {
 
   return { drain, register };
 }
+
+/** What createHttpDrain returns: the drain and the hooks that enforce it. */
+export type HttpDrainHooks = ReturnType<typeof createHttpDrain>;

@@ -12,7 +12,7 @@ import type { AdminService } from '../service/admin-service.js';
 import type { AuthUser, ReviewService } from '../service/review-service.js';
 import { toReviewListView, toReviewView } from '../service/review-view.js';
 import { applyHardening } from './http-hardening.js';
-import type { createHttpDrain } from './http-drain.js';
+import type { HttpDrainHooks } from './http-drain.js';
 import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, type PageQuery } from './paging.js';
 import { checkQueryHook } from './query-params.js';
 import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
@@ -30,7 +30,7 @@ export interface HttpServerOptions {
   maxWaitSec?: number;
   trustProxy?: boolean;
   /** The graceful stop's hooks: 503 while draining, long-polls answered at once. */
-  drain?: ReturnType<typeof createHttpDrain>;
+  drain?: HttpDrainHooks;
 }
 
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
