@@ -1,7 +1,9 @@
 // A real gateway process (`node --import tsx src/main.ts`, or `npm start`) as a child of the test,
 // for what only a process can show: signals, exit codes, what is left running afterwards.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { mkdtempSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { REDIS_URL, uniqueName } from './databases.js';
 import { ADMIN_KEY, deleteQueues } from './gateway.js';
 
@@ -197,4 +199,18 @@ export async function portOpen(port: number): Promise<boolean> {
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
+}
+
+/** `hoop exec CONNECTION -i INPUT` (the built CLI) against 127.0.0.1:port, killed by `cleanups`. */
+export function hoopExec(port: number, key: string, connection: string, input: string, cleanups: Array<() => void | Promise<void>>) {
+  const cli = spawn(process.execPath, [path.join(ROOT, 'bin/hoop.mjs'), 'exec', connection, '-i', input], {
+    env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(path.join(tmpdir(), 'hoop-restart-')), HOOP_API_URL: `http://127.0.0.1:${port}`, HOOP_API_KEY: key, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => void cli.kill('SIGKILL'));
+  const out = { stdout: '', stderr: '' };
+  cli.stdout.on('data', (d) => (out.stdout += d));
+  cli.stderr.on('data', (d) => (out.stderr += d));
+  const exit = new Promise<number | null>((resolve) => cli.on('close', resolve));
+  return { out, exit };
 }
