@@ -41,9 +41,9 @@ describe("a run whose own connection to the target drops", () => {
 
   it('when an administrator terminates its backend mid-run: FAILED, and it says nothing was committed', async () => {
     const id = await f.approved('SELECT pg_sleep(2); INSERT INTO t VALUES (7)');
-    const started = Date.now();
     const running = f.t.gateway.reviews.executeReview(id);
     const pid = await f.activeOnTarget('SELECT pg_sleep(2)%');
+    const started = Date.now();
     await f.target.query(`SELECT pg_terminate_backend(${pid})`);
     await running;
     const r = await f.review(id);

@@ -17,19 +17,19 @@ afterAll(async () => {
 describe('an approved command whose worker process is killed (kill -9 of a child process)', () => {
   it('while pg_sleep runs: the sweep stops its backend, the INSERT never commits, and the review says FAILED, nothing committed', async () => {
     const id = await f.approved('SELECT pg_sleep(2); INSERT INTO t VALUES (1)');
-    const started = Date.now();
     const run = f.runInChild(id);
     const pid = await f.activeOnTarget('SELECT pg_sleep(2)%');
+    const started = Date.now();
     await f.kill9(run);
     expect((await f.review(id)).status).toBe('RUNNING');
     expect((await f.sweepLater()).failed).toBe(1);
-    const r = await f.review(id);
-    expect(r.status).toBe('FAILED');
-    expect(r.error).toMatch(/transaction \d+ was rolled back; the gateway stopped its session so it could not commit later: nothing was committed/);
     expect(await f.target.query(`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`)).toEqual([]);
     // Past the moment the INSERT would have committed had the backend run on.
     await sleep(Math.max(0, started + 3_000 - Date.now()));
     expect(await f.rowsOf(1)).toBe(0);
+    const r = await f.review(id);
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toMatch(/transaction \d+ was rolled back; the gateway stopped its session so it could not commit later: nothing was committed/);
   }, 30_000);
 
   it('after its commit, before the result was written: the sweep finds it committed and says EXECUTED', async () => {
