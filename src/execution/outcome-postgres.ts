@@ -68,13 +68,17 @@ export async function postgresOutcome(url: string, session: TargetSession, opts:
   try {
     const found = await client.query<{ ok: boolean }>(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE ${SAME_SESSION}`, [session.pid, session.start]);
     stopped = found.rows.length > 0;
-    if (stopped && !found.rows[0]!.ok) return { kind: 'unknown', final: false, stopped: false, reason: `the target refused to stop session ${session.pid} (its role needs pg_signal_backend or to be the session's role)` };
+    // Refused (another role's session): a transaction that already ended is still told; one in progress is not.
+    const refusedStop = stopped && !found.rows[0]!.ok;
+    if (refusedStop) stopped = false;
     const deadline = Date.now() + (opts.goneWithinMs ?? 5_000);
     while (stopped && (await client.query(`SELECT 1 FROM pg_stat_activity WHERE ${SAME_SESSION}`, [session.pid, session.start])).rows.length > 0) {
       if (Date.now() > deadline) return { kind: 'unknown', final: false, stopped, reason: `session ${session.pid} was told to stop but has not ended yet` };
       await sleep(50);
     }
+    const refusal = `the target refused to stop its session ${session.pid} (the gateway's role needs pg_signal_backend or to be the session's role)`;
     if (session.mode !== 'transaction' || !session.xid) {
+      if (refusedStop) return { kind: 'unknown', final: false, stopped, reason: refusal };
       const reason = stopped
         ? `it ran outside a transaction (as statements like VACUUM or CREATE INDEX CONCURRENTLY must), so the target cannot say what it finished; its session ${session.pid} was still running and was stopped`
         : `it ran outside a transaction (as statements like VACUUM or CREATE INDEX CONCURRENTLY must), so the target cannot say whether it finished; its session ${session.pid} had already ended`;
@@ -84,7 +88,10 @@ export async function postgresOutcome(url: string, session: TargetSession, opts:
     const status = rows[0]?.status ?? null;
     if (status === 'committed') return { kind: 'committed', stopped };
     if (status === 'aborted') return { kind: 'aborted', stopped };
-    if (status === 'in progress') return { kind: 'unknown', final: false, stopped, reason: `transaction ${session.xid} is still in progress on the target` };
+    if (status === 'in progress') {
+      const why = refusedStop ? `, and ${refusal}` : '';
+      return { kind: 'unknown', final: false, stopped, reason: `transaction ${session.xid} is still in progress on the target${why}` };
+    }
     return { kind: 'unknown', final: true, stopped, reason: `the target no longer knows transaction ${session.xid} (txid_status is null: too old, or from before a restore)` };
   } catch (error) {
     return { kind: 'unknown', final: false, stopped, reason: `the target answered with an error (${(error as Error).message})` };
