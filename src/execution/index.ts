@@ -4,7 +4,7 @@ import { createPostgresExecutor } from './postgres.js';
 import { dialectOf } from '../sql/types.js';
 import type { SqlExecutor, SqlExecutorOptions } from './types.js';
 
-export type { ExecutionResult, ReadCheck, RunOptions, SqlExecutor, SqlExecutorOptions, SqlTarget } from './types.js';
+export type { ExecutionResult, ReadCheck, RunOptions, RunOutcome, SqlExecutor, SqlExecutorOptions, SqlTarget, TargetSession } from './types.js';
 
 /** One executor per process: its pools are shared by every request to the same target. */
 export function createSqlExecutor(opts: SqlExecutorOptions): SqlExecutor {
@@ -14,6 +14,7 @@ export function createSqlExecutor(opts: SqlExecutorOptions): SqlExecutor {
   return {
     run: (target, input, options) => (isMysql(target.url) ? mysql.run(target, input, options) : postgres.run(target, input, options)),
     checkRead: (target, statements, policy) => (isMysql(target.url) ? mysql.checkRead(target, statements, policy) : postgres.checkRead(target, statements, policy)),
+    outcome: (target, session) => (isMysql(target.url) ? mysql.outcome(target, session) : postgres.outcome(target, session)),
     async close() {
       await Promise.all([postgres.close(), mysql.close()]);
     },

@@ -17,8 +17,9 @@ import { strictestKind, type ClassifiedStatement } from '../sql/types.js';
 import { maskingWith, relationsOnTarget, text, type MysqlOutputMasking } from './mysql-catalog.js';
 import { maskResults, safeMessage, untraceableOf, withholdsMessages, type OutputMasking } from './output.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
+import { mysqlOutcome, openMysqlTracked } from './outcome-mysql.js';
 import { TargetLimiter } from './target-limiter.js';
-import { overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget } from './types.js';
+import { checkOnTarget, overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
@@ -305,6 +306,8 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     const answers: Answer[] = [];
     let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     let conn: mysql.Connection | undefined;
+    let session: TargetSession | undefined;
+    let sent = false;
     try {
       conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
       await normaliseSqlMode(conn);
@@ -313,9 +316,24 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
         const relations = await relationsOnTarget(conn, [...new Set(statements.flatMap((s) => s.tables))]);
         masking = await maskingWith(options.masking, statements, relations, input, opts.lineage);
       }
+      session = await openMysqlTracked(conn);
+      if (options.track) {
+        try {
+          await options.track(session);
+        } catch (error) {
+          return { answers, masking, failure: own(`the gateway could not record the run in its own database before sending it, so it did not send it: nothing ran (${(error as Error).message})`, masking) };
+        }
+      }
+      sent = true;
       await boundedQuery(conn, input, keepBudget(options), answers);
       return { answers, masking, failure: null };
     } catch (error) {
+      if (sent && session && lostSession(error)) {
+        // What ran is unknown here; the connection is killed if it still runs, so nothing more does.
+        const outcome = await mysqlOutcome(t.url, session);
+        const message = `outcome unknown: the connection to ${t.name} was lost while the command ran (${(error as Error).message}), and ${outcome.kind === 'unknown' ? outcome.reason : 'the target could not say more'}. ${checkOnTarget(t.name, session)}`;
+        return { answers, masking, failure: own(message, masking) };
+      }
       return { answers, masking, failure: failureOf(error, masking, failedStatements(answers, (error as { resultIndex?: unknown }).resultIndex)) };
     } finally {
       await conn?.end().catch(() => {});
@@ -352,7 +370,7 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
   }
 
-  return { run, checkRead, close };
+  return { run, checkRead, outcome: (t: SqlTarget, session: TargetSession) => mysqlOutcome(t.url, session), close };
 }
 
 /** A server error (errno > 0) leaves the session usable; a lost connection (no errno, a system errno below 0, or fatal) does not. */

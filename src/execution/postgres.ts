@@ -14,8 +14,9 @@ import type { ClassifiedStatement } from '../sql/types.js';
 import { masks, maskResults, safeMessage, untraceableOf, withholdsMessages, type OutputMasking } from './output.js';
 import { relationsOnTarget, vetReadOnTarget, type CatalogRelation } from './postgres-catalog.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
+import { askUntilKnown, isConnectionLoss, openTracked, postgresOutcome, runsInTransaction } from './outcome-postgres.js';
 import { TargetLimiter } from './target-limiter.js';
-import { overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget } from './types.js';
+import { checkOnTarget, overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
@@ -287,7 +288,11 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     return finish(answers, tags, notices, failure, masking, options);
   }
 
-  /** An approved command: its own connection, one simple-protocol query as psql -c sends it. */
+  /**
+   * An approved command: its own connection, one simple-protocol query as psql -c sends it —
+   * inside an explicit transaction whose id is recorded (options.track) before the input is sent,
+   * so its outcome can be asked of the target if this process or its connection is lost.
+   */
   async function runApproved(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const client = new pg.Client({ ...base(t.url), statement_timeout: options.statementTimeoutMs });
     const tags: string[] = [];
@@ -297,17 +302,70 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     const answers: Answer[] = [];
     let masking: OutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     let failure: { text: string; message: string } | null = null;
+    let session: TargetSession | undefined;
+    let sent = false;
     try {
       await client.connect();
       masking = await maskingFor(options.masking, input, () => relationsOnTarget(client, tablesOf(options.statements)));
-      answers.push(...(await boundedQuery(client, input, keepBudget(options), 'simple', tags)));
+      let mode: TargetSession['mode'] = runsInTransaction(options.statements) ? 'transaction' : 'session';
+      for (;;) {
+        session = await openTracked(client, mode);
+        if (options.track) {
+          try {
+            await options.track(session);
+          } catch (error) {
+            const message = `the gateway could not record the run in its own database before sending it, so it did not send it: nothing ran (${(error as Error).message})`;
+            failure = { text: `ERROR:  ${message}`, message };
+            break;
+          }
+        }
+        sent = true;
+        try {
+          answers.push(...(await boundedQuery(client, input, keepBudget(options), 'simple', tags)));
+          if (mode === 'transaction') await client.query('COMMIT');
+          break;
+        } catch (error) {
+          // VACUUM, CREATE INDEX CONCURRENTLY, CREATE DATABASE... refuse a transaction block before
+          // doing anything: when the first statement did, run the input as psql -c would.
+          if (mode === 'transaction' && (error as { code?: string }).code === '25001' && tags.length === 0) {
+            await client.query('ROLLBACK');
+            mode = 'session';
+            sent = false;
+            answers.length = 0;
+            continue;
+          }
+          throw error;
+        }
+      }
     } catch (error) {
-      // The failing statement is the one after the last that completed.
-      failure = describeError(error, masking, withholdsMessages(masking, tags.length));
+      if (sent && session && isConnectionLoss(error)) {
+        await client.end().catch(() => {});
+        return lostDuringRun(t, session, error as Error, { answers, tags, notices, masking }, options);
+      }
+      // The failing statement is the one after the last that completed (none: the COMMIT).
+      const failed = tags.length < options.statements.length ? tags.length : undefined;
+      failure = describeError(error, masking, withholdsMessages(masking, failed));
     } finally {
       await client.end().catch(() => {});
     }
     return finish(answers, tags, notices, failure, masking, options);
+  }
+
+  /** The connection of a run dropped after its input was sent: the target is asked what became of it. */
+  async function lostDuringRun(t: SqlTarget, session: TargetSession, error: Error, got: { answers: Answer[]; tags: string[]; notices: Notice[]; masking: OutputMasking | undefined }, options: RunOptions): Promise<ExecutionResult> {
+    const outcome = await askUntilKnown(() => postgresOutcome(t.url, session), options.outcomeWaitMs ?? 60_000);
+    const lost = `the connection to ${t.name} was lost while the command ran (${error.message})`;
+    if (outcome.kind === 'committed') {
+      // COMMIT is sent only after every statement succeeded: all answers are in.
+      const r = finish(got.answers, got.tags, got.notices, null, got.masking, options);
+      const note = `(${lost} while it committed; the target reports that transaction ${session.xid} committed)`;
+      return { ...r, output: truncateUtf8(`${r.output}\n${note}`, options.outputMaxBytes).text };
+    }
+    const message =
+      outcome.kind === 'aborted'
+        ? `${lost}; the target reports that transaction ${session.xid} was rolled back: nothing was committed`
+        : `outcome unknown: ${lost}, and ${outcome.reason}. ${checkOnTarget(t.name, session)}`;
+    return finish(got.answers, got.tags, got.notices, { text: `ERROR:  ${message}`, message }, got.masking, options);
   }
 
   async function close(): Promise<void> {
@@ -316,5 +374,5 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
   }
 
-  return { run, checkRead, close };
+  return { run, checkRead, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
 }

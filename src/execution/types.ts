@@ -30,7 +30,39 @@ export interface RunOptions {
   readOnly?: boolean;
   /** A reviewed command waits for a connection to a busy target instead of being refused (its approval stands). */
   waitForConnection?: boolean;
+  /**
+   * Called with the target session (and transaction) that will run an approved command, before
+   * its input is sent; when it throws, nothing is sent. Called again if the plan changes (a
+   * statement that cannot run in a transaction block is then run outside one).
+   */
+  track?: (session: TargetSession) => Promise<void>;
+  /** How long a run whose connection dropped keeps asking the target whether it committed. */
+  outcomeWaitMs?: number;
 }
+
+/**
+ * The target session of an approved run, recorded before its input is sent. `transaction`: the
+ * input runs in PostgreSQL transaction `xid`, whose fate the target can tell afterwards;
+ * `session`: only the session is known (MySQL, or PostgreSQL statements that cannot run in a
+ * transaction block).
+ */
+export interface TargetSession {
+  mode: 'transaction' | 'session';
+  /** PostgreSQL backend pid, MySQL connection id. */
+  pid: string;
+  /** PostgreSQL backend_start, MySQL server start: tells this session from a later one with the same id. */
+  start: string;
+  xid?: string;
+}
+
+/**
+ * What the target says of a recorded run once its session was stopped. `committed`/`aborted`: it
+ * knows; `unknown`: it cannot tell (`final`), or could not be asked yet (retry later).
+ */
+export type RunOutcome =
+  | { kind: 'committed'; stopped: boolean }
+  | { kind: 'aborted'; stopped: boolean }
+  | { kind: 'unknown'; final: boolean; reason: string; stopped: boolean };
 
 export interface ExecutionResult {
   ok: boolean;
@@ -59,6 +91,8 @@ export interface SqlExecutor {
   run(target: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult>;
   /** Checks, on the target itself, that classified reads may run without review. */
   checkRead(target: SqlTarget, statements: readonly ClassifiedStatement[], policy: { allowFunctions: readonly string[]; masking: MaskingRules }): Promise<ReadCheck>;
+  /** Stops a recorded session of an approved run (if it still runs) and asks the target how the run ended. */
+  outcome(target: SqlTarget, session: TargetSession): Promise<RunOutcome>;
   close(): Promise<void>;
 }
 
@@ -91,4 +125,12 @@ export interface SqlExecutorOptions {
 /** The text of a read stopped at the time limit of its request (all its statements together). */
 export function overTimeMessage(limitMs: number): string {
   return `the read took longer than ${limitMs} ms in all, the limit of a request; it was stopped`;
+}
+
+/** What a person should check on the target when the gateway cannot tell a run's outcome. */
+export function checkOnTarget(name: string, session: TargetSession): string {
+  if (session.xid) {
+    return `Before submitting it again, ask ${name}: SELECT txid_status(${session.xid}) says 'committed' if it ran and 'aborted' if nothing was committed (it ran in session ${session.pid}, started ${session.start}).`;
+  }
+  return `Before submitting it again, check on ${name} whether its changes are there (it ran in session ${session.pid}).`;
 }

@@ -5,16 +5,17 @@ import { checkGuardrails } from '../core/sql-policy.js';
 import { recordAudit, SYSTEM_ACTOR } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { lockReview, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
-import { refused, type ExecutionResult, type SqlExecutor } from '../execution/types.js';
+import { refused, type ExecutionResult, type SqlExecutor, type TargetSession } from '../execution/types.js';
 import type { Classifier } from '../sql/classifier.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
 import type { AfterCommit } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
+import { createRunOutcome, retryStateWrite, STOPPED_DURING_EXECUTION } from './run-outcome.js';
 import { createRunningExecutions, StoppingError } from './running-executions.js';
 
-export const STOPPED_DURING_EXECUTION = 'the gateway stopped during execution; outcome unknown';
+export { STOPPED_DURING_EXECUTION };
 
 /** The gateway-wide limits of a run. */
 export interface ExecutionLimits {
@@ -35,12 +36,17 @@ export interface ExecutionOptions {
   slackEnabled: boolean;
   staleRunningMs: number;
   heartbeatMs: number;
+  /** How long the sweep keeps asking an unreachable target how a stopped run ended before it reports the outcome unknown. */
+  outcomeGiveUpMs?: number;
+  /** How long a run whose target connection dropped keeps asking the target whether it committed. */
+  outcomeWaitMs?: number;
 }
 
 /** Execution of approved reviews and the failing of runs whose process stopped. */
 export function createExecution(opts: ExecutionOptions) {
   const { db, jobs, events, log, afterCommit, staleRunningMs, heartbeatMs } = opts;
   const running = createRunningExecutions(heartbeatMs);
+  const outcomes = createRunOutcome({ db, executor: opts.executor, log, staleRunningMs, outcomeGiveUpMs: opts.outcomeGiveUpMs });
 
   async function heartbeat(reviewId: string): Promise<void> {
     await db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
@@ -55,7 +61,8 @@ export function createExecution(opts: ExecutionOptions) {
       if (row.status !== 'APPROVED') return null;
       const t = startExecution(toReviewState(row));
       const now = new Date();
-      await writeTransition(tx, reviewId, 'APPROVED', t, { startedAt: now, heartbeatAt: now });
+      // "claimed": nothing sent yet; the executor records the target session before it sends the input.
+      await writeTransition(tx, reviewId, 'APPROVED', t, { startedAt: now, heartbeatAt: now, runTracking: 'claimed' });
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { connection: row.connection.name });
       const connection = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId } });
       return { row, connection };
@@ -69,10 +76,10 @@ export function createExecution(opts: ExecutionOptions) {
     } catch (err) {
       log.error({ err, reviewId }, 'execution failed unexpectedly');
       result = { ok: false, output: '', outputTruncated: false, commandTags: [], rowsAffected: null, error: `the gateway could not run the command: ${(err as Error).message}` };
-    } finally {
-      beat.stop();
     }
-    const done = await db.$transaction(async (tx) => {
+    // The run is over; its result is written however long the state database takes, the heartbeat
+    // beating meanwhile so no sweep takes a finished run for a stopped one.
+    const done = await retryStateWrite(() => db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
       if (row.status !== 'RUNNING') return null; // marked FAILED by a sweep meanwhile
       const t = finishExecution(toReviewState(row), result.ok);
@@ -91,7 +98,7 @@ export function createExecution(opts: ExecutionOptions) {
         outputBytes: Buffer.byteLength(result.output),
       });
       return t;
-    });
+    }), log, { reviewId }).finally(() => beat.stop());
     if (!done) return result;
     await afterCommit(reviewId, done);
     if (opts.slackEnabled) {
@@ -105,7 +112,8 @@ export function createExecution(opts: ExecutionOptions) {
     const classification = await classifyFor(opts.classifier, connection, row.input);
     const violation = checkGuardrails(classification, guardrailsOf(connection));
     if (violation) return refused(`blocked before execution by the guardrail "${violation.rule.name}": ${violation.rule.message}`);
-    const options = { ...opts.execute, masking: maskingOf(connection), allowFunctions: connection.allowFunctions, statements: classification.statements };
+    const track = (session: TargetSession) => outcomes.record(row.id, session);
+    const options = { ...opts.execute, masking: maskingOf(connection), allowFunctions: connection.allowFunctions, statements: classification.statements, track, outcomeWaitMs: opts.outcomeWaitMs };
     const target = { name: connection.name, url: connection.url };
     if (row.readOnly) {
       if (!classification.parsed || !classification.statements.every((s) => s.kind === 'read')) return refused('this request ran without review as a read, but is not one');
@@ -116,14 +124,21 @@ export function createExecution(opts: ExecutionOptions) {
     return opts.executor.run(target, row.input, { ...options, waitForConnection: reviewed });
   }
 
+  /**
+   * Settles a RUNNING review whose process stopped, as the target tells: its session is stopped,
+   * then EXECUTED when it committed, FAILED when it did not (or never reached the target), FAILED
+   * "outcome unknown" only when the target cannot tell. False when there is nothing to settle yet.
+   */
   async function failStopped(reviewId: string, now: Date): Promise<boolean> {
+    const verdict = await outcomes.ofStopped(reviewId, now);
+    if (!verdict) return false;
     const done = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
-      if (row.status !== 'RUNNING') return null;
+      if (row.status !== 'RUNNING' || row.runTracking !== verdict.tracking) return null;
       if (row.heartbeatAt && row.heartbeatAt.getTime() >= now.getTime() - staleRunningMs) return null;
-      const t = finishExecution(toReviewState(row), false);
-      await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: STOPPED_DURING_EXECUTION });
-      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: STOPPED_DURING_EXECUTION });
+      const t = finishExecution(toReviewState(row), verdict.executed);
+      await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: verdict.error, output: verdict.output });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: verdict.error, outcome: verdict.how });
       return t;
     });
     if (!done) return false;
