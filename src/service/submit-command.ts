@@ -6,7 +6,7 @@ import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { randomUUID } from 'node:crypto';
-import { committedDespite, notDoneError, readBackOr, retryRead } from '../db/after-connection-loss.js';
+import { committedDespite, notDoneError, QUICK_RETRY_MS, readBackOr, retryRead } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import { getReview, reviewInclude, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
@@ -93,7 +93,7 @@ export function createSubmit(opts: SubmitOptions) {
       throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
     }
     checkLength('reason', input.reason, MAX_REASON_CHARS);
-    const connection = await retryRead(() => db.connection.findUnique({ where: { name: input.connection } }));
+    const connection = await retryRead(() => db.connection.findUnique({ where: { name: input.connection } }), QUICK_RETRY_MS);
     // A connection the user may not use is as invisible as one that does not exist.
     if (!connection || !canUseConnection(user, connection)) {
       throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
