@@ -307,6 +307,9 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     let conn: mysql.Connection | undefined;
     try {
       conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
+      // A session the server ends between two commands (KILL, a restart) emits 'error' with no
+      // command to fail: unheard, it would end the process. The next command fails instead.
+      conn.on('error', (error: Error) => opts.onPoolError?.(error));
       await normaliseSqlMode(conn);
       await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
       if (options.masking?.columns.length) {
