@@ -67,5 +67,5 @@ export async function committedDespite<T>(error: unknown, lookup: () => Promise<
 /** The retryable refusal of a change that did not happen because our database is busy or was lost. */
 export function notDoneError(error: unknown, what: string): AppError {
   const why = isConnectionLost(error) ? 'lost its connection to its database' : 'found its database busy';
-  return new AppError(ErrorCode.Unavailable, `The gateway ${why}; ${what}. Try again in ${DATABASE_RETRY_SEC} s.`, { retryAfterSec: DATABASE_RETRY_SEC, cause: error });
+  return new AppError(ErrorCode.Unavailable, `The gateway ${why}; nothing was changed (${what}). Try again in ${DATABASE_RETRY_SEC} s.`, { retryAfterSec: DATABASE_RETRY_SEC, cause: error });
 }

@@ -16,7 +16,7 @@ const ROUNDS = 6;
 const SUBMITS_PER_ROUND = 16;
 /** Requests of a round start at random within this many ms; the killer strikes every KILL_EVERY_MS. */
 const BURST_MS = 600;
-const KILL_EVERY_MS = 40;
+const KILL_EVERY_MS = 80;
 /** The test's own sessions on the state database: the killer spares them. */
 const CHECKER = 'hoop-test-checker';
 
