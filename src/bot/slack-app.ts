@@ -40,11 +40,11 @@ function parseButton(value: string | undefined): ButtonValue {
 }
 
 /**
- * What a person is told when their click or form failed after Slack was answered: the coded error's
- * words, or that nothing was recorded because our database is unavailable (vote() throws only when
- * nothing was committed). Null for a defect, which is logged and told as one.
+ * What a person is told when their click or form failed: the coded error's words, that nothing was
+ * recorded because our database is unavailable (vote() throws that only when nothing was
+ * committed), or, for a defect (logged by the caller), that it may not have been recorded.
  */
-export function clickFailureText(error: unknown, what: string): string {
+function clickFailureText(error: unknown, what: string): string {
   if (isAppError(error)) return error.userMessage;
   if (isDatabaseBusy(error)) return `Your ${what} was not recorded: the gateway's database is unavailable just now. Try again in a minute.`;
   return `Your ${what} may not have been recorded: the gateway failed (it is logged). Look at the request (\`hoop review get ID\`) before trying again.`;

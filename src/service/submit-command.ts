@@ -1,11 +1,11 @@
 // The submit use case: a command becomes a request. Classified (large inputs off the event loop),
 // checked against the guardrails, routed (reads the target confirms run at once, the rest waits for
 // review), stored with its audit event in one transaction, then announced or run.
+import { randomUUID } from 'node:crypto';
 import { createReview } from '../core/review-state.js';
 import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
-import { randomUUID } from 'node:crypto';
 import { committedDespite, notDoneError, QUICK_RETRY_MS, readBackOr, retryRead } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import { getReview, reviewInclude, type ReviewRow } from '../db/reviews.js';
