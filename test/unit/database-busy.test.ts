@@ -15,6 +15,8 @@ function prismaError(code: string, cause: Record<string, unknown>) {
 }
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code, severity: 'FATAL' });
+const prisma = (code: string, meta?: unknown) => Object.assign(new Error(`prisma ${code}`), { name: 'PrismaClientKnownRequestError', code, meta });
+const adapter = (sqlState: string) => prisma('P2010', { driverAdapterError: { cause: { originalCode: sqlState } } });
 
 const lost: [string, unknown][] = [
   ['pg_terminate_backend in a query (P2039 around 57P01)', prismaError('P2039', { originalCode: '57P01', originalMessage: 'terminating connection due to administrator command', kind: 'postgres', code: '57P01' })],
@@ -33,14 +35,26 @@ const lost: [string, unknown][] = [
 ];
 
 const busyOnly: [string, unknown][] = [
-  ['no pooled connection in time (P2024)', Object.assign(new Error('Timed out fetching a new connection'), { code: 'P2024' })],
-  ['a transaction that could not start (P2028)', Object.assign(new Error('Transaction API error'), { code: 'P2028' })],
-  ['a deadlock (40P01)', prismaError('P2010', { originalCode: '40P01', code: '40P01', kind: 'postgres' })],
-  ['pg-pool connect timeout', new Error('timeout exceeded when trying to connect')],
+  ['a transaction that could not start in time (P2028)', prisma('P2028')],
+  ['no pooled connection in time (P2024)', prisma('P2024')],
+  ['a serialization failure or deadlock (P2034)', prisma('P2034')],
+  ['no connection slots left (P2037)', prisma('P2037')],
+  ['an unreachable server (P1001)', prisma('P1001')],
+  ['too_many_connections from the adapter', adapter('53300')],
+  ['lock_not_available from the adapter', adapter('55P03')],
+  ['a statement timeout from the adapter', adapter('57014')],
+  ['a deadlock from the adapter (40P01)', prismaError('P2010', { originalCode: '40P01', code: '40P01', kind: 'postgres' })],
+  ['a pg error with its SQLSTATE', Object.assign(new Error('sorry, too many clients already'), { code: '53300' })],
+  ["pg-pool's connection timeout", new Error('timeout exceeded when trying to connect')],
+  ["pg-pool's connection timeout, as it ends the client", new Error('Connection terminated due to connection timeout')],
+  ['a busy error as the cause of another', new Error('wrapped', { cause: prisma('P2028') })],
 ];
 
 const neither: [string, unknown][] = [
   ['a unique violation (P2002)', prismaError('P2002', { kind: 'UniqueConstraintViolation' })],
+  ['a syntax error from the adapter', adapter('42601')],
+  ['a plain error', new Error('boom')],
+  ['a busy code that is not an error', 'P2028'],
   ['a missing table (42P01)', pgError('42P01', 'relation "x" does not exist')],
   ['a record not found (P2025)', Object.assign(new Error('No record was found'), { code: 'P2025' })],
   ['a defect', new TypeError("Cannot read properties of undefined (reading 'id')")],
