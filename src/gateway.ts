@@ -64,7 +64,11 @@ function within(work: Promise<unknown>, ms: number, signal?: AbortSignal): Promi
 /** Builds a gateway; nothing listens or works until start(). */
 export function createGateway(opts: GatewayOptions): Gateway {
   const { config, log } = opts;
-  const db = createDb(config.databaseUrl, { max: config.databasePoolSize, txMaxWaitMs: config.databaseTxWaitMs });
+  const db = createDb(config.databaseUrl, {
+    max: config.databasePoolSize,
+    txMaxWaitMs: config.databaseTxWaitMs,
+    onConnectionError: (err) => log.warn({ err: err.message, code: (err as { code?: string }).code }, 'a state database connection was dropped'),
+  });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   // Limits get their own connection that fails fast: the shared one queues commands forever while

@@ -2,6 +2,7 @@
 // payloads into the same service calls the API makes; the rules live in src/core and the services.
 import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { isDatabaseBusy } from '../db/database-busy.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AdminService } from '../service/admin-service.js';
@@ -36,6 +37,17 @@ function parseButton(value: string | undefined): ButtonValue {
     // fall through
   }
   throw new AppError(ErrorCode.BadInput, 'This button is not one of hoop\'s; nothing was changed.');
+}
+
+/**
+ * What a person is told when their click or form failed: the coded error's words, that nothing was
+ * recorded because our database is unavailable (vote() throws that only when nothing was
+ * committed), or, for a defect (logged by the caller), that it may not have been recorded.
+ */
+function clickFailureText(error: unknown, what: string): string {
+  if (isAppError(error)) return error.userMessage;
+  if (isDatabaseBusy(error)) return `Your ${what} was not recorded: the gateway's database is unavailable just now. Try again in a minute.`;
+  return `Your ${what} may not have been recorded: the gateway failed (it is logged). Look at the request (\`hoop review get ID\`) before trying again.`;
 }
 
 /** Caches one successful auth.test, so a Slack outage at start-up does not stop the gateway. */
@@ -130,8 +142,9 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       const user = await admin.userBySlackId(body.user.id);
       await reviews.vote(user, reviewId, { action: 'approve', group }, slackCtx(body.user.id, user, context));
     } catch (error) {
-      if (!isAppError(error)) throw error;
-      await tellUser(client, channel, body.user.id, `:warning: ${error.userMessage}`);
+      // Slack was answered already: the person hears of a failure only from us.
+      if (!isAppError(error)) log.error({ err: error }, 'an approval from Slack failed');
+      await tellUser(client, channel, body.user.id, `:warning: ${clickFailureText(error, 'approval')}`);
     }
   });
 
@@ -147,8 +160,8 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       const meta: RejectModalMeta = { reviewId, group, channel };
       view = rejectModal(meta, { connection: review.connection.name, requester: review.requester.email });
     } catch (error) {
-      if (!isAppError(error)) throw error;
-      return tellUser(client, channel, body.user.id, `:warning: ${error.userMessage}`);
+      if (!isAppError(error)) log.error({ err: error }, 'the Reject button failed');
+      return tellUser(client, channel, body.user.id, `:warning: ${clickFailureText(error, 'rejection')}`);
     }
     try {
       await client.views.open({ trigger_id: body.trigger_id, view });
@@ -171,8 +184,9 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       await reviews.vote(user, meta.reviewId, { action: 'reject', group: meta.group, reason: reason ?? undefined }, slackCtx(body.user.id, user, context));
       await ack();
     } catch (error) {
-      if (!isAppError(error)) throw error;
-      await ack({ response_action: 'errors', errors: { reason: cutText(error.userMessage, 300) } });
+      // Not yet acked: the form stays open with the reason, and the person can submit it again.
+      if (!isAppError(error)) log.error({ err: error }, 'a rejection from Slack failed');
+      await ack({ response_action: 'errors', errors: { reason: cutText(clickFailureText(error, 'rejection'), 300) } });
     }
   });
 

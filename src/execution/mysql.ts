@@ -52,10 +52,19 @@ type Conn = mysql.Connection | mysql.PoolConnection;
  * huge result costs time but not memory. One answer per statement, in order.
  */
 function boundedQuery(conn: Conn, sql: string, budget: KeepBudget, answers: Answer[]): Promise<void> {
-  const core = (conn as unknown as { connection: { query(o: { sql: string; rowsAsArray: boolean }): CoreQuery } }).connection;
-  return new Promise((resolve, reject) => {
+  type Core = NodeJS.EventEmitter & { query(o: { sql: string; rowsAsArray: boolean }): CoreQuery };
+  const core = (conn as unknown as { connection: Core }).connection;
+  let done = () => {};
+  return new Promise<void>((resolve, reject) => {
+    // A connection lost mid-query (KILL, a restart) fails only the connection: mysql2 tells a query
+    // without a callback nothing, so it would wait for ever. Its session's end fails it here.
+    let query: CoreQuery | undefined;
+    const resultIndex = () => (query as { _resultIndex?: unknown } | undefined)?._resultIndex;
+    const lost = (error?: Error) => reject(Object.assign(error ?? new Error('Connection lost: The server closed the connection.'), { fatal: true, resultIndex: resultIndex() }));
+    core.once('error', lost).once('end', lost);
+    done = () => void core.off('error', lost).off('end', lost);
     // Each statement announces itself with a 'fields' event (undefined for one without rows).
-    const query = core
+    query = core
       .query({ sql, rowsAsArray: true })
       .on('fields', (fields) => void answers.push({ fields, rows: [], total: 0 }))
       .on('result', (row) => {
@@ -68,9 +77,9 @@ function boundedQuery(conn: Conn, sql: string, budget: KeepBudget, answers: Answ
         }
       })
       // mysql2 counts the results it finished in _resultIndex: the failing statement's index.
-      .on('error', (error) => reject(Object.assign(error, { resultIndex: (query as unknown as { _resultIndex?: unknown })._resultIndex })))
+      .on('error', (error) => reject(Object.assign(error, { resultIndex: resultIndex() })))
       .on('end', () => resolve());
-  });
+  }).finally(() => done());
 }
 
 function toResult(a: Answer, command: string): { result: StatementResult; affected: number | null } {
@@ -310,6 +319,9 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     let sent = false;
     try {
       conn = await mysql.createConnection({ uri: t.url, ...common, multipleStatements: true });
+      // A session the server ends between two commands (KILL, a restart) emits 'error' with no
+      // command to fail: unheard, it would end the process. The next command fails instead.
+      conn.on('error', (error: Error) => opts.onPoolError?.(error));
       await normaliseSqlMode(conn);
       await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
       if (options.masking?.columns.length) {

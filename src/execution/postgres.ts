@@ -130,8 +130,10 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     let p = pooled.get(t.url);
     if (!p) {
       const pool = new pg.Pool({ ...base(t.url), max: opts.limits.max, idleTimeoutMillis: 30_000 });
-      // An idle connection the server dropped must not become an unhandled 'error' event.
+      // A connection the server dropped must not become an unhandled 'error' event: pg-pool's own
+      // listener is off a client while it is handed out, so every client keeps one of ours.
       pool.on('error', (error) => opts.onPoolError?.(error));
+      pool.on('connect', (client) => client.on('error', (error) => opts.onPoolError?.(error)));
       p = { pool, limiter: new TargetLimiter(t.name, opts.limits) };
       pooled.set(t.url, p);
     }

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ReviewStatus } from '../core/review-state.js';
 import type { AuditContext } from '../db/audit.js';
-import { isDatabaseBusy } from '../db/database-busy.js';
+import { isConnectionLost, isDatabaseBusy } from '../db/database-busy.js';
 import { isUuid } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -66,7 +66,12 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   opts.drain?.register(app);
 
   app.setErrorHandler((error: unknown, req, reply) => {
-    if (!isAppError(error) && isDatabaseBusy(error)) {
+    if (!isAppError(error) && isConnectionLost(error)) {
+      // Not "nothing was changed": a write whose COMMIT was in flight may have happened. The use
+      // cases whose retry would do a thing twice (submit, vote) find out before they answer.
+      req.log.warn({ err: error }, 'state database connection lost');
+      error = new AppError(ErrorCode.Unavailable, `The gateway lost its connection to its database while handling this request. Try again in ${BUSY_RETRY_SEC} s.`, { retryAfterSec: BUSY_RETRY_SEC });
+    } else if (!isAppError(error) && isDatabaseBusy(error)) {
       req.log.warn({ err: error }, 'database busy');
       error = new AppError(ErrorCode.Unavailable, `The gateway's database is busy; nothing was changed. Try again in ${BUSY_RETRY_SEC} s.`, { retryAfterSec: BUSY_RETRY_SEC });
     }

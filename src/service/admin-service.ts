@@ -1,4 +1,5 @@
 // Users, API keys, connections and Slack links: the admin use cases.
+import { QUICK_RETRY_MS, retryRead } from '../db/after-connection-loss.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import { usableConnectionsWhere } from '../db/access-filters.js';
 import type { Db } from '../db/client.js';
@@ -118,7 +119,7 @@ export function createAdminService(db: Db) {
   /** The user owning `apiKey`; Unauthenticated when none. */
   async function authenticate(apiKey: string | undefined): Promise<AuthUser> {
     if (!apiKey) throw new AppError(ErrorCode.Unauthenticated, 'Missing API key: send "Authorization: Bearer <api key>" (hoop login stores one).');
-    const key = await db.apiKey.findUnique({ where: { hash: hashApiKey(apiKey) }, include: { user: true } });
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { hash: hashApiKey(apiKey) }, include: { user: true } }), QUICK_RETRY_MS);
     if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
     const u = key.user;
     if (!u.active) {
@@ -139,7 +140,7 @@ export function createAdminService(db: Db) {
 
   /** The hoop user linked to a Slack user id; NotLinked when none. */
   async function userBySlackId(slackUserId: string): Promise<AuthUser> {
-    const u = await db.user.findUnique({ where: { slackUserId } });
+    const u = await retryRead(() => db.user.findUnique({ where: { slackUserId } }), QUICK_RETRY_MS);
     if (!u) throw new AppError(ErrorCode.NotLinked, 'Your Slack account is not linked to a hoop user yet. Run `/hoop subscribe` first.');
     if (!u.active) throw new AppError(ErrorCode.Forbidden, `Your hoop user ${u.email} is deactivated, so you cannot decide requests. Ask an admin of your gateway to reactivate you.`);
     return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId };

@@ -12,6 +12,8 @@ import type { Db } from '../db/client.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
 import { getReview, getReviewAccess, getReviewStatus, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { ErrorCode, isAppError } from '../errors.js';
+import { committedDespite, notDoneError, readBackOr } from '../db/after-connection-loss.js';
+import { isDatabaseBusy } from '../db/database-busy.js';
 import type { SqlExecutor } from '../execution/types.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
@@ -89,21 +91,36 @@ export function createReviewService(opts: ReviewServiceOptions) {
   async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
     checkLength('reason', input.reason, MAX_DECISION_REASON_CHARS);
     const now = new Date();
-    let done: Transition;
+    // Set once the transaction has written the vote: if its COMMIT is lost, it may have committed.
+    let decided: Transition | undefined;
+    let done: { t: Transition; row: ReviewRow };
     try {
       done = await db.$transaction(async (tx) => {
         const row = await lockReview(tx, reviewId);
         const t = checkVote(user, row, input, now);
         await writeTransition(tx, reviewId, 'PENDING', t);
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
-        return t;
+        decided = t;
+        return { t, row: await getReview(tx, reviewId) };
       });
     } catch (error) {
-      return voteRefused(error, reviewId, input, ctx, now);
+      if (isAppError(error) || !isDatabaseBusy(error)) return voteRefused(error, reviewId, input, ctx, now);
+      const found = decided && (await committedDespite(error, () => voteCommitted(reviewId, user, decided!, now), { id: reviewId, check: `Look at request ${reviewId} (GET /api/reviews/${reviewId})` }));
+      if (!found) throw notDoneError(error, 'your vote was not recorded');
+      log.warn({ err: error, reviewId }, 'the connection was lost during the commit of a vote; it was committed');
+      done = { t: decided!, row: found };
     }
-    await afterCommit(reviewId, done);
-    if (done.next.status !== 'PENDING') await jobs.remove('review.expire', `expire-${reviewId}`).catch(() => {});
-    return getReview(db, reviewId);
+    await afterCommit(reviewId, done.t);
+    if (done.t.next.status !== 'PENDING') await jobs.remove('review.expire', `expire-${reviewId}`).catch(() => {});
+    // The vote is committed: the answer is never an error of our database.
+    return readBackOr(() => getReview(db, reviewId), done.row, (err) => log.warn({ err, reviewId }, 'answered a vote from what was committed; the database could not be read back'));
+  }
+
+  /** The review when `t`, decided by `user` at `now`, is committed (its groups carry exactly that); else null. */
+  async function voteCommitted(reviewId: string, user: AuthUser, t: Transition, now: Date): Promise<ReviewRow | null> {
+    const row = await getReview(db, reviewId);
+    const mine = row.groups.filter((g) => t.decidedGroups.includes(g.group) && g.reviewerId === user.id && g.decidedAt?.getTime() === now.getTime());
+    return mine.length === t.decidedGroups.length ? row : null;
   }
 
   /**

@@ -1,13 +1,15 @@
 // The submit use case: a command becomes a request. Classified (large inputs off the event loop),
 // checked against the guardrails, routed (reads the target confirms run at once, the rest waits for
 // review), stored with its audit event in one transaction, then announced or run.
+import { randomUUID } from 'node:crypto';
 import { createReview } from '../core/review-state.js';
 import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import type { Db } from '../db/client.js';
+import { committedDespite, notDoneError, QUICK_RETRY_MS, readBackOr, retryRead } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
-import { getReview, type ReviewRow } from '../db/reviews.js';
-import { AppError, ErrorCode } from '../errors.js';
+import { getReview, reviewInclude, type ReviewRow } from '../db/reviews.js';
+import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ExecutionResult, ReadCheck, SqlExecutor } from '../execution/types.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
@@ -92,7 +94,7 @@ export function createSubmit(opts: SubmitOptions) {
       throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
     }
     checkLength('reason', input.reason, MAX_REASON_CHARS);
-    const connection = await db.connection.findUnique({ where: { name: input.connection } });
+    const connection = await retryRead(() => db.connection.findUnique({ where: { name: input.connection } }), QUICK_RETRY_MS);
     // A connection the user may not use is as invisible as one that does not exist.
     if (!connection || !canUseConnection(user, connection)) {
       throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
@@ -126,9 +128,13 @@ export function createSubmit(opts: SubmitOptions) {
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = new Date();
     const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });
-    const reviewId = await db.$transaction(async (tx) => {
+    // Chosen here, so that after a connection lost during COMMIT the request can be looked up.
+    const reviewId = randomUUID();
+    const store = () => db.$transaction(async (tx) => {
       const review = await tx.review.create({
+        include: reviewInclude,
         data: {
+          id: reviewId,
           connectionId: connection.id,
           requesterId: user.id,
           input: text,
@@ -152,8 +158,23 @@ export function createSubmit(opts: SubmitOptions) {
       if (created.directReason) {
         await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
       }
-      return review.id;
+      return review;
     });
+    let stored: ReviewRow;
+    try {
+      stored = await store();
+    } catch (error) {
+      if (isAppError(error) || !isDatabaseBusy(error)) throw error;
+      const found = await committedDespite(error, () => db.review.findUnique({ where: { id: reviewId }, include: reviewInclude }), {
+        id: reviewId,
+        check: `Look for request ${reviewId} (GET /api/reviews/${reviewId}, or hoop admin get reviews)`,
+      });
+      if (!found) throw notDoneError(error, 'no request was created');
+      log.warn({ err: error, reviewId }, 'the connection was lost during the commit of a new request; it was committed');
+      stored = found;
+    }
+    // From here on the request exists: its answer is never an error of our database.
+    const readBack = () => readBackOr(() => getReview(db, reviewId), stored, (err) => log.warn({ err, reviewId }, 'answered a new request from what was stored; the database could not be read back'));
     if (created.state.status === 'PENDING') {
       const delayMs = created.state.expiresAt.getTime() - Date.now();
       await Promise.allSettled([
@@ -161,7 +182,7 @@ export function createSubmit(opts: SubmitOptions) {
         opts.slackEnabled ? jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }) : null,
         events.publish(reviewId),
       ]).then((rs) => rs.forEach((r) => r.status === 'rejected' && log.error({ err: r.reason, reviewId }, 'could not enqueue after submit')));
-      return getReview(db, reviewId);
+      return readBack();
     }
     if (created.autoApproved && opts.slackEnabled) {
       // Reviewers still see what an admin ran on their connection, with its result in the thread.
@@ -183,6 +204,6 @@ export function createSubmit(opts: SubmitOptions) {
       // Nothing ran (every connection to the target busy): a retryable refusal, audited as a failed request.
       throw new AppError(ErrorCode.Unavailable, result.error ?? 'The target is busy; try again.', { retryAfterSec: result.retryAfterSec, details: { reviewId } });
     }
-    return getReview(db, reviewId);
+    return readBack();
   };
 }

@@ -1,0 +1,71 @@
+// After our database dropped a connection: what a use case that wrote does before it answers, so
+// no client is told "failed" for something that was done, or "done" for something that was not.
+import { AppError, ErrorCode } from '../errors.js';
+import { isConnectionLost, isDatabaseBusy } from './database-busy.js';
+
+/** Seconds a client is told to wait before retrying while our database is busy or reconnecting. */
+export const DATABASE_RETRY_SEC = 2;
+// About 1.5 s in all: the pool opens a new connection in milliseconds once the server is back; a
+// longer outage is answered rather than held (a Slack form must be answered within 3 s).
+const DELAYS_MS = [0, 50, 100, 200, 400, 800];
+/** For the reads every request starts with: one pooled connection the server dropped costs one retry, an outage 0.2 s. */
+export const QUICK_RETRY_MS = [0, 25, 150] as const;
+
+/**
+ * Runs a read, again after a short pause while it fails because our database is busy or the
+ * connection was lost (safe: it changes nothing). Rethrows the last failure, or any other at once.
+ */
+export async function retryRead<T>(read: () => Promise<T>, delaysMs: readonly number[] = DELAYS_MS): Promise<T> {
+  let last: unknown;
+  for (const delay of delaysMs) {
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      return await read();
+    } catch (error) {
+      if (!isDatabaseBusy(error)) throw error;
+      last = error;
+    }
+  }
+  throw last;
+}
+
+/**
+ * The answer to a change that is committed: a fresh read of it, or, when our database cannot be
+ * read just now, `known` (the state the change committed). Never an error: the change happened.
+ */
+export async function readBackOr<T>(read: () => Promise<T>, known: T, onFallback?: (error: unknown) => void): Promise<T> {
+  try {
+    return await retryRead(read);
+  } catch (error) {
+    if (!isDatabaseBusy(error)) throw error;
+    onFallback?.(error);
+    return known;
+  }
+}
+
+/**
+ * What a transaction that failed with `error` committed all the same. A lost connection during
+ * COMMIT leaves that unknown to the client: `lookup` reads what only that transaction writes (a row
+ * under an id chosen before it began). Resolves null when it did not commit (any error but a lost
+ * connection ends the transaction uncommitted), what `lookup` found when it did; throws an
+ * Unavailable AppError saying the outcome is unknown when our database cannot be asked.
+ */
+export async function committedDespite<T>(error: unknown, lookup: () => Promise<T | null>, what: { id: string; check: string }): Promise<T | null> {
+  if (!isConnectionLost(error)) return null;
+  try {
+    return await retryRead(lookup);
+  } catch (failure) {
+    if (!isDatabaseBusy(failure)) throw failure;
+    throw new AppError(
+      ErrorCode.Unavailable,
+      `The gateway lost its connection to its database while saving this, and cannot tell yet whether it was saved (${what.id}). ${what.check} before trying again.`,
+      { retryAfterSec: DATABASE_RETRY_SEC, details: { id: what.id, outcome: 'unknown' }, cause: error },
+    );
+  }
+}
+
+/** The retryable refusal of a change that did not happen because our database is busy or was lost. */
+export function notDoneError(error: unknown, what: string): AppError {
+  const why = isConnectionLost(error) ? 'lost its connection to its database' : 'found its database busy';
+  return new AppError(ErrorCode.Unavailable, `The gateway ${why}; nothing was changed (${what}). Try again in ${DATABASE_RETRY_SEC} s.`, { retryAfterSec: DATABASE_RETRY_SEC, cause: error });
+}
