@@ -7,7 +7,9 @@ import { createDb, type Db } from './db/client.js';
 import { createHttpServer } from './gateway/http-server.js';
 import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
 import { createClassifier } from './sql/classifier.js';
+import { createReadiness } from './gateway/readiness.js';
 import { createRequestLimits } from './gateway/request-limits.js';
+import { createOutboxRelay, type OutboxRelay } from './jobs/outbox-relay.js';
 import { createJobQueue, type JobQueue } from './jobs/queues.js';
 import { createJobSlackClient, createSlackJobs } from './jobs/slack-jobs.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
@@ -25,12 +27,15 @@ export interface GatewayOptions {
   /** Run the BullMQ workers and the periodic sweep. */
   workers?: boolean;
   sweepIntervalMs?: number;
+  /** How often the outbox is relayed to Redis besides right after each commit (default 2 s). */
+  relayIntervalMs?: number;
 }
 
 export interface Gateway {
   db: Db;
   redis: Redis;
   jobs: JobQueue;
+  outbox: OutboxRelay;
   events: ReviewEvents;
   admin: AdminService;
   reviews: ReviewService;
@@ -48,11 +53,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const db = createDb(config.databaseUrl, { max: config.databasePoolSize, txMaxWaitMs: config.databaseTxWaitMs });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  // Limits get their own connection that fails fast: the shared one queues commands forever while
-  // Redis is away (BullMQ needs that), which would hang every API request on a limit check.
-  const limitsRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 }) : undefined;
-  limitsRedis?.on('error', () => {});
+  // What a request asks Redis (limits, Slack replays, readiness) goes over its own connection that
+  // fails fast: the shared one queues commands forever while Redis is away (BullMQ needs that),
+  // which would hang every request. Nothing else on a request's path waits on Redis unbounded.
+  const fastRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 }) : undefined;
+  fastRedis?.on('error', () => {});
   const jobs = createJobQueue(redis, config.queuePrefix);
+  const outbox = createOutboxRelay({ db, jobs, redis, queuePrefix: config.queuePrefix, log });
   const events = createReviewEvents(redis, config.queuePrefix);
   const admin = createAdminService(db);
   const classifier = createClassifier();
@@ -60,6 +67,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const reviews = createReviewService({
     db,
     jobs,
+    outbox,
     events,
     log,
     reviewTimeoutSec: config.reviewTimeoutSec,
@@ -71,17 +79,53 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
   // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.
-  const firstSeen = createSeenOnce(redis, `${config.queuePrefix}:slack-seen`);
+  const firstSeen = fastRedis && createSeenOnce(fastRedis, `${config.queuePrefix}:slack-seen`);
   const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
-  const limits = limitsRedis && createRequestLimits(limitsRedis, config.queuePrefix, config.limits, log);
-  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy }) : undefined;
+  const limits = fastRedis && createRequestLimits(fastRedis, config.queuePrefix, config.limits, log);
+  const readiness = createReadiness([
+    { name: 'database', check: () => db.$queryRaw`SELECT 1` },
+    {
+      name: 'redis',
+      check: async () => {
+        if (redis.status !== 'ready') throw new Error(`connection ${redis.status}`);
+        await (fastRedis ?? redis).ping();
+      },
+    },
+  ]);
+  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, readiness }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
+  let lastSweep = Date.now();
+  const sweepIntervalMs = opts.sweepIntervalMs ?? 30_000;
+
+  /**
+   * One sweep at a time. Without Redis only its database part runs (expiries and stopped runs:
+   * their jobs wait in the outbox); the whole sweep runs again as soon as Redis is back.
+   */
+  function runSweep(why: string): void {
+    if (sweeping) return;
+    const full = outbox.redisReady();
+    if (full) lastSweep = Date.now();
+    sweeping = (full ? reviews.sweep() : reviews.sweepDatabase())
+      .then((swept) => log.debug({ ...swept, why, full }, 'sweep done'))
+      .catch((err) => log.error({ err, why }, 'sweep failed'))
+      .finally(() => (sweeping = undefined));
+  }
+
+  // Redis back (a restart may have lost every queued job): relay the outbox and repair at once,
+  // not at the next periodic sweep.
+  const onRedisReady = () => {
+    log.info('Redis answers again; relaying the outbox and sweeping now');
+    void outbox.relayAll();
+    if (opts.workers) runSweep('redis-reconnected');
+  };
 
   const gateway: Gateway = {
     db,
     redis,
     jobs,
+    outbox,
     events,
     admin,
     reviews,
@@ -92,12 +136,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
         throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
       });
       // Without an offline queue, commands sent before the connection is ready would fail open.
-      if (limitsRedis && limitsRedis.status !== 'ready') {
+      if (fastRedis && fastRedis.status !== 'ready') {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 5000);
-          limitsRedis.once('ready', () => (clearTimeout(timer), resolve()));
+          fastRedis.once('ready', () => (clearTimeout(timer), resolve()));
         });
       }
+      redis.on('ready', onRedisReady);
+      // Every process relays what it (or a replica on the same queues) left in the outbox.
+      outbox.start(opts.relayIntervalMs ?? 2000);
+      void outbox.relayAll();
       // Every start, set or not: an unset or changed ADMIN_API_KEY must retire the earlier one.
       for (const c of await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey)) log[c.level]({ ...c.detail, action: c.action }, c.message);
       if (opts.workers) {
@@ -112,9 +160,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
             : undefined,
           log,
         });
+        // The full sweep every sweepIntervalMs; while Redis is away, its database part every 5 s so
+        // overdue requests still expire.
         sweepTimer = setInterval(() => {
-          reviews.sweep().catch((err) => log.error({ err }, 'periodic sweep failed'));
-        }, opts.sweepIntervalMs ?? 30_000);
+          if (!outbox.redisReady() || Date.now() - lastSweep >= sweepIntervalMs * 0.9) runSweep('timer');
+        }, Math.min(sweepIntervalMs, 5000));
         sweepTimer.unref();
       }
       if (!config.slack) log.info(`Slack is switched off (${config.slackOffReason}); approvals come through the API`);
@@ -127,12 +177,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     async stop() {
       if (sweepTimer) clearInterval(sweepTimer);
+      redis.off('ready', onRedisReady);
       if (server) await server.close();
       if (workers) await workers.close();
+      await outbox.stop();
       await events.close();
       await jobs.close();
       await redis.quit().catch(() => redis.disconnect());
-      limitsRedis?.disconnect();
+      fastRedis?.disconnect();
       await db.$disconnect();
       await executor.close();
       await classifier.close();

@@ -10,7 +10,7 @@ import type { Classifier } from '../sql/classifier.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
-import type { AfterCommit } from './review-effects.js';
+import type { AfterCommit, RecordEffects } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 
 export const STOPPED_DURING_EXECUTION = 'the gateway stopped during execution; outcome unknown';
@@ -27,6 +27,7 @@ export interface ExecutionOptions {
   jobs: JobQueue;
   events: ReviewEvents;
   log: Logger;
+  recordEffects: RecordEffects;
   afterCommit: AfterCommit;
   execute: ExecutionLimits;
   executor: SqlExecutor;
@@ -38,7 +39,7 @@ export interface ExecutionOptions {
 
 /** Execution of approved reviews and the failing of runs whose process stopped. */
 export function createExecution(opts: ExecutionOptions) {
-  const { db, jobs, events, log, afterCommit, staleRunningMs, heartbeatMs } = opts;
+  const { db, events, log, recordEffects, afterCommit, staleRunningMs, heartbeatMs } = opts;
 
   async function heartbeat(reviewId: string): Promise<void> {
     await db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
@@ -86,13 +87,11 @@ export function createExecution(opts: ExecutionOptions) {
         error: result.error,
         outputBytes: Buffer.byteLength(result.output),
       });
+      await recordEffects(tx, reviewId, t);
       return t;
     });
     if (!done) return result;
     await afterCommit(reviewId, done);
-    if (opts.slackEnabled) {
-      await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue result post'));
-    }
     return result;
   }
 
@@ -120,11 +119,11 @@ export function createExecution(opts: ExecutionOptions) {
       const t = finishExecution(toReviewState(row), false);
       await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: STOPPED_DURING_EXECUTION });
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: STOPPED_DURING_EXECUTION });
+      await recordEffects(tx, reviewId, t);
       return t;
     });
     if (!done) return false;
     await afterCommit(reviewId, done);
-    if (opts.slackEnabled) await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch(() => {});
     return true;
   }
 
