@@ -51,7 +51,9 @@ export interface Gateway {
 export function createGateway(opts: GatewayOptions): Gateway {
   const { config, log } = opts;
   const db = createDb(config.databaseUrl, { max: config.databasePoolSize, txMaxWaitMs: config.databaseTxWaitMs });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // ioredis backs off to 5 s between reconnects; Redis back must be noticed within a second, since
+  // the outbox relay and the repair sweep start on reconnect. Duplicated connections inherit it.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 100, 1000) });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   // What a request asks Redis (limits, Slack replays, readiness) goes over its own connection that
   // fails fast: the shared one queues commands forever while Redis is away (BullMQ needs that),

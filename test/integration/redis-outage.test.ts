@@ -3,8 +3,9 @@
 // reaches the queue once (outbox), and expiries lost with Redis's data are applied on time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/fake-slack.js';
+import { blockAction, signedForm } from '../fakes/slack-requests.js';
 import { createStateDatabase, createTargetDatabase, uniqueName } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually, SIGNING_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startRedisChild, type RedisChild } from '../helpers/redis-child.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,6 +88,19 @@ const resultPosts = (id: string) => slack.callsOf('chat.postMessage').filter((c)
 const expiredUpdates = (id: string) => slack.callsOf('chat.update').filter((c) => mentions(c, id) && JSON.stringify(c.args.blocks).includes('Expired'));
 const outboxRows = () => open.gateway.db.outboxJob.count();
 
+/** A signed Slack click on Approve, timed; Slack gives up after 3 s. */
+async function slackClick(g: TestGateway, reviewId: string): Promise<{ status: number; ms: number }> {
+  const req = signedForm(SIGNING_SECRET, blockAction('UDANA', 'review.approve', JSON.stringify({ reviewId, group: 'dba-team' })));
+  const started = performance.now();
+  try {
+    const res = await fetch(`${g.baseUrl}/slack/events`, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(5000) });
+    await res.text();
+    return { status: res.status, ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    throw new Error(`the Slack click did not answer within 5000 ms (${(error as Error).message})`);
+  }
+}
+
 async function posted(id: string): Promise<void> {
   await eventually(async () => requestPosts(id).length > 0, 10_000, `the Slack message of ${id}`);
 }
@@ -135,11 +149,15 @@ describe('Redis killed (SIGKILL: the server and every queued job are gone) for s
     expect(ready.body.error.message).toContain('redis');
     expect(ready.ms).toBeLessThan(2500);
     expect((await timed(open, 'GET', '/healthz')).status).toBe(200);
+    // A Slack click cannot be checked for replay without Redis: refused at once (Slack retries), not held.
+    const click = await slackClick(open, created.body.id);
+    expect(click.status).toBe(503);
+    expect(click.ms).toBeLessThan(2000);
     // A long-poll on the request that comes due now wakes on its expiry, read from PostgreSQL.
     const expiring = await timed(open, 'GET', `/api/reviews/${exp.id}?wait=9`, { key: alice.apiKey }, 12_000);
     expect(expiring.status).toBe(408);
     expect(expiring.body.review.status).toBe('EXPIRED');
-    figures.killLatencyMs = JSON.stringify({ submit: created.ms, approve: approved.ms, get: elsewhere.ms, readyz: ready.ms, wait3: waited.ms });
+    figures.killLatencyMs = JSON.stringify({ submit: created.ms, approve: approved.ms, get: elsewhere.ms, readyz: ready.ms, wait3: waited.ms, slackClick: click.ms });
     // Nothing ran while Redis was away (the execution job waits in the outbox).
     expect(await statusOf(app.id)).toBe('APPROVED');
     expect(await outboxRows()).toBeGreaterThan(0);
@@ -199,7 +217,10 @@ describe('Redis hung (SIGSTOP: connections stay open, nothing answers)', () => {
       expect(ready.body.dependencies.redis.ok).toBe(false);
       expect(ready.body.dependencies.database).toEqual({ ok: true });
       expect(ready.ms).toBeLessThan(2500);
-      figures.hungLatencyMs = JSON.stringify({ submit: created.ms, approve: approved.ms, wait3: waited.ms, readyz: ready.ms });
+      const click = await slackClick(open, created.body.id);
+      expect(click.status).toBe(503);
+      expect(click.ms).toBeLessThan(2000);
+      figures.hungLatencyMs = JSON.stringify({ submit: created.ms, approve: approved.ms, wait3: waited.ms, readyz: ready.ms, slackClick: click.ms });
       expect(await statusOf(app.id)).toBe('APPROVED');
 
       redis.resume();
