@@ -21,6 +21,8 @@ export interface OutboxRelayOptions {
   /** How long one enqueue may take before the relay gives the row back for later. */
   enqueueTimeoutMs?: number;
   batchSize?: number;
+  /** How long a relay holds the rows it took; after that another relay may take them (default 30 s). */
+  leaseMs?: number;
 }
 
 export interface OutboxRelay {
@@ -39,13 +41,13 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-const LEASE_MS = 30_000;
 
 /** The relay of one process. */
 export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { db, jobs, redis, queuePrefix, log } = opts;
   const enqueueTimeoutMs = opts.enqueueTimeoutMs ?? 2000;
   const batchSize = opts.batchSize ?? 100;
+  const leaseMs = opts.leaseMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<number> | undefined;
   let again = false;
@@ -60,7 +62,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   /** Leases a batch, enqueues it, deletes what was enqueued; returns how many were leased and whether all went. */
   async function relayBatch(reviewId?: string): Promise<{ leased: number; ok: boolean }> {
     if (stopped || !ready()) return { leased: 0, ok: false };
-    const rows = await leaseOutbox(db, queuePrefix, { reviewId, limit: batchSize, leaseMs: LEASE_MS });
+    const rows = await leaseOutbox(db, queuePrefix, { reviewId, limit: batchSize, leaseMs });
     if (rows.length === 0) return { leased: 0, ok: true };
     const done: bigint[] = [];
     const failed: bigint[] = [];
