@@ -79,6 +79,12 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
           await enqueue(row);
           done.push(row.id);
         } catch (err) {
+          if ((err as Error).name === 'ZodError') {
+            // Its payload fails the job's schema: no retry can enqueue it.
+            log.error({ err, outboxId: String(row.id), name: row.name, jobId: row.jobId }, 'outbox row has a bad payload; dropped');
+            done.push(row.id);
+            return;
+          }
           failed.push(row.id);
           log.warn({ err: (err as Error).message, jobId: row.jobId }, 'could not relay an outbox job; it stays for the next relay');
         }

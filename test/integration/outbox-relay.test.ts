@@ -130,6 +130,17 @@ describe('a relay that fails', () => {
     expect(await rowsOf(prefix)).toBe(0);
   });
 
+  it('drops a row no retry could enqueue (unknown job, bad payload) and relays the others', async () => {
+    const prefix = newPrefix();
+    const counted = countingQueue(prefix);
+    const relay = relayOn(prefix, counted.jobs);
+    const good = entries(2);
+    await relay.write(db, null, [good[0], { name: 'review.vanish', payload: {}, jobId: 'vanish-1' }, { name: 'review.expire', payload: { reviewId: 'not-a-uuid' }, jobId: 'expire-bad' }, good[1]]);
+    expect(await relay.relayAll()).toBe(4);
+    expect(await rowsOf(prefix)).toBe(0);
+    expect(await delayedCount(prefix)).toBe(2);
+  });
+
   it('has its rows taken over once its lease lapsed, and not before', async () => {
     const prefix = newPrefix();
     const relay = relayOn(prefix, countingQueue(prefix).jobs, 1000);

@@ -117,82 +117,90 @@ describe('Redis killed (SIGKILL: the server and every queued job are gone) for s
     await eventually(async () => (await outboxRows()) === 0, 5000, 'the outbox relayed before the outage');
 
     await redis.kill();
-
-    // Submit: stored and answered without Redis, quickly.
-    const created = await submit(open, "UPDATE users SET status = 'submitted-in-outage' WHERE id = 3");
-    expect(created.status).toBe(201);
-    expect(created.body.status).toBe('PENDING');
-    expect(created.ms).toBeLessThan(2000);
-    expect(await statusOf(created.body.id)).toBe('PENDING');
-    // Approve through the API: decided and answered.
-    const approved = await timed(open, 'PUT', `/api/reviews/${app.id}/approve`, { key: dana.apiKey });
-    expect(approved.status).toBe(200);
-    expect(approved.body.status).toBe('APPROVED');
-    expect(approved.ms).toBeLessThan(2000);
-    // A second replica answers too (each has its own connections).
-    const elsewhere = await timed(short, 'GET', `/api/reviews/${created.body.id}`, { key: alice.apiKey });
-    expect(elsewhere.status).toBe(200);
-    expect(elsewhere.ms).toBeLessThan(2000);
-    // A long-poll on a request nobody decides ends at its deadline, with the truth.
-    const waited = await timed(open, 'GET', `/api/reviews/${created.body.id}?wait=3`, { key: alice.apiKey });
-    expect(waited.status).toBe(200);
-    expect(waited.body.status).toBe('PENDING');
-    expect(waited.ms).toBeGreaterThanOrEqual(2900);
-    expect(waited.ms).toBeLessThan(4500);
-    // Ready: no, because of Redis; alive: yes.
-    const ready = await timed(open, 'GET', '/readyz');
-    expect(ready.status).toBe(503);
-    expect(ready.body.ready).toBe(false);
-    expect(ready.body.dependencies.redis.ok).toBe(false);
-    expect(ready.body.dependencies.database).toEqual({ ok: true });
-    expect(ready.body.error.code).toBe('unavailable');
-    expect(ready.body.error.message).toContain('redis');
-    expect(ready.ms).toBeLessThan(2500);
-    expect((await timed(open, 'GET', '/healthz')).status).toBe(200);
-    // A Slack click cannot be checked for replay without Redis: refused at once (Slack retries), not held.
-    const click = await slackClick(open, created.body.id);
-    expect(click.status).toBe(503);
-    expect(click.ms).toBeLessThan(2000);
-    // A long-poll on the request that comes due now wakes on its expiry, read from PostgreSQL.
-    const expiring = await timed(open, 'GET', `/api/reviews/${exp.id}?wait=9`, { key: alice.apiKey }, 12_000);
-    expect(expiring.status).toBe(408);
-    expect(expiring.body.review.status).toBe('EXPIRED');
-    figures.killLatencyMs = JSON.stringify({ submit: created.ms, approve: approved.ms, get: elsewhere.ms, readyz: ready.ms, wait3: waited.ms, slackClick: click.ms });
-    // Nothing ran while Redis was away (the execution job waits in the outbox).
-    expect(await statusOf(app.id)).toBe('APPROVED');
-    expect(await outboxRows()).toBeGreaterThan(0);
-
-    // Back 2.5 s before the last request is due: its expiry job died with Redis.
-    const dueAt = new Date(late.expiresAt).getTime();
-    await sleep(Math.max(0, dueAt - 2500 - Date.now()));
-    await redis.restart();
-    const back = Date.now();
-
-    await eventually(async () => requestPosts(created.body.id).length > 0, 5000, 'the request submitted during the outage posted to Slack');
-    figures.killReturnToPostMs = Date.now() - back;
-    await eventually(async () => (await statusOf(app.id)) === 'EXECUTED', 5000, 'the approval of the outage executed');
-    figures.killReturnToExecutedMs = Date.now() - back;
-    expect(await target.query('SELECT status FROM users WHERE id = 2')).toEqual([{ status: 'approved-in-outage' }]);
-    await eventually(async () => expiredUpdates(exp.id).length > 0, 5000, 'the Slack message of the request expired in the outage updated');
-    await eventually(async () => (await statusOf(late.id)) === 'EXPIRED', dueAt + 2500 - Date.now(), 'the request due after the outage expired on time');
-    figures.killDueToExpiredMs = Date.now() - dueAt;
-    figures.killReturnToExpiredMs = Date.now() - back;
-    expect(Date.now() - back).toBeLessThan(5000);
-    await eventually(async () => expiredUpdates(late.id).length > 0, 5000, 'its Slack message updated');
-    await eventually(async () => resultPosts(app.id).length > 0, 5000, 'the result posted to the thread');
-    await eventually(async () => (await outboxRows()) === 0, 5000, 'the outbox drained');
-
-    // Nothing doubled: a moment more for any straggler, then count.
-    await sleep(1000);
-    for (const id of [exp.id, app.id, late.id, created.body.id]) expect(requestPosts(id)).toHaveLength(1);
-    expect(resultPosts(app.id)).toHaveLength(1);
-    const audit = await open.gateway.db.auditEvent.groupBy({ by: ['action'], where: { reviewId: { in: [app.id, exp.id, late.id] } }, _count: true });
-    const count = Object.fromEntries(audit.map((a) => [a.action, a._count]));
-    expect(count['review.execution_started']).toBe(1);
-    expect(count['review.expired']).toBe(2);
-    expect(await statusOf(created.body.id)).toBe('PENDING');
+    try {
+      await duringAndAfterKill({ exp, app, late });
+    } finally {
+      await redis.ensureRunning(); // a failure here must not leave the next test without Redis
+    }
   }, 45_000);
 });
+
+/** The SIGKILL case from the moment Redis died. */
+async function duringAndAfterKill({ exp, app, late }: Record<'exp' | 'app' | 'late', any>): Promise<void> {
+  // Submit: stored and answered without Redis, quickly.
+  const created = await submit(open, "UPDATE users SET status = 'submitted-in-outage' WHERE id = 3");
+  expect(created.status).toBe(201);
+  expect(created.body.status).toBe('PENDING');
+  expect(created.ms).toBeLessThan(2000);
+  expect(await statusOf(created.body.id)).toBe('PENDING');
+  // Approve through the API: decided and answered.
+  const approved = await timed(open, 'PUT', `/api/reviews/${app.id}/approve`, { key: dana.apiKey });
+  expect(approved.status).toBe(200);
+  expect(approved.body.status).toBe('APPROVED');
+  expect(approved.ms).toBeLessThan(2000);
+  // A second replica answers too (each has its own connections).
+  const elsewhere = await timed(short, 'GET', `/api/reviews/${created.body.id}`, { key: alice.apiKey });
+  expect(elsewhere.status).toBe(200);
+  expect(elsewhere.ms).toBeLessThan(2000);
+  // A long-poll on a request nobody decides ends at its deadline, with the truth.
+  const waited = await timed(open, 'GET', `/api/reviews/${created.body.id}?wait=3`, { key: alice.apiKey });
+  expect(waited.status).toBe(200);
+  expect(waited.body.status).toBe('PENDING');
+  expect(waited.ms).toBeGreaterThanOrEqual(2900);
+  expect(waited.ms).toBeLessThan(4500);
+  // Ready: no, because of Redis; alive: yes.
+  const ready = await timed(open, 'GET', '/readyz');
+  expect(ready.status).toBe(503);
+  expect(ready.body.ready).toBe(false);
+  expect(ready.body.dependencies.redis.ok).toBe(false);
+  expect(ready.body.dependencies.database).toEqual({ ok: true });
+  expect(ready.body.error.code).toBe('unavailable');
+  expect(ready.body.error.message).toContain('redis');
+  expect(ready.ms).toBeLessThan(2500);
+  expect((await timed(open, 'GET', '/healthz')).status).toBe(200);
+  // A Slack click cannot be checked for replay without Redis: refused at once (Slack retries), not held.
+  const click = await slackClick(open, created.body.id);
+  expect(click.status).toBe(503);
+  expect(click.ms).toBeLessThan(2000);
+  // A long-poll on the request that comes due now wakes on its expiry, read from PostgreSQL.
+  const expiring = await timed(open, 'GET', `/api/reviews/${exp.id}?wait=9`, { key: alice.apiKey }, 12_000);
+  expect(expiring.status).toBe(408);
+  expect(expiring.body.review.status).toBe('EXPIRED');
+  figures.killLatencyMs = JSON.stringify({ submit: created.ms, approve: approved.ms, get: elsewhere.ms, readyz: ready.ms, wait3: waited.ms, slackClick: click.ms });
+  // Nothing ran while Redis was away (the execution job waits in the outbox).
+  expect(await statusOf(app.id)).toBe('APPROVED');
+  expect(await outboxRows()).toBeGreaterThan(0);
+
+  // Back 2.5 s before the last request is due: its expiry job died with Redis.
+  const dueAt = new Date(late.expiresAt).getTime();
+  await sleep(Math.max(0, dueAt - 2500 - Date.now()));
+  await redis.restart();
+  const back = Date.now();
+
+  await eventually(async () => requestPosts(created.body.id).length > 0, 5000, 'the request submitted during the outage posted to Slack');
+  figures.killReturnToPostMs = Date.now() - back;
+  await eventually(async () => (await statusOf(app.id)) === 'EXECUTED', 5000, 'the approval of the outage executed');
+  figures.killReturnToExecutedMs = Date.now() - back;
+  expect(await target.query('SELECT status FROM users WHERE id = 2')).toEqual([{ status: 'approved-in-outage' }]);
+  await eventually(async () => expiredUpdates(exp.id).length > 0, 5000, 'the Slack message of the request expired in the outage updated');
+  await eventually(async () => (await statusOf(late.id)) === 'EXPIRED', dueAt + 2500 - Date.now(), 'the request due after the outage expired on time');
+  figures.killDueToExpiredMs = Date.now() - dueAt;
+  figures.killReturnToExpiredMs = Date.now() - back;
+  expect(Date.now() - back).toBeLessThan(5000);
+  await eventually(async () => expiredUpdates(late.id).length > 0, 5000, 'its Slack message updated');
+  await eventually(async () => resultPosts(app.id).length > 0, 5000, 'the result posted to the thread');
+  await eventually(async () => (await outboxRows()) === 0, 5000, 'the outbox drained');
+
+  // Nothing doubled: a moment more for any straggler, then count.
+  await sleep(1000);
+  for (const id of [exp.id, app.id, late.id, created.body.id]) expect(requestPosts(id)).toHaveLength(1);
+  expect(resultPosts(app.id)).toHaveLength(1);
+  const audit = await open.gateway.db.auditEvent.groupBy({ by: ['action'], where: { reviewId: { in: [app.id, exp.id, late.id] } }, _count: true });
+  const count = Object.fromEntries(audit.map((a) => [a.action, a._count]));
+  expect(count['review.execution_started']).toBe(1);
+  expect(count['review.expired']).toBe(2);
+  expect(await statusOf(created.body.id)).toBe('PENDING');
+}
 
 describe('Redis hung (SIGSTOP: connections stay open, nothing answers)', () => {
   it('submit, approve and ?wait= still answer within a short bound; /readyz says redis; on SIGCONT the effects go through once', async () => {
