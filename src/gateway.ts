@@ -93,7 +93,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         await (fastRedis ?? redis).ping();
       },
     },
-  ]);
+  ], log);
   const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, readiness }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 // Readiness: whether this process can do its work now, dependency by dependency. Liveness
 // (/healthz) is separate: a gateway whose Redis is away is alive and must not be restarted for it.
-import { withTimeout } from '../with-timeout.js';
+import type { Logger } from '../logger.js';
+import { TimeoutError, withTimeout } from '../with-timeout.js';
 
 /** One dependency: resolves when it answers, rejects (with a reason) when it does not. */
 export interface DependencyCheck {
@@ -15,8 +16,12 @@ export interface ReadinessReport {
 
 export type Readiness = () => Promise<ReadinessReport>;
 
-/** Runs every check at once, each bounded by `timeoutMs`. */
-export function createReadiness(checks: readonly DependencyCheck[], timeoutMs = 2000): Readiness {
+/**
+ * Runs every check at once, each bounded by `timeoutMs`. The answer says which dependency failed
+ * and whether it timed out or refused; the error itself (hosts, database names) is only logged,
+ * since anyone may ask /readyz.
+ */
+export function createReadiness(checks: readonly DependencyCheck[], log: Logger, timeoutMs = 2000): Readiness {
   return async () => {
     const results = await Promise.all(
       checks.map(async (c) => {
@@ -24,7 +29,11 @@ export function createReadiness(checks: readonly DependencyCheck[], timeoutMs = 
           await withTimeout(c.check(), timeoutMs, c.name);
           return [c.name, { ok: true as const }] as const;
         } catch (err) {
-          return [c.name, { ok: false as const, error: (err as Error).message || String(err) }] as const;
+          log.warn({ err, dependency: c.name }, 'readiness check failed');
+          // A client's own command timeout (ioredis: "Command timed out") is no answer too.
+          const timedOut = err instanceof TimeoutError || /timed out/i.test((err as Error).message ?? '');
+          const error = timedOut ? 'no answer in time' : 'connection failed or refused';
+          return [c.name, { ok: false as const, error }] as const;
         }
       }),
     );
