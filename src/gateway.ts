@@ -58,7 +58,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // What a request asks Redis (limits, Slack replays, readiness) goes over its own connection that
   // fails fast: the shared one queues commands forever while Redis is away (BullMQ needs that),
   // which would hang every request. Nothing else on a request's path waits on Redis unbounded.
-  const fastRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 }) : undefined;
+  const fastRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 }) : undefined;
   fastRedis?.on('error', () => {});
   const jobs = createJobQueue(redis, config.queuePrefix);
   const outbox = createOutboxRelay({ db, jobs, redis, queuePrefix: config.queuePrefix, log });
