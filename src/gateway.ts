@@ -98,6 +98,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
+  let sweepAfter: string | undefined;
+  let stopped = false;
   let lastSweep = Date.now();
   const sweepIntervalMs = opts.sweepIntervalMs ?? 30_000;
 
@@ -106,13 +108,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * their jobs wait in the outbox); the whole sweep runs again as soon as Redis is back.
    */
   function runSweep(why: string): void {
-    if (sweeping) return;
+    if (sweeping) {
+      // A database-only sweep running as Redis returns must not swallow the full one.
+      if (why === 'redis-reconnected') sweepAfter = why;
+      return;
+    }
     const full = outbox.redisReady();
     if (full) lastSweep = Date.now();
     sweeping = (full ? reviews.sweep() : reviews.sweepDatabase())
       .then((swept) => log.debug({ ...swept, why, full }, 'sweep done'))
       .catch((err) => log.error({ err, why }, 'sweep failed'))
-      .finally(() => (sweeping = undefined));
+      .finally(() => {
+        sweeping = undefined;
+        const next = sweepAfter;
+        sweepAfter = undefined;
+        if (next && !stopped) runSweep(next);
+      });
   }
 
   // Redis back (a restart may have lost every queued job): relay the outbox and repair at once,
@@ -178,6 +189,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
     },
     async stop() {
+      stopped = true;
       if (sweepTimer) clearInterval(sweepTimer);
       redis.off('ready', onRedisReady);
       if (server) await server.close();
