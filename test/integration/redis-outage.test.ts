@@ -166,6 +166,7 @@ async function duringAndAfterKill({ exp, app, late }: Record<'exp' | 'app' | 'la
   const expiring = await timed(open, 'GET', `/api/reviews/${exp.id}?wait=9`, { key: alice.apiKey }, 12_000);
   expect(expiring.status).toBe(408);
   expect(expiring.body.review.status).toBe('EXPIRED');
+  figures.killDueToExpiredDuringOutageMs = Date.now() - new Date(exp.expiresAt).getTime();
   figures.killLatencyMs = JSON.stringify({ submit: created.ms, approve: approved.ms, get: elsewhere.ms, readyz: ready.ms, wait3: waited.ms, slackClick: click.ms });
   // Nothing ran while Redis was away (the execution job waits in the outbox).
   expect(await statusOf(app.id)).toBe('APPROVED');
