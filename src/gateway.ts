@@ -8,7 +8,9 @@ import { createHttpDrain } from './gateway/http-drain.js';
 import { createHttpServer } from './gateway/http-server.js';
 import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
 import { createClassifier } from './sql/classifier.js';
+import { createReadiness } from './gateway/readiness.js';
 import { createRequestLimits } from './gateway/request-limits.js';
+import { createOutboxRelay, type OutboxRelay } from './jobs/outbox-relay.js';
 import { createJobQueue, type JobQueue } from './jobs/queues.js';
 import { createJobSlackClient, createSlackJobs } from './jobs/slack-jobs.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
@@ -26,12 +28,15 @@ export interface GatewayOptions {
   /** Run the BullMQ workers and the periodic sweep. */
   workers?: boolean;
   sweepIntervalMs?: number;
+  /** How often the outbox is relayed to Redis besides right after each commit (default 2 s). */
+  relayIntervalMs?: number;
 }
 
 export interface Gateway {
   db: Db;
   redis: Redis;
   jobs: JobQueue;
+  outbox: OutboxRelay;
   events: ReviewEvents;
   admin: AdminService;
   reviews: ReviewService;
@@ -69,13 +74,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
     txMaxWaitMs: config.databaseTxWaitMs,
     onConnectionError: (err) => log.warn({ err: err.message, code: (err as { code?: string }).code }, 'a state database connection was dropped'),
   });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // ioredis backs off to 5 s between reconnects; Redis back must be noticed within a second, since
+  // the outbox relay and the repair sweep start on reconnect. Duplicated connections inherit it.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 100, 1000) });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  // Limits get their own connection that fails fast: the shared one queues commands forever while
-  // Redis is away (BullMQ needs that), which would hang every API request on a limit check.
-  const limitsRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 }) : undefined;
-  limitsRedis?.on('error', () => {});
+  // What a request asks Redis (limits, Slack replays, readiness) goes over its own connection that
+  // fails fast: the shared one queues commands forever while Redis is away (BullMQ needs that),
+  // which would hang every request. Nothing else on a request's path waits on Redis unbounded.
+  const fastRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 }) : undefined;
+  fastRedis?.on('error', () => {});
   const jobs = createJobQueue(redis, config.queuePrefix);
+  const outbox = createOutboxRelay({ db, jobs, redis, queuePrefix: config.queuePrefix, log });
   const events = createReviewEvents(redis, config.queuePrefix);
   const admin = createAdminService(db);
   const classifier = createClassifier();
@@ -83,6 +92,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const reviews = createReviewService({
     db,
     jobs,
+    outbox,
     events,
     log,
     reviewTimeoutSec: config.reviewTimeoutSec,
@@ -94,18 +104,66 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
   // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.
-  const firstSeen = createSeenOnce(redis, `${config.queuePrefix}:slack-seen`);
+  const firstSeen = fastRedis && createSeenOnce(fastRedis, `${config.queuePrefix}:slack-seen`);
   const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
-  const limits = limitsRedis && createRequestLimits(limitsRedis, config.queuePrefix, config.limits, log);
+  const limits = fastRedis && createRequestLimits(fastRedis, config.queuePrefix, config.limits, log);
+  const readiness = createReadiness([
+    { name: 'database', check: () => db.$queryRaw`SELECT 1` },
+    {
+      name: 'redis',
+      check: async () => {
+        if (redis.status !== 'ready') throw new Error(`connection ${redis.status}`);
+        await (fastRedis ?? redis).ping();
+      },
+    },
+  ], log);
   const drain = opts.http ? createHttpDrain() : undefined;
-  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, drain }) : undefined;
+  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, readiness, drain }) : undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
+  let sweepAfter: string | undefined;
+  let stopped = false;
   let stopping: Promise<void> | undefined;
+  let lastSweep = Date.now();
+  const sweepIntervalMs = opts.sweepIntervalMs ?? 30_000;
+
+  /**
+   * One sweep at a time. Without Redis only its database part runs (expiries and stopped runs:
+   * their jobs wait in the outbox); the whole sweep runs again as soon as Redis is back.
+   */
+  function runSweep(why: string): void {
+    if (sweeping) {
+      // A database-only sweep running as Redis returns must not swallow the full one.
+      if (why === 'redis-reconnected') sweepAfter = why;
+      return;
+    }
+    const full = outbox.redisReady();
+    if (full) lastSweep = Date.now();
+    sweeping = (full ? reviews.sweep() : reviews.sweepDatabase())
+      .then((swept) => log.debug({ ...swept, why, full }, 'sweep done'))
+      .catch((err) => log.error({ err, why }, 'sweep failed'))
+      .finally(() => {
+        sweeping = undefined;
+        const next = sweepAfter;
+        sweepAfter = undefined;
+        if (next && !stopped) runSweep(next);
+      });
+  }
+
+  // Redis back (a restart may have lost every queued job): relay the outbox and repair at once,
+  // not at the next periodic sweep.
+  const onRedisReady = () => {
+    log.info('Redis answers again; relaying the outbox and sweeping now');
+    void outbox.relayAll();
+    if (opts.workers) runSweep('redis-reconnected');
+  };
 
   async function stopGracefully(signal?: AbortSignal): Promise<void> {
     const started = Date.now();
+    stopped = true;
     if (sweepTimer) clearInterval(sweepTimer);
+    redis.off('ready', onRedisReady);
     drain?.drain.start();
     // close() takes no new job at once and resolves when the jobs in progress are done.
     const settled = Promise.all([drain?.drain.idle(), workers?.close()]);
@@ -128,10 +186,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       server.server.closeAllConnections();
       await close('the HTTP server', () => server.close());
     }
+    await close('the sweep in progress', () => sweeping);
+    await close('the outbox relay', () => outbox.stop());
     await close('the event subscriber', () => events.close());
     await close('the job queues', () => jobs.close());
     await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
-    limitsRedis?.disconnect();
+    fastRedis?.disconnect();
     await close('the database pool', () => db.$disconnect());
     // A handed-over run still holds its target connection; ending that pool would wait for it.
     if (finished) await close('the target pools', () => executor.close());
@@ -142,6 +202,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     db,
     redis,
     jobs,
+    outbox,
     events,
     admin,
     reviews,
@@ -152,12 +213,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
         throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
       });
       // Without an offline queue, commands sent before the connection is ready would fail open.
-      if (limitsRedis && limitsRedis.status !== 'ready') {
+      if (fastRedis && fastRedis.status !== 'ready') {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 5000);
-          limitsRedis.once('ready', () => (clearTimeout(timer), resolve()));
+          fastRedis.once('ready', () => (clearTimeout(timer), resolve()));
         });
       }
+      redis.on('ready', onRedisReady);
+      // Every process relays what it (or a replica on the same queues) left in the outbox.
+      outbox.start(opts.relayIntervalMs ?? 2000);
+      void outbox.relayAll();
       // Every start, set or not: an unset or changed ADMIN_API_KEY must retire the earlier one.
       for (const c of await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey)) log[c.level]({ ...c.detail, action: c.action }, c.message);
       if (opts.workers) {
@@ -172,9 +237,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
             : undefined,
           log,
         });
+        // The full sweep every sweepIntervalMs; while Redis is away, its database part every 5 s so
+        // overdue requests still expire.
         sweepTimer = setInterval(() => {
-          reviews.sweep().catch((err) => log.error({ err }, 'periodic sweep failed'));
-        }, opts.sweepIntervalMs ?? 30_000);
+          if (!outbox.redisReady() || Date.now() - lastSweep >= sweepIntervalMs * 0.9) runSweep('timer');
+        }, Math.min(sweepIntervalMs, 5000));
         sweepTimer.unref();
       }
       if (!config.slack) log.info(`Slack is switched off (${config.slackOffReason}); approvals come through the API`);

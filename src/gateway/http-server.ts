@@ -16,6 +16,7 @@ import type { HttpDrainHooks } from './http-drain.js';
 import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, type PageQuery } from './paging.js';
 import { checkQueryHook } from './query-params.js';
 import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
+import type { Readiness } from './readiness.js';
 import type { RequestLimits } from './request-limits.js';
 import { registerUserRoutes } from './user-routes.js';
 
@@ -31,6 +32,8 @@ export interface HttpServerOptions {
   trustProxy?: boolean;
   /** The graceful stop's hooks: 503 while draining, long-polls answered at once. */
   drain?: HttpDrainHooks;
+  /** The dependencies /readyz reports on (none: always ready). */
+  readiness?: Readiness;
 }
 
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
@@ -89,6 +92,16 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  // Not ready while the state database or Redis does not answer: a load balancer sends traffic
+  // elsewhere. The API still answers from PostgreSQL while only Redis is away (see the README).
+  app.get('/readyz', async (_req, reply) => {
+    const report = opts.readiness ? await opts.readiness() : { ready: true, dependencies: {} };
+    if (report.ready) return report;
+    const down = Object.entries(report.dependencies).flatMap(([name, r]) => (r.ok ? [] : [`${name} (${r.error})`]));
+    const error = new AppError(ErrorCode.Unavailable, `Not ready: ${down.join('; ')} does not answer.`, { retryAfterSec: 5 });
+    reply.header('retry-after', '5');
+    return reply.status(503).send({ ...report, ...error.toJSON() });
+  });
 
   // Slack needs the raw body to check its signature, so this scope parses nothing itself.
   app.register(async (scope) => {

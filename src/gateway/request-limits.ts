@@ -54,6 +54,9 @@ function prefixId(token: string | undefined): string {
   return token ? createHash('sha256').update(`hoop-prefix:${keyPrefix(token)}`).digest('hex').slice(0, 16) : 'none';
 }
 
+/** How long the limits are skipped after Redis failed to answer one. */
+const SKIP_AFTER_FAILURE_MS = 5000;
+
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
@@ -61,13 +64,17 @@ function seconds(ms: number): number {
 /**
  * Limits over a Redis connection. A Redis that does not answer lets requests through (logged):
  * the limits protect capacity, and refusing every request would turn a Redis outage into an API
- * outage.
+ * outage. After a failure the limits are skipped for a few seconds, so a Redis that hangs (rather
+ * than refuses) costs one request a command timeout, not every request.
  */
 export function createRequestLimits(redis: Redis, prefix: string, config: LimitsConfig, log: Logger): RequestLimits {
   const windowMs = config.windowSec * 1000;
   const key = (...parts: string[]) => [prefix, 'limit', ...parts].join(':');
   let lastWarning = 0;
+  let skipUntil = 0;
+  const skipping = () => Date.now() < skipUntil;
   const failOpen = (what: string, err: unknown) => {
+    skipUntil = Date.now() + SKIP_AFTER_FAILURE_MS;
     if (Date.now() - lastWarning > 10_000) {
       lastWarning = Date.now();
       log.warn({ err: (err as Error).message, limit: what }, 'request limits unavailable (Redis); letting requests through');
@@ -79,7 +86,7 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
   return {
     config,
     async hitSubmit(userId) {
-      if (config.submitsPerUser <= 0) return;
+      if (config.submitsPerUser <= 0 || skipping()) return;
       let n: number, ttl: number;
       try {
         [n, ttl] = (await redis.eval(HIT, 1, key('submit', userId), windowMs)) as [number, number];
@@ -91,7 +98,7 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
       }
     },
     async checkAuthBlocked(ip, token) {
-      if (config.authFailuresPerIp <= 0 && config.authFailuresPerKey <= 0) return;
+      if ((config.authFailuresPerIp <= 0 && config.authFailuresPerKey <= 0) || skipping()) return;
       let r: number[];
       try {
         r = (await redis.eval(PEEK, 2, key('auth-ip', ip), key('auth-key', ip, prefixId(token)))) as number[];
@@ -107,6 +114,7 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
       }
     },
     async recordAuthFailure(ip, token) {
+      if (skipping()) return;
       try {
         await Promise.all([
           config.authFailuresPerIp > 0 ? redis.eval(HIT, 1, key('auth-ip', ip), windowMs) : null,
@@ -118,7 +126,7 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
     },
     async acquireLongPoll(userId, ttlMs) {
       const max = config.longPollsPerUser;
-      if (max <= 0) return async () => {};
+      if (max <= 0 || skipping()) return async () => {};
       const set = key('long-polls', userId);
       const lease = randomUUID();
       let granted: number;

@@ -39,6 +39,9 @@ export function createJobQueue(connection: Redis, prefix: string): JobQueue {
     reviews: new Queue(names.reviews, { connection }),
     slack: new Queue(names.slack, { connection }),
   };
+  // Connection errors are the shared connection's to report (the gateway logs them); a queue
+  // without a listener would print each one to stderr while Redis is away.
+  for (const queue of Object.values(queues)) queue.on('error', () => {});
   return {
     async enqueue(name, payload, options) {
       const data = parsePayload(name, payload);

@@ -36,6 +36,10 @@ export function startWorkers(opts: WorkersOptions): Workers {
   const log = opts.log;
   const workers: Worker[] = [];
   const connections: Redis[] = [];
+  // After a connection error BullMQ waits runRetryDelay (15 s by default) before it fetches jobs
+  // again: Redis back after an outage would sit idle that long. One second keeps the catch-up
+  // within seconds of Redis's return (the README promises 5 s for a lost expiry).
+  const runRetryDelay = 1000;
   const connection = () => {
     const c = opts.connection.duplicate({ maxRetriesPerRequest: null });
     connections.push(c);
@@ -57,7 +61,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
           throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
         }
       },
-      { connection: connection(), concurrency: opts.concurrency?.reviews ?? 20 },
+      { connection: connection(), concurrency: opts.concurrency?.reviews ?? 20, runRetryDelay },
     ),
   );
 
@@ -85,7 +89,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
             throw error;
           }
         },
-        { connection: connection(), concurrency: opts.concurrency?.slack ?? 10 },
+        { connection: connection(), concurrency: opts.concurrency?.slack ?? 10, runRetryDelay },
       ),
     );
   }

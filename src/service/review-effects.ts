@@ -1,39 +1,60 @@
-// What happens after a review's transition is committed: the change is published and its effects
-// are enqueued as jobs. Never before the commit, so a rolled-back decision has no effects.
+// The side effects of a review's transitions. The jobs a transition causes are written to the
+// outbox in the transition's own transaction (recordEffects), so a committed decision never loses
+// them and a rolled-back one has none; after the commit they are relayed to BullMQ within a short
+// bound, and by the relay's timer and Redis's return otherwise. Nothing here waits on Redis.
 import { stateKey, type Transition } from '../core/review-state.js';
-import type { JobQueue } from '../jobs/queues.js';
-import type { Logger } from '../logger.js';
+import type { Tx } from '../db/client.js';
+import type { OutboxEntry, OutboxRelay } from '../jobs/outbox-relay.js';
 import type { ReviewEvents } from './review-events.js';
 
 export interface EffectsOptions {
-  jobs: JobQueue;
+  outbox: OutboxRelay;
   events: ReviewEvents;
-  log: Logger;
   slackEnabled: boolean;
+  /** How long the request that caused a transition waits for its jobs to reach Redis. */
+  relayBoundMs?: number;
 }
 
-export type AfterCommit = (reviewId: string, t: Transition) => Promise<void>;
+/** Writes a transition's jobs in its transaction. */
+export type RecordEffects = (tx: Tx, reviewId: string, t: Transition) => Promise<void>;
+/** After the commit: wakes waiters and relays the review's jobs, within a short bound. */
+export type AfterCommit = (reviewId: string, t?: Transition) => Promise<void>;
 
-/** The after-commit step shared by every use case. */
-export function createAfterCommit({ jobs, events, log, slackEnabled }: EffectsOptions): AfterCommit {
-  return async (reviewId, t) => {
-    // Enqueue failures are logged, not thrown: the decision is committed; the sweep re-enqueues
-    // executions of approved reviews and expiries of pending ones.
-    const tasks: Promise<unknown>[] = [events.publish(reviewId)];
-    // One update job per state the review reaches: re-enqueueing the same state is a no-op.
-    const state = stateKey(t.next);
-    for (const effect of t.effects) {
-      if (effect.type === 'execute') {
-        tasks.push(jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }));
-      } else if (effect.type === 'update-messages' && slackEnabled) {
-        tasks.push(jobs.enqueue('slack.update-review', { reviewId }, { jobId: `update-${reviewId}-${state}` }));
-      } else if (effect.type === 'notify-requester' && effect.outcome !== 'approved' && slackEnabled) {
-        tasks.push(jobs.enqueue('slack.notify-requester', { reviewId, outcome: effect.outcome }, { jobId: `notify-${reviewId}-${effect.outcome}` }));
-      }
+/** The jobs of a transition (one update job per state reached: the same state twice is one job). */
+export function jobsOf(reviewId: string, t: Transition, slackEnabled: boolean): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  const state = stateKey(t.next);
+  for (const effect of t.effects) {
+    if (effect.type === 'execute') {
+      out.push({ name: 'review.execute', payload: { reviewId }, jobId: `execute-${reviewId}` });
+    } else if (effect.type === 'update-messages' && slackEnabled) {
+      out.push({ name: 'slack.update-review', payload: { reviewId }, jobId: `update-${reviewId}-${state}` });
+    } else if (effect.type === 'notify-requester' && effect.outcome !== 'approved' && slackEnabled) {
+      out.push({ name: 'slack.notify-requester', payload: { reviewId, outcome: effect.outcome }, jobId: `notify-${reviewId}-${effect.outcome}` });
     }
-    const results = await Promise.allSettled(tasks);
-    for (const r of results) {
-      if (r.status === 'rejected') log.error({ err: r.reason, reviewId }, 'could not enqueue a side effect after commit');
-    }
+  }
+  // A finished run's result goes to the thread of the request.
+  if (slackEnabled && (t.next.status === 'EXECUTED' || t.next.status === 'FAILED')) {
+    out.push({ name: 'slack.post-result', payload: { reviewId }, jobId: `result-${reviewId}` });
+  }
+  return out;
+}
+
+/** The jobs of a request just stored as PENDING: its expiry, and its announcement. */
+export function jobsOfNewRequest(reviewId: string, expiresAt: Date, announce: boolean): OutboxEntry[] {
+  return [
+    { name: 'review.expire', payload: { reviewId }, jobId: `expire-${reviewId}`, dueAt: expiresAt },
+    ...(announce ? [{ name: 'slack.post-review', payload: { reviewId }, jobId: `post-${reviewId}` }] : []),
+  ];
+}
+
+/** recordEffects and afterCommit, shared by every use case. */
+export function createEffects({ outbox, events, slackEnabled, relayBoundMs = 300 }: EffectsOptions): { recordEffects: RecordEffects; afterCommit: AfterCommit } {
+  return {
+    recordEffects: (tx, reviewId, t) => outbox.write(tx, reviewId, jobsOf(reviewId, t, slackEnabled)),
+    async afterCommit(reviewId) {
+      events.publish(reviewId).catch(() => {});
+      await outbox.relayReview(reviewId, relayBoundMs);
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { withTimeout } from '../with-timeout.js';
 
 /** A watch on one review: changes are remembered from the moment it is made, so none is missed. */
 export interface ReviewWatch {
@@ -13,8 +14,12 @@ export interface ReviewWatch {
  * lost message only delays an answer.
  */
 export interface ReviewEvents {
+  /** Tells the other processes; never waits on a Redis that does not answer (the message is dropped). */
   publish(reviewId: string): Promise<void>;
+  /** A watch at once, subscribed or not: without Redis a waiter only re-reads the database. */
   watch(reviewId: string): Promise<ReviewWatch>;
+  /** True while change messages arrive (the subscriber is connected and subscribed). */
+  live(): boolean;
   close(): Promise<void>;
 }
 
@@ -24,6 +29,7 @@ export function createReviewEvents(publisher: Redis, prefix: string): ReviewEven
   const listeners = new Map<string, Set<() => void>>();
   let subscriber: Redis | undefined;
   let subscribed: Promise<unknown> | undefined;
+  let isSubscribed = false;
 
   const ensureSubscribed = () => {
     if (!subscribed) {
@@ -32,17 +38,24 @@ export function createReviewEvents(publisher: Redis, prefix: string): ReviewEven
         for (const notify of listeners.get(reviewId) ?? []) notify();
       });
       subscriber.on('error', () => {});
-      subscribed = subscriber.subscribe(channel);
+      // ioredis subscribes again after a reconnect; messages sent meanwhile are lost (waiters re-read).
+      subscriber.on('ready', () => (isSubscribed = true));
+      subscriber.on('close', () => (isSubscribed = false));
+      subscribed = subscriber.subscribe(channel).then(() => (isSubscribed = true), () => {});
     }
     return subscribed;
   };
 
   return {
     async publish(reviewId) {
-      await publisher.publish(channel, reviewId);
+      // Offline, the command would wait in ioredis's queue for as long as Redis is away.
+      if (publisher.status !== 'ready') return;
+      publisher.publish(channel, reviewId).catch(() => {});
     },
+    live: () => isSubscribed && subscriber?.status === 'ready',
     async watch(reviewId) {
-      await ensureSubscribed();
+      // A change made before the subscription is seen by the waiter's first read of the database.
+      await withTimeout(ensureSubscribed(), 200).catch(() => {});
       let pending = false;
       let wake: (() => void) | undefined;
       const notify = () => {

@@ -10,7 +10,7 @@ import type { Classifier } from '../sql/classifier.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
-import type { AfterCommit } from './review-effects.js';
+import type { AfterCommit, RecordEffects } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 import { createRunOutcome, retryStateWrite, STOPPED_DURING_EXECUTION } from './run-outcome.js';
 import { createRunningExecutions, StoppingError } from './running-executions.js';
@@ -29,6 +29,7 @@ export interface ExecutionOptions {
   jobs: JobQueue;
   events: ReviewEvents;
   log: Logger;
+  recordEffects: RecordEffects;
   afterCommit: AfterCommit;
   execute: ExecutionLimits;
   executor: SqlExecutor;
@@ -44,7 +45,7 @@ export interface ExecutionOptions {
 
 /** Execution of approved reviews and the failing of runs whose process stopped. */
 export function createExecution(opts: ExecutionOptions) {
-  const { db, jobs, events, log, afterCommit, staleRunningMs, heartbeatMs } = opts;
+  const { db, events, log, recordEffects, afterCommit, staleRunningMs, heartbeatMs } = opts;
   const running = createRunningExecutions(heartbeatMs);
   const outcomes = createRunOutcome({ db, executor: opts.executor, log, staleRunningMs, outcomeGiveUpMs: opts.outcomeGiveUpMs });
 
@@ -97,13 +98,11 @@ export function createExecution(opts: ExecutionOptions) {
         error: result.error,
         outputBytes: Buffer.byteLength(result.output),
       });
+      await recordEffects(tx, reviewId, t);
       return t;
     }), log, { reviewId }).finally(() => beat.stop());
     if (!done) return result;
     await afterCommit(reviewId, done);
-    if (opts.slackEnabled) {
-      await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue result post'));
-    }
     return result;
   }
 
@@ -139,11 +138,11 @@ export function createExecution(opts: ExecutionOptions) {
       const t = finishExecution(toReviewState(row), verdict.executed);
       await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: verdict.error, output: verdict.output });
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: verdict.error, outcome: verdict.how });
+      await recordEffects(tx, reviewId, t);
       return t;
     });
     if (!done) return false;
     await afterCommit(reviewId, done);
-    if (opts.slackEnabled) await jobs.enqueue('slack.post-result', { reviewId }, { jobId: `result-${reviewId}` }).catch(() => {});
     return true;
   }
 

@@ -2,6 +2,7 @@
 import { stateKey } from '../core/review-state.js';
 import type { Db } from '../db/client.js';
 import type { JobQueue } from '../jobs/queues.js';
+import { withTimeout } from '../with-timeout.js';
 
 export interface RecoveryOptions {
   db: Db;
@@ -13,7 +14,29 @@ export interface RecoveryOptions {
 }
 
 /** The sweep over what lost jobs or stopped processes left. */
-export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireReview, failStopped }: RecoveryOptions) {
+export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, expireReview, failStopped }: RecoveryOptions) {
+  // A Redis that stops answering mid-sweep ends the sweep instead of holding it (and every later
+  // one) until it is back; the commands already sent are idempotent by job id.
+  const jobs: Pick<JobQueue, 'enqueue'> = {
+    enqueue: (name, payload, options) => withTimeout(queue.enqueue(name, payload, options), 2000, 'Redis'),
+  };
+  /**
+   * The part of the sweep that needs only PostgreSQL: expires overdue pending reviews and fails
+   * RUNNING ones whose process stopped. Runs while Redis is away too (their jobs wait in the outbox).
+   */
+  async function sweepDatabase(now = new Date()): Promise<{ expired: number; failed: number }> {
+    let expired = 0;
+    let failed = 0;
+    const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
+    for (const { id } of overdue) if (await expireReview(id, now)) expired++;
+    const stale = await db.review.findMany({
+      where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
+      select: { id: true },
+    });
+    for (const { id } of stale) if (await failStopped(id, now)) failed++;
+    return { expired, failed };
+  }
+
   /**
    * Repairs what lost jobs or a stopped process left: expires overdue pending reviews,
    * re-enqueues the expiry of pending ones and the Slack post of those never posted (lost with a
@@ -22,11 +45,8 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
    */
   async function sweep(options: { now?: Date } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
     const now = options.now ?? new Date();
-    let expired = 0;
-    let failed = 0;
     let requeued = 0;
-    const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
-    for (const { id } of overdue) if (await expireReview(id, now)) expired++;
+    const { expired, failed } = await sweepDatabase(now);
     const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } });
     for (const r of pending) {
       await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
@@ -37,11 +57,6 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
       await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `execute-${id}` });
       requeued++;
     }
-    const stale = await db.review.findMany({
-      where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
-      select: { id: true },
-    });
-    for (const { id } of stale) if (await failStopped(id, now)) failed++;
     if (slackEnabled) await reconcileSlack(now);
     return { expired, failed, requeued };
   }
@@ -71,5 +86,5 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
     }
   }
 
-  return sweep;
+  return { sweep, sweepDatabase };
 }

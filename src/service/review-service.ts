@@ -1,5 +1,6 @@
 // The use cases of a review. Each one: load → core decides → one transaction writes the new state
-// and its audit event with a conditional update → only after the commit, enqueue side effects.
+// and its audit event with a conditional update, and the jobs it causes to the outbox → after the
+// commit, those jobs are relayed to the queue (never waiting on Redis).
 import {
   decide,
   expire,
@@ -15,11 +16,12 @@ import { ErrorCode, isAppError } from '../errors.js';
 import { committedDespite, notDoneError, readBackOr } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import type { SqlExecutor } from '../execution/types.js';
+import type { OutboxRelay } from '../jobs/outbox-relay.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { Classifier } from '../sql/classifier.js';
 import type { AuthUser } from './auth-user.js';
-import { createAfterCommit } from './review-effects.js';
+import { createEffects } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 import { createExecution, STOPPED_DURING_EXECUTION, type ExecutionLimits } from './review-execution.js';
 import { actorOf, visibleTo } from './review-access.js';
@@ -31,6 +33,8 @@ export type { AuthUser };
 export interface ReviewServiceOptions {
   db: Db;
   jobs: JobQueue;
+  /** Where transitions write their jobs, and what moves them to the queue. */
+  outbox: OutboxRelay;
   events: ReviewEvents;
   log: Logger;
   reviewTimeoutSec: number;
@@ -61,11 +65,11 @@ export type ReviewService = ReturnType<typeof createReviewService>;
 
 /** The review use cases over the database, the job queue and the change events. */
 export function createReviewService(opts: ReviewServiceOptions) {
-  const { db, jobs, events, log } = opts;
+  const { db, jobs, outbox, events, log } = opts;
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
-  const afterCommit = createAfterCommit({ jobs, events, log, slackEnabled: opts.slackEnabled });
-  const { executeReview, failStopped, handOver } = createExecution({ ...opts, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
-  const submit = createSubmit({ ...opts, executeReview });
+  const { recordEffects, afterCommit } = createEffects({ outbox, events, slackEnabled: opts.slackEnabled });
+  const { executeReview, failStopped, handOver } = createExecution({ ...opts, recordEffects, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
+  const submit = createSubmit({ ...opts, afterCommit, executeReview });
 
   /**
    * The one rule every way of voting applies: a request the user may not see (not theirs, not their
@@ -100,6 +104,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
         const t = checkVote(user, row, input, now);
         await writeTransition(tx, reviewId, 'PENDING', t);
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
+        await recordEffects(tx, reviewId, t);
         decided = t;
         return { t, row: await getReview(tx, reviewId) };
       });
@@ -111,7 +116,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
       done = { t: decided!, row: found };
     }
     await afterCommit(reviewId, done.t);
-    if (done.t.next.status !== 'PENDING') await jobs.remove('review.expire', `expire-${reviewId}`).catch(() => {});
+    if (done.t.next.status !== 'PENDING') outbox.removeJob('review.expire', `expire-${reviewId}`);
     // The vote is committed: the answer is never an error of our database.
     return readBackOr(() => getReview(db, reviewId), done.row, (err) => log.warn({ err, reviewId }, 'answered a vote from what was committed; the database could not be read back'));
   }
@@ -146,6 +151,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
       if (!t) return null;
       await writeTransition(tx, reviewId, 'PENDING', t);
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { expiresAt: row.expiresAt.toISOString() });
+      await recordEffects(tx, reviewId, t);
       return t;
     });
     if (!done) return false;
@@ -195,7 +201,8 @@ export function createReviewService(opts: ReviewServiceOptions) {
         const left = deadline - Date.now();
         if (!OPEN_STATUSES.includes(status) || left <= 0 || signal?.aborted) return;
         // Re-read at least every 2 s even without an event: a lost pub/sub message only delays.
-        await watch.wait(Math.min(left, 2000));
+        // Without Redis no event comes at all: the database is then re-read every second.
+        await watch.wait(Math.min(left, events.live() ? 2000 : 1000));
       }
     } finally {
       watch.close();
@@ -210,7 +217,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return listReviews(db, { ...(filter.status ? { status: filter.status } : {}), ...visibleReviewsWhere(user) }, filter);
   }
 
-  const sweep = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
+  const { sweep, sweepDatabase } = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
 
-  return { submit, vote, previewVote, expireReview, executeReview, handOver, sweep, get, history, waitForDecision, list };
+  return { submit, vote, previewVote, expireReview, executeReview, handOver, sweep, sweepDatabase, get, history, waitForDecision, list };
 }

@@ -11,14 +11,14 @@ import { isDatabaseBusy } from '../db/database-busy.js';
 import { getReview, reviewInclude, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ExecutionResult, ReadCheck, SqlExecutor } from '../execution/types.js';
-import type { JobQueue } from '../jobs/queues.js';
+import type { OutboxRelay } from '../jobs/outbox-relay.js';
 import type { Logger } from '../logger.js';
 import type { Classifier } from '../sql/classifier.js';
 import { strictestKind, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
 import { canUseConnection } from '../core/access.js';
 import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
-import type { ReviewEvents } from './review-events.js';
+import { jobsOfNewRequest, type AfterCommit } from './review-effects.js';
 import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
 
@@ -35,8 +35,8 @@ export interface SubmitInput {
 
 export interface SubmitOptions {
   db: Db;
-  jobs: JobQueue;
-  events: ReviewEvents;
+  outbox: OutboxRelay;
+  afterCommit: AfterCommit;
   log: Logger;
   reviewTimeoutSec: number;
   executor: SqlExecutor;
@@ -84,7 +84,7 @@ export function checkLength(field: string, text: string | undefined, max: number
 
 /** The submit use case over the database, the executor and the job queue. */
 export function createSubmit(opts: SubmitOptions) {
-  const { db, jobs, events, log, executeReview } = opts;
+  const { db, outbox, afterCommit, log, executeReview } = opts;
 
   /** Creates a request; runs it at once when no review applies (returns it executed). */
   return async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext): Promise<ReviewRow> {
@@ -158,6 +158,12 @@ export function createSubmit(opts: SubmitOptions) {
       if (created.directReason) {
         await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
       }
+      if (created.state.status === 'PENDING') {
+        await outbox.write(tx, review.id, jobsOfNewRequest(review.id, created.state.expiresAt, opts.slackEnabled));
+      } else if (created.autoApproved && opts.slackEnabled) {
+        // Reviewers still see what an admin ran on their connection, with its result in the thread.
+        await outbox.write(tx, review.id, [{ name: 'slack.post-review', payload: { reviewId: review.id }, jobId: `post-${review.id}` }]);
+      }
       return review;
     });
     let stored: ReviewRow;
@@ -175,19 +181,8 @@ export function createSubmit(opts: SubmitOptions) {
     }
     // From here on the request exists: its answer is never an error of our database.
     const readBack = () => readBackOr(() => getReview(db, reviewId), stored, (err) => log.warn({ err, reviewId }, 'answered a new request from what was stored; the database could not be read back'));
-    if (created.state.status === 'PENDING') {
-      const delayMs = created.state.expiresAt.getTime() - Date.now();
-      await Promise.allSettled([
-        jobs.enqueue('review.expire', { reviewId }, { jobId: `expire-${reviewId}`, delayMs }),
-        opts.slackEnabled ? jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }) : null,
-        events.publish(reviewId),
-      ]).then((rs) => rs.forEach((r) => r.status === 'rejected' && log.error({ err: r.reason, reviewId }, 'could not enqueue after submit')));
-      return readBack();
-    }
-    if (created.autoApproved && opts.slackEnabled) {
-      // Reviewers still see what an admin ran on their connection, with its result in the thread.
-      await jobs.enqueue('slack.post-review', { reviewId }, { jobId: `post-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue post'));
-    }
+    await afterCommit(reviewId);
+    if (created.state.status === 'PENDING') return readBack();
     let result: Awaited<ReturnType<typeof executeReview>>;
     try {
       result = await executeReview(reviewId);
@@ -197,7 +192,11 @@ export function createSubmit(opts: SubmitOptions) {
       // So does a gateway that is stopping: the job runs on another replica or after the restart.
       if (!isDatabaseBusy(error) && !(error instanceof StoppingError)) throw error;
       log.warn({ err: error, reviewId }, 'database busy or gateway stopping; execution handed to a job');
-      await jobs.enqueue('review.execute', { reviewId }, { jobId: `execute-${reviewId}` }).catch((err) => log.error({ err, reviewId }, 'could not enqueue execution'));
+      // If even this write fails, the sweep re-enqueues approved requests that never started.
+      await outbox
+        .write(db, reviewId, [{ name: 'review.execute', payload: { reviewId }, jobId: `execute-${reviewId}` }])
+        .then(() => afterCommit(reviewId))
+        .catch((err) => log.error({ err, reviewId }, 'could not hand the execution to a job'));
       result = null;
     }
     if (result?.retryAfterSec !== undefined) {

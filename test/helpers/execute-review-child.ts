@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/db/client.js';
 import { createSqlExecutor } from '../../src/execution/index.js';
+import { createOutboxRelay } from '../../src/jobs/outbox-relay.js';
 import { createJobQueue } from '../../src/jobs/queues.js';
 import { createReviewEvents } from '../../src/service/review-events.js';
 import { createReviewService } from '../../src/service/review-service.js';
@@ -21,9 +22,11 @@ const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 redis.on('error', () => {});
 const classifier = createClassifier();
 const executor = createSqlExecutor({ limits: config.targetPool, lineage: (job) => classifier.lineage(job) });
+const jobs = createJobQueue(redis, config.queuePrefix);
 const reviews = createReviewService({
   db,
-  jobs: createJobQueue(redis, config.queuePrefix),
+  jobs,
+  outbox: createOutboxRelay({ db, jobs, redis, queuePrefix: config.queuePrefix, log }),
   events: createReviewEvents(redis, config.queuePrefix),
   log,
   reviewTimeoutSec: config.reviewTimeoutSec,

@@ -1,0 +1,170 @@
+// The outbox relay on its own: several relays over one outbox move each row to BullMQ once, a row
+// whose relay died is taken over after its lease, a relay that cannot reach Redis gives its rows
+// back, and rows of another queue prefix are left alone.
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../../src/db/client.js';
+import { leaseOutbox } from '../../src/db/outbox.js';
+import { createOutboxRelay, type OutboxEntry, type OutboxRelay } from '../../src/jobs/outbox-relay.js';
+import { createJobQueue, queueNames, type JobQueue } from '../../src/jobs/queues.js';
+import { createStateDatabase, REDIS_URL, uniqueName } from '../helpers/databases.js';
+import { deleteQueues } from '../helpers/gateway.js';
+
+const log = pino({ level: 'silent' });
+let state: Awaited<ReturnType<typeof createStateDatabase>>;
+let db: Db;
+let redis: Redis;
+const prefixes: string[] = [];
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  state = await createStateDatabase();
+  db = createDb(state.url, { max: 10 });
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+});
+
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  await db?.$disconnect();
+  redis?.disconnect();
+  for (const p of prefixes) await deleteQueues(p);
+  await state?.drop();
+});
+
+/** A job queue of a fresh prefix that counts every enqueue by job id; `fail` makes it refuse. */
+function countingQueue(prefix: string, options: { fail?: boolean } = {}): { jobs: JobQueue; adds: Map<string, number> } {
+  const real = createJobQueue(redis, prefix);
+  closers.push(() => real.close());
+  const adds = new Map<string, number>();
+  return {
+    adds,
+    jobs: {
+      async enqueue(name, payload, opts) {
+        if (options.fail) throw new Error('Redis refused');
+        adds.set(opts.jobId, (adds.get(opts.jobId) ?? 0) + 1);
+        await real.enqueue(name, payload, opts);
+      },
+      remove: (name, jobId) => real.remove(name, jobId),
+      close: () => real.close(),
+    },
+  };
+}
+
+function relayOn(prefix: string, jobs: JobQueue, leaseMs?: number): OutboxRelay {
+  const relay = createOutboxRelay({ db, jobs, redis, queuePrefix: prefix, log, batchSize: 25, leaseMs });
+  closers.push(() => relay.stop());
+  return relay;
+}
+
+/** `n` expiry jobs due in an hour (nothing runs them here). */
+function entries(n: number): OutboxEntry[] {
+  return Array.from({ length: n }, () => {
+    const reviewId = randomUUID();
+    return { name: 'review.expire', payload: { reviewId }, jobId: `expire-${reviewId}`, dueAt: new Date(Date.now() + 3600_000) };
+  });
+}
+
+async function delayedCount(prefix: string): Promise<number> {
+  const q = new Queue(queueNames(prefix).reviews, { connection: redis });
+  try {
+    return await q.getDelayedCount();
+  } finally {
+    await q.close();
+  }
+}
+
+const rowsOf = (prefix: string) => db.outboxJob.count({ where: { queuePrefix: prefix } });
+
+function newPrefix(): string {
+  const p = uniqueName('outbox');
+  prefixes.push(p);
+  return p;
+}
+
+describe('relays side by side', () => {
+  it('moves each of 300 rows to the queue exactly once with four relays draining at the same time', async () => {
+    const prefix = newPrefix();
+    const written = entries(300);
+    const writer = relayOn(prefix, countingQueue(prefix).jobs);
+    await writer.write(db, null, written);
+    const counters = [1, 2, 3, 4].map(() => countingQueue(prefix));
+    const relays = counters.map((c) => relayOn(prefix, c.jobs));
+    await Promise.all(relays.flatMap((r) => [r.relayAll(), r.relayAll()]));
+    const total = new Map<string, number>();
+    for (const c of counters) for (const [id, n] of c.adds) total.set(id, (total.get(id) ?? 0) + n);
+    expect(total.size).toBe(300);
+    expect([...total.values()].every((n) => n === 1)).toBe(true);
+    // The work was shared, not done by one relay while the others waited.
+    expect(counters.filter((c) => c.adds.size > 0).length).toBeGreaterThan(1);
+    expect(await rowsOf(prefix)).toBe(0);
+    expect(await delayedCount(prefix)).toBe(300);
+  });
+
+  it('relays only the rows of its own queue prefix', async () => {
+    const mine = newPrefix();
+    const theirs = newPrefix();
+    const relay = relayOn(mine, countingQueue(mine).jobs);
+    await relay.write(db, null, entries(5));
+    await relayOn(theirs, countingQueue(theirs).jobs).write(db, null, entries(7));
+    expect(await relay.relayAll()).toBe(5);
+    expect(await rowsOf(mine)).toBe(0);
+    expect(await rowsOf(theirs)).toBe(7);
+    expect(await delayedCount(theirs)).toBe(0);
+  });
+});
+
+describe('a relay that fails', () => {
+  it('leaves rows it could not enqueue for the next relay, at once', async () => {
+    const prefix = newPrefix();
+    const broken = countingQueue(prefix, { fail: true });
+    const relay = relayOn(prefix, broken.jobs);
+    await relay.write(db, null, entries(10));
+    expect(await relay.relayAll()).toBe(0);
+    expect(await rowsOf(prefix)).toBe(10);
+    const working = countingQueue(prefix);
+    expect(await relayOn(prefix, working.jobs).relayAll()).toBe(10);
+    expect(working.adds.size).toBe(10);
+    expect(await rowsOf(prefix)).toBe(0);
+  });
+
+  it('drops a row no retry could enqueue (unknown job, bad payload) and relays the others', async () => {
+    const prefix = newPrefix();
+    const counted = countingQueue(prefix);
+    const relay = relayOn(prefix, counted.jobs);
+    const good = entries(2);
+    await relay.write(db, null, [good[0], { name: 'review.vanish', payload: {}, jobId: 'vanish-1' }, { name: 'review.expire', payload: { reviewId: 'not-a-uuid' }, jobId: 'expire-bad' }, good[1]]);
+    expect(await relay.relayAll()).toBe(4);
+    expect(await rowsOf(prefix)).toBe(0);
+    expect(await delayedCount(prefix)).toBe(2);
+  });
+
+  it('has its rows taken over once its lease lapsed, and not before', async () => {
+    const prefix = newPrefix();
+    const relay = relayOn(prefix, countingQueue(prefix).jobs, 1000);
+    await relay.write(db, null, entries(6));
+    // A relay that leased the rows and died before enqueueing them.
+    expect(await leaseOutbox(db, prefix, { limit: 100, leaseMs: 1000 })).toHaveLength(6);
+    expect(await relay.relayAll()).toBe(0);
+    expect(await rowsOf(prefix)).toBe(6);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await relay.relayAll()).toBe(6);
+    expect(await rowsOf(prefix)).toBe(0);
+    expect(await delayedCount(prefix)).toBe(6);
+  });
+
+  it('adds a job once even when a dead relay had enqueued it before its lease lapsed', async () => {
+    const prefix = newPrefix();
+    const [entry] = entries(1);
+    const { jobs } = countingQueue(prefix);
+    const relay = relayOn(prefix, jobs, 1000);
+    await relay.write(db, null, [entry]);
+    const [row] = await leaseOutbox(db, prefix, { limit: 1, leaseMs: 1000 });
+    await jobs.enqueue('review.expire', row.payload as { reviewId: string }, { jobId: row.jobId, delayMs: 3600_000 });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await relay.relayAll()).toBe(1);
+    expect(await delayedCount(prefix)).toBe(1);
+  });
+});
