@@ -23,7 +23,7 @@ export interface SlackCall {
  * then answers with the failure, or with its normal answer when neither status nor error is set.
  * `delayMs`: the answer comes this late (after the client's timeout, say).
  */
-type Failure = { status?: number; retryAfter?: number; error?: string; act?: boolean; delayMs?: number; match?: (args: Record<string, any>) => boolean };
+type Failure = { status?: number; retryAfter?: number; error?: string; act?: boolean; delayMs?: number; match?: (args: Record<string, any>) => boolean; label?: string };
 
 /** A message Slack holds, as conversations.history describes it (plus its channel). */
 export interface FakeMessage {
@@ -66,6 +66,8 @@ export interface FakeSlack {
   messages: FakeMessage[];
   /** Makes the next `times` calls of `method` fail as described. */
   failNext(method: string, failure: Failure, times?: number): void;
+  /** The failures set with failNext that no call has met yet (a test checks its fault happened). */
+  unusedFailures(): Failure[];
   callsOf(method: string): SlackCall[];
   /** Calls `listener` with every call from now on. */
   onCall(listener: (call: SlackCall) => void): void;
@@ -256,6 +258,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);
       failures.set(method, queue);
+    },
+    unusedFailures() {
+      return [...failures.values()].flat();
     },
     onCall(listener) {
       listeners.push(listener);
