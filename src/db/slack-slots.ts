@@ -80,11 +80,11 @@ export function createSlackSlots(db: Db, claimTtlMs: number) {
    * further one becomes a copy. When the claim was lost meanwhile, all of them become copies, so
    * every message Slack holds is known and updated.
    */
-  async function record(key: SlotKey, claimed: { id: string; token: string }, messages: PostedMessage[], state: string | null): Promise<void> {
+  async function record(key: SlotKey, claimed: { id: string; token: string }, messages: PostedMessage[], state: string | null, searchAgain = false): Promise<void> {
     const [first, ...rest] = messages;
     const { count: n } = await db.slackMessage.updateMany({
       where: { id: claimed.id, claimToken: claimed.token, status: 'posting' },
-      data: { status: 'posted', channel: first.channel, ts: first.ts, state, claimToken: null },
+      data: { status: 'posted', channel: first.channel, ts: first.ts, state, claimToken: null, searchAgain },
     });
     for (const m of n === 1 ? rest : messages) await addCopy(key, m, state);
   }
@@ -106,5 +106,5 @@ export function createSlackSlots(db: Db, claimTtlMs: number) {
     throw new Error(`could not record a copy of the ${key.kind} message of ${key.reviewId} at ${key.target}`);
   }
 
-  return { claim, renew, release, record };
+  return { claim, renew, release, record, addCopy };
 }

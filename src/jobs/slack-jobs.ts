@@ -70,6 +70,9 @@ const PERMANENT = new Set([
   'restricted_action', 'user_disabled', 'team_access_not_granted', 'ekm_access_denied', 'msg_blocks_too_long', 'invalid_arguments',
 ]);
 
+/** After this long, Slack will not act on a post we gave up waiting for (no more late copies). */
+const LATE_COPY_WINDOW_MS = 5 * 60_000;
+
 /** How long a job waits for Slack's answer by default (SLACK_TIMEOUT_MS). */
 export const SLACK_TIMEOUT_MS = 15_000;
 
@@ -166,7 +169,8 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
         client.chat.postMessage({ channel: target, text: m.text, blocks: m.blocks as never, thread_ts: thread?.ts, unfurl_links: false, metadata }),
       );
       if (!res.channel || !res.ts) throw new Error('Slack answered chat.postMessage without channel or ts');
-      await slots.record(key, claim, [{ channel: res.channel, ts: res.ts }], state);
+      // Posted after an attempt of unknown outcome: Slack may yet act on that one too.
+      await slots.record(key, claim, [{ channel: res.channel, ts: res.ts }], state, claim.resumed);
     } catch (error) {
       // Whatever happened, the next attempt may take the slot at once; it searches Slack first.
       await slots.release(claim.id, claim.token).catch(() => {});
@@ -213,6 +217,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
       const review = await getReview(db, reviewId);
       const view = toReviewView(review);
       const message = reviewMessage(view);
+      await adoptLateCopies(reviewId);
       // Every message of the request, copies included: none may keep live buttons.
       const posted = await postedRequests(reviewId);
       const shown = stateKey(review);
@@ -228,6 +233,23 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
         await db.slackMessage.update({ where: { id: m.id }, data: { state: shown } });
       }
       if ((await currentFingerprint(db, reviewId)) === fingerprint(review)) return;
+    }
+  }
+
+  /**
+   * A request message posted after an attempt whose outcome stayed unknown has a twin if Slack
+   * acted on that attempt after our search: look again, and record any found as a copy, so it is
+   * updated (and answered in its thread) like the others.
+   */
+  async function adoptLateCopies(reviewId: string): Promise<void> {
+    const doubtful = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted', copy: 0, searchAgain: true } });
+    for (const m of doubtful) {
+      const key: SlotKey = { reviewId, target: m.target, kind: 'request', threadTs: '' };
+      const found = await lookForPosted(key, m.firstSentAt ?? m.createdAt, m.channel ?? undefined);
+      for (const f of found) await slots.addCopy(key, f, null);
+      if (found.length > 1) log.warn({ reviewId, target: m.target, copies: found.length }, 'Slack holds more than one request message here; all are kept up to date');
+      // Slack does not act on a request minutes old: a search this late settles it.
+      if (Date.now() - (m.firstSentAt ?? m.createdAt).getTime() > LATE_COPY_WINDOW_MS) await db.slackMessage.update({ where: { id: m.id }, data: { searchAgain: false } });
     }
   }
 

@@ -62,18 +62,21 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
         status: true,
         finishedAt: true,
         groups: { select: { status: true }, orderBy: { group: 'asc' } },
-        slackMessages: { select: { kind: true, state: true, status: true, ts: true, threadTs: true, claimToken: true, claimedAt: true } },
+        slackMessages: { select: { kind: true, state: true, status: true, ts: true, threadTs: true, claimToken: true, claimedAt: true, searchAgain: true } },
       },
     });
     const slot = Math.floor(now.getTime() / 600_000);
-    // A post still claimed by a live job is left to it; a released or long-held claim is repaired.
+    // An unfinished post whose claim was released (its attempt failed) or not renewed for a while
+    // (its process may be gone) gets a repair job; the repair waits while the claim is alive and
+    // takes it over once stale, so a repair enqueued early costs a few polls, never a second post.
     const abandoned = (m: { status: string; claimToken: string | null; claimedAt: Date | null }) =>
-      m.status === 'posting' && (m.claimToken === null || m.claimedAt === null || m.claimedAt.getTime() < now.getTime() - 10_000);
+      m.status === 'posting' && (m.claimToken === null || m.claimedAt === null || m.claimedAt.getTime() < now.getTime() - 5_000);
     for (const r of reviews) {
       const key = stateKey(r);
       const requests = r.slackMessages.filter((m) => m.kind === 'request');
       const posted = requests.filter((m) => m.status === 'posted');
-      if (posted.some((m) => m.state !== key)) {
+      // searchAgain: a late copy of the message may have appeared; the update looks for it.
+      if (posted.some((m) => m.state !== key || m.searchAgain)) {
         await jobs.enqueue('slack.update-review', { reviewId: r.id }, { jobId: `repair-update-${r.id}-${key}-${slot}` });
       }
       if (requests.some(abandoned)) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `repair-post-${r.id}-${slot}` });
@@ -82,7 +85,7 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
       const results = r.slackMessages.filter((m) => m.kind === 'result' && m.status === 'posted');
       const unanswered = posted.some((q) => !results.some((m) => m.threadTs === q.ts));
       const unfinished = r.slackMessages.some((m) => (m.kind === 'result' || m.kind === 'requester-result') && abandoned(m));
-      if ((r.status === 'EXECUTED' || r.status === 'FAILED') && late && (unanswered || unfinished)) {
+      if ((r.status === 'EXECUTED' || r.status === 'FAILED') && ((late && unanswered) || unfinished)) {
         await jobs.enqueue('slack.post-result', { reviewId: r.id }, { jobId: `repair-result-${r.id}-${slot}` });
       }
       for (const outcome of ['rejected', 'expired'] as const) {

@@ -21,9 +21,10 @@ export interface SlackCall {
  * How one call fails. By default Slack does nothing and answers `status` (200) with
  * `{ok: false, error}` ('ratelimited'). `act`: Slack does the work first (the message is posted),
  * then answers with the failure, or with its normal answer when neither status nor error is set.
- * `delayMs`: the answer comes this late (after the client's timeout, say).
+ * `delayMs`: the answer comes this late (after the client's timeout, say). `actAfterMs`: Slack
+ * does the work only this late, and answers then (a request stuck inside Slack).
  */
-type Failure = { status?: number; retryAfter?: number; error?: string; act?: boolean; delayMs?: number; match?: (args: Record<string, any>) => boolean; label?: string };
+type Failure = { status?: number; retryAfter?: number; error?: string; act?: boolean; delayMs?: number; actAfterMs?: number; match?: (args: Record<string, any>) => boolean; label?: string };
 
 /** A message Slack holds, as conversations.history describes it (plus its channel). */
 export interface FakeMessage {
@@ -237,6 +238,19 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         lateAnswers.add(timer);
       };
       const failWith = (f: Failure) => send(f.status ?? 200, { ok: false, error: f.error ?? 'ratelimited' }, f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {});
+      if (failure?.actAfterMs !== undefined) {
+        const timer = setTimeout(() => {
+          lateAnswers.delete(timer);
+          const broken = rulesBroken(method, token, args);
+          if (broken) refused.push({ call, answer: broken });
+          const body = broken ?? answer(method, args);
+          if (res.destroyed) return;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        }, failure.actAfterMs);
+        lateAnswers.add(timer);
+        return;
+      }
       if (failure && !failure.act) return failWith(failure);
       const broken = rulesBroken(method, token, args);
       if (broken) refused.push({ call, answer: broken });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slashCommand } from '../fakes/slack-requests.js';
 import { createTargetDatabase, REDIS_URL } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { cleanTally, tallySlack } from '../helpers/slack-tally.js';
+import { cleanTally, tallySlack, type SlackTally } from '../helpers/slack-tally.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // The client gives up after 1 s (SLACK_TIMEOUT_MS); a late answer comes after 1.5 s.
@@ -87,13 +87,22 @@ type Arm = (c: Case) => Promise<void> | void;
  * message per conversation, one reply under each, one requester DM, all in the final state; then
  * waits out the retries and checks again (a late duplicate would show up there).
  */
-async function runCase(n: number, arm: Arm, opts: { repairRaces?: boolean } = {}) {
+interface CaseOptions {
+  /** Check that the sweep's repair ran for this review too. */
+  repairRaces?: boolean;
+  /** Waits before the approval (default: until the first channel post was attempted). */
+  approveAfter?: (c: Case) => Promise<unknown>;
+  /** What Slack must hold in the end (default: one clean run). */
+  expected?: (c: Case) => SlackTally;
+}
+
+async function runCase(n: number, arm: Arm, opts: CaseOptions = {}) {
   const c = await makeCase(n);
   await arm(c);
   const sub = await t.api('POST', `/api/connections/${c.connection}/exec`, { key: alice.apiKey, body: { input: `SELECT ${n} AS case_no`, reason: `case ${n}` } });
   expect(sub.status).toBe(201);
   const id = sub.body.id as string;
-  await t.slack.waitFor((calls) => calls.some((x) => x.method === 'chat.postMessage' && x.args.channel === c.channel));
+  await (opts.approveAfter?.(c) ?? t.slack.waitFor((calls) => calls.some((x) => x.method === 'chat.postMessage' && x.args.channel === c.channel)));
   expect((await t.api('PUT', `/api/reviews/${id}/approve`, { key: c.reviewerKey })).status).toBe(200);
   await eventually(async () => (await t.api('GET', `/api/reviews/${id}`)).body.status === 'EXECUTED', 10_000, 'the run');
   const faultsMet = async () => {
@@ -103,7 +112,7 @@ async function runCase(n: number, arm: Arm, opts: { repairRaces?: boolean } = {}
     return true;
   };
   await eventually(faultsMet, 10_000).catch(() => {});
-  const expected = cleanTally([c.channel, `D${c.reviewer.slice(1)}`]);
+  const expected = opts.expected?.(c) ?? cleanTally([c.channel, `D${c.reviewer.slice(1)}`]);
   const tally = () => tallySlack(t.slack, id, 'DALICE', 'Approved and executed');
   for (const deadline = Date.now() + 12_000; Date.now() < deadline && JSON.stringify(tally()) !== JSON.stringify(expected); ) await sleep(50);
   const settled = tally();
@@ -119,7 +128,7 @@ async function runCase(n: number, arm: Arm, opts: { repairRaces?: boolean } = {}
   const rows = await t.gateway.db.slackMessage.findMany({ where: { reviewId: id } });
   expect(rows.every((r) => r.status === 'posted')).toBe(true);
   expect(new Set(rows.map((r) => `${r.channel}/${r.ts}`)).size).toBe(rows.length);
-  expect(rows.filter((r) => r.kind === 'request')).toHaveLength(2);
+  expect(rows.filter((r) => r.kind === 'request')).toHaveLength(Object.values(expected.requests).reduce((a, b) => a + b, 0));
   if (opts.repairRaces) {
     // The sweep's repair ran for this review as well as the job's own retry.
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -173,4 +182,13 @@ describe.concurrent('the row write after chat.postMessage fails once (a crash th
   it('posts the request message once while the job retry and the sweep repair race', () => runCase(8, (c) => failRowWriteOnce(c.connection, 'request'), { repairRaces: true }));
 
   it('posts each thread reply once', () => runCase(9, (c) => failRowWriteOnce(c.connection, 'result')));
+});
+
+describe.concurrent('Slack acts on a post we gave up on only after we posted it again', () => {
+  it('records both messages, updates both to the final state, and answers each in its thread', () =>
+    runCase(10, (c) => t.slack.failNext('chat.postMessage', { actAfterMs: 4000, match: toChannel(c), label: c.connection }), {
+      // Both exist before anyone decides: the late one is found by the update the approval causes.
+      approveAfter: (c) => eventually(async () => t.slack.messages.filter((m) => m.channel === c.channel && !m.thread_ts).length === 2, 10_000, 'the late twin'),
+      expected: (c) => ({ requests: { [c.channel]: 2, [`D${c.reviewer.slice(1)}`]: 1 }, replies: { [c.channel]: [1, 1], [`D${c.reviewer.slice(1)}`]: [1] }, requesterDms: 1, notFinal: 0 }),
+    }));
 });

@@ -10,6 +10,7 @@ ALTER TABLE "SlackMessage"
     ADD COLUMN "claimToken" TEXT,
     ADD COLUMN "claimedAt" TIMESTAMP(3),
     ADD COLUMN "firstSentAt" TIMESTAMP(3),
+    ADD COLUMN "searchAgain" BOOLEAN NOT NULL DEFAULT false,
     ALTER COLUMN "channel" DROP NOT NULL,
     ALTER COLUMN "ts" DROP NOT NULL;
 
