@@ -108,7 +108,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           prefix: config.queuePrefix,
           reviews,
           slack: config.slack
-            ? createSlackJobs({ db, client: createJobSlackClient(config.slack.botToken, config.slack.apiUrl, config.slack.timeoutMs), defaultChannel: config.slack.defaultChannel, log, claimTtlMs: 2 * config.slack.timeoutMs + 5000 })
+            ? createSlackJobs({ db, client: createJobSlackClient(config.slack.botToken, config.slack.apiUrl, config.slack.timeoutMs), defaultChannel: config.slack.defaultChannel, log, claimTtlMs: 2 * config.slack.timeoutMs + 2000 })
             : undefined,
           log,
         });

@@ -20,7 +20,7 @@ export interface SlackJobsOptions {
   /**
    * How long a claim on a message holds without renewal before another job may take it over
    * (its holder died or hangs): longer than two Slack calls (the post and its fallback rendering).
-   * Default: twice the client's timeout and five seconds.
+   * Default: twice the client's timeout and two seconds.
    */
   claimTtlMs?: number;
 }
@@ -107,7 +107,7 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
 
 /** The Slack job handlers over the database and a WebClient. */
 export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }: SlackJobsOptions) {
-  const slots = createSlackSlots(db, claimTtlMs ?? 2 * SLACK_TIMEOUT_MS + 5000);
+  const slots = createSlackSlots(db, claimTtlMs ?? 2 * SLACK_TIMEOUT_MS + 2000);
 
   /**
    * Sends `message`; when Slack refuses its rendering anyway (a limit we did not foresee), sends
