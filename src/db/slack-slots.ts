@@ -106,5 +106,10 @@ export function createSlackSlots(db: Db, claimTtlMs: number) {
     throw new Error(`could not record a copy of the ${key.kind} message of ${key.reviewId} at ${key.target}`);
   }
 
-  return { claim, renew, release, record, addCopy };
+  /** Drops a claimed slot whose message is not to be sent after all (it was not found in Slack). */
+  async function forget(id: string, token: string): Promise<void> {
+    await db.slackMessage.deleteMany({ where: { id, claimToken: token, status: 'posting' } });
+  }
+
+  return { claim, renew, release, record, addCopy, forget };
 }

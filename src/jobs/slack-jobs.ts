@@ -144,9 +144,10 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
    * (a repair by the sweep, a retry) waits instead of posting too. When an earlier attempt's
    * outcome is unknown (a timeout, a 5xx, a process killed between Slack's answer and the record),
    * Slack is searched for the message by its metadata and the one found is adopted.
-   * `channel`: the conversation of a thread reply's parent.
+   * `thread`: the parent of a thread reply. `adoptOnly`: the target is gone (unsubscribed): an
+   * earlier post found is adopted, else the slot is dropped and nothing is sent.
    */
-  async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, fallback: () => SlackMessage, thread?: { channel: string; ts: string }): Promise<void> {
+  async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, fallback: () => SlackMessage, thread?: { channel: string; ts: string }, opts: { adoptOnly?: boolean } = {}): Promise<void> {
     const key: SlotKey = { reviewId: review.id, target, kind, threadTs: thread?.ts ?? '' };
     const claim = await slots.claim(key);
     if (claim.outcome === 'posted') return;
@@ -164,6 +165,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
         }
         if (!(await slots.renew(claim.id, claim.token))) throw busy();
       }
+      if (opts.adoptOnly) return await slots.forget(claim.id, claim.token);
       const metadata = hoopMetadata(review.id, kind);
       const res = await sendRendered(review.id, message, fallback, (m) =>
         client.chat.postMessage({ channel: target, text: m.text, blocks: m.blocks as never, thread_ts: thread?.ts, unfurl_links: false, metadata }),
@@ -201,6 +203,10 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     const view = toReviewView(review);
     const message = reviewMessage(view);
     for (const target of targets) await postOnce(review, target, 'request', message, () => safeReviewMessage(view));
+    // A post left unfinished to someone who is no longer a target (unsubscribed or deactivated
+    // since) may have reached Slack: if so it is adopted (and updated below), else never sent.
+    const gone = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posting', copy: 0, target: { notIn: targets } }, select: { target: true } });
+    for (const { target } of gone) await postOnce(review, target, 'request', message, () => safeReviewMessage(view), undefined, { adoptOnly: true });
     // The review may have moved on while we posted (a fast approval through the API), and an
     // adopted message shows what an earlier attempt rendered: bring them up to date and give them
     // their thread reply too; both steps are idempotent.

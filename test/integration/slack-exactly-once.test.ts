@@ -192,3 +192,27 @@ describe.concurrent('Slack acts on a post we gave up on only after we posted it 
       expected: (c) => ({ requests: { [c.channel]: 2, [`D${c.reviewer.slice(1)}`]: 1 }, replies: { [c.channel]: [1, 1], [`D${c.reviewer.slice(1)}`]: [1] }, requesterDms: 1, notFinal: 0 }),
     }));
 });
+
+describe.concurrent('a reviewer unsubscribes while their DM is being posted', () => {
+  /** Unsubscribes the case's reviewer the moment their DM reaches Slack. */
+  const unsubscribeOnDm = (c: Case) => {
+    let done = false;
+    t.slack.onCall((call) => {
+      if (done || call.method !== 'chat.postMessage' || !toDm(c)(call.args)) return;
+      done = true;
+      void t.slackPost(slashCommand(c.reviewer, 'unsubscribe'));
+    });
+  };
+
+  it('adopts the DM Slack posted late and brings it to the final state', () =>
+    runCase(11, (c) => {
+      unsubscribeOnDm(c);
+      t.slack.failNext('chat.postMessage', { act: true, delayMs: LATE_MS, match: toDm(c), label: c.connection });
+    }));
+
+  it('sends no DM to them when Slack did not post it', () =>
+    runCase(12, (c) => {
+      unsubscribeOnDm(c);
+      t.slack.failNext('chat.postMessage', { status: 500, error: 'internal_error', match: toDm(c), label: c.connection });
+    }, { expected: (c) => ({ ...cleanTally([c.channel]), requests: { [c.channel]: 1 }, replies: { [c.channel]: [1] } }) }));
+});
