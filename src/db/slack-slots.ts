@@ -51,11 +51,12 @@ export function createSlackSlots(db: Db, claimTtlMs: number) {
       key.reviewId, key.target, key.kind, key.threadTs, token,
     );
     if (inserted.length === 1) return { outcome: 'claimed', id: inserted[0].id, token, resumed: false, since: inserted[0].firstSentAt };
-    // Released (an attempt failed) or stale (its holder died or hangs): take it over.
+    // Released (an attempt failed; once Slack's Retry-After has passed) or stale (its holder died
+    // or hangs): take it over.
     const taken = await db.$queryRawUnsafe<{ id: string; firstSentAt: Date }[]>(
       `UPDATE "SlackMessage" SET "claimToken" = $5, "claimedAt" = ${NOW}, "firstSentAt" = COALESCE("firstSentAt", ${NOW})
        WHERE "reviewId" = $1::uuid AND "target" = $2 AND "kind" = $3 AND "threadTs" = $4 AND "copy" = 0 AND "status" = 'posting'
-         AND ("claimToken" IS NULL OR "claimedAt" < ${NOW} - make_interval(secs => $6))
+         AND ("claimedAt" IS NULL OR ("claimToken" IS NULL AND "claimedAt" <= ${NOW}) OR "claimedAt" < ${NOW} - make_interval(secs => $6))
        RETURNING "id", "firstSentAt"`,
       key.reviewId, key.target, key.kind, key.threadTs, token, ttlSec,
     );
@@ -70,9 +71,15 @@ export function createSlackSlots(db: Db, claimTtlMs: number) {
     return n === 1;
   }
 
-  /** Gives the claim back: the next attempt takes it at once (and searches Slack first). */
-  async function release(id: string, token: string): Promise<void> {
-    await db.$executeRawUnsafe(`UPDATE "SlackMessage" SET "claimToken" = NULL WHERE "id" = $1::uuid AND "claimToken" = $2 AND "status" = 'posting'`, id, token);
+  /**
+   * Gives the claim back: the next attempt may take it (and searches Slack first) at once, or
+   * after `notBeforeSec` (Slack's Retry-After, which a repair by the sweep must honour too).
+   */
+  async function release(id: string, token: string, notBeforeSec = 0): Promise<void> {
+    await db.$executeRawUnsafe(
+      `UPDATE "SlackMessage" SET "claimToken" = NULL, "claimedAt" = ${NOW} + make_interval(secs => $3) WHERE "id" = $1::uuid AND "claimToken" = $2 AND "status" = 'posting'`,
+      id, token, notBeforeSec,
+    );
   }
 
   /**

@@ -175,7 +175,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
       await slots.record(key, claim, [{ channel: res.channel, ts: res.ts }], state, claim.resumed);
     } catch (error) {
       // Whatever happened, the next attempt may take the slot at once; it searches Slack first.
-      await slots.release(claim.id, claim.token).catch(() => {});
+      await slots.release(claim.id, claim.token, error instanceof SlackRateLimited ? error.retryAfterSec : 0).catch(() => {});
       throw error;
     }
   }

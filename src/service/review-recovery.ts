@@ -66,11 +66,13 @@ export function createSweep({ db, jobs, slackEnabled, staleRunningMs, expireRevi
       },
     });
     const slot = Math.floor(now.getTime() / 600_000);
-    // An unfinished post whose claim was released (its attempt failed) or not renewed for a while
-    // (its process may be gone) gets a repair job; the repair waits while the claim is alive and
-    // takes it over once stale, so a repair enqueued early costs a few polls, never a second post.
+    // An unfinished post whose claim was released (its attempt failed; claimedAt is then when it
+    // may be tried again, after Slack's Retry-After) or not renewed for a while (its process may be
+    // gone) gets a repair job; the repair waits while the claim is alive and takes it over once
+    // stale, so a repair enqueued early costs a few polls, never a second post.
     const abandoned = (m: { status: string; claimToken: string | null; claimedAt: Date | null }) =>
-      m.status === 'posting' && (m.claimToken === null || m.claimedAt === null || m.claimedAt.getTime() < now.getTime() - 5_000);
+      m.status === 'posting' &&
+      (m.claimedAt === null || (m.claimToken === null ? m.claimedAt.getTime() <= now.getTime() : m.claimedAt.getTime() < now.getTime() - 5_000));
     for (const r of reviews) {
       const key = stateKey(r);
       const requests = r.slackMessages.filter((m) => m.kind === 'request');

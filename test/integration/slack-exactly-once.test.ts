@@ -170,12 +170,20 @@ describe.concurrent('Slack acts, then answers 500', () => {
 });
 
 describe.concurrent('Slack rate-limits with Retry-After', () => {
-  it('waits, posts once, and looks for the post again after a 500 even when the search is rate-limited too', () =>
-    runCase(7, (c) => {
+  it('waits, posts once, and looks for the post again after a 500 even when the search is rate-limited too', async () => {
+    await runCase(7, (c) => {
       t.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1, match: toChannel(c), label: c.connection });
       t.slack.failNext('chat.postMessage', { act: true, status: 500, error: 'internal_error', match: toChannel(c), label: c.connection });
       t.slack.failNext('conversations.history', { status: 429, retryAfter: 1, match: (a) => a.channel === c.channel, label: c.connection });
-    }));
+    });
+    // Retry-After is honoured by the job's retry and by the sweep's repair alike.
+    const posts = t.slack.callsOf('chat.postMessage').filter((x) => x.args.channel === 'C-CASE7' && !x.args.thread_ts);
+    const searches = t.slack.callsOf('conversations.history').filter((x) => x.args.channel === 'C-CASE7');
+    expect(posts).toHaveLength(2);
+    expect(posts[1].at - posts[0].at).toBeGreaterThanOrEqual(950);
+    expect(searches.length).toBeGreaterThanOrEqual(2);
+    expect(searches[1].at - searches[0].at).toBeGreaterThanOrEqual(950);
+  });
 });
 
 describe.concurrent('the row write after chat.postMessage fails once (a crash there)', () => {
