@@ -174,7 +174,8 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
       // Posted after an attempt of unknown outcome: Slack may yet act on that one too.
       await slots.record(key, claim, [{ channel: res.channel, ts: res.ts }], state, claim.resumed);
     } catch (error) {
-      // Whatever happened, the next attempt may take the slot at once; it searches Slack first.
+      // Whatever happened, the next attempt may take the slot (at once, or after Slack's
+      // Retry-After); it searches Slack first.
       await slots.release(claim.id, claim.token, error instanceof SlackRateLimited ? error.retryAfterSec : 0).catch(() => {});
       throw error;
     }
@@ -218,12 +219,12 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
 
   /** `slack.update-review`: every message of the review updated in place to its current state. */
   async function updateReview(reviewId: string): Promise<void> {
+    await adoptLateCopies(reviewId);
     // Two updates may run at once and finish out of order; re-render until the state held still.
     for (let round = 0; round < 3; round++) {
       const review = await getReview(db, reviewId);
       const view = toReviewView(review);
       const message = reviewMessage(view);
-      await adoptLateCopies(reviewId);
       // Every message of the request, copies included: none may keep live buttons.
       const posted = await postedRequests(reviewId);
       const shown = stateKey(review);
