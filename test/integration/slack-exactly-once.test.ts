@@ -6,6 +6,7 @@ import { appendFileSync } from 'node:fs';
 import pg from 'pg';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slashCommand } from '../fakes/slack-requests.js';
 import { createTargetDatabase, REDIS_URL } from '../helpers/databases.js';
@@ -223,4 +224,31 @@ describe.concurrent('a reviewer unsubscribes while their DM is being posted', ()
       unsubscribeOnDm(c);
       t.slack.failNext('chat.postMessage', { status: 500, error: 'internal_error', match: toDm(c), label: c.connection });
     }, { expected: (c) => ({ ...cleanTally([c.channel]), requests: { [c.channel]: 1 }, replies: { [c.channel]: [1] } }) }));
+});
+
+describe('the fake Slack, as strict as Slack', () => {
+  it('returns message metadata only with include_all_metadata, refuses malformed metadata and updates of unknown messages', async () => {
+    const client = new WebClient('xoxb-test', { slackApiUrl: t.slack.url, retryConfig: { retries: 0 } });
+    const metadata = { event_type: 'hoop_review', event_payload: { review_id: 'r-fake', kind: 'request' } };
+    const parent = await client.chat.postMessage({ channel: 'C-FAKE', text: 'hello', metadata });
+    await client.chat.postMessage({ channel: 'C-FAKE', text: 'reply', thread_ts: parent.ts, metadata: { ...metadata, event_payload: { review_id: 'r-fake', kind: 'result' } } });
+    const bare = await client.conversations.history({ channel: 'C-FAKE' });
+    expect(bare.messages?.map((m) => m.text)).toEqual(['hello']); // replies are not in the timeline
+    expect(bare.messages?.[0].metadata).toBeUndefined();
+    const full = await client.conversations.history({ channel: 'C-FAKE', include_all_metadata: true });
+    expect(full.messages?.[0].metadata).toEqual(metadata);
+    const thread = await client.conversations.replies({ channel: 'C-FAKE', ts: parent.ts!, include_all_metadata: true });
+    expect(thread.messages?.map((m) => [m.text, (m.metadata?.event_payload as { kind?: string })?.kind])).toEqual([['hello', 'request'], ['reply', 'result']]);
+    expect((await client.conversations.replies({ channel: 'C-FAKE', ts: parent.ts! })).messages?.every((m) => m.metadata === undefined)).toBe(true);
+    const later = await client.conversations.history({ channel: 'C-FAKE', oldest: parent.ts });
+    expect(later.messages).toEqual([]);
+    await expect(client.conversations.replies({ channel: 'C-FAKE', ts: '1.000001' })).rejects.toMatchObject({ data: { error: 'thread_not_found' } });
+    await expect(client.chat.update({ channel: 'C-FAKE', ts: '1.000001', text: 'x' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    await expect(client.chat.postMessage({ channel: 'C-FAKE', text: 'x', metadata: { event_type: 'bad type!', event_payload: {} } })).rejects.toMatchObject({ data: { error: 'invalid_metadata_format' } });
+    // The malformed post above was refused on purpose.
+    const i = t.slack.refused.findIndex((r) => r.call.args.channel === 'C-FAKE');
+    expect(i).toBeGreaterThanOrEqual(0);
+    t.slack.refused.splice(i, 1);
+    expect((await client.conversations.open({ users: 'UREV1' })).channel?.id).toBe('DREV1');
+  });
 });
