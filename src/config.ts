@@ -19,6 +19,7 @@ const schema = z.object({
   SLACK_BOT_USER_ID: optionalString,
   SLACK_CHANNEL: optionalString,
   SLACK_TEAM_ID: optionalString.pipe(z.string().regex(/^[TE][A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD').optional()),
+  SLACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   REVIEW_TIMEOUT_SEC: z.coerce.number().int().positive().default(3600),
   ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Emails compare case-insensitively: Boss@Corp.COM names the same person as boss@corp.com.
@@ -55,6 +56,8 @@ export interface SlackConfig {
   defaultChannel?: string;
   /** The workspace the app is installed in; learned from auth.test when not configured. */
   teamId?: string;
+  /** How long a job waits for Slack's answer before the outcome counts as unknown. */
+  timeoutMs: number;
 }
 
 /** Request limits of the HTTP API, shared by every replica through Redis; 0 switches one off. */
@@ -127,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       botUserId: e.SLACK_BOT_USER_ID,
       defaultChannel: e.SLACK_CHANNEL,
       teamId: e.SLACK_TEAM_ID,
+      timeoutMs: e.SLACK_TIMEOUT_MS,
     };
   } else if (e.SLACK_BOT_TOKEN || e.SLACK_SIGNING_SECRET) {
     const missing = e.SLACK_BOT_TOKEN ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN';

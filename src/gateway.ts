@@ -18,7 +18,7 @@ import type { Logger } from './logger.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
-import { createClaims, createSeenOnce } from './db/seen-once.js';
+import { createSeenOnce } from './db/seen-once.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -233,7 +233,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           prefix: config.queuePrefix,
           reviews,
           slack: config.slack
-            ? createSlackJobs({ db, client: createJobSlackClient(config.slack.botToken, config.slack.apiUrl), defaultChannel: config.slack.defaultChannel, log, claims: createClaims(redis, `${config.queuePrefix}:slack-posting`) })
+            ? createSlackJobs({ db, client: createJobSlackClient(config.slack.botToken, config.slack.apiUrl, config.slack.timeoutMs), defaultChannel: config.slack.defaultChannel, log, claimTtlMs: 2 * config.slack.timeoutMs + 2000 })
             : undefined,
           log,
         });

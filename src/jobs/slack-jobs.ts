@@ -1,22 +1,28 @@
-// The Slack side effects of a review, run as jobs: idempotent (every posted message is recorded
-// with its channel and ts before the job moves on) and always rendered from the current state.
+// The Slack side effects of a review, run as jobs: idempotent (every message has a slot claimed in
+// PostgreSQL before it is posted and completed with its channel and ts after) and always rendered
+// from the current state.
 import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../bot/review-blocks.js';
 import type { Db } from '../db/client.js';
 import { getReview, type ReviewRow } from '../db/reviews.js';
 import { stateKey } from '../core/review-state.js';
 import type { Logger } from '../logger.js';
-import type { Claims } from '../db/seen-once.js';
 import { canUseConnection } from '../core/access.js';
 import { toReviewView } from '../service/review-view.js';
+import { createSlackSlots, type SlotKey } from '../db/slack-slots.js';
+import { findPosted, hoopMetadata } from './slack-find.js';
 
 export interface SlackJobsOptions {
   db: Db;
   client: WebClient;
   defaultChannel?: string;
   log: Logger;
-  /** Claims shared by the replicas: one poster at a time per message (a repair may race the original job). */
-  claims?: Claims;
+  /**
+   * How long a claim on a message holds without renewal before another job may take it over
+   * (its holder died or hangs): longer than two Slack calls (the post and its fallback rendering).
+   * Default: twice the client's timeout and two seconds.
+   */
+  claimTtlMs?: number;
 }
 
 /** Try again in `retryAfterSec`: the job is put back without using one of its attempts. */
@@ -64,9 +70,15 @@ const PERMANENT = new Set([
   'restricted_action', 'user_disabled', 'team_access_not_granted', 'ekm_access_denied', 'msg_blocks_too_long', 'invalid_arguments',
 ]);
 
+/** After this long, Slack will not act on a post we gave up waiting for (no more late copies). */
+const LATE_COPY_WINDOW_MS = 5 * 60_000;
+
+/** How long a job waits for Slack's answer by default (SLACK_TIMEOUT_MS). */
+export const SLACK_TIMEOUT_MS = 15_000;
+
 /** A WebClient for jobs: no retries of its own and rate limits surfaced, so BullMQ does both. */
-export function createJobSlackClient(token: string, apiUrl?: string): WebClient {
-  return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 15_000 });
+export function createJobSlackClient(token: string, apiUrl?: string, timeoutMs = SLACK_TIMEOUT_MS): WebClient {
+  return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs });
 }
 
 async function slackCall<T>(call: () => Promise<T>): Promise<T> {
@@ -94,7 +106,9 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
 }
 
 /** The Slack job handlers over the database and a WebClient. */
-export function createSlackJobs({ db, client, defaultChannel, log, claims }: SlackJobsOptions) {
+export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }: SlackJobsOptions) {
+  const slots = createSlackSlots(db, claimTtlMs ?? 2 * SLACK_TIMEOUT_MS + 2000);
+
   /**
    * Sends `message`; when Slack refuses its rendering anyway (a limit we did not foresee), sends
    * `fallback` once instead, so a decided request never keeps live buttons and a result always
@@ -110,22 +124,59 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
     }
   }
 
-  /** Posts `message` to `target` once: skipped when a message of this kind is already recorded. */
-  async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, fallback: () => SlackMessage, threadTs?: string): Promise<void> {
-    const existing = await db.slackMessage.findUnique({ where: { reviewId_target_kind: { reviewId: review.id, target, kind } } });
-    if (existing) return;
-    // Check, post, record is not atomic: two jobs (the result job and a repair, or a late request
-    // post finishing the thread) would both post. One claims it; the other tries again later.
-    const claim = `${review.id}:${target}:${kind}`;
-    if (claims && !(await claims.take(claim, 120))) throw new SlackPostInProgress(`another job is posting the ${kind} message of ${review.id} to ${target}`);
+  /**
+   * Looks in Slack for the message of `key`, which an earlier attempt may have posted. A search
+   * Slack refuses for good (a missing *:history scope, a channel the bot is not in) cannot tell:
+   * then the message is posted, and the refusal logged, since a request nobody sees is worse.
+   */
+  async function lookForPosted(key: SlotKey, since: Date, channel?: string) {
     try {
+      return await slackCall(() => findPosted(client, { target: key.target, channel, threadTs: key.threadTs || undefined, metadata: hoopMetadata(key.reviewId, key.kind), since }));
+    } catch (error) {
+      if (!(error instanceof SlackPermanentError)) throw error;
+      log.warn({ reviewId: key.reviewId, target: key.target, kind: key.kind, slackError: error.slackError }, 'cannot look for an earlier post of this Slack message; posting it (a duplicate is possible)');
+      return [];
+    }
+  }
+
+  /**
+   * Posts `message` to `target` once. Its slot is claimed in PostgreSQL first, so a second job
+   * (a repair by the sweep, a retry) waits instead of posting too. When an earlier attempt's
+   * outcome is unknown (a timeout, a 5xx, a process killed between Slack's answer and the record),
+   * Slack is searched for the message by its metadata and the one found is adopted.
+   * `thread`: the parent of a thread reply. `adoptOnly`: the target is gone (unsubscribed): an
+   * earlier post found is adopted, else the slot is dropped and nothing is sent.
+   */
+  async function postOnce(review: ReviewRow, target: string, kind: string, message: SlackMessage, fallback: () => SlackMessage, thread?: { channel: string; ts: string }, opts: { adoptOnly?: boolean } = {}): Promise<void> {
+    const key: SlotKey = { reviewId: review.id, target, kind, threadTs: thread?.ts ?? '' };
+    const claim = await slots.claim(key);
+    if (claim.outcome === 'posted') return;
+    const busy = () => new SlackPostInProgress(`another job is posting the ${kind} message of ${review.id} to ${target}`);
+    if (claim.outcome === 'busy') throw busy();
+    const state = kind === 'request' ? stateKey(review) : null;
+    try {
+      if (claim.resumed) {
+        const found = await lookForPosted(key, claim.since, thread?.channel);
+        if (found.length > 0) {
+          log.info({ reviewId: review.id, target, kind, found: found.length }, 'adopted a Slack message an earlier attempt posted');
+          // What it shows is not known: null makes the update below (and the sweep) render it anew.
+          await slots.record(key, claim, found, null);
+          return;
+        }
+        if (!(await slots.renew(claim.id, claim.token))) throw busy();
+      }
+      if (opts.adoptOnly) return await slots.forget(claim.id, claim.token);
+      const metadata = hoopMetadata(review.id, kind);
       const res = await sendRendered(review.id, message, fallback, (m) =>
-        client.chat.postMessage({ channel: target, text: m.text, blocks: m.blocks as never, thread_ts: threadTs, unfurl_links: false }),
+        client.chat.postMessage({ channel: target, text: m.text, blocks: m.blocks as never, thread_ts: thread?.ts, unfurl_links: false, metadata }),
       );
       if (!res.channel || !res.ts) throw new Error('Slack answered chat.postMessage without channel or ts');
-      await db.slackMessage.create({ data: { reviewId: review.id, target, kind, channel: res.channel, ts: res.ts, state: kind === 'request' ? stateKey(review) : null } });
+      // Posted after an attempt of unknown outcome: Slack may yet act on that one too.
+      await slots.record(key, claim, [{ channel: res.channel, ts: res.ts }], state, claim.resumed);
     } catch (error) {
-      await claims?.release(claim).catch(() => {});
+      // Whatever happened, the next attempt may take the slot (at once, or after Slack's
+      // Retry-After); it searches Slack first.
+      await slots.release(claim.id, claim.token, error instanceof SlackRateLimited ? error.retryAfterSec : 0).catch(() => {});
       throw error;
     }
   }
@@ -153,28 +204,66 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
     const view = toReviewView(review);
     const message = reviewMessage(view);
     for (const target of targets) await postOnce(review, target, 'request', message, () => safeReviewMessage(view));
-    // The review may have moved on while we posted (a fast approval through the API): bring the
-    // new messages up to date and give them their thread reply too; both steps are idempotent.
+    // A post left unfinished to someone who is no longer a target (unsubscribed or deactivated
+    // since) may have reached Slack: if so it is adopted (and updated below), else never sent.
+    const gone = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posting', copy: 0, target: { notIn: targets } }, select: { target: true } });
+    for (const { target } of gone) await postOnce(review, target, 'request', message, () => safeReviewMessage(view), undefined, { adoptOnly: true });
+    // The review may have moved on while we posted (a fast approval through the API), and an
+    // adopted message shows what an earlier attempt rendered: bring them up to date and give them
+    // their thread reply too; both steps are idempotent.
     const now = await currentFingerprint(db, reviewId);
-    if (now !== fingerprint(review)) await updateReview(reviewId);
+    const shown = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted' }, select: { state: true } });
+    if (now !== fingerprint(review) || shown.some((m) => m.state !== now)) await updateReview(reviewId);
     if (/^(EXECUTED|FAILED)-/.test(now)) await postResult(reviewId);
   }
 
   /** `slack.update-review`: every message of the review updated in place to its current state. */
   async function updateReview(reviewId: string): Promise<void> {
+    await adoptLateCopies(reviewId);
     // Two updates may run at once and finish out of order; re-render until the state held still.
     for (let round = 0; round < 3; round++) {
       const review = await getReview(db, reviewId);
       const view = toReviewView(review);
       const message = reviewMessage(view);
-      const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
+      // Every message of the request, copies included: none may keep live buttons.
+      const posted = await postedRequests(reviewId);
       const shown = stateKey(review);
+      const metadata = hoopMetadata(reviewId, 'request');
       for (const m of posted) {
-        await sendRendered(reviewId, message, () => safeReviewMessage(view), (x) => client.chat.update({ channel: m.channel, ts: m.ts, text: x.text, blocks: x.blocks as never }));
+        try {
+          await sendRendered(reviewId, message, () => safeReviewMessage(view), (x) => client.chat.update({ channel: m.channel, ts: m.ts, text: x.text, blocks: x.blocks as never, metadata }));
+        } catch (error) {
+          // Deleted in Slack (by a person, say): nothing is left to update; the others still are.
+          if (!(error instanceof SlackPermanentError && error.slackError === 'message_not_found')) throw error;
+          log.warn({ reviewId, channel: m.channel, ts: m.ts }, 'a request message was deleted in Slack; not updating it');
+        }
         await db.slackMessage.update({ where: { id: m.id }, data: { state: shown } });
       }
       if ((await currentFingerprint(db, reviewId)) === fingerprint(review)) return;
     }
+  }
+
+  /**
+   * A request message posted after an attempt whose outcome stayed unknown has a twin if Slack
+   * acted on that attempt after our search: look again, and record any found as a copy, so it is
+   * updated (and answered in its thread) like the others.
+   */
+  async function adoptLateCopies(reviewId: string): Promise<void> {
+    const doubtful = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted', copy: 0, searchAgain: true } });
+    for (const m of doubtful) {
+      const key: SlotKey = { reviewId, target: m.target, kind: 'request', threadTs: '' };
+      const found = await lookForPosted(key, m.firstSentAt ?? m.createdAt, m.channel ?? undefined);
+      for (const f of found) await slots.addCopy(key, f, null);
+      if (found.length > 1) log.warn({ reviewId, target: m.target, copies: found.length }, 'Slack holds more than one request message here; all are kept up to date');
+      // Slack does not act on a request minutes old: a search this late settles it.
+      if (Date.now() - (m.firstSentAt ?? m.createdAt).getTime() > LATE_COPY_WINDOW_MS) await db.slackMessage.update({ where: { id: m.id }, data: { searchAgain: false } });
+    }
+  }
+
+  /** The request messages Slack holds, oldest first. */
+  async function postedRequests(reviewId: string) {
+    const rows = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted' }, orderBy: [{ createdAt: 'asc' }, { copy: 'asc' }] });
+    return rows.map((m) => ({ ...m, channel: m.channel!, ts: m.ts! }));
   }
 
   /** The requester's Slack id, unless they are deactivated (who is gone gets nothing more). */
@@ -203,7 +292,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
   async function postResult(reviewId: string): Promise<void> {
     const review = await getReview(db, reviewId);
     const view = toReviewView(review);
-    const posted = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, orderBy: { createdAt: 'asc' } });
+    const posted = await postedRequests(reviewId);
     // The people whose DMs the request was posted to, in one query.
     const readers = await db.user.findMany({
       where: { slackUserId: { in: posted.map((m) => m.target) } },
@@ -212,7 +301,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claims }: Sla
     const readerOf = new Map(readers.map((r) => [r.slackUserId!, r]));
     for (const m of posted) {
       const message = mayShowResult(review, m.target, readerOf.get(m.target)) ? resultMessage(view) : withheldResultMessage(view);
-      await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), m.ts);
+      await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), { channel: m.channel, ts: m.ts });
     }
     const requesterSlackId = reachableRequester(review);
     if (requesterSlackId && !posted.some((m) => m.target === requesterSlackId)) {

@@ -62,26 +62,53 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
   }
 
   /**
-   * Slack, eventually right: a request message that shows an older state than its review gets an
-   * update, and a run without its thread reply gets one, even if those jobs were lost. Repairs get
-   * their own job ids (one per 10 minutes) so a failed original job does not block them.
+   * Slack, eventually right: a request message (every copy of it) that shows an older state than
+   * its review gets an update, a request message without its thread reply gets one, and a message
+   * whose post was left unfinished (its job failed or its process died after claiming it) is
+   * finished by a repair that looks for it in Slack first, even if those jobs were lost. Repairs
+   * get their own job ids (one per 10 minutes) so a failed original job does not block them.
    */
   async function reconcileSlack(now: Date): Promise<void> {
     const since = new Date(now.getTime() - 24 * 3600_000);
     const reviews = await db.review.findMany({
-      where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: { kind: 'request' } } },
-      select: { id: true, status: true, finishedAt: true, groups: { select: { status: true }, orderBy: { group: 'asc' } }, slackMessages: { where: { kind: { in: ['request', 'result'] } }, select: { kind: true, state: true } } },
+      where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: {} } },
+      select: {
+        id: true,
+        status: true,
+        finishedAt: true,
+        groups: { select: { status: true }, orderBy: { group: 'asc' } },
+        slackMessages: { select: { kind: true, state: true, status: true, ts: true, threadTs: true, claimToken: true, claimedAt: true, searchAgain: true } },
+      },
     });
     const slot = Math.floor(now.getTime() / 600_000);
+    // An unfinished post whose claim was released (its attempt failed; claimedAt is then when it
+    // may be tried again, after Slack's Retry-After) or not renewed for a while (its process may be
+    // gone) gets a repair job; the repair waits while the claim is alive and takes it over once
+    // stale, so a repair enqueued early costs a few polls, never a second post.
+    const abandoned = (m: { status: string; claimToken: string | null; claimedAt: Date | null }) =>
+      m.status === 'posting' &&
+      (m.claimedAt === null || (m.claimToken === null ? m.claimedAt.getTime() <= now.getTime() : m.claimedAt.getTime() < now.getTime() - 5_000));
     for (const r of reviews) {
       const key = stateKey(r);
-      if (r.slackMessages.some((m) => m.kind === 'request' && m.state !== key)) {
+      const requests = r.slackMessages.filter((m) => m.kind === 'request');
+      const posted = requests.filter((m) => m.status === 'posted');
+      // searchAgain: a late copy of the message may have appeared; the update looks for it.
+      if (posted.some((m) => m.state !== key || m.searchAgain)) {
         await jobs.enqueue('slack.update-review', { reviewId: r.id }, { jobId: `repair-update-${r.id}-${key}-${slot}` });
       }
+      if (requests.some(abandoned)) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `repair-post-${r.id}-${slot}` });
       // A result finished moments ago is still being posted by its own job: repair only what is late.
       const late = r.finishedAt !== null && r.finishedAt.getTime() < now.getTime() - 15_000;
-      if ((r.status === 'EXECUTED' || r.status === 'FAILED') && late && !r.slackMessages.some((m) => m.kind === 'result')) {
+      const results = r.slackMessages.filter((m) => m.kind === 'result' && m.status === 'posted');
+      const unanswered = posted.some((q) => !results.some((m) => m.threadTs === q.ts));
+      const unfinished = r.slackMessages.some((m) => (m.kind === 'result' || m.kind === 'requester-result') && abandoned(m));
+      if ((r.status === 'EXECUTED' || r.status === 'FAILED') && ((late && unanswered) || unfinished)) {
         await jobs.enqueue('slack.post-result', { reviewId: r.id }, { jobId: `repair-result-${r.id}-${slot}` });
+      }
+      for (const outcome of ['rejected', 'expired'] as const) {
+        if (r.slackMessages.some((m) => m.kind === `requester-${outcome}` && abandoned(m))) {
+          await jobs.enqueue('slack.notify-requester', { reviewId: r.id, outcome }, { jobId: `repair-notify-${r.id}-${outcome}-${slot}` });
+        }
       }
     }
   }

@@ -1,6 +1,10 @@
 // A fake of Slack's Web API: records every call the gateway makes and answers like Slack does,
 // as strictly: a wrong token gets invalid_auth, a block over Slack's limits invalid_blocks, an
 // over-long text msg_too_long, an invalid modal invalid_arguments (see slack-block-rules.ts).
+// It keeps the messages posted (with their message metadata, returned by conversations.history
+// and conversations.replies only with include_all_metadata, as Slack does), updates them in place
+// (message_not_found for one it does not hold) and can fail the way Slack does: refuse before
+// acting (429 with Retry-After, errors), or act and then answer late or with a 5xx.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkMessage, checkView } from './slack-block-rules.js';
@@ -13,7 +17,26 @@ export interface SlackCall {
   at: number;
 }
 
-type Failure = { status?: number; retryAfter?: number; error?: string; match?: (args: Record<string, any>) => boolean };
+/**
+ * How one call fails. By default Slack does nothing and answers `status` (200) with
+ * `{ok: false, error}` ('ratelimited'). `act`: Slack does the work first (the message is posted),
+ * then answers with the failure, or with its normal answer when neither status nor error is set.
+ * `delayMs`: the answer comes this late (after the client's timeout, say). `actAfterMs`: Slack
+ * does the work only this late, and answers then (a request stuck inside Slack).
+ */
+type Failure = { status?: number; retryAfter?: number; error?: string; act?: boolean; delayMs?: number; actAfterMs?: number; match?: (args: Record<string, any>) => boolean; label?: string };
+
+/** A message Slack holds, as conversations.history describes it (plus its channel). */
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text?: string;
+  blocks?: unknown[];
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  user: string;
+  bot_id: string;
+}
 
 /** A Slack account as users.info describes it; unset flags default to an ordinary, confirmed member. */
 export interface FakeSlackUser {
@@ -40,8 +63,12 @@ export interface FakeSlack {
   users: Map<string, FakeSlackUser>;
   /** Calls Slack refused for breaking its rules (not the ones made to fail with failNext). */
   refused: { call: SlackCall; answer: Record<string, unknown> }[];
+  /** Every message posted and not deleted, in the order posted, as last updated. */
+  messages: FakeMessage[];
   /** Makes the next `times` calls of `method` fail as described. */
   failNext(method: string, failure: Failure, times?: number): void;
+  /** The failures set with failNext that no call has met yet (a test checks its fault happened). */
+  unusedFailures(): Failure[];
   callsOf(method: string): SlackCall[];
   /** Calls `listener` with every call from now on. */
   onCall(listener: (call: SlackCall) => void): void;
@@ -49,7 +76,24 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-const JSON_FIELDS = ['blocks', 'view', 'attachments'];
+const JSON_FIELDS = ['blocks', 'view', 'attachments', 'metadata'];
+
+/** Slack's form booleans: true, 1. */
+const truthy = (v: unknown) => v === true || v === 'true' || v === '1' || v === 1;
+
+/** invalid_metadata_format unless `metadata` is Slack's shape: an event_type and an event_payload object. */
+function checkMetadata(metadata: unknown): Record<string, unknown> | null {
+  if (metadata === undefined) return null;
+  const m = metadata as { event_type?: unknown; event_payload?: unknown };
+  if (typeof m !== 'object' || m === null || typeof m.event_type !== 'string' || !/^[A-Za-z0-9_]+$/.test(m.event_type)) return { ok: false, error: 'invalid_metadata_format' };
+  if (typeof m.event_payload !== 'object' || m.event_payload === null || Array.isArray(m.event_payload)) return { ok: false, error: 'invalid_metadata_format' };
+  return null;
+}
+
+/** Slack's cursor: opaque to the client; here the offset of the next page. */
+const cursorOf = (offset: number) => Buffer.from(`next:${offset}`).toString('base64');
+const offsetOf = (cursor: unknown) => (typeof cursor === 'string' && cursor ? Number(Buffer.from(cursor, 'base64').toString().replace(/^next:/, '')) || 0 : 0);
+const tsNumber = (ts: string) => Number(ts);
 
 /** Starts the fake on a random local port. */
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
@@ -60,12 +104,41 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const users = new Map<string, FakeSlackUser>();
   const failures = new Map<string, Failure[]>();
   const listeners: ((call: SlackCall) => void)[] = [];
-  let ts = 1_700_000_000;
+  const messages: FakeMessage[] = [];
+  const lateAnswers = new Set<NodeJS.Timeout>();
+  // Message timestamps are Slack's: seconds and microseconds of the current time, unique per message.
+  let lastMicros = 0;
+  const nextTs = () => {
+    lastMicros = Math.max(lastMicros + 1, Date.now() * 1000);
+    return `${Math.floor(lastMicros / 1e6)}.${String(lastMicros % 1e6).padStart(6, '0')}`;
+  };
+  const dmOf = (user: string) => `D${user.slice(1)}`;
+  const channelOf = (channel: string) => (/^[UW]/.test(channel) ? dmOf(channel) : channel);
+  const shown = (m: FakeMessage, withMetadata: boolean) => {
+    const { channel: _channel, metadata, ...rest } = m;
+    return { type: 'message', ...rest, ...(withMetadata && metadata ? { metadata } : {}) };
+  };
+  /** A page of `list` from the call's cursor, as Slack pages: limit (default 100, at most 999), has_more, next_cursor. */
+  const page = (list: unknown[], args: Record<string, any>) => {
+    const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
+    const from = offsetOf(args.cursor);
+    const items = list.slice(from, from + limit);
+    const more = from + limit < list.length;
+    return { items, has_more: more, response_metadata: { next_cursor: more ? cursorOf(from + limit) : '' } };
+  };
+  const inWindow = (m: FakeMessage, args: Record<string, any>) => {
+    const inclusive = truthy(args.inclusive);
+    const t = tsNumber(m.ts);
+    if (args.oldest !== undefined && (inclusive ? t < Number(args.oldest) : t <= Number(args.oldest))) return false;
+    if (args.latest !== undefined && (inclusive ? t > Number(args.latest) : t >= Number(args.latest))) return false;
+    return true;
+  };
 
   /** Slack's refusal of a call that breaks its rules, or null. */
   const rulesBroken = (method: string, token: string | undefined, args: Record<string, any>): Record<string, unknown> | null => {
     if (token !== expectedToken) return { ok: false, error: token ? 'invalid_auth' : 'not_authed' };
-    if (method === 'chat.postMessage' || method === 'chat.update' || method === 'chat.postEphemeral') return checkMessage(args);
+    if (method === 'chat.postMessage' || method === 'chat.update') return checkMessage(args) ?? checkMetadata(args.metadata);
+    if (method === 'chat.postEphemeral') return checkMessage(args);
     if (method === 'views.open') return checkView(args.view);
     return null;
   };
@@ -75,14 +148,48 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       case 'auth.test':
         return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: teamId, team: 'acme' };
       case 'chat.postMessage': {
+        if (!args.channel) return { ok: false, error: 'channel_not_found' };
         // A message to a user id lands in the bot's DM with them.
-        const channel = /^U/.test(args.channel) ? `D${args.channel.slice(1)}` : args.channel;
-        return { ok: true, channel, ts: `${ts++}.000100`, message: { text: args.text } };
+        const channel = channelOf(args.channel);
+        const m: FakeMessage = { channel, ts: nextTs(), text: args.text, blocks: args.blocks, user: 'UBOT', bot_id: 'BBOT' };
+        if (args.thread_ts) m.thread_ts = args.thread_ts;
+        if (args.metadata) m.metadata = args.metadata;
+        messages.push(m);
+        return { ok: true, channel, ts: m.ts, message: shown(m, false) };
       }
-      case 'chat.update':
-        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'chat.update': {
+        const m = messages.find((x) => x.channel === channelOf(args.channel ?? '') && x.ts === args.ts);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        if (args.text !== undefined) m.text = args.text;
+        if (args.blocks !== undefined) m.blocks = args.blocks;
+        if (args.metadata !== undefined) m.metadata = args.metadata;
+        return { ok: true, channel: m.channel, ts: m.ts, text: m.text };
+      }
       case 'chat.postEphemeral':
-        return { ok: true, message_ts: `${ts++}.000200` };
+        return { ok: true, message_ts: nextTs() };
+      case 'conversations.open': {
+        const users = String(args.users ?? '').split(',').filter(Boolean);
+        if (users.length === 0) return { ok: false, error: 'users_list_not_supplied' };
+        if (users.length > 1) return { ok: true, channel: { id: `G${users.join('').replace(/[^A-Z0-9]/g, '').slice(0, 10)}` } };
+        return { ok: true, channel: { id: dmOf(users[0]) } };
+      }
+      case 'conversations.history': {
+        if (!args.channel) return { ok: false, error: 'channel_not_found' };
+        const channel = channelOf(args.channel);
+        // The channel's timeline, newest first: thread replies are not in it (conversations.replies).
+        const timeline = messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts) && inWindow(m, args)).reverse();
+        const p = page(timeline, args);
+        return { ok: true, messages: p.items.map((m) => shown(m as FakeMessage, truthy(args.include_all_metadata))), has_more: p.has_more, response_metadata: p.response_metadata };
+      }
+      case 'conversations.replies': {
+        if (!args.channel) return { ok: false, error: 'channel_not_found' };
+        const channel = channelOf(args.channel);
+        const parent = messages.find((m) => m.channel === channel && m.ts === args.ts && !m.thread_ts);
+        if (!parent) return { ok: false, error: 'thread_not_found' };
+        const replies = messages.filter((m) => m.channel === channel && m.thread_ts === parent.ts && inWindow(m, args));
+        const p = page([parent, ...replies], args);
+        return { ok: true, messages: p.items.map((m) => shown(m as FakeMessage, truthy(args.include_all_metadata))), has_more: p.has_more, response_metadata: p.response_metadata };
+      }
       case 'views.open':
         return { ok: true, view: { id: 'V1' } };
       case 'users.info': {
@@ -120,17 +227,36 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const queue = failures.get(method) ?? [];
       const index = queue.findIndex((f) => !f.match || f.match(args));
       const failure = index >= 0 ? queue.splice(index, 1)[0] : undefined;
-      if (failure) {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
-        res.writeHead(failure.status ?? 200, headers);
-        res.end(JSON.stringify({ ok: false, error: failure.error ?? 'ratelimited' }));
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        const write = () => {
+          if (res.destroyed) return;
+          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          res.end(JSON.stringify(body));
+        };
+        if (!failure?.delayMs) return write();
+        const timer = setTimeout(() => (lateAnswers.delete(timer), write()), failure.delayMs);
+        lateAnswers.add(timer);
+      };
+      const failWith = (f: Failure) => send(f.status ?? 200, { ok: false, error: f.error ?? 'ratelimited' }, f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {});
+      if (failure?.actAfterMs !== undefined) {
+        const timer = setTimeout(() => {
+          lateAnswers.delete(timer);
+          const broken = rulesBroken(method, token, args);
+          if (broken) refused.push({ call, answer: broken });
+          const body = broken ?? answer(method, args);
+          if (res.destroyed) return;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        }, failure.actAfterMs);
+        lateAnswers.add(timer);
         return;
       }
+      if (failure && !failure.act) return failWith(failure);
       const broken = rulesBroken(method, token, args);
       if (broken) refused.push({ call, answer: broken });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(broken ?? answer(method, args)));
+      const body = broken ?? answer(method, args);
+      if (failure && (failure.status !== undefined || failure.error !== undefined)) return failWith(failure);
+      send(200, body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -141,10 +267,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     calls,
     users,
     refused,
+    messages,
     failNext(method, failure, times = 1) {
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);
       failures.set(method, queue);
+    },
+    unusedFailures() {
+      return [...failures.values()].flat();
     },
     onCall(listener) {
       listeners.push(listener);
@@ -161,6 +291,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       throw new Error(`fake Slack: condition not met in ${timeoutMs} ms; calls: ${calls.map((c) => c.method).join(', ')}`);
     },
     close() {
+      for (const timer of lateAnswers) clearTimeout(timer);
+      lateAnswers.clear();
+      server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };

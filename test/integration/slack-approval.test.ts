@@ -199,7 +199,7 @@ describe('a request decided before its Slack messages went out', () => {
       const last = posts.filter((p) => p.args.channel === channel || `D${p.args.channel.slice(1)}` === channel).at(-1);
       return JSON.stringify((updates.at(-1) ?? last)!.args.blocks);
     };
-    for (const m of requests) expect(latest(m.channel)).toContain('Approved and executed');
+    for (const m of requests) expect(latest(m.channel!)).toContain('Approved and executed');
   });
 });
 

@@ -1,27 +1,22 @@
 // A message is posted once, even when two jobs post it at the same moment (the result job and a
 // late request post finishing its thread, or a repair by the sweep).
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createJobSlackClient, createSlackJobs } from '../../src/jobs/slack-jobs.js';
-import { createClaims } from '../../src/db/seen-once.js';
-import { createTargetDatabase, REDIS_URL } from '../helpers/databases.js';
+import { createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
-let redis: Redis;
 
 beforeAll(async () => {
   target = await createTargetDatabase();
   t = await startTestGateway();
-  redis = new Redis(REDIS_URL);
   await t.createUser('dana@example.com', ['dba-team']);
   await t.api('POST', '/api/connections', { body: { name: 'pg', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
 });
 
 afterAll(async () => {
-  redis?.disconnect();
   await t?.stop();
   await target?.drop();
 });
@@ -37,7 +32,6 @@ it('posts a thread reply once when several jobs post it at the same moment', asy
     client: createJobSlackClient('xoxb-test', t.slack.url),
     defaultChannel: 'C-REVIEWS',
     log: pino({ level: 'silent' }),
-    claims: createClaims(redis, `${t.prefix}:slack-posting`),
   });
   const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => jobs.postResult(r.id)));
   expect(outcomes.some((o) => o.status === 'fulfilled')).toBe(true);
