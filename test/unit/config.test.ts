@@ -1,5 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+
+/** The variables of .env.example, as a shell or `node --env-file` would set them. */
+function envExample(): Record<string, string> {
+  const lines = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8').split('\n');
+  return Object.fromEntries(lines.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
 
 describe('loadConfig', () => {
   it('defaults to the local services, port 8009, a one-hour review timeout and Slack off', () => {
@@ -7,6 +14,19 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/hoop', redisUrl: 'redis://127.0.0.1:6379', port: 8009, reviewTimeoutSec: 3600 });
     expect(c.slack).toBeUndefined();
     expect(c.slackOffReason).toContain('SLACK_BOT_TOKEN');
+  });
+
+  it('loads .env.example as it stands: a variable set to nothing takes its default', () => {
+    const example = envExample();
+    expect(Object.keys(example).length).toBeGreaterThan(20);
+    expect(Object.values(example)).toContain('');
+    const c = loadConfig(example);
+    expect(c.slack).toBeUndefined();
+    expect(c).toMatchObject(loadConfig({}));
+    for (const name of ['SLACK_TIMEOUT_MS', 'SHUTDOWN_GRACE_SEC', 'REVIEW_TIMEOUT_SEC', 'PORT', 'TARGET_POOL_MAX', 'MIGRATE_ON_START']) {
+      expect(loadConfig({ [name]: '' }), name).toEqual(loadConfig({}));
+      expect(loadConfig({ [name]: '  ' }), name).toEqual(loadConfig({}));
+    }
   });
 
   it('turns Slack on with a token and a signing secret', () => {
