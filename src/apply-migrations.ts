@@ -18,7 +18,11 @@ export function applyMigrations(databaseUrl: string, log: Logger): Promise<void>
     const child = spawn(process.execPath, [cli, 'migrate', 'deploy', '--config', path.join(ROOT, 'prisma.config.ts')], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
-      // Not its own process group: a signal to the whole group (a supervisor's stop) reaches it too.
+      // A process group of its own: a stop sent to the whole group (systemd's default, Ctrl-C) would
+      // cut a migration half-way, leaving a failed row that blocks every later deploy. The gateway
+      // handles the stop and waits for the migration; if the gateway itself is killed, the
+      // migration still finishes.
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

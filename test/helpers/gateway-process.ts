@@ -55,13 +55,13 @@ export function gatewayEnv(databaseUrl: string, extra: Record<string, string> = 
 
 /**
  * Starts a gateway process: `node --import tsx src/main.ts`, or through npm as a supervisor
- * would (`npm start`, `npm run worker`); ownGroup makes npm lead a process group of its own, to be
+ * would (`npm start`, `npm run worker`); ownGroup makes it (npm, or node) lead a process group of its own, to be
  * signalled as one (as systemd and a terminal do).
  */
 export function startGatewayProcess(env: Record<string, string>, options: { npm?: 'start' | 'worker'; ownGroup?: boolean } = {}): GatewayProcess {
   const child = options.npm
     ? spawn('npm', ['run', '--silent', options.npm], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false })
-    : spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false });
   const logs: LogLine[] = [];
   let text = '';
   let partial = '';

@@ -23,7 +23,11 @@ function commandLine(pid: number): string {
 }
 
 describe('SIGTERM during the migrations of start-up', () => {
-  it('lets them finish, does not start serving and exits 0', async () => {
+  // To the gateway alone, or to its whole process group as systemd's default stop and Ctrl-C send it.
+  it.each([
+    ['the gateway', false],
+    ['its whole process group', true],
+  ])('sent to %s: lets them finish, does not start serving and exits 0', async (_to, group) => {
     const name = uniqueName('hoop_test_missing');
     cleanups.push(async () => {
       const c = new pg.Client({ connectionString: ADMIN_URL });
@@ -31,7 +35,7 @@ describe('SIGTERM during the migrations of start-up', () => {
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     });
-    const gw = startGatewayProcess(gatewayEnv(withDatabase(ADMIN_URL, name)));
+    const gw = startGatewayProcess(gatewayEnv(withDatabase(ADMIN_URL, name)), { ownGroup: group });
     cleanups.push(() => gw.dispose());
     // The Prisma CLI running as the gateway's child: the gateway's own handlers are installed.
     const tree = await eventually(async () => {
@@ -39,9 +43,10 @@ describe('SIGTERM during the migrations of start-up', () => {
       return pids.some((p) => commandLine(p).includes('migrate deploy')) && pids;
     }, 20_000, 'prisma migrate deploy to run');
     const sent = Date.now();
-    gw.child.kill('SIGTERM');
+    if (group) process.kill(-gw.pid, 'SIGTERM');
+    else gw.child.kill('SIGTERM');
     const exit = await gw.exited;
-    console.log(`SIGTERM during migrations: exit ${exit.code} ${exit.at - sent} ms later`);
+    console.log(`SIGTERM to ${_to} during migrations: exit ${exit.code} ${exit.at - sent} ms later`);
     expect(exit.code).toBe(0);
     const msgs = gw.logs.map((l) => l.msg);
     expect(msgs).toContain('stopping');
