@@ -92,15 +92,26 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
-  // Not ready while the state database or Redis does not answer: a load balancer sends traffic
-  // elsewhere. The API still answers from PostgreSQL while only Redis is away (see the README).
-  app.get('/readyz', async (_req, reply) => {
+  // Not ready while the state database or Redis does not answer: a monitor sees which. A load
+  // balancer asks `?require=database`: the API answers from PostgreSQL while only Redis is away
+  // (see the README), and taking every replica out of rotation for a Redis outage would not.
+  app.get('/readyz', async (req, reply) => {
     const report = opts.readiness ? await opts.readiness() : { ready: true, dependencies: {} };
-    if (report.ready) return report;
-    const down = Object.entries(report.dependencies).flatMap(([name, r]) => (r.ok ? [] : [`${name} (${r.error})`]));
+    const known = Object.keys(report.dependencies);
+    const asked = new URLSearchParams(req.url.split('?')[1] ?? '').getAll('require').flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    const unknown = asked.filter((name) => !known.includes(name));
+    if (unknown.length) {
+      throw new AppError(ErrorCode.BadInput, `/readyz has no dependency ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}; require one of: ${known.join(', ')}.`);
+    }
+    const required = asked.length ? asked : known;
+    const down = required.flatMap((name) => {
+      const r = report.dependencies[name];
+      return r && !r.ok ? [`${name} (${r.error})`] : [];
+    });
+    if (!down.length) return { ...report, ready: true };
     const error = new AppError(ErrorCode.Unavailable, `Not ready: ${down.join('; ')} does not answer.`, { retryAfterSec: 5 });
     reply.header('retry-after', '5');
-    return reply.status(503).send({ ...report, ...error.toJSON() });
+    return reply.status(503).send({ ...report, ready: false, ...error.toJSON() });
   });
 
   // Slack needs the raw body to check its signature, so this scope parses nothing itself.

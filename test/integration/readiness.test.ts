@@ -28,6 +28,20 @@ describe('/readyz', () => {
     expect(ready.body).toEqual({ ready: true, dependencies: { database: { ok: true }, redis: { ok: true } } });
   });
 
+  it('takes ?require=: only the dependencies named decide, the report still shows all; an unknown name is a 400 naming the known ones', async () => {
+    for (const path of ['/readyz?require=database', '/readyz?require=redis', '/readyz?require=database,redis', '/readyz?require=database&require=redis']) {
+      const ready = await get(path);
+      expect(ready.status, path).toBe(200);
+      expect(ready.body, path).toEqual({ ready: true, dependencies: { database: { ok: true }, redis: { ok: true } } });
+    }
+    for (const path of ['/readyz?require=postgres', '/readyz?require=database,kafka', '/readyz?require=%3Cscript%3E']) {
+      const bad = await get(path);
+      expect(bad.status, path).toBe(400);
+      expect(bad.body.error.code, path).toBe('bad_input');
+      expect(bad.body.error.message, path).toMatch(/^\/readyz has no dependency ".+"; require one of: database, redis\.$/);
+    }
+  });
+
   it('answers 503 naming the state database when it is gone, within its bound, while /healthz stays 200', async () => {
     const name = new URL(t.databaseUrl).pathname.slice(1);
     const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -50,5 +64,12 @@ describe('/readyz', () => {
     expect(ready.ms).toBeLessThan(2500);
     const alive = await get('/healthz');
     expect(alive.status).toBe(200);
+    // Asked for Redis alone, the gateway is ready for it; the report still shows the database down.
+    const redisOnly = await get('/readyz?require=redis');
+    expect(redisOnly.status).toBe(200);
+    expect(redisOnly.body).toEqual({ ready: true, dependencies: { database: { ok: false, error: 'connection failed or refused' }, redis: { ok: true } } });
+    const database = await get('/readyz?require=database');
+    expect(database.status).toBe(503);
+    expect(database.body.error.message).toBe('Not ready: database (connection failed or refused) does not answer.');
   });
 });

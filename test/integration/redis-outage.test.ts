@@ -156,6 +156,10 @@ async function duringAndAfterKill({ exp, app, late }: Record<'exp' | 'app' | 'la
   expect(ready.body.dependencies.database).toEqual({ ok: true });
   expect(ready.body.error.code).toBe('unavailable');
   expect(ready.body.error.message).toContain('redis');
+  // What a load balancer asks: the API serves from PostgreSQL, so this replica stays in rotation.
+  const serving = await timed(open, 'GET', '/readyz?require=database');
+  expect(serving.status).toBe(200);
+  expect(serving.body.dependencies.redis).toEqual({ ok: false, error: 'connection failed or refused' });
   expect(ready.ms).toBeLessThan(2500);
   expect((await timed(open, 'GET', '/healthz')).status).toBe(200);
   // A Slack click cannot be checked for replay without Redis: refused at once (Slack retries), not held.
@@ -227,6 +231,7 @@ describe('Redis hung (SIGSTOP: connections stay open, nothing answers)', () => {
       expect(ready.body.error.message).toBe('Not ready: redis (no answer in time) does not answer.');
       expect(ready.body.dependencies.database).toEqual({ ok: true });
       expect(ready.ms).toBeLessThan(2500);
+      expect((await timed(open, 'GET', '/readyz?require=database')).status).toBe(200);
       const click = await slackClick(open, created.body.id);
       expect(click.status).toBe(503);
       expect(click.ms).toBeLessThan(2000);
