@@ -73,7 +73,9 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       // Not "nothing was changed": a write whose COMMIT was in flight may have happened. The use
       // cases whose retry would do a thing twice (submit, vote) find out before they answer.
       req.log.warn({ err: error }, 'state database connection lost');
-      error = new AppError(ErrorCode.Unavailable, `The gateway lost its connection to its database while handling this request. Try again in ${BUSY_RETRY_SEC} s.`, { retryAfterSec: BUSY_RETRY_SEC });
+      const reading = req.method === 'GET' || req.method === 'HEAD';
+      const next = reading ? `Try again in ${BUSY_RETRY_SEC} s.` : `The change may or may not have been made: look (GET) before trying again in ${BUSY_RETRY_SEC} s.`;
+      error = new AppError(ErrorCode.Unavailable, `The gateway lost its connection to its database while handling this request. ${next}`, { retryAfterSec: BUSY_RETRY_SEC });
     } else if (!isAppError(error) && isDatabaseBusy(error)) {
       req.log.warn({ err: error }, 'database busy');
       error = new AppError(ErrorCode.Unavailable, `The gateway's database is busy; nothing was changed. Try again in ${BUSY_RETRY_SEC} s.`, { retryAfterSec: BUSY_RETRY_SEC });

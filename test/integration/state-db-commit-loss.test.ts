@@ -122,6 +122,23 @@ describe('submit', () => {
   });
 });
 
+describe('an admin write', () => {
+  // No look-up after a lost COMMIT answer here (a retry is refused as a conflict, or makes a second
+  // key): the answer must not claim the change was not made.
+  it('when the COMMIT happened but its answer was lost: a 503 that says the change may have been made, and to look first', async () => {
+    const email = `${uniqueName('lost')}@example.com`;
+    const fired = proxy.arm('lose-commit-answer');
+    const r = await call('POST', '/api/users', t.env.ADMIN_API_KEY, { email, groups: ['developers'] });
+    await fired;
+    expect(r.status).toBe(503);
+    expect(Number(r.retryAfter)).toBeGreaterThan(0);
+    expect(r.body.error.message).toBe('The gateway lost its connection to its database while handling this request. The change may or may not have been made: look (GET) before trying again in 2 s.');
+    expect(r.body.error.message).not.toMatch(/nothing was changed/);
+    const { rows } = await checker.query('SELECT email FROM "User" WHERE email = $1', [email]);
+    expect(rows).toEqual([{ email }]);
+  });
+});
+
 describe('approve', () => {
   it('when the COMMIT never reached the database: a retryable 503, and the request is still pending', async () => {
     const id = await pending();
