@@ -134,6 +134,14 @@ describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
     // The draining workers took no new job: the execution waits in the queue for another worker.
     const waiting = await reviewRow(s.stateUrl, queued);
     expect(waiting).toEqual({ status: 'APPROVED', heartbeatAt: null, error: null });
+    // The replica left finds the truth of the handed-over run once its heartbeat is stale (as its
+    // periodic sweep would 30 s later): the exited gateway never sent COMMIT, so nothing committed.
+    const swept = await other.gateway.reviews.sweep({ now: new Date(Date.now() + 60_000) });
+    expect(swept.failed).toBe(1);
+    const settled = await reviewRow(s.stateUrl, id);
+    expect(settled.status).toBe('FAILED');
+    expect(settled.error).toMatch(/^the gateway stopped while this command ran; the target reports that transaction \d+ was rolled back.*: nothing was committed\. You may submit it again\.$/);
+    expect(await target.query('SELECT status FROM users WHERE id = 2')).toEqual([{ status: 'active' }]);
   });
 
   it('hands over at once on a second SIGTERM and exits 0', async () => {
