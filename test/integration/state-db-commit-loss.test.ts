@@ -190,6 +190,20 @@ describe('a Slack click while the database is unavailable', () => {
     expect(await groupOf(id)).toEqual({ status: 'PENDING', email: null });
   });
 
+  it('Approve whose COMMIT happened but its answer was lost: the vote counts, and the clicker is not told otherwise', async () => {
+    const id = await pending();
+    const before = ephemeralsTo('UDANA').length;
+    const fired = proxy.arm('lose-commit-answer');
+    const res = await t.slackPost(blockAction('UDANA', 'review.approve', JSON.stringify({ reviewId: id, group: 'dba-team' })));
+    expect(res.status).toBe(200);
+    await fired;
+    await eventually(async () => (await groupOf(id)).status === 'APPROVED', 5000, 'the vote to be recorded');
+    expect(await groupOf(id)).toEqual({ status: 'APPROVED', email: 'dana@example.com' });
+    // Long enough for a wrong "not recorded" message to have been sent.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(ephemeralsTo('UDANA').slice(before).map((c) => c.args.text)).not.toContainEqual(expect.stringMatching(/not recorded/));
+  });
+
   it('Reject button: tells the clicker, opens no form', async () => {
     const id = await pending();
     const before = ephemeralsTo('UDANA').length;
