@@ -47,7 +47,7 @@ function parseButton(value: string | undefined): ButtonValue {
 function clickFailureText(error: unknown, what: string): string {
   if (isAppError(error)) return error.userMessage;
   if (isDatabaseBusy(error)) return `Your ${what} was not recorded: the gateway's database is unavailable just now. Try again in a minute.`;
-  return `Your ${what} may not have been recorded: the gateway failed (it is logged). Look at the request (\`hoop review get ID\`) before trying again.`;
+  return `Your ${what} may not have been recorded: the gateway failed (it is logged). Look at the request (\`hoop get review ID\`) before trying again.`;
 }
 
 /** Caches one successful auth.test, so a Slack outage at start-up does not stop the gateway. */
