@@ -97,7 +97,11 @@ export function createExecution(opts: ExecutionOptions) {
     const finishedAt = new Date();
     const done = await retryStateWrite(() => db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
-      if (row.status !== 'RUNNING') return null; // marked FAILED by a sweep meanwhile
+      if (row.status !== 'RUNNING') {
+        // An earlier attempt committed but its answer was lost: the result is written, its effects are not yet relayed.
+        const ours = row.finishedAt?.getTime() === finishedAt.getTime() && row.status === (result.ok ? 'EXECUTED' : 'FAILED') && row.output === result.output;
+        return ours ? 'written' : null; // else: settled by a sweep meanwhile
+      }
       const t = finishExecution(toReviewState(row), result.ok);
       await writeTransition(tx, reviewId, 'RUNNING', t, {
         finishedAt,
@@ -117,7 +121,7 @@ export function createExecution(opts: ExecutionOptions) {
       return t;
     }), log, { reviewId }, undefined, stateDbFailed).finally(() => beat.stop());
     if (!done) return result;
-    await afterCommit(reviewId, done);
+    await afterCommit(reviewId, done === 'written' ? undefined : done);
     return result;
   }
 

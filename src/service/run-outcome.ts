@@ -70,14 +70,16 @@ function sessionOf(row: { runTracking: string | null; runBackendPid: string | nu
 export function createRunOutcome({ db, executor, log, staleRunningMs, outcomeGiveUpMs = 10 * 60_000, onStateDbFailure, outcomeCheckMs = 40_000 }: RunOutcomeOptions) {
   /**
    * Records the target session of a run before its input is sent. Refused (thrown) when the review
-   * is no longer this run's: a sweep that took it for stopped decided it meanwhile.
+   * is no longer this run's: a sweep that took it for stopped decided it meanwhile. A retry finds
+   * the session already recorded when the first write committed but its answer was lost.
    */
   async function record(reviewId: string, session: TargetSession): Promise<void> {
+    const mine = { runTracking: session.mode, runBackendPid: session.pid, runBackendStart: session.start, runXid: session.xid ?? null };
     const { count } = await retryStateWrite(
       () =>
         db.review.updateMany({
-          where: { id: reviewId, status: 'RUNNING', runTracking: { in: ['claimed', 'transaction'] } },
-          data: { runTracking: session.mode, runBackendPid: session.pid, runBackendStart: session.start, runXid: session.xid ?? null, heartbeatAt: new Date() },
+          where: { id: reviewId, status: 'RUNNING', OR: [{ runTracking: { in: ['claimed', 'transaction'] } }, mine] },
+          data: { ...mine, heartbeatAt: new Date() },
         }),
       log,
       { reviewId },
