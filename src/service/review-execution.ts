@@ -94,15 +94,18 @@ export function createExecution(opts: ExecutionOptions) {
     }
     // The run is over; its result is written however long the state database takes, the heartbeat
     // beating meanwhile so no sweep takes a finished run for a stopped one.
-    const finishedAt = new Date();
+    // The finishedAt of each attempt: the one found written tells this run's own write.
+    const attempts = new Set<number>();
     const done = await retryStateWrite(() => db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
       if (row.status !== 'RUNNING') {
         // An earlier attempt committed but its answer was lost: the result is written, its effects are not yet relayed.
-        const ours = row.finishedAt?.getTime() === finishedAt.getTime() && row.status === (result.ok ? 'EXECUTED' : 'FAILED') && row.output === result.output;
+        const ours = attempts.has(row.finishedAt?.getTime() ?? NaN) && row.status === (result.ok ? 'EXECUTED' : 'FAILED') && row.output === result.output;
         return ours ? 'written' : null; // else: settled by a sweep meanwhile
       }
       const t = finishExecution(toReviewState(row), result.ok);
+      const finishedAt = new Date();
+      attempts.add(finishedAt.getTime());
       await writeTransition(tx, reviewId, 'RUNNING', t, {
         finishedAt,
         output: result.output,
