@@ -44,16 +44,30 @@ export async function readBackOr<T>(read: () => Promise<T>, known: T, onFallback
 }
 
 /**
+ * Pauses between looks for a commit that is not visible yet. A COMMIT the server received before
+ * the connection dropped may still be under way (a slow WAL flush, deferred triggers) when the
+ * first look runs on a new connection; it is visible once that backend finishes. About 1.75 s in
+ * all: a commit slower than that is answered "not done" (see the README, Operations).
+ */
+export const COMMIT_SETTLE_MS = [250, 500, 1000] as const;
+
+/**
  * What a transaction that failed with `error` committed all the same. A lost connection during
  * COMMIT leaves that unknown to the client: `lookup` reads what only that transaction writes (a row
- * under an id chosen before it began). Resolves null when it did not commit (any error but a lost
- * connection ends the transaction uncommitted), what `lookup` found when it did; throws an
+ * under an id chosen before it began), looking again over about 1.75 s (COMMIT_SETTLE_MS) before
+ * it concludes that nothing was committed. Resolves null when it did not commit (any error but a
+ * lost connection ends the transaction uncommitted), what `lookup` found when it did; throws an
  * Unavailable AppError saying the outcome is unknown when our database cannot be asked.
  */
-export async function committedDespite<T>(error: unknown, lookup: () => Promise<T | null>, what: { id: string; check: string }): Promise<T | null> {
+export async function committedDespite<T>(error: unknown, lookup: () => Promise<T | null>, what: { id: string; check: string }, settleMs: readonly number[] = COMMIT_SETTLE_MS): Promise<T | null> {
   if (!isConnectionLost(error)) return null;
   try {
-    return await retryRead(lookup);
+    for (const pause of [0, ...settleMs]) {
+      if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
+      const found = await retryRead(lookup);
+      if (found !== null && found !== undefined) return found;
+    }
+    return null;
   } catch (failure) {
     if (!isDatabaseBusy(failure)) throw failure;
     throw new AppError(

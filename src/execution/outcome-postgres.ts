@@ -5,6 +5,7 @@
 // transaction committed. Statements that cannot run in a transaction block run outside one: then
 // only the session is known, and the outcome is reported unknown.
 import pg from 'pg';
+import { withTimeout } from '../with-timeout.js';
 import type { ClassifiedStatement } from '../sql/types.js';
 import type { RunOutcome, TargetSession } from './types.js';
 
@@ -49,54 +50,93 @@ export interface OutcomeAskOptions {
   connectTimeoutMs?: number;
   /** How long to wait for a stopped backend to be gone. */
   goneWithinMs?: number;
+  /** Each query's bound on this side (a host that vanishes mid-check never answers; statement_timeout is the server's). */
+  queryTimeoutMs?: number;
+  /** The whole check's bound: past it the answer is "could not be asked yet" (final false). */
+  withinMs?: number;
+}
+
+/** The default bound of one outcome check: connecting, stopping the session, waiting for it to end, asking. */
+export const OUTCOME_CHECK_MS = 30_000;
+
+/** An answer that says "ask again later", for a check that could not finish. */
+export function notAskedYet(reason: string, stopped = false): RunOutcome {
+  return { kind: 'unknown', final: false, stopped, reason };
+}
+
+/** Ends a client without waiting on a connection that no longer answers. */
+async function drop(client: pg.Client): Promise<void> {
+  await withTimeout(client.end(), 1_000, 'closing the check connection').catch(() => {
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  });
 }
 
 /**
  * Stops the recorded backend if it still runs (only when pid AND backend_start match: pids are
- * reused), waits until it is gone, then asks txid_status. One attempt; `unknown` with final false
- * means "ask again later".
+ * reused), waits until it is gone, then asks txid_status. One attempt, bounded by `withinMs` (every
+ * query by `queryTimeoutMs`); `unknown` with final false means "ask again later".
  */
 export async function postgresOutcome(url: string, session: TargetSession, opts: OutcomeAskOptions = {}): Promise<RunOutcome> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000, application_name: 'hoop-approvals-recovery', statement_timeout: 10_000 });
+  const queryTimeoutMs = opts.queryTimeoutMs ?? 10_000;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000, application_name: 'hoop-approvals-recovery', statement_timeout: queryTimeoutMs, query_timeout: queryTimeoutMs });
   client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    return { kind: 'unknown', final: false, stopped: false, reason: `the target could not be reached (${(error as Error).message})` };
-  }
+  const withinMs = opts.withinMs ?? OUTCOME_CHECK_MS;
   let stopped = false;
   try {
-    const found = await client.query<{ ok: boolean }>(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE ${SAME_SESSION}`, [session.pid, session.start]);
-    stopped = found.rows.length > 0;
-    // Refused (another role's session): a transaction that already ended is still told; one in progress is not.
-    const refusedStop = stopped && !found.rows[0]!.ok;
-    if (refusedStop) stopped = false;
-    const deadline = Date.now() + (opts.goneWithinMs ?? 5_000);
-    while (stopped && (await client.query(`SELECT 1 FROM pg_stat_activity WHERE ${SAME_SESSION}`, [session.pid, session.start])).rows.length > 0) {
-      if (Date.now() > deadline) return { kind: 'unknown', final: false, stopped, reason: `session ${session.pid} was told to stop but has not ended yet` };
-      await sleep(50);
-    }
-    const refusal = `the target refused to stop its session ${session.pid} (the gateway's role needs pg_signal_backend or to be the session's role)`;
-    if (session.mode !== 'transaction' || !session.xid) {
-      if (refusedStop) return { kind: 'unknown', final: false, stopped, reason: refusal };
-      const reason = stopped
-        ? `it ran outside a transaction (as statements like VACUUM or CREATE INDEX CONCURRENTLY must), so the target cannot say what it finished; its session ${session.pid} was still running and was stopped`
-        : `it ran outside a transaction (as statements like VACUUM or CREATE INDEX CONCURRENTLY must), so the target cannot say whether it finished; its session ${session.pid} had already ended`;
-      return { kind: 'unknown', final: true, stopped, reason };
-    }
-    const { rows } = await client.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [session.xid]);
-    const status = rows[0]?.status ?? null;
-    if (status === 'committed') return { kind: 'committed', stopped };
-    if (status === 'aborted') return { kind: 'aborted', stopped };
-    if (status === 'in progress') {
-      const why = refusedStop ? `, and ${refusal}` : '';
-      return { kind: 'unknown', final: false, stopped, reason: `transaction ${session.xid} is still in progress on the target${why}` };
-    }
-    return { kind: 'unknown', final: true, stopped, reason: `the target no longer knows transaction ${session.xid} (txid_status is null: too old, or from before a restore)` };
+    return await withTimeout(ask(), withinMs, 'the target');
   } catch (error) {
-    return { kind: 'unknown', final: false, stopped, reason: `the target answered with an error (${(error as Error).message})` };
+    return notAskedYet(`the target did not answer the check within ${withinMs / 1000} s (${(error as Error).message})`, stopped);
   } finally {
-    await client.end().catch(() => {});
+    await drop(client);
+  }
+
+  async function ask(): Promise<RunOutcome> {
+    try {
+      await client.connect();
+    } catch (error) {
+      return notAskedYet(`the target could not be reached (${(error as Error).message})`);
+    }
+    try {
+      const found = await client.query(`SELECT 1 FROM pg_stat_activity WHERE ${SAME_SESSION}`, [session.pid, session.start]);
+      let refusedStop = false;
+      if (found.rows.length > 0) {
+        try {
+          const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE ${SAME_SESSION}`, [session.pid, session.start]);
+          // No row: it ended between the look and the stop. false: the signal could not be sent.
+          stopped = rows.length > 0 && rows[0]!.ok;
+          refusedStop = rows.length > 0 && !rows[0]!.ok;
+        } catch (error) {
+          // 42501: not allowed to signal another role's (or a superuser's) session. The transaction's
+          // fate is still told by txid_status when it already ended; one in progress is asked again later.
+          if ((error as { code?: string }).code !== '42501') throw error;
+          refusedStop = true;
+        }
+      }
+      const deadline = Date.now() + (opts.goneWithinMs ?? 5_000);
+      while (stopped && (await client.query(`SELECT 1 FROM pg_stat_activity WHERE ${SAME_SESSION}`, [session.pid, session.start])).rows.length > 0) {
+        if (Date.now() > deadline) return notAskedYet(`session ${session.pid} was told to stop but has not ended yet`, stopped);
+        await sleep(50);
+      }
+      const refusal = `the target refused to stop its session ${session.pid} (the gateway's role needs pg_signal_backend or to be the session's role)`;
+      if (session.mode !== 'transaction' || !session.xid) {
+        if (refusedStop) return notAskedYet(refusal, stopped);
+        const reason = stopped
+          ? `it ran outside a transaction (as statements like VACUUM or CREATE INDEX CONCURRENTLY must), so the target cannot say what it finished; its session ${session.pid} was still running and was stopped`
+          : `it ran outside a transaction (as statements like VACUUM or CREATE INDEX CONCURRENTLY must), so the target cannot say whether it finished; its session ${session.pid} had already ended`;
+        return { kind: 'unknown', final: true, stopped, reason };
+      }
+      const { rows } = await client.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [session.xid]);
+      const status = rows[0]?.status ?? null;
+      if (status === 'committed') return { kind: 'committed', stopped };
+      if (status === 'aborted') return { kind: 'aborted', stopped };
+      if (status === 'in progress') {
+        const why = refusedStop ? `, and ${refusal}` : '';
+        return notAskedYet(`transaction ${session.xid} is still in progress on the target${why}`, stopped);
+      }
+      return { kind: 'unknown', final: true, stopped, reason: `the target no longer knows transaction ${session.xid} (txid_status is null: too old, or from before a restore)` };
+    } catch (error) {
+      return notAskedYet(`the target answered with an error (${(error as Error).message})`, stopped);
+    }
   }
 }
 

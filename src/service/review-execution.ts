@@ -9,6 +9,7 @@ import { refused, type ExecutionResult, type SqlExecutor, type TargetSession } f
 import type { Classifier } from '../sql/classifier.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
+import { withTimeout } from '../with-timeout.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
 import type { AfterCommit, RecordEffects } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
@@ -47,10 +48,22 @@ export interface ExecutionOptions {
 export function createExecution(opts: ExecutionOptions) {
   const { db, events, log, recordEffects, afterCommit, staleRunningMs, heartbeatMs } = opts;
   const running = createRunningExecutions(heartbeatMs);
-  const outcomes = createRunOutcome({ db, executor: opts.executor, log, staleRunningMs, outcomeGiveUpMs: opts.outcomeGiveUpMs });
+  // When this process last failed to write to the state database. A heartbeat older than
+  // staleRunningMs proves a run stopped only if the database took writes all that while: after an
+  // outage every live run's heartbeat is stale until its next beat, so none is settled until the
+  // database has answered this process for staleRunningMs again.
+  let stateDbFailedAt = Number.NEGATIVE_INFINITY;
+  const stateDbFailed = () => {
+    stateDbFailedAt = Date.now();
+  };
+  const outcomes = createRunOutcome({ db, executor: opts.executor, log, staleRunningMs, outcomeGiveUpMs: opts.outcomeGiveUpMs, onStateDbFailure: stateDbFailed });
 
   async function heartbeat(reviewId: string): Promise<void> {
-    await db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
+    // Bounded: a write stuck on a dead connection must not stop the beats that follow.
+    await withTimeout(db.review.updateMany({ where: { id: reviewId, status: 'RUNNING' }, data: { heartbeatAt: new Date() } }), heartbeatMs, 'the heartbeat write').catch((error) => {
+      stateDbFailed();
+      throw error;
+    });
   }
 
   /** Runs an approved review exactly once: APPROVED → RUNNING is the claim; others return null. */
@@ -69,8 +82,9 @@ export function createExecution(opts: ExecutionOptions) {
       return { row, connection };
     });
     if (!claimed) return null;
-    await events.publish(reviewId).catch(() => {});
+    // Handed over while the claim committed: nothing is sent; the sweep settles it (nothing ran).
     const beat = running.track(reviewId, () => heartbeat(reviewId));
+    await events.publish(reviewId).catch(() => {});
     let result: ExecutionResult;
     try {
       result = await runChecked(claimed.row, claimed.connection);
@@ -80,12 +94,20 @@ export function createExecution(opts: ExecutionOptions) {
     }
     // The run is over; its result is written however long the state database takes, the heartbeat
     // beating meanwhile so no sweep takes a finished run for a stopped one.
+    // The finishedAt of each attempt: the one found written tells this run's own write.
+    const attempts = new Set<number>();
     const done = await retryStateWrite(() => db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
-      if (row.status !== 'RUNNING') return null; // marked FAILED by a sweep meanwhile
+      if (row.status !== 'RUNNING') {
+        // An earlier attempt committed but its answer was lost: the result is written, its effects are not yet relayed.
+        const ours = attempts.has(row.finishedAt?.getTime() ?? NaN) && row.status === (result.ok ? 'EXECUTED' : 'FAILED') && row.output === result.output;
+        return ours ? 'written' : null; // else: settled by a sweep meanwhile
+      }
       const t = finishExecution(toReviewState(row), result.ok);
+      const finishedAt = new Date();
+      attempts.add(finishedAt.getTime());
       await writeTransition(tx, reviewId, 'RUNNING', t, {
-        finishedAt: new Date(),
+        finishedAt,
         output: result.output,
         outputTruncated: result.outputTruncated,
         commandTags: result.commandTags,
@@ -100,9 +122,9 @@ export function createExecution(opts: ExecutionOptions) {
       });
       await recordEffects(tx, reviewId, t);
       return t;
-    }), log, { reviewId }).finally(() => beat.stop());
+    }), log, { reviewId }, undefined, stateDbFailed).finally(() => beat.stop());
     if (!done) return result;
-    await afterCommit(reviewId, done);
+    await afterCommit(reviewId, done === 'written' ? undefined : done);
     return result;
   }
 
@@ -129,7 +151,13 @@ export function createExecution(opts: ExecutionOptions) {
    * "outcome unknown" only when the target cannot tell. False when there is nothing to settle yet.
    */
   async function failStopped(reviewId: string, now: Date): Promise<boolean> {
-    const verdict = await outcomes.ofStopped(reviewId, now);
+    // Alive here: its heartbeat may only have failed to be written.
+    if (running.has(reviewId)) return false;
+    if (now.getTime() - stateDbFailedAt < staleRunningMs) return false;
+    const verdict = await outcomes.ofStopped(reviewId, now).catch((error: unknown) => {
+      stateDbFailed();
+      throw error;
+    });
     if (!verdict) return false;
     const done = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
@@ -140,11 +168,14 @@ export function createExecution(opts: ExecutionOptions) {
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: verdict.error, outcome: verdict.how });
       await recordEffects(tx, reviewId, t);
       return t;
+    }).catch((error: unknown) => {
+      stateDbFailed();
+      throw error;
     });
     if (!done) return false;
     await afterCommit(reviewId, done);
     return true;
   }
 
-  return { executeReview, failStopped, handOver: running.handOver };
+  return { executeReview, failStopped, handOver: running.handOver, noteStateDbFailure: stateDbFailed };
 }

@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import { isAppError } from '../errors.js';
 import { checkOnTarget, type RunOutcome, type SqlExecutor, type TargetSession } from '../execution/types.js';
 import type { Logger } from '../logger.js';
+import { withTimeout } from '../with-timeout.js';
 
 /** A RUNNING review whose process stopped before anything was sent to the target. */
 export const NOT_SENT = 'the gateway stopped before the command was sent to the target: nothing ran. You may submit it again.';
@@ -31,6 +32,10 @@ export interface RunOutcomeOptions {
   staleRunningMs: number;
   /** After this long without a heartbeat beyond staleRunningMs, a target that cannot be asked makes the outcome unknown. */
   outcomeGiveUpMs?: number;
+  /** Told of every failed write to the state database (a sign it may be away). */
+  onStateDbFailure?: (error: unknown) => void;
+  /** The bound of one outcome check; past it the target counts as not asked yet. */
+  outcomeCheckMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,13 +45,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * cannot mend, are thrown at once): a dropped state-database connection must not turn a finished
  * run into a failed one.
  */
-export async function retryStateWrite<T>(write: () => Promise<T>, log: Logger, context: Record<string, unknown>, maxMs = 10 * 60_000): Promise<T> {
+export async function retryStateWrite<T>(write: () => Promise<T>, log: Logger, context: Record<string, unknown>, maxMs = 10 * 60_000, onFailure?: (error: unknown) => void): Promise<T> {
   const deadline = Date.now() + maxMs;
   let pause = 100;
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (error) {
+      onFailure?.(error);
       if (isAppError(error) || Date.now() + pause > deadline) throw error;
       log.warn({ ...context, err: error, attempt }, 'state database write failed; retrying');
       await sleep(pause);
@@ -61,21 +67,24 @@ function sessionOf(row: { runTracking: string | null; runBackendPid: string | nu
 }
 
 /** Recording runs and learning the outcome of runs whose process stopped. */
-export function createRunOutcome({ db, executor, log, staleRunningMs, outcomeGiveUpMs = 10 * 60_000 }: RunOutcomeOptions) {
+export function createRunOutcome({ db, executor, log, staleRunningMs, outcomeGiveUpMs = 10 * 60_000, onStateDbFailure, outcomeCheckMs = 40_000 }: RunOutcomeOptions) {
   /**
    * Records the target session of a run before its input is sent. Refused (thrown) when the review
-   * is no longer this run's: a sweep that took it for stopped decided it meanwhile.
+   * is no longer this run's: a sweep that took it for stopped decided it meanwhile. A retry finds
+   * the session already recorded when the first write committed but its answer was lost.
    */
   async function record(reviewId: string, session: TargetSession): Promise<void> {
+    const mine = { runTracking: session.mode, runBackendPid: session.pid, runBackendStart: session.start, runXid: session.xid ?? null };
     const { count } = await retryStateWrite(
       () =>
         db.review.updateMany({
-          where: { id: reviewId, status: 'RUNNING', runTracking: { in: ['claimed', 'transaction'] } },
-          data: { runTracking: session.mode, runBackendPid: session.pid, runBackendStart: session.start, runXid: session.xid ?? null, heartbeatAt: new Date() },
+          where: { id: reviewId, status: 'RUNNING', OR: [{ runTracking: { in: ['claimed', 'transaction'] } }, mine] },
+          data: { ...mine, heartbeatAt: new Date() },
         }),
       log,
       { reviewId },
       30_000,
+      onStateDbFailure,
     );
     if (count === 0) throw new Error('the request is no longer running here (it was taken for stopped and settled)');
   }
@@ -97,7 +106,13 @@ export function createRunOutcome({ db, executor, log, staleRunningMs, outcomeGiv
     const session = sessionOf(row);
     if (!session) return { executed: false, error: STOPPED_DURING_EXECUTION, output: null, tracking, how: 'unknown' };
     const target = { name: row.connection.name, url: row.connection.url };
-    const outcome: RunOutcome = await executor.outcome(target, session);
+    // Bounded whatever the executor does: a target host that vanished must not hold the sweep.
+    const outcome: RunOutcome = await withTimeout(executor.outcome(target, session), outcomeCheckMs, `the outcome check on ${target.name}`).catch((error: Error) => ({
+      kind: 'unknown' as const,
+      final: false,
+      stopped: false,
+      reason: `the target did not answer (${error.message})`,
+    }));
     log.info({ reviewId, outcome, session }, 'asked the target how a stopped run ended');
     const stopped = 'the gateway stopped while this command ran';
     if (outcome.kind === 'committed') {

@@ -9,7 +9,9 @@ export type Trap =
   /** The next COMMIT commits, and its answer is not forwarded: its connection is cut. */
   | 'lose-commit-answer'
   /** The next COMMIT commits and is answered; then every connection is cut (and refused while down). */
-  | 'down-after-commit';
+  | 'down-after-commit'
+  /** The next COMMIT is forwarded and its connection cut at once: the server commits (as slowly as it does) with no one to answer. */
+  | 'cut-after-commit';
 
 export interface PgFaultProxy {
   /** A URL like `databaseUrl` that goes through the proxy. */
@@ -100,6 +102,14 @@ export async function startPgFaultProxy(upstream: { host: string; port: number }
           if (trap.trap === 'lose-commit') {
             trap.fired();
             cut();
+            return;
+          }
+          if (trap.trap === 'cut-after-commit') {
+            // The rest of the chunk too: an extended-protocol COMMIT runs at its Execute and Sync.
+            server.write(Buffer.concat([...forward, ...parts.messages.slice(parts.messages.indexOf(m)), fromClient]), () => {
+              cut();
+              trap.fired();
+            });
             return;
           }
           watching = trap;
