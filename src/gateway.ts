@@ -122,6 +122,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
+  let settling: Promise<unknown> | undefined;
+  let lastSettle = Date.now();
   let sweepAfter: string | undefined;
   let stopped = false;
   let stopping: Promise<void> | undefined;
@@ -129,26 +131,39 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const sweepIntervalMs = opts.sweepIntervalMs ?? 30_000;
 
   /**
-   * One sweep at a time. Without Redis only its database part runs (expiries and stopped runs:
-   * their jobs wait in the outbox); the whole sweep runs again as soon as Redis is back.
+   * One sweep at a time: the full one (it also re-enqueues what Redis lost), or only its database
+   * part (expiries), which needs no Redis at all. Neither settles stopped runs: see runSettle.
    */
-  function runSweep(why: string): void {
+  function runSweep(why: string, full: boolean): void {
     if (sweeping) {
       // A database-only sweep running as Redis returns must not swallow the full one.
-      if (why === 'redis-reconnected') sweepAfter = why;
+      if (full) sweepAfter = why;
       return;
     }
-    const full = outbox.redisReady();
     if (full) lastSweep = Date.now();
-    sweeping = (full ? reviews.sweep() : reviews.sweepDatabase())
-      .then((swept) => log.debug({ ...swept, why, full }, 'sweep done'))
+    sweeping = (full ? reviews.sweep({ settle: false }) : reviews.sweepDatabase(undefined, { settle: false }))
+      .then((swept) => (why === 'start-up' ? log.info(swept, 'start-up sweep done') : log.debug({ ...swept, why, full }, 'sweep done')))
       .catch((err) => log.error({ err, why }, 'sweep failed'))
       .finally(() => {
         sweeping = undefined;
         const next = sweepAfter;
         sweepAfter = undefined;
-        if (next && !stopped) runSweep(next);
+        if (next && !stopped) runSweep(next, true);
       });
+  }
+
+  /**
+   * Settles RUNNING reviews whose process stopped, one pass at a time, apart from the sweep: it asks
+   * each run's target, which may be slow or gone, and must hold back neither start-up nor expiries.
+   */
+  function runSettle(why: string): void {
+    if (settling) return;
+    lastSettle = Date.now();
+    settling = reviews
+      .sweepDatabase(undefined, { expire: false })
+      .then((settled) => log[settled.failed ? 'info' : 'debug']({ ...settled, why }, 'stopped runs settled'))
+      .catch((err) => log.error({ err, why }, 'settling stopped runs failed'))
+      .finally(() => (settling = undefined));
   }
 
   // Redis back (a restart may have lost every queued job): relay the outbox and repair at once,
@@ -156,7 +171,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const onRedisReady = () => {
     log.info('Redis answers again; relaying the outbox and sweeping now');
     void outbox.relayAll();
-    if (opts.workers) runSweep('redis-reconnected');
+    if (opts.workers) runSweep('redis-reconnected', true);
   };
 
   async function stopGracefully(signal?: AbortSignal): Promise<void> {
@@ -187,6 +202,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await close('the HTTP server', () => server.close());
     }
     await close('the sweep in progress', () => sweeping);
+    // Settling asks targets and changes nothing until it knows: not worth waiting long for.
+    if (settling && !(await within(settling, 2_000))) log.warn('settling stopped runs did not finish; the next sweep settles them');
     await close('the outbox relay', () => outbox.stop());
     await close('the event subscriber', () => events.close());
     await close('the job queues', () => jobs.close());
@@ -226,8 +243,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // Every start, set or not: an unset or changed ADMIN_API_KEY must retire the earlier one.
       for (const c of await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey)) log[c.level]({ ...c.detail, action: c.action }, c.message);
       if (opts.workers) {
-        const swept = await reviews.sweep();
-        log.info(swept, 'start-up sweep done');
+        // In the background: settling a stopped run asks its target, which may be slow or gone;
+        // serving and the workers do not wait for it (every repair is idempotent by job id or claim).
+        runSweep('start-up', true);
+        runSettle('start-up');
         workers = startWorkers({
           connection: redis,
           prefix: config.queuePrefix,
@@ -237,10 +256,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
             : undefined,
           log,
         });
-        // The full sweep every sweepIntervalMs; while Redis is away, its database part every 5 s so
-        // overdue requests still expire.
+        // The full sweep every sweepIntervalMs (when Redis seems up); in between, every 5 s, its
+        // database part, so an overdue request expires within about 5 s whatever Redis does (down,
+        // hung with its connection still "ready", or up without the expiry job).
         sweepTimer = setInterval(() => {
-          if (!outbox.redisReady() || Date.now() - lastSweep >= sweepIntervalMs * 0.9) runSweep('timer');
+          runSweep('timer', outbox.redisReady() && Date.now() - lastSweep >= sweepIntervalMs * 0.9);
+          if (Date.now() - lastSettle >= sweepIntervalMs * 0.9) runSettle('timer');
         }, Math.min(sweepIntervalMs, 5000));
         sweepTimer.unref();
       }
