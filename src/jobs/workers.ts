@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { isDatabaseBusy } from '../db/database-busy.js';
 import type { Logger } from '../logger.js';
 import type { ReviewService } from '../service/review-service.js';
 import { JOB_SCHEMAS, parsePayload, type JobName } from './definitions.js';
@@ -19,6 +20,9 @@ export interface WorkersOptions {
 export interface Workers {
   close(): Promise<void>;
 }
+
+/** How soon a job that found the state database unavailable is tried again. */
+const DATABASE_RETRY_MS = 2000;
 
 function checked(job: Job): { name: JobName; data: unknown } {
   if (!(job.name in JOB_SCHEMAS)) throw new UnrecoverableError(`unknown job ${job.name}`);
@@ -49,16 +53,29 @@ export function startWorkers(opts: WorkersOptions): Workers {
   workers.push(
     new Worker(
       names.reviews,
-      async (job) => {
+      async (job, token) => {
         const { name } = checked(job);
-        if (name === 'review.expire') {
-          const { reviewId } = parsePayload('review.expire', job.data);
-          await opts.reviews.expireReview(reviewId);
-        } else if (name === 'review.execute') {
-          const { reviewId } = parsePayload('review.execute', job.data);
-          await opts.reviews.executeReview(reviewId);
-        } else {
-          throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
+        try {
+          if (name === 'review.expire') {
+            const { reviewId } = parsePayload('review.expire', job.data);
+            await opts.reviews.expireReview(reviewId);
+          } else if (name === 'review.execute') {
+            const { reviewId } = parsePayload('review.execute', job.data);
+            await opts.reviews.executeReview(reviewId);
+          } else {
+            throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
+          }
+        } catch (error) {
+          // The state database is unreachable or busy: nothing was decided (a run is claimed in
+          // PostgreSQL first, so a second attempt never runs a command twice). Try again shortly
+          // without spending an attempt: an outage longer than the attempts' backoff (about 15 s)
+          // must not leave the job failed and its review APPROVED until the sweep's repair.
+          if (isDatabaseBusy(error)) {
+            log.warn({ job: job.name, jobId: job.id, err: (error as Error).message }, 'state database unavailable; job delayed');
+            await job.moveToDelayed(Date.now() + DATABASE_RETRY_MS, token);
+            throw new DelayedError();
+          }
+          throw error;
         }
       },
       { connection: connection(), concurrency: opts.concurrency?.reviews ?? 20, runRetryDelay },

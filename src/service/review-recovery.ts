@@ -65,9 +65,13 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
       await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
       if (slackEnabled && r.slackMessages.length === 0) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `post-${r.id}` });
     }
+    // A repair gets an id of its own per 10 minutes: BullMQ ignores an add whose id it still holds,
+    // and a failed original execute-<id> job is kept for 7 days. The claim (APPROVED → RUNNING)
+    // keeps it to one run however many jobs there are.
+    const slot = Math.floor(now.getTime() / 600_000);
     const approved = await db.review.findMany({ where: { status: 'APPROVED', decidedAt: { lte: new Date(now.getTime() - 10_000) } }, select: { id: true } });
     for (const { id } of approved) {
-      await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `execute-${id}` });
+      await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `repair-execute-${id}-${slot}` });
       requeued++;
     }
     if (slackEnabled) await reconcileSlack(now);
