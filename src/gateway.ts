@@ -19,6 +19,7 @@ import { createAdminService, type AdminService } from './service/admin-service.j
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
 import { createSeenOnce } from './db/seen-once.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -44,13 +45,50 @@ export interface Gateway {
   server?: FastifyInstance;
   /** The port HTTP listens on, once started (useful with PORT=0). */
   port?: number;
-  start(): Promise<void>;
+  /**
+   * Starts serving and working. Rejects when Redis does not answer within REDIS_START_TIMEOUT_MS,
+   * and with a StartAbortedError as soon as `signal` aborts (a stop during start-up).
+   */
+  start(options?: { signal?: AbortSignal }): Promise<void>;
   /**
    * Stops gracefully: new requests get 503, open long-polls are answered, workers take no new
    * jobs; requests and runs in progress get SHUTDOWN_GRACE_SEC (or until `signal` aborts) to
    * finish, then what still runs is handed over (left RUNNING, heartbeat stopped).
    */
   stop(options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** How long start-up waits for Redis to answer before it gives up (the supervisor restarts it). */
+export const REDIS_START_TIMEOUT_MS = 10_000;
+
+/** start() was stopped by its signal before the gateway served. */
+export class StartAbortedError extends Error {
+  constructor() {
+    super('stopped during start-up');
+    this.name = 'StartAbortedError';
+  }
+}
+
+/** A URL fit for a log line: its password replaced. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(REDIS_URL, not a valid URL)';
+  }
+}
+
+/** Resolves or rejects as `work` does, or rejects with a StartAbortedError once `signal` aborts. */
+function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new StartAbortedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StartAbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Resolves true when `work` settles within `ms`, false at the bound or when `signal` aborts. */
@@ -180,8 +218,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (sweepTimer) clearInterval(sweepTimer);
     redis.off('ready', onRedisReady);
     drain?.drain.start();
-    // close() takes no new job at once and resolves when the jobs in progress are done.
-    const settled = Promise.all([drain?.drain.idle(), workers?.close()]);
+    // The wait is for this process's own work (requests admitted, jobs in progress, counted here),
+    // not for BullMQ's close(), which needs Redis: a stop while Redis is away is as quick as any.
+    workers?.stopTaking();
+    const settled = Promise.all([drain?.drain.idle(), workers?.idle()]);
     const finished = await within(settled, config.shutdownGraceMs, signal);
     if (finished) {
       log.info({ ms: Date.now() - started }, 'requests and jobs in progress finished');
@@ -194,9 +234,18 @@ export function createGateway(opts: GatewayOptions): Gateway {
           : 'requests or jobs still in progress are cut',
       );
     }
+    // Redis down or hung: nothing below may wait on it (its commands would queue forever).
+    const redisAnswers = redis.status === 'ready' && (await withTimeout(redis.ping(), 1000).then(() => true, () => false));
+    if (!redisAnswers) {
+      log.warn('Redis does not answer; closing without it (jobs finished meanwhile are recorded when another worker finds them stalled)');
+      redis.disconnect();
+      fastRedis?.disconnect();
+    }
     // Past this point nothing waits for work in progress: each close is bounded.
     const close = (what: string, work: () => Promise<unknown> | undefined) =>
-      within(Promise.resolve().then(work), finished ? 10_000 : 2_000).then((ok) => ok || log.warn(`closing ${what} timed out`));
+      within(Promise.resolve().then(work), finished && redisAnswers ? 10_000 : 2_000).then((ok) => ok || log.warn(`closing ${what} timed out`));
+    // Not forced, the workers record the completion of the jobs just finished in Redis.
+    await close('the workers', () => workers?.close({ force: !finished || !redisAnswers }));
     if (server) {
       server.server.closeAllConnections();
       await close('the HTTP server', () => server.close());
@@ -207,7 +256,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     await close('the outbox relay', () => outbox.stop());
     await close('the event subscriber', () => events.close());
     await close('the job queues', () => jobs.close());
-    await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
+    if (redisAnswers) await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
     fastRedis?.disconnect();
     await close('the database pool', () => db.$disconnect());
     // A handed-over run still holds its target connection; ending that pool would wait for it.
@@ -225,17 +274,25 @@ export function createGateway(opts: GatewayOptions): Gateway {
     reviews,
     executor,
     server,
-    async start() {
-      await redis.ping().catch((err) => {
-        throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
+    async start(options = {}) {
+      const { signal } = options;
+      log.info({ redis: redactedUrl(config.redisUrl), boundSec: REDIS_START_TIMEOUT_MS / 1000 }, 'starting: waiting for Redis');
+      // The shared connection queues commands until Redis answers (BullMQ needs that): bound the wait.
+      await unlessAborted(withTimeout(redis.ping(), REDIS_START_TIMEOUT_MS, 'Redis'), signal).catch((err) => {
+        if (err instanceof StartAbortedError) throw err;
+        throw new Error(`Redis at ${redactedUrl(config.redisUrl)} does not answer (${err.message}); start it or set REDIS_URL. The gateway needs Redis to start; once running it rides out a Redis outage.`);
       });
       // Without an offline queue, commands sent before the connection is ready would fail open.
       if (fastRedis && fastRedis.status !== 'ready') {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 5000);
-          fastRedis.once('ready', () => (clearTimeout(timer), resolve()));
-        });
+        await unlessAborted(
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 5000);
+            fastRedis.once('ready', () => (clearTimeout(timer), resolve()));
+          }),
+          signal,
+        );
       }
+      if (signal?.aborted) throw new StartAbortedError();
       redis.on('ready', onRedisReady);
       // Every process relays what it (or a replica on the same queues) left in the outbox.
       outbox.start(opts.relayIntervalMs ?? 2000);
