@@ -19,6 +19,7 @@ import { createAdminService, type AdminService } from './service/admin-service.j
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
 import { createSeenOnce } from './db/seen-once.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -44,13 +45,50 @@ export interface Gateway {
   server?: FastifyInstance;
   /** The port HTTP listens on, once started (useful with PORT=0). */
   port?: number;
-  start(): Promise<void>;
+  /**
+   * Starts serving and working. Rejects when Redis does not answer within REDIS_START_TIMEOUT_MS,
+   * and with a StartAbortedError as soon as `signal` aborts (a stop during start-up).
+   */
+  start(options?: { signal?: AbortSignal }): Promise<void>;
   /**
    * Stops gracefully: new requests get 503, open long-polls are answered, workers take no new
    * jobs; requests and runs in progress get SHUTDOWN_GRACE_SEC (or until `signal` aborts) to
    * finish, then what still runs is handed over (left RUNNING, heartbeat stopped).
    */
   stop(options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** How long start-up waits for Redis to answer before it gives up (the supervisor restarts it). */
+export const REDIS_START_TIMEOUT_MS = 10_000;
+
+/** start() was stopped by its signal before the gateway served. */
+export class StartAbortedError extends Error {
+  constructor() {
+    super('stopped during start-up');
+    this.name = 'StartAbortedError';
+  }
+}
+
+/** A URL fit for a log line: its password replaced. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(REDIS_URL, not a valid URL)';
+  }
+}
+
+/** Resolves or rejects as `work` does, or rejects with a StartAbortedError once `signal` aborts. */
+function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new StartAbortedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StartAbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Resolves true when `work` settles within `ms`, false at the bound or when `signal` aborts. */
@@ -122,6 +160,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
+  let settling: Promise<unknown> | undefined;
+  let lastSettle = Date.now();
   let sweepAfter: string | undefined;
   let stopped = false;
   let stopping: Promise<void> | undefined;
@@ -129,26 +169,39 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const sweepIntervalMs = opts.sweepIntervalMs ?? 30_000;
 
   /**
-   * One sweep at a time. Without Redis only its database part runs (expiries and stopped runs:
-   * their jobs wait in the outbox); the whole sweep runs again as soon as Redis is back.
+   * One sweep at a time: the full one (it also re-enqueues what Redis lost), or only its database
+   * part (expiries), which needs no Redis at all. Neither settles stopped runs: see runSettle.
    */
-  function runSweep(why: string): void {
+  function runSweep(why: string, full: boolean): void {
     if (sweeping) {
       // A database-only sweep running as Redis returns must not swallow the full one.
-      if (why === 'redis-reconnected') sweepAfter = why;
+      if (full) sweepAfter = why;
       return;
     }
-    const full = outbox.redisReady();
     if (full) lastSweep = Date.now();
-    sweeping = (full ? reviews.sweep() : reviews.sweepDatabase())
-      .then((swept) => log.debug({ ...swept, why, full }, 'sweep done'))
+    sweeping = (full ? reviews.sweep({ settle: false }) : reviews.sweepDatabase(undefined, { settle: false }))
+      .then((swept) => (why === 'start-up' ? log.info(swept, 'start-up sweep done') : log.debug({ ...swept, why, full }, 'sweep done')))
       .catch((err) => log.error({ err, why }, 'sweep failed'))
       .finally(() => {
         sweeping = undefined;
         const next = sweepAfter;
         sweepAfter = undefined;
-        if (next && !stopped) runSweep(next);
+        if (next && !stopped) runSweep(next, true);
       });
+  }
+
+  /**
+   * Settles RUNNING reviews whose process stopped, one pass at a time, apart from the sweep: it asks
+   * each run's target, which may be slow or gone, and must hold back neither start-up nor expiries.
+   */
+  function runSettle(why: string): void {
+    if (settling) return;
+    lastSettle = Date.now();
+    settling = reviews
+      .sweepDatabase(undefined, { expire: false })
+      .then((settled) => log[settled.failed ? 'info' : 'debug']({ ...settled, why }, 'stopped runs settled'))
+      .catch((err) => log.error({ err, why }, 'settling stopped runs failed'))
+      .finally(() => (settling = undefined));
   }
 
   // Redis back (a restart may have lost every queued job): relay the outbox and repair at once,
@@ -156,7 +209,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const onRedisReady = () => {
     log.info('Redis answers again; relaying the outbox and sweeping now');
     void outbox.relayAll();
-    if (opts.workers) runSweep('redis-reconnected');
+    if (opts.workers) runSweep('redis-reconnected', true);
   };
 
   async function stopGracefully(signal?: AbortSignal): Promise<void> {
@@ -165,8 +218,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (sweepTimer) clearInterval(sweepTimer);
     redis.off('ready', onRedisReady);
     drain?.drain.start();
-    // close() takes no new job at once and resolves when the jobs in progress are done.
-    const settled = Promise.all([drain?.drain.idle(), workers?.close()]);
+    // The wait is for this process's own work (requests admitted, jobs in progress, counted here),
+    // not for BullMQ's close(), which needs Redis: a stop while Redis is away is as quick as any.
+    workers?.stopTaking();
+    const settled = Promise.all([drain?.drain.idle(), workers?.idle()]);
     const finished = await within(settled, config.shutdownGraceMs, signal);
     if (finished) {
       log.info({ ms: Date.now() - started }, 'requests and jobs in progress finished');
@@ -179,18 +234,29 @@ export function createGateway(opts: GatewayOptions): Gateway {
           : 'requests or jobs still in progress are cut',
       );
     }
+    // Redis down or hung: nothing below may wait on it (its commands would queue forever).
+    const redisAnswers = redis.status === 'ready' && (await withTimeout(redis.ping(), 1000).then(() => true, () => false));
+    if (!redisAnswers) {
+      log.warn('Redis does not answer; closing without it (jobs finished meanwhile are recorded when another worker finds them stalled)');
+      redis.disconnect();
+      fastRedis?.disconnect();
+    }
     // Past this point nothing waits for work in progress: each close is bounded.
     const close = (what: string, work: () => Promise<unknown> | undefined) =>
-      within(Promise.resolve().then(work), finished ? 10_000 : 2_000).then((ok) => ok || log.warn(`closing ${what} timed out`));
+      within(Promise.resolve().then(work), finished && redisAnswers ? 10_000 : 2_000).then((ok) => ok || log.warn(`closing ${what} timed out`));
+    // Not forced, the workers record the completion of the jobs just finished in Redis.
+    await close('the workers', () => workers?.close({ force: !finished || !redisAnswers }));
     if (server) {
       server.server.closeAllConnections();
       await close('the HTTP server', () => server.close());
     }
     await close('the sweep in progress', () => sweeping);
+    // Settling asks targets and changes nothing until it knows: not worth waiting long for.
+    if (settling && !(await within(settling, 2_000))) log.warn('settling stopped runs did not finish; the next sweep settles them');
     await close('the outbox relay', () => outbox.stop());
     await close('the event subscriber', () => events.close());
     await close('the job queues', () => jobs.close());
-    await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
+    if (redisAnswers) await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
     fastRedis?.disconnect();
     await close('the database pool', () => db.$disconnect());
     // A handed-over run still holds its target connection; ending that pool would wait for it.
@@ -208,17 +274,25 @@ export function createGateway(opts: GatewayOptions): Gateway {
     reviews,
     executor,
     server,
-    async start() {
-      await redis.ping().catch((err) => {
-        throw new Error(`Redis at ${config.redisUrl} does not answer (${err.message}); start it or set REDIS_URL.`);
+    async start(options = {}) {
+      const { signal } = options;
+      log.info({ redis: redactedUrl(config.redisUrl), boundSec: REDIS_START_TIMEOUT_MS / 1000 }, 'starting: waiting for Redis');
+      // The shared connection queues commands until Redis answers (BullMQ needs that): bound the wait.
+      await unlessAborted(withTimeout(redis.ping(), REDIS_START_TIMEOUT_MS, 'Redis'), signal).catch((err) => {
+        if (err instanceof StartAbortedError) throw err;
+        throw new Error(`Redis at ${redactedUrl(config.redisUrl)} does not answer (${err.message}); start it or set REDIS_URL. The gateway needs Redis to start; once running it rides out a Redis outage.`);
       });
       // Without an offline queue, commands sent before the connection is ready would fail open.
       if (fastRedis && fastRedis.status !== 'ready') {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 5000);
-          fastRedis.once('ready', () => (clearTimeout(timer), resolve()));
-        });
+        await unlessAborted(
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 5000);
+            fastRedis.once('ready', () => (clearTimeout(timer), resolve()));
+          }),
+          signal,
+        );
       }
+      if (signal?.aborted) throw new StartAbortedError();
       redis.on('ready', onRedisReady);
       // Every process relays what it (or a replica on the same queues) left in the outbox.
       outbox.start(opts.relayIntervalMs ?? 2000);
@@ -226,8 +300,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // Every start, set or not: an unset or changed ADMIN_API_KEY must retire the earlier one.
       for (const c of await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey)) log[c.level]({ ...c.detail, action: c.action }, c.message);
       if (opts.workers) {
-        const swept = await reviews.sweep();
-        log.info(swept, 'start-up sweep done');
+        // In the background: settling a stopped run asks its target, which may be slow or gone;
+        // serving and the workers do not wait for it (every repair is idempotent by job id or claim).
+        runSweep('start-up', true);
+        runSettle('start-up');
         workers = startWorkers({
           connection: redis,
           prefix: config.queuePrefix,
@@ -237,10 +313,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
             : undefined,
           log,
         });
-        // The full sweep every sweepIntervalMs; while Redis is away, its database part every 5 s so
-        // overdue requests still expire.
+        // The full sweep every sweepIntervalMs (when Redis seems up); in between, every 5 s, its
+        // database part, so an overdue request expires within about 5 s whatever Redis does (down,
+        // hung with its connection still "ready", or up without the expiry job).
         sweepTimer = setInterval(() => {
-          if (!outbox.redisReady() || Date.now() - lastSweep >= sweepIntervalMs * 0.9) runSweep('timer');
+          runSweep('timer', outbox.redisReady() && Date.now() - lastSweep >= sweepIntervalMs * 0.9);
+          if (Date.now() - lastSettle >= sweepIntervalMs * 0.9) runSettle('timer');
         }, Math.min(sweepIntervalMs, 5000));
         sweepTimer.unref();
       }

@@ -27,6 +27,7 @@ const REPEAT_WINDOW_MS = 1000;
 export async function runUntilSignal(opts: RunOptions): Promise<void> {
   const { log } = opts;
   const force = new AbortController();
+  const starting = new AbortController();
   let gateway: Gateway | undefined;
   let started = false;
   let signalled = false;
@@ -63,8 +64,10 @@ export async function runUntilSignal(opts: RunOptions): Promise<void> {
     firstSignalAt = Date.now();
     log.info({ signal, graceSec: opts.graceMs / 1000 }, 'stopping');
     giveUpIn(opts.graceMs + CLOSE_BOUND_MS);
-    // While migrations run or the gateway starts, start-up notices the signal when that step ends.
+    // While migrations run, start-up notices the signal when they end (a cut migration would block
+    // later deploys); a gateway starting (waiting for Redis) stops waiting at once.
     if (started) void stop(gateway!);
+    else starting.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -81,8 +84,13 @@ export async function runUntilSignal(opts: RunOptions): Promise<void> {
   }
   gateway = opts.create();
   try {
-    await gateway.start();
+    await gateway.start({ signal: starting.signal });
   } catch (error) {
+    if (signalled) {
+      log.info('stopped before serving');
+      await gateway.stop({ signal: force.signal }).catch(() => {});
+      process.exit(0);
+    }
     log.fatal({ err: error }, 'the gateway could not start');
     await gateway.stop().catch(() => {});
     process.exit(1);

@@ -1,5 +1,6 @@
 // The outbox table: jobs a transition must cause, stored in the transition's own transaction so a
 // committed decision never loses its effects, whatever Redis is doing at that moment.
+import { Prisma } from './generated/client.ts';
 import type { Db, Tx } from './client.js';
 
 /** One job to hand to the queue. */
@@ -25,18 +26,24 @@ export async function writeOutbox(tx: Tx | Db, queuePrefix: string, reviewId: st
 }
 
 /**
+ * "leaseUntil" is a timestamp without time zone holding UTC (as Prisma writes every DateTime, and as
+ * slack-slots.ts does): a session's own time zone must not move a lease by hours.
+ */
+const NOW_UTC = Prisma.sql`timezone('UTC', now())`;
+
+/**
  * Takes up to `limit` entries of `queuePrefix` (of one review, when given) for `leaseMs`: rows
  * another relay holds are skipped, not waited for, and a lease that lapsed (its relay died) is
  * taken again. One short statement: no transaction stays open while Redis is asked.
  */
 export async function leaseOutbox(db: Db, queuePrefix: string, options: { reviewId?: string; limit: number; leaseMs: number }): Promise<OutboxRow[]> {
   const rows = await db.$queryRaw<{ id: bigint; name: string; payload: Record<string, unknown>; jobId: string; dueAt: Date | null }[]>`
-    UPDATE "OutboxJob" SET "leaseUntil" = now() + make_interval(secs => ${options.leaseMs / 1000}::float8)
+    UPDATE "OutboxJob" SET "leaseUntil" = ${NOW_UTC} + make_interval(secs => ${options.leaseMs / 1000}::float8)
     WHERE "id" IN (
       SELECT "id" FROM "OutboxJob"
       WHERE "queuePrefix" = ${queuePrefix}
         AND (${options.reviewId ?? null}::uuid IS NULL OR "reviewId" = ${options.reviewId ?? null}::uuid)
-        AND ("leaseUntil" IS NULL OR "leaseUntil" < now())
+        AND ("leaseUntil" IS NULL OR "leaseUntil" < ${NOW_UTC})
       ORDER BY "id" LIMIT ${options.limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING "id", "name", "payload", "jobId", "dueAt"`;

@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { isDatabaseBusy } from '../db/database-busy.js';
 import type { Logger } from '../logger.js';
 import type { ReviewService } from '../service/review-service.js';
 import { JOB_SCHEMAS, parsePayload, type JobName } from './definitions.js';
@@ -17,8 +18,19 @@ export interface WorkersOptions {
 }
 
 export interface Workers {
-  close(): Promise<void>;
+  /** Takes no new job from now on; the jobs in progress go on. */
+  stopTaking(): void;
+  /** Resolves once no job of this process is in progress (whatever Redis does). */
+  idle(): Promise<void>;
+  /**
+   * Closes the workers and their connections. Without `force` it waits for the jobs in progress
+   * and their completion in Redis; `force` (Redis away, or jobs handed over) waits for neither.
+   */
+  close(options?: { force?: boolean }): Promise<void>;
 }
+
+/** How soon a job that found the state database unavailable is tried again. */
+const DATABASE_RETRY_MS = 2000;
 
 function checked(job: Job): { name: JobName; data: unknown } {
   if (!(job.name in JOB_SCHEMAS)) throw new UnrecoverableError(`unknown job ${job.name}`);
@@ -40,6 +52,21 @@ export function startWorkers(opts: WorkersOptions): Workers {
   // again: Redis back after an outage would sit idle that long. One second keeps the catch-up
   // within seconds of Redis's return (the README promises 5 s for a lost expiry).
   const runRetryDelay = 1000;
+  // The jobs in progress in this process, counted here: BullMQ's own wait for them (close())
+  // needs Redis to answer, which a stop while Redis is away cannot count on.
+  let inProgress = 0;
+  const idleWaiters: Array<() => void> = [];
+  const tracked =
+    <A extends unknown[]>(processor: (...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      inProgress++;
+      try {
+        await processor(...args);
+      } finally {
+        inProgress--;
+        if (inProgress === 0) for (const w of idleWaiters.splice(0)) w();
+      }
+    };
   const connection = () => {
     const c = opts.connection.duplicate({ maxRetriesPerRequest: null });
     connections.push(c);
@@ -49,18 +76,31 @@ export function startWorkers(opts: WorkersOptions): Workers {
   workers.push(
     new Worker(
       names.reviews,
-      async (job) => {
+      tracked(async (job: Job, token?: string) => {
         const { name } = checked(job);
-        if (name === 'review.expire') {
-          const { reviewId } = parsePayload('review.expire', job.data);
-          await opts.reviews.expireReview(reviewId);
-        } else if (name === 'review.execute') {
-          const { reviewId } = parsePayload('review.execute', job.data);
-          await opts.reviews.executeReview(reviewId);
-        } else {
-          throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
+        try {
+          if (name === 'review.expire') {
+            const { reviewId } = parsePayload('review.expire', job.data);
+            await opts.reviews.expireReview(reviewId);
+          } else if (name === 'review.execute') {
+            const { reviewId } = parsePayload('review.execute', job.data);
+            await opts.reviews.executeReview(reviewId);
+          } else {
+            throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
+          }
+        } catch (error) {
+          // The state database is unreachable or busy: nothing was decided (a run is claimed in
+          // PostgreSQL first, so a second attempt never runs a command twice). Try again shortly
+          // without spending an attempt: an outage longer than the attempts' backoff (about 15 s)
+          // must not leave the job failed and its review APPROVED until the sweep's repair.
+          if (isDatabaseBusy(error)) {
+            log.warn({ job: job.name, jobId: job.id, err: (error as Error).message }, 'state database unavailable; job delayed');
+            await job.moveToDelayed(Date.now() + DATABASE_RETRY_MS, token);
+            throw new DelayedError();
+          }
+          throw error;
         }
-      },
+      }),
       { connection: connection(), concurrency: opts.concurrency?.reviews ?? 20, runRetryDelay },
     ),
   );
@@ -70,7 +110,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
     workers.push(
       new Worker(
         names.slack,
-        async (job, token) => {
+        tracked(async (job: Job, token?: string) => {
           const { name, data } = checked(job);
           const { reviewId } = data as { reviewId: string };
           try {
@@ -88,7 +128,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
             if (error instanceof SlackPermanentError) throw new UnrecoverableError(error.message);
             throw error;
           }
-        },
+        }),
         { connection: connection(), concurrency: opts.concurrency?.slack ?? 10, runRetryDelay },
       ),
     );
@@ -99,9 +139,30 @@ export function startWorkers(opts: WorkersOptions): Workers {
     w.on('error', (err) => log.error({ err }, 'worker error'));
   }
 
+  // BullMQ's close() stops fetching at once, then waits for the jobs in progress (and for Redis).
+  let closing: Promise<unknown> | undefined;
+  const closeWorkers = (force: boolean) => (closing ??= Promise.all(workers.map((w) => w.close(force))).catch(() => {}));
   return {
-    async close() {
-      await Promise.all(workers.map((w) => w.close()));
+    stopTaking() {
+      void closeWorkers(false);
+    },
+    idle() {
+      return inProgress === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    async close({ force = false } = {}) {
+      // Forced: cut the connections first, so nothing in BullMQ's close waits on an absent Redis.
+      if (force) {
+        // Cut every connection (ours and the blocking ones BullMQ made), so nothing waits on an
+        // absent Redis; BullMQ's close then has nothing left to do but is not waited for long.
+        for (const c of connections) c.disconnect();
+        for (const w of workers) void w.disconnect().catch(() => {});
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1000);
+          void closeWorkers(true).then(() => (clearTimeout(timer), resolve()));
+        });
+        return;
+      }
+      await closeWorkers(false);
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };

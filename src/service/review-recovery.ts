@@ -13,6 +13,12 @@ export interface RecoveryOptions {
   failStopped: (reviewId: string, now: Date) => Promise<boolean>;
 }
 
+/** Which parts of the database sweep run (both by default). */
+export interface SweepParts {
+  expire?: boolean;
+  settle?: boolean;
+}
+
 /** The sweep over what lost jobs or stopped processes left. */
 export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, expireReview, failStopped }: RecoveryOptions) {
   // A Redis that stops answering mid-sweep ends the sweep instead of holding it (and every later
@@ -21,19 +27,25 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
     enqueue: (name, payload, options) => withTimeout(queue.enqueue(name, payload, options), 2000, 'Redis'),
   };
   /**
-   * The part of the sweep that needs only PostgreSQL: expires overdue pending reviews and fails
+   * The part of the sweep that needs only PostgreSQL: expires overdue pending reviews and settles
    * RUNNING ones whose process stopped. Runs while Redis is away too (their jobs wait in the outbox).
+   * `expire: false` or `settle: false` leaves a part out: settling asks each run's target, which may
+   * be slow or gone, so the gateway runs it apart, where it cannot hold expiries back.
    */
-  async function sweepDatabase(now = new Date()): Promise<{ expired: number; failed: number }> {
+  async function sweepDatabase(now = new Date(), parts: SweepParts = {}): Promise<{ expired: number; failed: number }> {
     let expired = 0;
     let failed = 0;
-    const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
-    for (const { id } of overdue) if (await expireReview(id, now)) expired++;
-    const stale = await db.review.findMany({
-      where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
-      select: { id: true },
-    });
-    for (const { id } of stale) if (await failStopped(id, now)) failed++;
+    if (parts.expire !== false) {
+      const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
+      for (const { id } of overdue) if (await expireReview(id, now)) expired++;
+    }
+    if (parts.settle !== false) {
+      const stale = await db.review.findMany({
+        where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
+        select: { id: true },
+      });
+      for (const { id } of stale) if (await failStopped(id, now)) failed++;
+    }
     return { expired, failed };
   }
 
@@ -41,20 +53,25 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
    * Repairs what lost jobs or a stopped process left: expires overdue pending reviews,
    * re-enqueues the expiry of pending ones and the Slack post of those never posted (lost with a
    * Redis flush or an outage at submit; an existing job id makes this a no-op), re-enqueues
-   * execution of approved ones, and fails RUNNING ones whose process stopped (never re-runs them).
+   * execution of approved ones, and settles RUNNING ones whose process stopped (never re-runs
+   * them) unless `settle` is false.
    */
-  async function sweep(options: { now?: Date } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
+  async function sweep(options: { now?: Date; settle?: boolean } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
     const now = options.now ?? new Date();
     let requeued = 0;
-    const { expired, failed } = await sweepDatabase(now);
+    const { expired, failed } = await sweepDatabase(now, { settle: options.settle });
     const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } });
     for (const r of pending) {
       await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
       if (slackEnabled && r.slackMessages.length === 0) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `post-${r.id}` });
     }
+    // A repair gets an id of its own per 10 minutes: BullMQ ignores an add whose id it still holds,
+    // and a failed original execute-<id> job is kept for 7 days. The claim (APPROVED → RUNNING)
+    // keeps it to one run however many jobs there are.
+    const slot = Math.floor(now.getTime() / 600_000);
     const approved = await db.review.findMany({ where: { status: 'APPROVED', decidedAt: { lte: new Date(now.getTime() - 10_000) } }, select: { id: true } });
     for (const { id } of approved) {
-      await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `execute-${id}` });
+      await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `repair-execute-${id}-${slot}` });
       requeued++;
     }
     if (slackEnabled) await reconcileSlack(now);
