@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createSlackApp } from './bot/slack-app.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
+import { isDatabaseBusy } from './db/database-busy.js';
 import { createHttpDrain } from './gateway/http-drain.js';
 import { createHttpServer } from './gateway/http-server.js';
 import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
@@ -181,7 +182,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (full) lastSweep = Date.now();
     sweeping = (full ? reviews.sweep({ settle: false }) : reviews.sweepDatabase(undefined, { settle: false }))
       .then((swept) => (why === 'start-up' ? log.info(swept, 'start-up sweep done') : log.debug({ ...swept, why, full }, 'sweep done')))
-      .catch((err) => log.error({ err, why }, 'sweep failed'))
+      .catch((err) => {
+        // A sweep that could not reach the state database saw an outage: live runs' heartbeats
+        // may be stale from it, so no run is settled until the database has answered long enough.
+        if (isDatabaseBusy(err)) reviews.noteStateDbFailure();
+        log.error({ err, why }, 'sweep failed');
+      })
       .finally(() => {
         sweeping = undefined;
         const next = sweepAfter;
@@ -200,7 +206,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
     settling = reviews
       .sweepDatabase(undefined, { expire: false })
       .then((settled) => log[settled.failed ? 'info' : 'debug']({ ...settled, why }, 'stopped runs settled'))
-      .catch((err) => log.error({ err, why }, 'settling stopped runs failed'))
+      .catch((err) => {
+        if (isDatabaseBusy(err)) reviews.noteStateDbFailure();
+        log.error({ err, why }, 'settling stopped runs failed');
+      })
       .finally(() => (settling = undefined));
   }
 

@@ -68,7 +68,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const { db, jobs, outbox, events, log } = opts;
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
   const { recordEffects, afterCommit } = createEffects({ outbox, events, slackEnabled: opts.slackEnabled });
-  const { executeReview, failStopped, handOver } = createExecution({ ...opts, recordEffects, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
+  const { executeReview, failStopped, handOver, noteStateDbFailure } = createExecution({ ...opts, recordEffects, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
   const submit = createSubmit({ ...opts, afterCommit, executeReview });
 
   /**
@@ -219,5 +219,5 @@ export function createReviewService(opts: ReviewServiceOptions) {
 
   const { sweep, sweepDatabase } = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
 
-  return { submit, vote, previewVote, expireReview, executeReview, handOver, sweep, sweepDatabase, get, history, waitForDecision, list };
+  return { submit, vote, previewVote, expireReview, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, history, waitForDecision, list };
 }
