@@ -38,14 +38,28 @@ afterAll(async () => {
   await target?.drop();
 });
 
-/** Holds a lock that blocks every audit write (so every decision and submit) for `ms`. */
-async function holdAuditLock(databaseUrl: string, ms: number): Promise<() => Promise<void>> {
+/**
+ * Holds a lock that blocks every audit write (so every decision and submit) for `ms`, and, when
+ * `until` is given, until it settles too (at most 15 s): on a loaded machine the burst may reach
+ * the database only after a fixed time has passed, and then nothing would have had to wait.
+ */
+async function holdAuditLock(databaseUrl: string, ms: number, until?: Promise<unknown>): Promise<() => Promise<void>> {
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   await c.query('BEGIN');
   await c.query('LOCK TABLE "AuditEvent" IN EXCLUSIVE MODE');
-  const released = new Promise<void>((resolve) => setTimeout(() => void c.query('COMMIT').then(() => c.end()).then(resolve), ms));
+  const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+  const held = Promise.all([sleep(ms), until ? Promise.race([until, sleep(15_000)]) : null]);
+  const released = held.then(() => c.query('COMMIT')).then(() => c.end());
   return () => released;
+}
+
+/** A promise that settles at the first refusal (503) among the calls `watch` wraps. */
+function firstRefusal() {
+  let seen!: () => void;
+  const refused = new Promise<void>((resolve) => (seen = resolve));
+  const watch = <T extends { status: number }>(p: Promise<T>) => p.then((r) => (r.status === 503 && seen(), r));
+  return { refused, watch };
 }
 
 /** Status and Retry-After of a JSON request. */
@@ -89,8 +103,9 @@ describe('with the default pool and wait', () => {
 describe('when the database stays busy longer than a request may wait', () => {
   it(`answers ${N} parallel submits 201 or 503 with Retry-After, never 500, and creates nothing for a 503`, async () => {
     const before = await tight.gw.gateway.db.review.count();
-    const released = await holdAuditLock(tight.gw.databaseUrl, 2500);
-    const rs = await Promise.all(Array.from({ length: N }, (_, i) => call(tight.gw, 'POST', '/api/connections/prod-db/exec', tight.alice.apiKey, { input: `SELECT ${i}` })));
+    const { refused, watch } = firstRefusal();
+    const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refused);
+    const rs = await Promise.all(Array.from({ length: N }, (_, i) => watch(call(tight.gw, 'POST', '/api/connections/prod-db/exec', tight.alice.apiKey, { input: `SELECT ${i}` }))));
     await released();
     const counts = tally(rs);
     expect((counts[201] ?? 0) + (counts[503] ?? 0)).toBe(N);
@@ -105,8 +120,9 @@ describe('when the database stays busy longer than a request may wait', () => {
 
   it(`answers ${N} parallel approvals 200 or 503, leaves every 503 pending, and retries as told then succeed`, async () => {
     const ids = await pendingReviews(tight, N);
-    const released = await holdAuditLock(tight.gw.databaseUrl, 2500);
-    const rs = await Promise.all(ids.map((id) => call(tight.gw, 'PUT', `/api/reviews/${id}/approve`, tight.dana.apiKey)));
+    const { refused: refusedOnce, watch } = firstRefusal();
+    const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refusedOnce);
+    const rs = await Promise.all(ids.map((id) => watch(call(tight.gw, 'PUT', `/api/reviews/${id}/approve`, tight.dana.apiKey))));
     await released();
     const counts = tally(rs);
     expect((counts[200] ?? 0) + (counts[503] ?? 0)).toBe(N);
