@@ -29,6 +29,13 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
+/** The name and URL of a database that does not exist yet; `cleanups` gets what drops it if made. */
+export function missingDatabase(cleanups: Array<() => Promise<void> | void>): { name: string; url: string } {
+  const name = uniqueName('hoop_test_missing');
+  cleanups.push(() => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}));
+  return { name, url: withDatabase(ADMIN_URL, name) };
+}
+
 /** A fresh, migrated database for one test file (a copy of the template). */
 export async function createStateDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = uniqueName('hoop_test');

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_URL, uniqueName, withDatabase } from '../helpers/databases.js';
+import { ADMIN_URL, missingDatabase } from '../helpers/databases.js';
 import { ROOT } from '../helpers/gateway-process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -21,11 +21,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-function missingDatabase(): { name: string; url: string } {
-  const name = uniqueName('hoop_test_missing');
-  cleanups.push(() => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}));
-  return { name, url: withDatabase(ADMIN_URL, name) };
-}
+const missing = () => missingDatabase(cleanups);
 
 /** What the Prisma CLI runs first on a missing database: the engine's `cli create-database`. */
 function createDatabase(url: string): Promise<{ code: number | null; stderr: string }> {
@@ -41,7 +37,7 @@ describe('the schema engine creating one missing database from 6 processes at on
   it('succeeds in every process, 4 trials out of 4', async () => {
     const failures: string[] = [];
     for (let trial = 0; trial < 4; trial++) {
-      const db = missingDatabase();
+      const db = missing();
       const results = await Promise.all(Array.from({ length: 6 }, () => createDatabase(db.url)));
       for (const r of results) if (r.code !== 0) failures.push(`trial ${trial + 1}: exit ${r.code}: ${r.stderr.split('\n').filter(Boolean).pop()}`);
       expect(await admin((c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.name])).then((r) => r.rowCount)).toBe(1);

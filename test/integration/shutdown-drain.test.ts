@@ -1,11 +1,11 @@
 // SIGTERM to a real gateway process: open long-polls are answered at once, a run that outlives
 // SHUTDOWN_GRACE_SEC is handed over (left RUNNING, no heartbeat), a second signal cuts the grace
 // short; the process exits 0 every time.
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStateDatabase, createTargetDatabase } from '../helpers/databases.js';
-import { gatewayEnv, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
-import { eventually, startTestGateway } from '../helpers/gateway.js';
+import { createTargetDatabase } from '../helpers/databases.js';
+import type { startGatewayProcess } from '../helpers/gateway-process.js';
+import { startTestGateway } from '../helpers/gateway.js';
+import { reviewRow, running, startReviewedProcess, submit } from '../helpers/reviewed-process.js';
 
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -20,58 +20,8 @@ afterAll(async () => {
   await target?.drop();
 });
 
-interface Started {
-  gw: GatewayProcess;
-  stateUrl: string;
-  prefix: string;
-  alice: string;
-  dana: string;
-}
-
 /** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
-async function start(env: Record<string, string> = {}, options: Parameters<typeof startGatewayProcess>[1] = {}): Promise<Started> {
-  const state = await createStateDatabase();
-  const processEnv = gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env });
-  const gw = startGatewayProcess(processEnv, options);
-  cleanups.push(() => state.drop(), () => gw.dispose());
-  await gw.listening;
-  const user = async (email: string, groups: string[]) => {
-    const res = await gw.api('POST', '/api/users', { body: { email, groups } });
-    expect(res.status).toBe(201);
-    return res.body.apiKey as string;
-  };
-  const alice = await user('alice@example.com', ['developers']);
-  const dana = await user('dana@example.com', ['dba-team']);
-  const conn = await gw.api('POST', '/api/connections', { body: { name: 'prod', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
-  expect(conn.status).toBe(201);
-  return { gw, stateUrl: state.url, prefix: processEnv.QUEUE_PREFIX, alice, dana };
-}
-
-async function submit(s: Started, input: string): Promise<string> {
-  const res = await s.gw.api('POST', '/api/connections/prod/exec', { key: s.alice, body: { input } });
-  expect(res.status).toBe(201);
-  expect(res.body.status).toBe('PENDING');
-  return res.body.id;
-}
-
-/** Submits, approves and waits until the gateway runs it. */
-async function running(s: Started, input: string): Promise<string> {
-  const id = await submit(s, input);
-  const ok = await s.gw.api('PUT', `/api/reviews/${id}/approve`, { key: s.dana, body: {} });
-  expect(ok.status).toBe(200);
-  await eventually(async () => (await s.gw.api('GET', `/api/reviews/${id}`)).body.status === 'RUNNING', 10_000, 'the run to start');
-  return id;
-}
-
-async function reviewRow(stateUrl: string, id: string): Promise<{ status: string; heartbeatAt: Date | null; error: string | null }> {
-  const c = new pg.Client({ connectionString: stateUrl });
-  await c.connect();
-  try {
-    return (await c.query('SELECT status, "heartbeatAt", error FROM "Review" WHERE id = $1', [id])).rows[0];
-  } finally {
-    await c.end();
-  }
-}
+const start = (env: Record<string, string> = {}, options: Parameters<typeof startGatewayProcess>[1] = {}) => startReviewedProcess(target.url, cleanups, env, options);
 
 describe('SIGTERM with an open long-poll', () => {
   it('answers the long-poll at once with the review as it stands and exits 0', async () => {

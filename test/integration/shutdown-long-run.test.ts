@@ -1,10 +1,9 @@
 // SIGTERM to a real gateway process while it runs a command longer than the 15 s after which the
 // gateway used to exit 1: within SHUTDOWN_GRACE_SEC the run finishes and is recorded, then exit 0.
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStateDatabase, createTargetDatabase } from '../helpers/databases.js';
-import { gatewayEnv, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
-import { eventually } from '../helpers/gateway.js';
+import { createTargetDatabase } from '../helpers/databases.js';
+import type { startGatewayProcess } from '../helpers/gateway-process.js';
+import { reviewRow, running, startReviewedProcess } from '../helpers/reviewed-process.js';
 
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -19,56 +18,8 @@ afterAll(async () => {
   await target?.drop();
 });
 
-interface Started {
-  gw: GatewayProcess;
-  stateUrl: string;
-  alice: string;
-  dana: string;
-}
-
 /** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
-async function start(env: Record<string, string> = {}): Promise<Started> {
-  const state = await createStateDatabase();
-  const gw = startGatewayProcess(gatewayEnv(state.url, { MIGRATE_ON_START: 'false', ...env }));
-  cleanups.push(() => state.drop(), () => gw.dispose());
-  await gw.listening;
-  const user = async (email: string, groups: string[]) => {
-    const res = await gw.api('POST', '/api/users', { body: { email, groups } });
-    expect(res.status).toBe(201);
-    return res.body.apiKey as string;
-  };
-  const alice = await user('alice@example.com', ['developers']);
-  const dana = await user('dana@example.com', ['dba-team']);
-  const conn = await gw.api('POST', '/api/connections', { body: { name: 'prod', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
-  expect(conn.status).toBe(201);
-  return { gw, stateUrl: state.url, alice, dana };
-}
-
-async function submit(s: Started, input: string): Promise<string> {
-  const res = await s.gw.api('POST', '/api/connections/prod/exec', { key: s.alice, body: { input } });
-  expect(res.status).toBe(201);
-  expect(res.body.status).toBe('PENDING');
-  return res.body.id;
-}
-
-/** Submits, approves and waits until the gateway runs it. */
-async function running(s: Started, input: string): Promise<string> {
-  const id = await submit(s, input);
-  const ok = await s.gw.api('PUT', `/api/reviews/${id}/approve`, { key: s.dana, body: {} });
-  expect(ok.status).toBe(200);
-  await eventually(async () => (await s.gw.api('GET', `/api/reviews/${id}`)).body.status === 'RUNNING', 10_000, 'the run to start');
-  return id;
-}
-
-async function reviewRow(stateUrl: string, id: string): Promise<{ status: string; heartbeatAt: Date | null; error: string | null }> {
-  const c = new pg.Client({ connectionString: stateUrl });
-  await c.connect();
-  try {
-    return (await c.query('SELECT status, "heartbeatAt", error FROM "Review" WHERE id = $1', [id])).rows[0];
-  } finally {
-    await c.end();
-  }
-}
+const start = (env: Record<string, string> = {}, options: Parameters<typeof startGatewayProcess>[1] = {}) => startReviewedProcess(target.url, cleanups, env, options);
 
 describe('SIGTERM with a run longer than 15 s and a grace bound that allows it', () => {
   it('lets the run finish, records it EXECUTED and exits 0', async () => {

@@ -3,7 +3,7 @@
 // supervisor starts them: `npm start`.
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_URL, uniqueName, withDatabase } from '../helpers/databases.js';
+import { missingDatabase } from '../helpers/databases.js';
 import { gatewayEnv, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -11,26 +11,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-function missingDatabase(): { name: string; url: string } {
-  const name = uniqueName('hoop_test_missing');
-  cleanups.push(() => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}));
-  return { name, url: withDatabase(ADMIN_URL, name) };
-}
+const missing = () => missingDatabase(cleanups);
 
 describe('gateways started at once on a missing database', () => {
   const n = 4;
   it(`all ${n} start, serve and stop with exit 0`, async () => {
-    const db = missingDatabase();
+    const db = missing();
     const started = Date.now();
     // Replicas of one deployment: one database, one queue prefix.
     const env = gatewayEnv(db.url);
