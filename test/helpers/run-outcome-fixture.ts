@@ -87,12 +87,18 @@ export async function startOutcomeFixture(dialect: 'postgres' | 'mysql' = 'postg
     rowsOf: async (v) => Number((await db.query(`SELECT count(*) AS n FROM t WHERE v = ${v}`))[0].n),
     sweepLater: (ms = 120_000) => t.gateway.reviews.sweep({ now: new Date(Date.now() + ms) }),
     async onState(sql, params = []) {
-      const c = new pg.Client({ connectionString: t.databaseUrl });
-      await c.connect();
-      try {
-        return (await c.query(sql, params)).rows;
-      } finally {
-        await c.end();
+      // Tests running at once put triggers on "Review" and drop them while their runs write to it:
+      // that DDL can deadlock (40P01, seen once in CI). The statement rolled back whole; make it again.
+      for (let attempt = 1; ; attempt++) {
+        const c = new pg.Client({ connectionString: t.databaseUrl });
+        await c.connect();
+        try {
+          return (await c.query(sql, params)).rows;
+        } catch (error) {
+          if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+        } finally {
+          await c.end();
+        }
       }
     },
     async stop() {
