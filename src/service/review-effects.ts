@@ -3,12 +3,22 @@
 // them and a rolled-back one has none; after the commit they are relayed to BullMQ within a short
 // bound, and by the relay's timer and Redis's return otherwise. Nothing here waits on Redis.
 import { stateKey, type Transition } from '../core/review-state.js';
-import type { Tx } from '../db/client.js';
-import type { OutboxEntry, OutboxRelay } from '../jobs/outbox-relay.js';
+import type { Db, Tx } from '../db/client.js';
+import type { OutboxEntry } from '../db/outbox.js';
 import type { ReviewEvents } from './review-events.js';
 
+/**
+ * What the use cases need of the outbox (jobs/outbox-relay.ts implements it): store a transition's
+ * jobs in its transaction, hurry one review's jobs to the queue, drop a job that no longer matters.
+ */
+export interface Outbox {
+  write(tx: Tx | Db, reviewId: string | null, entries: readonly OutboxEntry[]): Promise<void>;
+  relayReview(reviewId: string, boundMs: number): Promise<void>;
+  removeJob(name: 'review.expire', jobId: string): void;
+}
+
 export interface EffectsOptions {
-  outbox: OutboxRelay;
+  outbox: Outbox;
   events: ReviewEvents;
   slackEnabled: boolean;
   /** How long the request that caused a transition waits for its jobs to reach Redis. */

@@ -7,7 +7,6 @@ import type { Db } from '../db/client.js';
 import { lockReview, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { refused, type ExecutionResult, type SqlExecutor, type TargetSession } from '../execution/types.js';
 import type { Classifier } from '../sql/classifier.js';
-import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../with-timeout.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
@@ -27,7 +26,6 @@ export interface ExecutionLimits {
 
 export interface ExecutionOptions {
   db: Db;
-  jobs: JobQueue;
   events: ReviewEvents;
   log: Logger;
   recordEffects: RecordEffects;

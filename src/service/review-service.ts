@@ -16,12 +16,11 @@ import { ErrorCode, isAppError } from '../errors.js';
 import { committedDespite, notDoneError, readBackOr } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import type { SqlExecutor } from '../execution/types.js';
-import type { OutboxRelay } from '../jobs/outbox-relay.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { Classifier } from '../sql/classifier.js';
 import type { AuthUser } from './auth-user.js';
-import { createEffects } from './review-effects.js';
+import { createEffects, type Outbox } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 import { createExecution, STOPPED_DURING_EXECUTION, type ExecutionLimits } from './review-execution.js';
 import { actorOf, visibleTo } from './review-access.js';
@@ -34,7 +33,7 @@ export interface ReviewServiceOptions {
   db: Db;
   jobs: JobQueue;
   /** Where transitions write their jobs, and what moves them to the queue. */
-  outbox: OutboxRelay;
+  outbox: Outbox;
   events: ReviewEvents;
   log: Logger;
   reviewTimeoutSec: number;

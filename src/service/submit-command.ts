@@ -11,14 +11,13 @@ import { isDatabaseBusy } from '../db/database-busy.js';
 import { getReview, reviewInclude, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ExecutionResult, ReadCheck, SqlExecutor } from '../execution/types.js';
-import type { OutboxRelay } from '../jobs/outbox-relay.js';
 import type { Logger } from '../logger.js';
 import type { Classifier } from '../sql/classifier.js';
 import { strictestKind, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
 import { canUseConnection } from '../core/access.js';
 import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
-import { jobsOfNewRequest, type AfterCommit } from './review-effects.js';
+import { jobsOfNewRequest, type AfterCommit, type Outbox } from './review-effects.js';
 import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
 
@@ -35,7 +34,7 @@ export interface SubmitInput {
 
 export interface SubmitOptions {
   db: Db;
-  outbox: OutboxRelay;
+  outbox: Outbox;
   afterCommit: AfterCommit;
   log: Logger;
   reviewTimeoutSec: number;
