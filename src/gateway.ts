@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { createSlackApp } from './bot/slack-app.js';
 import type { Config } from './config.js';
-import { createDb, type Db } from './db/client.js';
+import { createDb, createStatePool, statePoolOf, type Db } from './db/client.js';
+import { createReadAudit } from './db/read-audit.js';
 import { isDatabaseBusy } from './db/database-busy.js';
 import { createHttpDrain } from './gateway/http-drain.js';
 import { createHttpServer } from './gateway/http-server.js';
@@ -128,8 +129,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const admin = createAdminService(db);
   const classifier = createClassifier();
   const executor = createSqlExecutor({ limits: config.targetPool, lineage: (job) => classifier.lineage(job), onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
+  // Reads' closing audit events commit without waiting for the disk (src/db/read-audit.ts).
+  const quickPool = createStatePool(config.databaseUrl, { max: 4, onConnectionError: () => {} }, { synchronousCommit: false });
   const reviews = createReviewService({
     db,
+    readAudit: createReadAudit(statePoolOf(db), quickPool),
+    refreshUser: admin.refreshUser,
     jobs,
     outbox,
     events,
@@ -268,6 +273,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (redisAnswers) await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
     fastRedis?.disconnect();
     await close('the database pool', () => db.$disconnect());
+    await close('the read audit pool', () => quickPool.end());
     // A handed-over run still holds its target connection; ending that pool would wait for it.
     if (finished) await close('the target pools', () => executor.close());
     await close('the classifier', () => classifier.close());

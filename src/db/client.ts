@@ -29,17 +29,36 @@ export interface DbOptions {
  * 'error' event nobody listened to, which ends the process. With a listener the dropped client
  * fails the query that uses it (answered 503, see database-busy.ts) and the pool opens a new one.
  */
-export function createStatePool(databaseUrl: string, options: Pick<DbOptions, 'max' | 'onConnectionError'> = {}): pg.Pool {
+export function createStatePool(databaseUrl: string, options: Pick<DbOptions, 'max' | 'onConnectionError'> = {}, session: { synchronousCommit?: boolean } = {}): pg.Pool {
   const report = options.onConnectionError ?? (() => {});
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 10_000,
+    ...(session.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
+  });
   pool.on('error', report);
   pool.on('connect', (client) => client.on('error', report));
   return pool;
 }
 
+const pools = new WeakMap<Db, pg.Pool>();
+
 /** A Prisma client over adapter-pg (no native query engine), on a pool that survives dropped connections. */
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const pool = createStatePool(databaseUrl, options);
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
-  return new PrismaClient({ adapter, transactionOptions: { maxWait: options.txMaxWaitMs ?? 10_000 } });
+  const db = new PrismaClient({ adapter, transactionOptions: { maxWait: options.txMaxWaitMs ?? 10_000 } });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * The pool under `db`, for the few statements on the hottest path that are one round trip in SQL
+ * and several through Prisma (src/db/read-audit.ts). Closed with `db`.
+ */
+export function statePoolOf(db: Db): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('this Prisma client was not made by createDb');
+  return pool;
 }

@@ -19,7 +19,7 @@ import { maskResults, safeMessage, untraceableOf, withholdsMessages, type Output
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { mysqlOutcome, openMysqlTracked } from './outcome-mysql.js';
 import { TargetLimiter } from './target-limiter.js';
-import { checkOnTarget, overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
+import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
@@ -182,6 +182,8 @@ interface Outcome {
   answers: Answer[];
   failure: Failure | null;
   masking: MysqlOutputMasking | undefined;
+  /** Not run: the target's check objected (RunOptions.hold). */
+  held?: ReadCheck;
 }
 
 /** The MySQL/MariaDB half of the SqlExecutor. */
@@ -259,6 +261,7 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     if (typeof release !== 'function') return release;
     try {
       const outcome = options.readOnly ? await runRead(p, options.statements, options) : await runApproved(t, p, input, options.statements, options);
+      if (outcome.held) return { ...refused('held for review: the target says this read is not provably side-effect free'), held: outcome.held };
       return finish(outcome, options.statements, options);
     } finally {
       release();
@@ -276,6 +279,10 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
       conn = await p.pool.getConnection();
       // The mode and the views are checked again: they may have changed since submit.
       const inspected = await inspectRead(p, conn, statements, options.masking);
+      if (options.hold) {
+        const check = { writes: inspected.writes, unknown: inspected.refusal ? [inspected.refusal] : [], untraceable: untraceableOf(inspected.masking) };
+        if (check.writes.length + check.unknown.length + check.untraceable.length > 0) return { answers, masking, failure: null, held: check };
+      }
       if (inspected.refusal) return { answers, masking, failure: own(`this request ran without review as a read, but it may not: ${inspected.refusal}`, masking) };
       if (inspected.writes.length) return { answers, masking, failure: own(`this request ran without review as a read, but it is not one: ${inspected.writes.join('; ')}`, masking) };
       masking = inspected.masking;

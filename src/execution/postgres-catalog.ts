@@ -13,10 +13,10 @@ const FIRST_NORMAL_OBJECT_ID = 16384;
 const MAX_DEPTH = 32;
 
 /** The relations named in parameter $N (any schema) and, recursively, those their views read. */
-const relsCte = (param: number) => `WITH RECURSIVE rels(oid, depth) AS (
+const relsCte = (param: number, name = 'rels') => `${name}(oid, depth) AS (
   SELECT c.oid, 0 FROM pg_class c WHERE c.relname = ANY($${param}::text[])
   UNION
-  SELECT next.oid, r.depth + 1 FROM rels r CROSS JOIN LATERAL (
+  SELECT next.oid, r.depth + 1 FROM ${name} r CROSS JOIN LATERAL (
     -- What a view reads.
     SELECT d.refobjid AS oid FROM pg_rewrite w
       JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass
@@ -32,14 +32,14 @@ const bare = (names: string[]) => [...new Set(names.map((n) => n.split('.').at(-
 
 // Relations named by the statement, then (recursively) what their views read; with the functions
 // and operators those views and their row-level security policies call.
-const VET_SQL = `
-${relsCte(4)}, used AS (
+const VET_CTES = `${relsCte(4)}, used AS (
   SELECT d.refclassid, d.refobjid FROM rels r JOIN pg_rewrite w ON w.ev_class = r.oid JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
   UNION
   SELECT d.refclassid, d.refobjid FROM rels r JOIN pg_policy p ON p.polrelid = r.oid JOIN pg_depend d ON d.classid = 'pg_policy'::regclass AND d.objid = p.oid
 ), ext AS (
   SELECT x.classid, x.objid, e.extname FROM pg_depend x JOIN pg_extension e ON e.oid = x.refobjid WHERE x.deptype = 'e'
-)
+)`;
+const VET_SELECT = `
 SELECT 'function' AS kind, p.proname AS name,
        n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS label,
        (SELECT extname FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid) AS extension,
@@ -95,6 +95,7 @@ SELECT 'too deep', c.relname, n.nspname || '.' || c.relname, NULL, false
  WHERE EXISTS (SELECT 1 FROM pg_rewrite w WHERE w.ev_class = r.oid) OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = r.oid)
 UNION ALL
 SELECT 'setting', 'standard_conforming_strings', current_setting('standard_conforming_strings'), NULL, true`;
+const VET_SQL = `WITH RECURSIVE ${VET_CTES}${VET_SELECT}`;
 
 interface VetRow {
   kind: string;
@@ -112,6 +113,11 @@ interface VetRow {
 export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCalls[], allow: ReadonlySet<string>): Promise<{ writes: string[]; unknown: string[] }> {
   const all = (k: keyof StatementCalls) => calls.flatMap((c) => c[k]);
   const { rows } = await client.query<VetRow>(VET_SQL, [bare(all('functions')), bare(all('operators')), bare(all('types')), bare(all('relations'))]);
+  return verdictOf(rows, allow);
+}
+
+/** The reasons a read is not provably side-effect free, from the rows of the vetting query. */
+function verdictOf(rows: VetRow[], allow: ReadonlySet<string>): { writes: string[]; unknown: string[] } {
   const reasons: string[] = [];
   const unknown: string[] = [];
   for (const r of rows) {
@@ -145,8 +151,7 @@ export async function vetReadOnTarget(client: pg.ClientBase, calls: StatementCal
 }
 
 // The relations a statement names (any schema) and, recursively, those their views read.
-const CATALOG_SQL = `
-${relsCte(1)}
+const CATALOG_SELECT = (rels: string) => `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_visible(c.oid) AS visible, c.oid >= ${FIRST_NORMAL_OBJECT_ID} AS "userDefined",
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
        ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
@@ -156,7 +161,13 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_vi
        -- The row-level security policies PostgreSQL applies when the relation is read.
        coalesce((SELECT json_agg(json_build_object('name', p.polname, 'qual', pg_get_expr(p.polqual, p.polrelid), 'withCheck', pg_get_expr(p.polwithcheck, p.polrelid)))
                    FROM pg_policy p WHERE p.polrelid = c.oid AND c.relrowsecurity), '[]'::json) AS policies
-  FROM (SELECT DISTINCT oid FROM rels) r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace`;
+  FROM (SELECT DISTINCT oid FROM ${rels}) r JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace`;
+const CATALOG_SQL = `WITH RECURSIVE ${relsCte(1)}${CATALOG_SELECT('rels')}`;
+
+// Both in one statement, one round trip: the vetting rows and the relations, each as a JSON array.
+const INSPECT_SQL = `WITH RECURSIVE ${VET_CTES}, ${relsCte(5, 'crels')}
+SELECT (SELECT coalesce(json_agg(v), '[]'::json) FROM (${VET_SELECT}) v) AS vet,
+       (SELECT coalesce(json_agg(c), '[]'::json) FROM (${CATALOG_SELECT('crels')}) c) AS relations`;
 
 /** A row-level security policy and its expressions as SQL text. */
 export interface CatalogPolicy {
@@ -176,4 +187,20 @@ export async function relationsOnTarget(client: pg.ClientBase, names: string[]):
   if (names.length === 0) return [];
   const { rows } = await client.query<CatalogRelation>(CATALOG_SQL, [bare(names)]);
   return rows;
+}
+
+/**
+ * The vetting of vetReadOnTarget and the relations of relationsOnTarget in one round trip: what a
+ * read that runs without review asks the target in the transaction that reads. Prepared once per
+ * connection (named), so the server plans it once.
+ */
+export async function inspectOnTarget(client: pg.ClientBase, calls: StatementCalls[], names: string[], allow: ReadonlySet<string>): Promise<{ writes: string[]; unknown: string[]; relations: CatalogRelation[] }> {
+  const all = (k: keyof StatementCalls) => calls.flatMap((c) => c[k]);
+  const { rows } = await client.query<{ vet: VetRow[]; relations: CatalogRelation[] }>({
+    name: 'hoop-inspect-read-v1',
+    text: INSPECT_SQL,
+    values: [bare(all('functions')), bare(all('operators')), bare(all('types')), bare(all('relations')), bare(names)],
+  });
+  const { vet, relations } = rows[0];
+  return { ...verdictOf(vet, allow), relations: names.length ? relations : [] };
 }

@@ -12,11 +12,11 @@ import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
 import { masks, maskResults, safeMessage, untraceableOf, withholdsMessages, type OutputMasking } from './output.js';
-import { relationsOnTarget, vetReadOnTarget, type CatalogRelation } from './postgres-catalog.js';
+import { inspectOnTarget, relationsOnTarget, type CatalogRelation } from './postgres-catalog.js';
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { askUntilKnown, isConnectionLoss, openTracked, postgresOutcome, runsInTransaction } from './outcome-postgres.js';
 import { TargetLimiter } from './target-limiter.js';
-import { checkOnTarget, overTimeMessage, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
+import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
@@ -157,8 +157,7 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
    * masks columns, the lineage that masks the output.
    */
   async function inspectRead(client: pg.ClientBase, statements: readonly ClassifiedStatement[], allowFunctions: readonly string[], rules: MaskingRules | undefined) {
-    const { writes, unknown } = await vetReadOnTarget(client, callsOf(statements), allowListSet(allowFunctions));
-    const relations = await relationsOnTarget(client, tablesOf(statements));
+    const { writes, unknown, relations } = await inspectOnTarget(client, callsOf(statements), tablesOf(statements), allowListSet(allowFunctions));
     for (const r of relations) {
       if (r.userDefined && r.definition) {
         for (const call of unsafeCallsIn(r.definition, allowFunctions)) writes.push(`it reads the view ${r.schema}.${r.name}, which calls ${call}`);
@@ -205,10 +204,22 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     const p = target(t);
     const release = await p.limiter.acquireOrRefuse({ patient: options.waitForConnection === true });
     if (typeof release !== 'function') return release;
+    if (!options.readOnly) {
+      try {
+        return await runApproved(t, input, options);
+      } finally {
+        release();
+      }
+    }
+    // A read answers as soon as its rows are in; its ROLLBACK and the return of its connection to
+    // the pool follow, and only then is its place at the target given to the next request.
+    let cleanup: Promise<void> = Promise.resolve();
     try {
-      return options.readOnly ? await runRead(p, input, options) : await runApproved(t, input, options);
+      return await runRead(p, input, options, (done) => {
+        cleanup = done;
+      });
     } finally {
-      release();
+      void cleanup.finally(release);
     }
   }
 
@@ -232,8 +243,14 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     };
   }
 
-  /** An auto-run read: pooled, read-only, statement by statement, one time limit for all. */
-  async function runRead(p: Pooled, input: string, options: RunOptions): Promise<ExecutionResult> {
+  /**
+   * An auto-run read: pooled, read-only, statement by statement, one time limit for all. The
+   * transaction and the first statement's time limit go in one round trip, the target's check in
+   * one more (a prepared statement), then each statement; the ROLLBACK is sent after the answer
+   * (`cleanup` tells when the connection is back in the pool). With `options.hold`, a read the
+   * target's check objects to is not run: the result carries `held` (the caller has it reviewed).
+   */
+  async function runRead(p: Pooled, input: string, options: RunOptions, cleanup: (done: Promise<void>) => void): Promise<ExecutionResult> {
     const statements = options.statements;
     const budget = keepBudget(options);
     const deadline = Date.now() + options.statementTimeoutMs;
@@ -251,21 +268,26 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     client.on('notice', onNotice);
     client.on('error', ignore);
     let failure: { text: string; message: string } | null = null;
+    let held: ReadCheck | undefined;
     let broken = false;
+    const limitLeft = () => Math.max(1, Math.floor(deadline - Date.now()));
     try {
-      await client.query('BEGIN READ ONLY');
-      // The catalog is checked again, in the very transaction that reads: it may have changed since submit.
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${limitLeft()}`);
+      // The catalog is checked in the very transaction that reads: it may have changed since the
+      // statement was classified.
       const inspected = await inspectRead(client, statements, options.allowFunctions ?? [], options.masking);
-      const reasons = [...inspected.writes, ...inspected.unknown];
-      if (reasons.length) {
-        failure = { text: `ERROR:  this request ran without review as a read, but it is not one: ${reasons.join('; ')}`, message: `this request ran without review as a read, but it is not one: ${reasons.join('; ')}` };
+      const untraceable = untraceableOf(inspected.masking);
+      if (options.hold && inspected.writes.length + inspected.unknown.length + untraceable.length > 0) {
+        held = { writes: inspected.writes, unknown: inspected.unknown, untraceable };
+      } else if (inspected.writes.length + inspected.unknown.length > 0) {
+        const reasons = [...inspected.writes, ...inspected.unknown].join('; ');
+        failure = { text: `ERROR:  this request ran without review as a read, but it is not one: ${reasons}`, message: `this request ran without review as a read, but it is not one: ${reasons}` };
       } else {
         masking = inspected.masking;
         for (const [i, s] of statements.entries()) {
-          const left = deadline - Date.now();
           // As the server's own timeout would (57014), so both end in one place below.
-          if (left <= 0) throw Object.assign(new Error(overTimeMessage(options.statementTimeoutMs)), { code: '57014', statement: i });
-          await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(left))}`);
+          if (deadline - Date.now() <= 0) throw Object.assign(new Error(overTimeMessage(options.statementTimeoutMs)), { code: '57014', statement: i });
+          if (i > 0) await client.query(`SET LOCAL statement_timeout = ${limitLeft()}`);
           try {
             answers.push(...(await boundedQuery(client, s.statement, budget, 'extended', tags)));
           } catch (error) {
@@ -279,14 +301,15 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
       const timedOut = e.code === '57014' && Date.now() >= deadline - 5;
       const withhold = withholdsMessages(masking, e.statement);
       failure = timedOut ? { text: `ERROR:  ${overTimeMessage(options.statementTimeoutMs)}`, message: overTimeMessage(options.statementTimeoutMs) } : describeError(error, masking, withhold);
-    } finally {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      client.off('notice', onNotice);
-      client.off('error', ignore);
-      client.release(broken ? new Error('connection left in an unknown state') : undefined);
     }
+    client.off('notice', onNotice);
+    const c = client;
+    const giveBack = (usable: boolean) => {
+      c.off('error', ignore);
+      c.release(usable ? undefined : new Error('connection left in an unknown state'));
+    };
+    cleanup(c.query('ROLLBACK').then(() => giveBack(!broken), () => giveBack(false)));
+    if (held) return { ...refused('held for review: the target says this read is not provably side-effect free'), held };
     return finish(answers, tags, notices, failure, masking, options);
   }
 

@@ -28,6 +28,12 @@ export interface RunOptions {
    * statement (the server refuses a second one), inside a read-only transaction that is rolled back.
    */
   readOnly?: boolean;
+  /**
+   * With readOnly: when the target's check finds the read is not provably one (it may write, the
+   * server reads it differently, or masking cannot trace its output), run nothing and return the
+   * check as `held`, for the caller to have the command reviewed.
+   */
+  hold?: boolean;
   /** A reviewed command waits for a connection to a busy target instead of being refused (its approval stands). */
   waitForConnection?: boolean;
   /**
@@ -74,6 +80,8 @@ export interface ExecutionResult {
   error: string | null;
   /** Refused before anything ran (every connection to the target busy): worth retrying. */
   retryAfterSec?: number;
+  /** Not run: the target's check of a read objected (RunOptions.hold). */
+  held?: ReadCheck;
 }
 
 /** What an auto-run read's check against the target found; all empty means it may run. */

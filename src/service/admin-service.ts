@@ -10,6 +10,7 @@ import { dialectOf } from '../sql/types.js';
 import { guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
 import { ensureBootstrapAdmin as bootstrapAdmin } from './bootstrap-admin.js';
+import { HotCache } from './hot-cache.js';
 import { createSlackLinks } from './slack-links.js';
 import { cleanGroups, EMAIL, generateApiKey, hashApiKey, keyPrefix, normalizeEmail, userView } from './user-fields.js';
 import { createUserService } from './user-service.js';
@@ -116,23 +117,65 @@ export type AdminService = ReturnType<typeof createAdminService>;
 
 /** Users, API keys, connections and Slack links. */
 export function createAdminService(db: Db) {
+  // Recent authentications by key hash, for the read path only (authenticateHot): a cached entry is
+  // checked by the read's audit write, and evicted the moment that check fails.
+  const recent = new HotCache<AuthUser>(10_000, 10_000);
+
   /** The user owning `apiKey`; Unauthenticated when none. */
   async function authenticate(apiKey: string | undefined): Promise<AuthUser> {
     if (!apiKey) throw new AppError(ErrorCode.Unauthenticated, 'Missing API key: send "Authorization: Bearer <api key>" (hoop login stores one).');
-    const key = await retryRead(() => db.apiKey.findUnique({ where: { hash: hashApiKey(apiKey) }, include: { user: true } }), QUICK_RETRY_MS);
+    return authenticateHash(hashApiKey(apiKey));
+  }
+
+  /**
+   * The user of `apiKey` from this process's recent authentications, if it has it (with
+   * `key.cached`: the caller must check it against the database before acting on it).
+   */
+  function authenticateHot(apiKey: string | undefined): AuthUser | undefined {
+    const hit = apiKey ? recent.get(hashApiKey(apiKey)) : undefined;
+    if (hit) void touchKey(hit.key!.id, null, new Date(), true);
+    return hit;
+  }
+
+  /** The user of `user.key` as the database has it now; Unauthenticated when the key no longer works. */
+  async function refreshUser(user: AuthUser): Promise<AuthUser> {
+    if (!user.key) return user;
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { id: user.key!.id }, select: { hash: true } }), QUICK_RETRY_MS);
+    if (!key) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
+    return authenticateHash(key.hash);
+  }
+
+  /** Forgets a cached authentication that the database no longer agrees with. */
+  function forgetAuthentication(apiKey: string): void {
+    recent.delete(hashApiKey(apiKey));
+  }
+
+  async function authenticateHash(hash: string): Promise<AuthUser> {
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { hash }, include: { user: true } }), QUICK_RETRY_MS);
+    if (!key || key.revokedAt || !key.user.active) recent.delete(hash);
     if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
     const u = key.user;
     if (!u.active) {
       throw new AppError(ErrorCode.Unauthenticated, `The user ${u.email} is deactivated, so their API keys do not work; an admin can reactivate them (hoop admin update user ${u.email} --activate).`);
     }
     await touchKey(key.id, key.lastUsedAt);
-    return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId };
+    const user: AuthUser = { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId, key: { id: key.id, userUpdatedAt: u.updatedAt, cached: false } };
+    recent.set(hash, { ...user, key: { ...user.key!, cached: true } });
+    return user;
   }
 
+  // When this process last asked to record a cached key's use (its lastUsedAt is not known here).
+  const touchedAt = new Map<string, number>();
+
   /** Records that a key was used, at most once a minute per key (and once across replicas). */
-  async function touchKey(id: string, lastUsedAt: Date | null, now = new Date()): Promise<void> {
+  async function touchKey(id: string, lastUsedAt: Date | null, now = new Date(), cached = false): Promise<void> {
     const due = new Date(now.getTime() - LAST_USED_EVERY_MS);
     if (lastUsedAt && lastUsedAt > due) return;
+    if (cached) {
+      if ((touchedAt.get(id) ?? 0) > due.getTime()) return;
+      if (touchedAt.size > 10_000) touchedAt.clear();
+      touchedAt.set(id, now.getTime());
+    }
     // Conditional, so of concurrent requests with the same key only the first one writes. Failing
     // to record a use must not refuse the request it belongs to.
     await db.apiKey.updateMany({ where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: due } }] }, data: { lastUsedAt: now } }).catch(() => undefined);
@@ -221,5 +264,5 @@ export function createAdminService(db: Db) {
   }
 
   // Slack links live in their own module; the admin service keeps offering them.
-  return { authenticate, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, ...createSlackLinks(db), ...createUserService(db) };
+  return { authenticate, authenticateHot, refreshUser, forgetAuthentication, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, ...createSlackLinks(db), ...createUserService(db) };
 }

@@ -9,7 +9,8 @@ import {
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import { visibleReviewsWhere } from '../db/access-filters.js';
-import type { Db } from '../db/client.js';
+import { statePoolOf, type Db } from '../db/client.js';
+import { createReadAudit, type ReadAudit } from '../db/read-audit.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
 import { getReview, getReviewAccess, getReviewStatus, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { ErrorCode, isAppError } from '../errors.js';
@@ -26,6 +27,7 @@ import { createExecution, STOPPED_DURING_EXECUTION, type ExecutionLimits } from 
 import { actorOf, visibleTo } from './review-access.js';
 import { checkLength, createSubmit } from './submit-command.js';
 import { createSweep } from './review-recovery.js';
+import { createReadCommand } from './run-read.js';
 
 export type { AuthUser };
 
@@ -46,6 +48,12 @@ export interface ReviewServiceOptions {
   /** A RUNNING review whose heartbeat is older than this was left by a stopped process. */
   staleRunningMs?: number;
   heartbeatMs?: number;
+  /** Where reads that run without review are audited; by default over `db`'s own pool, every commit durable. */
+  readAudit?: ReadAudit;
+  /** The user of a cached authentication as the database has it now (AdminService.refreshUser). */
+  refreshUser?: (user: AuthUser) => Promise<AuthUser>;
+  /** Told of every read that ran without review. */
+  onRead?: (dialect: string, ok: boolean, seconds: number) => void;
 }
 
 /** Longest reason of an approval or rejection: what Slack's reject modal accepts. */
@@ -68,7 +76,10 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
   const { recordEffects, afterCommit } = createEffects({ outbox, events, slackEnabled: opts.slackEnabled });
   const { executeReview, failStopped, handOver, noteStateDbFailure } = createExecution({ ...opts, recordEffects, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
-  const submit = createSubmit({ ...opts, afterCommit, executeReview });
+  const readAudit = opts.readAudit ?? createReadAudit(statePoolOf(db), statePoolOf(db));
+  const runRead = createReadCommand({ executor: opts.executor, audit: readAudit, log, onRead: opts.onRead });
+  const refreshUser = opts.refreshUser ?? (async (user: AuthUser) => user);
+  const submit = createSubmit({ ...opts, afterCommit, executeReview, runRead, refreshUser });
 
   /**
    * The one rule every way of voting applies: a request the user may not see (not theirs, not their

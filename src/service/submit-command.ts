@@ -20,6 +20,10 @@ import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection
 import { jobsOfNewRequest, type AfterCommit, type Outbox } from './review-effects.js';
 import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
+import { HotCache } from './hot-cache.js';
+import type { ReadOutcome, ReadPlan } from './run-read.js';
+import { toReviewView, type ReviewView } from './review-view.js';
+import type { ExecutionLimits } from './review-execution.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_STATEMENTS = 1000;
@@ -43,7 +47,14 @@ export interface SubmitOptions {
   maxStatements?: number;
   slackEnabled: boolean;
   executeReview: (reviewId: string) => Promise<ExecutionResult | null>;
+  execute: ExecutionLimits;
+  /** Runs a read without review (run-read.ts). */
+  runRead: (plan: ReadPlan) => Promise<ReadOutcome>;
+  /** The user of `user.key` as the database has it now (Unauthenticated when the key no longer works). */
+  refreshUser: (user: AuthUser) => Promise<AuthUser>;
 }
+
+type ConnectionRow = NonNullable<Awaited<ReturnType<Db['connection']['findUnique']>>>;
 
 /** What is stored and shown of a classification. */
 export function summarize(c: Classification) {
@@ -85,17 +96,35 @@ export function checkLength(field: string, text: string | undefined, max: number
 export function createSubmit(opts: SubmitOptions) {
   const { db, outbox, afterCommit, log, executeReview } = opts;
 
-  /** Creates a request; runs it at once when no review applies (returns it executed). */
-  return async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext): Promise<ReviewRow> {
+  // Connections by name, for the read path: a cached row is checked by the read's audit write
+  // (its updatedAt), and every other path reads the connection afresh before it writes.
+  const connections = new HotCache<ConnectionRow>(10_000, 1_000);
+  const loadConnection = async (name: string) => {
+    const row = await retryRead(() => db.connection.findUnique({ where: { name } }), QUICK_RETRY_MS);
+    if (row) connections.set(name, row);
+    else connections.delete(name);
+    return row;
+  };
+
+  /**
+   * Creates a request; runs it at once when no review applies (returns it executed). A read that
+   * runs without review leaves no request, only its audit events (run-read.ts). `fresh`: the user
+   * and the connection were just read from the database.
+   */
+  return async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext, fresh = false): Promise<ReviewView> {
     const text = input.input ?? '';
     if (text.trim() === '') throw new AppError(ErrorCode.BadInput, 'The command is empty. Pass the SQL to run, e.g. {"input": "SELECT 1"}.');
     if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
       throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
     }
     checkLength('reason', input.reason, MAX_REASON_CHARS);
-    const connection = await retryRead(() => db.connection.findUnique({ where: { name: input.connection } }), QUICK_RETRY_MS);
+    const cached = fresh ? undefined : connections.get(input.connection);
+    // Anything but a read that runs at once acts on the database's own view of the user and connection.
+    const again = async () => submit(user.key?.cached ? await opts.refreshUser(user) : user, input, ctx, true);
+    const connection = cached ?? (await loadConnection(input.connection));
     // A connection the user may not use is as invisible as one that does not exist.
     if (!connection || !canUseConnection(user, connection)) {
+      if (cached || user.key?.cached) return again();
       throw new AppError(ErrorCode.NotFound, `There is no connection named "${input.connection}". List the connections with GET /api/connections (hoop admin get connections).`);
     }
     const maxStatements = opts.maxStatements ?? DEFAULT_MAX_STATEMENTS;
@@ -109,6 +138,7 @@ export function createSubmit(opts: SubmitOptions) {
     }
     const violation = checkGuardrails(classification, guardrailsOf(connection));
     if (violation) {
+      if (cached || user.key?.cached) return again();
       const { rule, statement } = violation;
       await db.$transaction((tx) =>
         recordAudit(tx, ctx, 'review.blocked', null, { connection: connection.name, rule: rule.name, statement: statement.statement.slice(0, 2000), command: statement.command }),
@@ -118,11 +148,37 @@ export function createSubmit(opts: SubmitOptions) {
       });
     }
     let route = routeCommand(classification, reviewModeOf(connection), connection.reviewers.length > 0);
+    let held: ((reviewId: string) => Promise<void>) | undefined;
+    // The read's audit write proved the cached copies current.
+    let verified = false;
     if (route === 'read-only') {
+      const read = await opts.runRead({
+        user,
+        ctx,
+        connection,
+        input: text,
+        reason: input.reason?.trim() || null,
+        classification,
+        summary: summarize(classification),
+        run: { ...opts.execute, masking: maskingOf(connection), allowFunctions: connection.allowFunctions },
+      });
+      if (read.kind === 'done') return read.view;
+      if (read.kind === 'stale') {
+        connections.delete(input.connection);
+        return again();
+      }
       // The parser's view is not the only guard: the target's catalog and settings must agree.
-      const check = await opts.executor.checkRead({ name: connection.name, url: connection.url }, classification.statements, { allowFunctions: connection.allowFunctions, masking: maskingOf(connection) });
       // Only reviewMode "writes" runs reads at once: a held read is reviewed like a write there.
-      if (holdReads(classification, check)) route = routeCommand(classification, 'all', connection.reviewers.length > 0);
+      if (holdReads(classification, read.check)) route = routeCommand(classification, 'all', connection.reviewers.length > 0);
+      held = read.finish;
+      verified = true;
+    }
+    if ((cached || user.key?.cached) && !verified) {
+      // Planned with cached copies: go on only if the database agrees with them.
+      const [now, current] = await Promise.all([user.key?.cached ? opts.refreshUser(user) : user, loadConnection(input.connection)]);
+      const same = current?.updatedAt.getTime() === connection.updatedAt.getTime() && now.key?.userUpdatedAt.getTime() === user.key?.userUpdatedAt.getTime();
+      if (!same) return submit(now, input, ctx, true);
+      user = now;
     }
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = new Date();
@@ -179,7 +235,8 @@ export function createSubmit(opts: SubmitOptions) {
       stored = found;
     }
     // From here on the request exists: its answer is never an error of our database.
-    const readBack = () => readBackOr(() => getReview(db, reviewId), stored, (err) => log.warn({ err, reviewId }, 'answered a new request from what was stored; the database could not be read back'));
+    const readBack = async () => toReviewView(await readBackOr(() => getReview(db, reviewId), stored, (err) => log.warn({ err, reviewId }, 'answered a new request from what was stored; the database could not be read back')));
+    await held?.(reviewId).catch((err: unknown) => log.warn({ err, reviewId }, 'could not record that a read was held for review'));
     await afterCommit(reviewId);
     if (created.state.status === 'PENDING') return readBack();
     let result: Awaited<ReturnType<typeof executeReview>>;

@@ -16,8 +16,20 @@ export function finishedReview(t: TestGateway, id: string): Promise<any> {
 
 /** Everything the gateway keeps or says of a review: API view, stored row, audit trail, Slack calls. */
 export async function everythingAbout(t: TestGateway, id: string): Promise<string> {
-  const stored = await t.gateway.db.review.findUniqueOrThrow({ where: { id } });
+  const stored = await t.gateway.db.review.findUnique({ where: { id } });
+  if (!stored) {
+    // A read that ran without review leaves no request, only its audit events (and no Slack message).
+    const events = await readEvents(t, id);
+    if (events.length === 0) throw new Error(`neither a request nor a read has the id ${id}`);
+    const slack = t.slack.calls.filter((c) => JSON.stringify(c.args).includes(id));
+    return JSON.stringify([events, slack.map((c) => c.args)]);
+  }
   const audit = await t.gateway.db.auditEvent.findMany({ where: { reviewId: id } });
   const slack = t.slack.calls.filter((c) => JSON.stringify(c.args).includes(id));
   return JSON.stringify([await reviewOf(t, id), stored, audit.map((a) => a.detail), slack.map((c) => c.args)]);
+}
+
+/** The audit events of a read that ran without review (its id is their detail.readId), oldest first. */
+export async function readEvents(t: TestGateway, readId: string): Promise<{ action: string; actor: string; source: string; detail: any; ip: string | null; userAgent: string | null; reviewId: string | null }[]> {
+  return t.gateway.db.$queryRaw`SELECT action, actor, source, detail, ip, "userAgent", "reviewId"::text AS "reviewId" FROM "AuditEvent" WHERE detail->>'readId' = ${readId} ORDER BY id`;
 }
