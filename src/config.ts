@@ -30,6 +30,7 @@ const schema = z.object({
   TARGET_POOL_MAX: z.coerce.number().int().positive().max(1000).default(10),
   TARGET_QUEUE_MAX: z.coerce.number().int().min(0).default(50),
   TARGET_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(5000),
+  READ_CHECK_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(10),
@@ -93,6 +94,8 @@ export interface Config {
   maxStatements: number;
   /** Per target database and process: connections at once, requests waiting for one, and how long they wait. */
   targetPool: { max: number; maxWaiting: number; waitMs: number };
+  /** How long a clean verdict of a read's check on the target is reused (0: checked for every read). */
+  readCheckCacheMs: number;
   /** Connections of our own database pool (per process). */
   databasePoolSize: number;
   /** How long a transaction may wait for a pooled connection before the request gets a 503. */
@@ -154,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outputMaxBytes: e.OUTPUT_MAX_BYTES,
     maxStatements: e.MAX_STATEMENTS_PER_REQUEST,
     targetPool: { max: e.TARGET_POOL_MAX, maxWaiting: e.TARGET_QUEUE_MAX, waitMs: e.TARGET_QUEUE_WAIT_MS },
+    readCheckCacheMs: e.READ_CHECK_CACHE_MS,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     databaseTxWaitMs: e.DATABASE_TX_WAIT_MS,
     limits: {

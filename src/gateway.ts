@@ -128,7 +128,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const events = createReviewEvents(redis, config.queuePrefix);
   const admin = createAdminService(db);
   const classifier = createClassifier();
-  const executor = createSqlExecutor({ limits: config.targetPool, lineage: (job) => classifier.lineage(job), onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
+  const executor = createSqlExecutor({ limits: config.targetPool, readCheckCacheMs: config.readCheckCacheMs, lineage: (job) => classifier.lineage(job), onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
   // Reads' closing audit events commit without waiting for the disk (src/db/read-audit.ts).
   const quickPool = createStatePool(config.databaseUrl, { max: 4, onConnectionError: () => {} }, { synchronousCommit: false });
   const reviews = createReviewService({

@@ -13,7 +13,6 @@ export function createSqlExecutor(opts: SqlExecutorOptions): SqlExecutor {
   const isMysql = (url: string) => dialectOf(url) === 'mysql';
   return {
     run: (target, input, options) => (isMysql(target.url) ? mysql.run(target, input, options) : postgres.run(target, input, options)),
-    checkRead: (target, statements, policy) => (isMysql(target.url) ? mysql.checkRead(target, statements, policy) : postgres.checkRead(target, statements, policy)),
     outcome: (target, session) => (isMysql(target.url) ? mysql.outcome(target, session) : postgres.outcome(target, session)),
     async close() {
       await Promise.all([postgres.close(), mysql.close()]);

@@ -233,28 +233,6 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
   }
 
   /** Checks an auto-run read on the target: the session's sql_mode, the views it reads, and whether masking can trace it. */
-  async function checkRead(t: SqlTarget, statements: readonly ClassifiedStatement[], policy: { masking: MaskingRules }): Promise<ReadCheck> {
-    const p = target(t);
-    const release = await p.limiter.acquire();
-    let conn: mysql.PoolConnection | undefined;
-    try {
-      try {
-        conn = await p.pool.getConnection();
-      } catch {
-        // Unreachable now: nothing to object to here; the read fails when it runs.
-        return { writes: [], unknown: [], untraceable: [] };
-      }
-      const inspected = await inspectRead(p, conn, statements, policy.masking);
-      if (inspected.refusal) return { writes: [], untraceable: [], unknown: [inspected.refusal] };
-      return { writes: inspected.writes, unknown: [], untraceable: untraceableOf(inspected.masking) };
-    } catch (error) {
-      return { writes: [], untraceable: [], unknown: [`the gateway could not check the target (${(error as Error).message})`] };
-    } finally {
-      conn?.release();
-      release();
-    }
-  }
-
   async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const p = target(t);
     const release = await p.limiter.acquireOrRefuse({ patient: options.waitForConnection === true });
@@ -389,7 +367,7 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
   }
 
-  return { run, checkRead, outcome: (t: SqlTarget, session: TargetSession) => mysqlOutcome(t.url, session), close };
+  return { run, outcome: (t: SqlTarget, session: TargetSession) => mysqlOutcome(t.url, session), close };
 }
 
 /** A server error (errno > 0) leaves the session usable; a lost connection (no errno, a system errno below 0, or fatal) does not. */

@@ -16,6 +16,7 @@ import { inspectOnTarget, relationsOnTarget, type CatalogRelation } from './post
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { askUntilKnown, isConnectionLoss, openTracked, postgresOutcome, runsInTransaction } from './outcome-postgres.js';
 import { TargetLimiter } from './target-limiter.js';
+import { HotCache } from '../hot-cache.js';
 import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
@@ -112,11 +113,29 @@ const ignore = () => {};
 interface Pooled {
   pool: pg.Pool;
   limiter: TargetLimiter;
+  /** Recent clean verdicts of the target's check, by what was checked (see readCheckKey). */
+  checks: HotCache<Inspected>;
 }
+
+type Inspected = { writes: string[]; unknown: string[]; masking: OutputMasking | undefined };
+
+// The statement_timeout each pooled session has now (set once; a read of several statements sets its own per statement).
+const sessionLimit = new WeakMap<pg.ClientBase, number>();
 
 /** The PostgreSQL half of the SqlExecutor: a pool and a limiter per target URL. */
 export function createPostgresExecutor(opts: SqlExecutorOptions) {
   const lineage = opts.lineage ?? lineageInline;
+  const checkCacheMs = opts.readCheckCacheMs ?? 1_000;
+
+  /**
+   * What a verdict of the target's check is cached under: the names it checked and the functions
+   * the connection allows. None when the connection masks columns (their lineage follows the
+   * target's columns, read afresh for every read) or the cache is off.
+   */
+  function readCheckKey(statements: readonly ClassifiedStatement[], allowFunctions: readonly string[], rules: MaskingRules | undefined): string | undefined {
+    if (checkCacheMs <= 0 || rules?.columns.length) return undefined;
+    return JSON.stringify([callsOf(statements), tablesOf(statements), allowFunctions, rules?.detectors ?? []]);
+  }
   const pooled = new Map<string, Pooled>();
   const base = (url: string): pg.ClientConfig => ({
     connectionString: url,
@@ -129,12 +148,15 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
   function target(t: SqlTarget): Pooled {
     let p = pooled.get(t.url);
     if (!p) {
-      const pool = new pg.Pool({ ...base(t.url), max: opts.limits.max, idleTimeoutMillis: 30_000 });
+      // Pooled sessions serve reads only: every transaction read-only unless it says otherwise, and
+      // the target's check (a prepared statement) planned once for any names.
+      const cfg = base(t.url);
+      const pool = new pg.Pool({ ...cfg, options: `${cfg.options} -c default_transaction_read_only=on -c plan_cache_mode=force_generic_plan`, max: opts.limits.max, idleTimeoutMillis: 30_000 });
       // A connection the server dropped must not become an unhandled 'error' event: pg-pool's own
       // listener is off a client while it is handed out, so every client keeps one of ours.
       pool.on('error', (error) => opts.onPoolError?.(error));
       pool.on('connect', (client) => client.on('error', (error) => opts.onPoolError?.(error)));
-      p = { pool, limiter: new TargetLimiter(t.name, opts.limits) };
+      p = { pool, limiter: new TargetLimiter(t.name, opts.limits), checks: new HotCache<Inspected>(checkCacheMs, 1_000) };
       pooled.set(t.url, p);
     }
     return p;
@@ -170,34 +192,6 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     }
     const masking = await maskingFor(rules, statements.map((s) => s.statement).join(';\n'), async () => relations);
     return { writes: [...new Set(writes)], unknown, masking };
-  }
-
-  /** Checks classified reads against the target's catalog (see ReadCheck). */
-  async function checkRead(t: SqlTarget, statements: readonly ClassifiedStatement[], policy: { allowFunctions: readonly string[]; masking: MaskingRules }): Promise<ReadCheck> {
-    const p = target(t);
-    const release = await p.limiter.acquire();
-    let client: pg.PoolClient | undefined;
-    try {
-      try {
-        client = await p.pool.connect();
-      } catch {
-        // Unreachable now: nothing to object to here; the read fails when it runs.
-        return { writes: [], unknown: [], untraceable: [] };
-      }
-      client.on('error', ignore);
-      await client.query('BEGIN READ ONLY');
-      const { writes, unknown, masking } = await inspectRead(client, statements, policy.allowFunctions, policy.masking);
-      return { writes, unknown, untraceable: untraceableOf(masking) };
-    } catch (error) {
-      return { writes: [], unknown: [`the gateway could not check the target's catalog (${(error as Error).message})`], untraceable: [] };
-    } finally {
-      if (client) {
-        const broken = await client.query('ROLLBACK').then(() => false, () => true);
-        client.off('error', ignore);
-        client.release(broken ? new Error('connection lost') : undefined);
-      }
-      release();
-    }
   }
 
   async function run(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
@@ -271,11 +265,24 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     let held: ReadCheck | undefined;
     let broken = false;
     const limitLeft = () => Math.max(1, Math.floor(deadline - Date.now()));
+    // One statement runs on its own in the session's read-only default under the session's time
+    // limit (one round trip); several share one read-only transaction, each with the time left.
+    const single = statements.length === 1;
+    let open = false;
     try {
-      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${limitLeft()}`);
-      // The catalog is checked in the very transaction that reads: it may have changed since the
-      // statement was classified.
-      const inspected = await inspectRead(client, statements, options.allowFunctions ?? [], options.masking);
+      if (!single) {
+        await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${limitLeft()}`);
+        open = true;
+      }
+      const key = readCheckKey(statements, options.allowFunctions ?? [], options.masking);
+      let inspected = key ? p.checks.get(key) : undefined;
+      if (!inspected) {
+        // Asked of the target right before the read: the catalog may have changed since the
+        // statement was classified. A clean verdict is reused for readCheckCacheMs at most, and
+        // dropped when this gateway runs anything but a read on the target.
+        inspected = await inspectRead(client, statements, options.allowFunctions ?? [], options.masking);
+        if (key && inspected.writes.length + inspected.unknown.length === 0 && !untraceableOf(inspected.masking).length) p.checks.set(key, inspected);
+      }
       const untraceable = untraceableOf(inspected.masking);
       if (options.hold && inspected.writes.length + inspected.unknown.length + untraceable.length > 0) {
         held = { writes: inspected.writes, unknown: inspected.unknown, untraceable };
@@ -284,6 +291,10 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
         failure = { text: `ERROR:  this request ran without review as a read, but it is not one: ${reasons}`, message: `this request ran without review as a read, but it is not one: ${reasons}` };
       } else {
         masking = inspected.masking;
+        if (single && sessionLimit.get(client) !== options.statementTimeoutMs) {
+          await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(options.statementTimeoutMs))}`);
+          sessionLimit.set(client, options.statementTimeoutMs);
+        }
         for (const [i, s] of statements.entries()) {
           // As the server's own timeout would (57014), so both end in one place below.
           if (deadline - Date.now() <= 0) throw Object.assign(new Error(overTimeMessage(options.statementTimeoutMs)), { code: '57014', statement: i });
@@ -308,7 +319,11 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
       c.off('error', ignore);
       c.release(usable ? undefined : new Error('connection left in an unknown state'));
     };
-    cleanup(c.query('ROLLBACK').then(() => giveBack(!broken), () => giveBack(false)));
+    if (!open) {
+      // A failed single statement ended its own implicit transaction; a broken session is dropped.
+      giveBack(!broken);
+      cleanup(Promise.resolve());
+    } else cleanup(c.query('ROLLBACK').then(() => giveBack(!broken), () => giveBack(false)));
     if (held) return { ...refused('held for review: the target says this read is not provably side-effect free'), held };
     return finish(answers, tags, notices, failure, masking, options);
   }
@@ -319,6 +334,16 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
    * so its outcome can be asked of the target if this process or its connection is lost.
    */
   async function runApproved(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
+    // Whatever it changes on the target, no read's cached check of it stands (cleared again once it ended).
+    pooled.get(t.url)?.checks.clear();
+    try {
+      return await runApprovedOnce(t, input, options);
+    } finally {
+      pooled.get(t.url)?.checks.clear();
+    }
+  }
+
+  async function runApprovedOnce(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
     const client = new pg.Client({ ...base(t.url), statement_timeout: options.statementTimeoutMs });
     const tags: string[] = [];
     const notices: Notice[] = [];
@@ -399,5 +424,5 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
   }
 
-  return { run, checkRead, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
+  return { run, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
 }

@@ -97,8 +97,6 @@ export interface ReadCheck {
 /** Runs commands on target databases over bounded connection pools. */
 export interface SqlExecutor {
   run(target: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult>;
-  /** Checks, on the target itself, that classified reads may run without review. */
-  checkRead(target: SqlTarget, statements: readonly ClassifiedStatement[], policy: { allowFunctions: readonly string[]; masking: MaskingRules }): Promise<ReadCheck>;
   /** Stops a recorded session of an approved run (if it still runs) and asks the target how the run ended. */
   outcome(target: SqlTarget, session: TargetSession): Promise<RunOutcome>;
   close(): Promise<void>;
@@ -128,6 +126,8 @@ export interface SqlExecutorOptions {
   onPoolError?: (error: Error) => void;
   /** Column lineage; the gateway passes its classifier's, which takes large inputs off the event loop. */
   lineage?: LineageFn;
+  /** How long a clean verdict of a read's check on the target is reused (READ_CHECK_CACHE_MS; 0: never). */
+  readCheckCacheMs?: number;
 }
 
 /** The text of a read stopped at the time limit of its request (all its statements together). */

@@ -10,7 +10,7 @@ import { dialectOf } from '../sql/types.js';
 import { guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
 import { ensureBootstrapAdmin as bootstrapAdmin } from './bootstrap-admin.js';
-import { HotCache } from './hot-cache.js';
+import { HotCache } from '../hot-cache.js';
 import { createSlackLinks } from './slack-links.js';
 import { cleanGroups, EMAIL, generateApiKey, hashApiKey, keyPrefix, normalizeEmail, userView } from './user-fields.js';
 import { createUserService } from './user-service.js';

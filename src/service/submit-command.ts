@@ -20,7 +20,7 @@ import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection
 import { jobsOfNewRequest, type AfterCommit, type Outbox } from './review-effects.js';
 import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
-import { HotCache } from './hot-cache.js';
+import { HotCache } from '../hot-cache.js';
 import type { ReadOutcome, ReadPlan } from './run-read.js';
 import { toReviewView, type ReviewView } from './review-view.js';
 import type { ExecutionLimits } from './review-execution.js';
