@@ -111,7 +111,7 @@ export function createSubmit(opts: SubmitOptions) {
    * runs without review leaves no request, only its audit events (run-read.ts). `fresh`: the user
    * and the connection were just read from the database.
    */
-  return async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext, fresh = false): Promise<ReviewView> {
+  return async function submit(user: AuthUser, input: SubmitInput, ctx: AuditContext, fresh = false, attempt = 0): Promise<ReviewView> {
     const text = input.input ?? '';
     if (text.trim() === '') throw new AppError(ErrorCode.BadInput, 'The command is empty. Pass the SQL to run, e.g. {"input": "SELECT 1"}.');
     if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
@@ -120,7 +120,7 @@ export function createSubmit(opts: SubmitOptions) {
     checkLength('reason', input.reason, MAX_REASON_CHARS);
     const cached = fresh ? undefined : connections.get(input.connection);
     // Anything but a read that runs at once acts on the database's own view of the user and connection.
-    const again = async () => submit(user.key?.cached ? await opts.refreshUser(user) : user, input, ctx, true);
+    const again = async () => submit(user.key?.cached ? await opts.refreshUser(user) : user, input, ctx, true, attempt + 1);
     const connection = cached ?? (await loadConnection(input.connection));
     // A connection the user may not use is as invisible as one that does not exist.
     if (!connection || !canUseConnection(user, connection)) {
@@ -165,6 +165,10 @@ export function createSubmit(opts: SubmitOptions) {
       if (read.kind === 'done') return read.view;
       if (read.kind === 'stale') {
         connections.delete(input.connection);
+        // Read afresh and changed again while it ran, more than once: someone is changing it now.
+        if (attempt >= 2) {
+          throw new AppError(ErrorCode.Unavailable, `The connection ${connection.name} or your user changed while the read ran, several times; its result was not returned. Try again in a moment.`, { retryAfterSec: 1 });
+        }
         return again();
       }
       // The parser's view is not the only guard: the target's catalog and settings must agree.

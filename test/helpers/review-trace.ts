@@ -6,8 +6,12 @@ export async function reviewOf(t: TestGateway, id: string): Promise<any> {
   return (await t.api('GET', `/api/reviews/${id}`)).body;
 }
 
-/** Waits until the review ran (EXECUTED or FAILED) and returns it. */
-export function finishedReview(t: TestGateway, id: string): Promise<any> {
+/**
+ * Waits until the review ran (EXECUTED or FAILED) and returns it. A read that ran without review
+ * (`submitted`, the answer to its submit) is finished already and has no request to ask for.
+ */
+export function finishedReview(t: TestGateway, id: string, submitted?: any): Promise<any> {
+  if (submitted?.id === id && submitted.readOnly && ['EXECUTED', 'FAILED'].includes(submitted.status)) return Promise.resolve(submitted);
   return eventually(async () => {
     const v = await reviewOf(t, id);
     return ['EXECUTED', 'FAILED'].includes(v.status) && v;

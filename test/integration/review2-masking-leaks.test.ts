@@ -26,7 +26,7 @@ async function run(connection: string, sql: string): Promise<{ review: any; all:
   const res = await exec(connection, sql);
   expect(res.status).toBe(201);
   if (res.body.status === 'PENDING') expect((await approve(res.body.id)).status).toBe(200);
-  const review = await finishedReview(t, res.body.id);
+  const review = await finishedReview(t, res.body.id, res.body);
   return { review, all: await everythingAbout(t, res.body.id) };
 }
 
