@@ -19,6 +19,7 @@ import { maskResults, safeMessage, untraceableOf, withholdsMessages, type Output
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { mysqlOutcome, openMysqlTracked } from './outcome-mysql.js';
 import { TargetLimiter } from './target-limiter.js';
+import { reapIdlePools } from './pool-reaper.js';
 import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
@@ -167,6 +168,7 @@ interface Pooled {
   pool: mysql.Pool;
   limiter: TargetLimiter;
   mariadb?: boolean;
+  lastUsed: number;
 }
 
 type Failure = { text: string; message: string };
@@ -192,6 +194,7 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
   const common = { rowsAsArray: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, connectTimeout: 10_000 } as const;
 
   function target(t: SqlTarget): Pooled {
+    reapIdlePools(pooled, (old) => old.pool.end(), opts.poolIdleCloseMs);
     let p = pooled.get(t.url);
     if (!p) {
       // multipleStatements off: the server refuses a second statement hidden in a read.
@@ -199,9 +202,10 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
       pool.pool.on('connection', (c) => {
         c.on('error', (error: Error) => opts.onPoolError?.(error));
       });
-      p = { pool, limiter: new TargetLimiter(t.name, opts.limits) };
+      p = { pool, limiter: new TargetLimiter(t.name, opts.limits), lastUsed: Date.now() };
       pooled.set(t.url, p);
     }
+    p.lastUsed = Date.now();
     return p;
   }
 

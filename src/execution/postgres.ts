@@ -16,6 +16,7 @@ import { inspectOnTarget, relationsOnTarget, type CatalogRelation } from './post
 import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { askUntilKnown, isConnectionLoss, openTracked, postgresOutcome, runsInTransaction } from './outcome-postgres.js';
 import { TargetLimiter } from './target-limiter.js';
+import { reapIdlePools } from './pool-reaper.js';
 import { HotCache } from '../hot-cache.js';
 import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 
@@ -115,6 +116,7 @@ interface Pooled {
   limiter: TargetLimiter;
   /** Recent clean verdicts of the target's check, by what was checked (see readCheckKey). */
   checks: HotCache<Inspected>;
+  lastUsed: number;
 }
 
 type Inspected = { writes: string[]; unknown: string[]; masking: OutputMasking | undefined };
@@ -146,6 +148,7 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
   });
 
   function target(t: SqlTarget): Pooled {
+    reapIdlePools(pooled, (old) => old.pool.end(), opts.poolIdleCloseMs);
     let p = pooled.get(t.url);
     if (!p) {
       // Pooled sessions serve reads only: every transaction read-only unless it says otherwise, and
@@ -156,9 +159,10 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
       // listener is off a client while it is handed out, so every client keeps one of ours.
       pool.on('error', (error) => opts.onPoolError?.(error));
       pool.on('connect', (client) => client.on('error', (error) => opts.onPoolError?.(error)));
-      p = { pool, limiter: new TargetLimiter(t.name, opts.limits), checks: new HotCache<Inspected>(checkCacheMs, 1_000) };
+      p = { pool, limiter: new TargetLimiter(t.name, opts.limits), checks: new HotCache<Inspected>(checkCacheMs, 1_000), lastUsed: Date.now() };
       pooled.set(t.url, p);
     }
+    p.lastUsed = Date.now();
     return p;
   }
 

@@ -128,6 +128,8 @@ export interface SqlExecutorOptions {
   lineage?: LineageFn;
   /** How long a clean verdict of a read's check on the target is reused (READ_CHECK_CACHE_MS; 0: never). */
   readCheckCacheMs?: number;
+  /** A target's pool unused this long is closed (pool-reaper.ts). */
+  poolIdleCloseMs?: number;
 }
 
 /** The text of a read stopped at the time limit of its request (all its statements together). */
