@@ -18,6 +18,7 @@ import { isDatabaseBusy } from '../db/database-busy.js';
 import type { SqlExecutor } from '../execution/types.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
+import { observeDecision, type DecisionOutcome } from '../metrics.js';
 import type { Classifier } from '../sql/classifier.js';
 import type { AuthUser } from './auth-user.js';
 import { createEffects, type Outbox } from './review-effects.js';
@@ -114,6 +115,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
       log.warn({ err: error, reviewId }, 'the connection was lost during the commit of a vote; it was committed');
       done = { t: decided!, row: found };
     }
+    if (done.t.next.status !== 'PENDING') observeDecision(done.t.next.status.toLowerCase() as DecisionOutcome, done.row.createdAt, done.t.next.decidedAt ?? now);
     await afterCommit(reviewId, done.t);
     if (done.t.next.status !== 'PENDING') outbox.removeJob('review.expire', `expire-${reviewId}`);
     // The vote is committed: the answer is never an error of our database.
@@ -151,10 +153,11 @@ export function createReviewService(opts: ReviewServiceOptions) {
       await writeTransition(tx, reviewId, 'PENDING', t);
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { expiresAt: row.expiresAt.toISOString() });
       await recordEffects(tx, reviewId, t);
-      return t;
+      return { t, requestedAt: row.createdAt };
     });
     if (!done) return false;
-    await afterCommit(reviewId, done);
+    observeDecision('expired', done.requestedAt, done.t.next.decidedAt ?? now);
+    await afterCommit(reviewId, done.t);
     return true;
   }
 
