@@ -143,6 +143,9 @@ export function countDeliveryFailure(channel: 'slack'): void {
 /** What a scrape read of one queue: its job counts by state and its lag, or null when unreadable. */
 export type QueueReading = { counts: Record<string, number>; lagSeconds: number } | null;
 
+/** The states each queue last reported, so an unreadable queue's series can be dropped. */
+const lastStates = new Map<string, Record<string, number>>();
+
 /** Sets the queue gauges from a scrape's reading; an unreadable queue's values are dropped, not left stale. */
 export function setQueueReading(queue: string, reading: QueueReading): void {
   queueUp.set({ queue }, reading ? 1 : 0);
@@ -156,8 +159,6 @@ export function setQueueReading(queue: string, reading: QueueReading): void {
   lastStates.set(queue, reading.counts);
   queueLag.set({ queue }, reading.lagSeconds);
 }
-const lastStates = new Map<string, Record<string, number>>();
-
 /** Sets the pending-requests gauge from a count; null (the database did not answer) keeps the last count. */
 export function setPendingRequests(count: number | null): void {
   databaseUp.set(count === null ? 0 : 1);

@@ -71,7 +71,6 @@ export async function startMetricsServer(opts: MetricsEndpointOptions & { port: 
       },
     );
   });
-  // A scraper keeps its connection alive; close() must not wait for it.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => (server.off('error', reject), resolve()));
@@ -83,6 +82,7 @@ export async function startMetricsServer(opts: MetricsEndpointOptions & { port: 
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        // A scraper keeps its connection alive; the close must not wait for it.
         server.closeAllConnections();
         server.close(() => resolve());
       }),
