@@ -31,7 +31,8 @@ const schema = z.object({
   TARGET_QUEUE_MAX: z.coerce.number().int().min(0).default(50),
   TARGET_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(5000),
   READ_CHECK_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
-  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('hoop'),
+  // `{hoop}`: a Redis Cluster hash tag, so every key of the gateway's queues lands in one slot.
+  QUEUE_PREFIX: z.string().regex(/^([a-zA-Z0-9_-]+|\{[a-zA-Z0-9_-]+\})$/, 'must be letters, digits, _ and -, optionally wrapped in {} (a Redis Cluster hash tag)').default('hoop'),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(10),
   DATABASE_TX_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -43,6 +44,8 @@ const schema = z.object({
   // Seconds a stopping process lets running commands finish before it hands them over (see README, "Stopping and deploying").
   SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(86_400).default(60),
   MIGRATE_ON_START: z.enum(['true', 'false', '1', '0', '']).default('true').transform((v) => v !== 'false' && v !== '0'),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -109,6 +112,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Apply pending migrations (`prisma migrate deploy`) before starting. */
   migrateOnStart: boolean;
+  /** /metrics: the bearer token it asks for (none: open), and the port of its own server (none: the gateway's port). */
+  metrics: { token?: string; port?: number };
 }
 
 /** Raised with a message naming each bad variable. */
@@ -172,5 +177,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SEC * 1000,
     migrateOnStart: e.MIGRATE_ON_START,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
   };
 }

@@ -8,6 +8,8 @@ import { createReadAudit } from './db/read-audit.js';
 import { isDatabaseBusy } from './db/database-busy.js';
 import { createHttpDrain } from './gateway/http-drain.js';
 import { createHttpServer } from './gateway/http-server.js';
+import { startMetricsServer, type MetricsServer } from './gateway/metrics-endpoint.js';
+import { createMetricsScrape } from './gateway/metrics-sources.js';
 import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
 import { createClassifier } from './sql/classifier.js';
 import { createReadiness } from './gateway/readiness.js';
@@ -47,6 +49,8 @@ export interface Gateway {
   server?: FastifyInstance;
   /** The port HTTP listens on, once started (useful with PORT=0). */
   port?: number;
+  /** The port of the METRICS_PORT server, once started. */
+  metricsPort?: number;
   /**
    * Starts serving and working. Rejects when Redis does not answer within REDIS_START_TIMEOUT_MS,
    * and with a StartAbortedError as soon as `signal` aborts (a stop during start-up).
@@ -121,7 +125,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // What a request asks Redis (limits, Slack replays, readiness) goes over its own connection that
   // fails fast: the shared one queues commands forever while Redis is away (BullMQ needs that),
   // which would hang every request. Nothing else on a request's path waits on Redis unbounded.
-  const fastRedis = opts.http ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 }) : undefined;
+  // /metrics reads queue depths over it too (a workers-only process has it only for METRICS_PORT).
+  const servesMetrics = Boolean(opts.http) || config.metrics.port !== undefined;
+  const fastRedis = servesMetrics ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 }) : undefined;
   fastRedis?.on('error', () => {});
   const jobs = createJobQueue(redis, config.queuePrefix);
   const outbox = createOutboxRelay({ db, jobs, redis, queuePrefix: config.queuePrefix, log });
@@ -148,9 +154,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
   // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.
-  const firstSeen = fastRedis && createSeenOnce(fastRedis, `${config.queuePrefix}:slack-seen`);
+  const firstSeen = opts.http && fastRedis ? createSeenOnce(fastRedis, `${config.queuePrefix}:slack-seen`) : undefined;
   const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
-  const limits = fastRedis && createRequestLimits(fastRedis, config.queuePrefix, config.limits, log);
+  const limits = opts.http && fastRedis ? createRequestLimits(fastRedis, config.queuePrefix, config.limits, log) : undefined;
   const readiness = createReadiness([
     { name: 'database', check: () => db.$queryRaw`SELECT 1` },
     {
@@ -162,7 +168,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
   ], log);
   const drain = opts.http ? createHttpDrain() : undefined;
-  const server = opts.http ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, readiness, drain }) : undefined;
+  const metrics = fastRedis && { scrape: createMetricsScrape({ db, redis: fastRedis, queuePrefix: config.queuePrefix }), token: config.metrics.token };
+  // With METRICS_PORT, /metrics is served there only: the gateway's (public) port does not serve it.
+  const server = opts.http
+    ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, readiness, drain, metrics: config.metrics.port === undefined ? metrics || undefined : undefined })
+    : undefined;
+  let metricsServer: MetricsServer | undefined;
   let workers: Workers | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
@@ -264,6 +275,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       server.server.closeAllConnections();
       await close('the HTTP server', () => server.close());
     }
+    await close('the metrics server', () => metricsServer?.close());
     await close('the sweep in progress', () => sweeping);
     // Settling asks targets and changes nothing until it knows: not worth waiting long for.
     if (settling && !(await within(settling, 2_000))) log.warn('settling stopped runs did not finish; the next sweep settles them');
@@ -338,6 +350,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
         sweepTimer.unref();
       }
       if (!config.slack) log.info(`Slack is switched off (${config.slackOffReason}); approvals come through the API`);
+      if (metrics && config.metrics.port !== undefined) {
+        metricsServer = await startMetricsServer({ ...metrics, port: config.metrics.port, host: config.host, log });
+        gateway.metricsPort = metricsServer.port;
+      }
       if (server) {
         await server.listen({ port: config.port, host: config.host });
         const address = server.server.address();

@@ -13,6 +13,7 @@ import type { AuthUser, ReviewService } from '../service/review-service.js';
 import { toReviewListView, toReviewView } from '../service/review-view.js';
 import { applyHardening } from './http-hardening.js';
 import type { HttpDrainHooks } from './http-drain.js';
+import { registerHttpMetrics, registerMetricsRoute, type MetricsEndpointOptions } from './metrics-endpoint.js';
 import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, type PageQuery } from './paging.js';
 import { checkQueryHook } from './query-params.js';
 import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
@@ -34,6 +35,8 @@ export interface HttpServerOptions {
   drain?: HttpDrainHooks;
   /** The dependencies /readyz reports on (none: always ready). */
   readiness?: Readiness;
+  /** Serve /metrics on this server (absent: not here, e.g. when METRICS_PORT has its own). */
+  metrics?: MetricsEndpointOptions;
 }
 
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
@@ -66,6 +69,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   const maxWaitSec = opts.maxWaitSec ?? 600;
   const app = Fastify({ loggerInstance: opts.log as FastifyBaseLogger, trustProxy: opts.trustProxy ?? false, bodyLimit: BODY_LIMIT });
   applyHardening(app);
+  registerHttpMetrics(app);
   opts.drain?.register(app);
 
   app.setErrorHandler((error: unknown, req, reply) => {
@@ -94,6 +98,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  if (opts.metrics) registerMetricsRoute(app, opts.metrics);
   // Not ready while the state database or Redis does not answer: a monitor sees which. A load
   // balancer asks `?require=database`: the API answers from PostgreSQL while only Redis is away
   // (see the README), and taking every replica out of rotation for a Redis outage would not.

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import type { Logger } from '../logger.js';
+import { countDeliveryFailure } from '../metrics.js';
 import type { ReviewService } from '../service/review-service.js';
 import { JOB_SCHEMAS, parsePayload, type JobName } from './definitions.js';
 import { queueNames } from './queues.js';
@@ -125,6 +126,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
               await job.moveToDelayed(Date.now() + error.retryAfterSec * 1000, token);
               throw new DelayedError();
             }
+            countDeliveryFailure('slack');
             if (error instanceof SlackPermanentError) throw new UnrecoverableError(error.message);
             throw error;
           }

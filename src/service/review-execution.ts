@@ -8,6 +8,8 @@ import { lockReview, toReviewState, writeTransition, type ReviewRow } from '../d
 import { refused, type ExecutionResult, type SqlExecutor, type TargetSession } from '../execution/types.js';
 import type { Classifier } from '../sql/classifier.js';
 import type { Logger } from '../logger.js';
+import { observeDecision, observeExecution } from '../metrics.js';
+import { dialectOf } from '../sql/types.js';
 import { withTimeout } from '../with-timeout.js';
 import { classifyFor, guardrailsOf, maskingOf } from './connection-policy.js';
 import type { AfterCommit, RecordEffects } from './review-effects.js';
@@ -84,12 +86,14 @@ export function createExecution(opts: ExecutionOptions) {
     const beat = running.track(reviewId, () => heartbeat(reviewId));
     await events.publish(reviewId).catch(() => {});
     let result: ExecutionResult;
+    const runStarted = performance.now();
     try {
       result = await runChecked(claimed.row, claimed.connection);
     } catch (err) {
       log.error({ err, reviewId }, 'execution failed unexpectedly');
       result = { ok: false, output: '', outputTruncated: false, commandTags: [], rowsAffected: null, error: `the gateway could not run the command: ${(err as Error).message}` };
     }
+    observeExecution(dialectOf(claimed.connection.url), result.ok ? 'executed' : 'failed', (performance.now() - runStarted) / 1000);
     // The run is over; its result is written however long the state database takes, the heartbeat
     // beating meanwhile so no sweep takes a finished run for a stopped one.
     // The finishedAt of each attempt: the one found written tells this run's own write.
@@ -122,6 +126,7 @@ export function createExecution(opts: ExecutionOptions) {
       return t;
     }), log, { reviewId }, undefined, stateDbFailed).finally(() => beat.stop());
     if (!done) return result;
+    observeDecision(result.ok ? 'executed' : 'failed');
     await afterCommit(reviewId, done === 'written' ? undefined : done);
     return result;
   }
@@ -171,6 +176,7 @@ export function createExecution(opts: ExecutionOptions) {
       throw error;
     });
     if (!done) return false;
+    observeDecision(verdict.executed ? 'executed' : 'failed');
     await afterCommit(reviewId, done);
     return true;
   }

@@ -19,6 +19,7 @@ import { isDatabaseBusy } from '../db/database-busy.js';
 import type { SqlExecutor } from '../execution/types.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
+import { observeDecision, type DecisionOutcome } from '../metrics.js';
 import type { Classifier } from '../sql/classifier.js';
 import type { AuthUser } from './auth-user.js';
 import { createEffects, type Outbox } from './review-effects.js';
@@ -52,8 +53,6 @@ export interface ReviewServiceOptions {
   readAudit?: ReadAudit;
   /** The user of a cached authentication as the database has it now (AdminService.refreshUser). */
   refreshUser?: (user: AuthUser) => Promise<AuthUser>;
-  /** Told of every read that ran without review. */
-  onRead?: (dialect: string, ok: boolean, seconds: number) => void;
 }
 
 /** Longest reason of an approval or rejection: what Slack's reject modal accepts. */
@@ -77,7 +76,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const { recordEffects, afterCommit } = createEffects({ outbox, events, slackEnabled: opts.slackEnabled });
   const { executeReview, failStopped, handOver, noteStateDbFailure } = createExecution({ ...opts, recordEffects, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
   const readAudit = opts.readAudit ?? createReadAudit(statePoolOf(db), statePoolOf(db));
-  const runRead = createReadCommand({ executor: opts.executor, audit: readAudit, log, onRead: opts.onRead });
+  const runRead = createReadCommand({ executor: opts.executor, audit: readAudit, log });
   const refreshUser = opts.refreshUser ?? (async (user: AuthUser) => user);
   const submit = createSubmit({ ...opts, afterCommit, executeReview, runRead, refreshUser });
 
@@ -125,6 +124,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
       log.warn({ err: error, reviewId }, 'the connection was lost during the commit of a vote; it was committed');
       done = { t: decided!, row: found };
     }
+    if (done.t.next.status !== 'PENDING') observeDecision(done.t.next.status.toLowerCase() as DecisionOutcome, done.row.createdAt, done.t.next.decidedAt ?? now);
     await afterCommit(reviewId, done.t);
     if (done.t.next.status !== 'PENDING') outbox.removeJob('review.expire', `expire-${reviewId}`);
     // The vote is committed: the answer is never an error of our database.
@@ -162,10 +162,11 @@ export function createReviewService(opts: ReviewServiceOptions) {
       await writeTransition(tx, reviewId, 'PENDING', t);
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { expiresAt: row.expiresAt.toISOString() });
       await recordEffects(tx, reviewId, t);
-      return t;
+      return { t, requestedAt: row.createdAt };
     });
     if (!done) return false;
-    await afterCommit(reviewId, done);
+    observeDecision('expired', done.requestedAt, done.t.next.decidedAt ?? now);
+    await afterCommit(reviewId, done.t);
     return true;
   }
 

@@ -9,6 +9,7 @@ import type { ReadAudit } from '../db/read-audit.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { ExecutionResult, ReadCheck, RunOptions, SqlExecutor } from '../execution/types.js';
 import type { Logger } from '../logger.js';
+import { observeRead } from '../metrics.js';
 import { dialectOf, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
 import type { ReviewClassification, ReviewView } from './review-view.js';
@@ -43,7 +44,7 @@ function rowsOf(tags: readonly string[]): number | null {
   return n;
 }
 
-export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudit; log: Logger; onRead?: (dialect: string, ok: boolean, seconds: number) => void }) {
+export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudit; log: Logger }) {
   const { executor, audit, log } = opts;
 
   return async function runRead(plan: ReadPlan): Promise<ReadOutcome> {
@@ -87,12 +88,13 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
     }
     if (result.held) return { kind: 'held', check: result.held, finish: (reviewId) => finish('held', reviewId) };
     if (result.retryAfterSec !== undefined) {
+      observeRead(dialectOf(plan.connection.url), 'refused', durationMs / 1000);
       await finish('failed');
       throw new AppError(ErrorCode.Unavailable, result.error ?? 'The target is busy; try again.', { retryAfterSec: result.retryAfterSec });
     }
     // Committed (without waiting for the disk) before the result leaves.
     await finish(result.ok ? 'executed' : 'failed');
-    opts.onRead?.(dialectOf(plan.connection.url), result.ok, durationMs / 1000);
+    observeRead(dialectOf(plan.connection.url), result.ok ? 'ok' : 'error', durationMs / 1000);
     const finished = new Date(started.getTime() + Math.round(durationMs));
     const at = started.toISOString();
     return {

@@ -12,6 +12,7 @@ import { getReview, reviewInclude, type ReviewRow } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { ExecutionResult, ReadCheck, SqlExecutor } from '../execution/types.js';
 import type { Logger } from '../logger.js';
+import { observeDecision } from '../metrics.js';
 import type { Classifier } from '../sql/classifier.js';
 import { strictestKind, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
@@ -241,6 +242,8 @@ export function createSubmit(opts: SubmitOptions) {
     // From here on the request exists: its answer is never an error of our database.
     const readBack = async () => toReviewView(await readBackOr(() => getReview(db, reviewId), stored, (err) => log.warn({ err, reviewId }, 'answered a new request from what was stored; the database could not be read back')));
     await held?.(reviewId).catch((err: unknown) => log.warn({ err, reviewId }, 'could not record that a read was held for review'));
+    // Approved as it was made (no reviewers, the admin's own, review mode none): a decision too, taking no time.
+    if (created.state.status === 'APPROVED') observeDecision('approved', now, now);
     await afterCommit(reviewId);
     if (created.state.status === 'PENDING') return readBack();
     let result: Awaited<ReturnType<typeof executeReview>>;

@@ -41,6 +41,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...slack, SLACK_TEAM_ID: 'acme' })).toThrow(/SLACK_TEAM_ID: must be a Slack team id/);
   });
 
+  it('takes a hash-tagged QUEUE_PREFIX for Redis Cluster, and nothing else with braces or colons', () => {
+    expect(loadConfig({ QUEUE_PREFIX: '{hoop}' }).queuePrefix).toBe('{hoop}');
+    for (const bad of ['{hoop', 'hoop}', '{}', 'a{b}', '{a}{b}', 'ho:op']) expect(() => loadConfig({ QUEUE_PREFIX: bad }), bad).toThrow('QUEUE_PREFIX');
+  });
+
+  it('serves /metrics on the gateway port without a token by default; METRICS_TOKEN must be 16+ characters', () => {
+    expect(loadConfig({}).metrics).toEqual({ token: undefined, port: undefined });
+    expect(loadConfig({ METRICS_TOKEN: 'metrics-token-0123456789', METRICS_PORT: '9464' }).metrics).toEqual({ token: 'metrics-token-0123456789', port: 9464 });
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN');
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow('METRICS_PORT');
+  });
+
   it('names a bad or half-set variable', () => {
     expect(() => loadConfig({ REVIEW_TIMEOUT_SEC: 'soon' })).toThrow(/REVIEW_TIMEOUT_SEC/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(ConfigError);
