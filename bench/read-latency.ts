@@ -54,18 +54,26 @@ async function main() {
         req.on('error', reject);
         req.end(body);
       });
+    // CPU time of this process (client and gateway, or client alone) per read: steadier than
+    // wall-clock time on a loaded machine.
+    const cpu = { gateway: 0, direct: 0 };
+    const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
     const viaGateway = async (sql: string) => {
       const started = performance.now();
+      const c0 = process.cpuUsage();
       const res = await post(JSON.stringify({ input: sql }));
+      cpu.gateway += cpuMs(process.cpuUsage(c0));
       const ms = performance.now() - started;
       if (res.status !== 201 || res.body.status !== 'EXECUTED') throw new Error(`the read did not run at once: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
       return ms;
     };
     const viaPg = async (sql: string) => {
       const started = performance.now();
+      const c0 = process.cpuUsage();
       await direct.query('BEGIN READ ONLY');
       await direct.query(sql);
       await direct.query('COMMIT');
+      cpu.direct += cpuMs(process.cpuUsage(c0));
       return performance.now() - started;
     };
 
@@ -74,6 +82,8 @@ async function main() {
     for (const [name, sql] of Object.entries(cases)) {
       const gateway: number[] = [];
       const straight: number[] = [];
+      cpu.gateway = 0;
+      cpu.direct = 0;
       for (let i = 0; i < WARMUP + N; i++) {
         // Alternate which goes first, so neither side always finds the caches warm.
         const pair = i % 2 === 0 ? [await viaGateway(sql), await viaPg(sql)] : [await viaPg(sql), await viaGateway(sql)].reverse();
@@ -84,8 +94,9 @@ async function main() {
       const g = summary(gateway);
       const d = summary(straight);
       const ratio = { p50: Math.round((g.p50 / d.p50) * 10) / 10, p95: Math.round((g.p95 / d.p95) * 10) / 10 };
-      result[name] = { sql, gatewayMs: g, directMs: d, ratio };
-      console.log(`${name}: gateway p50 ${g.p50} ms p95 ${g.p95} ms | direct (pg, BEGIN READ ONLY) p50 ${d.p50} ms p95 ${d.p95} ms | ratio p50 ${ratio.p50}× p95 ${ratio.p95}×`);
+      const cpuPerRead = { gateway: Math.round((cpu.gateway / (WARMUP + N)) * 1000) / 1000, direct: Math.round((cpu.direct / (WARMUP + N)) * 1000) / 1000 };
+      result[name] = { sql, gatewayMs: g, directMs: d, ratio, cpuMsPerRead: cpuPerRead, loadAverage: os.loadavg()[0] };
+      console.log(`${name}: gateway p50 ${g.p50} ms p95 ${g.p95} ms | direct (pg, BEGIN READ ONLY) p50 ${d.p50} ms p95 ${d.p95} ms | ratio p50 ${ratio.p50}× p95 ${ratio.p95}× | CPU per read ${cpuPerRead.gateway} ms vs ${cpuPerRead.direct} ms | load ${os.loadavg()[0].toFixed(1)}`);
     }
     const out = {
       at: new Date().toISOString(),
