@@ -140,19 +140,18 @@ export function createAdminService(db: Db) {
   /** The user of `user.key` as the database has it now; Unauthenticated when the key no longer works. */
   async function refreshUser(user: AuthUser): Promise<AuthUser> {
     if (!user.key) return user;
-    const key = await retryRead(() => db.apiKey.findUnique({ where: { id: user.key!.id }, select: { hash: true } }), QUICK_RETRY_MS);
-    if (!key) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
-    return authenticateHash(key.hash);
-  }
-
-  /** Forgets a cached authentication that the database no longer agrees with. */
-  function forgetAuthentication(apiKey: string): void {
-    recent.delete(hashApiKey(apiKey));
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { id: user.key!.id }, include: { user: true } }), QUICK_RETRY_MS);
+    return userOfKey(key);
   }
 
   async function authenticateHash(hash: string): Promise<AuthUser> {
     const key = await retryRead(() => db.apiKey.findUnique({ where: { hash }, include: { user: true } }), QUICK_RETRY_MS);
-    if (!key || key.revokedAt || !key.user.active) recent.delete(hash);
+    return userOfKey(key, hash);
+  }
+
+  /** The user a key row stands for (and remembered for the read path); Unauthenticated when it does not work. */
+  async function userOfKey(key: { id: string; hash: string; revokedAt: Date | null; lastUsedAt: Date | null; user: { id: string; email: string; isAdmin: boolean; groups: string[]; slackUserId: string | null; active: boolean; updatedAt: Date } } | null, hash = key?.hash): Promise<AuthUser> {
+    if (hash && (!key || key.revokedAt || !key.user.active)) recent.delete(hash);
     if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
     const u = key.user;
     if (!u.active) {
@@ -160,7 +159,7 @@ export function createAdminService(db: Db) {
     }
     await touchKey(key.id, key.lastUsedAt);
     const user: AuthUser = { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId, key: { id: key.id, userUpdatedAt: u.updatedAt, cached: false } };
-    recent.set(hash, { ...user, key: { ...user.key!, cached: true } });
+    recent.set(key.hash, { ...user, key: { ...user.key!, cached: true } });
     return user;
   }
 
@@ -264,5 +263,5 @@ export function createAdminService(db: Db) {
   }
 
   // Slack links live in their own module; the admin service keeps offering them.
-  return { authenticate, authenticateHot, refreshUser, forgetAuthentication, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, ...createSlackLinks(db), ...createUserService(db) };
+  return { authenticate, authenticateHot, refreshUser, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, ...createSlackLinks(db), ...createUserService(db) };
 }
