@@ -38,6 +38,7 @@ const schema = z.object({
   DATABASE_TX_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
   RATE_LIMIT_SUBMITS: z.coerce.number().int().min(0).default(60),
+  RATE_LIMIT_COMMANDS: z.coerce.number().int().min(0).default(6000),
   RATE_LIMIT_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_KEY: z.coerce.number().int().min(0).default(10),
   LONG_POLLS_PER_KEY: z.coerce.number().int().min(0).default(10),
@@ -68,8 +69,10 @@ export interface SlackConfig {
 export interface LimitsConfig {
   /** The window of the counting limits, in seconds. */
   windowSec: number;
-  /** Submits (POST /api/connections/:name/exec) per API key per window. */
+  /** Requests (commands that are not reads run at once: reviewed, or run as a change) per person per window. */
   submitsPerUser: number;
+  /** Commands of any kind (POST /api/connections/:name/exec, reads included) per person per window. */
+  commandsPerUser: number;
   /** Failed authentications per client IP per window; beyond, the IP gets 429 until the window ends. */
   authFailuresPerIp: number;
   /** Failed authentications per client IP and presented key prefix per window. */
@@ -168,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     limits: {
       windowSec: e.RATE_LIMIT_WINDOW_SEC,
       submitsPerUser: e.RATE_LIMIT_SUBMITS,
+      commandsPerUser: e.RATE_LIMIT_COMMANDS,
       authFailuresPerIp: e.RATE_LIMIT_AUTH_FAILURES_PER_IP,
       authFailuresPerKey: e.RATE_LIMIT_AUTH_FAILURES_PER_KEY,
       longPollsPerUser: e.LONG_POLLS_PER_KEY,

@@ -147,7 +147,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       if (cached) {
         req.user = cached;
         // Both limits in one round trip to Redis.
-        await Promise.all([limits?.checkAuthBlocked(req.ip, token), limits?.hitSubmit(cached.id)]);
+        await Promise.all([limits?.checkAuthBlocked(req.ip, token), limits?.hitCommand(cached.id)]);
         return;
       }
       await limits?.checkAuthBlocked(req.ip, token);
@@ -203,12 +203,15 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     });
 
     api.post<{ Params: { name: string } }>('/connections/:name/exec', async (req, reply) => {
-      // Per person, not per key: a user who makes more keys gets no more room (counted in onRequest for a cached key).
-      if (!req.user!.key?.cached) await limits?.hitSubmit(req.user!.id);
+      // Per person, not per key: a user who makes more keys gets no more room. Every command counts
+      // (in onRequest for a cached key); what is not a read run at once counts as a request too.
+      if (!req.user!.key?.cached) await limits?.hitCommand(req.user!.id);
+      const user = req.user!;
+      const admit = async () => limits?.hitSubmit(user.id);
       const b = body(req, ['input', 'reason']);
       const input = optionalString(b, 'input');
       if (input === undefined) throw new AppError(ErrorCode.BadInput, 'Give the SQL to run in "input", e.g. {"input": "UPDATE users SET ... WHERE id = 1", "reason": "..."}.');
-      const view = await reviews.submit(req.user!, { connection: req.params.name, input, reason: optionalString(b, 'reason') }, auditCtx(req));
+      const view = await reviews.submit(req.user!, { connection: req.params.name, input, reason: optionalString(b, 'reason'), admit }, auditCtx(req));
       return reply.status(201).send(view);
     });
 

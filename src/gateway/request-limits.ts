@@ -36,8 +36,10 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KE
 return {1, held + 1}`;
 
 export interface RequestLimits {
-  /** Counts a submit by user `userId`; RateLimited (429) beyond the window's share. */
+  /** Counts a request (not a read run at once) by user `userId`; RateLimited (429) beyond the window's share. */
   hitSubmit(userId: string): Promise<void>;
+  /** Counts a command of any kind by user `userId`; RateLimited (429) beyond the window's share. */
+  hitCommand(userId: string): Promise<void>;
   /** RateLimited while `ip` (or `ip` with this key prefix) has failed authentication too often. */
   checkAuthBlocked(ip: string, token: string | undefined): Promise<void>;
   /** Counts a failed authentication of `ip` and of `ip` with the presented key's prefix. */
@@ -94,7 +96,19 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
         return failOpen('submit', err);
       }
       if (n > config.submitsPerUser) {
-        throw limited(`Too many commands from your account: at most ${config.submitsPerUser} per ${config.windowSec} s are accepted, whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
+        throw limited(`Too many requests from your account: at most ${config.submitsPerUser} per ${config.windowSec} s are accepted (reads that run at once are not counted here), whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
+      }
+    },
+    async hitCommand(userId) {
+      if (config.commandsPerUser <= 0 || skipping()) return;
+      let n: number, ttl: number;
+      try {
+        [n, ttl] = (await redis.eval(HIT, 1, key('command', userId), windowMs)) as [number, number];
+      } catch (err) {
+        return failOpen('command', err);
+      }
+      if (n > config.commandsPerUser) {
+        throw limited(`Too many commands from your account: at most ${config.commandsPerUser} per ${config.windowSec} s are accepted (reads included), whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
       }
     },
     async checkAuthBlocked(ip, token) {

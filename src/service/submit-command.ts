@@ -35,6 +35,8 @@ export interface SubmitInput {
   connection: string;
   input: string;
   reason?: string;
+  /** Counts a request against its sender's limit (not called for a read that runs at once); throws to refuse it. */
+  admit?: () => Promise<void>;
 }
 
 export interface SubmitOptions {
@@ -185,6 +187,7 @@ export function createSubmit(opts: SubmitOptions) {
       if (!same) return submit(now, input, ctx, true);
       user = now;
     }
+    await input.admit?.();
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = new Date();
     const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });

@@ -12,6 +12,7 @@ const WINDOW = 5;
 const LIMITS = {
   RATE_LIMIT_WINDOW_SEC: String(WINDOW),
   RATE_LIMIT_SUBMITS: '3',
+  RATE_LIMIT_COMMANDS: '12',
   RATE_LIMIT_AUTH_FAILURES_PER_IP: '5',
   RATE_LIMIT_AUTH_FAILURES_PER_KEY: '3',
   LONG_POLLS_PER_KEY: '2',
@@ -31,6 +32,7 @@ beforeAll(async () => {
   target = await createTargetDatabase();
   dana = await t.createUser('dana@example.com', ['dba-team']);
   await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
+  await t.api('POST', '/api/connections', { body: { name: 'reads-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'writes' } });
 });
 
 afterAll(async () => {
@@ -90,6 +92,23 @@ describe('submits per API key', () => {
     expect(refused.status).toBe(429);
     await new Promise((r) => setTimeout(r, Number(refused.retryAfter) * 1000 + 100));
     expect((await submit(t, me.apiKey)).status).toBe(201);
+  });
+
+  it('do not count reads that run at once, which meet the higher limit of commands instead', async () => {
+    const me = await requester();
+    const read = (gw: TestGateway) => gw.api('POST', '/api/connections/reads-db/exec', { key: me.apiKey, body: { input: 'SELECT 1' }, headers: { 'x-forwarded-for': '192.0.2.9' } });
+    // 3 requests are allowed: 11 reads are not requests.
+    for (let i = 0; i < 11; i++) expect((await read(i % 2 ? replica : t)).body.status).toBe('EXECUTED');
+    expect((await submit(t, me.apiKey)).status).toBe(201);
+    // The 13th command of any kind is one too many.
+    const res = await withHeaders(replica, '/api/connections/reads-db/exec', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${me.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'SELECT 2' }),
+    });
+    expect(res.status).toBe(429);
+    expectRetryAfter(res.retryAfter, WINDOW);
+    expect(res.body.error.message).toContain(`at most 12 per ${WINDOW} s are accepted (reads included)`);
   });
 
   it('do not limit reading or deciding', async () => {
@@ -205,7 +224,7 @@ describe('long-polls per API key', () => {
 });
 
 describe('when Redis does not answer', () => {
-  const strict = { windowSec: 60, submitsPerUser: 1, authFailuresPerIp: 1, authFailuresPerKey: 1, longPollsPerUser: 1 };
+  const strict = { windowSec: 60, submitsPerUser: 1, commandsPerUser: 0, authFailuresPerIp: 1, authFailuresPerKey: 1, longPollsPerUser: 1 };
   const exercise = async (limits: RequestLimits) => {
     const refused: string[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>) => fn().catch(() => refused.push(what));
