@@ -127,7 +127,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // which would hang every request. Nothing else on a request's path waits on Redis unbounded.
   // /metrics reads queue depths over it too (a workers-only process has it only for METRICS_PORT).
   const servesMetrics = Boolean(opts.http) || config.metrics.port !== undefined;
-  const fastRedis = servesMetrics ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 }) : undefined;
+  const fastRedis = servesMetrics ? redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, enableAutoPipelining: true }) : undefined;
   fastRedis?.on('error', () => {});
   const jobs = createJobQueue(redis, config.queuePrefix);
   const outbox = createOutboxRelay({ db, jobs, redis, queuePrefix: config.queuePrefix, log });
