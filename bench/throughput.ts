@@ -7,6 +7,8 @@
 // in BullMQ, request messages at the fake Slack and their slots: nothing lost, nothing doubled
 // (asserted: the bench exits 1 otherwise). Writes bench/results/throughput.json.
 // PROFILE_DIR=dir: the gateway processes run with --cpu-prof and write their profiles there.
+// OLD_GATEWAY_DIR=<another checkout, prisma client generated>: that checkout's gateway is measured
+// with the same steps in the same run, before this one at each process count.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -71,12 +73,12 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-async function startChild(env: Record<string, string>, profileDir?: string): Promise<Child> {
+async function startChild(dir: string, env: Record<string, string>, profileDir?: string): Promise<Child> {
   const port = await freePort();
   // --cpu-prof is refused in NODE_OPTIONS: it goes on the command line.
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+    cwd: dir,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,7 +108,7 @@ function pct(values: number[], p: number): number {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
-async function scenario(processes: number, targetUrl: string) {
+async function scenario(gateway: { label: string; dir: string }, processes: number, targetUrl: string) {
   const state = await createStateDatabase();
   // A fake Slack of its own: the counts of one scenario never mix with another's.
   const slack: FakeSlack = await startFakeSlack();
@@ -134,12 +136,12 @@ async function scenario(processes: number, targetUrl: string) {
     SLACK_CHANNEL: CHANNEL,
     ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}),
   };
-  const profileDir = process.env.PROFILE_DIR ? path.resolve(process.env.PROFILE_DIR, `${processes}p`) : undefined;
+  const profileDir = process.env.PROFILE_DIR ? path.resolve(process.env.PROFILE_DIR, `${gateway.label}-${processes}p`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   // One after the other: each applies the migrations on start (already applied: a no-op).
   const children: Child[] = [];
   try {
-    for (let i = 0; i < processes; i++) children.push(await startChild(env, profileDir));
+    for (let i = 0; i < processes; i++) children.push(await startChild(gateway.dir, env, profileDir));
     const first = children[0].port;
     const user = await request(first, 'POST', '/api/users', ADMIN_KEY, { email: 'tp-requester@example.com', groups: ['developers'] });
     if (user.status !== 201) throw new Error(`create user: ${user.status} ${JSON.stringify(user.body)}`);
@@ -262,6 +264,7 @@ async function scenario(processes: number, targetUrl: string) {
     // Steady state: the seconds after the first and before the last (warm-up and tail excluded).
     const steady = Array.from(perSecond, (x) => x ?? 0).slice(1, Math.max(2, perSecond.length - 1));
     return {
+      gateway: gateway.label,
       processes,
       seconds: round(seconds),
       submissionsPerSecond: round(ok / seconds),
@@ -287,18 +290,22 @@ async function scenario(processes: number, targetUrl: string) {
 async function main() {
   await setup();
   const target = await createTargetDatabase();
-  const results = [];
+  const results: Awaited<ReturnType<typeof scenario>>[] = [];
   try {
+    const gateways = [...(process.env.OLD_GATEWAY_DIR ? [{ label: 'old', dir: path.resolve(process.env.OLD_GATEWAY_DIR) }] : []), { label: 'this', dir: ROOT }];
     for (const p of PROCESSES) {
-      const r = await scenario(p, target.url);
-      console.log(JSON.stringify(r, null, 2));
-      results.push(r);
+      for (const g of gateways) {
+        const r = await scenario(g, p, target.url);
+        console.log(JSON.stringify(r, null, 2));
+        results.push(r);
+      }
     }
   } finally {
     await target.drop();
   }
-  const base = results.find((r) => r.processes === 1);
-  const two = results.find((r) => r.processes === 2);
+  const base = results.find((r) => r.processes === 1 && r.gateway === 'this');
+  const two = results.find((r) => r.processes === 2 && r.gateway === 'this');
+  const old = (p: number) => results.find((r) => r.processes === p && r.gateway === 'old');
   const result = {
     bench: 'throughput',
     date: new Date().toISOString(),
@@ -307,9 +314,10 @@ async function main() {
     concurrency: CONCURRENCY,
     results,
     ...(base && two ? { twoOverOne: round(two.submissionsPerSecond / base.submissionsPerSecond) } : {}),
+    ...(old(1) || old(2) ? { thisOverOld: Object.fromEntries(PROCESSES.map((p) => [`${p}p`, round((results.find((r) => r.processes === p && r.gateway === 'this')?.submissionsPerSecond ?? NaN) / (old(p)?.submissionsPerSecond ?? NaN))])) } : {}),
     note: 'gateway child processes (HTTP + workers) on one state database and queue prefix; a PENDING write per request, its expiry job and its channel message counted after the run',
   };
-  console.log(JSON.stringify({ summary: results.map((r) => ({ processes: r.processes, perSecond: r.submissionsPerSecond, ok: r.ok })), twoOverOne: result.twoOverOne }));
+  console.log(JSON.stringify({ summary: results.map((r) => ({ gateway: r.gateway, processes: r.processes, perSecond: r.submissionsPerSecond, ok: r.ok })), twoOverOne: result.twoOverOne, thisOverOld: result.thisOverOld }));
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/throughput.json', JSON.stringify(result, null, 2) + '\n');
   if (results.some((r) => !r.ok)) {
