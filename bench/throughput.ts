@@ -10,7 +10,7 @@
 // OLD_GATEWAY_DIR=<another checkout, prisma client generated>: that checkout's gateway is measured
 // with the same steps in the same run, before this one at each process count.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -100,6 +100,34 @@ async function startChild(dir: string, env: Record<string, string>, profileDir?:
   return { child, port, output: () => text, exited };
 }
 
+const TICK_MS = 1000 / 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
+
+/** CPU time (user + system) a process used so far, in ms; 0 when it is gone. */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** PostgreSQL backends serving `database` (their titles name it), with the CPU each used so far. */
+function postgresBackends(database: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.startsWith('postgres:') && cmd.includes(` ${database} `)) out.set(Number(entry), cpuMsOf(Number(entry)));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 function pct(values: number[], p: number): number {
   if (!values.length) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -163,6 +191,11 @@ async function scenario(gateway: { label: string; dir: string }, processes: numb
       if (at !== undefined && posts.get(id) === 1) postLatency.push(c.at - at);
     });
 
+    // CPU of each party over the load (the machine is shared: this is what the run itself cost).
+    const database = new URL(state.url).pathname.slice(1);
+    const pgBefore = postgresBackends(database);
+    const gwBefore = children.map((c) => cpuMsOf(c.child.pid!));
+    const selfBefore = process.cpuUsage();
     const latencies: number[] = [];
     const errors = new Map<string, number>();
     let ok = 0;
@@ -197,6 +230,12 @@ async function scenario(gateway: { label: string; dir: string }, processes: numb
       }),
     );
     const seconds = (Date.now() - started) / 1000;
+    const pgAfter = postgresBackends(database);
+    const pgMs = [...pgAfter].reduce((a, [pid, ms]) => a + ms - (pgBefore.get(pid) ?? 0), 0);
+    const gwMs = children.reduce((a, c, i) => a + cpuMsOf(c.child.pid!) - gwBefore[i], 0);
+    const self = process.cpuUsage(selfBefore);
+    const perSubmission = (ms: number) => round(ms / Math.max(1, ok));
+    const cpuMsPerSubmission = { gateways: perSubmission(gwMs), postgres: perSubmission(pgMs), loadGeneratorAndFakeSlack: perSubmission((self.user + self.system) / 1000) };
 
     // Wait until every accepted request is announced and the outbox is empty (or time out).
     const db = new pg.Client({ connectionString: state.url });
@@ -272,6 +311,8 @@ async function scenario(gateway: { label: string; dir: string }, processes: numb
       submitMs: { p50: round(pct(latencies, 50)), p95: round(pct(latencies, 95)), p99: round(pct(latencies, 99)) },
       submitToPostedMs: { p50: round(pct(postLatency, 50)), p95: round(pct(postLatency, 95)), p99: round(pct(postLatency, 99)) },
       settleAfterLoadMs: settleMs,
+      // During the load only (the posts still due after it are not counted); Redis not included.
+      cpuMsPerSubmission,
       errors: Object.fromEntries(errors),
       counts,
       problems,
