@@ -253,6 +253,10 @@ async function scenario(gateway: { label: string; dir: string }, processes: numb
       await new Promise((r) => setTimeout(r, 250));
     }
     const settleMs = Date.now() - settleStarted;
+    // The whole work of the run: what a gateway leaves to its queue during the load is done by now.
+    const pgAll = [...postgresBackends(database)].reduce((a, [pid, ms]) => a + ms - (pgBefore.get(pid) ?? 0), 0);
+    const gwAll = children.reduce((a, c, i) => a + cpuMsOf(c.child.pid!) - gwBefore[i], 0);
+    const cpuMsPerSubmissionWithSettle = { gateways: perSubmission(gwAll), postgres: perSubmission(pgAll) };
     // Let a late double post show itself before counting.
     await new Promise((r) => setTimeout(r, 1000));
 
@@ -313,6 +317,8 @@ async function scenario(gateway: { label: string; dir: string }, processes: numb
       settleAfterLoadMs: settleMs,
       // During the load only (the posts still due after it are not counted); Redis not included.
       cpuMsPerSubmission,
+      // From the start of the load until every request was announced and the outbox drained.
+      cpuMsPerSubmissionWithSettle,
       errors: Object.fromEntries(errors),
       counts,
       problems,
