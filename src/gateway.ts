@@ -340,6 +340,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
             : undefined,
           log,
         });
+        // Jobs due now that a commit of this process caused run here at once, not via Redis.
+        const running = workers;
+        outbox.runLocally((name, payload) => running.tryRun(name, payload));
         // The full sweep every sweepIntervalMs (when Redis seems up); in between, every 5 s, its
         // database part, so an overdue request expires within about 5 s whatever Redis does (down,
         // hung with its connection still "ready", or up without the expiry job).

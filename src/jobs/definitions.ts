@@ -29,3 +29,9 @@ export const QUEUE_OF: Record<JobName, 'reviews' | 'slack'> = {
 export function parsePayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {
   return JOB_SCHEMAS[name].parse(data) as JobPayload<N>;
 }
+
+/** How a job run in-process ended: done (or failed for good, logged), or to be retried by BullMQ after delayMs. */
+export type LocalOutcome = { done: true } | { done: false; delayMs: number };
+
+/** Runs an immediate job in this process at once, or returns null when it is not taken here. */
+export type LocalRunner = (name: JobName, payload: unknown) => Promise<LocalOutcome> | null;

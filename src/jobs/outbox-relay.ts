@@ -1,12 +1,15 @@
 // Moves outbox rows to BullMQ whenever Redis answers: right after a commit (bounded, so a request
 // never waits on Redis), on a timer, and when Redis comes back. Replicas relay side by side: a row
-// is leased by one relay at a time, and a job id added twice is one job.
+// is leased by one relay at a time, and a job id added twice is one job. Right after a commit, a
+// job due now that this process can run (it runs the workers) is run here at once instead of
+// travelling through Redis to a worker; its row stays leased until it is done, so a process that
+// dies meanwhile leaves it to the next relay, and every job is idempotent (Slack slots, the claim).
 import type { Redis } from 'ioredis';
 import type { Db, Tx } from '../db/client.js';
 import { deleteOutbox, leaseOutbox, releaseOutbox, writeOutbox, type OutboxEntry, type OutboxRow } from '../db/outbox.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../with-timeout.js';
-import { JOB_SCHEMAS, type JobName } from './definitions.js';
+import { JOB_SCHEMAS, parsePayload, type JobName, type LocalOutcome, type LocalRunner } from './definitions.js';
 import type { JobQueue } from './queues.js';
 
 export type { OutboxEntry };
@@ -36,6 +39,8 @@ export interface OutboxRelay {
   removeJob(name: JobName, jobId: string): void;
   /** True while the queue connection is up. A stopped (not closed) Redis still looks up: bound every wait. */
   redisReady(): boolean;
+  /** Jobs due now relayed right after a commit are run by `runner` when it takes them (the workers of this process). */
+  runLocally(runner: LocalRunner | undefined): void;
   /** Relays every `intervalMs` until stop(). */
   start(intervalMs: number): void;
   stop(): Promise<void>;
@@ -54,43 +59,106 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   let stopped = false;
   const ready = () => redis.status === 'ready';
 
-  async function enqueue(row: OutboxRow): Promise<void> {
-    const delayMs = row.dueAt ? Math.max(0, row.dueAt.getTime() - Date.now()) : undefined;
+  const delayOf = (row: OutboxRow) => (row.dueAt ? Math.max(0, row.dueAt.getTime() - Date.now()) : undefined);
+  let localRunner: LocalRunner | undefined;
+  // Local runs whose rows are not yet deleted (or handed to the queue): stop() waits for them.
+  const localRuns = new Set<Promise<void>>();
+
+  async function enqueue(row: OutboxRow, delayMs = delayOf(row)): Promise<void> {
     await withTimeout(jobs.enqueue(row.name as JobName, row.payload as never, { jobId: row.jobId, delayMs }), enqueueTimeoutMs, `enqueueing ${row.jobId}`);
   }
 
-  /** Leases a batch, enqueues it, deletes what was enqueued; returns how many were leased and whether all went. */
-  async function relayBatch(reviewId?: string): Promise<{ leased: number; ok: boolean }> {
-    if (stopped || !ready()) return { leased: 0, ok: false };
-    const rows = await leaseOutbox(db, queuePrefix, { reviewId, limit: batchSize, leaseMs });
-    if (rows.length === 0) return { leased: 0, ok: true };
+  /** Enqueues `rows` (one round trip per queue when the queue can add in bulk); returns the ids that went and those that did not. */
+  async function enqueueAll(rows: OutboxRow[]): Promise<{ done: bigint[]; failed: bigint[] }> {
+    if (rows.length === 0) return { done: [], failed: [] };
+    if (jobs.enqueueMany) {
+      try {
+        const many = rows.map((row) => ({ name: row.name as JobName, payload: row.payload, options: { jobId: row.jobId, delayMs: delayOf(row) } }));
+        await withTimeout(jobs.enqueueMany(many), enqueueTimeoutMs, `enqueueing ${rows.length} jobs`);
+        return { done: rows.map((r) => r.id), failed: [] };
+      } catch (err) {
+        log.warn({ err: (err as Error).message, jobs: rows.length }, 'could not relay outbox jobs; they stay for the next relay');
+        return { done: [], failed: rows.map((r) => r.id) };
+      }
+    }
     const done: bigint[] = [];
     const failed: bigint[] = [];
     await Promise.all(
       rows.map(async (row) => {
-        if (!(row.name in JOB_SCHEMAS)) {
-          // A row no version of this code can run (written by a newer one, or edited by hand): keep
-          // it out of the way of the others, loudly.
-          log.error({ outboxId: String(row.id), name: row.name, jobId: row.jobId }, 'outbox row names an unknown job; dropped');
-          done.push(row.id);
-          return;
-        }
         try {
           await enqueue(row);
           done.push(row.id);
         } catch (err) {
-          if ((err as Error).name === 'ZodError') {
-            // Its payload fails the job's schema: no retry can enqueue it.
-            log.error({ err, outboxId: String(row.id), name: row.name, jobId: row.jobId }, 'outbox row has a bad payload; dropped');
-            done.push(row.id);
-            return;
-          }
           failed.push(row.id);
           log.warn({ err: (err as Error).message, jobId: row.jobId }, 'could not relay an outbox job; it stays for the next relay');
         }
       }),
     );
-    await deleteOutbox(db, done);
+    return { done, failed };
+  }
+
+  // Rows done by local runs are deleted together: under load one DELETE serves many requests (a
+  // row whose delete fails stays leased and is relayed again later, which every job tolerates).
+  let toDelete: bigint[] = [];
+  let deleting: Promise<void> | undefined;
+  function deleteSoon(id: bigint): Promise<void> {
+    toDelete.push(id);
+    deleting ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const ids = toDelete;
+      toDelete = [];
+      deleting = undefined;
+      return deleteOutbox(db, ids);
+    });
+    return deleting;
+  }
+
+  /** A job run here: its row is deleted once it is done, or once BullMQ has its retry; given back if neither. */
+  function settleLocal(row: OutboxRow, run: Promise<LocalOutcome>): void {
+    const settled = run
+      .then(async (outcome) => {
+        if (!outcome.done) await enqueue(row, outcome.delayMs);
+        await deleteSoon(row.id);
+      })
+      .catch(async (err) => {
+        log.warn({ err: (err as Error).message, jobId: row.jobId }, 'a job run in-process could not be settled; the relay retries it');
+        await releaseOutbox(db, [row.id]).catch(() => {});
+      })
+      .finally(() => localRuns.delete(settled));
+    localRuns.add(settled);
+  }
+
+  /**
+   * Leases a batch, runs here what may run here (`local`), enqueues the rest, deletes what was
+   * enqueued; returns how many were leased and whether all that was to be enqueued went.
+   */
+  async function relayBatch(reviewId?: string, local = false): Promise<{ leased: number; ok: boolean }> {
+    if (stopped || !ready()) return { leased: 0, ok: false };
+    const rows = await leaseOutbox(db, queuePrefix, { reviewId, limit: batchSize, leaseMs });
+    if (rows.length === 0) return { leased: 0, ok: true };
+    const dropped: bigint[] = [];
+    const toQueue: OutboxRow[] = [];
+    for (const row of rows) {
+      if (!(row.name in JOB_SCHEMAS)) {
+        // A row no version of this code can run (written by a newer one, or edited by hand): keep
+        // it out of the way of the others, loudly.
+        log.error({ outboxId: String(row.id), name: row.name, jobId: row.jobId }, 'outbox row names an unknown job; dropped');
+        dropped.push(row.id);
+        continue;
+      }
+      try {
+        parsePayload(row.name as JobName, row.payload);
+      } catch (err) {
+        // Its payload fails the job's schema: no retry can enqueue it.
+        log.error({ err, outboxId: String(row.id), name: row.name, jobId: row.jobId }, 'outbox row has a bad payload; dropped');
+        dropped.push(row.id);
+        continue;
+      }
+      const run = local && !row.dueAt && localRunner ? localRunner(row.name as JobName, row.payload) : null;
+      if (run) settleLocal(row, run);
+      else toQueue.push(row);
+    }
+    const { done, failed } = await enqueueAll(toQueue);
+    await deleteOutbox(db, [...dropped, ...done]);
     await releaseOutbox(db, failed);
     return { leased: rows.length, ok: failed.length === 0 };
   }
@@ -112,7 +180,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     write: (tx, reviewId, entries) => writeOutbox(tx, queuePrefix, reviewId, entries),
     async relayReview(reviewId, boundMs) {
       if (!ready()) return;
-      await withTimeout(relayBatch(reviewId), boundMs, 'the outbox relay').catch((err) => {
+      await withTimeout(relayBatch(reviewId, true), boundMs, 'the outbox relay').catch((err) => {
         log.warn({ err: (err as Error).message, reviewId }, 'jobs of a transition not relayed yet; the relay retries');
       });
     },
@@ -133,6 +201,9 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       if (ready()) void withTimeout(jobs.remove(name, jobId), enqueueTimeoutMs).catch(() => {});
     },
     redisReady: ready,
+    runLocally(runner) {
+      localRunner = runner;
+    },
     start(intervalMs) {
       timer = setInterval(() => void relay.relayAll(), intervalMs);
       timer.unref();
@@ -141,6 +212,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       stopped = true;
       if (timer) clearInterval(timer);
       await pass;
+      await Promise.allSettled([...localRuns]);
     },
   };
   return relay;

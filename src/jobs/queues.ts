@@ -11,6 +11,11 @@ export interface EnqueueOptions {
 /** What the rest of the gateway sees of BullMQ: typed, validated enqueueing. */
 export interface JobQueue {
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: EnqueueOptions): Promise<void>;
+  /**
+   * Adds many jobs in one round trip per queue (BullMQ addBulk); each payload is checked first.
+   * Optional: a queue without it gets one enqueue per job.
+   */
+  enqueueMany?(jobs: readonly { name: JobName; payload: unknown; options: EnqueueOptions }[]): Promise<void>;
   /** Removes a delayed job (e.g. the expiry of a decided review); no-op when absent. */
   remove(name: JobName, jobId: string): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +52,14 @@ export function createJobQueue(connection: Redis, prefix: string): JobQueue {
       const data = parsePayload(name, payload);
       const kind = QUEUE_OF[name];
       await queues[kind].add(name, data, { ...DEFAULTS[kind], jobId: safeJobId(options.jobId), delay: options.delayMs });
+    },
+    async enqueueMany(jobs) {
+      const byQueue = { reviews: [] as Parameters<Queue['addBulk']>[0], slack: [] as Parameters<Queue['addBulk']>[0] };
+      for (const j of jobs) {
+        const kind = QUEUE_OF[j.name];
+        byQueue[kind].push({ name: j.name, data: parsePayload(j.name, j.payload), opts: { ...DEFAULTS[kind], jobId: safeJobId(j.options.jobId), delay: j.options.delayMs } });
+      }
+      await Promise.all((['reviews', 'slack'] as const).filter((k) => byQueue[k].length).map((k) => queues[k].addBulk(byQueue[k])));
     },
     async remove(name, jobId) {
       await queues[QUEUE_OF[name]].remove(safeJobId(jobId));

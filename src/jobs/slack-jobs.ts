@@ -203,16 +203,21 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     }
     const view = toReviewView(review);
     const message = reviewMessage(view);
+    // One after the other: a 429 (or any failure) stops the job before the next call, so Slack's
+    // Retry-After is honoured for every target.
     for (const target of targets) await postOnce(review, target, 'request', message, () => safeReviewMessage(view));
+    // One read of the request's slots: those left unfinished to someone who is no longer a target,
+    // and what the posted ones show.
+    const slotsNow = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, select: { target: true, status: true, copy: true, state: true } });
     // A post left unfinished to someone who is no longer a target (unsubscribed or deactivated
     // since) may have reached Slack: if so it is adopted (and updated below), else never sent.
-    const gone = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posting', copy: 0, target: { notIn: targets } }, select: { target: true } });
+    const gone = slotsNow.filter((m) => m.status === 'posting' && m.copy === 0 && !targets.includes(m.target));
     for (const { target } of gone) await postOnce(review, target, 'request', message, () => safeReviewMessage(view), undefined, { adoptOnly: true });
     // The review may have moved on while we posted (a fast approval through the API), and an
     // adopted message shows what an earlier attempt rendered: bring them up to date and give them
     // their thread reply too; both steps are idempotent.
     const now = await currentFingerprint(db, reviewId);
-    const shown = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted' }, select: { state: true } });
+    const shown = gone.length ? await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted' }, select: { state: true } }) : slotsNow.filter((m) => m.status === 'posted');
     if (now !== fingerprint(review) || shown.some((m) => m.state !== now)) await updateReview(reviewId);
     if (/^(EXECUTED|FAILED)-/.test(now)) await postResult(reviewId);
   }

@@ -4,7 +4,7 @@ import { isDatabaseBusy } from '../db/database-busy.js';
 import type { Logger } from '../logger.js';
 import { countDeliveryFailure } from '../metrics.js';
 import type { ReviewService } from '../service/review-service.js';
-import { JOB_SCHEMAS, parsePayload, type JobName } from './definitions.js';
+import { JOB_SCHEMAS, parsePayload, QUEUE_OF, type JobName, type LocalOutcome } from './definitions.js';
 import { queueNames } from './queues.js';
 import { SlackPermanentError, SlackRetryLater, type SlackJobs } from './slack-jobs.js';
 
@@ -28,7 +28,17 @@ export interface Workers {
    * and their completion in Redis; `force` (Redis away, or jobs handed over) waits for neither.
    */
   close(options?: { force?: boolean }): Promise<void>;
+  /**
+   * Runs an immediate job in this process at once, as its worker would, skipping the trip through
+   * Redis (the outbox relay calls it right after a commit). Null when it is not taken here: the
+   * workers stop, the local slots are full, or this process has no handler for it. Resolves with
+   * 'done', or with when BullMQ should try it again (its attempts and backoff take over from there).
+   */
+  tryRun(name: JobName, data: unknown): Promise<LocalOutcome> | null;
 }
+
+/** Jobs run in-process at once per queue, at most (beyond that they go through BullMQ). */
+const LOCAL_LIMIT: Record<'reviews' | 'slack', number> = { reviews: 20, slack: 32 };
 
 /** How soon a job that found the state database unavailable is tried again. */
 const DATABASE_RETRY_MS = 2000;
@@ -74,21 +84,36 @@ export function startWorkers(opts: WorkersOptions): Workers {
     return c;
   };
 
+  async function runReviewJob(name: JobName, data: unknown): Promise<void> {
+    if (name === 'review.expire') {
+      const { reviewId } = parsePayload('review.expire', data);
+      await opts.reviews.expireReview(reviewId);
+    } else if (name === 'review.execute') {
+      const { reviewId } = parsePayload('review.execute', data);
+      await opts.reviews.executeReview(reviewId);
+    } else {
+      throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
+    }
+  }
+
+  const slack = opts.slack;
+  async function runSlackJob(name: JobName, data: unknown): Promise<void> {
+    if (!slack) throw new UnrecoverableError(`${name}: Slack is switched off`);
+    const { reviewId } = data as { reviewId: string };
+    if (name === 'slack.post-review') await slack.postReview(reviewId);
+    else if (name === 'slack.update-review') await slack.updateReview(reviewId);
+    else if (name === 'slack.post-result') await slack.postResult(reviewId);
+    else if (name === 'slack.notify-requester') await slack.notifyRequester(reviewId, parsePayload(name, data).outcome);
+    else throw new UnrecoverableError(`${name} does not belong on the slack queue`);
+  }
+
   workers.push(
     new Worker(
       names.reviews,
       tracked(async (job: Job, token?: string) => {
         const { name } = checked(job);
         try {
-          if (name === 'review.expire') {
-            const { reviewId } = parsePayload('review.expire', job.data);
-            await opts.reviews.expireReview(reviewId);
-          } else if (name === 'review.execute') {
-            const { reviewId } = parsePayload('review.execute', job.data);
-            await opts.reviews.executeReview(reviewId);
-          } else {
-            throw new UnrecoverableError(`${name} does not belong on the reviews queue`);
-          }
+          await runReviewJob(name, job.data);
         } catch (error) {
           // The state database is unreachable or busy: nothing was decided (a run is claimed in
           // PostgreSQL first, so a second attempt never runs a command twice). Try again shortly
@@ -106,20 +131,14 @@ export function startWorkers(opts: WorkersOptions): Workers {
     ),
   );
 
-  const slack = opts.slack;
   if (slack) {
     workers.push(
       new Worker(
         names.slack,
         tracked(async (job: Job, token?: string) => {
           const { name, data } = checked(job);
-          const { reviewId } = data as { reviewId: string };
           try {
-            if (name === 'slack.post-review') await slack.postReview(reviewId);
-            else if (name === 'slack.update-review') await slack.updateReview(reviewId);
-            else if (name === 'slack.post-result') await slack.postResult(reviewId);
-            else if (name === 'slack.notify-requester') await slack.notifyRequester(reviewId, parsePayload(name, data).outcome);
-            else throw new UnrecoverableError(`${name} does not belong on the slack queue`);
+            await runSlackJob(name, data);
           } catch (error) {
             if (error instanceof SlackRetryLater) {
               // Slack's Retry-After, or another job holding the post: back later, without spending an attempt.
@@ -144,7 +163,44 @@ export function startWorkers(opts: WorkersOptions): Workers {
   // BullMQ's close() stops fetching at once, then waits for the jobs in progress (and for Redis).
   let closing: Promise<unknown> | undefined;
   const closeWorkers = (force: boolean) => (closing ??= Promise.all(workers.map((w) => w.close(force))).catch(() => {}));
+
+  // What a worker does with a failed job, for a job run in-process: BullMQ retries it from here.
+  const BACKOFF_MS: Record<'reviews' | 'slack', number> = { reviews: 1000, slack: 2000 };
+  const localRunning: Record<'reviews' | 'slack', number> = { reviews: 0, slack: 0 };
+  const runLocal = tracked(async (name: JobName, data: unknown, out: { outcome?: LocalOutcome }) => {
+    const kind = QUEUE_OF[name];
+    try {
+      await (kind === 'reviews' ? runReviewJob(name, data) : runSlackJob(name, data));
+      out.outcome = { done: true };
+    } catch (error) {
+      if (error instanceof SlackRetryLater) out.outcome = { done: false, delayMs: error.retryAfterSec * 1000 };
+      else if (isDatabaseBusy(error)) out.outcome = { done: false, delayMs: DATABASE_RETRY_MS };
+      else if (error instanceof SlackPermanentError || error instanceof UnrecoverableError) {
+        log.warn({ job: name, data, err: (error as Error).message }, 'job failed');
+        out.outcome = { done: true };
+      } else {
+        log.warn({ job: name, data, err: (error as Error).message }, 'job run in-process failed; handed to the queue');
+        out.outcome = { done: false, delayMs: BACKOFF_MS[kind] };
+      }
+    }
+  });
+
   return {
+    tryRun(name, data) {
+      const kind = QUEUE_OF[name];
+      if (closing || name === 'review.expire' || (kind === 'slack' && !slack) || localRunning[kind] >= LOCAL_LIMIT[kind]) return null;
+      let parsed: unknown;
+      try {
+        parsed = parsePayload(name, data);
+      } catch {
+        return null;
+      }
+      localRunning[kind]++;
+      const out: { outcome?: LocalOutcome } = {};
+      return runLocal(name, parsed, out)
+        .then(() => out.outcome ?? { done: false, delayMs: BACKOFF_MS[kind] })
+        .finally(() => localRunning[kind]--);
+    },
     stopTaking() {
       void closeWorkers(false);
     },

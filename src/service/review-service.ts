@@ -69,6 +69,22 @@ export interface VoteInput {
 
 export type ReviewService = ReturnType<typeof createReviewService>;
 
+/** `row` as `t`, decided by `user`, leaves it (the groups `t` decided carry `user` as their reviewer). */
+function withTransition(row: ReviewRow, t: Transition, user: AuthUser): ReviewRow {
+  const next = new Map(t.next.groups.map((g) => [g.group, g]));
+  return {
+    ...row,
+    status: t.next.status,
+    decidedAt: t.next.decidedAt,
+    rejectReason: t.next.rejectReason,
+    groups: row.groups.map((g) => {
+      const n = next.get(g.group);
+      if (!n || !t.decidedGroups.includes(g.group)) return g;
+      return { ...g, status: n.status, reviewerId: n.reviewerId, decidedAt: n.decidedAt, reason: n.reason, reviewer: { id: user.id, email: user.email, name: null, slackUserId: user.slackUserId } };
+    }),
+  };
+}
+
 /** The review use cases over the database, the job queue and the change events. */
 export function createReviewService(opts: ReviewServiceOptions) {
   const { db, jobs, outbox, events, log } = opts;
@@ -115,7 +131,9 @@ export function createReviewService(opts: ReviewServiceOptions) {
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
         await recordEffects(tx, reviewId, t);
         decided = t;
-        return { t, row: await getReview(tx, reviewId) };
+        // What the transaction wrote, without reading it back inside it: the answer is read after
+        // the commit, and this is only what is answered when that read fails.
+        return { t, row: withTransition(row, t, user) };
       });
     } catch (error) {
       if (isAppError(error) || !isDatabaseBusy(error)) return voteRefused(error, reviewId, input, ctx, now);

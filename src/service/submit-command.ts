@@ -248,7 +248,9 @@ export function createSubmit(opts: SubmitOptions) {
     // Approved as it was made (no reviewers, the admin's own, review mode none): a decision too, taking no time.
     if (created.state.status === 'APPROVED') observeDecision('approved', now, now);
     await afterCommit(reviewId);
-    if (created.state.status === 'PENDING') return readBack();
+    // A pending request is answered as committed: reading it back would cost a query per request
+    // and could only show a decision made in the last milliseconds (which the caller waits for anyway).
+    if (created.state.status === 'PENDING') return stored;
     let result: Awaited<ReturnType<typeof executeReview>>;
     try {
       result = await executeReview(reviewId);

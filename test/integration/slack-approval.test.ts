@@ -193,13 +193,15 @@ describe('a request decided before its Slack messages went out', () => {
     expect(requests).toHaveLength(3);
     const replies = calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && String(c.args.text).includes(r.id));
     expect(replies.map((c) => c.args.thread_ts).sort()).toEqual(requests.map((m) => m.ts).sort());
-    const latest = (channel: string) => {
-      const updates = calls.filter((c) => c.method === 'chat.update' && c.args.channel === channel && JSON.stringify(c.args.blocks).includes(r.id));
-      const posts = calls.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && JSON.stringify(c.args.blocks ?? '').includes(r.id));
+    const latest = (seen: typeof calls, channel: string) => {
+      const updates = seen.filter((c) => c.method === 'chat.update' && c.args.channel === channel && JSON.stringify(c.args.blocks).includes(r.id));
+      const posts = seen.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && JSON.stringify(c.args.blocks ?? '').includes(r.id));
       const last = posts.filter((p) => p.args.channel === channel || `D${p.args.channel.slice(1)}` === channel).at(-1);
       return JSON.stringify((updates.at(-1) ?? last)!.args.blocks);
     };
-    for (const m of requests) expect(latest(m.channel!)).toContain('Approved and executed');
+    // The updates and the thread replies travel side by side: a reply may come before the update.
+    const final = await t.slack.waitFor((cs) => requests.every((m) => latest(cs, m.channel!).includes('Approved and executed')), 10_000).catch(() => t.slack.calls);
+    for (const m of requests) expect(latest(final, m.channel!)).toContain('Approved and executed');
   });
 });
 
