@@ -250,7 +250,7 @@ export function createSubmit(opts: SubmitOptions) {
     await afterCommit(reviewId);
     // A pending request is answered as committed: reading it back would cost a query per request
     // and could only show a decision made in the last milliseconds (which the caller waits for anyway).
-    if (created.state.status === 'PENDING') return stored;
+    if (created.state.status === 'PENDING') return toReviewView(stored);
     let result: Awaited<ReturnType<typeof executeReview>>;
     try {
       result = await executeReview(reviewId);
