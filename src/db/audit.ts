@@ -33,3 +33,27 @@ export async function recordAudit(
     },
   });
 }
+
+/** One audit event of many written at once (see recordAuditMany). */
+export interface AuditEntry {
+  action: string;
+  reviewId: string | null;
+  detail?: Prisma.InputJsonValue;
+}
+
+/** Appends several audit events by the same actor in one statement, inside the caller's transaction. */
+export async function recordAuditMany(tx: Tx, ctx: AuditContext, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.auditEvent.createMany({
+    data: entries.map((e) => ({
+      reviewId: e.reviewId,
+      actorId: ctx.actorId,
+      actor: ctx.actor,
+      action: e.action,
+      source: ctx.source,
+      detail: e.detail,
+      ip: ctx.ip ?? null,
+      userAgent: ctx.userAgent?.slice(0, 512) ?? null,
+    })),
+  });
+}

@@ -10,6 +10,8 @@ export interface OutboxEntry {
   jobId: string;
   /** When a delayed job is due; absent runs it at once. */
   dueAt?: Date;
+  /** The review it concerns, when entries of several reviews are written at once. */
+  reviewId?: string;
 }
 
 /** A stored entry, taken by a relay. */
@@ -21,7 +23,7 @@ export interface OutboxRow extends OutboxEntry {
 export async function writeOutbox(tx: Tx | Db, queuePrefix: string, reviewId: string | null, entries: readonly OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await tx.outboxJob.createMany({
-    data: entries.map((e) => ({ queuePrefix, reviewId, name: e.name, payload: e.payload as object, jobId: e.jobId, dueAt: e.dueAt ?? null })),
+    data: entries.map((e) => ({ queuePrefix, reviewId: e.reviewId ?? reviewId, name: e.name, payload: e.payload as object, jobId: e.jobId, dueAt: e.dueAt ?? null })),
   });
 }
 

@@ -81,7 +81,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
         try {
           if (name === 'review.expire') {
             const { reviewId } = parsePayload('review.expire', job.data);
-            await opts.reviews.expireReview(reviewId);
+            await opts.reviews.expireJob(reviewId);
           } else if (name === 'review.execute') {
             const { reviewId } = parsePayload('review.execute', job.data);
             await opts.reviews.executeReview(reviewId);

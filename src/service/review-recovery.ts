@@ -1,5 +1,6 @@
 // Repairs what lost jobs or a stopped process left behind; run at start-up and periodically.
 import { stateKey } from '../core/review-state.js';
+import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { JobQueue } from '../jobs/queues.js';
 import { withTimeout } from '../with-timeout.js';
@@ -9,7 +10,9 @@ export interface RecoveryOptions {
   jobs: JobQueue;
   slackEnabled: boolean;
   staleRunningMs: number;
-  expireReview: (reviewId: string, now?: Date) => Promise<boolean>;
+  clock: Clock;
+  /** The set-based expiry of every review due at `now`; returns how many it expired. */
+  expireDue: (now: Date) => Promise<number>;
   failStopped: (reviewId: string, now: Date) => Promise<boolean>;
 }
 
@@ -20,7 +23,7 @@ export interface SweepParts {
 }
 
 /** The sweep over what lost jobs or stopped processes left. */
-export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, expireReview, failStopped }: RecoveryOptions) {
+export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, clock, expireDue, failStopped }: RecoveryOptions) {
   // A Redis that stops answering mid-sweep ends the sweep instead of holding it (and every later
   // one) until it is back; the commands already sent are idempotent by job id.
   const jobs: Pick<JobQueue, 'enqueue'> = {
@@ -32,13 +35,10 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
    * `expire: false` or `settle: false` leaves a part out: settling asks each run's target, which may
    * be slow or gone, so the gateway runs it apart, where it cannot hold expiries back.
    */
-  async function sweepDatabase(now = new Date(), parts: SweepParts = {}): Promise<{ expired: number; failed: number }> {
+  async function sweepDatabase(now = clock.now(), parts: SweepParts = {}): Promise<{ expired: number; failed: number }> {
     let expired = 0;
     let failed = 0;
-    if (parts.expire !== false) {
-      const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
-      for (const { id } of overdue) if (await expireReview(id, now)) expired++;
-    }
+    if (parts.expire !== false) expired = await expireDue(now);
     if (parts.settle !== false) {
       const stale = await db.review.findMany({
         where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
@@ -57,7 +57,7 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
    * them) unless `settle` is false.
    */
   async function sweep(options: { now?: Date; settle?: boolean } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
-    const now = options.now ?? new Date();
+    const now = options.now ?? clock.now();
     let requeued = 0;
     const { expired, failed } = await sweepDatabase(now, { settle: options.settle });
     const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } });

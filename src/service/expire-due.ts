@@ -1,0 +1,98 @@
+// Expiry of every pending request that is due, set-based: a batch of due reviews is locked
+// (SKIP LOCKED), the core decides each one's expiry, and one transaction writes their new status,
+// their audit events and their jobs. A burst of 10,000 requests due in the same second is a few
+// such transactions instead of 10,000 (bench/expiry-burst.ts). It runs as soon as the first expiry
+// job of the burst fires, and in the database sweep every 5 s (whatever Redis does).
+import { expire, type Transition } from '../core/review-state.js';
+import type { Clock } from '../core/ports.js';
+import { recordAuditMany, SYSTEM_ACTOR } from '../db/audit.js';
+import type { Db } from '../db/client.js';
+import { lockDueReviews, markExpired } from '../db/due-reviews.js';
+import type { OutboxEntry } from '../db/outbox.js';
+import type { Logger } from '../logger.js';
+import { jobsOf, type Outbox } from './review-effects.js';
+import type { ReviewEvents } from './review-events.js';
+
+export interface ExpireDueOptions {
+  db: Db;
+  outbox: Pick<Outbox, 'write' | 'relayAll'>;
+  events: ReviewEvents;
+  clock: Clock;
+  log: Logger;
+  slackEnabled: boolean;
+  /** Reviews locked and written per transaction. */
+  batchSize?: number;
+  /** Transactions at once (each on its own pooled connection; SKIP LOCKED keeps their batches apart). */
+  parallel?: number;
+}
+
+export interface ExpireDue {
+  /** Expires every review due at `now` (default: the clock's now); returns how many this call expired. */
+  run(now?: Date): Promise<number>;
+  /**
+   * Makes sure a pass that starts at or after this call has finished: joins the pass that starts
+   * next (one for every caller meanwhile), so 10,000 expiry jobs firing together cost two passes.
+   */
+  passAfterNow(): Promise<void>;
+}
+
+/** The set-based expiry of due reviews. */
+export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
+  const { db, outbox, events, clock, log, slackEnabled } = opts;
+  const batchSize = opts.batchSize ?? 1000;
+  const parallel = opts.parallel ?? 2;
+
+  /** One transaction: lock a batch, let the core decide, write status, audit and jobs together. */
+  async function batch(now: Date): Promise<string[]> {
+    return db.$transaction(async (tx) => {
+      const due = await lockDueReviews(tx, now, batchSize);
+      const decided = due.map((r) => ({ id: r.id, expiresAt: r.state.expiresAt, t: expire(r.state, now) })).filter((d): d is { id: string; expiresAt: Date; t: Transition } => d.t !== null);
+      if (decided.length === 0) return [];
+      const ids = decided.map((d) => d.id);
+      await markExpired(tx, ids, now);
+      await recordAuditMany(tx, SYSTEM_ACTOR, decided.map((d) => ({ action: d.t.action, reviewId: d.id, detail: { expiresAt: d.expiresAt.toISOString() } })));
+      const entries: OutboxEntry[] = decided.flatMap((d) => jobsOf(d.id, d.t, slackEnabled).map((e) => ({ ...e, reviewId: d.id })));
+      await outbox.write(tx, null, entries);
+      return ids;
+    });
+  }
+
+  async function run(now = clock.now()): Promise<number> {
+    let expired = 0;
+    const lane = async () => {
+      for (;;) {
+        const ids = await batch(now);
+        if (ids.length === 0) return;
+        expired += ids.length;
+        // After the commit: wake long-polls, and move the jobs to the queue now rather than at the
+        // relay's next tick (one relay pass for the whole batch; it never throws).
+        for (const id of ids) events.publish(id).catch(() => {});
+        void outbox.relayAll();
+        if (ids.length < batchSize) return;
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, lane));
+    if (expired > 0) log.info({ expired }, 'due requests expired');
+    return expired;
+  }
+
+  let current: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  function passAfterNow(): Promise<void> {
+    if (!current) {
+      current = run().then(
+        () => {},
+        (err) => log.warn({ err }, 'expiry pass failed; the expiry jobs and the sweep try again'),
+      ).finally(() => (current = undefined));
+      return current;
+    }
+    // The pass running may have begun before this caller's review was due: one more after it.
+    next ??= current.then(() => {
+      next = undefined;
+      return passAfterNow();
+    });
+    return next;
+  }
+
+  return { run, passAfterNow };
+}
