@@ -230,6 +230,9 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
       const shown = stateKey(review);
       const metadata = hoopMetadata(reviewId, 'request');
       for (const m of posted) {
+        // Already showing this state (an earlier job, or the sweep's repair of a burst whose own
+        // update waits out Slack's Retry-After): another chat.update would only spend the rate limit.
+        if (m.state === shown) continue;
         try {
           await sendRendered(reviewId, message, () => safeReviewMessage(view), (x) => client.chat.update({ channel: m.channel, ts: m.ts, text: x.text, blocks: x.blocks as never, metadata }));
         } catch (error) {

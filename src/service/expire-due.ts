@@ -39,20 +39,26 @@ export interface ExpireDue {
 /** The set-based expiry of due reviews. */
 export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
   const { db, outbox, events, clock, log, slackEnabled } = opts;
-  const batchSize = opts.batchSize ?? 1000;
-  const parallel = opts.parallel ?? 2;
+  const batchSize = opts.batchSize ?? Number(process.env.EXPIRE_BATCH ?? 1000);
+  const parallel = opts.parallel ?? Number(process.env.EXPIRE_LANES ?? 3);
 
   /** One transaction: lock a batch, let the core decide, write status, audit and jobs together. */
   async function batch(now: Date): Promise<string[]> {
     return db.$transaction(async (tx) => {
+      const t0 = performance.now();
       const due = await lockDueReviews(tx, now, batchSize);
+      const t1 = performance.now();
       const decided = due.map((r) => ({ id: r.id, expiresAt: r.state.expiresAt, t: expire(r.state, now) })).filter((d): d is { id: string; expiresAt: Date; t: Transition } => d.t !== null);
       if (decided.length === 0) return [];
       const ids = decided.map((d) => d.id);
+      const tm = performance.now();
       await markExpired(tx, ids, now);
+      if (process.env.EXPIRE_TIMING) console.log(`lock ${Math.round(t1 - t0)} decide ${Math.round(tm - t1)} mark ${Math.round(performance.now() - tm)}`);
       await recordAuditMany(tx, SYSTEM_ACTOR, decided.map((d) => ({ action: d.t.action, reviewId: d.id, detail: { expiresAt: d.expiresAt.toISOString() } })));
       const entries: OutboxEntry[] = decided.flatMap((d) => jobsOf(d.id, d.t, slackEnabled).map((e) => ({ ...e, reviewId: d.id })));
+      const t2 = performance.now();
       await outbox.write(tx, null, entries);
+      if (process.env.EXPIRE_TIMING) console.log(`batch ${ids.length}: lock ${Math.round(t1 - t0)} write ${Math.round(t2 - t1)} outbox ${Math.round(performance.now() - t2)} ms`);
       return ids;
     });
   }
@@ -64,15 +70,17 @@ export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
         const ids = await batch(now);
         if (ids.length === 0) return;
         expired += ids.length;
-        // After the commit: wake long-polls, and move the jobs to the queue now rather than at the
-        // relay's next tick (one relay pass for the whole batch; it never throws).
         for (const id of ids) events.publish(id).catch(() => {});
-        void outbox.relayAll();
         if (ids.length < batchSize) return;
       }
     };
     await Promise.all(Array.from({ length: parallel }, lane));
-    if (expired > 0) log.info({ expired }, 'due requests expired');
+    // After the commits: move their jobs to the queue now rather than at the relay's next tick. Not
+    // between batches: relaying competes with the remaining batches for the same CPU and database.
+    if (expired > 0) {
+      void outbox.relayAll();
+      log.info({ expired }, 'due requests expired');
+    }
     return expired;
   }
 

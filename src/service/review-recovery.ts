@@ -35,10 +35,12 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, clo
    * `expire: false` or `settle: false` leaves a part out: settling asks each run's target, which may
    * be slow or gone, so the gateway runs it apart, where it cannot hold expiries back.
    */
-  async function sweepDatabase(now = clock.now(), parts: SweepParts = {}): Promise<{ expired: number; failed: number }> {
+  async function sweepDatabase(at?: Date, parts: SweepParts = {}): Promise<{ expired: number; failed: number }> {
     let expired = 0;
     let failed = 0;
-    if (parts.expire !== false) expired = await expireDue(now);
+    // Expiry is decided on the injected clock; heartbeats are written on the system's.
+    if (parts.expire !== false) expired = await expireDue(at ?? clock.now());
+    const now = at ?? new Date();
     if (parts.settle !== false) {
       const stale = await db.review.findMany({
         where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
@@ -57,9 +59,9 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, clo
    * them) unless `settle` is false.
    */
   async function sweep(options: { now?: Date; settle?: boolean } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
-    const now = options.now ?? clock.now();
+    const now = options.now ?? new Date();
     let requeued = 0;
-    const { expired, failed } = await sweepDatabase(now, { settle: options.settle });
+    const { expired, failed } = await sweepDatabase(options.now, { settle: options.settle });
     const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } });
     for (const r of pending) {
       await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
