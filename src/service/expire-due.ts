@@ -64,24 +64,25 @@ export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
   }
 
   async function run(now = clock.now()): Promise<number> {
-    let expired = 0;
+    const expired: string[] = [];
     const lane = async () => {
       for (;;) {
         const ids = await batch(now);
         if (ids.length === 0) return;
-        expired += ids.length;
-        for (const id of ids) events.publish(id).catch(() => {});
+        expired.push(...ids);
         if (ids.length < batchSize) return;
       }
     };
     await Promise.all(Array.from({ length: parallel }, lane));
-    // After the commits: move their jobs to the queue now rather than at the relay's next tick. Not
-    // between batches: relaying competes with the remaining batches for the same CPU and database.
-    if (expired > 0) {
+    // After the commits: wake long-polls, and move the jobs to the queue now rather than at the
+    // relay's next tick. Not between batches: both compete with the remaining batches for the same
+    // CPU and database (a waiter re-reads the database every 2 s anyway).
+    if (expired.length > 0) {
       void outbox.relayAll();
-      log.info({ expired }, 'due requests expired');
+      for (const id of expired) events.publish(id).catch(() => {});
+      log.info({ expired: expired.length }, 'due requests expired');
     }
-    return expired;
+    return expired.length;
   }
 
   let current: Promise<void> | undefined;
