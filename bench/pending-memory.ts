@@ -36,7 +36,7 @@ async function main() {
   const target = await createTargetDatabase();
   const slack = await startFakeSlack();
   const env = gatewayEnv(state.url, {
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     REVIEW_TIMEOUT_SEC: '3600',
     SLACK_BOT_TOKEN: 'xoxb-test',
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
