@@ -20,9 +20,9 @@ export interface ExpireDueOptions {
   clock: Clock;
   log: Logger;
   slackEnabled: boolean;
-  /** Reviews locked and written per transaction. */
+  /** Reviews locked and written per transaction (default 1,000). */
   batchSize?: number;
-  /** Transactions at once (each on its own pooled connection; SKIP LOCKED keeps their batches apart). */
+  /** Transactions at once (each on its own pooled connection; SKIP LOCKED keeps their batches apart; default 3). */
   parallel?: number;
 }
 
@@ -39,32 +39,29 @@ export interface ExpireDue {
 /** The set-based expiry of due reviews. */
 export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
   const { db, outbox, events, clock, log, slackEnabled } = opts;
-  const batchSize = opts.batchSize ?? Number(process.env.EXPIRE_BATCH ?? 1000);
-  const parallel = opts.parallel ?? Number(process.env.EXPIRE_LANES ?? 3);
+  const batchSize = opts.batchSize ?? 1000;
+  const parallel = opts.parallel ?? 3;
 
   /** One transaction: lock a batch, let the core decide, write status, audit and jobs together. */
   async function batch(now: Date): Promise<string[]> {
     return db.$transaction(async (tx) => {
-      const t0 = performance.now();
       const due = await lockDueReviews(tx, now, batchSize);
-      const t1 = performance.now();
       const decided = due.map((r) => ({ id: r.id, expiresAt: r.state.expiresAt, t: expire(r.state, now) })).filter((d): d is { id: string; expiresAt: Date; t: Transition } => d.t !== null);
       if (decided.length === 0) return [];
       const ids = decided.map((d) => d.id);
-      const tm = performance.now();
       await markExpired(tx, ids, now);
-      if (process.env.EXPIRE_TIMING) console.log(`lock ${Math.round(t1 - t0)} decide ${Math.round(tm - t1)} mark ${Math.round(performance.now() - tm)}`);
       await recordAuditMany(tx, SYSTEM_ACTOR, decided.map((d) => ({ action: d.t.action, reviewId: d.id, detail: { expiresAt: d.expiresAt.toISOString() } })));
       const entries: OutboxEntry[] = decided.flatMap((d) => jobsOf(d.id, d.t, slackEnabled).map((e) => ({ ...e, reviewId: d.id })));
-      const t2 = performance.now();
       await outbox.write(tx, null, entries);
-      if (process.env.EXPIRE_TIMING) console.log(`batch ${ids.length}: lock ${Math.round(t1 - t0)} write ${Math.round(t2 - t1)} outbox ${Math.round(performance.now() - t2)} ms`);
       return ids;
-    });
+      // Prisma's default of 5 s is short for 1,000 reviews on a loaded machine; one that times out
+      // rolls back whole, and the expiry jobs and the next pass try again.
+    }, { timeout: 30_000 });
   }
 
   async function run(now = clock.now()): Promise<number> {
     const expired: string[] = [];
+    const started = Date.now();
     const lane = async () => {
       for (;;) {
         const ids = await batch(now);
@@ -73,15 +70,17 @@ export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
         if (ids.length < batchSize) return;
       }
     };
-    await Promise.all(Array.from({ length: parallel }, lane));
+    const lanes = await Promise.allSettled(Array.from({ length: parallel }, lane));
     // After the commits: wake long-polls, and move the jobs to the queue now rather than at the
     // relay's next tick. Not between batches: both compete with the remaining batches for the same
     // CPU and database (a waiter re-reads the database every 2 s anyway).
     if (expired.length > 0) {
       void outbox.relayAll();
       for (const id of expired) events.publish(id).catch(() => {});
-      log.info({ expired: expired.length }, 'due requests expired');
+      log.info({ expired: expired.length, ms: Date.now() - started }, 'due requests expired');
     }
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
     return expired.length;
   }
 

@@ -1,5 +1,5 @@
 // Repairs what lost jobs or a stopped process left behind; run at start-up and periodically.
-import { stateKey } from '../core/review-state.js';
+import { stateKey, type ReviewStatus } from '../core/review-state.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { JobQueue } from '../jobs/queues.js';
@@ -20,6 +20,30 @@ export interface RecoveryOptions {
 export interface SweepParts {
   expire?: boolean;
   settle?: boolean;
+}
+
+/** Reviews per query of the sweep: 10,000 pending requests are walked 500 at a time, not loaded at once. */
+const PAGE_SIZE = 500;
+const PAGE = { orderBy: { id: 'asc' as const }, take: PAGE_SIZE };
+
+/** Pages of a keyset walk by id: `fetch` gets the condition for rows after the last one seen. */
+async function* pages<T extends { id: string }>(fetch: (after: { id?: { gt: string } }) => Promise<T[]>): AsyncGenerator<T[]> {
+  let after: { id?: { gt: string } } = {};
+  for (;;) {
+    const rows = await fetch(after);
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE_SIZE) return;
+    after = { id: { gt: rows[rows.length - 1].id } };
+  }
+}
+
+/** What the Slack reconciliation needs of a review. */
+interface ReconcileRow {
+  id: string;
+  status: ReviewStatus;
+  finishedAt: Date | null;
+  groups: { status: string }[];
+  slackMessages: { kind: string; state: string | null; status: string; ts: string | null; threadTs: string; claimToken: string | null; claimedAt: Date | null; searchAgain: boolean }[];
 }
 
 /** The sweep over what lost jobs or stopped processes left. */
@@ -62,10 +86,11 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, clo
     const now = options.now ?? new Date();
     let requeued = 0;
     const { expired, failed } = await sweepDatabase(options.now, { settle: options.settle });
-    const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } });
-    for (const r of pending) {
-      await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
-      if (slackEnabled && r.slackMessages.length === 0) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `post-${r.id}` });
+    for await (const pending of pages((after) => db.review.findMany({ where: { status: 'PENDING', ...after }, ...PAGE, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } }))) {
+      for (const r of pending) {
+        await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
+        if (slackEnabled && r.slackMessages.length === 0) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `post-${r.id}` });
+      }
     }
     // A repair gets an id of its own per 10 minutes: BullMQ ignores an add whose id it still holds,
     // and a failed original execute-<id> job is kept for 7 days. The claim (APPROVED → RUNNING)
@@ -89,8 +114,9 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, clo
    */
   async function reconcileSlack(now: Date): Promise<void> {
     const since = new Date(now.getTime() - 24 * 3600_000);
-    const reviews = await db.review.findMany({
-      where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: {} } },
+    for await (const page of pages((after) => db.review.findMany({
+      where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: {} }, ...after },
+      ...PAGE,
       select: {
         id: true,
         status: true,
@@ -98,7 +124,10 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, clo
         groups: { select: { status: true }, orderBy: { group: 'asc' } },
         slackMessages: { select: { kind: true, state: true, status: true, ts: true, threadTs: true, claimToken: true, claimedAt: true, searchAgain: true } },
       },
-    });
+    }))) await reconcilePage(page, now);
+  }
+
+  async function reconcilePage(reviews: ReconcileRow[], now: Date): Promise<void> {
     const slot = Math.floor(now.getTime() / 600_000);
     // An unfinished post whose claim was released (its attempt failed; claimedAt is then when it
     // may be tried again, after Slack's Retry-After) or not renewed for a while (its process may be
