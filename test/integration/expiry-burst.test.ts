@@ -142,4 +142,27 @@ describe('a burst of requests due at once', () => {
       }
     });
   });
+
+  it('has the expiry job of every pending request re-enqueued by the sweep, a page at a time, when Redis lost them', async () => {
+    // 1,100 pending requests (more than two of the sweep's pages), copied from one in SQL.
+    const { ids: [model] } = await submitMany(1);
+    const rows = await t.gateway.db.$queryRawUnsafe<{ id: string }[]>(
+      `INSERT INTO "Review" ("id", "connectionId", "requesterId", "input", "status", "classification", "createdAt", "expiresAt", "commandTags")
+       SELECT gen_random_uuid(), s."connectionId", s."requesterId", s."input" || ' -- ' || g, 'PENDING', s."classification", s."createdAt", s."expiresAt", s."commandTags"
+       FROM "Review" s, generate_series(1, 1100) g WHERE s."id" = $1::uuid RETURNING "id"`,
+      model,
+    );
+    await deleteQueues(prefix); // every queued job is gone
+    await t.gateway.reviews.sweep({ settle: false });
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(queueNames(prefix).reviews, { connection: redis });
+    try {
+      const missing: string[] = [];
+      for (const { id } of [...rows, { id: model }]) if (!(await queue.getJob(`expire-${id}`))) missing.push(id);
+      expect(missing).toEqual([]);
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+  });
 });
