@@ -197,7 +197,7 @@ async function main() {
       ratio: { burstToBareUpdate: Math.round((burstLagMs / bareUpdateMs) * 10) / 10, burstToSingleExpiry: Math.round((burstLagMs / Math.max(1, singleLagMs)) * 10) / 10 },
     };
     mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/expiry-burst.json', JSON.stringify(out, null, 2) + '\n');
+    writeFileSync(process.env.EXPIRY_BURST_OUT ?? 'bench/results/expiry-burst.json', JSON.stringify(out, null, 2) + '\n');
   } finally {
     await reviewsQueue.close();
     redis.disconnect();

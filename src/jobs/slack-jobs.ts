@@ -176,7 +176,9 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     } catch (error) {
       // Whatever happened, the next attempt may take the slot (at once, or after Slack's
       // Retry-After); it searches Slack first.
-      await slots.release(claim.id, claim.token, error instanceof SlackRateLimited ? error.retryAfterSec : 0).catch(() => {});
+      // A 429 on a first attempt: Slack refused before acting, so nothing of this message exists.
+      const limited = error instanceof SlackRateLimited;
+      await slots.release(claim.id, claim.token, limited ? error.retryAfterSec : 0, limited && !claim.resumed).catch(() => {});
       throw error;
     }
   }
