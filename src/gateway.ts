@@ -24,6 +24,7 @@ import { createReviewEvents, type ReviewEvents } from './service/review-events.j
 import { createReviewService, type ReviewService } from './service/review-service.js';
 import { createSeenOnce } from './db/seen-once.js';
 import { withTimeout } from './with-timeout.js';
+import type { Clock } from './core/ports.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   sweepIntervalMs?: number;
   /** How often the outbox is relayed to Redis besides right after each commit (default 2 s). */
   relayIntervalMs?: number;
+  /** Where the use cases that decide expiry get the time (default: the system clock; tests move one). */
+  clock?: Clock;
 }
 
 export interface Gateway {
@@ -151,6 +154,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     classifier,
     maxStatements: config.maxStatements,
     slackEnabled: Boolean(config.slack),
+    clock: opts.clock,
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
   // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.

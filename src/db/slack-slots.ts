@@ -53,14 +53,19 @@ export function createSlackSlots(db: Db, claimTtlMs: number) {
     if (inserted.length === 1) return { outcome: 'claimed', id: inserted[0].id, token, resumed: false, since: inserted[0].firstSentAt };
     // Released (an attempt failed; once Slack's Retry-After has passed) or stale (its holder died
     // or hangs): take it over.
-    const taken = await db.$queryRawUnsafe<{ id: string; firstSentAt: Date }[]>(
-      `UPDATE "SlackMessage" SET "claimToken" = $5, "claimedAt" = ${NOW}, "firstSentAt" = COALESCE("firstSentAt", ${NOW})
-       WHERE "reviewId" = $1::uuid AND "target" = $2 AND "kind" = $3 AND "threadTs" = $4 AND "copy" = 0 AND "status" = 'posting'
-         AND ("claimedAt" IS NULL OR ("claimToken" IS NULL AND "claimedAt" <= ${NOW}) OR "claimedAt" < ${NOW} - make_interval(secs => $6))
-       RETURNING "id", "firstSentAt"`,
+    // Resumed unless no attempt may have reached Slack yet (firstSentAt is cleared when Slack
+    // refused the only attempts with a 429, which it answers before acting).
+    const taken = await db.$queryRawUnsafe<{ id: string; firstSentAt: Date; resumed: boolean }[]>(
+      `UPDATE "SlackMessage" s SET "claimToken" = $5, "claimedAt" = ${NOW}, "firstSentAt" = COALESCE(s."firstSentAt", ${NOW})
+       FROM (SELECT "id", "firstSentAt" AS "prev" FROM "SlackMessage"
+             WHERE "reviewId" = $1::uuid AND "target" = $2 AND "kind" = $3 AND "threadTs" = $4 AND "copy" = 0 AND "status" = 'posting'
+               AND ("claimedAt" IS NULL OR ("claimToken" IS NULL AND "claimedAt" <= ${NOW}) OR "claimedAt" < ${NOW} - make_interval(secs => $6))
+             FOR UPDATE) old
+       WHERE s."id" = old."id"
+       RETURNING s."id", s."firstSentAt", old."prev" IS NOT NULL AS "resumed"`,
       key.reviewId, key.target, key.kind, key.threadTs, token, ttlSec,
     );
-    if (taken.length === 1) return { outcome: 'claimed', id: taken[0].id, token, resumed: true, since: taken[0].firstSentAt };
+    if (taken.length === 1) return { outcome: 'claimed', id: taken[0].id, token, resumed: taken[0].resumed, since: taken[0].firstSentAt };
     const row = await db.slackMessage.findUnique({ where: { reviewId_target_kind_threadTs_copy: { ...key, copy: 0 } }, select: { status: true } });
     return row?.status === 'posted' ? { outcome: 'posted' } : { outcome: 'busy' };
   }
@@ -72,13 +77,17 @@ export function createSlackSlots(db: Db, claimTtlMs: number) {
   }
 
   /**
-   * Gives the claim back: the next attempt may take it (and searches Slack first) at once, or
-   * after `notBeforeSec` (Slack's Retry-After, which a repair by the sweep must honour too).
+   * Gives the claim back: the next attempt may take it (and searches Slack first, unless
+   * `neverSent`) at once, or after `notBeforeSec` (Slack's Retry-After, which a repair by the
+   * sweep must honour too).
    */
-  async function release(id: string, token: string, notBeforeSec = 0): Promise<void> {
+  async function release(id: string, token: string, notBeforeSec = 0, neverSent = false): Promise<void> {
+    // neverSent: every attempt so far was refused before Slack acted (a 429): the next one need
+    // not search Slack first (in a burst, that search is pages of conversations.history per retry).
     await db.$executeRawUnsafe(
-      `UPDATE "SlackMessage" SET "claimToken" = NULL, "claimedAt" = ${NOW} + make_interval(secs => $3) WHERE "id" = $1::uuid AND "claimToken" = $2 AND "status" = 'posting'`,
-      id, token, notBeforeSec,
+      `UPDATE "SlackMessage" SET "claimToken" = NULL, "claimedAt" = ${NOW} + make_interval(secs => $3), "firstSentAt" = CASE WHEN $4 THEN NULL ELSE "firstSentAt" END
+       WHERE "id" = $1::uuid AND "claimToken" = $2 AND "status" = 'posting'`,
+      id, token, notBeforeSec, neverSent,
     );
   }
 

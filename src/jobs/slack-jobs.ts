@@ -176,7 +176,9 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     } catch (error) {
       // Whatever happened, the next attempt may take the slot (at once, or after Slack's
       // Retry-After); it searches Slack first.
-      await slots.release(claim.id, claim.token, error instanceof SlackRateLimited ? error.retryAfterSec : 0).catch(() => {});
+      // A 429 on a first attempt: Slack refused before acting, so nothing of this message exists.
+      const limited = error instanceof SlackRateLimited;
+      await slots.release(claim.id, claim.token, limited ? error.retryAfterSec : 0, limited && !claim.resumed).catch(() => {});
       throw error;
     }
   }
@@ -235,6 +237,9 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
       const shown = stateKey(review);
       const metadata = hoopMetadata(reviewId, 'request');
       for (const m of posted) {
+        // Already showing this state (an earlier job, or the sweep's repair of a burst whose own
+        // update waits out Slack's Retry-After): another chat.update would only spend the rate limit.
+        if (m.state === shown) continue;
         try {
           await sendRendered(reviewId, message, () => safeReviewMessage(view), (x) => client.chat.update({ channel: m.channel, ts: m.ts, text: x.text, blocks: x.blocks as never, metadata }));
         } catch (error) {

@@ -87,7 +87,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
   async function runReviewJob(name: JobName, data: unknown): Promise<void> {
     if (name === 'review.expire') {
       const { reviewId } = parsePayload('review.expire', data);
-      await opts.reviews.expireReview(reviewId);
+      await opts.reviews.expireJob(reviewId);
     } else if (name === 'review.execute') {
       const { reviewId } = parsePayload('review.execute', data);
       await opts.reviews.executeReview(reviewId);

@@ -14,6 +14,8 @@ import type { ReviewEvents } from './review-events.js';
 export interface Outbox {
   write(tx: Tx | Db, reviewId: string | null, entries: readonly OutboxEntry[]): Promise<void>;
   relayReview(reviewId: string, boundMs: number): Promise<void>;
+  /** Relays every stored job (after a transaction that wrote jobs of many reviews); never throws. */
+  relayAll(): Promise<number>;
   removeJob(name: 'review.expire', jobId: string): void;
 }
 

@@ -1,5 +1,6 @@
 // Repairs what lost jobs or a stopped process left behind; run at start-up and periodically.
-import { stateKey } from '../core/review-state.js';
+import { stateKey, type ReviewStatus } from '../core/review-state.js';
+import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { JobQueue } from '../jobs/queues.js';
 import { withTimeout } from '../with-timeout.js';
@@ -9,7 +10,9 @@ export interface RecoveryOptions {
   jobs: JobQueue;
   slackEnabled: boolean;
   staleRunningMs: number;
-  expireReview: (reviewId: string, now?: Date) => Promise<boolean>;
+  clock: Clock;
+  /** The set-based expiry of every review due at `now`; returns how many it expired. */
+  expireDue: (now: Date) => Promise<number>;
   failStopped: (reviewId: string, now: Date) => Promise<boolean>;
 }
 
@@ -19,8 +22,32 @@ export interface SweepParts {
   settle?: boolean;
 }
 
+/** Reviews per query of the sweep: 10,000 pending requests are walked 500 at a time, not loaded at once. */
+const PAGE_SIZE = 500;
+const PAGE = { orderBy: { id: 'asc' as const }, take: PAGE_SIZE };
+
+/** Pages of a keyset walk by id: `fetch` gets the condition for rows after the last one seen. */
+async function* pages<T extends { id: string }>(fetch: (after: { id?: { gt: string } }) => Promise<T[]>): AsyncGenerator<T[]> {
+  let after: { id?: { gt: string } } = {};
+  for (;;) {
+    const rows = await fetch(after);
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE_SIZE) return;
+    after = { id: { gt: rows[rows.length - 1].id } };
+  }
+}
+
+/** What the Slack reconciliation needs of a review. */
+interface ReconcileRow {
+  id: string;
+  status: ReviewStatus;
+  finishedAt: Date | null;
+  groups: { status: string }[];
+  slackMessages: { kind: string; state: string | null; status: string; ts: string | null; threadTs: string; claimToken: string | null; claimedAt: Date | null; searchAgain: boolean }[];
+}
+
 /** The sweep over what lost jobs or stopped processes left. */
-export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, expireReview, failStopped }: RecoveryOptions) {
+export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, clock, expireDue, failStopped }: RecoveryOptions) {
   // A Redis that stops answering mid-sweep ends the sweep instead of holding it (and every later
   // one) until it is back; the commands already sent are idempotent by job id.
   const jobs: Pick<JobQueue, 'enqueue'> = {
@@ -32,13 +59,12 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
    * `expire: false` or `settle: false` leaves a part out: settling asks each run's target, which may
    * be slow or gone, so the gateway runs it apart, where it cannot hold expiries back.
    */
-  async function sweepDatabase(now = new Date(), parts: SweepParts = {}): Promise<{ expired: number; failed: number }> {
+  async function sweepDatabase(at?: Date, parts: SweepParts = {}): Promise<{ expired: number; failed: number }> {
     let expired = 0;
     let failed = 0;
-    if (parts.expire !== false) {
-      const overdue = await db.review.findMany({ where: { status: 'PENDING', expiresAt: { lte: now } }, select: { id: true } });
-      for (const { id } of overdue) if (await expireReview(id, now)) expired++;
-    }
+    // Expiry is decided on the injected clock; heartbeats are written on the system's.
+    if (parts.expire !== false) expired = await expireDue(at ?? clock.now());
+    const now = at ?? new Date();
     if (parts.settle !== false) {
       const stale = await db.review.findMany({
         where: { status: 'RUNNING', OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: new Date(now.getTime() - staleRunningMs) } }] },
@@ -59,11 +85,12 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
   async function sweep(options: { now?: Date; settle?: boolean } = {}): Promise<{ expired: number; failed: number; requeued: number }> {
     const now = options.now ?? new Date();
     let requeued = 0;
-    const { expired, failed } = await sweepDatabase(now, { settle: options.settle });
-    const pending = await db.review.findMany({ where: { status: 'PENDING' }, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } });
-    for (const r of pending) {
-      await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
-      if (slackEnabled && r.slackMessages.length === 0) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `post-${r.id}` });
+    const { expired, failed } = await sweepDatabase(options.now, { settle: options.settle });
+    for await (const pending of pages((after) => db.review.findMany({ where: { status: 'PENDING', ...after }, ...PAGE, select: { id: true, expiresAt: true, slackMessages: { where: { kind: 'request' }, select: { id: true }, take: 1 } } }))) {
+      for (const r of pending) {
+        await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
+        if (slackEnabled && r.slackMessages.length === 0) await jobs.enqueue('slack.post-review', { reviewId: r.id }, { jobId: `post-${r.id}` });
+      }
     }
     // A repair gets an id of its own per 10 minutes: BullMQ ignores an add whose id it still holds,
     // and a failed original execute-<id> job is kept for 7 days. The claim (APPROVED → RUNNING)
@@ -87,8 +114,9 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
    */
   async function reconcileSlack(now: Date): Promise<void> {
     const since = new Date(now.getTime() - 24 * 3600_000);
-    const reviews = await db.review.findMany({
-      where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: {} } },
+    for await (const page of pages((after) => db.review.findMany({
+      where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: {} }, ...after },
+      ...PAGE,
       select: {
         id: true,
         status: true,
@@ -96,7 +124,10 @@ export function createSweep({ db, jobs: queue, slackEnabled, staleRunningMs, exp
         groups: { select: { status: true }, orderBy: { group: 'asc' } },
         slackMessages: { select: { kind: true, state: true, status: true, ts: true, threadTs: true, claimToken: true, claimedAt: true, searchAgain: true } },
       },
-    });
+    }))) await reconcilePage(page, now);
+  }
+
+  async function reconcilePage(reviews: ReconcileRow[], now: Date): Promise<void> {
     const slot = Math.floor(now.getTime() / 600_000);
     // An unfinished post whose claim was released (its attempt failed; claimedAt is then when it
     // may be tried again, after Slack's Retry-After) or not renewed for a while (its process may be

@@ -29,6 +29,9 @@ import { actorOf, visibleTo } from './review-access.js';
 import { checkLength, createSubmit } from './submit-command.js';
 import { createSweep } from './review-recovery.js';
 import { createReadCommand } from './run-read.js';
+import { createExpireDue } from './expire-due.js';
+import type { Clock } from '../core/ports.js';
+import { systemClock } from '../clock.js';
 
 export type { AuthUser };
 
@@ -53,6 +56,8 @@ export interface ReviewServiceOptions {
   readAudit?: ReadAudit;
   /** The user of a cached authentication as the database has it now (AdminService.refreshUser). */
   refreshUser?: (user: AuthUser) => Promise<AuthUser>;
+  /** Where the use cases that decide expiry get the time (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Longest reason of an approval or rejection: what Slack's reject modal accepts. */
@@ -89,12 +94,14 @@ function withTransition(row: ReviewRow, t: Transition, user: AuthUser): ReviewRo
 export function createReviewService(opts: ReviewServiceOptions) {
   const { db, jobs, outbox, events, log } = opts;
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
+  const clock = opts.clock ?? systemClock;
   const { recordEffects, afterCommit } = createEffects({ outbox, events, slackEnabled: opts.slackEnabled });
   const { executeReview, failStopped, handOver, noteStateDbFailure } = createExecution({ ...opts, recordEffects, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
   const readAudit = opts.readAudit ?? createReadAudit(statePoolOf(db), statePoolOf(db));
   const runRead = createReadCommand({ executor: opts.executor, audit: readAudit, log });
   const refreshUser = opts.refreshUser ?? (async (user: AuthUser) => user);
-  const submit = createSubmit({ ...opts, afterCommit, executeReview, runRead, refreshUser });
+  const submit = createSubmit({ ...opts, clock, afterCommit, executeReview, runRead, refreshUser });
+  const expireDue = createExpireDue({ db, outbox, events, clock, log, slackEnabled: opts.slackEnabled });
 
   /**
    * The one rule every way of voting applies: a request the user may not see (not theirs, not their
@@ -119,7 +126,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   /** An approval or rejection, from Slack, the API or the CLI alike. */
   async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
     checkLength('reason', input.reason, MAX_DECISION_REASON_CHARS);
-    const now = new Date();
+    const now = clock.now();
     // Set once the transaction has written the vote: if its COMMIT is lost, it may have committed.
     let decided: Transition | undefined;
     let done: { t: Transition; row: ReviewRow };
@@ -161,7 +168,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
    * opens its modal, so it refuses exactly whom the vote would refuse, with the same words.
    */
   async function previewVote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
-    const now = new Date();
+    const now = clock.now();
     const row = await getReview(db, reviewId);
     try {
       checkVote(user, row, input, now);
@@ -172,7 +179,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   }
 
   /** Flips a pending, overdue review to EXPIRED; false when it was not pending or not due. */
-  async function expireReview(reviewId: string, now = new Date()): Promise<boolean> {
+  async function expireReview(reviewId: string, now = clock.now()): Promise<boolean> {
     const done = await db.$transaction(async (tx) => {
       const row = await lockReview(tx, reviewId);
       const t = expire(toReviewState(row), now);
@@ -246,7 +253,18 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return listReviews(db, { ...(filter.status ? { status: filter.status } : {}), ...visibleReviewsWhere(user) }, filter);
   }
 
-  const { sweep, sweepDatabase } = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, expireReview, failStopped });
+  /**
+   * `review.expire`: the job of one review, due at its deadline. It runs the set-based pass, which
+   * expires every review due by now (the first job of a burst expires the whole burst), then
+   * expires its own review alone if the pass left it pending and due (it was locked by a vote
+   * meanwhile, say). Either way a review is expired once: both write `WHERE status = 'PENDING'`.
+   */
+  async function expireJob(reviewId: string): Promise<void> {
+    await expireDue.passAfterNow();
+    if ((await getReviewStatus(db, reviewId).catch(() => null)) === 'PENDING') await expireReview(reviewId);
+  }
 
-  return { submit, vote, previewVote, expireReview, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, history, waitForDecision, list };
+  const { sweep, sweepDatabase } = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, clock, expireDue: expireDue.run, failStopped });
+
+  return { submit, vote, previewVote, expireReview, expireJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, history, waitForDecision, list };
 }

@@ -1,6 +1,7 @@
 // The submit use case: a command becomes a request. Classified (large inputs off the event loop),
 // checked against the guardrails, routed (reads the target confirms run at once, the rest waits for
 // review), stored with its audit event in one transaction, then announced or run.
+import type { Clock } from '../core/ports.js';
 import { randomUUID } from 'node:crypto';
 import { createReview } from '../core/review-state.js';
 import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
@@ -55,6 +56,8 @@ export interface SubmitOptions {
   runRead: (plan: ReadPlan) => Promise<ReadOutcome>;
   /** The user of `user.key` as the database has it now (Unauthenticated when the key no longer works). */
   refreshUser: (user: AuthUser) => Promise<AuthUser>;
+  /** The time a request is created at, from which its expiry is counted. */
+  clock: Clock;
 }
 
 type ConnectionRow = NonNullable<Awaited<ReturnType<Db['connection']['findUnique']>>>;
@@ -189,7 +192,7 @@ export function createSubmit(opts: SubmitOptions) {
     }
     await input.admit?.();
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
-    const now = new Date();
+    const now = opts.clock.now();
     const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });
     // Chosen here, so that after a connection lost during COMMIT the request can be looked up.
     const reviewId = randomUUID();

@@ -49,11 +49,35 @@ export interface FakeSlackUser {
   teamId?: string;
 }
 
+/**
+ * A per-method rate limit as Slack applies it ("per API method per app per workspace", counted in
+ * a window; chat.postMessage also per channel): past `limit` calls in the current `windowMs`, a call
+ * gets HTTP 429 `{ok: false, error: 'ratelimited'}` with `Retry-After` in whole seconds until the
+ * window ends, and Slack does nothing. Slack's own figures (api.slack.com/apis/rate-limits):
+ * chat.update is Tier 3, 50+ per minute; chat.postMessage is special, about 1 per second per channel
+ * with short bursts, and a workspace-wide limit. Tests and benches set them lower or higher to get
+ * many 429s in reasonable time.
+ */
+export interface FakeRateLimit {
+  limit: number;
+  windowMs: number;
+  /** Counted per channel (chat.postMessage), not per method only. */
+  perChannel?: boolean;
+}
+
+/** Slack's own limits, per minute, for a test that wants them as they are. */
+export const SLACK_RATE_LIMITS: Record<string, FakeRateLimit> = {
+  'chat.update': { limit: 50, windowMs: 60_000 },
+  'chat.postMessage': { limit: 60, windowMs: 60_000, perChannel: true },
+};
+
 export interface FakeSlackOptions {
   /** The bot token Slack accepts; any other gets invalid_auth. */
   token?: string;
   /** The workspace the app is installed in (auth.test's team_id). */
   teamId?: string;
+  /** Rate limits by method; none unless set (see setRateLimits). */
+  rateLimits?: Record<string, FakeRateLimit>;
 }
 
 export interface FakeSlack {
@@ -65,6 +89,10 @@ export interface FakeSlack {
   refused: { call: SlackCall; answer: Record<string, unknown> }[];
   /** Every message posted and not deleted, in the order posted, as last updated. */
   messages: FakeMessage[];
+  /** Calls answered 429 by a rate limit (not the ones made to fail with failNext). */
+  rateLimited: SlackCall[];
+  /** Replaces the rate limits (an empty object switches them off); counting starts afresh. */
+  setRateLimits(limits: Record<string, FakeRateLimit>): void;
   /** Makes the next `times` calls of `method` fail as described. */
   failNext(method: string, failure: Failure, times?: number): void;
   /** The failures set with failNext that no call has met yet (a test checks its fault happened). */
@@ -106,6 +134,24 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const listeners: ((call: SlackCall) => void)[] = [];
   const messages: FakeMessage[] = [];
   const lateAnswers = new Set<NodeJS.Timeout>();
+  const rateLimited: SlackCall[] = [];
+  let rateLimits: Record<string, FakeRateLimit> = { ...options.rateLimits };
+  // Fixed windows: key (method, or method and channel) → the window's start and its calls so far.
+  let windows = new Map<string, { start: number; count: number }>();
+  /** Seconds to wait when `call` is over its method's limit, else null (and the call is counted). */
+  const overLimit = (call: SlackCall): number | null => {
+    const rule = rateLimits[call.method];
+    if (!rule) return null;
+    const key = rule.perChannel ? `${call.method} ${channelOf(String(call.args.channel ?? ''))}` : call.method;
+    const now = Date.now();
+    let w = windows.get(key);
+    if (!w || now >= w.start + rule.windowMs) windows.set(key, (w = { start: now, count: 0 }));
+    if (w.count < rule.limit) {
+      w.count++;
+      return null;
+    }
+    return Math.max(1, Math.ceil((w.start + rule.windowMs - now) / 1000));
+  };
   // Message timestamps are Slack's: seconds and microseconds of the current time, unique per message.
   let lastMicros = 0;
   const nextTs = () => {
@@ -224,6 +270,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const call = { method, token, args, at: Date.now() };
       calls.push(call);
       for (const listener of listeners) listener(call);
+      const wait = overLimit(call);
+      if (wait !== null) {
+        rateLimited.push(call);
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(wait) });
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      }
       const queue = failures.get(method) ?? [];
       const index = queue.findIndex((f) => !f.match || f.match(args));
       const failure = index >= 0 ? queue.splice(index, 1)[0] : undefined;
@@ -268,6 +321,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     users,
     refused,
     messages,
+    rateLimited,
+    setRateLimits(limits) {
+      rateLimits = { ...limits };
+      windows = new Map();
+    },
     failNext(method, failure, times = 1) {
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
+import type { Clock } from '../../src/core/ports.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
 import { signedForm } from '../fakes/slack-requests.js';
 import { createStateDatabase, REDIS_URL, uniqueName } from './databases.js';
@@ -41,6 +42,10 @@ export interface TestGatewayOptions {
   sweepIntervalMs?: number;
   /** The test makes Slack refuse messages on purpose; otherwise stop() fails when Slack refused any. */
   expectSlackRefusals?: boolean;
+  /** The clock of the use cases that decide expiry (a test of expiry moves one instead of sleeping). */
+  clock?: Clock;
+  /** How often the outbox is relayed besides after each commit. */
+  relayIntervalMs?: number;
 }
 
 /** Deletes every BullMQ key of `prefix`'s queues, and the limits' counters under `prefix:`. */
@@ -94,7 +99,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       : { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_BOT_ID: 'BBOT', SLACK_BOT_USER_ID: 'UBOT', SLACK_CHANNEL: 'C-REVIEWS' }),
     ...options.env,
   };
-  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: options.sweepIntervalMs ?? 1000 });
+  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: options.sweepIntervalMs ?? 1000, clock: options.clock, relayIntervalMs: options.relayIntervalMs });
   await gateway.start();
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../src/clock.js';
 import { blockAction } from '../fakes/slack-requests.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
 import { createStateDatabase, createTargetDatabase, uniqueName } from '../helpers/databases.js';
@@ -79,7 +80,8 @@ describe('a request nobody decides', () => {
 
 describe('recovery at start-up', () => {
   it('expires an overdue request whose expiry job was lost when Redis was flushed', async () => {
-    const api = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('flushed'), fakeSlack: slack, workers: false });
+    // An hour's timeout: only the moved clock below makes it overdue (no other process expires it).
+    const api = await startTestGateway({ env: { REVIEW_TIMEOUT_SEC: '3600' }, databaseUrl: state.url, prefix: newPrefix('flushed'), fakeSlack: slack, workers: false });
     let r: any;
     try {
       r = (await api.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: "UPDATE users SET status = 'lost' WHERE id = 2" } })).body;
@@ -88,10 +90,10 @@ describe('recovery at start-up', () => {
     } finally {
       await api.stop();
     }
-    await sleep(2200);
-    // Overdue with no job left to expire it: a worker's sweep does (the start-up sweep below, or the
-    // 5 s expiry pass of the workers already running on this database; expiry-redis-hung times that).
-    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('fresh'), fakeSlack: slack, sweepIntervalMs: 600_000 });
+    // Overdue with no job left to expire it: the start-up sweep of a new worker does. Its clock
+    // stands past the deadline instead of the test sleeping until then.
+    const clock = createManualClock(new Date(new Date(r.expiresAt).getTime() + 1));
+    const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('fresh'), fakeSlack: slack, sweepIntervalMs: 600_000, clock });
     await worker.stop();
     expect((await get(r.id)).status).toBe('EXPIRED');
     expect(await target.query('SELECT status FROM users WHERE id = 2')).toEqual([{ status: 'active' }]);

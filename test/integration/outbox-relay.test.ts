@@ -116,6 +116,21 @@ describe('relays side by side', () => {
   });
 });
 
+describe('many entries written at once', () => {
+  it('stores each as written (review, payload, job id, due time), however many one transaction writes', async () => {
+    const prefix = uniqueName('many');
+    prefixes.push(prefix);
+    const { jobs } = countingQueue(prefix);
+    const relay = relayOn(prefix, jobs);
+    const written = entries(60).map((e, i) => ({ ...e, reviewId: (e.payload as { reviewId: string }).reviewId, ...(i % 2 ? { dueAt: undefined } : {}) }));
+    await db.$transaction((tx) => relay.write(tx, null, written));
+    const rows = await db.outboxJob.findMany({ where: { queuePrefix: prefix }, orderBy: { id: 'asc' } });
+    expect(rows.map((r) => ({ reviewId: r.reviewId, name: r.name, payload: r.payload, jobId: r.jobId, dueAt: r.dueAt?.toISOString() ?? null }))).toEqual(
+      written.map((e) => ({ reviewId: e.reviewId, name: e.name, payload: e.payload, jobId: e.jobId, dueAt: e.dueAt?.toISOString() ?? null })),
+    );
+  });
+});
+
 describe('a relay that fails', () => {
   it('leaves rows it could not enqueue for the next relay, at once', async () => {
     const prefix = newPrefix();
