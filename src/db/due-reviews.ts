@@ -7,6 +7,7 @@ import type { Tx } from './client.js';
 /** A pending review due to expire, as much of it as the core's expire() needs. */
 export interface DueReview {
   id: string;
+  createdAt: Date;
   state: ReviewState;
 }
 
@@ -20,9 +21,9 @@ const utc = (d: Date) => d.toISOString();
  */
 export async function lockDueReviews(tx: Tx, now: Date, limit: number): Promise<DueReview[]> {
   // Groups as two text arrays, not JSON: the driver adapter's JSON handling cost ~100 ms per 1,000 rows.
-  type Row = { id: string; requesterId: string; expiresAt: Date; distinctApprovers: boolean; groupNames: string[]; groupStatuses: GroupStatus[] };
+  type Row = { id: string; requesterId: string; createdAt: Date; expiresAt: Date; distinctApprovers: boolean; groupNames: string[]; groupStatuses: GroupStatus[] };
   const rows = await tx.$queryRaw<Row[]>`
-    SELECT r."id", r."requesterId", r."expiresAt", c."distinctApprovers",
+    SELECT r."id", r."requesterId", r."createdAt", r."expiresAt", c."distinctApprovers",
       ARRAY(SELECT g."group" FROM "ReviewGroup" g WHERE g."reviewId" = r."id" ORDER BY g."group") AS "groupNames",
       ARRAY(SELECT g."status"::text FROM "ReviewGroup" g WHERE g."reviewId" = r."id" ORDER BY g."group") AS "groupStatuses"
     FROM "Review" r JOIN "Connection" c ON c."id" = r."connectionId"
@@ -32,6 +33,7 @@ export async function lockDueReviews(tx: Tx, now: Date, limit: number): Promise<
     FOR UPDATE OF r SKIP LOCKED`;
   return rows.map((r) => ({
     id: r.id,
+    createdAt: r.createdAt,
     state: {
       status: 'PENDING',
       requesterId: r.requesterId,

@@ -35,18 +35,19 @@ export interface ReadFinish {
 }
 
 const START = `
-INSERT INTO "AuditEvent" ("actorId", "actor", "action", "source", "detail", "ip", "userAgent")
-SELECT $1::uuid, $2, 'read.started', $3, $4::jsonb, $5, $6
+INSERT INTO "AuditEvent" ("actorId", "actor", "action", "source", "detail", "ip", "userAgent", "createdAt")
+SELECT $1::uuid, $2, 'read.started', $3, $4::jsonb, $5, $6, timezone('UTC', now())
  WHERE EXISTS (SELECT 1 FROM "Connection" c WHERE c.id = $7::uuid AND c."updatedAt" = $8::timestamp(3))
    AND ($9::uuid IS NULL OR EXISTS (
         SELECT 1 FROM "ApiKey" k JOIN "User" u ON u.id = k."userId"
-         WHERE k.id = $9::uuid AND k."revokedAt" IS NULL AND u.active AND u."updatedAt" = $10::timestamp(3)))`;
+         WHERE k.id = $9::uuid AND k."userId" = $1::uuid AND k."revokedAt" IS NULL AND u.active AND u."updatedAt" = $10::timestamp(3)))`;
 
 const FINISH = `
-INSERT INTO "AuditEvent" ("reviewId", "actorId", "actor", "action", "source", "detail", "ip", "userAgent")
-VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8)`;
+INSERT INTO "AuditEvent" ("reviewId", "actorId", "actor", "action", "source", "detail", "ip", "userAgent", "createdAt")
+VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8, timezone('UTC', now()))`;
 
-// Prisma stores DateTime as timestamp(3) without time zone, in UTC.
+// Prisma stores DateTime as timestamp(3) without time zone, in UTC (so are these events' createdAt,
+// whatever the session's time zone).
 const utc = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
 /**

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { unsafeCallsIn } from '../sql/classify-postgres.js';
 import { lineageInline } from '../sql/classify-inline.js';
-import { allowListSet } from '../sql/safe-functions.js';
+import { allowListSet, isSafeBuiltinFunction } from '../sql/safe-functions.js';
 import type { MaskingRules } from '../sql/masking.js';
 import { formatResults, truncateUtf8, type StatementResult } from '../sql/psql-format.js';
 import type { ClassifiedStatement } from '../sql/types.js';
@@ -117,6 +117,10 @@ interface Pooled {
   /** Recent clean verdicts of the target's check, by what was checked (see readCheckKey). */
   checks: HotCache<Inspected>;
   lastUsed: number;
+  /** Bumped whenever a command that may change the catalog starts or ends on the target. */
+  generation: number;
+  /** Such commands running on the target now: no verdict is cached meanwhile. */
+  changing: number;
 }
 
 type Inspected = { writes: string[]; unknown: string[]; masking: OutputMasking | undefined };
@@ -139,13 +143,18 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     return JSON.stringify([callsOf(statements), tablesOf(statements), allowFunctions, rules?.detectors ?? []]);
   }
   const pooled = new Map<string, Pooled>();
-  const base = (url: string): pg.ClientConfig => ({
-    connectionString: url,
-    connectionTimeoutMillis: 10_000,
-    application_name: 'hoop-approvals',
-    // The server must split and read literals exactly as libpg-query did: no backslash escapes in ''.
-    options: '-c standard_conforming_strings=on',
-  });
+  const base = (url: string, extra = ''): pg.ClientConfig => {
+    // pg lets the URL's own `options` replace the config's: the gateway's settings are appended to
+    // the URL's instead (the later -c wins), so no URL can take them away.
+    const { connectionString, options } = withoutOptions(url);
+    return {
+      connectionString,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'hoop-approvals',
+      // The server must split and read literals exactly as libpg-query did: no backslash escapes in ''.
+      options: [options, '-c standard_conforming_strings=on', extra].filter(Boolean).join(' '),
+    };
+  };
 
   function target(t: SqlTarget): Pooled {
     reapIdlePools(pooled, (old) => old.pool.end(), opts.poolIdleCloseMs);
@@ -153,13 +162,12 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     if (!p) {
       // Pooled sessions serve reads only: every transaction read-only unless it says otherwise, and
       // the target's check (a prepared statement) planned once for any names.
-      const cfg = base(t.url);
-      const pool = new pg.Pool({ ...cfg, options: `${cfg.options} -c default_transaction_read_only=on -c plan_cache_mode=force_generic_plan`, max: opts.limits.max, idleTimeoutMillis: 30_000 });
+      const pool = new pg.Pool({ ...base(t.url, '-c default_transaction_read_only=on -c plan_cache_mode=force_generic_plan'), max: opts.limits.max, idleTimeoutMillis: 30_000 });
       // A connection the server dropped must not become an unhandled 'error' event: pg-pool's own
       // listener is off a client while it is handed out, so every client keeps one of ours.
       pool.on('error', (error) => opts.onPoolError?.(error));
       pool.on('connect', (client) => client.on('error', (error) => opts.onPoolError?.(error)));
-      p = { pool, limiter: new TargetLimiter(t.name, opts.limits), checks: new HotCache<Inspected>(checkCacheMs, 1_000), lastUsed: Date.now() };
+      p = { pool, limiter: new TargetLimiter(t.name, opts.limits), checks: new HotCache<Inspected>(checkCacheMs, 1_000), lastUsed: Date.now(), generation: 0, changing: 0 };
       pooled.set(t.url, p);
     }
     p.lastUsed = Date.now();
@@ -269,10 +277,16 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     let held: ReadCheck | undefined;
     let broken = false;
     const limitLeft = () => Math.max(1, Math.floor(deadline - Date.now()));
-    // One statement runs on its own in the session's read-only default under the session's time
-    // limit (one round trip); several share one read-only transaction, each with the time left.
-    const single = statements.length === 1;
+    // One statement that calls only built-ins runs on its own in the session's read-only default
+    // under the session's time limit (one round trip). Several statements, or one calling a function
+    // the connection allows, run in one read-only transaction that is rolled back — and a session
+    // that ran an allowed function is closed afterwards (it may have changed the session in ways a
+    // ROLLBACK does not undo: advisory locks, a setting made outside the transaction).
+    const callsAllowed = statements.some((s) => (s.calls?.functions ?? []).some((f) => !isSafeBuiltinFunction(f)));
+    const single = statements.length === 1 && !callsAllowed;
+    if (callsAllowed) broken = true;
     let open = false;
+    let inspecting = false;
     try {
       if (!single) {
         await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${limitLeft()}`);
@@ -283,9 +297,13 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
       if (!inspected) {
         // Asked of the target right before the read: the catalog may have changed since the
         // statement was classified. A clean verdict is reused for readCheckCacheMs at most, and
-        // dropped when this gateway runs anything but a read on the target.
+        // dropped when this process runs anything but a read on the target.
+        const generation = p.generation;
+        inspecting = true;
         inspected = await inspectRead(client, statements, options.allowFunctions ?? [], options.masking);
-        if (key && inspected.writes.length + inspected.unknown.length === 0 && !untraceableOf(inspected.masking).length) p.checks.set(key, inspected);
+        inspecting = false;
+        const clean = inspected.writes.length + inspected.unknown.length === 0 && !untraceableOf(inspected.masking).length;
+        if (key && clean && p.changing === 0 && p.generation === generation) p.checks.set(key, inspected);
       }
       const untraceable = untraceableOf(inspected.masking);
       if (options.hold && inspected.writes.length + inspected.unknown.length + untraceable.length > 0) {
@@ -312,7 +330,9 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
       }
     } catch (error) {
       const e = error as { statement?: number; code?: string; message?: string };
-      broken = !e.code;
+      broken ||= !e.code;
+      // The target could not be asked: a read that would be held for review is held, not failed.
+      if (inspecting && options.hold) held = { writes: [], unknown: [`the gateway could not check the target's catalog (${e.message ?? String(error)})`], untraceable: [] };
       const timedOut = e.code === '57014' && Date.now() >= deadline - 5;
       const withhold = withholdsMessages(masking, e.statement);
       failure = timedOut ? { text: `ERROR:  ${overTimeMessage(options.statementTimeoutMs)}`, message: overTimeMessage(options.statementTimeoutMs) } : describeError(error, masking, withhold);
@@ -338,12 +358,20 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
    * so its outcome can be asked of the target if this process or its connection is lost.
    */
   async function runApproved(t: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult> {
-    // Whatever it changes on the target, no read's cached check of it stands (cleared again once it ended).
-    pooled.get(t.url)?.checks.clear();
+    // Whatever it changes on the target, no read's cached check of it stands: none is cached while
+    // it runs, and a check asked before it ended is not kept (the generation moved on).
+    const p = target(t);
+    const changed = () => {
+      p.generation++;
+      p.checks.clear();
+    };
+    p.changing++;
+    changed();
     try {
       return await runApprovedOnce(t, input, options);
     } finally {
-      pooled.get(t.url)?.checks.clear();
+      p.changing--;
+      changed();
     }
   }
 
@@ -429,4 +457,21 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
   }
 
   return { run, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
+}
+
+/**
+ * `url` without its `options` parameter, and that parameter (decoded): pg would let it replace the
+ * options the gateway sets, so the gateway puts it first in its own.
+ */
+export function withoutOptions(url: string): { connectionString: string; options: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, options: '' };
+  }
+  const options = parsed.searchParams.get('options') ?? '';
+  if (!parsed.searchParams.has('options')) return { connectionString: url, options: '' };
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options };
 }

@@ -173,6 +173,8 @@ export function startWorkers(opts: WorkersOptions): Workers {
       await (kind === 'reviews' ? runReviewJob(name, data) : runSlackJob(name, data));
       out.outcome = { done: true };
     } catch (error) {
+      // Counted as the queue's worker counts them: every failure but a wait Slack asked for.
+      if (kind === 'slack' && !(error instanceof SlackRetryLater)) countDeliveryFailure('slack');
       if (error instanceof SlackRetryLater) out.outcome = { done: false, delayMs: error.retryAfterSec * 1000 };
       else if (isDatabaseBusy(error)) out.outcome = { done: false, delayMs: DATABASE_RETRY_MS };
       else if (error instanceof SlackPermanentError || error instanceof UnrecoverableError) {

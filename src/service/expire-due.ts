@@ -44,17 +44,17 @@ export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
   const parallel = opts.parallel ?? 3;
 
   /** One transaction: lock a batch, let the core decide, write status, audit and jobs together. */
-  async function batch(now: Date): Promise<string[]> {
+  async function batch(now: Date): Promise<{ id: string; createdAt: Date }[]> {
     return db.$transaction(async (tx) => {
       const due = await lockDueReviews(tx, now, batchSize);
-      const decided = due.map((r) => ({ id: r.id, expiresAt: r.state.expiresAt, t: expire(r.state, now) })).filter((d): d is { id: string; expiresAt: Date; t: Transition } => d.t !== null);
+      const decided = due.map((r) => ({ id: r.id, createdAt: r.createdAt, expiresAt: r.state.expiresAt, t: expire(r.state, now) })).filter((d): d is { id: string; createdAt: Date; expiresAt: Date; t: Transition } => d.t !== null);
       if (decided.length === 0) return [];
       const ids = decided.map((d) => d.id);
       await markExpired(tx, ids, now);
       await recordAuditMany(tx, SYSTEM_ACTOR, decided.map((d) => ({ action: d.t.action, reviewId: d.id, detail: { expiresAt: d.expiresAt.toISOString() } })));
       const entries: OutboxEntry[] = decided.flatMap((d) => jobsOf(d.id, d.t, slackEnabled).map((e) => ({ ...e, reviewId: d.id })));
       await outbox.write(tx, null, entries);
-      return ids;
+      return decided.map((d) => ({ id: d.id, createdAt: d.createdAt }));
       // Prisma's default of 5 s is short for 1,000 reviews on a loaded machine; one that times out
       // rolls back whole, and the expiry jobs and the next pass try again.
     }, { timeout: 30_000 });
@@ -65,12 +65,11 @@ export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
     const started = Date.now();
     const lane = async () => {
       for (;;) {
-        const ids = await batch(now);
-        if (ids.length === 0) return;
-        expired.push(...ids);
-        // Counted; their time to decision is the review timeout, so the histogram is left to single expiries.
-        for (let i = 0; i < ids.length; i++) observeDecision('expired');
-        if (ids.length < batchSize) return;
+        const done = await batch(now);
+        if (done.length === 0) return;
+        expired.push(...done.map((d) => d.id));
+        for (const d of done) observeDecision('expired', d.createdAt, now);
+        if (done.length < batchSize) return;
       }
     };
     const lanes = await Promise.allSettled(Array.from({ length: parallel }, lane));

@@ -30,7 +30,7 @@ export type ReadOutcome =
   /** The key, the user or the connection changed since they were cached: nothing was returned; plan again afresh. */
   | { kind: 'stale' }
   /** The target's check objected: nothing ran; the command must be reviewed. `finish` records that in the audit trail. */
-  | { kind: 'held'; check: ReadCheck; finish: (reviewId: string) => Promise<void> };
+  | { kind: 'held'; check: ReadCheck; finish: (reviewId: string | null) => Promise<void> };
 
 const SELECT_TAG = /^SELECT (\d+)$/;
 
@@ -60,7 +60,7 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
       ran,
     ]);
     const durationMs = performance.now() - t0;
-    const finish = (outcome: 'executed' | 'failed' | 'held' | 'discarded', reviewId?: string) =>
+    const finish = (outcome: 'executed' | 'failed' | 'held' | 'discarded', reviewId?: string, why?: string) =>
       audit.finish({
         readId,
         ctx: plan.ctx,
@@ -72,7 +72,7 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
         outputBytes: Buffer.byteLength(result.output),
         outputTruncated: result.outputTruncated,
         commandTags: result.commandTags,
-        error: outcome === 'discarded' ? 'the key, its user or the connection changed while the read ran; its result was not returned' : result.error,
+        error: why ?? (outcome === 'discarded' ? 'the key, its user or the connection changed while the read ran; its result was not returned' : result.error),
         reviewId,
       });
     if (current instanceof Error) {
@@ -86,7 +86,10 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
       await finish('discarded').catch((err: unknown) => log.warn({ err }, 'could not record a discarded read'));
       return { kind: 'stale' };
     }
-    if (result.held) return { kind: 'held', check: result.held, finish: (reviewId) => finish('held', reviewId) };
+    if (result.held) {
+      const held = (reviewId: string | null) => (reviewId ? finish('held', reviewId) : finish('discarded', undefined, 'held for review, but no request was made (refused, or not stored)'));
+      return { kind: 'held', check: result.held, finish: held };
+    }
     if (result.retryAfterSec !== undefined) {
       observeRead(dialectOf(plan.connection.url), 'refused', durationMs / 1000);
       await finish('failed');

@@ -145,6 +145,8 @@ export function createSubmit(opts: SubmitOptions) {
     const violation = checkGuardrails(classification, guardrailsOf(connection));
     if (violation) {
       if (cached || user.key?.cached) return again();
+      // A refused command counts against the sender's requests like any other.
+      await input.admit?.();
       const { rule, statement } = violation;
       await db.$transaction((tx) =>
         recordAudit(tx, ctx, 'review.blocked', null, { connection: connection.name, rule: rule.name, statement: statement.statement.slice(0, 2000), command: statement.command }),
@@ -154,7 +156,7 @@ export function createSubmit(opts: SubmitOptions) {
       });
     }
     let route = routeCommand(classification, reviewModeOf(connection), connection.reviewers.length > 0);
-    let held: ((reviewId: string) => Promise<void>) | undefined;
+    let held: ((reviewId: string | null) => Promise<void>) | undefined;
     // The read's audit write proved the cached copies current.
     let verified = false;
     if (route === 'read-only') {
@@ -190,7 +192,13 @@ export function createSubmit(opts: SubmitOptions) {
       if (!same) return submit(now, input, ctx, true);
       user = now;
     }
-    await input.admit?.();
+    try {
+      await input.admit?.();
+    } catch (error) {
+      // The held read is not a request after all: its audit says so.
+      await held?.(null).catch(() => {});
+      throw error;
+    }
     const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = opts.clock.now();
     const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });
@@ -236,12 +244,18 @@ export function createSubmit(opts: SubmitOptions) {
     try {
       stored = await store();
     } catch (error) {
-      if (isAppError(error) || !isDatabaseBusy(error)) throw error;
+      if (isAppError(error) || !isDatabaseBusy(error)) {
+        await held?.(null).catch(() => {});
+        throw error;
+      }
       const found = await committedDespite(error, () => db.review.findUnique({ where: { id: reviewId }, include: reviewInclude }), {
         id: reviewId,
         check: `Look for request ${reviewId} (GET /api/reviews/${reviewId}, or hoop admin get reviews)`,
       });
-      if (!found) throw notDoneError(error, 'no request was created');
+      if (!found) {
+        await held?.(null).catch(() => {});
+        throw notDoneError(error, 'no request was created');
+      }
       log.warn({ err: error, reviewId }, 'the connection was lost during the commit of a new request; it was committed');
       stored = found;
     }

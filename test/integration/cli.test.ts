@@ -411,7 +411,7 @@ describe('hoop exec and the gateway\'s limits', () => {
       // Submit 3 is over the limit: the CLI says so and exits 5.
       const third = await hoop(['exec', 'prod-db', '-i', 'SELECT 3', '--no-wait'], opts);
       expect(third.code).toBe(5);
-      expect(third.stderr).toContain('Too many commands from your account');
+      expect(third.stderr).toContain('Too many requests from your account');
     } finally {
       await tight.stop();
     }

@@ -18,7 +18,9 @@ beforeAll(async () => {
   alice = await t.createUser('alice@example.com', ['developers']);
   outsider = await t.createUser('out@example.com', ['marketing']);
   await t.createUser('dana@example.com', ['dba-team']);
-  await t.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [] } });
+  // Review mode none: its commands run at once and are stored as requests (a read run without
+  // review on a connection in mode writes would leave no request to list).
+  await t.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [], reviewMode: 'none' } });
   await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
   await t.api('POST', '/api/connections', { body: { name: 'secret-db', url: target.url, reviewers: ['dba-team'], allowedGroups: ['dba-team'] } });
   const exec = (conn: string, input: string) => t.api('POST', `/api/connections/${conn}/exec`, { key: alice.apiKey, body: { input } });
