@@ -204,8 +204,9 @@ describe('the target\'s check of a read', () => {
 });
 
 describe('pooled target sessions', () => {
-  it('carry nothing from one request to the next: settings, temp tables, prepared statements, advisory locks, open transactions', async () => {
-    // An approved (here: the admin's own) command that leaves every kind of session state behind.
+  it('never see what a command that changes things left: settings, temp tables, prepared statements, advisory locks, open transactions', async () => {
+    // An approved (here: the admin's own) command that leaves every kind of session state behind:
+    // it runs on a connection of its own, which ends with it.
     const dirty = await t.api('POST', '/api/connections/pg/exec', {
       body: { input: "SET statement_timeout = 1234; SELECT set_config('application_name', 'dirty', false); CREATE TEMP TABLE leftover (x int); PREPARE leftover_stmt AS SELECT 1; SELECT pg_advisory_lock(4242);" },
     });
@@ -224,6 +225,43 @@ describe('pooled target sessions', () => {
       expect(line).not.toContain('1234');
       expect(line).not.toContain('dirty');
       expect(line.split('|').map((c: string) => c.trim()).slice(2)).toEqual(['on', '0', '0', '0']);
+    }
+  });
+
+  it('are closed after a read that calls a function the connection allows: nothing it set outlives it', async () => {
+    // One pooled session, so every read below would share it; the check cache on (its default).
+    const g = await startTestGateway({ slack: false, env: { TARGET_POOL_MAX: '1' } });
+    try {
+      await target.query('CREATE SEQUENCE IF NOT EXISTS never_called');
+      const oid = (await target.query(`SELECT 'never_called'::regclass::oid AS oid`))[0].oid;
+      const allowed = { url: target.url, reviewers: ['dba-team'], reviewMode: 'writes', allowFunctions: ['set_config', 'pg_advisory_lock'] };
+      expect((await g.api('POST', '/api/connections', { body: { name: 'pg', ...allowed } })).status).toBe(201);
+      const erin = await g.createUser('erin@example.com', ['developers']);
+      const run = async (input: string) => (await g.api('POST', '/api/connections/pg/exec', { key: erin.apiKey, body: { input } })).body;
+      expect((await run("SELECT 'a'")).status).toBe('EXECUTED');
+      // Allowed, so it runs as a read: it must not leave the session reading literals otherwise, or writable.
+      expect((await run("SELECT set_config('standard_conforming_strings', 'off', false), set_config('default_transaction_read_only', 'off', false), pg_advisory_lock(4343)")).status).toBe('EXECUTED');
+      // One string literal to the parser; on a session left with standard_conforming_strings off it would call nextval.
+      const sneaky = await run(`SELECT 'a\\'', nextval(${oid}::regclass) --'`);
+      expect(sneaky.status).toBe('EXECUTED');
+      expect((await target.query('SELECT is_called FROM never_called'))[0].is_called).toBe(false);
+      const state = await run("SELECT current_setting('standard_conforming_strings') AS scs, current_setting('transaction_read_only') AS ro");
+      expect(state.output.split('\n')[2].split('|').map((c: string) => c.trim())).toEqual(['on', 'on']);
+      expect(await target.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4343`)).toEqual([]);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('stay read-only when the connection URL brings options of its own', async () => {
+    const withOptions = `${target.url}${target.url.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c work_mem=8MB')}`;
+    expect((await setConnection({ name: 'pg-open', url: withOptions })).status).toBe(200);
+    try {
+      const res = await exec('pg-open', "SELECT current_setting('transaction_read_only') AS ro, current_setting('work_mem') AS wm, current_setting('standard_conforming_strings') AS scs");
+      expect(res.body.status).toBe('EXECUTED');
+      expect(res.body.output.split('\n')[2].split('|').map((c: string) => c.trim())).toEqual(['on', '8MB', 'on']);
+    } finally {
+      expect((await setConnection({ name: 'pg-open', url: target.url })).status).toBe(200);
     }
   });
 
