@@ -12,9 +12,16 @@ export interface StatementResult {
   notes?: string[];
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Display width of a string (code points; wide characters counted as one). */
 function width(s: string): number {
-  return [...s].length;
+  // Without surrogates every UTF-16 unit is a code point: no array per cell (the widths of a
+  // 1,000-row result were most of the gateway's own time on it).
+  if (!SURROGATE.test(s)) return s.length;
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
 }
 
 function pad(s: string, w: number, align: 'left' | 'right' | 'center'): string {
