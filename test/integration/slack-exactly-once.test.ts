@@ -222,7 +222,10 @@ describe.concurrent('a reviewer unsubscribes while their DM is being posted', ()
   it('sends no DM to them when Slack did not post it', () =>
     runCase(12, (c) => {
       unsubscribeOnDm(c);
-      t.slack.failNext('chat.postMessage', { status: 500, error: 'internal_error', match: toDm(c), label: c.connection });
+      // Slack's refusal (within the client's 1 s) arrives once the unsubscribe had time to land (the retry comes
+      // sooner now that jobs run in the process that committed them: on a loaded machine the
+      // unsubscribe could still be on its way).
+      t.slack.failNext('chat.postMessage', { status: 500, error: 'internal_error', delayMs: 800, match: toDm(c), label: c.connection });
     }, { expected: (c) => ({ ...cleanTally([c.channel]), requests: { [c.channel]: 1 }, replies: { [c.channel]: [1] } }) }));
 });
 
