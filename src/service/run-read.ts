@@ -95,8 +95,12 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
       await finish('failed');
       throw new AppError(ErrorCode.Unavailable, result.error ?? 'The target is busy; try again.', { retryAfterSec: result.retryAfterSec });
     }
-    // Committed (without waiting for the disk) before the result leaves.
-    await finish(result.ok ? 'executed' : 'failed');
+    // Committed (without waiting for the disk) before the result leaves; if it cannot be, the
+    // result does not leave either.
+    await finish(result.ok ? 'executed' : 'failed').catch((error: unknown) => {
+      log.warn({ err: error, connection: plan.connection.name }, 'the end of a read could not be audited; its result was not returned');
+      throw new AppError(ErrorCode.Unavailable, 'The gateway could not record the end of this read in its audit trail, so its result is not returned (the read changed nothing). Try again in a moment.', { retryAfterSec: 1 });
+    });
     observeRead(dialectOf(plan.connection.url), result.ok ? 'ok' : 'error', durationMs / 1000);
     const finished = new Date(started.getTime() + Math.round(durationMs));
     const at = started.toISOString();

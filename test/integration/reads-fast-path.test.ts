@@ -8,7 +8,7 @@ import { createMysqlTarget, createTargetDatabase } from '../helpers/databases.js
 
 type TargetDatabase = Awaited<ReturnType<typeof createTargetDatabase>>;
 type MysqlTarget = Awaited<ReturnType<typeof createMysqlTarget>>;
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { readEvents } from '../helpers/review-trace.js';
 
 let t: TestGateway;
@@ -71,7 +71,12 @@ describe('a read without review', () => {
     await state.connect();
     try {
       await state.query(`CREATE FUNCTION refuse_marked_reads() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.detail->>'input' LIKE '%audit-refused%' THEN RAISE EXCEPTION 'audit refused'; END IF; RETURN NEW; END $$;
+        BEGIN
+          IF NEW.detail->>'input' LIKE '%audit-refused%' THEN RAISE EXCEPTION 'audit refused'; END IF;
+          -- The closing event of a read whose start was recorded.
+          IF NEW.action = 'read.executed' AND NEW.detail->>'outputBytes' IS NOT NULL AND NEW."userAgent" = 'end-refused' THEN RAISE EXCEPTION 'audit refused'; END IF;
+          RETURN NEW;
+        END $$;
         CREATE TRIGGER refuse_marked_reads BEFORE INSERT ON "AuditEvent" FOR EACH ROW EXECUTE FUNCTION refuse_marked_reads();`);
       for (const input of ["SELECT label FROM items WHERE id = 1 -- audit-refused", "SELECT 'audit-refused', owner_email FROM items"]) {
         const res = await exec('pg', input);
@@ -80,6 +85,11 @@ describe('a read without review', () => {
         expect(JSON.stringify(res.body)).not.toContain('item 1');
         expect(JSON.stringify(res.body)).not.toContain('owner1@example.com');
       }
+      // Its start recorded, its end refused: still no answer.
+      const end = await exec('pg', 'SELECT label FROM items WHERE id = 9', alice.apiKey, { 'user-agent': 'end-refused' });
+      expect(end.status).toBe(503);
+      expect(end.body.error.message).toContain('could not record the end of this read');
+      expect(JSON.stringify(end.body)).not.toContain('item 9');
     } finally {
       await state.query('DROP TRIGGER IF EXISTS refuse_marked_reads ON "AuditEvent"; DROP FUNCTION IF EXISTS refuse_marked_reads()');
       await state.end();
@@ -216,7 +226,7 @@ describe('pooled target sessions', () => {
     // Reads, many, so every pooled session serves one.
     const reads = await Promise.all(
       Array.from({ length: 12 }, () =>
-        exec('pg', "SELECT current_setting('statement_timeout') AS st, current_setting('application_name') AS app, current_setting('transaction_read_only') AS ro, (SELECT count(*) FROM pg_prepared_statements WHERE name = 'leftover_stmt') AS prepared, (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory') AS locks, (SELECT count(*) FROM pg_class WHERE relname = 'leftover') AS temp"),
+        exec('pg', "SELECT current_setting('statement_timeout') AS st, current_setting('application_name') AS app, current_setting('transaction_read_only') AS ro, (SELECT count(*) FROM pg_prepared_statements WHERE name = 'leftover_stmt') AS prepared, (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND pid = pg_backend_pid()) AS locks, (to_regclass('leftover') IS NOT NULL)::int AS temp"),
       ),
     );
     for (const r of reads) {
@@ -247,7 +257,8 @@ describe('pooled target sessions', () => {
       expect((await target.query('SELECT is_called FROM never_called'))[0].is_called).toBe(false);
       const state = await run("SELECT current_setting('standard_conforming_strings') AS scs, current_setting('transaction_read_only') AS ro");
       expect(state.output.split('\n')[2].split('|').map((c: string) => c.trim())).toEqual(['on', 'on']);
-      expect(await target.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4343`)).toEqual([]);
+      // The session that took it was closed (its backend ends a moment after the socket).
+      await eventually(async () => (await target.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4343`)).length === 0, 5_000, 'the advisory lock released');
     } finally {
       await g.stop();
     }
