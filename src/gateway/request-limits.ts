@@ -85,32 +85,24 @@ export function createRequestLimits(redis: Redis, prefix: string, config: Limits
   const limited = (message: string, retryMs: number) =>
     new AppError(ErrorCode.RateLimited, message, { retryAfterSec: seconds(retryMs) });
 
+  /** Counts one hit of `userId` on the counter `what`; RateLimited beyond `max` per window (0: off). */
+  async function hitPerUser(what: string, userId: string, max: number, message: (ttlMs: number) => string): Promise<void> {
+    if (max <= 0 || skipping()) return;
+    let n: number, ttl: number;
+    try {
+      [n, ttl] = (await redis.eval(HIT, 1, key(what, userId), windowMs)) as [number, number];
+    } catch (err) {
+      return failOpen(what, err);
+    }
+    if (n > max) throw limited(message(ttl), ttl);
+  }
+
   return {
     config,
-    async hitSubmit(userId) {
-      if (config.submitsPerUser <= 0 || skipping()) return;
-      let n: number, ttl: number;
-      try {
-        [n, ttl] = (await redis.eval(HIT, 1, key('submit', userId), windowMs)) as [number, number];
-      } catch (err) {
-        return failOpen('submit', err);
-      }
-      if (n > config.submitsPerUser) {
-        throw limited(`Too many requests from your account: at most ${config.submitsPerUser} per ${config.windowSec} s are accepted (reads that run at once are not counted here), whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
-      }
-    },
-    async hitCommand(userId) {
-      if (config.commandsPerUser <= 0 || skipping()) return;
-      let n: number, ttl: number;
-      try {
-        [n, ttl] = (await redis.eval(HIT, 1, key('command', userId), windowMs)) as [number, number];
-      } catch (err) {
-        return failOpen('command', err);
-      }
-      if (n > config.commandsPerUser) {
-        throw limited(`Too many commands from your account: at most ${config.commandsPerUser} per ${config.windowSec} s are accepted (reads included), whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`, ttl);
-      }
-    },
+    hitSubmit: (userId) =>
+      hitPerUser('submit', userId, config.submitsPerUser, (ttl) => `Too many requests from your account: at most ${config.submitsPerUser} per ${config.windowSec} s are accepted (reads that run at once are not counted here), whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`),
+    hitCommand: (userId) =>
+      hitPerUser('command', userId, config.commandsPerUser, (ttl) => `Too many commands from your account: at most ${config.commandsPerUser} per ${config.windowSec} s are accepted (reads included), whichever of your API keys sends them. Try again in ${seconds(ttl)} s.`),
     async checkAuthBlocked(ip, token) {
       if ((config.authFailuresPerIp <= 0 && config.authFailuresPerKey <= 0) || skipping()) return;
       let r: number[];
