@@ -3,7 +3,7 @@
 // through a TCP proxy, and helpers to run, kill and inspect.
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createMysqlTarget, createTargetDatabase } from './databases.js';
 import { eventually, startTestGateway, type TestGateway } from './gateway.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -38,6 +38,20 @@ export interface OutcomeFixture {
 }
 
 /** Starts the fixture on a PostgreSQL target (connections prod-db and proxied-db) or a MySQL one (connection mysql-db). */
+/**
+ * Starts the fixture before the file's tests and stops it after them; `use` receives it once started.
+ */
+export function useOutcomeFixture(use: (f: OutcomeFixture) => void, dialect: 'postgres' | 'mysql' = 'postgres'): void {
+  let f: OutcomeFixture | undefined;
+  beforeAll(async () => {
+    f = await startOutcomeFixture(dialect);
+    use(f);
+  }, 60_000);
+  afterAll(async () => {
+    await f?.stop();
+  });
+}
+
 export async function startOutcomeFixture(dialect: 'postgres' | 'mysql' = 'postgres'): Promise<OutcomeFixture> {
   const db = dialect === 'postgres' ? await createTargetDatabase() : await createMysqlTarget();
   await db.query('CREATE TABLE t (v int NOT NULL)');

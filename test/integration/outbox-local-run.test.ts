@@ -3,43 +3,22 @@
 // BullMQ with that delay, a job the process does not take goes to Redis, and a delayed job always does.
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../../src/db/client.js';
+import { describe, expect, it } from 'vitest';
 import type { JobName, LocalOutcome } from '../../src/jobs/definitions.js';
 import { createOutboxRelay, type OutboxRelay } from '../../src/jobs/outbox-relay.js';
 import { createJobQueue, queueNames } from '../../src/jobs/queues.js';
-import { createStateDatabase, REDIS_URL, uniqueName } from '../helpers/databases.js';
-import { deleteQueues, eventually } from '../helpers/gateway.js';
+import { useOutboxFixture } from '../helpers/outbox-fixture.js';
+import { eventually } from '../helpers/gateway.js';
 
 const log = pino({ level: 'silent' });
-let state: Awaited<ReturnType<typeof createStateDatabase>>;
-let db: Db;
-let redis: Redis;
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  state = await createStateDatabase();
-  db = createDb(state.url, { max: 5 });
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-});
-
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  await db?.$disconnect();
-  redis?.disconnect();
-  for (const p of prefixes) await deleteQueues(p);
-  await state?.drop();
-});
+const o = useOutboxFixture({ dbMax: 5 });
 
 function setup(runner: (name: JobName, payload: unknown) => Promise<LocalOutcome> | null): { prefix: string; relay: OutboxRelay; ran: string[] } {
-  const prefix = uniqueName('local');
-  prefixes.push(prefix);
-  const jobs = createJobQueue(redis, prefix);
-  const relay = createOutboxRelay({ db, jobs, redis, queuePrefix: prefix, log });
-  closers.push(() => relay.stop(), () => jobs.close());
+  const prefix = o.prefix('local');
+  const jobs = createJobQueue(o.redis, prefix);
+  const relay = createOutboxRelay({ db: o.db, jobs, redis: o.redis, queuePrefix: prefix, log });
+  o.onClose(() => relay.stop(), () => jobs.close());
   const ran: string[] = [];
   relay.runLocally((name, payload) => {
     const run = runner(name, payload);
@@ -53,20 +32,20 @@ async function queued(prefix: string): Promise<{ id: string; name: string; delay
   const names = queueNames(prefix);
   const out: { id: string; name: string; delay: number }[] = [];
   for (const n of [names.reviews, names.slack]) {
-    const q = new Queue(n, { connection: redis });
+    const q = new Queue(n, { connection: o.redis });
     for (const j of await q.getJobs(['waiting', 'delayed', 'prioritized'])) out.push({ id: j.id!, name: j.name, delay: j.opts.delay ?? 0 });
     await q.close();
   }
   return out;
 }
 
-const rowsOf = (prefix: string) => db.outboxJob.count({ where: { queuePrefix: prefix } });
+const rowsOf = (prefix: string) => o.db.outboxJob.count({ where: { queuePrefix: prefix } });
 
 describe('relaying one review right after its commit', () => {
   it('runs a job due now in-process, sends the delayed one to Redis, and leaves no row', async () => {
     const { prefix, relay, ran } = setup(() => Promise.resolve({ done: true }));
     const reviewId = randomUUID();
-    await relay.write(db, reviewId, [
+    await relay.write(o.db, reviewId, [
       { name: 'review.expire', payload: { reviewId }, jobId: `expire-${reviewId}`, dueAt: new Date(Date.now() + 3600_000) },
       { name: 'slack.post-review', payload: { reviewId }, jobId: `post-${reviewId}` },
     ]);
@@ -79,7 +58,7 @@ describe('relaying one review right after its commit', () => {
   it('hands a run that asks for a retry to BullMQ with its delay, then deletes the row', async () => {
     const { prefix, relay } = setup(() => Promise.resolve({ done: false, delayMs: 60_000 }));
     const reviewId = randomUUID();
-    await relay.write(db, reviewId, [{ name: 'slack.post-review', payload: { reviewId }, jobId: `post-${reviewId}` }]);
+    await relay.write(o.db, reviewId, [{ name: 'slack.post-review', payload: { reviewId }, jobId: `post-${reviewId}` }]);
     await relay.relayReview(reviewId, 2000);
     const jobs = await eventually(async () => {
       const q = await queued(prefix);
@@ -93,8 +72,8 @@ describe('relaying one review right after its commit', () => {
     const { prefix, relay, ran } = setup((name) => (name === 'review.execute' ? Promise.resolve({ done: true }) : null));
     const a = randomUUID();
     const b = randomUUID();
-    await relay.write(db, a, [{ name: 'slack.post-review', payload: { reviewId: a }, jobId: `post-${a}` }]);
-    await relay.write(db, b, [{ name: 'review.execute', payload: { reviewId: b }, jobId: `execute-${b}` }]);
+    await relay.write(o.db, a, [{ name: 'slack.post-review', payload: { reviewId: a }, jobId: `post-${a}` }]);
+    await relay.write(o.db, b, [{ name: 'review.execute', payload: { reviewId: b }, jobId: `execute-${b}` }]);
     await relay.relayReview(a, 2000);
     expect(await relay.relayAll()).toBe(1);
     expect(ran).toEqual([]);
@@ -105,10 +84,10 @@ describe('relaying one review right after its commit', () => {
   it('keeps the row leased while the job runs, so no other relay sends it to Redis meanwhile', async () => {
     let finish!: (o: LocalOutcome) => void;
     const { prefix, relay } = setup(() => new Promise<LocalOutcome>((resolve) => (finish = resolve)));
-    const other = createOutboxRelay({ db, jobs: createJobQueue(redis, prefix), redis, queuePrefix: prefix, log });
-    closers.push(() => other.stop());
+    const other = createOutboxRelay({ db: o.db, jobs: createJobQueue(o.redis, prefix), redis: o.redis, queuePrefix: prefix, log });
+    o.onClose(() => other.stop());
     const reviewId = randomUUID();
-    await relay.write(db, reviewId, [{ name: 'slack.post-review', payload: { reviewId }, jobId: `post-${reviewId}` }]);
+    await relay.write(o.db, reviewId, [{ name: 'slack.post-review', payload: { reviewId }, jobId: `post-${reviewId}` }]);
     await relay.relayReview(reviewId, 2000);
     expect(await other.relayAll()).toBe(0);
     expect(await rowsOf(prefix)).toBe(1);

@@ -3,41 +3,20 @@
 // back, and rows of another queue prefix are left alone.
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../../src/db/client.js';
+import { describe, expect, it } from 'vitest';
 import { leaseOutbox } from '../../src/db/outbox.js';
 import { createOutboxRelay, type OutboxEntry, type OutboxRelay } from '../../src/jobs/outbox-relay.js';
 import { createJobQueue, queueNames, type JobQueue } from '../../src/jobs/queues.js';
-import { createStateDatabase, REDIS_URL, uniqueName } from '../helpers/databases.js';
-import { deleteQueues } from '../helpers/gateway.js';
+import { useOutboxFixture } from '../helpers/outbox-fixture.js';
 
 const log = pino({ level: 'silent' });
-let state: Awaited<ReturnType<typeof createStateDatabase>>;
-let db: Db;
-let redis: Redis;
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  state = await createStateDatabase();
-  db = createDb(state.url, { max: 10 });
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-});
-
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  await db?.$disconnect();
-  redis?.disconnect();
-  for (const p of prefixes) await deleteQueues(p);
-  await state?.drop();
-});
+const o = useOutboxFixture({ dbMax: 10 });
 
 /** A job queue of a fresh prefix that counts every enqueue by job id; `fail` makes it refuse. */
 function countingQueue(prefix: string, options: { fail?: boolean } = {}): { jobs: JobQueue; adds: Map<string, number> } {
-  const real = createJobQueue(redis, prefix);
-  closers.push(() => real.close());
+  const real = createJobQueue(o.redis, prefix);
+  o.onClose(() => real.close());
   const adds = new Map<string, number>();
   return {
     adds,
@@ -54,8 +33,8 @@ function countingQueue(prefix: string, options: { fail?: boolean } = {}): { jobs
 }
 
 function relayOn(prefix: string, jobs: JobQueue, leaseMs?: number): OutboxRelay {
-  const relay = createOutboxRelay({ db, jobs, redis, queuePrefix: prefix, log, batchSize: 25, leaseMs });
-  closers.push(() => relay.stop());
+  const relay = createOutboxRelay({ db: o.db, jobs, redis: o.redis, queuePrefix: prefix, log, batchSize: 25, leaseMs });
+  o.onClose(() => relay.stop());
   return relay;
 }
 
@@ -68,7 +47,7 @@ function entries(n: number): OutboxEntry[] {
 }
 
 async function delayedCount(prefix: string): Promise<number> {
-  const q = new Queue(queueNames(prefix).reviews, { connection: redis });
+  const q = new Queue(queueNames(prefix).reviews, { connection: o.redis });
   try {
     return await q.getDelayedCount();
   } finally {
@@ -76,11 +55,10 @@ async function delayedCount(prefix: string): Promise<number> {
   }
 }
 
-const rowsOf = (prefix: string) => db.outboxJob.count({ where: { queuePrefix: prefix } });
+const rowsOf = (prefix: string) => o.db.outboxJob.count({ where: { queuePrefix: prefix } });
 
 function newPrefix(): string {
-  const p = uniqueName('outbox');
-  prefixes.push(p);
+  const p = o.prefix('outbox');
   return p;
 }
 
@@ -89,7 +67,7 @@ describe('relays side by side', () => {
     const prefix = newPrefix();
     const written = entries(300);
     const writer = relayOn(prefix, countingQueue(prefix).jobs);
-    await writer.write(db, null, written);
+    await writer.write(o.db, null, written);
     const counters = [1, 2, 3, 4].map(() => countingQueue(prefix));
     const relays = counters.map((c) => relayOn(prefix, c.jobs));
     await Promise.all(relays.flatMap((r) => [r.relayAll(), r.relayAll()]));
@@ -107,8 +85,8 @@ describe('relays side by side', () => {
     const mine = newPrefix();
     const theirs = newPrefix();
     const relay = relayOn(mine, countingQueue(mine).jobs);
-    await relay.write(db, null, entries(5));
-    await relayOn(theirs, countingQueue(theirs).jobs).write(db, null, entries(7));
+    await relay.write(o.db, null, entries(5));
+    await relayOn(theirs, countingQueue(theirs).jobs).write(o.db, null, entries(7));
     expect(await relay.relayAll()).toBe(5);
     expect(await rowsOf(mine)).toBe(0);
     expect(await rowsOf(theirs)).toBe(7);
@@ -118,13 +96,12 @@ describe('relays side by side', () => {
 
 describe('many entries written at once', () => {
   it('stores each as written (review, payload, job id, due time), however many one transaction writes', async () => {
-    const prefix = uniqueName('many');
-    prefixes.push(prefix);
+    const prefix = o.prefix('many');
     const { jobs } = countingQueue(prefix);
     const relay = relayOn(prefix, jobs);
     const written = entries(60).map((e, i) => ({ ...e, reviewId: (e.payload as { reviewId: string }).reviewId, ...(i % 2 ? { dueAt: undefined } : {}) }));
-    await db.$transaction((tx) => relay.write(tx, null, written));
-    const rows = await db.outboxJob.findMany({ where: { queuePrefix: prefix }, orderBy: { id: 'asc' } });
+    await o.db.$transaction((tx) => relay.write(tx, null, written));
+    const rows = await o.db.outboxJob.findMany({ where: { queuePrefix: prefix }, orderBy: { id: 'asc' } });
     expect(rows.map((r) => ({ reviewId: r.reviewId, name: r.name, payload: r.payload, jobId: r.jobId, dueAt: r.dueAt?.toISOString() ?? null }))).toEqual(
       written.map((e) => ({ reviewId: e.reviewId, name: e.name, payload: e.payload, jobId: e.jobId, dueAt: e.dueAt?.toISOString() ?? null })),
     );
@@ -136,7 +113,7 @@ describe('a relay that fails', () => {
     const prefix = newPrefix();
     const broken = countingQueue(prefix, { fail: true });
     const relay = relayOn(prefix, broken.jobs);
-    await relay.write(db, null, entries(10));
+    await relay.write(o.db, null, entries(10));
     expect(await relay.relayAll()).toBe(0);
     expect(await rowsOf(prefix)).toBe(10);
     const working = countingQueue(prefix);
@@ -150,7 +127,7 @@ describe('a relay that fails', () => {
     const counted = countingQueue(prefix);
     const relay = relayOn(prefix, counted.jobs);
     const good = entries(2);
-    await relay.write(db, null, [good[0], { name: 'review.vanish', payload: {}, jobId: 'vanish-1' }, { name: 'review.expire', payload: { reviewId: 'not-a-uuid' }, jobId: 'expire-bad' }, good[1]]);
+    await relay.write(o.db, null, [good[0], { name: 'review.vanish', payload: {}, jobId: 'vanish-1' }, { name: 'review.expire', payload: { reviewId: 'not-a-uuid' }, jobId: 'expire-bad' }, good[1]]);
     expect(await relay.relayAll()).toBe(4);
     expect(await rowsOf(prefix)).toBe(0);
     expect(await delayedCount(prefix)).toBe(2);
@@ -159,9 +136,9 @@ describe('a relay that fails', () => {
   it('has its rows taken over once its lease lapsed, and not before', async () => {
     const prefix = newPrefix();
     const relay = relayOn(prefix, countingQueue(prefix).jobs, 1000);
-    await relay.write(db, null, entries(6));
+    await relay.write(o.db, null, entries(6));
     // A relay that leased the rows and died before enqueueing them.
-    expect(await leaseOutbox(db, prefix, { limit: 100, leaseMs: 1000 })).toHaveLength(6);
+    expect(await leaseOutbox(o.db, prefix, { limit: 100, leaseMs: 1000 })).toHaveLength(6);
     expect(await relay.relayAll()).toBe(0);
     expect(await rowsOf(prefix)).toBe(6);
     await new Promise((r) => setTimeout(r, 1100));
@@ -175,8 +152,8 @@ describe('a relay that fails', () => {
     const [entry] = entries(1);
     const { jobs } = countingQueue(prefix);
     const relay = relayOn(prefix, jobs, 1000);
-    await relay.write(db, null, [entry]);
-    const [row] = await leaseOutbox(db, prefix, { limit: 1, leaseMs: 1000 });
+    await relay.write(o.db, null, [entry]);
+    const [row] = await leaseOutbox(o.db, prefix, { limit: 1, leaseMs: 1000 });
     await jobs.enqueue('review.expire', row.payload as { reviewId: string }, { jobId: row.jobId, delayMs: 3600_000 });
     await new Promise((r) => setTimeout(r, 1100));
     expect(await relay.relayAll()).toBe(1);

@@ -2,17 +2,12 @@
 // target cannot be reached after its process stopped, is what the target says, not a guess; and
 // statements that cannot run in a transaction block still run as psql -c runs them.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/gateway.js';
-import { sleep, startOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
+import { sleep, useOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
 
 let f: OutcomeFixture;
-beforeAll(async () => {
-  f = await startOutcomeFixture();
-}, 60_000);
-afterAll(async () => {
-  await f?.stop();
-});
+useOutcomeFixture((started) => (f = started));
 
 describe("a run whose own connection to the target drops", () => {
   it('before its COMMIT: the target says rolled back, the review says FAILED with nothing committed, and nothing is', async () => {

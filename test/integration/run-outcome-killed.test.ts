@@ -1,18 +1,13 @@
 // The outcome of an approved PostgreSQL command whose worker process is killed (kill -9 of a real
 // child process) is what the target says, not a guess.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/databases.js';
 import { eventually } from '../helpers/gateway.js';
-import { sleep, startOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
+import { sleep, useOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
 
 let f: OutcomeFixture;
-beforeAll(async () => {
-  f = await startOutcomeFixture();
-}, 60_000);
-afterAll(async () => {
-  await f?.stop();
-});
+useOutcomeFixture((started) => (f = started));
 
 describe('an approved command whose worker process is killed (kill -9 of a child process)', () => {
   it('while pg_sleep runs: the sweep stops its backend, the INSERT never commits, and the review says FAILED, nothing committed', async () => {

@@ -3,18 +3,13 @@
 // a process that has just seen the state database fail; its heartbeat is tried again at once after
 // a failure; and a run that begins while its process hands its runs over does not start.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/databases.js';
 import { eventually } from '../helpers/gateway.js';
-import { sleep, startOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
+import { sleep, useOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
 
 let f: OutcomeFixture;
-beforeAll(async () => {
-  f = await startOutcomeFixture();
-}, 60_000);
-afterAll(async () => {
-  await f?.stop();
-});
+useOutcomeFixture((started) => (f = started));
 
 /** What an outage longer than staleRunningMs leaves: a heartbeat 40 s old. */
 const staleHeartbeat = (id: string) => f.onState(`UPDATE "Review" SET "heartbeatAt" = now() - interval '40 seconds' WHERE id = $1`, [id]);

@@ -1,16 +1,11 @@
 // MySQL/MariaDB keeps no record of a transaction's fate (no txid_status): a stopped run's connection
 // is killed if it still runs, so nothing more of it runs after the gateway reported, and the outcome
 // is reported unknown, saying what was found. The worker is a real child process killed with -9.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, useOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
 
 let f: OutcomeFixture;
-beforeAll(async () => {
-  f = await startOutcomeFixture('mysql');
-}, 60_000);
-afterAll(async () => {
-  await f?.stop();
-});
+useOutcomeFixture((started) => (f = started), 'mysql');
 
 describe('an approved MySQL command whose worker process is killed', () => {
   it('while SLEEP runs: the sweep KILLs its connection, the INSERT never runs, and the review says outcome unknown, killed', async () => {

@@ -1,17 +1,12 @@
 // A run whose result cannot be written at first (the state database drops the connection or
 // refuses the write) is written when the database answers again — EXECUTED, not FAILED — and its
 // heartbeat beats meanwhile, so no sweep takes the finished run for a stopped one.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/databases.js';
-import { startOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
+import { useOutcomeFixture, type OutcomeFixture } from '../helpers/run-outcome-fixture.js';
 
 let f: OutcomeFixture;
-beforeAll(async () => {
-  f = await startOutcomeFixture();
-}, 60_000);
-afterAll(async () => {
-  await f?.stop();
-});
+useOutcomeFixture((started) => (f = started));
 
 describe('a run whose result cannot be written at first', () => {
   /** Makes the first `times` writes of the review's result (RUNNING → EXECUTED/FAILED) fail as `how` says. */
