@@ -19,6 +19,7 @@ import os from 'node:os';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { copyPendingRequests } from './copy-pending.js';
 import setup from '../test/global-setup.js';
 import { startFakeSlack } from '../test/fakes/fake-slack.js';
 import { createTargetDatabase, REDIS_URL } from '../test/helpers/databases.js';
@@ -92,29 +93,7 @@ async function main() {
     // its workers post each review message to the fake Slack.
     const started = Date.now();
     const template = await submit(-2);
-    const ids: string[] = (
-      await sql.query(
-        `WITH src AS (SELECT * FROM "Review" WHERE id = $1::uuid),
-         ins AS (
-           INSERT INTO "Review" ("id", "connectionId", "requesterId", "input", "reason", "status", "autoApproved", "readOnly", "classification", "createdAt", "expiresAt", "commandTags")
-           SELECT gen_random_uuid(), s."connectionId", s."requesterId", s."input" || ' -- ' || g, s."reason", 'PENDING', false, false, s."classification", timezone('UTC', now()), s."expiresAt", s."commandTags"
-           FROM src s, generate_series(1, $2::int) g
-           RETURNING "id"),
-         grp AS (
-           INSERT INTO "ReviewGroup" ("id", "reviewId", "group", "status")
-           SELECT gen_random_uuid(), ins."id", sg."group", 'PENDING' FROM ins, (SELECT "group" FROM "ReviewGroup" WHERE "reviewId" = $1::uuid) sg),
-         aud AS (
-           INSERT INTO "AuditEvent" ("reviewId", "actorId", "actor", "action", "source", "detail", "ip", "userAgent", "createdAt")
-           SELECT ins."id", a."actorId", a."actor", a."action", a."source", a."detail", a."ip", a."userAgent", timezone('UTC', now())
-           FROM ins, (SELECT * FROM "AuditEvent" WHERE "reviewId" = $1::uuid AND "action" = 'review.created') a),
-         ob AS (
-           INSERT INTO "OutboxJob" ("queuePrefix", "reviewId", "name", "payload", "jobId", "dueAt")
-           SELECT $3, ins."id", j.name, jsonb_build_object('reviewId', ins."id"), j.prefix || ins."id", CASE WHEN j.name = 'review.expire' THEN (SELECT "expiresAt" FROM src) END
-           FROM ins, (VALUES ('review.expire', 'expire-'), ('slack.post-review', 'post-')) j(name, prefix))
-         SELECT "id" FROM ins`,
-        [template, N, t.prefix],
-      )
-    ).rows.map((r) => r.id);
+    const ids = await copyPendingRequests(sql, template, N, t.prefix);
     const submitSec = (Date.now() - started) / 1000;
     // The model is rejected: only the N copies stay pending.
     const rejected = await t.api('PUT', `/api/reviews/${template}/reject`, { key: dana.apiKey, body: { reason: 'the model of the burst' } });

@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
+import { copyPendingRequests } from './copy-pending.js';
 import setup from '../test/global-setup.js';
 import { startFakeSlack } from '../test/fakes/fake-slack.js';
 import { createStateDatabase, createTargetDatabase } from '../test/helpers/databases.js';
@@ -67,25 +68,7 @@ async function main() {
 
     phase = 'loading';
     const started = Date.now();
-    await sql.query(
-      `WITH src AS (SELECT * FROM "Review" WHERE id = $1::uuid),
-       ins AS (
-         INSERT INTO "Review" ("id", "connectionId", "requesterId", "input", "reason", "status", "autoApproved", "readOnly", "classification", "createdAt", "expiresAt", "commandTags")
-         SELECT gen_random_uuid(), s."connectionId", s."requesterId", s."input" || ' -- ' || g, s."reason", 'PENDING', false, false, s."classification", timezone('UTC', now()), s."expiresAt", s."commandTags"
-         FROM src s, generate_series(1, $2::int) g
-         RETURNING "id"),
-       grp AS (
-         INSERT INTO "ReviewGroup" ("id", "reviewId", "group", "status")
-         SELECT gen_random_uuid(), ins."id", sg."group", 'PENDING' FROM ins, (SELECT "group" FROM "ReviewGroup" WHERE "reviewId" = $1::uuid) sg),
-       aud AS (
-         INSERT INTO "AuditEvent" ("reviewId", "actorId", "actor", "action", "source", "detail", "ip", "userAgent", "createdAt")
-         SELECT ins."id", a."actorId", a."actor", a."action", a."source", a."detail", a."ip", a."userAgent", timezone('UTC', now())
-         FROM ins, (SELECT * FROM "AuditEvent" WHERE "reviewId" = $1::uuid AND "action" = 'review.created') a)
-       INSERT INTO "OutboxJob" ("queuePrefix", "reviewId", "name", "payload", "jobId", "dueAt")
-       SELECT $3, ins."id", j.name, jsonb_build_object('reviewId', ins."id"), j.prefix || ins."id", CASE WHEN j.name = 'review.expire' THEN (SELECT "expiresAt" FROM src) END
-       FROM ins, (VALUES ('review.expire', 'expire-'), ('slack.post-review', 'post-')) j(name, prefix)`,
-      [first.body.id, N, env.QUEUE_PREFIX],
-    );
+    await copyPendingRequests(sql, first.body.id, N, env.QUEUE_PREFIX);
     for (;;) {
       const posted = await count(`SELECT count(*) AS n FROM "SlackMessage" WHERE kind = 'request' AND status = 'posted'`);
       const queued = await count(`SELECT count(*) AS n FROM "OutboxJob"`);

@@ -22,7 +22,6 @@ export interface ReadFinish {
   readId: string;
   ctx: AuditContext;
   connection: string;
-  ok: boolean;
   /** held: the target's check objected and the command became request `reviewId`. */
   outcome: 'executed' | 'failed' | 'held' | 'discarded';
   rows: number | null;

@@ -65,7 +65,6 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
         readId,
         ctx: plan.ctx,
         connection: plan.connection.name,
-        ok: result.ok,
         outcome,
         rows: rowsOf(result.commandTags),
         durationMs,

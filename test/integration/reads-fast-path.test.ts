@@ -55,6 +55,11 @@ describe('a read without review', () => {
     expect(events[0].ip).toMatch(/127\.0\.0\.1/);
     expect(events[1].detail).toMatchObject({ outcome: 'executed', rows: 3, commandTags: ['SELECT 3'], error: null, outputTruncated: false });
     expect(events[1].detail.durationMs).toBeGreaterThan(0);
+    // Its id names those events, not a request; and the read is counted in /metrics.
+    const asked = await t.api('GET', `/api/reviews/${res.body.id}`);
+    expect(asked.status).toBe(404);
+    const metrics = await fetch(`${t.baseUrl}/metrics`).then((r) => r.text());
+    expect(Number(/^hoop_reads_total\{dialect="postgres",outcome="ok"\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
   });
 
   it('is audited as failed when the target refuses it, and the error reaches the caller', async () => {
