@@ -3,41 +3,20 @@
 // first answer had come, instead of failing a good run or skipping what follows the commit.
 import pg from 'pg';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRunOutcome } from '../../src/service/run-outcome.js';
 import type { TargetSession } from '../../src/execution/types.js';
-import { ADMIN_URL, createStateDatabase, createTargetDatabase } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startPgFaultProxy, type PgFaultProxy } from '../helpers/pg-fault-proxy.js';
+import { eventually, type TestGateway } from '../helpers/gateway.js';
+import { useFaultyStateFixture, type FaultyStateFixture } from '../helpers/faulty-state-fixture.js';
+import type { PgFaultProxy } from '../helpers/pg-fault-proxy.js';
 
 let t: TestGateway;
 let proxy: PgFaultProxy;
-let state: Awaited<ReturnType<typeof createStateDatabase>>;
-let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 let checker: pg.Client;
-let alice: { apiKey: string };
-let dana: { apiKey: string };
+let alice: FaultyStateFixture['alice'];
+let dana: FaultyStateFixture['dana'];
 
-beforeAll(async () => {
-  state = await createStateDatabase();
-  target = await createTargetDatabase();
-  const admin = new URL(ADMIN_URL);
-  proxy = await startPgFaultProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
-  checker = new pg.Client({ connectionString: state.url });
-  await checker.connect();
-  // No workers: approved reviews are run here, by hand.
-  t = await startTestGateway({ databaseUrl: proxy.url(state.url), workers: false, slack: false });
-  alice = await t.createUser('alice@example.com', ['developers']);
-  dana = await t.createUser('dana@example.com', ['dba-team']);
-  expect((await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } })).status).toBe(201);
-}, 60_000);
-afterAll(async () => {
-  await t?.stop();
-  await checker?.end();
-  await proxy?.close();
-  await state?.drop();
-  await target?.drop();
-});
+useFaultyStateFixture({ slack: false }, (f) => ({ t, proxy, checker, alice, dana } = f));
 
 async function approved(input: string): Promise<string> {
   const r = await t.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input } });

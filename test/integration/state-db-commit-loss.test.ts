@@ -4,19 +4,18 @@
 // client is told what happened, never an error for a thing that was done, never a success for a
 // thing that was not; a Slack click that could not be recorded is answered in Slack.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { blockAction, rejectSubmission, slashCommand } from '../fakes/slack-requests.js';
-import { ADMIN_URL, createStateDatabase, createTargetDatabase, uniqueName } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startPgFaultProxy, type PgFaultProxy } from '../helpers/pg-fault-proxy.js';
+import { uniqueName } from '../helpers/databases.js';
+import { eventually, type TestGateway } from '../helpers/gateway.js';
+import { useFaultyStateFixture, type FaultyStateFixture } from '../helpers/faulty-state-fixture.js';
+import type { PgFaultProxy } from '../helpers/pg-fault-proxy.js';
 
 let t: TestGateway;
 let proxy: PgFaultProxy;
-let state: Awaited<ReturnType<typeof createStateDatabase>>;
-let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 let checker: pg.Client;
-let alice: { id: string; apiKey: string };
-let dana: { id: string; apiKey: string };
+let alice: FaultyStateFixture['alice'];
+let dana: FaultyStateFixture['dana'];
 
 /** Longer than the gateway's read-back retries (about 1.5 s). */
 const OUTAGE_MS = 2500;
@@ -48,29 +47,10 @@ async function servedAgain() {
   await eventually(async () => (await call('GET', '/api/me', alice.apiKey)).status === 200, 10_000, 'the gateway to serve again');
 }
 
+useFaultyStateFixture({ slack: true }, (f) => ({ t, proxy, checker, alice, dana } = f));
 beforeAll(async () => {
-  state = await createStateDatabase();
-  target = await createTargetDatabase();
-  const admin = new URL(ADMIN_URL);
-  proxy = await startPgFaultProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
-  checker = new pg.Client({ connectionString: state.url });
-  await checker.connect();
-  // No workers: the only transactions through the proxy are the requests' own.
-  t = await startTestGateway({ databaseUrl: proxy.url(state.url), workers: false });
-  alice = await t.createUser('alice@example.com', ['developers']);
-  dana = await t.createUser('dana@example.com', ['dba-team']);
-  await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
   t.slack.users.set('UDANA', { email: 'dana@example.com' });
   expect((await t.slackPost(slashCommand('UDANA', 'subscribe'))).status).toBe(200);
-});
-
-afterAll(async () => {
-  proxy?.up();
-  await t?.stop();
-  await proxy?.close();
-  await checker?.end();
-  await state?.drop();
-  await target?.drop();
 });
 
 describe('submit', () => {

@@ -4,18 +4,17 @@
 // nothing. The client must not be told "nothing was changed" for a change that commits a moment
 // later: the gateway looks again for about 1.75 s before it concludes that.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, createStateDatabase, createTargetDatabase, uniqueName } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startPgFaultProxy, type PgFaultProxy } from '../helpers/pg-fault-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../helpers/databases.js';
+import { eventually, type TestGateway } from '../helpers/gateway.js';
+import { useFaultyStateFixture, type FaultyStateFixture } from '../helpers/faulty-state-fixture.js';
+import type { PgFaultProxy } from '../helpers/pg-fault-proxy.js';
 
 let t: TestGateway;
 let proxy: PgFaultProxy;
-let state: Awaited<ReturnType<typeof createStateDatabase>>;
-let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 let checker: pg.Client;
-let alice: { apiKey: string };
-let dana: { apiKey: string };
+let alice: FaultyStateFixture['alice'];
+let dana: FaultyStateFixture['dana'];
 
 async function call(method: string, path: string, key: string, body?: unknown) {
   const res = await fetch(t.baseUrl + path, {
@@ -27,16 +26,9 @@ async function call(method: string, path: string, key: string, body?: unknown) {
 }
 const submit = (reason: string) => call('POST', '/api/connections/prod-db/exec', alice.apiKey, { input: "UPDATE users SET status = 'x' WHERE id = 2", reason });
 
-beforeAll(async () => {
-  state = await createStateDatabase();
-  target = await createTargetDatabase();
-  const admin = new URL(ADMIN_URL);
-  proxy = await startPgFaultProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
-  checker = new pg.Client({ connectionString: state.url });
-  await checker.connect();
-  // A commit that takes `ms` (the number in the request's reason) once it was sent: a deferred
-  // trigger runs at COMMIT, before the transaction is visible to anyone else.
-  await checker.query(`
+// A commit that takes `ms` (the number in the request's reason) once it was sent: a deferred
+// trigger runs at COMMIT, before the transaction is visible to anyone else.
+useFaultyStateFixture({ slack: false, prepare: (c) => c.query(`
     CREATE FUNCTION slow_commit(review uuid) RETURNS void LANGUAGE plpgsql AS $$
     DECLARE why text;
     BEGIN
@@ -46,20 +38,7 @@ beforeAll(async () => {
     CREATE FUNCTION slow_submit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM slow_commit(NEW.id); RETURN NULL; END $$;
     CREATE FUNCTION slow_vote() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM slow_commit(NEW."reviewId"); RETURN NULL; END $$;
     CREATE CONSTRAINT TRIGGER slow_submit AFTER INSERT ON "Review" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_submit();
-    CREATE CONSTRAINT TRIGGER slow_vote AFTER UPDATE ON "ReviewGroup" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_vote();`);
-  t = await startTestGateway({ databaseUrl: proxy.url(state.url), workers: false, slack: false });
-  alice = await t.createUser('alice@example.com', ['developers']);
-  dana = await t.createUser('dana@example.com', ['dba-team']);
-  expect((await t.api('POST', '/api/connections', { body: { name: 'prod-db', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } })).status).toBe(201);
-}, 60_000);
-
-afterAll(async () => {
-  await t?.stop();
-  await proxy?.close();
-  await checker?.end();
-  await state?.drop();
-  await target?.drop();
-});
+    CREATE CONSTRAINT TRIGGER slow_vote AFTER UPDATE ON "ReviewGroup" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_vote();`) }, (f) => ({ t, proxy, checker, alice, dana } = f));
 
 describe('a submit whose connection is cut while the database commits it', () => {
   for (const ms of [300, 1200]) {
