@@ -44,7 +44,7 @@ async function main() {
     SLACK_API_URL: slack.url,
     SLACK_BOT_ID: 'BBOT',
     SLACK_BOT_USER_ID: 'UBOT',
-    SLACK_CHANNEL: 'C-REVIEWS',
+    SLACK_CHANNEL: 'C-REVIEWS', NODE_OPTIONS: process.env.GW_NODE_OPTIONS ?? '',
   });
   const gw = startGatewayProcess(env);
   const sql = new pg.Pool({ connectionString: state.url, max: 2 });
@@ -99,7 +99,7 @@ async function main() {
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/pending-memory.json', JSON.stringify(out, null, 2) + '\n');
   } finally {
-    clearInterval(sampler);
+    clearInterval(sampler); console.log(gw.output().split('\n').filter((l) => l.startsWith('MEM')).join('\n'));
     await sql.end();
     await gw.dispose();
     await slack.close();
