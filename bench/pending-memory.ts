@@ -15,7 +15,7 @@ import { copyPendingRequests } from './copy-pending.js';
 import setup from '../test/global-setup.js';
 import { startFakeSlack } from '../test/fakes/fake-slack.js';
 import { createStateDatabase, createTargetDatabase } from '../test/helpers/databases.js';
-import { gatewayEnv, startGatewayProcess } from '../test/helpers/gateway-process.js';
+import { gatewayEnv, productionArgv, startGatewayProcess } from '../test/helpers/gateway-process.js';
 import { SIGNING_SECRET } from '../test/helpers/gateway.js';
 
 const N = Number(process.env.PENDING_N ?? 10_000);
@@ -46,7 +46,10 @@ async function main() {
     SLACK_BOT_USER_ID: 'UBOT',
     SLACK_CHANNEL: 'C-REVIEWS', NODE_OPTIONS: process.env.GW_NODE_OPTIONS ?? '',
   });
-  const gw = startGatewayProcess(env);
+  // As `npm start` runs it; GATEWAY_ARGV (space-separated node arguments) compares another way.
+  const argv = process.env.GATEWAY_ARGV ? process.env.GATEWAY_ARGV.split(' ') : productionArgv();
+  console.log(`gateway: node ${argv.join(' ')}`);
+  const gw = startGatewayProcess(env, { argv });
   const sql = new pg.Pool({ connectionString: state.url, max: 2 });
   const count = async (q: string) => Number((await sql.query(q)).rows[0].n);
   const samples: { at: number; phase: string; rssKb: number }[] = [];
@@ -93,6 +96,7 @@ async function main() {
       n: N,
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
       target: { rssMb: LIMIT_MB },
+      argv,
       baseline: { idleRssMb: mb(idleKb) },
       result: { pending, loadSec, holdSec: HOLD_MS / 1000, loadPeakRssMb: mb(loadPeakKb), holdPeakRssMb: mb(holdPeakKb), holdEndRssMb: mb(holdEndKb), highWaterMarkMb: mb(hwm), met: peakKb < LIMIT_MB * 1024, overIdleMb: mb(peakKb - idleKb) },
     };

@@ -13,7 +13,7 @@ const mtime = (path) => {
   }
 };
 const bundle = mtime('dist/hoop.mjs');
-const sources = ['src/service/review-view.ts', ...readdirSync(root + 'src/cli').map((f) => `src/cli/${f}`)];
+const sources = ['src/contracts/review-view.ts', ...readdirSync(root + 'src/cli').map((f) => `src/cli/${f}`)];
 if (bundle > 0 && sources.every((f) => mtime(f) <= bundle)) {
   await import('../dist/hoop.mjs');
 } else {

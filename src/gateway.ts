@@ -16,9 +16,9 @@ import { createReadiness } from './gateway/readiness.js';
 import { createRequestLimits } from './gateway/request-limits.js';
 import { createOutboxRelay, type OutboxRelay } from './jobs/outbox-relay.js';
 import { createJobQueue, type JobQueue } from './jobs/queues.js';
-import { createJobSlackClient, createSlackJobs } from './jobs/slack-jobs.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
 import type { Logger } from './logger.js';
+import { createConfiguredNotifiers } from './notify/configured.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
@@ -140,6 +140,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const executor = createSqlExecutor({ limits: config.targetPool, readCheckCacheMs: config.readCheckCacheMs, lineage: (job) => classifier.lineage(job), onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
   // Reads' closing audit events commit without waiting for the disk (src/db/read-audit.ts).
   const quickPool = createStatePool(config.databaseUrl, { max: 4, onConnectionError: () => {} }, { synchronousCommit: false });
+  // Every configured channel (Slack, ...): plans its jobs in every process, runs them in workers.
+  const notifiers = createConfiguredNotifiers({ config, db, log, runsJobs: Boolean(opts.workers) });
   const reviews = createReviewService({
     db,
     readAudit: createReadAudit(statePoolOf(db), quickPool),
@@ -153,7 +155,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     executor,
     classifier,
     maxStatements: config.maxStatements,
-    slackEnabled: Boolean(config.slack),
+    notifiers,
     clock: opts.clock,
   });
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
@@ -339,9 +341,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           connection: redis,
           prefix: config.queuePrefix,
           reviews,
-          slack: config.slack
-            ? createSlackJobs({ db, client: createJobSlackClient(config.slack.botToken, config.slack.apiUrl, config.slack.timeoutMs), defaultChannel: config.slack.defaultChannel, log, claimTtlMs: 2 * config.slack.timeoutMs + 2000 })
-            : undefined,
+          notifiers,
           log,
         });
         // Jobs due now that a commit of this process caused run here at once, not via Redis.

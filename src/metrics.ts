@@ -136,7 +136,7 @@ export function observeRead(dialect: Dialect, outcome: 'ok' | 'error' | 'refused
 }
 
 /** One failed attempt to deliver a message to `channel` (e.g. slack). */
-export function countDeliveryFailure(channel: 'slack'): void {
+export function countDeliveryFailure(channel: string): void {
   deliveryFailures.inc({ channel });
 }
 

@@ -1,5 +1,5 @@
 // The reject modal: an optional reason, shown to everyone once the request is rejected.
-import type { ReviewView } from '../service/review-view.js';
+import type { ReviewView } from '../contracts/review-view.js';
 import { escapeMrkdwn, REJECT_MODAL } from './review-blocks.js';
 import { cutLabel, fitModal } from './slack-limits.js';
 

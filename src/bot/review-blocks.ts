@@ -1,7 +1,7 @@
 // Block Kit for review messages, result replies and notices. Pure: a view in, a message out.
 // Every text is cut to a budget with a visible notice, and every message goes through fitBlocks,
 // so no input (a 5,000-character reason, a 10 kB error, 30 reviewer groups) makes Slack refuse it.
-import type { GroupView, ReviewView } from '../service/review-view.js';
+import type { GroupView, ReviewView } from '../contracts/review-view.js';
 import { cutLabel, cutText, fitBlocks, fitFallbackText, head, OUR_LIMITS, SLACK_LIMITS, slackLength, totalText } from './slack-limits.js';
 
 export const APPROVE_ACTION = 'review.approve';

@@ -1,5 +1,5 @@
 // The CLI's only way to the gateway: its HTTP API.
-import type { ReviewView } from '../service/review-view.js';
+import type { ReviewView } from '../contracts/review-view.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export interface ApiError {

@@ -1,6 +1,6 @@
 // `hoop exec`: submit, wait for the decision (spinner on a terminal only), print as psql would.
 import ora from 'ora';
-import type { ReviewView } from '../service/review-view.js';
+import type { ReviewView } from '../contracts/review-view.js';
 import { UNREACHABLE_WAIT_MS, UnreachableError, type GatewayClient } from './api-client.js';
 import { EXIT } from './exit-codes.js';
 import { jsonText, rejectionLine, waitingOn, printable } from './output.js';

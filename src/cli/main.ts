@@ -1,7 +1,7 @@
 // `hoop`: submit commands, review them and configure the gateway, from a terminal or a script.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { ReviewListView, ReviewView } from '../service/review-view.js';
+import type { ReviewListView, ReviewView } from '../contracts/review-view.js';
 import { GatewayClient } from './api-client.js';
 import { loadCliConfig, saveCliConfig } from './config-file.js';
 import { runExec } from './exec-command.js';
@@ -151,7 +151,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .argument('[psql...]', 'after --: the psql command line of the database, or a mysql:// URI')
     .option('--agent <agent>', 'accepted for compatibility with hoop.dev (the gateway runs the proxy itself)', 'default')
     .option('--reviewers <groups>', 'comma-separated reviewer groups; none means commands run without review', list)
-    .option('--plugin <plugin>', 'accepted for compatibility (slack is always on when configured)', collect)
+    .option('--plugin <plugin>', 'a channel that announces its requests: slack, teams, webhooks (repeatable or a comma list; none: every channel configured on the gateway)', collect)
     .option('--channel <id>', 'Slack channel for this connection\'s requests')
     .option('--env <KEY=VALUE>', 'connection environment, e.g. PGPASSWORD=... (never echoed)', collect)
     .option('--overwrite', 'change an existing connection')
@@ -165,7 +165,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--no-distinct-approvers', 'let one person in several reviewer groups approve for all of them')
     .addOption(outputOption())
     .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean }) => {
-      for (const p of opts.plugin ?? []) if (p !== 'slack') throw new CliError(`Unknown plugin "${p}"; only slack is known (and always on when configured).`, EXIT.usage);
+      const plugins = opts.plugin?.flatMap((p) => p.split(',')).map((p) => p.trim().toLowerCase()).filter(Boolean);
+      const unknownPlugin = plugins?.find((p) => !['slack', 'teams', 'webhooks'].includes(p));
+      if (unknownPlugin) throw new CliError(`Unknown plugin "${unknownPlugin}"; use slack, teams or webhooks (repeat --plugin, or a comma list).`, EXIT.usage);
       const envs = new Map<string, string>();
       for (const kv of opts.env ?? []) {
         const eq = kv.indexOf('=');
@@ -190,15 +192,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         allowedGroups: opts.allowedGroups,
         allowFunctions: opts.allowFunction,
         distinctApprovers: opts.distinctApprovers,
+        plugins,
       };
-      const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string } }>(
+      const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string; plugins: string[] } }>(
         'POST',
         `/api/connections${opts.overwrite ? '?overwrite=true' : ''}`,
         body,
       );
       if (opts.output === 'json') return json(res.body.connection);
       const c = res.body.connection;
-      print(`Connection ${c.name} ${res.status === 201 ? 'created' : 'updated'}; reviewers: ${c.reviewers.join(', ') || 'none (commands run without review)'}; review mode: ${c.reviewMode}.`);
+      print(`Connection ${c.name} ${res.status === 201 ? 'created' : 'updated'}; reviewers: ${c.reviewers.join(', ') || 'none (commands run without review)'}; review mode: ${c.reviewMode}; plugins: ${c.plugins.join(', ') || 'every channel configured on the gateway'}.`);
     });
   create
     .command('user')
@@ -221,9 +224,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('connections')
     .addOption(outputOption())
     .action(async (opts: { output: string }) => {
-      const connections = await client().list<{ name: string; type: string; reviewers: string[]; distinctApprovers: boolean; slackChannel: string | null }>('/api/connections', 'connections');
+      const connections = await client().list<{ name: string; type: string; reviewers: string[]; distinctApprovers: boolean; slackChannel: string | null; plugins: string[] }>('/api/connections', 'connections');
       if (opts.output === 'json') return json(connections);
-      print(table(['name', 'type', 'reviewers', 'distinct approvers', 'slack channel'], connections.map((c) => [c.name, c.type, c.reviewers.join(','), c.distinctApprovers ? 'yes' : 'no', c.slackChannel])));
+      print(table(['name', 'type', 'reviewers', 'distinct approvers', 'plugins', 'slack channel'], connections.map((c) => [c.name, c.type, c.reviewers.join(','), c.distinctApprovers ? 'yes' : 'no', c.plugins.join(',') || '(all)', c.slackChannel])));
     });
   adminGet
     .command('users')

@@ -1,5 +1,5 @@
 // What the CLI prints: aligned tables (kubectl style) and reviews.
-import type { ReviewListView, ReviewView } from '../service/review-view.js';
+import type { ReviewListView, ReviewView } from '../contracts/review-view.js';
 
 /** Columns separated by three spaces, upper-case headers, no trailing blanks. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {

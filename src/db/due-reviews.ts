@@ -8,6 +8,8 @@ import type { Tx } from './client.js';
 export interface DueReview {
   id: string;
   createdAt: Date;
+  /** Its connection's plugins (which channels announce the expiry). */
+  plugins: string[];
   state: ReviewState;
 }
 
@@ -21,9 +23,9 @@ const utc = (d: Date) => d.toISOString();
  */
 export async function lockDueReviews(tx: Tx, now: Date, limit: number): Promise<DueReview[]> {
   // Groups as two text arrays, not JSON: the driver adapter's JSON handling cost ~100 ms per 1,000 rows.
-  type Row = { id: string; requesterId: string; createdAt: Date; expiresAt: Date; distinctApprovers: boolean; groupNames: string[]; groupStatuses: GroupStatus[] };
+  type Row = { id: string; requesterId: string; createdAt: Date; expiresAt: Date; distinctApprovers: boolean; plugins: string[]; groupNames: string[]; groupStatuses: GroupStatus[] };
   const rows = await tx.$queryRaw<Row[]>`
-    SELECT r."id", r."requesterId", r."createdAt", r."expiresAt", c."distinctApprovers",
+    SELECT r."id", r."requesterId", r."createdAt", r."expiresAt", c."distinctApprovers", c."plugins",
       ARRAY(SELECT g."group" FROM "ReviewGroup" g WHERE g."reviewId" = r."id" ORDER BY g."group") AS "groupNames",
       ARRAY(SELECT g."status"::text FROM "ReviewGroup" g WHERE g."reviewId" = r."id" ORDER BY g."group") AS "groupStatuses"
     FROM "Review" r JOIN "Connection" c ON c."id" = r."connectionId"
@@ -34,6 +36,7 @@ export async function lockDueReviews(tx: Tx, now: Date, limit: number): Promise<
   return rows.map((r) => ({
     id: r.id,
     createdAt: r.createdAt,
+    plugins: r.plugins,
     state: {
       status: 'PENDING',
       requesterId: r.requesterId,

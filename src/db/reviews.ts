@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../errors.js';
 import type { Db, Prisma, Tx } from './client.js';
 
 export const reviewInclude = {
-  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true } },
+  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true, plugins: true } },
   requester: { select: { id: true, email: true, name: true, slackUserId: true, active: true } },
   groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, slackUserId: true } } } },
 } satisfies Prisma.ReviewInclude;

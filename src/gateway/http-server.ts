@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import type { GatewaySlackReceiver } from '../bot/slack-receiver.js';
 import type { AdminService } from '../service/admin-service.js';
 import type { AuthUser, ReviewService } from '../service/review-service.js';
-import { toReviewListView, toReviewView } from '../service/review-view.js';
+import { toReviewListView, toReviewView } from '../contracts/review-view.js';
 import { applyHardening } from './http-hardening.js';
 import type { HttpDrainHooks } from './http-drain.js';
 import { registerHttpMetrics, registerMetricsRoute, type MetricsEndpointOptions } from './metrics-endpoint.js';
@@ -191,6 +191,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
           maskDetectors: b.maskDetectors,
           allowFunctions: b.allowFunctions,
           distinctApprovers: b.distinctApprovers,
+          plugins: b.plugins,
         },
         overwrite,
         auditCtx(req),

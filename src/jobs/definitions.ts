@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { CHANNEL_NAMES, REVIEW_EVENTS, type ChannelName } from '../notify/channel.js';
 
 const reviewId = z.string().uuid();
+const event = z.enum(REVIEW_EVENTS);
 
 /** Every job the gateway runs, with the payload schema checked at enqueue and at pick-up. */
 export const JOB_SCHEMAS = {
@@ -10,20 +12,20 @@ export const JOB_SCHEMAS = {
   'slack.update-review': z.object({ reviewId }),
   'slack.post-result': z.object({ reviewId }),
   'slack.notify-requester': z.object({ reviewId, outcome: z.enum(['rejected', 'expired']) }),
+  'teams.post-event': z.object({ reviewId, event }),
+  'webhooks.dispatch': z.object({ reviewId, event }),
+  'webhooks.deliver': z.object({ deliveryId: z.string().uuid() }),
 } as const;
 
 export type JobName = keyof typeof JOB_SCHEMAS;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOB_SCHEMAS)[N]>;
 
-/** Which queue a job goes to: review work and Slack calls are separate, so Slack never blocks a review. */
-export const QUEUE_OF: Record<JobName, 'reviews' | 'slack'> = {
-  'review.expire': 'reviews',
-  'review.execute': 'reviews',
-  'slack.post-review': 'slack',
-  'slack.update-review': 'slack',
-  'slack.post-result': 'slack',
-  'slack.notify-requester': 'slack',
-};
+/** The queues: review work, and one per channel, so a channel's outage never holds a review or another channel. */
+export type QueueKind = 'reviews' | ChannelName;
+export const QUEUE_KINDS: readonly QueueKind[] = ['reviews', ...CHANNEL_NAMES];
+
+/** Which queue a job goes to: a channel's jobs are named `<channel>.<what>`. */
+export const QUEUE_OF = Object.fromEntries(Object.keys(JOB_SCHEMAS).map((name) => [name, name.split('.')[0] === 'review' ? 'reviews' : name.split('.')[0]])) as Record<JobName, QueueKind>;
 
 /** Parses a payload for `name`; throws a ZodError naming the bad field. */
 export function parsePayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {

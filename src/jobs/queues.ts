@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { parsePayload, QUEUE_OF, type JobName, type JobPayload } from './definitions.js';
+import { parsePayload, QUEUE_KINDS, QUEUE_OF, type JobName, type JobPayload, type QueueKind } from './definitions.js';
 
 export interface EnqueueOptions {
   /** Makes re-enqueueing idempotent: a job with an existing id is not added again. */
@@ -21,15 +21,20 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
-const DEFAULTS: Record<'reviews' | 'slack', JobsOptions> = {
+// A channel's outage delays messages: retry for about an hour (2 s doubling, capped by attempts).
+const CHANNEL_DEFAULTS: JobsOptions = { attempts: 12, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } };
+const DEFAULTS: Record<QueueKind, JobsOptions> = {
   reviews: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
-  // A Slack outage delays messages: retry for about an hour (2 s doubling, capped by attempts).
-  slack: { attempts: 12, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+  slack: CHANNEL_DEFAULTS,
+  teams: CHANNEL_DEFAULTS,
+  // A delivery keeps its own schedule (hours apart) and is one job per attempt: BullMQ's retries
+  // only cover a state database or Redis that failed the job itself.
+  webhooks: CHANNEL_DEFAULTS,
 };
 
 /** Queue names under the configured prefix; workers use the same. */
-export function queueNames(prefix: string): Record<'reviews' | 'slack', string> {
-  return { reviews: `${prefix}-reviews`, slack: `${prefix}-slack` };
+export function queueNames(prefix: string): Record<QueueKind, string> {
+  return Object.fromEntries(QUEUE_KINDS.map((k) => [k, `${prefix}-${k}`])) as Record<QueueKind, string>;
 }
 
 /** BullMQ job ids may not contain ':' nor be integers. */
@@ -40,10 +45,7 @@ function safeJobId(id: string): string {
 /** Typed queues over one Redis connection. */
 export function createJobQueue(connection: Redis, prefix: string): JobQueue {
   const names = queueNames(prefix);
-  const queues = {
-    reviews: new Queue(names.reviews, { connection }),
-    slack: new Queue(names.slack, { connection }),
-  };
+  const queues = Object.fromEntries(QUEUE_KINDS.map((k) => [k, new Queue(names[k], { connection })])) as Record<QueueKind, Queue>;
   // Connection errors are the shared connection's to report (the gateway logs them); a queue
   // without a listener would print each one to stderr while Redis is away.
   for (const queue of Object.values(queues)) queue.on('error', () => {});
@@ -54,18 +56,18 @@ export function createJobQueue(connection: Redis, prefix: string): JobQueue {
       await queues[kind].add(name, data, { ...DEFAULTS[kind], jobId: safeJobId(options.jobId), delay: options.delayMs });
     },
     async enqueueMany(jobs) {
-      const byQueue = { reviews: [] as Parameters<Queue['addBulk']>[0], slack: [] as Parameters<Queue['addBulk']>[0] };
+      const byQueue = Object.fromEntries(QUEUE_KINDS.map((k) => [k, [] as Parameters<Queue['addBulk']>[0]])) as Record<QueueKind, Parameters<Queue['addBulk']>[0]>;
       for (const j of jobs) {
         const kind = QUEUE_OF[j.name];
         byQueue[kind].push({ name: j.name, data: parsePayload(j.name, j.payload), opts: { ...DEFAULTS[kind], jobId: safeJobId(j.options.jobId), delay: j.options.delayMs } });
       }
-      await Promise.all((['reviews', 'slack'] as const).filter((k) => byQueue[k].length).map((k) => queues[k].addBulk(byQueue[k])));
+      await Promise.all(QUEUE_KINDS.filter((k) => byQueue[k].length).map((k) => queues[k].addBulk(byQueue[k])));
     },
     async remove(name, jobId) {
       await queues[QUEUE_OF[name]].remove(safeJobId(jobId));
     },
     async close() {
-      await Promise.all([queues.reviews.close(), queues.slack.close()]);
+      await Promise.all(Object.values(queues).map((q) => q.close()));
     },
   };
 }

@@ -4,18 +4,20 @@ import { isDatabaseBusy } from '../db/database-busy.js';
 import type { Logger } from '../logger.js';
 import { countDeliveryFailure } from '../metrics.js';
 import type { ReviewService } from '../service/review-service.js';
-import { JOB_SCHEMAS, parsePayload, QUEUE_OF, type JobName, type LocalOutcome } from './definitions.js';
+import { PermanentFailure, RetryLater } from '../notify/channel.js';
+import type { NotifierRegistry } from '../notify/registry.js';
+import { JOB_SCHEMAS, parsePayload, QUEUE_OF, type JobName, type LocalOutcome, type QueueKind } from './definitions.js';
 import { queueNames } from './queues.js';
-import { SlackPermanentError, SlackRetryLater, type SlackJobs } from './slack-jobs.js';
 
 export interface WorkersOptions {
   connection: Redis;
   prefix: string;
   reviews: ReviewService;
-  /** Absent when Slack is switched off: no Slack worker runs. */
-  slack?: SlackJobs;
+  /** The channels configured on this gateway: one worker per channel queue. */
+  notifiers: NotifierRegistry;
   log: Logger;
-  concurrency?: { reviews?: number; slack?: number };
+  /** Jobs at once per queue (reviews 20, each channel 10). */
+  concurrency?: Partial<Record<QueueKind, number>>;
 }
 
 export interface Workers {
@@ -38,7 +40,7 @@ export interface Workers {
 }
 
 /** Jobs run in-process at once per queue, at most (beyond that they go through BullMQ). */
-const LOCAL_LIMIT: Record<'reviews' | 'slack', number> = { reviews: 20, slack: 32 };
+const LOCAL_LIMIT = (kind: QueueKind) => (kind === 'reviews' ? 20 : 32);
 
 /** How soon a job that found the state database unavailable is tried again. */
 const DATABASE_RETRY_MS = 2000;
@@ -96,16 +98,13 @@ export function startWorkers(opts: WorkersOptions): Workers {
     }
   }
 
-  const slack = opts.slack;
-  async function runSlackJob(name: JobName, data: unknown): Promise<void> {
-    if (!slack) throw new UnrecoverableError(`${name}: Slack is switched off`);
-    const { reviewId } = data as { reviewId: string };
-    if (name === 'slack.post-review') await slack.postReview(reviewId);
-    else if (name === 'slack.update-review') await slack.updateReview(reviewId);
-    else if (name === 'slack.post-result') await slack.postResult(reviewId);
-    else if (name === 'slack.notify-requester') await slack.notifyRequester(reviewId, parsePayload(name, data).outcome);
-    else throw new UnrecoverableError(`${name} does not belong on the slack queue`);
+  /** A channel's job, run by its notifier. */
+  async function runChannelJob(name: JobName, data: unknown): Promise<void> {
+    const notifier = opts.notifiers.get(QUEUE_OF[name]);
+    if (!notifier) throw new UnrecoverableError(`${name}: the ${QUEUE_OF[name]} channel is not configured on this gateway`);
+    await notifier.run(name, data as Record<string, unknown>);
   }
+  const runJob = (name: JobName, data: unknown) => (QUEUE_OF[name] === 'reviews' ? runReviewJob(name, data) : runChannelJob(name, data));
 
   workers.push(
     new Worker(
@@ -131,26 +130,32 @@ export function startWorkers(opts: WorkersOptions): Workers {
     ),
   );
 
-  if (slack) {
+  for (const channel of opts.notifiers.configured) {
     workers.push(
       new Worker(
-        names.slack,
+        names[channel],
         tracked(async (job: Job, token?: string) => {
           const { name, data } = checked(job);
           try {
-            await runSlackJob(name, data);
+            if (QUEUE_OF[name] !== channel) throw new UnrecoverableError(`${name} does not belong on the ${channel} queue`);
+            await runChannelJob(name, data);
           } catch (error) {
-            if (error instanceof SlackRetryLater) {
-              // Slack's Retry-After, or another job holding the post: back later, without spending an attempt.
+            if (error instanceof RetryLater) {
+              // The channel's Retry-After, or another job holding the post: back later, without spending an attempt.
               await job.moveToDelayed(Date.now() + error.retryAfterSec * 1000, token);
               throw new DelayedError();
             }
-            countDeliveryFailure('slack');
-            if (error instanceof SlackPermanentError) throw new UnrecoverableError(error.message);
+            if (isDatabaseBusy(error)) {
+              log.warn({ job: job.name, jobId: job.id, err: (error as Error).message }, 'state database unavailable; job delayed');
+              await job.moveToDelayed(Date.now() + DATABASE_RETRY_MS, token);
+              throw new DelayedError();
+            }
+            countDeliveryFailure(channel);
+            if (error instanceof PermanentFailure) throw new UnrecoverableError(error.message);
             throw error;
           }
         }),
-        { connection: connection(), concurrency: opts.concurrency?.slack ?? 10, runRetryDelay },
+        { connection: connection(), concurrency: opts.concurrency?.[channel] ?? 10, runRetryDelay },
       ),
     );
   }
@@ -165,24 +170,24 @@ export function startWorkers(opts: WorkersOptions): Workers {
   const closeWorkers = (force: boolean) => (closing ??= Promise.all(workers.map((w) => w.close(force))).catch(() => {}));
 
   // What a worker does with a failed job, for a job run in-process: BullMQ retries it from here.
-  const BACKOFF_MS: Record<'reviews' | 'slack', number> = { reviews: 1000, slack: 2000 };
-  const localRunning: Record<'reviews' | 'slack', number> = { reviews: 0, slack: 0 };
+  const BACKOFF_MS = (kind: QueueKind) => (kind === 'reviews' ? 1000 : 2000);
+  const localRunning = new Map<QueueKind, number>();
   const runLocal = tracked(async (name: JobName, data: unknown, out: { outcome?: LocalOutcome }) => {
     const kind = QUEUE_OF[name];
     try {
-      await (kind === 'reviews' ? runReviewJob(name, data) : runSlackJob(name, data));
+      await runJob(name, data);
       out.outcome = { done: true };
     } catch (error) {
-      // Counted as the queue's worker counts them: every failure but a wait Slack asked for.
-      if (kind === 'slack' && !(error instanceof SlackRetryLater)) countDeliveryFailure('slack');
-      if (error instanceof SlackRetryLater) out.outcome = { done: false, delayMs: error.retryAfterSec * 1000 };
+      // Counted as the queue's worker counts them: every failure but a wait the channel asked for.
+      if (kind !== 'reviews' && !(error instanceof RetryLater) && !isDatabaseBusy(error)) countDeliveryFailure(kind);
+      if (error instanceof RetryLater) out.outcome = { done: false, delayMs: error.retryAfterSec * 1000 };
       else if (isDatabaseBusy(error)) out.outcome = { done: false, delayMs: DATABASE_RETRY_MS };
-      else if (error instanceof SlackPermanentError || error instanceof UnrecoverableError) {
+      else if (error instanceof PermanentFailure || error instanceof UnrecoverableError) {
         log.warn({ job: name, data, err: (error as Error).message }, 'job failed');
         out.outcome = { done: true };
       } else {
         log.warn({ job: name, data, err: (error as Error).message }, 'job run in-process failed; handed to the queue');
-        out.outcome = { done: false, delayMs: BACKOFF_MS[kind] };
+        out.outcome = { done: false, delayMs: BACKOFF_MS(kind) };
       }
     }
   });
@@ -190,18 +195,19 @@ export function startWorkers(opts: WorkersOptions): Workers {
   return {
     tryRun(name, data) {
       const kind = QUEUE_OF[name];
-      if (closing || name === 'review.expire' || (kind === 'slack' && !slack) || localRunning[kind] >= LOCAL_LIMIT[kind]) return null;
+      const running = localRunning.get(kind) ?? 0;
+      if (closing || name === 'review.expire' || (kind !== 'reviews' && !opts.notifiers.get(kind)) || running >= LOCAL_LIMIT(kind)) return null;
       let parsed: unknown;
       try {
         parsed = parsePayload(name, data);
       } catch {
         return null;
       }
-      localRunning[kind]++;
+      localRunning.set(kind, running + 1);
       const out: { outcome?: LocalOutcome } = {};
       return runLocal(name, parsed, out)
-        .then(() => out.outcome ?? { done: false, delayMs: BACKOFF_MS[kind] })
-        .finally(() => localRunning[kind]--);
+        .then(() => out.outcome ?? { done: false, delayMs: BACKOFF_MS(kind) })
+        .finally(() => localRunning.set(kind, (localRunning.get(kind) ?? 1) - 1));
     },
     stopTaking() {
       void closeWorkers(false);

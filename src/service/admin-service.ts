@@ -1,4 +1,6 @@
 // Users, API keys, connections and Slack links: the admin use cases.
+import { CHANNEL_NAMES } from '../notify/channel.js';
+import { isChannelName } from '../notify/registry.js';
 import { QUICK_RETRY_MS, retryRead } from '../db/after-connection-loss.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import { usableConnectionsWhere } from '../db/access-filters.js';
@@ -44,6 +46,8 @@ export interface ConnectionInput {
   maskDetectors?: unknown;
   allowFunctions?: unknown;
   distinctApprovers?: unknown;
+  /** Channels that announce its requests; empty: every channel configured on the gateway. */
+  plugins?: unknown;
 }
 
 function checkPostgresUrl(url: string): void {
@@ -79,6 +83,7 @@ function policyFields(input: ConnectionInput) {
   }
   return {
     distinctApprovers: input.distinctApprovers as boolean | undefined,
+    plugins: stringList(input.plugins, 'plugins', (v) => (isChannelName(v) ? null : `unknown plugin "${v}"; use ${CHANNEL_NAMES.join(', ')} (or none: every channel configured on the gateway)`))?.map((v) => v.toLowerCase()),
     reviewMode: input.reviewMode as string | undefined,
     guardrails: input.guardrails === undefined ? undefined : (parseGuardrails(input.guardrails) as GuardrailRule[]),
     allowedGroups: input.allowedGroups === undefined ? undefined : cleanGroups(input.allowedGroups, 'allowedGroups'),
@@ -88,7 +93,7 @@ function policyFields(input: ConnectionInput) {
   };
 }
 
-type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; createdAt: Date; updatedAt: Date };
+type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; plugins: string[]; createdAt: Date; updatedAt: Date };
 
 /** What anyone may see of a connection: never its URL. */
 export function connectionView(c: StoredConnection) {
@@ -104,6 +109,7 @@ export function connectionView(c: StoredConnection) {
     maskDetectors: c.maskDetectors,
     allowFunctions: c.allowFunctions,
     distinctApprovers: c.distinctApprovers,
+    plugins: c.plugins,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
@@ -250,6 +256,7 @@ export function createAdminService(db: Db) {
         maskColumns: saved.maskColumns,
         maskDetectors: saved.maskDetectors,
         distinctApprovers: saved.distinctApprovers,
+        plugins: saved.plugins,
         urlChanged: input.url !== undefined,
       });
       return { connection: connectionView(saved), created: !existing };

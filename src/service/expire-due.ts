@@ -11,7 +11,8 @@ import type { Db } from '../db/client.js';
 import { lockDueReviews, markExpired } from '../db/due-reviews.js';
 import type { OutboxEntry } from '../db/outbox.js';
 import type { Logger } from '../logger.js';
-import { jobsOf, type Outbox } from './review-effects.js';
+import type { NotifierRegistry } from '../notify/registry.js';
+import type { Outbox } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 
 export interface ExpireDueOptions {
@@ -20,7 +21,7 @@ export interface ExpireDueOptions {
   events: ReviewEvents;
   clock: Clock;
   log: Logger;
-  slackEnabled: boolean;
+  notifiers: NotifierRegistry;
   /** Reviews locked and written per transaction (default 1,000). */
   batchSize?: number;
   /** Transactions at once (each on its own pooled connection; SKIP LOCKED keeps their batches apart; default 3). */
@@ -39,7 +40,7 @@ export interface ExpireDue {
 
 /** The set-based expiry of due reviews. */
 export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
-  const { db, outbox, events, clock, log, slackEnabled } = opts;
+  const { db, outbox, events, clock, log, notifiers } = opts;
   const batchSize = opts.batchSize ?? 1000;
   const parallel = opts.parallel ?? 3;
 
@@ -47,12 +48,12 @@ export function createExpireDue(opts: ExpireDueOptions): ExpireDue {
   async function batch(now: Date): Promise<{ id: string; createdAt: Date }[]> {
     return db.$transaction(async (tx) => {
       const due = await lockDueReviews(tx, now, batchSize);
-      const decided = due.map((r) => ({ id: r.id, createdAt: r.createdAt, expiresAt: r.state.expiresAt, t: expire(r.state, now) })).filter((d): d is { id: string; createdAt: Date; expiresAt: Date; t: Transition } => d.t !== null);
+      const decided = due.map((r) => ({ id: r.id, createdAt: r.createdAt, plugins: r.plugins, expiresAt: r.state.expiresAt, t: expire(r.state, now) })).filter((d): d is { id: string; createdAt: Date; plugins: string[]; expiresAt: Date; t: Transition } => d.t !== null);
       if (decided.length === 0) return [];
       const ids = decided.map((d) => d.id);
       await markExpired(tx, ids, now);
       await recordAuditMany(tx, SYSTEM_ACTOR, decided.map((d) => ({ action: d.t.action, reviewId: d.id, detail: { expiresAt: d.expiresAt.toISOString() } })));
-      const entries: OutboxEntry[] = decided.flatMap((d) => jobsOf(d.id, d.t, slackEnabled).map((e) => ({ ...e, reviewId: d.id })));
+      const entries: OutboxEntry[] = decided.flatMap((d) => notifiers.jobsOf(d.plugins, d.id, d.t).map((e) => ({ ...e, reviewId: d.id })));
       await outbox.write(tx, null, entries);
       return decided.map((d) => ({ id: d.id, createdAt: d.createdAt }));
       // Prisma's default of 5 s is short for 1,000 reviews on a loaded machine; one that times out

@@ -35,7 +35,6 @@ export interface ExecutionOptions {
   execute: ExecutionLimits;
   executor: SqlExecutor;
   classifier: Classifier;
-  slackEnabled: boolean;
   staleRunningMs: number;
   heartbeatMs: number;
   /** How long the sweep keeps asking an unreachable target how a stopped run ended before it reports the outcome unknown. */
@@ -122,7 +121,7 @@ export function createExecution(opts: ExecutionOptions) {
         error: result.error,
         outputBytes: Buffer.byteLength(result.output),
       });
-      await recordEffects(tx, reviewId, t);
+      await recordEffects(tx, reviewId, t, row.connection.plugins);
       return t;
     }), log, { reviewId }, undefined, stateDbFailed).finally(() => beat.stop());
     if (!done) return result;
@@ -169,7 +168,7 @@ export function createExecution(opts: ExecutionOptions) {
       const t = finishExecution(toReviewState(row), verdict.executed);
       await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: verdict.error, output: verdict.output });
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: verdict.error, outcome: verdict.how });
-      await recordEffects(tx, reviewId, t);
+      await recordEffects(tx, reviewId, t, row.connection.plugins);
       return t;
     }).catch((error: unknown) => {
       stateDbFailed();

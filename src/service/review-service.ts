@@ -22,6 +22,7 @@ import type { Logger } from '../logger.js';
 import { observeDecision, type DecisionOutcome } from '../metrics.js';
 import type { Classifier } from '../sql/classifier.js';
 import type { AuthUser } from './auth-user.js';
+import type { NotifierRegistry } from '../notify/registry.js';
 import { createEffects, type Outbox } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 import { createExecution, STOPPED_DURING_EXECUTION, type ExecutionLimits } from './review-execution.js';
@@ -48,7 +49,8 @@ export interface ReviewServiceOptions {
   classifier: Classifier;
   /** Statements accepted in one request (MAX_STATEMENTS_PER_REQUEST). */
   maxStatements?: number;
-  slackEnabled: boolean;
+  /** The channels configured on this gateway (each connection's plugins narrow them). */
+  notifiers: NotifierRegistry;
   /** A RUNNING review whose heartbeat is older than this was left by a stopped process. */
   staleRunningMs?: number;
   heartbeatMs?: number;
@@ -95,13 +97,13 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const { db, jobs, outbox, events, log } = opts;
   const staleRunningMs = opts.staleRunningMs ?? 30_000;
   const clock = opts.clock ?? systemClock;
-  const { recordEffects, afterCommit } = createEffects({ outbox, events, slackEnabled: opts.slackEnabled });
+  const { recordEffects, afterCommit } = createEffects({ outbox, events, notifiers: opts.notifiers });
   const { executeReview, failStopped, handOver, noteStateDbFailure } = createExecution({ ...opts, recordEffects, afterCommit, staleRunningMs, heartbeatMs: opts.heartbeatMs ?? 5_000 });
   const readAudit = opts.readAudit ?? createReadAudit(statePoolOf(db), statePoolOf(db));
   const runRead = createReadCommand({ executor: opts.executor, audit: readAudit, log });
   const refreshUser = opts.refreshUser ?? (async (user: AuthUser) => user);
   const submit = createSubmit({ ...opts, clock, afterCommit, executeReview, runRead, refreshUser });
-  const expireDue = createExpireDue({ db, outbox, events, clock, log, slackEnabled: opts.slackEnabled });
+  const expireDue = createExpireDue({ db, outbox, events, clock, log, notifiers: opts.notifiers });
 
   /**
    * The one rule every way of voting applies: a request the user may not see (not theirs, not their
@@ -136,7 +138,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
         const t = checkVote(user, row, input, now);
         await writeTransition(tx, reviewId, 'PENDING', t);
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
-        await recordEffects(tx, reviewId, t);
+        await recordEffects(tx, reviewId, t, row.connection.plugins);
         decided = t;
         // What the transaction wrote, without reading it back inside it: the answer is read after
         // the commit, and this is only what is answered when that read fails.
@@ -186,7 +188,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
       if (!t) return null;
       await writeTransition(tx, reviewId, 'PENDING', t);
       await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { expiresAt: row.expiresAt.toISOString() });
-      await recordEffects(tx, reviewId, t);
+      await recordEffects(tx, reviewId, t, row.connection.plugins);
       return { t, requestedAt: row.createdAt };
     });
     if (!done) return false;
@@ -264,7 +266,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     if ((await getReviewStatus(db, reviewId).catch(() => null)) === 'PENDING') await expireReview(reviewId);
   }
 
-  const { sweep, sweepDatabase } = createSweep({ db, jobs, slackEnabled: opts.slackEnabled, staleRunningMs, clock, expireDue: expireDue.run, failStopped });
+  const { sweep, sweepDatabase } = createSweep({ db, jobs, notifiers: opts.notifiers, staleRunningMs, clock, expireDue: expireDue.run, failStopped });
 
   return { submit, vote, previewVote, expireReview, expireJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, history, waitForDecision, list };
 }

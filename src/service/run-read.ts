@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { observeRead } from '../metrics.js';
 import { dialectOf, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
-import type { ReviewClassification, ReviewView } from './review-view.js';
+import type { ReviewClassification, ReviewView } from '../contracts/review-view.js';
 
 export interface ReadPlan {
   user: AuthUser;

@@ -19,12 +19,13 @@ import { strictestKind, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
 import { canUseConnection } from '../core/access.js';
 import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
+import type { NotifierRegistry } from '../notify/registry.js';
 import { jobsOfNewRequest, type AfterCommit, type Outbox } from './review-effects.js';
 import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
 import { HotCache } from '../hot-cache.js';
 import type { ReadOutcome, ReadPlan } from './run-read.js';
-import { toReviewView, type ReviewView } from './review-view.js';
+import { toReviewView, type ReviewView } from '../contracts/review-view.js';
 import type { ExecutionLimits } from './review-execution.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
@@ -49,7 +50,8 @@ export interface SubmitOptions {
   executor: SqlExecutor;
   classifier: Classifier;
   maxStatements?: number;
-  slackEnabled: boolean;
+  /** The channels configured on this gateway (each connection's plugins narrow them). */
+  notifiers: NotifierRegistry;
   executeReview: (reviewId: string) => Promise<ExecutionResult | null>;
   execute: ExecutionLimits;
   /** Runs a read without review (run-read.ts). */
@@ -233,10 +235,10 @@ export function createSubmit(opts: SubmitOptions) {
         await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
       }
       if (created.state.status === 'PENDING') {
-        await outbox.write(tx, review.id, jobsOfNewRequest(review.id, created.state.expiresAt, opts.slackEnabled));
-      } else if (created.autoApproved && opts.slackEnabled) {
-        // Reviewers still see what an admin ran on their connection, with its result in the thread.
-        await outbox.write(tx, review.id, [{ name: 'slack.post-review', payload: { reviewId: review.id }, jobId: `post-${review.id}` }]);
+        await outbox.write(tx, review.id, jobsOfNewRequest(opts.notifiers, connection.plugins, review.id, created.state.expiresAt));
+      } else if (created.autoApproved) {
+        // Reviewers still see what an admin ran on their connection, with its result.
+        await outbox.write(tx, review.id, opts.notifiers.jobsOfNewRequest(connection.plugins, { reviewId: review.id, status: 'APPROVED', autoApproved: true }));
       }
       return review;
     });

@@ -2,6 +2,7 @@
 // executeReview (what the review.execute job calls), wired as src/gateway.ts wires it but without
 // HTTP, Slack and workers (they cost seconds to load), prints the result as one JSON line, exits.
 // Run with `node --import tsx`; configured by the gateway's environment variables.
+import { createNotifierRegistry } from '../../src/notify/registry.js';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
@@ -34,7 +35,7 @@ const reviews = createReviewService({
   executor,
   classifier,
   maxStatements: config.maxStatements,
-  slackEnabled: false,
+  notifiers: createNotifierRegistry([]),
 });
 const result = await reviews.executeReview(reviewId);
 process.stdout.write(`${JSON.stringify({ result })}\n`);

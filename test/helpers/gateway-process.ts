@@ -1,7 +1,7 @@
 // A real gateway process (`node --import tsx src/main.ts`, or `npm start`) as a child of the test,
 // for what only a process can show: signals, exit codes, what is left running afterwards.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REDIS_URL, uniqueName } from './databases.js';
@@ -32,6 +32,17 @@ export interface GatewayProcess {
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
+/**
+ * The arguments `npm start` gives node (package.json: `exec node <flags> bin/gateway.mjs`), to run
+ * a gateway exactly as production does without npm in between.
+ */
+export function productionArgv(): string[] {
+  const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+  const match = /^exec node (.+)$/.exec(scripts.start);
+  if (!match) throw new Error(`package.json's start script is not "exec node ...": ${scripts.start}`);
+  return match[1].split(/\s+/);
+}
+
 /** The environment of a gateway process under test: its own queue prefix, port 0, quiet limits. */
 export function gatewayEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -58,10 +69,10 @@ export function gatewayEnv(databaseUrl: string, extra: Record<string, string> = 
  * would (`npm start`, `npm run worker`); ownGroup makes it (npm, or node) lead a process group of its own, to be
  * signalled as one (as systemd and a terminal do).
  */
-export function startGatewayProcess(env: Record<string, string>, options: { npm?: 'start' | 'worker'; ownGroup?: boolean } = {}): GatewayProcess {
+export function startGatewayProcess(env: Record<string, string>, options: { npm?: 'start' | 'worker'; ownGroup?: boolean; argv?: readonly string[] } = {}): GatewayProcess {
   const child = options.npm
     ? spawn('npm', ['run', '--silent', options.npm], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false })
-    : spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false });
+    : spawn(process.execPath, [...(options.argv ?? ['--import', 'tsx', 'src/main.ts'])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false });
   const logs: LogLine[] = [];
   let text = '';
   let partial = '';

@@ -103,7 +103,7 @@ describe('limits count per person, whatever keys they make', () => {
 // Second review, finding R (fixed; low) — a deactivated requester still gets the result of their request by DM (and the
 // request still runs once approved): postResult() sends `requester-result` to the requester's Slack id
 // without looking at `active` (nor at whether they may still use a restricted connection). The
-// README: a deactivated user cannot "receive review messages". (src/jobs/slack-jobs.ts postResult)
+// README: a deactivated user cannot "receive review messages". (src/notify/slack/slack-jobs.ts postResult)
 describe('a deactivated requester receives no result by DM', () => {
   it('carol is deactivated while her request waits; dana approves; carol gets no result', async () => {
     const r = await t.api('POST', '/api/connections/prod-db/exec', { key: keys.carol, body: { input: 'SELECT 42 AS answer' } });

@@ -2,7 +2,7 @@
 // late request post finishing its thread, or a repair by the sweep).
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createJobSlackClient, createSlackJobs } from '../../src/jobs/slack-jobs.js';
+import { createJobSlackClient, createSlackJobs } from '../../src/notify/slack/slack-jobs.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 

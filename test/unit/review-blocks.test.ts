@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rejectModal } from '../../src/bot/reject-modal.js';
 import { codeBlock, requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, statusWords, withheldResultMessage } from '../../src/bot/review-blocks.js';
 import { checkMessage, checkView } from '../fakes/slack-block-rules.js';
-import type { ReviewView } from '../../src/service/review-view.js';
+import type { ReviewView } from '../../src/contracts/review-view.js';
 
 const base: ReviewView = {
   id: '11111111-2222-3333-4444-555555555555',

@@ -3,7 +3,7 @@
 // include_all_metadata. Used after a post's outcome is unknown (timeout, 5xx, a process killed
 // between Slack's answer and our record of it), before posting again.
 import type { WebClient } from '@slack/web-api';
-import type { PostedMessage } from '../db/slack-slots.js';
+import type { PostedMessage } from '../../db/slack-slots.js';
 
 export const METADATA_EVENT_TYPE = 'hoop_review';
 

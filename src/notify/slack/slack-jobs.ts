@@ -2,14 +2,15 @@
 // PostgreSQL before it is posted and completed with its channel and ts after) and always rendered
 // from the current state.
 import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
-import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../bot/review-blocks.js';
-import type { Db } from '../db/client.js';
-import { getReview, type ReviewRow } from '../db/reviews.js';
-import { stateKey } from '../core/review-state.js';
-import type { Logger } from '../logger.js';
-import { canUseConnection } from '../core/access.js';
-import { toReviewView } from '../service/review-view.js';
-import { createSlackSlots, type SlotKey } from '../db/slack-slots.js';
+import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../../bot/review-blocks.js';
+import type { Db } from '../../db/client.js';
+import { getReview, type ReviewRow } from '../../db/reviews.js';
+import { stateKey } from '../../core/review-state.js';
+import type { Logger } from '../../logger.js';
+import { canUseConnection } from '../../core/access.js';
+import { toReviewView } from '../../contracts/review-view.js';
+import { createSlackSlots, type SlotKey } from '../../db/slack-slots.js';
+import { PermanentFailure, RetryLater } from '../channel.js';
 import { findPosted, hoopMetadata } from './slack-find.js';
 
 export interface SlackJobsOptions {
@@ -26,14 +27,7 @@ export interface SlackJobsOptions {
 }
 
 /** Try again in `retryAfterSec`: the job is put back without using one of its attempts. */
-export class SlackRetryLater extends Error {
-  constructor(
-    readonly retryAfterSec: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class SlackRetryLater extends RetryLater {}
 
 /** Another job is posting this message right now: look again shortly (it will be recorded by then). */
 export class SlackPostInProgress extends SlackRetryLater {
@@ -50,7 +44,7 @@ export class SlackRateLimited extends SlackRetryLater {
 }
 
 /** Slack said no in a way a retry cannot fix (unknown channel, bad token...). */
-export class SlackPermanentError extends Error {
+export class SlackPermanentError extends PermanentFailure {
   constructor(
     readonly slackError: string,
     /** Slack's explanation, e.g. "must be less than 3001 characters [json-pointer:/blocks/2/text/text]". */

@@ -1,0 +1,30 @@
+// The channels this gateway has configured, built once by the composition root: each channel
+// registers here and nowhere else.
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { Notifier } from './channel.js';
+import { createNotifierRegistry, type NotifierRegistry } from './registry.js';
+import { createJobSlackClient, createSlackJobs } from './slack/slack-jobs.js';
+import { createSlackNotifier } from './slack/slack-notifier.js';
+
+export interface ConfiguredNotifiersOptions {
+  config: Config;
+  db: Db;
+  log: Logger;
+  /** This process runs jobs (a process that only plans them needs no clients). */
+  runsJobs: boolean;
+}
+
+/** The registry of every channel configured in `config`. */
+export function createConfiguredNotifiers({ config, db, log, runsJobs }: ConfiguredNotifiersOptions): NotifierRegistry {
+  const notifiers: Notifier[] = [];
+  if (config.slack) {
+    const slack = config.slack;
+    const jobs = runsJobs
+      ? createSlackJobs({ db, client: createJobSlackClient(slack.botToken, slack.apiUrl, slack.timeoutMs), defaultChannel: slack.defaultChannel, log, claimTtlMs: 2 * slack.timeoutMs + 2000 })
+      : undefined;
+    notifiers.push(createSlackNotifier({ db, jobs }));
+  }
+  return createNotifierRegistry(notifiers);
+}

@@ -1,0 +1,123 @@
+// Slack as a channel: the request message to the channel and each linked reviewer's DM, updated in
+// place as the request moves, the result in each message's thread and to the requester, and the
+// sweep's repair of what a lost job left (src/notify/slack/slack-jobs.ts does the posting).
+import { stateKey, type ReviewStatus, type Transition } from '../../core/review-state.js';
+import type { Db } from '../../db/client.js';
+import type { OutboxEntry } from '../../db/outbox.js';
+import { PAGE, pages } from '../../db/pages.js';
+import { channelOn } from '../registry.js';
+import { PermanentFailure, type NewRequest, type Notifier, type ReconcileContext } from '../channel.js';
+import type { SlackJobs } from './slack-jobs.js';
+
+/** The Slack notifier over its job handlers (absent in a process that only plans jobs). */
+export function createSlackNotifier({ db, jobs }: { db: Db; jobs?: SlackJobs }): Notifier {
+  return {
+    channel: 'slack',
+    jobsOfNewRequest,
+    jobsOf: slackJobsOf,
+    async run(name, payload) {
+      if (!jobs) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
+      const reviewId = String(payload.reviewId);
+      if (name === 'slack.post-review') await jobs.postReview(reviewId);
+      else if (name === 'slack.update-review') await jobs.updateReview(reviewId);
+      else if (name === 'slack.post-result') await jobs.postResult(reviewId);
+      else if (name === 'slack.notify-requester') await jobs.notifyRequester(reviewId, payload.outcome as 'rejected' | 'expired');
+      else throw new PermanentFailure(`${name} is not a Slack job`);
+    },
+    reconcile: (ctx) => reconcileSlack(db, ctx),
+  };
+}
+
+/** A new request is posted; an auto-approved one too, so reviewers see what ran on their connection (its result goes in the thread). */
+function jobsOfNewRequest(request: NewRequest): OutboxEntry[] {
+  if (request.status !== 'PENDING' && !request.autoApproved) return [];
+  return [{ name: 'slack.post-review', payload: { reviewId: request.reviewId }, jobId: `post-${request.reviewId}` }];
+}
+
+/** The Slack jobs of a transition (one update job per state reached: the same state twice is one job). */
+export function slackJobsOf(reviewId: string, t: Transition): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  const state = stateKey(t.next);
+  for (const effect of t.effects) {
+    if (effect.type === 'update-messages') {
+      out.push({ name: 'slack.update-review', payload: { reviewId }, jobId: `update-${reviewId}-${state}` });
+    } else if (effect.type === 'notify-requester' && effect.outcome !== 'approved') {
+      out.push({ name: 'slack.notify-requester', payload: { reviewId, outcome: effect.outcome }, jobId: `notify-${reviewId}-${effect.outcome}` });
+    }
+  }
+  // A finished run's result goes to the thread of the request.
+  if (t.next.status === 'EXECUTED' || t.next.status === 'FAILED') {
+    out.push({ name: 'slack.post-result', payload: { reviewId }, jobId: `result-${reviewId}` });
+  }
+  return out;
+}
+
+/** What the Slack reconciliation needs of a review. */
+interface ReconcileRow {
+  id: string;
+  status: ReviewStatus;
+  finishedAt: Date | null;
+  groups: { status: string }[];
+  slackMessages: { kind: string; state: string | null; status: string; ts: string | null; threadTs: string; claimToken: string | null; claimedAt: Date | null; searchAgain: boolean }[];
+}
+
+/**
+ * Slack, eventually right: a pending request never posted (its job lost with a Redis flush or an
+ * outage at submit) is posted; a request message (every copy of it) that shows an older state than
+ * its review gets an update, a request message without its thread reply gets one, and a message
+ * whose post was left unfinished (its job failed or its process died after claiming it) is
+ * finished by a repair that looks for it in Slack first. Repairs get their own job ids (one per 10
+ * minutes) so a failed original job does not block them.
+ */
+async function reconcileSlack(db: Db, ctx: ReconcileContext): Promise<void> {
+  // An existing job id makes this a no-op.
+  for await (const page of pages((after) => db.review.findMany({ where: { status: 'PENDING', slackMessages: { none: { kind: 'request' } }, connection: channelOn('slack'), ...after }, ...PAGE, select: { id: true } }))) {
+    for (const r of page) await ctx.enqueue({ name: 'slack.post-review', payload: { reviewId: r.id }, jobId: `post-${r.id}` });
+  }
+  const since = new Date(ctx.now.getTime() - 24 * 3600_000);
+  for await (const page of pages((after) => db.review.findMany({
+    where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: {} }, ...after },
+    ...PAGE,
+    select: {
+      id: true,
+      status: true,
+      finishedAt: true,
+      groups: { select: { status: true }, orderBy: { group: 'asc' } },
+      slackMessages: { select: { kind: true, state: true, status: true, ts: true, threadTs: true, claimToken: true, claimedAt: true, searchAgain: true } },
+    },
+  }))) await reconcilePage(page, ctx);
+}
+
+async function reconcilePage(reviews: ReconcileRow[], { now, enqueue }: ReconcileContext): Promise<void> {
+  const slot = Math.floor(now.getTime() / 600_000);
+  // An unfinished post whose claim was released (its attempt failed; claimedAt is then when it
+  // may be tried again, after Slack's Retry-After) or not renewed for a while (its process may be
+  // gone) gets a repair job; the repair waits while the claim is alive and takes it over once
+  // stale, so a repair enqueued early costs a few polls, never a second post.
+  const abandoned = (m: { status: string; claimToken: string | null; claimedAt: Date | null }) =>
+    m.status === 'posting' &&
+    (m.claimedAt === null || (m.claimToken === null ? m.claimedAt.getTime() <= now.getTime() : m.claimedAt.getTime() < now.getTime() - 5_000));
+  for (const r of reviews) {
+    const key = stateKey(r);
+    const requests = r.slackMessages.filter((m) => m.kind === 'request');
+    const posted = requests.filter((m) => m.status === 'posted');
+    // searchAgain: a late copy of the message may have appeared; the update looks for it.
+    if (posted.some((m) => m.state !== key || m.searchAgain)) {
+      await enqueue({ name: 'slack.update-review', payload: { reviewId: r.id }, jobId: `repair-update-${r.id}-${key}-${slot}` });
+    }
+    if (requests.some(abandoned)) await enqueue({ name: 'slack.post-review', payload: { reviewId: r.id }, jobId: `repair-post-${r.id}-${slot}` });
+    // A result finished moments ago is still being posted by its own job: repair only what is late.
+    const late = r.finishedAt !== null && r.finishedAt.getTime() < now.getTime() - 15_000;
+    const results = r.slackMessages.filter((m) => m.kind === 'result' && m.status === 'posted');
+    const unanswered = posted.some((q) => !results.some((m) => m.threadTs === q.ts));
+    const unfinished = r.slackMessages.some((m) => (m.kind === 'result' || m.kind === 'requester-result') && abandoned(m));
+    if ((r.status === 'EXECUTED' || r.status === 'FAILED') && ((late && unanswered) || unfinished)) {
+      await enqueue({ name: 'slack.post-result', payload: { reviewId: r.id }, jobId: `repair-result-${r.id}-${slot}` });
+    }
+    for (const outcome of ['rejected', 'expired'] as const) {
+      if (r.slackMessages.some((m) => m.kind === `requester-${outcome}` && abandoned(m))) {
+        await enqueue({ name: 'slack.notify-requester', payload: { reviewId: r.id, outcome }, jobId: `repair-notify-${r.id}-${outcome}-${slot}` });
+      }
+    }
+  }
+}
