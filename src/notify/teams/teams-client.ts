@@ -52,7 +52,8 @@ export function parseRetryAfter(value: string | null, now: Date = new Date()): n
   let seconds: number;
   if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
   else {
-    const at = Date.parse(trimmed);
+    // An HTTP date starts with a day name ("Mon, 30 Nov 2026 12:00:45 GMT"); Date.parse takes "-5" too.
+    const at = /^[A-Za-z]{3},? /.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
     if (Number.isNaN(at)) return DEFAULT_RETRY_SEC;
     seconds = Math.ceil((at - now.getTime()) / 1000);
   }
