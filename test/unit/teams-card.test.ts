@@ -127,7 +127,7 @@ describe('teamsCard', () => {
       expect(t).toContain('Connection: prod-db');
       expect(t).toContain('Reason: ticket OPS-12');
       expect(t).toContain('Classification: write (1 statement)');
-      expect(t).toContain('Expires: {{DATE(2026-11-30T11:00:00Z, SHORT)}} {{TIME(2026-11-30T11:00:00Z)}}');
+      expect(t).toContain('Expires: 2026-11-30 11:00 UTC');
       expect(t).toMatch(/\*\*dba\*\* approved by bob@example\.com/);
       expect(t).toMatch(/\*\*sec\*\* has not decided yet/);
       expect(t).toContain('1 of 2 groups approved');

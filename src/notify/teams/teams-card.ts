@@ -13,7 +13,11 @@ import { cutPlain, jsonBytes } from './teams-text.js';
  */
 export const TEAMS_LIMITS = { messageBytes: 28 * 1024, cardBytes: 20 * 1024 } as const;
 
-/** How much of each text a card shows, in bytes of card JSON; `compact` when the total would be too much. */
+/**
+ * How much of each text a card shows, in bytes of card JSON; `compact` when the total would be too
+ * much. The command gets the largest share: 6 KB is about a hundred lines of SQL, as much as anyone
+ * reviews in a channel, and it leaves room for a 6 KB output in a result card under 20 KB.
+ */
 interface Budget {
   command: number;
   output: number;
@@ -75,8 +79,11 @@ export function teamsMessage(body: AdaptiveElement[], actions: AdaptiveElement[]
 const text = (t: string, extra: Record<string, unknown> = {}): AdaptiveElement => ({ type: 'TextBlock', text: t, wrap: true, ...extra });
 const subtle = (t: string) => text(t, { isSubtle: true, size: 'Small' });
 const label = (t: string | null | undefined, b: Budget) => (t ? cutPlain(t, b.label).text : 'someone');
-/** A date Teams shows in the reader's own time zone (our text: the function is meant here). */
-const when = (iso: string) => `{{DATE(${iso.replace(/\.\d{3}Z$/, 'Z')}, SHORT)}} {{TIME(${iso.replace(/\.\d{3}Z$/, 'Z')})}}`;
+/**
+ * A date in UTC, spelled out. Not Adaptive Cards' {{DATE()}}/{{TIME()}}: clients that do not
+ * evaluate them in a FactSet would show the raw function to the reviewer.
+ */
+const when = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
 /** A monospace block of `raw`, cut to `budget` with a notice that says where the rest is. */
 function monospace(raw: string, budget: number, what: string, url: string): AdaptiveElement[] {
