@@ -191,6 +191,19 @@ describe('run', () => {
     expect(logLines.some((l) => l.includes(id) && l.includes('TEAMS_WEBHOOK_URL'))).toBe(true);
   });
 
+  it('every event of a request gives a card the strict endpoint accepts, a 1 MB command and output included', async () => {
+    const huge = `SELECT '${'[x](http://evil) **b** 😀 "q"\n'.repeat(40_000)}'`;
+    const id = await makeReview({ groups: ['dba', 'sec'], input: huge, status: 'EXECUTED', decidedAt: new Date() });
+    await db.reviewGroup.updateMany({ where: { reviewId: id }, data: { status: 'APPROVED', decidedAt: new Date() } });
+    await db.review.update({ where: { id }, data: { output: huge, finishedAt: new Date(), commandTags: ['SELECT 1'], rowsAffected: 1 } });
+    const events = ['review.created', 'review.group_approved', 'review.approved', 'review.rejected', 'review.expired', 'review.executed', 'review.failed'];
+    for (const event of events) await notifier().run(TEAMS_POST_EVENT, { reviewId: id, event, ...(event === 'review.group_approved' ? { step: 1 } : {}) });
+    expect(fake.requests.map((r) => r.status)).toEqual(events.map(() => 202));
+    expect(fake.accepted).toHaveLength(events.length);
+    for (const c of fake.accepted) expect(c.bytes).toBeLessThan(TEAMS_MAX_BYTES);
+    expect((await rows(id)).map((r) => r.kind).sort()).toEqual(['review.approved', 'review.created', 'review.executed', 'review.expired', 'review.failed', 'review.group_approved.1', 'review.rejected']);
+  });
+
   it('a bad job is a PermanentFailure', async () => {
     await expect(notifier().run('teams.nope', {})).rejects.toBeInstanceOf(PermanentFailure);
     await expect(notifier().run(TEAMS_POST_EVENT, { reviewId: 'x', event: 'review.created' })).rejects.toBeInstanceOf(PermanentFailure);

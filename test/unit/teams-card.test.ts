@@ -103,6 +103,7 @@ describe('plainText', () => {
   it('names direction controls and replaces control characters instead of passing them on', () => {
     expect(plainText('a\u202eb')).toBe('a⟦U+202E⟧b');
     expect(plainText('a\u0000b\u0007c\td')).toBe('a\ufffdb\ufffdc\td');
+    expect(plainText('a\ud800b\udc00c😀')).toBe('a\ufffdb\ufffdc😀');
   });
 
   it('keeps the lines of a multi-line command apart (Teams joins lines split by one newline)', () => {
@@ -245,6 +246,7 @@ describe('teamsCard', () => {
       ['quotes, control characters and newlines', '"\u0001\n'.repeat(300_000)],
       ['emoji (surrogate pairs)', '😀'.repeat(300_000)],
       ['direction controls', '\u202e'.repeat(200_000)],
+      ['lone surrogates', '\udc00'.repeat(300_000)],
     ])('stays under the limit for a 1 MB command of %s, never splitting a character', (_what, input) => {
       const m = teamsCard('review.created', review({ input, reason: input.slice(0, 20_000) }), { publicUrl: PUBLIC });
       under(m);

@@ -17,6 +17,8 @@ const ESCAPED = new Set(['\\', '*', '_', '[', ']', '<', '>', '`', '~', '|']);
 /** Direction overrides and isolates ("Trojan Source"): shown by name so a command reads as it runs. */
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const IS_BIDI = /^[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]$/;
+/** A half of a surrogate pair without its other half: not text, and JSON spells it in 6 bytes. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 /** Control characters but tab and newline. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
@@ -25,6 +27,7 @@ export function plainText(text: string): string {
   const lines = text
     .replace(/\r\n?/g, '\n')
     .replace(CONTROL, '\ufffd')
+    .replace(LONE_SURROGATE, '\ufffd')
     .replace(BIDI, (c) => `⟦U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟧`)
     .split('\n');
   const out = lines.map((line) => {
@@ -51,7 +54,7 @@ export function plainText(text: string): string {
 function cost(ch: string): number {
   const code = ch.codePointAt(0)!;
   if (ch === '\n') return 5; // "\n\n" and an escaped list marker on the next line
-  if (code < 0x20 || code === 0x7f) return 3; // becomes U+FFFD
+  if (code < 0x20 || code === 0x7f || (code >= 0xd800 && code <= 0xdfff)) return 3; // becomes U+FFFD
   if (ESCAPED.has(ch)) return 2 * 2 + 3; // "\\*" in JSON is 4 bytes (the backslash itself escaped), and a ZWSP
   if (ch === ']' || ch === ':' || ch === '{' || ch === '.') return 1 + 3 + 2;
   if (ch === '"') return 2;
