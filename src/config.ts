@@ -7,6 +7,26 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+function parseUrl(url: string): URL | null {
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}
+
+/** https, or http to this machine only. */
+function isSecureOrLocal(url: string): boolean {
+  const u = parseUrl(url);
+  return !!u && (u.protocol === 'https:' || (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)));
+}
+
+/** An http(s) base URL that links can be appended to: no query, fragment or credentials. */
+function isWebOrigin(url: string): boolean {
+  const u = parseUrl(url);
+  return !!u && (u.protocol === 'https:' || u.protocol === 'http:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+}
+
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/hoop'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
@@ -47,6 +67,10 @@ const schema = z.object({
   MIGRATE_ON_START: z.enum(['true', 'false', '1', '0', '']).default('true').transform((v) => v !== 'false' && v !== '0'),
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // A Teams Workflows URL carries its secret in the query (sig=): https only, except to this machine (tests).
+  TEAMS_WEBHOOK_URL: optionalString.pipe(z.string().url('must be a URL (the Workflows "HTTP POST URL")').refine(isSecureOrLocal, 'must start with https:// (plain http only to localhost)').optional()),
+  // Where people open the web app; Teams cards link to PUBLIC_URL/reviews/<id>.
+  PUBLIC_URL: optionalString.pipe(z.string().url('must be a URL such as https://hoop.example.com').refine(isWebOrigin, 'must be an http(s) URL without a query or fragment, such as https://hoop.example.com').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -117,6 +141,10 @@ export interface Config {
   migrateOnStart: boolean;
   /** /metrics: the bearer token it asks for (none: open), and the port of its own server (none: the gateway's port). */
   metrics: { token?: string; port?: number };
+  /** The default Teams Workflows URL (a secret: never logged); connections may set their own. */
+  teamsWebhookUrl?: string;
+  /** The web app's base URL, without a trailing slash (links in Teams cards). */
+  publicUrl: string;
 }
 
 /** Raised with a message naming each bad variable. */
@@ -182,5 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: e.SHUTDOWN_GRACE_SEC * 1000,
     migrateOnStart: e.MIGRATE_ON_START,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
+    teamsWebhookUrl: e.TEAMS_WEBHOOK_URL,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
   };
 }

@@ -153,6 +153,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--reviewers <groups>', 'comma-separated reviewer groups; none means commands run without review', list)
     .option('--plugin <plugin>', 'a channel that announces its requests: slack, teams, webhooks (repeatable or a comma list; none: every channel configured on the gateway)', collect)
     .option('--channel <id>', 'Slack channel for this connection\'s requests')
+    .option('--teams-webhook-url <url>', 'the Teams Workflows URL for this connection\'s requests (a secret; default: TEAMS_WEBHOOK_URL)')
     .option('--env <KEY=VALUE>', 'connection environment, e.g. PGPASSWORD=... (never echoed)', collect)
     .option('--overwrite', 'change an existing connection')
     .addOption(new Option('--review-mode <mode>', 'writes: reads run at once read-only; all: every command is reviewed; none: nothing is').choices(['writes', 'all', 'none']))
@@ -164,7 +165,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--distinct-approvers', 'one person approves for one reviewer group (the default)')
     .option('--no-distinct-approvers', 'let one person in several reviewer groups approve for all of them')
     .addOption(outputOption())
-    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean }) => {
+    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; teamsWebhookUrl?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean }) => {
       const plugins = opts.plugin?.flatMap((p) => p.split(',')).map((p) => p.trim().toLowerCase()).filter(Boolean);
       const unknownPlugin = plugins?.find((p) => !['slack', 'teams', 'webhooks'].includes(p));
       if (unknownPlugin) throw new CliError(`Unknown plugin "${unknownPlugin}"; use slack, teams or webhooks (repeat --plugin, or a comma list).`, EXIT.usage);
@@ -193,6 +194,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         allowFunctions: opts.allowFunction,
         distinctApprovers: opts.distinctApprovers,
         plugins,
+        teamsWebhookUrl: opts.teamsWebhookUrl,
       };
       const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string; plugins: string[] } }>(
         'POST',

@@ -192,6 +192,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
           allowFunctions: b.allowFunctions,
           distinctApprovers: b.distinctApprovers,
           plugins: b.plugins,
+          teamsWebhookUrl: b.teamsWebhookUrl,
         },
         overwrite,
         auditCtx(req),

@@ -12,7 +12,8 @@ export const JOB_SCHEMAS = {
   'slack.update-review': z.object({ reviewId }),
   'slack.post-result': z.object({ reviewId }),
   'slack.notify-requester': z.object({ reviewId, outcome: z.enum(['rejected', 'expired']) }),
-  'teams.post-event': z.object({ reviewId, event }),
+  // step: which group approval of a request this is (several are events of one type).
+  'teams.post-event': z.object({ reviewId, event, step: z.number().int().positive().optional() }),
   'webhooks.dispatch': z.object({ reviewId, event }),
   'webhooks.deliver': z.object({ deliveryId: z.string().uuid() }),
 } as const;

@@ -7,6 +7,7 @@ import type { Notifier } from './channel.js';
 import { createNotifierRegistry, type NotifierRegistry } from './registry.js';
 import { createJobSlackClient, createSlackJobs } from './slack/slack-jobs.js';
 import { createSlackNotifier } from './slack/slack-notifier.js';
+import { createTeamsNotifier } from './teams/teams-notifier.js';
 
 export interface ConfiguredNotifiersOptions {
   config: Config;
@@ -26,5 +27,10 @@ export function createConfiguredNotifiers({ config, db, log, runsJobs }: Configu
       : undefined;
     notifiers.push(createSlackNotifier({ db, jobs }));
   }
-  return createNotifierRegistry(notifiers);
+  // Teams can always serve a connection that lists it with its own Workflows URL; with
+  // TEAMS_WEBHOOK_URL it is on for every connection that lists no plugins too.
+  const teamsByDefault = Boolean(config.teamsWebhookUrl);
+  notifiers.push(createTeamsNotifier({ db, defaultWebhookUrl: config.teamsWebhookUrl, publicUrl: config.publicUrl, log, byDefault: teamsByDefault }));
+  const defaults = notifiers.map((n) => n.channel).filter((c) => c !== 'teams' || teamsByDefault);
+  return createNotifierRegistry(notifiers, defaults);
 }

@@ -1,13 +1,17 @@
-// Which channels are on: those configured on this gateway, narrowed per connection by its
-// `plugins` (`hoop admin create connection ... --plugin slack --plugin teams`). A connection that
-// lists none uses every configured channel, so the simplest set-up works.
+// Which channels are on: a connection that lists plugins (`hoop admin create connection ...
+// --plugin slack --plugin teams`) gets exactly those; one that lists none gets every channel
+// configured by default on the gateway (Slack with its token, Teams with TEAMS_WEBHOOK_URL), so
+// the simplest set-up works. A channel available but not on by default (Teams with only
+// per-connection URLs) serves the connections that list it.
 import type { Transition } from '../core/review-state.js';
 import type { OutboxEntry } from '../db/outbox.js';
 import { CHANNEL_NAMES, type ChannelName, type NewRequest, type Notifier } from './channel.js';
 
 export interface NotifierRegistry {
-  /** The channels configured on this gateway. */
+  /** The channels this gateway can serve (a worker runs for each). */
   readonly configured: readonly ChannelName[];
+  /** Those on for a connection that lists no plugins. */
+  readonly defaults: readonly ChannelName[];
   /** The notifier of `channel`, when configured. */
   get(channel: string): Notifier | undefined;
   /** The notifiers on for a connection with these plugins. */
@@ -19,9 +23,9 @@ export interface NotifierRegistry {
   close(): Promise<void>;
 }
 
-/** The Prisma condition of connections on which `channel` is on (plugins empty, or listing it). */
-export function channelOn(channel: ChannelName) {
-  return { OR: [{ plugins: { isEmpty: true } }, { plugins: { has: channel } }] };
+/** The Prisma condition of connections on which `channel` is on: listing it, or (when on by default) listing none. */
+export function channelOn(channel: ChannelName, byDefault = true) {
+  return byDefault ? { OR: [{ plugins: { isEmpty: true } }, { plugins: { has: channel } }] } : { plugins: { has: channel } };
 }
 
 /** True for a plugin name the gateway knows. */
@@ -29,12 +33,16 @@ export function isChannelName(name: string): name is ChannelName {
   return (CHANNEL_NAMES as readonly string[]).includes(name);
 }
 
-/** The registry over the notifiers configured on this gateway (one per channel). */
-export function createNotifierRegistry(notifiers: readonly Notifier[]): NotifierRegistry {
+/**
+ * The registry over the notifiers this gateway can serve (one per channel); `defaults` names those
+ * on for connections without plugins (all of them when absent).
+ */
+export function createNotifierRegistry(notifiers: readonly Notifier[], defaults: readonly ChannelName[] = notifiers.map((n) => n.channel)): NotifierRegistry {
   const byName = new Map(notifiers.map((n) => [n.channel as string, n]));
-  const on = (plugins: readonly string[]) => (plugins.length === 0 ? [...notifiers] : notifiers.filter((n) => plugins.includes(n.channel)));
+  const on = (plugins: readonly string[]) => notifiers.filter((n) => (plugins.length === 0 ? defaults.includes(n.channel) : plugins.includes(n.channel)));
   return {
     configured: notifiers.map((n) => n.channel),
+    defaults: notifiers.map((n) => n.channel).filter((c) => defaults.includes(c)),
     get: (channel) => byName.get(channel),
     on,
     jobsOfNewRequest: (plugins, request) => on(plugins).flatMap((n) => n.jobsOfNewRequest?.(request) ?? []),

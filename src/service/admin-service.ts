@@ -48,6 +48,8 @@ export interface ConnectionInput {
   distinctApprovers?: unknown;
   /** Channels that announce its requests; empty: every channel configured on the gateway. */
   plugins?: unknown;
+  /** The Teams Workflows URL of this connection (a secret: never returned); null removes it. */
+  teamsWebhookUrl?: unknown;
 }
 
 function checkPostgresUrl(url: string): void {
@@ -73,6 +75,25 @@ function stringList(value: unknown, field: string, check?: (s: string) => string
   return out;
 }
 
+/** Lower-cased, each once. */
+const lowerSet = (list: string[] | undefined) => list && [...new Set(list.map((v) => v.toLowerCase()))];
+
+/** A Teams Workflows URL: https (http only to this machine), or null to remove it. */
+function teamsUrl(value: unknown): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  const bad = () => new AppError(ErrorCode.BadInput, '"teamsWebhookUrl" must be the https:// "HTTP POST URL" of a Teams Workflows flow ("Post to a channel when a webhook request is received"), or null to remove it.');
+  if (typeof value !== 'string') throw bad();
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw bad();
+  }
+  const local = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if ((url.protocol !== 'https:' && !local) || url.username || url.password) throw bad();
+  return url.toString();
+}
+
 /** The policy fields of connection input, validated; undefined fields are left as they are. */
 function policyFields(input: ConnectionInput) {
   if (input.reviewMode !== undefined && !(REVIEW_MODES as readonly unknown[]).includes(input.reviewMode)) {
@@ -83,7 +104,8 @@ function policyFields(input: ConnectionInput) {
   }
   return {
     distinctApprovers: input.distinctApprovers as boolean | undefined,
-    plugins: stringList(input.plugins, 'plugins', (v) => (isChannelName(v) ? null : `unknown plugin "${v}"; use ${CHANNEL_NAMES.join(', ')} (or none: every channel configured on the gateway)`))?.map((v) => v.toLowerCase()),
+    teamsWebhookUrl: teamsUrl(input.teamsWebhookUrl),
+    plugins: lowerSet(stringList(input.plugins, 'plugins', (v) => (isChannelName(v.toLowerCase()) ? null : `unknown plugin "${v}"; use ${CHANNEL_NAMES.join(', ')} (or none: every channel configured on the gateway)`))),
     reviewMode: input.reviewMode as string | undefined,
     guardrails: input.guardrails === undefined ? undefined : (parseGuardrails(input.guardrails) as GuardrailRule[]),
     allowedGroups: input.allowedGroups === undefined ? undefined : cleanGroups(input.allowedGroups, 'allowedGroups'),
@@ -93,7 +115,7 @@ function policyFields(input: ConnectionInput) {
   };
 }
 
-type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; plugins: string[]; createdAt: Date; updatedAt: Date };
+type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; plugins: string[]; teamsWebhookUrl: string | null; createdAt: Date; updatedAt: Date };
 
 /** What anyone may see of a connection: never its URL. */
 export function connectionView(c: StoredConnection) {
@@ -110,6 +132,8 @@ export function connectionView(c: StoredConnection) {
     allowFunctions: c.allowFunctions,
     distinctApprovers: c.distinctApprovers,
     plugins: c.plugins,
+    // The URL carries its secret (sig=): only whether one is set.
+    teamsWebhookUrlSet: c.teamsWebhookUrl !== null,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
@@ -257,6 +281,7 @@ export function createAdminService(db: Db) {
         maskDetectors: saved.maskDetectors,
         distinctApprovers: saved.distinctApprovers,
         plugins: saved.plugins,
+        teamsWebhookUrlChanged: input.teamsWebhookUrl !== undefined,
         urlChanged: input.url !== undefined,
       });
       return { connection: connectionView(saved), created: !existing };

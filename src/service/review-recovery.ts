@@ -82,7 +82,8 @@ export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock,
     // Each channel's repair apart: one that fails (its table, a bug) does not stop the others'.
     const enqueue = (e: OutboxEntry) => jobs.enqueue(e.name as JobName, e.payload as never, { jobId: e.jobId, delayMs: e.dueAt ? Math.max(0, e.dueAt.getTime() - now.getTime()) : undefined });
     const failures: unknown[] = [];
-    for (const notifier of notifiers.on([])) {
+    for (const channel of notifiers.configured) {
+      const notifier = notifiers.get(channel)!;
       try {
         await notifier.reconcile?.({ now, enqueue });
       } catch (error) {

@@ -269,6 +269,15 @@ describe('admin and reviewer commands', () => {
     const out = await hoop(['admin', 'create', 'connection', 'from-psql', '--agent', 'default', '--reviewers', 'dba-team,security', '--plugin', 'slack', '--', 'psql', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', db], { key: ADMIN_KEY });
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('Connection from-psql created; reviewers: dba-team, security');
+    expect(out.stdout).toContain('plugins: slack.');
+    const plugins = await hoop(['admin', 'create', 'connection', 'from-psql', '--overwrite', '--plugin', 'teams,slack', '--plugin', 'webhooks'], { key: ADMIN_KEY });
+    expect(plugins.code).toBe(0);
+    expect(plugins.stdout).toContain('plugins: teams, slack, webhooks.');
+    const listed = await hoop(['admin', 'get', 'connections'], { key: ADMIN_KEY });
+    expect(listed.stdout).toMatch(/from-psql .*teams,slack,webhooks/);
+    const unknownPlugin = await hoop(['admin', 'create', 'connection', 'from-psql', '--overwrite', '--plugin', 'email'], { key: ADMIN_KEY });
+    expect(unknownPlugin.code).toBe(2);
+    expect(unknownPlugin.stderr).toContain('use slack, teams or webhooks');
     const again = await hoop(['admin', 'create', 'connection', 'from-psql', '--', 'psql', '-h', '127.0.0.1'], { key: ADMIN_KEY });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('--overwrite');

@@ -1,0 +1,69 @@
+// What channels posted where (ChannelPost), for channels that can neither edit nor look up what they
+// posted (a Teams Workflows webhook): a post is claimed before it is sent and marked posted after,
+// so a retried job skips a post known to have arrived, and two jobs never send one at once.
+import { createHash } from 'node:crypto';
+import type { Db } from './client.js';
+
+export interface PostKey {
+  reviewId: string;
+  channel: string;
+  /** sha256 of the destination (see targetOf). */
+  target: string;
+  kind: string;
+}
+
+/** A destination as stored: its sha256, so a secret URL never reaches the database. */
+export function targetOf(destination: string): string {
+  return createHash('sha256').update(destination).digest('hex');
+}
+
+export type Claim =
+  | { outcome: 'claimed'; attempts: number }
+  | { outcome: 'posted' }
+  /** Another attempt holds the claim, taken `heldForMs` ago. */
+  | { outcome: 'held'; heldForMs: number };
+
+/**
+ * Claims the post of `key` for this attempt. A claim older than `leaseMs` (its process stopped, or
+ * its post is still hanging past any timeout) is taken over; a released one (a failed attempt) at
+ * once. One statement each way, so two attempts never both get 'claimed'.
+ */
+export async function claimPost(db: Db, key: PostKey, leaseMs: number): Promise<Claim> {
+  const taken = await db.$queryRaw<{ attempts: number }[]>`
+    INSERT INTO "ChannelPost" ("id", "reviewId", "channel", "target", "kind", "status", "claimedAt", "attempts")
+    VALUES (gen_random_uuid(), ${key.reviewId}::uuid, ${key.channel}, ${key.target}, ${key.kind}, 'posting', timezone('UTC', now()), 1)
+    ON CONFLICT ("reviewId", "channel", "target", "kind") DO UPDATE
+      SET "claimedAt" = timezone('UTC', now()), "attempts" = "ChannelPost"."attempts" + 1
+      WHERE "ChannelPost"."status" = 'posting'
+        AND ("ChannelPost"."claimedAt" IS NULL OR "ChannelPost"."claimedAt" < timezone('UTC', now()) - make_interval(secs => ${leaseMs / 1000}::float8))
+    RETURNING "attempts"`;
+  if (taken.length === 1) return { outcome: 'claimed', attempts: taken[0].attempts };
+  const row = await db.channelPost.findUnique({
+    where: { reviewId_channel_target_kind: key },
+    select: { status: true, claimedAt: true },
+  });
+  if (!row || row.status === 'posted') return { outcome: 'posted' };
+  // claimedAt is UTC held in a timestamp without time zone, as Prisma writes and reads it.
+  return { outcome: 'held', heldForMs: Math.max(0, Date.now() - (row.claimedAt?.getTime() ?? 0)) };
+}
+
+/** Marks a claimed post as accepted by the channel. */
+export async function markPosted(db: Db, key: PostKey): Promise<void> {
+  await db.channelPost.update({ where: { reviewId_channel_target_kind: key }, data: { status: 'posted', postedAt: new Date(), claimedAt: null } });
+}
+
+/** Gives a claim back after a failed attempt, so the next one need not wait for the lease. */
+export async function releasePost(db: Db, key: PostKey): Promise<void> {
+  await db.channelPost.updateMany({ where: { ...key, status: 'posting' }, data: { claimedAt: null } });
+}
+
+/** The kinds posted on `channel` for each of `reviewIds` (any target). */
+export async function postedKinds(db: Db, channel: string, reviewIds: readonly string[]): Promise<Map<string, Set<string>>> {
+  const rows = await db.channelPost.findMany({ where: { channel, status: 'posted', reviewId: { in: [...reviewIds] } }, select: { reviewId: true, kind: true } });
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (!out.has(r.reviewId)) out.set(r.reviewId, new Set());
+    out.get(r.reviewId)!.add(r.kind);
+  }
+  return out;
+}

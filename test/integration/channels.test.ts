@@ -1,0 +1,144 @@
+// Channels are plug-ins (issue 10): a connection's `plugins` pick which channels announce its
+// requests; with none listed, every channel configured on the gateway does. Slack and Teams end to
+// end through a real gateway, the fake Slack and the fake Teams Workflows endpoint.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeTeams, type FakeTeams } from '../fakes/fake-teams.js';
+import { createTargetDatabase } from '../helpers/databases.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+let teams: FakeTeams;
+let target: Awaited<ReturnType<typeof createTargetDatabase>>;
+let alice: { id: string; apiKey: string };
+let dana: { id: string; apiKey: string };
+
+const cardsOf = (reviewId: string, flow?: string) =>
+  teams.accepted.filter((a) => JSON.stringify(a.card).includes(reviewId) && (flow === undefined || a.path.includes(flow)));
+const slackPostsOf = (reviewId: string) => t.slack.calls.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes(reviewId));
+
+async function connection(name: string, extra: Record<string, unknown> = {}) {
+  const res = await t.api('POST', '/api/connections', { body: { name, url: target.url, reviewers: ['dba-team'], reviewMode: 'all', ...extra } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.connection;
+}
+
+async function submit(conn: string) {
+  const res = await t.api('POST', `/api/connections/${conn}/exec`, { key: alice.apiKey, body: { input: `UPDATE users SET status = 'x' WHERE id = 1 -- ${conn}`, reason: 'OPS-7' } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+/** Approves as dana, then waits for the run's end as a requester's CLI does. */
+async function approve(id: string) {
+  const res = await t.api('PUT', `/api/reviews/${id}/approve`, { key: dana.apiKey });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return t.api('GET', `/api/reviews/${id}?wait=10`, { key: alice.apiKey });
+}
+
+beforeAll(async () => {
+  teams = await startFakeTeams();
+  t = await startTestGateway({ env: { TEAMS_WEBHOOK_URL: teams.urlOf('default'), PUBLIC_URL: 'https://hoop.example.com' } });
+  target = await createTargetDatabase();
+  alice = await t.createUser('alice@example.com', ['developers']);
+  dana = await t.createUser('dana@example.com', ['dba-team']);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await teams?.close();
+  await target?.drop();
+});
+
+describe('a connection without plugins', () => {
+  it('is announced on every configured channel, and each follows the request to its result', async () => {
+    await connection('all-channels');
+    const id = await submit('all-channels');
+    await eventually(async () => slackPostsOf(id).length > 0 && cardsOf(id, 'default').length > 0, 10_000, 'a Slack post and a Teams card');
+    const created = cardsOf(id, 'default')[0].card;
+    const text = JSON.stringify(created);
+    expect(text).toContain('all-channels');
+    expect(text).toContain(`https://hoop.example.com/reviews/${id}`);
+    expect((await approve(id)).body.status).toBe('EXECUTED');
+    // Approved, then executed: one follow-up card each, and the result in Slack's thread.
+    await eventually(async () => cardsOf(id).length >= 3, 10_000, 'the approval and result cards');
+    await eventually(async () => t.slack.calls.some((c) => c.method === 'chat.postMessage' && c.args.thread_ts && JSON.stringify(c.args).includes(id)), 10_000, 'the thread reply');
+    expect(cardsOf(id).length).toBe(3);
+    if (process.env.DUMP_CARDS) require('node:fs').writeFileSync(process.env.DUMP_CARDS, JSON.stringify(cardsOf(id).map((c) => c.body), null, 1));
+  });
+});
+
+describe('plugins per connection', () => {
+  it('with plugins: teams, posts nothing to Slack', async () => {
+    const c = await connection('teams-only', { plugins: ['teams'] });
+    expect(c.plugins).toEqual(['teams']);
+    const id = await submit('teams-only');
+    await eventually(async () => cardsOf(id).length > 0, 10_000, 'a Teams card');
+    expect((await approve(id)).body.status).toBe('EXECUTED');
+    await eventually(async () => cardsOf(id).length >= 3, 10_000, 'the follow-up cards');
+    // The other channel's jobs are never planned, so nothing can arrive later either.
+    expect(slackPostsOf(id)).toEqual([]);
+    expect(t.slack.calls.filter((c) => JSON.stringify(c.args ?? {}).includes(id))).toEqual([]);
+  });
+
+  it('with plugins: slack, posts no Teams card', async () => {
+    await connection('slack-only', { plugins: ['slack'] });
+    const id = await submit('slack-only');
+    await eventually(async () => slackPostsOf(id).length > 0, 10_000, 'a Slack post');
+    expect((await approve(id)).body.status).toBe('EXECUTED');
+    await eventually(async () => t.slack.calls.some((c) => c.args?.thread_ts && JSON.stringify(c.args).includes(id)), 10_000, 'the thread reply');
+    expect(cardsOf(id)).toEqual([]);
+  });
+
+  it('posts to the connection\'s own Workflows URL, which is never shown again', async () => {
+    const c = await connection('own-flow', { teamsWebhookUrl: teams.urlOf('own'), plugins: ['teams'] });
+    expect(c.teamsWebhookUrlSet).toBe(true);
+    expect(JSON.stringify(c)).not.toContain('sig=');
+    const listed = (await t.api('GET', '/api/connections')).body.connections.find((x: any) => x.name === 'own-flow');
+    expect(JSON.stringify(listed)).not.toContain(teams.urlOf('own').split('?')[0].split('/').pop());
+    expect(listed.teamsWebhookUrlSet).toBe(true);
+    const id = await submit('own-flow');
+    await eventually(async () => cardsOf(id, 'own').length > 0, 10_000, 'a card on the connection\'s flow');
+    expect(cardsOf(id, 'default')).toEqual([]);
+  });
+
+  it('refuses unknown plugins and insecure Teams URLs with what to use instead, and stores nothing', async () => {
+    for (const plugins of [['slak'], ['teams', 'email'], 'slack', [1]]) {
+      const res = await t.api('POST', '/api/connections', { body: { name: 'bad-plugins', url: target.url, reviewers: ['dba-team'], plugins } });
+      expect(res.status, JSON.stringify(plugins)).toBe(400);
+      expect(res.body.error.message).toMatch(/plugins/);
+    }
+    for (const url of ['http://teams.example.com/flow', 'ftp://x/y', 'not a url', 'https://user:pw@teams.example.com/x', 42]) {
+      const res = await t.api('POST', '/api/connections', { body: { name: 'bad-plugins', url: target.url, reviewers: ['dba-team'], teamsWebhookUrl: url } });
+      expect(res.status, String(url)).toBe(400);
+      expect(res.body.error.message).toMatch(/https:\/\/.*Workflows/);
+    }
+    const listed = (await t.api('GET', '/api/connections')).body.connections.map((c: any) => c.name);
+    expect(listed).not.toContain('bad-plugins');
+  });
+
+  it('changes a connection\'s plugins with overwrite, and back to every channel with an empty list', async () => {
+    await connection('switching', { plugins: ['slack'] });
+    const res = await t.api('POST', '/api/connections?overwrite=true', { body: { name: 'switching', plugins: ['teams', 'slack', 'TEAMS'] } });
+    expect(res.status).toBe(200);
+    expect([...res.body.connection.plugins].sort()).toEqual(['slack', 'teams']);
+    const back = await t.api('POST', '/api/connections?overwrite=true', { body: { name: 'switching', plugins: [] } });
+    expect(back.body.connection.plugins).toEqual([]);
+  });
+});
+
+describe('a Teams outage', () => {
+  it('neither blocks nor decides anything: the request is decided and run, Slack is told, and the cards follow once Teams is back', async () => {
+    await connection('teams-down');
+    teams.failNext({ status: 500 }, 4);
+    const id = await submit('teams-down');
+    await eventually(async () => slackPostsOf(id).length > 0, 10_000, 'the Slack post despite Teams');
+    const r = (await t.api('GET', `/api/reviews/${id}`)).body;
+    expect(r.status).toBe('PENDING');
+    expect((await approve(id)).body.status).toBe('EXECUTED');
+    // BullMQ retries the failed posts (2 s, 4 s, ...): each card arrives once.
+    await eventually(async () => cardsOf(id).length >= 3, 25_000, 'the cards after the outage');
+    const kinds = cardsOf(id).map((a) => JSON.stringify(a.card).match(/review\.\w+|Approved|Executed|New request/)?.[0]);
+    expect(new Set(cardsOf(id).map((a) => JSON.stringify(a.card))).size).toBe(cardsOf(id).length);
+    expect(kinds.length).toBe(3);
+  }, 40_000);
+});
