@@ -6,11 +6,16 @@ import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { applyMigrations } from './apply-migrations.js';
 import { runUntilSignal } from './run.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const workersOnly = process.argv.includes('--workers-only');
 try {
   const config = loadConfig();
   const log = createLogger(config.logLevel, workersOnly ? 'hoop-worker' : 'hoop');
+  // Which code runs: the bundle npm install built (dist/gateway.mjs) or the sources (src/main.ts).
+  const self = fileURLToPath(import.meta.url);
+  log.info({ code: `${path.basename(path.dirname(self))}/${path.basename(self)}`, node: process.version }, 'starting');
   await runUntilSignal({
     log,
     graceMs: config.shutdownGraceMs,
