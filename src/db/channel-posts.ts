@@ -52,9 +52,13 @@ export async function markPosted(db: Db, key: PostKey): Promise<void> {
   await db.channelPost.update({ where: { reviewId_channel_target_kind: key }, data: { status: 'posted', postedAt: new Date(), claimedAt: null } });
 }
 
-/** Gives a claim back after a failed attempt, so the next one need not wait for the lease. */
-export async function releasePost(db: Db, key: PostKey): Promise<void> {
-  await db.channelPost.updateMany({ where: { ...key, status: 'posting' }, data: { claimedAt: null } });
+/**
+ * Gives a claim back after a failed attempt, so the next one need not wait for the lease. `attempt`
+ * is the claim's number (Claim.attempts): an attempt whose lease lapsed and was taken over gives
+ * back nothing, so the attempt now posting keeps its claim.
+ */
+export async function releasePost(db: Db, key: PostKey, attempt: number): Promise<void> {
+  await db.channelPost.updateMany({ where: { ...key, status: 'posting', attempts: attempt }, data: { claimedAt: null } });
 }
 
 /** The kinds posted on `channel` for each of `reviewIds` (any target). */

@@ -203,13 +203,15 @@ function decisionCard(event: ReviewEventType, review: ReviewView, o: CardOptions
 function resultCard(event: ReviewEventType, review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
   const url = reviewUrl(o.publicUrl, review.id);
   const ok = event === 'review.executed';
-  const tags = review.commandTags.length ? ` (${cutPlain(review.commandTags.join(', '), b.label).text})` : '';
-  const rows = review.rowsAffected !== null ? `, ${review.rowsAffected} ${review.rowsAffected === 1 ? 'row' : 'rows'} affected` : '';
+  // Withheld: the error (PostgreSQL quotes the values it chokes on), tags and row counts are output too.
+  const shows = !o.withholdOutput;
+  const tags = shows && review.commandTags.length ? ` (${cutPlain(review.commandTags.join(', '), b.label).text})` : '';
+  const rows = shows && review.rowsAffected !== null ? `, ${review.rowsAffected} ${review.rowsAffected === 1 ? 'row' : 'rows'} affected` : '';
   const body = [...header(ok ? `✅ Executed${tags}${rows}` : '❌ Approved, but the command failed', review, b)];
   body.push(text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url));
-  if (!ok) body.push(text('**Error**'), ...monospace(review.error ?? 'unknown error', b.error, 'Error', url));
+  if (!ok && shows) body.push(text('**Error**'), ...monospace(review.error ?? 'unknown error', b.error, 'Error', url));
   if (o.withholdOutput) {
-    body.push(subtle(`🔒 The output is not shown in this channel: ${label(review.connection, b)} is restricted to some groups. Members of those groups read it at ${url}`));
+    body.push(subtle(`🔒 The ${ok ? 'output' : 'error'} is not shown in this channel: ${label(review.connection, b)} is restricted to some groups. Members of those groups read it at ${url}`));
   } else if (review.output) {
     body.push(text('**Output**'), ...monospace(review.output, b.output, 'Output', url));
     if (review.outputTruncated) body.push(subtle("✂️ The stored output was itself cut at the gateway's limit."));

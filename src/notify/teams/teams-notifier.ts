@@ -152,7 +152,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
       await postToTeams(url, card, { fetch: options.fetch, timeoutMs, now });
     } catch (error) {
       log.debug({ reviewId: p.reviewId, kind: key.kind, err: (error as Error).message }, 'Teams: post failed');
-      await releasePost(db, key).catch((e: Error) => log.warn({ reviewId: p.reviewId, err: e.message }, 'Teams: could not release a claim; the next attempt waits for its lease'));
+      await releasePost(db, key, claim.attempts).catch((e: Error) => log.warn({ reviewId: p.reviewId, err: e.message }, 'Teams: could not release a claim; the next attempt waits for its lease'));
       throw error;
     }
     await markPosted(db, key);
