@@ -87,6 +87,11 @@ function literalAddress(hostname: string): string | undefined {
   return isIP(h) ? h : undefined;
 }
 
+/** `localhost` and its sub-domains are loopback by definition (RFC 6761), whatever a resolver says. */
+function isLocalhostName(hostname: string): boolean {
+  return /(^|\.)localhost\.?$/i.test(hostname);
+}
+
 const bad = (why: string) =>
   new AppError(ErrorCode.BadInput, `The webhook "url" is refused: ${why}.`);
 
@@ -114,6 +119,7 @@ export function parseWebhookUrl(raw: unknown): URL {
 export async function checkDestination(url: URL, options: { allowPrivate: boolean; resolve?: ResolveHost }): Promise<void> {
   if (options.allowPrivate) return;
   const hint = ' (set WEBHOOK_ALLOW_PRIVATE=true on the gateway to allow internal receivers)';
+  if (isLocalhostName(url.hostname)) throw bad(`its host ${url.hostname} is a loopback name${hint}`);
   const literal = literalAddress(url.hostname);
   if (literal) {
     const reason = forbiddenAddressReason(literal);
@@ -158,10 +164,12 @@ export function pinnedLookup(options: { allowPrivate: boolean; resolve?: Resolve
   };
 }
 
-/** The literal address of a URL's host, checked (node:http does not call `lookup` for literals). */
+/** The literal address of a URL's host, checked (node:http does not call `lookup` for literals), and localhost names. */
 export function checkLiteralHost(url: URL, allowPrivate: boolean): void {
+  if (allowPrivate) return;
+  if (isLocalhostName(url.hostname)) throw new ForbiddenDestinationError(`${url.hostname} is a loopback name`);
   const literal = literalAddress(url.hostname);
-  if (!literal || allowPrivate) return;
+  if (!literal) return;
   const reason = forbiddenAddressReason(literal);
   if (reason) throw new ForbiddenDestinationError(reason);
 }
