@@ -82,7 +82,9 @@ export interface WebhookFixture {
   /** The same API with private destinations refused, resolving names with `resolve`. */
   strictUrl: string;
   api(method: string, path: string, options?: { key?: string; body?: unknown; strict?: boolean }): Promise<ApiResponse>;
-  /** Submits a reviewed command on `connection` and returns the review id. */
+  /** A developer (not an admin, whose own requests are approved at once). */
+  requester: { id: string; apiKey: string };
+  /** Submits a reviewed command on `connection` (as the requester by default) and returns the review id. */
   submit(connection: string, key?: string): Promise<string>;
   /** A notifier over the fixture's database and clock, its jobs run by `driver`. */
   notifier(overrides?: Partial<WebhookNotifierOptions>): Notifier;
@@ -121,8 +123,10 @@ export async function startWebhookFixture(options: { resolve?: ResolveHost } = {
     const res = await t.api('POST', '/api/connections', { body: { name, url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
     if (res.status !== 201) throw new Error(`connection ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
+  const requester = await t.createUser('dev@example.com', ['developers']);
   const fixture: WebhookFixture = {
     t,
+    requester,
     clock,
     driver,
     baseUrl,
@@ -138,7 +142,7 @@ export async function startWebhookFixture(options: { resolve?: ResolveHost } = {
         return { status: res.status, body: text };
       }
     },
-    async submit(connection, key = ADMIN_KEY) {
+    async submit(connection, key = requester.apiKey) {
       const res = await t.api('POST', `/api/connections/${connection}/exec`, { key, body: { input: "UPDATE users SET status = 'x' WHERE id = 1", reason: 'webhook test' } });
       if (res.status !== 201) throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.id as string;
