@@ -75,7 +75,11 @@ export function forbiddenAddressReason(ip: string): string | null {
   const family = isIP(ip);
   if (family === 0) return `${ip} is not an IP address`;
   if (family === 4) return blocked.check(ip, 'ipv4') ? `${ip} is a private, loopback, link-local or reserved address` : null;
-  if (blocked.check(ip, 'ipv6')) return `${ip} is a loopback, unique-local, link-local, multicast or unspecified IPv6 address`;
+  // A mapped address is named by the IPv4 address the packets would reach (BlockList matches
+  // mapped addresses against the IPv4 rules too, but its verdict would name the wrong family).
+  const groups = expandIpv6(ip)!;
+  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  if (!mapped && blocked.check(ip, 'ipv6')) return `${ip} is a loopback, unique-local, link-local, multicast or unspecified IPv6 address`;
   const v4 = embeddedIpv4(ip);
   if (v4 !== undefined && blocked.check(v4, 'ipv4')) return `${ip} carries the IPv4 address ${v4}, a private, loopback, link-local or reserved one`;
   return null;
