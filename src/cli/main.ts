@@ -11,6 +11,7 @@ import { list, outputOption, positiveInt } from './options.js';
 import { describeReview, historyTable, reviewsTable, table, type HistoryEvent, printable, jsonText } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
 import { classifyLines } from './sql-classify.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -222,6 +223,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   const adminGet = admin.command('get').description('list connections, users, API keys or reviews');
   registerIdentityCommands({ admin, create, get: adminGet }, { client, print, json });
+  registerWebhookCommands({ admin, create, get: adminGet }, { client, print, json });
   adminGet
     .command('connections')
     .addOption(outputOption())
