@@ -185,6 +185,17 @@ describe('answers that are not a success', () => {
     expect(target.received).toHaveLength(0);
   });
 
+  it('a binary answer is logged without its NUL bytes', async () => {
+    f.notifier();
+    const r = await receiver();
+    r.failNext(1, 500, 'bad\u0000\u0000gateway');
+    const ep = await endpoint(r);
+    await announce();
+    const outcomes = await f.driver.runDue();
+    expect(outcomes.find((o) => o.entry.name === 'webhooks.deliver')?.result).toBe('retry');
+    expect(await onlyDelivery(ep.id)).toMatchObject({ status: 'failed', lastStatusCode: 500, responseExcerpt: 'badgateway' });
+  });
+
   it('a 400 from a receiver refusing the signature is a failure', async () => {
     f.notifier();
     const r = await receiver();

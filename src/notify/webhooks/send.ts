@@ -62,7 +62,8 @@ export async function postWebhook(url: string, headers: Record<string, string>, 
       let kept = 0;
       const answer = () => {
         const status = res.statusCode ?? 0;
-        const excerpt = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8') || null;
+        // PostgreSQL text cannot hold NUL: a binary answer would make the attempt unrecordable.
+        const excerpt = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\u0000/g, '') || null;
         const ok = status >= 200 && status < 300;
         const error = ok ? null : status >= 300 && status < 400 ? `HTTP ${status}: redirects are not followed (location: ${String(res.headers.location ?? 'none').slice(0, 200)})` : `HTTP ${status}`;
         finish({ ok, statusCode: status, error, responseExcerpt: excerpt, refused: false });
