@@ -114,6 +114,7 @@ describe('delivery', () => {
     const api = await f.t.api('GET', `/api/reviews/${reviewId}`);
     expect(body.data).toEqual(api.body);
     expect(req.body).not.toMatch(/postgres(ql)?:\/\//);
+    expect(req.body.startsWith('{"type":"review.created","timestamp":"')).toBe(true);
     const [d] = await deliveriesOf(ep.id);
     expect(req.headers['webhook-id']).toBe(`msg_${d.id}`);
     expect(req.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
@@ -224,6 +225,28 @@ describe('an endpoint failing for a day', () => {
     const row = await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.id } });
     expect(row.enabled).toBe(true);
     expect(row.failingSince).toEqual(f.clock.now());
+  });
+});
+
+describe('GET /api/webhooks/:id/deliveries', () => {
+  it('pages newest first with a cursor', async () => {
+    f.notifier();
+    const ep = await endpoint(['review.created']);
+    const ids: string[] = [];
+    for (const [i, event] of ['review.created', 'review.approved', 'review.rejected'].entries()) {
+      const d = await f.t.gateway.db.webhookDelivery.create({ data: { endpointId: ep.id, event, payload: {}, createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)) } });
+      ids.push(d.id);
+    }
+    const first = await f.api('GET', `/api/webhooks/${ep.id}/deliveries?limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.body.deliveries.map((d: any) => d.id)).toEqual([ids[2], ids[1]]);
+    const second = await f.api('GET', `/api/webhooks/${ep.id}/deliveries?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`);
+    expect(second.body.deliveries.map((d: any) => d.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeNull();
+    expect((await f.api('GET', `/api/webhooks/${ep.id}/deliveries?cursor=${encodeURIComponent(first.body.nextCursor.slice(0, -2))}`)).status).toBe(400);
+    expect((await f.api('GET', `/api/webhooks/${ep.id}/deliveries?status=failed`)).status).toBe(400);
+    expect((await f.api('GET', '/api/webhooks/00000000-0000-4000-8000-000000000000/deliveries')).status).toBe(404);
+    expect((await f.api('GET', `/api/webhooks/${ep.id}/deliveries`, { key: f.requester.apiKey })).status).toBe(403);
   });
 });
 

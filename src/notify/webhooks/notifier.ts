@@ -102,7 +102,10 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     }
     if (!(await claimAttempt(db, d.id, d.attempts, now, new Date(now.getTime() + timeoutMs + LOST_AFTER_MS)))) return;
     const attempt = d.attempts + 1;
-    const body = JSON.stringify(d.payload);
+    // jsonb keeps keys in its own order; the envelope is written type first for people reading it.
+    // The same row gives the same text on every attempt and replay.
+    const { type, timestamp, data } = d.payload as Record<string, unknown>;
+    const body = JSON.stringify({ type, timestamp, data });
     const previousValid = ep.previousSecret && ep.previousSecretExpiresAt && ep.previousSecretExpiresAt > now;
     const secrets = previousValid ? [ep.secret, ep.previousSecret!] : [ep.secret];
     const result = await postWebhook(ep.url, signatureHeaders(secrets, messageId(d.id), wallClock.now(), body), body, { allowPrivate, timeoutMs, resolve: options.resolve });
