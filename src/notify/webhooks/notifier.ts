@@ -5,17 +5,16 @@
 import { z } from 'zod';
 import type { Clock } from '../../core/ports.js';
 import type { Transition } from '../../core/review-state.js';
-import { recordAudit, SYSTEM_ACTOR } from '../../db/audit.js';
 import type { Db } from '../../db/client.js';
 import type { OutboxEntry } from '../../db/outbox.js';
 import { getReview } from '../../db/reviews.js';
-import { claimAttempt, lostDeliveries, subscribedEndpoints } from '../../db/webhooks.js';
+import { claimAttempt, deliveryWithEndpoint, insertDeliveries, lostDeliveries, markNotSent, recordAttempt, subscribedEndpoints } from '../../db/webhooks.js';
 import { isAppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { toReviewView } from '../../service/review-view.js';
 import { eventOf, PermanentFailure, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType, REVIEW_EVENTS } from '../channel.js';
 import { DISABLE_AFTER_MS, retryDelayMs } from './schedule.js';
-import { postWebhook, type SendResult } from './send.js';
+import { postWebhook } from './send.js';
 import { messageId, signatureHeaders } from './signing.js';
 import type { ResolveHost } from './ssrf.js';
 
@@ -80,24 +79,19 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     // The review as it stands when the event is dispatched (a moment after it happened), as
     // GET /api/reviews/:id shows it: output masked as stored, never the connection URL.
     const body = { type: event, timestamp: now.toISOString(), data: toReviewView(review) };
-    await db.webhookDelivery.createMany({
-      data: endpoints.map((e) => ({ endpointId: e.id, reviewId, event, payload: body as object, status: 'pending', nextAttemptAt: now })),
-      skipDuplicates: true,
-    });
     // Also the deliveries of an earlier run of this job that stopped before enqueueing them (job ids dedupe).
-    const fresh = await db.webhookDelivery.findMany({ where: { reviewId, event, status: 'pending', attempts: 0, endpointId: { in: endpoints.map((e) => e.id) } }, select: { id: true } });
-    for (const d of fresh) await enqueue(deliverEntry(d.id, 1));
+    for (const id of await insertDeliveries(db, endpoints.map((e) => e.id), reviewId, event, body, now)) await enqueue(deliverEntry(id, 1));
   }
 
   async function deliver(deliveryId: string, replay: boolean): Promise<void> {
-    const d = await db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { endpoint: true } });
+    const d = await deliveryWithEndpoint(db, deliveryId);
     // Gone with its endpoint, done, or finished without a further attempt: nothing to do.
     if (!d || d.status === 'succeeded' || d.status === 'gave_up' || !d.nextAttemptAt) return;
     const now = clock.now();
     if (d.nextAttemptAt > now) throw new RetryLater(Math.ceil((d.nextAttemptAt.getTime() - now.getTime()) / 1000), `delivery ${d.id} is due at ${d.nextAttemptAt.toISOString()}`);
     const ep = d.endpoint;
     if (!ep.enabled) {
-      await db.webhookDelivery.update({ where: { id: d.id }, data: { status: 'failed', nextAttemptAt: null, lastError: `not sent: the endpoint is disabled${ep.disabledReason ? ` (${ep.disabledReason})` : ''}` } });
+      await markNotSent(db, d.id, `not sent: the endpoint is disabled${ep.disabledReason ? ` (${ep.disabledReason})` : ''}`);
       return;
     }
     if (!(await claimAttempt(db, d.id, d.attempts, now, new Date(now.getTime() + timeoutMs + LOST_AFTER_MS)))) return;
@@ -112,34 +106,11 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     const at = clock.now();
     const delay = result.ok || replay ? null : retryDelayMs(attempt, options.random);
     const status = result.ok ? 'succeeded' : delay === null && !replay ? 'gave_up' : 'failed';
-    const disabled = await record(d.id, ep.id, attempt, result, status, delay === null ? null : new Date(at.getTime() + delay), at);
+    const next = delay === null ? null : new Date(at.getTime() + delay);
+    const disabled = await recordAttempt(db, { deliveryId: d.id, endpointId: ep.id, attempt, result, status, next, at, disableAfterMs: DISABLE_AFTER_MS });
     if (disabled) log.warn({ webhookId: ep.id, url: ep.url, reason: disabled }, 'webhook endpoint disabled: its deliveries failed for a day');
     if (!result.ok) log.info({ webhookId: ep.id, deliveryId: d.id, attempt, status, error: result.error }, 'webhook delivery failed');
     if (delay !== null && !disabled) throw new RetryLater(Math.ceil(delay / 1000), `webhook delivery ${d.id} attempt ${attempt} failed (${result.error}); next in ${Math.round(delay / 1000)} s`);
-  }
-
-  /** Writes an attempt's outcome; returns the reason when it disabled the endpoint. */
-  async function record(deliveryId: string, endpointId: string, attempt: number, r: SendResult, status: string, next: Date | null, at: Date): Promise<string | null> {
-    return db.$transaction(async (tx) => {
-      await tx.webhookAttempt.create({ data: { deliveryId, attempt, statusCode: r.statusCode, durationMs: r.durationMs, error: r.error, responseExcerpt: r.responseExcerpt, createdAt: at } });
-      await tx.webhookDelivery.update({
-        where: { id: deliveryId },
-        data: { status, nextAttemptAt: next, lastStatusCode: r.statusCode, lastDurationMs: r.durationMs, lastError: r.error, responseExcerpt: r.responseExcerpt },
-      });
-      if (r.ok) {
-        await tx.webhookEndpoint.updateMany({ where: { id: endpointId, failingSince: { not: null } }, data: { failingSince: null } });
-        return null;
-      }
-      await tx.webhookEndpoint.updateMany({ where: { id: endpointId, failingSince: null }, data: { failingSince: at } });
-      const since = new Date(at.getTime() - DISABLE_AFTER_MS);
-      const reason = `every delivery failed from ${since.toISOString()} to ${at.toISOString()} (last: ${r.error})`;
-      const { count } = await tx.webhookEndpoint.updateMany({ where: { id: endpointId, enabled: true, failingSince: { lte: since } }, data: { enabled: false, disabledAt: at, disabledReason: reason.slice(0, 500) } });
-      if (count === 0) return null;
-      // The rest of its schedule is dropped with it: enabling the endpoint again starts afresh.
-      await tx.webhookDelivery.updateMany({ where: { endpointId, status: { in: ['pending', 'failed'] } }, data: { status: 'failed', nextAttemptAt: null } });
-      await recordAudit(tx, SYSTEM_ACTOR, 'webhook.disabled', null, { webhookId: endpointId, reason: reason.slice(0, 500) });
-      return reason;
-    });
   }
 
   async function reconcile(ctx: ReconcileContext): Promise<void> {
