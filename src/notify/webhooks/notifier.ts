@@ -11,7 +11,7 @@ import { getReview } from '../../db/reviews.js';
 import { claimAttempt, deliveryWithEndpoint, insertDeliveries, lostDeliveries, markNotSent, recordAttempt, subscribedEndpoints } from '../../db/webhooks.js';
 import { isAppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { toReviewView } from '../../service/review-view.js';
+import { toReviewView } from '../../contracts/review-view.js';
 import { eventOf, PermanentFailure, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType, REVIEW_EVENTS } from '../channel.js';
 import { DISABLE_AFTER_MS, retryDelayMs } from './schedule.js';
 import { postWebhook } from './send.js';
@@ -25,7 +25,7 @@ const LOST_AFTER_MS = 60_000;
 const RECONCILE_PAGE = 500;
 
 const dispatchPayload = z.object({ reviewId: z.string().uuid(), event: z.enum(REVIEW_EVENTS) }).strict();
-const deliverPayload = z.object({ deliveryId: z.string().uuid(), replay: z.boolean().optional() }).strict();
+const deliverPayload = z.object({ deliveryId: z.string().uuid() });
 
 export interface WebhookNotifierOptions {
   db: Db;
@@ -54,9 +54,9 @@ export function dispatchEntry(reviewId: string, event: ReviewEventType): OutboxE
   return { name: DISPATCH_JOB, payload: { reviewId, event }, jobId: `wh-${event}-${reviewId}`, reviewId };
 }
 
-/** The job of attempt `attempt` of a delivery. */
-export function deliverEntry(deliveryId: string, attempt: number, options: { replay?: boolean; suffix?: string } = {}): OutboxEntry {
-  return { name: DELIVER_JOB, payload: { deliveryId, ...(options.replay ? { replay: true } : {}) }, jobId: `whd-${deliveryId}-${attempt}${options.suffix ?? ''}` };
+/** The job of attempt `attempt` of a delivery (`suffix` for a replay's or a repair's own job id). */
+export function deliverEntry(deliveryId: string, attempt: number, suffix = ''): OutboxEntry {
+  return { name: DELIVER_JOB, payload: { deliveryId }, jobId: `whd-${deliveryId}-${attempt}${suffix}` };
 }
 
 /** The webhooks channel as a Notifier. */
@@ -83,10 +83,13 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     for (const id of await insertDeliveries(db, endpoints.map((e) => e.id), reviewId, event, body, now)) await enqueue(deliverEntry(id, 1));
   }
 
-  async function deliver(deliveryId: string, replay: boolean): Promise<void> {
+  async function deliver(deliveryId: string): Promise<void> {
     const d = await deliveryWithEndpoint(db, deliveryId);
     // Gone with its endpoint, done, or finished without a further attempt: nothing to do.
     if (!d || d.status === 'succeeded' || d.status === 'gave_up' || !d.nextAttemptAt) return;
+    // Only a replay puts an attempted delivery back to pending (a failed one stays failed while on
+    // its schedule): a replay is one more attempt, without a schedule of its own.
+    const replay = d.status === 'pending' && d.attempts > 0;
     const now = clock.now();
     if (d.nextAttemptAt > now) throw new RetryLater(Math.ceil((d.nextAttemptAt.getTime() - now.getTime()) / 1000), `delivery ${d.id} is due at ${d.nextAttemptAt.toISOString()}`);
     const ep = d.endpoint;
@@ -120,7 +123,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     let after: { nextAttemptAt: Date; id: string } | undefined;
     for (;;) {
       const page = await lostDeliveries(db, dueBefore, RECONCILE_PAGE, after);
-      for (const d of page) await ctx.enqueue(deliverEntry(d.id, d.attempts + 1, { suffix: slot }));
+      for (const d of page) await ctx.enqueue(deliverEntry(d.id, d.attempts + 1, slot));
       if (page.length < RECONCILE_PAGE) return;
       const last = page[page.length - 1];
       after = { nextAttemptAt: last.nextAttemptAt!, id: last.id };
@@ -143,7 +146,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
       if (name === DELIVER_JOB) {
         const p = deliverPayload.safeParse(payload);
         if (!p.success) throw new PermanentFailure(`bad ${name} payload: ${p.error.message}`);
-        return deliver(p.data.deliveryId, p.data.replay === true);
+        return deliver(p.data.deliveryId);
       }
       throw new PermanentFailure(`the webhooks channel has no job ${name}`);
     },

@@ -7,11 +7,15 @@ import type { Db } from '../../db/client.js';
 import type { OutboxEntry } from '../../db/outbox.js';
 import { attemptsOf, findEndpoint, isUuidLike, listDeliveries, listEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from '../../db/webhooks.js';
 import { AppError, ErrorCode } from '../../errors.js';
-import type { AuthUser } from '../../service/auth-user.js';
 import { REVIEW_EVENTS } from '../channel.js';
 import { deliverEntry } from './notifier.js';
 import { generateSecret } from './signing.js';
 import { checkDestination, parseWebhookUrl, type ResolveHost } from './ssrf.js';
+
+/** Who acts: the authenticated user (only whether they are an admin matters here; no import of the service layer). */
+export interface WebhookActor {
+  isAdmin: boolean;
+}
 
 /** How long the secret before a rotation still signs. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -75,7 +79,7 @@ export function redactUrl(url: string): string {
   return `${u.origin}${u.pathname}${u.search ? '?[redacted]' : ''}`;
 }
 
-function requireAdmin(user: AuthUser): void {
+function requireAdmin(user: WebhookActor): void {
   if (!user.isAdmin) throw new AppError(ErrorCode.Forbidden, 'Only an admin can manage webhooks; ask an admin of your gateway.');
 }
 
@@ -130,7 +134,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
 
   return {
     /** Creates an endpoint; the answer carries its secret, the only time it is shown. */
-    async create(actor: AuthUser, input: Record<string, unknown>, ctx: AuditContext) {
+    async create(actor: WebhookActor, input: Record<string, unknown>, ctx: AuditContext) {
       requireAdmin(actor);
       const events = parseEvents(input.events);
       const url = await checkedUrl(input.url);
@@ -145,18 +149,18 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       return { webhook: { ...webhookView(row), secret } };
     },
 
-    async list(actor: AuthUser, page: { take: number; after?: { createdAt: Date; id: string } }) {
+    async list(actor: WebhookActor, page: { take: number; after?: { createdAt: Date; id: string } }) {
       requireAdmin(actor);
       return (await listEndpoints(db, page)).map((w) => ({ row: w, view: webhookView(w) }));
     },
 
-    async get(actor: AuthUser, id: string) {
+    async get(actor: WebhookActor, id: string) {
       requireAdmin(actor);
       return webhookView(await load(id));
     },
 
     /** Changes fields; `rotateSecret: true` makes a new secret (answered once), the old one signing too for 24 h. */
-    async update(actor: AuthUser, id: string, input: Record<string, unknown>, ctx: AuditContext) {
+    async update(actor: WebhookActor, id: string, input: Record<string, unknown>, ctx: AuditContext) {
       requireAdmin(actor);
       const current = await load(id);
       const data: Record<string, unknown> = {};
@@ -189,7 +193,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       return { webhook: { ...webhookView(row), ...(secret ? { secret } : {}) } };
     },
 
-    async remove(actor: AuthUser, id: string, ctx: AuditContext) {
+    async remove(actor: WebhookActor, id: string, ctx: AuditContext) {
       requireAdmin(actor);
       const current = await load(id);
       await db.$transaction(async (tx) => {
@@ -199,7 +203,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       return { webhook: webhookView(current) };
     },
 
-    async deliveries(actor: AuthUser, id: string, page: { take: number; before?: { createdAt: Date; id: string } }) {
+    async deliveries(actor: WebhookActor, id: string, page: { take: number; before?: { createdAt: Date; id: string } }) {
       requireAdmin(actor);
       const endpoint = await load(id);
       const rows = await listDeliveries(db, endpoint.id, page);
@@ -212,7 +216,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
      * one message across its attempts), a fresh timestamp and signature. A delivery still on its
      * retry schedule is only brought forward; a finished one gets one more attempt.
      */
-    async replay(actor: AuthUser, id: string, deliveryId: string, ctx: AuditContext) {
+    async replay(actor: WebhookActor, id: string, deliveryId: string, ctx: AuditContext) {
       requireAdmin(actor);
       const endpoint = await load(id);
       const d = isUuidLike(deliveryId) ? await db.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId: endpoint.id } }) : null;
@@ -224,7 +228,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
         await tx.webhookDelivery.update({ where: { id: d.id }, data: { status: scheduled ? d.status : 'pending', nextAttemptAt: now } });
         await recordAudit(tx, ctx, 'webhook.delivery_replayed', d.reviewId, { webhookId: endpoint.id, deliveryId: d.id, event: d.event, previousStatus: d.status });
       });
-      await options.enqueue?.(deliverEntry(d.id, d.attempts + 1, { replay: !scheduled, suffix: `-replay${now.getTime()}` }));
+      await options.enqueue?.(deliverEntry(d.id, d.attempts + 1, `-replay${now.getTime()}`));
       return { delivery: { id: d.id, status: scheduled ? d.status : 'pending', nextAttemptAt: now.toISOString() } };
     },
   };
