@@ -71,6 +71,8 @@ const schema = z.object({
   TEAMS_WEBHOOK_URL: optionalString.pipe(z.string().url('must be a URL (the Workflows "HTTP POST URL")').refine(isSecureOrLocal, 'must start with https:// (plain http only to localhost)').optional()),
   // Where people open the web app; Teams cards link to PUBLIC_URL/reviews/<id>.
   PUBLIC_URL: optionalString.pipe(z.string().url('must be a URL such as https://hoop.example.com').refine(isWebOrigin, 'must be an http(s) URL without a query or fragment, such as https://hoop.example.com').optional()),
+  // Webhook destinations in private, loopback and link-local ranges are refused unless this is true.
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -145,6 +147,8 @@ export interface Config {
   teamsWebhookUrl?: string;
   /** The web app's base URL, without a trailing slash (links in Teams cards). */
   publicUrl: string;
+  /** Custom webhooks: whether destinations may be private, loopback or link-local addresses. */
+  webhooks: { allowPrivate: boolean };
 }
 
 /** Raised with a message naming each bad variable. */
@@ -212,5 +216,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
     teamsWebhookUrl: e.TEAMS_WEBHOOK_URL,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    webhooks: { allowPrivate: e.WEBHOOK_ALLOW_PRIVATE },
   };
 }

@@ -11,6 +11,7 @@ import { list, outputOption, positiveInt } from './options.js';
 import { describeReview, historyTable, reviewsTable, table, type HistoryEvent, printable, jsonText } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
 import { classifyLines } from './sql-classify.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -143,7 +144,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     });
 
   const admin = program.command('admin').description('configure the gateway (admins)');
-  const create = admin.command('create').description('create a connection, a user or an API key');
+  const create = admin.command('create').description('create a connection, a user, an API key or a webhook');
   create
     .command('connection')
     .description('create (or --overwrite) a connection: hoop admin create connection NAME --reviewers a,b -- psql -h HOST -U USER DB')
@@ -220,8 +221,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       print(`API key (shown once, store it now): ${res.body.apiKey}`);
     });
 
-  const adminGet = admin.command('get').description('list connections, users, API keys or reviews');
+  const adminGet = admin.command('get').description('list connections, users, API keys, reviews or webhooks');
   registerIdentityCommands({ admin, create, get: adminGet }, { client, print, json });
+  registerWebhookCommands({ admin, create, get: adminGet }, { client, print, json });
   adminGet
     .command('connections')
     .addOption(outputOption())

@@ -20,6 +20,7 @@ import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './requ
 import type { Readiness } from './readiness.js';
 import type { RequestLimits } from './request-limits.js';
 import { registerUserRoutes } from './user-routes.js';
+import { registerWebhookRoutes, type WebhookRoutesOptions } from './webhook-routes.js';
 
 export interface HttpServerOptions {
   admin: AdminService;
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
   readiness?: Readiness;
   /** Serve /metrics on this server (absent: not here, e.g. when METRICS_PORT has its own). */
   metrics?: MetricsEndpointOptions;
+  /** Custom webhooks' admin routes (absent: /api/webhooks is not served). */
+  webhooks?: WebhookRoutesOptions['webhooks'];
 }
 
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
@@ -172,6 +175,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       return { users: page, nextCursor };
     });
     registerUserRoutes(api, { admin, auditCtx });
+    if (opts.webhooks) registerWebhookRoutes(api, { webhooks: opts.webhooks, auditCtx });
 
     api.post('/connections', { config: { query: { overwrite: { type: 'boolean' } } } }, async (req, reply) => {
       const b = body(req);

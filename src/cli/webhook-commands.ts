@@ -1,0 +1,123 @@
+// `hoop admin create webhook`, `get webhooks`, `delete webhook`, `webhook deliveries` and
+// `webhook replay`: custom webhook endpoints and their delivery log, through /api/webhooks.
+import type { Command } from 'commander';
+import type { GatewayClient } from './api-client.js';
+import { outputOption, positiveInt } from './options.js';
+import { table } from './output.js';
+
+interface WebhookView {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  connections: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  secret?: string;
+}
+
+interface DeliveryView {
+  id: string;
+  reviewId: string | null;
+  event: string;
+  status: string;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastDurationMs: number | null;
+  lastError: string | null;
+  createdAt: string;
+}
+
+export interface WebhookCommandsContext {
+  client: () => GatewayClient;
+  print: (text: string) => void;
+  json: (value: unknown) => void;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const when = (iso: string | null) => (iso ? iso.slice(0, 19).replace('T', ' ') : null);
+const path = (id: string) => `/api/webhooks/${encodeURIComponent(id.trim())}`;
+
+/** Webhooks as `hoop admin get webhooks` prints them: never a secret. */
+export function webhooksTable(webhooks: WebhookView[]): string {
+  return table(
+    ['id', 'url', 'events', 'connections', 'enabled', 'description'],
+    webhooks.map((w) => [w.id, w.url, w.events.join(','), w.connections.join(',') || 'all', w.enabled ? 'yes' : `no (${w.disabledReason ?? 'disabled'})`, w.description]),
+  );
+}
+
+/** A delivery log as `hoop admin webhook deliveries` prints it. */
+export function deliveriesTable(deliveries: DeliveryView[]): string {
+  return table(
+    ['id', 'event', 'review', 'status', 'attempts', 'last code', 'ms', 'next attempt', 'created', 'last error'],
+    deliveries.map((d) => [d.id, d.event, d.reviewId, d.status, d.attempts, d.lastStatusCode, d.lastDurationMs, when(d.nextAttemptAt), when(d.createdAt), d.lastError?.slice(0, 80)]),
+  );
+}
+
+/** Adds the webhook commands under `hoop admin`. */
+export function registerWebhookCommands(cmds: { admin: Command; create: Command; get: Command }, { client, print, json }: WebhookCommandsContext): void {
+  cmds.create
+    .command('webhook')
+    .description('send signed POSTs (Standard Webhooks) of request events to a URL; prints its signing secret once')
+    .requiredOption('--url <url>', 'the https:// address that receives the webhooks')
+    .requiredOption('--event <event>', 'an event to send: review.created, review.group_approved, review.approved, review.rejected, review.expired, review.executed, review.failed (repeatable or comma-separated)', collect)
+    .option('--connection <name>', 'only requests on this connection (repeatable; default: every connection)', collect)
+    .option('--description <text>', 'what it is for, e.g. "PagerDuty"')
+    .addOption(outputOption())
+    .action(async (opts: { url: string; event: string[]; connection?: string[]; description?: string; output: string }) => {
+      const res = await client().request<{ webhook: WebhookView }>('POST', '/api/webhooks', { url: opts.url, events: opts.event, connections: opts.connection ?? [], description: opts.description });
+      if (opts.output === 'json') return json(res.body.webhook);
+      const w = res.body.webhook;
+      print(`Webhook ${w.id} created: ${w.events.join(', ')} of ${w.connections.join(', ') || 'every connection'} to ${w.url}.`);
+      print(`Signing secret (shown once, store it now in the receiver; it cannot be shown again): ${w.secret}`);
+      print('Receivers verify the webhook-signature header with any Standard Webhooks library and this secret.');
+    });
+
+  cmds.get
+    .command('webhooks')
+    .description('list webhook endpoints (never their secrets)')
+    .addOption(outputOption())
+    .action(async (opts: { output: string }) => {
+      const webhooks = await client().list<WebhookView>('/api/webhooks', 'webhooks');
+      if (opts.output === 'json') return json(webhooks);
+      print(webhooks.length ? webhooksTable(webhooks) : 'No webhooks. Create one with hoop admin create webhook --url URL --event review.created.');
+    });
+
+  cmds.admin
+    .command('delete')
+    .description('delete a webhook endpoint')
+    .command('webhook')
+    .description('delete a webhook endpoint and its delivery log; nothing more is sent to it')
+    .argument('<id>', 'the webhook id (hoop admin get webhooks)')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { output: string }) => {
+      const res = await client().request<{ webhook: WebhookView }>('DELETE', path(id));
+      if (opts.output === 'json') return json(res.body.webhook);
+      print(`Webhook ${res.body.webhook.id} (${res.body.webhook.url}) deleted.`);
+    });
+
+  const webhook = cmds.admin.command('webhook').description('the delivery log of a webhook, and replays');
+  webhook
+    .command('deliveries')
+    .description('list the deliveries of a webhook, newest first')
+    .argument('<id>', 'the webhook id (hoop admin get webhooks)')
+    .option('--limit <n>', 'at most this many (pages are followed)', positiveInt, 50)
+    .addOption(outputOption())
+    .action(async (id: string, opts: { limit: number; output: string }) => {
+      const deliveries = await client().list<DeliveryView>(`${path(id)}/deliveries`, 'deliveries', opts.limit);
+      if (opts.output === 'json') return json(deliveries);
+      print(deliveries.length ? deliveriesTable(deliveries) : `Webhook ${id.trim()} has no deliveries yet.`);
+    });
+  webhook
+    .command('replay')
+    .description('send a delivery again now (same body and webhook-id, fresh signature)')
+    .argument('<webhookId>', 'the webhook id')
+    .argument('<deliveryId>', 'the delivery id (hoop admin webhook deliveries WEBHOOK_ID)')
+    .addOption(outputOption())
+    .action(async (webhookId: string, deliveryId: string, opts: { output: string }) => {
+      const res = await client().request<{ delivery: { id: string; status: string } }>('POST', `${path(webhookId)}/deliveries/${encodeURIComponent(deliveryId.trim())}/replay`);
+      if (opts.output === 'json') return json(res.body.delivery);
+      print(`Delivery ${res.body.delivery.id} queued to be sent again; hoop admin webhook deliveries ${webhookId.trim()} shows how it went.`);
+    });
+}

@@ -1,0 +1,271 @@
+// Webhook deliveries: one per subscribed endpoint, signed so a Standard Webhooks receiver verifies
+// them, retried on the schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, ±10 %) by a moved
+// clock, given up after the last, an endpoint failing for a day disabled and audited, and the
+// sweep's repair of a delivery whose job was lost.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OutboxEntry } from '../../src/db/outbox.js';
+import { RETRY_DELAYS_SEC } from '../../src/notify/webhooks/schedule.js';
+import { startFakeWebhookReceiver, type FakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
+import { startWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
+
+let f: WebhookFixture;
+const receivers: FakeWebhookReceiver[] = [];
+
+beforeAll(async () => {
+  f = await startWebhookFixture();
+});
+
+afterEach(async () => {
+  await f.t.gateway.db.webhookEndpoint.deleteMany();
+  f.driver.waiting.length = 0;
+  for (const r of receivers.splice(0)) await r.stop();
+});
+
+afterAll(async () => {
+  await f?.stop();
+});
+
+/** A receiver and an endpoint pointing at it, the receiver configured with the endpoint's secret. */
+async function endpoint(events: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; secret: string; receiver: FakeWebhookReceiver }> {
+  const receiver = await startFakeWebhookReceiver();
+  receivers.push(receiver);
+  const res = await f.api('POST', '/api/webhooks', { body: { url: receiver.url, events, ...extra } });
+  expect(res.status).toBe(201);
+  receiver.setSecret(res.body.webhook.secret);
+  return { id: res.body.webhook.id, secret: res.body.webhook.secret, receiver };
+}
+
+/** Submits a request and enqueues what the webhooks channel does for it. */
+async function announce(connection = 'prod-db'): Promise<string> {
+  const reviewId = await f.submit(connection);
+  for (const e of f.driver.notifier.jobsOfNewRequest!({ reviewId, status: 'PENDING', autoApproved: false })) await f.driver.enqueue(e);
+  return reviewId;
+}
+
+const deliveriesOf = (endpointId: string) => f.t.gateway.db.webhookDelivery.findMany({ where: { endpointId }, include: { log: { orderBy: { id: 'asc' } } } });
+
+describe('dispatch', () => {
+  it('creates one delivery per enabled endpoint subscribed to the event and the connection, once', async () => {
+    f.notifier();
+    const all = await endpoint(['review.created']);
+    const onlyApproved = await endpoint(['review.approved']);
+    const otherConnection = await endpoint(['review.created'], { connections: ['billing'] });
+    const thisConnection = await endpoint(['review.created', 'review.rejected'], { connections: ['prod-db'] });
+    const disabled = await endpoint(['review.created']);
+    expect((await f.api('PATCH', `/api/webhooks/${disabled.id}`, { body: { enabled: false } })).status).toBe(200);
+
+    const reviewId = await announce('prod-db');
+    const [entry] = f.driver.waiting.map((w) => w.entry);
+    expect(entry).toMatchObject({ name: 'webhooks.dispatch', jobId: `wh-review.created-${reviewId}`, payload: { reviewId, event: 'review.created' } });
+    const outcomes = await f.driver.runDue();
+    expect(outcomes.map((o) => [o.entry.name, o.result])).toEqual([['webhooks.dispatch', 'done'], ['webhooks.deliver', 'done'], ['webhooks.deliver', 'done']]);
+    expect(all.receiver.received).toHaveLength(1);
+    expect(thisConnection.receiver.received).toHaveLength(1);
+    for (const none of [onlyApproved, otherConnection, disabled]) {
+      expect(none.receiver.received).toHaveLength(0);
+      expect(await deliveriesOf(none.id)).toHaveLength(0);
+    }
+
+    // The same dispatch again (a retried job, a second relay): nothing new is created or sent.
+    expect((await f.driver.runOne(entry)).result).toBe('done');
+    await f.driver.runDue();
+    expect(await f.t.gateway.db.webhookDelivery.count({ where: { reviewId } })).toBe(2);
+    expect(all.receiver.received).toHaveLength(1);
+  });
+
+  it('announces only pending requests, and the transitions that are events', () => {
+    const n = f.notifier();
+    expect(n.jobsOfNewRequest!({ reviewId: '00000000-0000-4000-8000-000000000001', status: 'APPROVED', autoApproved: true })).toEqual([]);
+    const t = (action: string) => ({ action, next: {} as never, decidedGroups: [], effects: [] });
+    expect(n.jobsOf!('00000000-0000-4000-8000-000000000001', t('review.approved'))).toEqual([
+      { name: 'webhooks.dispatch', payload: { reviewId: '00000000-0000-4000-8000-000000000001', event: 'review.approved' }, jobId: 'wh-review.approved-00000000-0000-4000-8000-000000000001', reviewId: '00000000-0000-4000-8000-000000000001' },
+    ]);
+    expect(n.jobsOf!('00000000-0000-4000-8000-000000000001', t('review.started'))).toEqual([]);
+  });
+
+  it('drops a job with a bad payload or an unknown name without retrying it', async () => {
+    f.notifier();
+    for (const entry of [
+      { name: 'webhooks.dispatch', payload: { reviewId: 'x', event: 'review.created' }, jobId: 'bad-1' },
+      { name: 'webhooks.dispatch', payload: { reviewId: '00000000-0000-4000-8000-000000000001', event: 'review.nope' }, jobId: 'bad-2' },
+      { name: 'webhooks.dispatch', payload: { reviewId: '00000000-0000-4000-8000-000000000001', event: 'review.created' }, jobId: 'bad-3' },
+      { name: 'webhooks.deliver', payload: { deliveryId: 7 }, jobId: 'bad-4' },
+      { name: 'webhooks.bogus', payload: {}, jobId: 'bad-5' },
+    ]) {
+      expect((await f.driver.runOne(entry)).result).toBe('permanent');
+    }
+  });
+});
+
+describe('delivery', () => {
+  it('POSTs {type, timestamp, data} signed so the receiver verifies it, and logs the attempt', async () => {
+    f.notifier();
+    const ep = await endpoint(['review.created']);
+    const reviewId = await announce();
+    await f.driver.runDue();
+    const [req] = ep.receiver.received;
+    expect(req.answered).toBe(200);
+    expect(req.refusal).toBeUndefined();
+    const body = req.verified as any;
+    expect(body.type).toBe('review.created');
+    expect(body.timestamp).toBe(f.clock.now().toISOString());
+    expect(body.data).toMatchObject({ id: reviewId, connection: 'prod-db', status: 'PENDING', requester: 'dev@example.com', input: "UPDATE users SET status = 'x' WHERE id = 1" });
+    // The review as GET /api/reviews/:id shows it, and nothing more: never the connection URL.
+    const api = await f.t.api('GET', `/api/reviews/${reviewId}`);
+    expect(body.data).toEqual(api.body);
+    expect(req.body).not.toMatch(/postgres(ql)?:\/\//);
+    expect(req.body.startsWith('{"type":"review.created","timestamp":"')).toBe(true);
+    const [d] = await deliveriesOf(ep.id);
+    expect(req.headers['webhook-id']).toBe(`msg_${d.id}`);
+    expect(req.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 200, responseExcerpt: 'ok', nextAttemptAt: null });
+    const log = await f.api('GET', `/api/webhooks/${ep.id}/deliveries`);
+    expect(log.status).toBe(200);
+    expect(log.body.deliveries[0]).toMatchObject({ id: d.id, event: 'review.created', status: 'succeeded', attempts: 1, reviewId });
+    expect(log.body.deliveries[0].log).toEqual([{ attempt: 1, event: 'review.created', statusCode: 200, durationMs: expect.any(Number), error: null, responseExcerpt: 'ok', at: expect.any(String) }]);
+  });
+
+  it('tries again about 5 s after a 500, not before, and succeeds', async () => {
+    f.notifier();
+    const ep = await endpoint(['review.created']);
+    ep.receiver.failNext(1, 500, 'x'.repeat(5000));
+    await announce();
+    const first = await f.driver.runDue();
+    const failed = first.find((o) => o.entry.name === 'webhooks.deliver')!;
+    expect(failed.result).toBe('retry');
+    const [d1] = await deliveriesOf(ep.id);
+    const delay = d1.nextAttemptAt!.getTime() - f.clock.now().getTime();
+    expect(delay).toBeGreaterThanOrEqual(4500);
+    expect(delay).toBeLessThanOrEqual(5500);
+    expect(failed.retryAfterSec).toBe(Math.ceil(delay / 1000));
+    expect(d1).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500' });
+    expect(d1.responseExcerpt).toHaveLength(1024);
+
+    // Run early (a duplicate job, or a worker that ran it before time): not sent, put off again.
+    f.clock.advance(delay - 1000);
+    expect((await f.driver.runOne(failed.entry)).result).toBe('retry');
+    expect(ep.receiver.received).toHaveLength(1);
+
+    const second = await f.driver.runNext();
+    expect(second.map((o) => o.result)).toContain('done');
+    expect(ep.receiver.received.map((r) => r.answered)).toEqual([500, 200]);
+    const [d2] = await deliveriesOf(ep.id);
+    expect(d2).toMatchObject({ status: 'succeeded', attempts: 2, lastStatusCode: 200 });
+    expect(d2.log.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 500], [2, 200]]);
+    // The same message: the same id on both attempts.
+    expect(ep.receiver.received[1].headers['webhook-id']).toBe(ep.receiver.received[0].headers['webhook-id']);
+  });
+
+  it('follows the whole schedule, then gives up (and the endpoint, failing for a day by then, is disabled)', async () => {
+    f.notifier();
+    const ep = await endpoint(['review.created']);
+    ep.receiver.failNext(100, 503);
+    await announce();
+    await f.driver.runDue();
+    while (f.driver.waiting.length) await f.driver.runNext();
+    const [d] = await deliveriesOf(ep.id);
+    expect(d).toMatchObject({ status: 'gave_up', attempts: 8, nextAttemptAt: null, lastStatusCode: 503 });
+    expect(ep.receiver.received).toHaveLength(8);
+    const times = d.log.map((a) => a.createdAt.getTime());
+    RETRY_DELAYS_SEC.forEach((sec, i) => {
+      const gap = times[i + 1] - times[i];
+      expect(gap).toBeGreaterThanOrEqual(sec * 900);
+      // RetryLater counts whole seconds: the job may run up to a second after the row's due time.
+      expect(gap).toBeLessThanOrEqual(sec * 1100 + 1000);
+    });
+    const row = await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.id } });
+    expect(row.enabled).toBe(false);
+  });
+});
+
+describe('an endpoint failing for a day', () => {
+  it('is disabled once, audited, and its remaining deliveries are not sent', async () => {
+    f.notifier();
+    const ep = await endpoint(['review.created']);
+    ep.receiver.failNext(1000);
+    const start = f.clock.now();
+    await announce();
+    await f.driver.runDue();
+    f.clock.advance(23 * 3600 * 1000);
+    await announce();
+    await f.driver.runDue();
+    expect((await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.id } })).enabled).toBe(true);
+
+    f.clock.advance(3600 * 1000);
+    await announce();
+    await f.driver.runDue();
+    const row = await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.id } });
+    expect(row).toMatchObject({ enabled: false, failingSince: start });
+    expect(row.disabledReason).toBe(`every delivery failed from ${start.toISOString()} to ${f.clock.now().toISOString()} (last: HTTP 500)`);
+    const audits = await f.t.gateway.db.auditEvent.findMany({ where: { action: 'webhook.disabled' } });
+    expect(audits.filter((a) => (a.detail as any).webhookId === ep.id)).toHaveLength(1);
+    expect(audits[0]).toMatchObject({ actor: 'system', source: 'system' });
+
+    const sent = ep.receiver.received.length;
+    while (f.driver.waiting.length) await f.driver.runNext();
+    expect(ep.receiver.received).toHaveLength(sent);
+    for (const d of await deliveriesOf(ep.id)) expect(d).toMatchObject({ status: 'failed', nextAttemptAt: null });
+    const view = await f.api('GET', `/api/webhooks/${ep.id}`);
+    expect(view.body.webhook).toMatchObject({ enabled: false, disabledReason: row.disabledReason });
+  });
+
+  it('is not disabled when a delivery succeeded in between', async () => {
+    f.notifier();
+    const ep = await endpoint(['review.created']);
+    ep.receiver.failNext(1);
+    await announce();
+    await f.driver.runDue();
+    f.clock.advance(12 * 3600 * 1000);
+    await announce();
+    await f.driver.runDue();
+    f.clock.advance(13 * 3600 * 1000);
+    ep.receiver.failNext(1);
+    await announce();
+    await f.driver.runDue();
+    const row = await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.id } });
+    expect(row.enabled).toBe(true);
+    expect(row.failingSince).toEqual(f.clock.now());
+  });
+});
+
+describe('GET /api/webhooks/:id/deliveries', () => {
+  it('pages newest first with a cursor', async () => {
+    f.notifier();
+    const ep = await endpoint(['review.created']);
+    const ids: string[] = [];
+    for (const [i, event] of ['review.created', 'review.approved', 'review.rejected'].entries()) {
+      const d = await f.t.gateway.db.webhookDelivery.create({ data: { endpointId: ep.id, event, payload: {}, createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)) } });
+      ids.push(d.id);
+    }
+    const first = await f.api('GET', `/api/webhooks/${ep.id}/deliveries?limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.body.deliveries.map((d: any) => d.id)).toEqual([ids[2], ids[1]]);
+    const second = await f.api('GET', `/api/webhooks/${ep.id}/deliveries?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`);
+    expect(second.body.deliveries.map((d: any) => d.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeNull();
+    expect((await f.api('GET', `/api/webhooks/${ep.id}/deliveries?cursor=${encodeURIComponent(first.body.nextCursor.slice(0, -2))}`)).status).toBe(400);
+    expect((await f.api('GET', `/api/webhooks/${ep.id}/deliveries?status=failed`)).status).toBe(400);
+    expect((await f.api('GET', '/api/webhooks/00000000-0000-4000-8000-000000000000/deliveries')).status).toBe(404);
+    expect((await f.api('GET', `/api/webhooks/${ep.id}/deliveries`, { key: f.requester.apiKey })).status).toBe(403);
+  });
+});
+
+describe('the sweep', () => {
+  it('re-enqueues deliveries due more than a minute ago, and no others', async () => {
+    const n = f.notifier();
+    const ep = await endpoint(['review.created']);
+    const now = f.clock.now().getTime();
+    const make = (event: string, dueAgoMs: number | null, status = 'failed') =>
+      f.t.gateway.db.webhookDelivery.create({ data: { endpointId: ep.id, event, payload: {}, status, attempts: 2, nextAttemptAt: dueAgoMs === null ? null : new Date(now - dueAgoMs) } });
+    const lost = await make('review.created', 120_000);
+    const lostPending = await make('review.approved', 3600_000, 'pending');
+    await make('review.rejected', 30_000);
+    await make('review.expired', -60_000);
+    await make('review.executed', 120_000, 'succeeded');
+    await make('review.failed', null);
+    const entries: OutboxEntry[] = [];
+    await n.reconcile!({ now: f.clock.now(), enqueue: async (e) => void entries.push(e) });
+    expect(entries.map((e) => e.payload.deliveryId).sort()).toEqual([lost.id, lostPending.id].sort());
+    expect(entries[0].jobId).toMatch(new RegExp(`^whd-${entries[0].payload.deliveryId}-3-r\\d+$`));
+  });
+});
