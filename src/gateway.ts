@@ -25,6 +25,10 @@ import { createReviewService, type ReviewService } from './service/review-servic
 import { createSeenOnce } from './db/seen-once.js';
 import { withTimeout } from './with-timeout.js';
 import type { Clock } from './core/ports.js';
+import { systemClock } from './clock.js';
+import type { OutboxEntry } from './db/outbox.js';
+import type { JobName } from './jobs/definitions.js';
+import { createWebhookAdmin } from './notify/webhooks/webhook-admin.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -135,13 +139,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const jobs = createJobQueue(redis, config.queuePrefix);
   const outbox = createOutboxRelay({ db, jobs, redis, queuePrefix: config.queuePrefix, log });
   const events = createReviewEvents(redis, config.queuePrefix);
-  const admin = createAdminService(db);
+  
   const classifier = createClassifier();
   const executor = createSqlExecutor({ limits: config.targetPool, readCheckCacheMs: config.readCheckCacheMs, lineage: (job) => classifier.lineage(job), onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
   // Reads' closing audit events commit without waiting for the disk (src/db/read-audit.ts).
   const quickPool = createStatePool(config.databaseUrl, { max: 4, onConnectionError: () => {} }, { synchronousCommit: false });
   // Every configured channel (Slack, ...): plans its jobs in every process, runs them in workers.
-  const notifiers = createConfiguredNotifiers({ config, db, log, runsJobs: Boolean(opts.workers) });
+  const clock = opts.clock ?? systemClock;
+  const enqueueEntry = (e: OutboxEntry) => jobs.enqueue(e.name as JobName, e.payload as never, { jobId: e.jobId, delayMs: e.dueAt && Math.max(0, e.dueAt.getTime() - Date.now()) });
+  const notifiers = createConfiguredNotifiers({ config, db, log, clock, enqueue: enqueueEntry, runsJobs: Boolean(opts.workers) });
+  // Plugins a connection lists must be channels this gateway serves (else its requests reach nobody).
+  const admin = createAdminService(db, { channels: { served: notifiers.configured, teamsDefaultUrl: Boolean(config.teamsWebhookUrl) } });
   const reviews = createReviewService({
     db,
     readAudit: createReadAudit(statePoolOf(db), quickPool),
@@ -177,7 +185,18 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const metrics = fastRedis && { scrape: createMetricsScrape({ db, redis: fastRedis, queuePrefix: config.queuePrefix }), token: config.metrics.token };
   // With METRICS_PORT, /metrics is served there only: the gateway's (public) port does not serve it.
   const server = opts.http
-    ? createHttpServer({ admin, reviews, slack: slack?.receiver, log, limits, trustProxy: config.trustProxy, readiness, drain, metrics: config.metrics.port === undefined ? metrics || undefined : undefined })
+    ? createHttpServer({
+        admin,
+        reviews,
+        slack: slack?.receiver,
+        log,
+        limits,
+        trustProxy: config.trustProxy,
+        readiness,
+        drain,
+        metrics: config.metrics.port === undefined ? metrics || undefined : undefined,
+        webhooks: createWebhookAdmin({ db, clock, allowPrivate: config.webhooks.allowPrivate, enqueue: enqueueEntry }),
+      })
     : undefined;
   let metricsServer: MetricsServer | undefined;
   let workers: Workers | undefined;

@@ -63,11 +63,12 @@ export async function releasePost(db: Db, key: PostKey, attempt: number): Promis
 
 /** The kinds posted on `channel` for each of `reviewIds` (any target). */
 export async function postedKinds(db: Db, channel: string, reviewIds: readonly string[]): Promise<Map<string, Set<string>>> {
-  const rows = await db.channelPost.findMany({ where: { channel, status: 'posted', reviewId: { in: [...reviewIds] } }, select: { reviewId: true, kind: true } });
+  const rows = await db.channelPost.findMany({ where: { channel, reviewId: { in: [...reviewIds] } }, select: { reviewId: true, kind: true, status: true } });
   const out = new Map<string, Set<string>>();
   for (const r of rows) {
     if (!out.has(r.reviewId)) out.set(r.reviewId, new Set());
-    out.get(r.reviewId)!.add(r.kind);
+    // A review with only claims (posting) is known to the channel, with nothing posted yet.
+    if (r.status === 'posted') out.get(r.reviewId)!.add(r.kind);
   }
   return out;
 }

@@ -155,7 +155,8 @@ export function startWorkers(opts: WorkersOptions): Workers {
             throw error;
           }
         }),
-        { connection: connection(), concurrency: opts.concurrency?.[channel] ?? 10, runRetryDelay },
+        // A slow webhook receiver holds its delivery up to 15 s: more at once, so it delays no other endpoint.
+        { connection: connection(), concurrency: opts.concurrency?.[channel] ?? (channel === 'webhooks' ? 50 : 10), runRetryDelay },
       ),
     );
   }

@@ -8,17 +8,23 @@ import { createNotifierRegistry, type NotifierRegistry } from './registry.js';
 import { createJobSlackClient, createSlackJobs } from './slack/slack-jobs.js';
 import { createSlackNotifier } from './slack/slack-notifier.js';
 import { createTeamsNotifier } from './teams/teams-notifier.js';
+import { createWebhookNotifier } from './webhooks/notifier.js';
+import type { Clock } from '../core/ports.js';
+import type { OutboxEntry } from '../db/outbox.js';
 
 export interface ConfiguredNotifiersOptions {
   config: Config;
   db: Db;
   log: Logger;
+  clock: Clock;
+  /** Hands a job to its queue at once (webhook dispatch fans out one delivery job per endpoint). */
+  enqueue: (entry: OutboxEntry) => Promise<void>;
   /** This process runs jobs (a process that only plans them needs no clients). */
   runsJobs: boolean;
 }
 
 /** The registry of every channel configured in `config`. */
-export function createConfiguredNotifiers({ config, db, log, runsJobs }: ConfiguredNotifiersOptions): NotifierRegistry {
+export function createConfiguredNotifiers({ config, db, log, clock, enqueue, runsJobs }: ConfiguredNotifiersOptions): NotifierRegistry {
   const notifiers: Notifier[] = [];
   if (config.slack) {
     const slack = config.slack;
@@ -31,6 +37,9 @@ export function createConfiguredNotifiers({ config, db, log, runsJobs }: Configu
   // TEAMS_WEBHOOK_URL it is on for every connection that lists no plugins too.
   const teamsByDefault = Boolean(config.teamsWebhookUrl);
   notifiers.push(createTeamsNotifier({ db, defaultWebhookUrl: config.teamsWebhookUrl, publicUrl: config.publicUrl, log, byDefault: teamsByDefault }));
+  // Signed webhooks: always on; a request of a connection no endpoint subscribes to costs one
+  // dispatch job that finds none.
+  notifiers.push(createWebhookNotifier({ db, clock, log, enqueue, allowPrivate: config.webhooks.allowPrivate }));
   const defaults = notifiers.map((n) => n.channel).filter((c) => c !== 'teams' || teamsByDefault);
   return createNotifierRegistry(notifiers, defaults);
 }

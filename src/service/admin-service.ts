@@ -145,8 +145,32 @@ function requireAdmin(user: AuthUser): void {
 
 export type AdminService = ReturnType<typeof createAdminService>;
 
+export interface AdminServiceOptions {
+  /**
+   * The channels this gateway serves, and whether Teams has a default URL: a connection's plugins
+   * may name only those (else its requests would reach nobody). Absent: every known channel.
+   */
+  channels?: { served: readonly string[]; teamsDefaultUrl: boolean };
+}
+
+/** What to set for a channel this gateway does not serve. */
+const CHANNEL_SETUP: Record<string, string> = {
+  slack: 'set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET on the gateway',
+  teams: 'set TEAMS_WEBHOOK_URL on the gateway, or the connection\'s teamsWebhookUrl',
+  webhooks: 'the gateway serves webhooks when it runs this version',
+};
+
+/** Refuses plugins that would announce a connection's requests on no channel this gateway serves. */
+function checkPluginsServed(plugins: readonly string[], teamsUrl: boolean, channels: AdminServiceOptions['channels']): void {
+  if (!channels) return;
+  for (const p of plugins) {
+    const served = channels.served.includes(p) && (p !== 'teams' || teamsUrl || channels.teamsDefaultUrl);
+    if (!served) throw new AppError(ErrorCode.BadInput, `"plugins": ${p} is not configured on this gateway, so requests would not be announced there: ${CHANNEL_SETUP[p] ?? 'configure it'}, or list other plugins (none: every channel configured).`);
+  }
+}
+
 /** Users, API keys, connections and Slack links. */
-export function createAdminService(db: Db) {
+export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
   // Recent authentications by key hash, for the read path only (authenticateHot): a cached entry is
   // checked by the read's audit write, and evicted the moment that check fails.
   const recent = new HotCache<AuthUser>(10_000, 10_000);
@@ -264,6 +288,7 @@ export function createAdminService(db: Db) {
       if (!existing && input.url === undefined) {
         throw new AppError(ErrorCode.BadInput, 'A new connection needs a "url", e.g. postgres://app@db.internal:5432/app.');
       }
+      checkPluginsServed(policy.plugins ?? existing?.plugins ?? [], (policy.teamsWebhookUrl !== undefined ? policy.teamsWebhookUrl : existing?.teamsWebhookUrl) != null, options.channels);
       const data = { url: input.url, reviewers, slackChannel, ...policy, guardrails: policy.guardrails as object | undefined };
       const saved = existing
         ? await tx.connection.update({ where: { name }, data })

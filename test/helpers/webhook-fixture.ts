@@ -108,7 +108,8 @@ async function listen(app: FastifyInstance): Promise<string> {
 
 export async function startWebhookFixture(options: { resolve?: ResolveHost } = {}): Promise<WebhookFixture> {
   const target = await createTargetDatabase();
-  const t = await startTestGateway({ slack: false });
+  // No workers: the gateway's own webhooks channel would deliver too; here the driver runs its jobs.
+  const t = await startTestGateway({ slack: false, workers: false });
   const clock = createManualClock();
   const driver = new ChannelDriver(clock);
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -3,11 +3,13 @@
 // end through a real gateway, the fake Slack and the fake Teams Workflows endpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTeams, type FakeTeams } from '../fakes/fake-teams.js';
+import { startFakeWebhookReceiver, type FakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
 let teams: FakeTeams;
+let receiver: FakeWebhookReceiver;
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 let alice: { id: string; apiKey: string };
 let dana: { id: string; apiKey: string };
@@ -37,7 +39,8 @@ async function approve(id: string) {
 
 beforeAll(async () => {
   teams = await startFakeTeams();
-  t = await startTestGateway({ env: { TEAMS_WEBHOOK_URL: teams.urlOf('default'), PUBLIC_URL: 'https://hoop.example.com' } });
+  receiver = await startFakeWebhookReceiver();
+  t = await startTestGateway({ env: { TEAMS_WEBHOOK_URL: teams.urlOf('default'), PUBLIC_URL: 'https://hoop.example.com', WEBHOOK_ALLOW_PRIVATE: 'true' } });
   target = await createTargetDatabase();
   alice = await t.createUser('alice@example.com', ['developers']);
   dana = await t.createUser('dana@example.com', ['dba-team']);
@@ -46,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   await teams?.close();
+  await receiver?.stop();
   await target?.drop();
 });
 
@@ -141,4 +145,30 @@ describe('a Teams outage', () => {
     expect(new Set(cardsOf(id).map((a) => JSON.stringify(a.card))).size).toBe(cardsOf(id).length);
     expect(kinds.length).toBe(3);
   }, 40_000);
+});
+
+describe('signed webhooks through the gateway\'s own workers', () => {
+  it('delivers each subscribed event of a request once, signed so a Standard Webhooks receiver verifies it', async () => {
+    await connection('hooked', { plugins: ['webhooks'] });
+    const created = await t.api('POST', '/api/webhooks', { body: { url: `${receiver.url}/hoop`, events: ['review.created', 'review.approved', 'review.executed'], connections: ['hooked'] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.webhook.secret).toMatch(/^whsec_/);
+    receiver.setSecret(created.body.webhook.secret);
+    const id = await submit('hooked');
+    expect((await approve(id)).body.status).toBe('EXECUTED');
+    const got = await receiver.waitFor(3, 15_000);
+    const mine = got.filter((r) => r.body.includes(id));
+    expect(mine.map((r) => JSON.parse(r.body).type).sort()).toEqual(['review.approved', 'review.created', 'review.executed']);
+    // Verified by the standardwebhooks package in the receiver (a bad signature is answered 400).
+    expect(mine.every((r) => r.answered === 200 && r.verified)).toBe(true);
+    const executed = JSON.parse(mine.find((r) => JSON.parse(r.body).type === 'review.executed')!.body);
+    expect(executed.data).toMatchObject({ id, status: 'EXECUTED', connection: 'hooked' });
+    expect(JSON.stringify(executed)).not.toContain(target.url);
+    // Plugins: webhooks only, so neither Slack nor Teams heard of it.
+    expect(slackPostsOf(id)).toEqual([]);
+    expect(cardsOf(id)).toEqual([]);
+    const deliveries = await t.api('GET', `/api/webhooks/${created.body.webhook.id}/deliveries`);
+    expect(deliveries.status).toBe(200);
+    expect(JSON.stringify(deliveries.body)).toContain('succeeded');
+  });
 });

@@ -171,9 +171,9 @@ describe('dual approval from the terminal', () => {
 
   it('shows the option in get connections and changes it with --overwrite', async () => {
     const table = (await hoop(['admin', 'get', 'connections'])).stdout;
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+TYPE\s+REVIEWERS\s+DISTINCT APPROVERS\s+SLACK CHANNEL$/);
-    expect(table).toMatch(/^dual\s+postgres\s+dba-team,security\s+yes\s+-$/m);
-    expect(table).toMatch(/^dual-legacy\s+postgres\s+dba-team,security\s+no\s+-$/m);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+TYPE\s+REVIEWERS\s+DISTINCT APPROVERS\s+PLUGINS\s+SLACK CHANNEL$/);
+    expect(table).toMatch(/^dual\s+postgres\s+dba-team,security\s+yes\s+\(all\)\s+-$/m);
+    expect(table).toMatch(/^dual-legacy\s+postgres\s+dba-team,security\s+no\s+\(all\)\s+-$/m);
     const json = JSON.parse((await hoop(['admin', 'get', 'connections', '-o', 'json'])).stdout);
     expect(json.map((c: any) => [c.name, c.distinctApprovers])).toEqual([['dual', true], ['dual-legacy', false]]);
     await hoop(['admin', 'create', 'connection', 'dual-legacy', '--overwrite', '--distinct-approvers']);

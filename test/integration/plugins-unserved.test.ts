@@ -1,9 +1,6 @@
-// Review of i10 (connections get plugins): `webhooks` is accepted as a plugin (API, CLI, the
-// migration's CHECK) but no notifier serves it on this gateway. A connection set to
-// `--plugin webhooks` (as `hoop admin create connection --help` offers) is then announced on no
-// channel at all: Slack, which was on, goes silent, reviewers never hear of a request, and it
-// expires. Nothing tells the admin. A plugin must be refused unless this gateway serves it, or
-// the connection must keep a channel that does.
+// A connection's plugins may name only channels this gateway serves: a connection set to a channel
+// that is not configured would have its requests announced nowhere (Slack silent, reviewers never
+// told, the request expiring) with nothing to tell the admin. (Found by the review of issue 10.)
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -28,23 +25,35 @@ afterAll(async () => {
 const admin = { id: '00000000-0000-4000-8000-000000000001', email: 'root@example.com', isAdmin: true, groups: [], slackUserId: null };
 const ctx = { actorId: null, actor: 'root@example.com', source: 'api' as const };
 
-describe('a connection whose plugins name only channels this gateway does not serve', () => {
-  for (const plugins of [['webhooks'], ['WEBHOOKS'], ['webhooks', 'webhooks']]) {
-    it(`(${plugins.join(', ')}) is refused, or still announced on some channel`, async () => {
-      // A gateway with Slack configured, as most are.
-      const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'x'.repeat(32), SLACK_CHANNEL: 'C123' });
-      const notifiers = createConfiguredNotifiers({ config, db, log: pino({ level: 'silent' }), runsJobs: false });
-      const name = `c-${Math.random().toString(36).slice(2, 8)}`;
-      let saved: { plugins: string[] } | null = null;
-      try {
-        saved = (await createAdminService(db).upsertConnection(admin, { name, url: 'postgresql://x@127.0.0.1/x', reviewers: ['dba'], plugins }, false, ctx)).connection;
-      } catch (error) {
-        expect((error as Error).message).toMatch(/webhooks/);
-      }
-      if (saved) {
-        const jobs = notifiers.jobsOfNewRequest(saved.plugins, { reviewId: '00000000-0000-4000-8000-0000000000aa', status: 'PENDING', autoApproved: false });
-        expect(jobs.map((j) => j.name), `plugins ${JSON.stringify(saved.plugins)} were stored and announce the request nowhere`).not.toEqual([]);
-      }
+/** An admin service on a gateway configured by `env`, as src/gateway.ts builds it. */
+function gatewayWith(env: Record<string, string>) {
+  const config = loadConfig(env);
+  const notifiers = createConfiguredNotifiers({ config, db, log: pino({ level: 'silent' }), clock: { now: () => new Date() }, enqueue: async () => {}, runsJobs: false });
+  return { notifiers, admin: createAdminService(db, { channels: { served: notifiers.configured, teamsDefaultUrl: Boolean(config.teamsWebhookUrl) } }) };
+}
+const SLACK = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'x'.repeat(32), SLACK_CHANNEL: 'C123' };
+const upsert = (g: ReturnType<typeof gatewayWith>, extra: Record<string, unknown>) =>
+  g.admin.upsertConnection(admin, { name: `c-${Math.random().toString(36).slice(2, 8)}`, url: 'postgresql://x@127.0.0.1/x', reviewers: ['dba'], ...extra }, false, ctx);
+
+describe('a connection whose plugins name a channel this gateway does not serve', () => {
+  for (const plugins of [['slack'], ['SLACK'], ['slack', 'slack']]) {
+    it(`(${plugins.join(', ')}) is refused when Slack is not configured, with what to set`, async () => {
+      await expect(upsert(gatewayWith({}), { plugins })).rejects.toThrow(/slack is not configured on this gateway.*set SLACK_BOT_TOKEN/);
     });
   }
+
+  it('teams without a URL anywhere is refused; with the connection\'s own URL or TEAMS_WEBHOOK_URL it is kept', async () => {
+    await expect(upsert(gatewayWith(SLACK), { plugins: ['teams'] })).rejects.toThrow(/teams is not configured on this gateway.*set TEAMS_WEBHOOK_URL/);
+    expect((await upsert(gatewayWith(SLACK), { plugins: ['teams'], teamsWebhookUrl: 'https://teams.example.com/flow?sig=x' })).connection.plugins).toEqual(['teams']);
+    expect((await upsert(gatewayWith({ ...SLACK, TEAMS_WEBHOOK_URL: 'https://teams.example.com/f' }), { plugins: ['teams'] })).connection.plugins).toEqual(['teams']);
+  });
+
+  it('whatever it keeps announces the request on some channel', async () => {
+    for (const [env, plugins] of [[SLACK, ['slack']], [SLACK, ['webhooks']], [{}, ['webhooks']], [SLACK, []]] as const) {
+      const g = gatewayWith(env);
+      const saved = (await upsert(g, { plugins: [...plugins] })).connection;
+      const jobs = g.notifiers.jobsOfNewRequest(saved.plugins, { reviewId: '00000000-0000-4000-8000-0000000000aa', status: 'PENDING', autoApproved: false });
+      expect(jobs.map((j) => j.name), JSON.stringify(plugins)).not.toEqual([]);
+    }
+  });
 });

@@ -179,7 +179,12 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
       const posted = await postedKinds(db, 'teams', rows.map((r) => r.id));
       for (const r of rows) {
         if (!(r.connection.teamsWebhookUrl ?? defaultWebhookUrl)) continue;
+        // As Slack's repair: a request still pending is announced if it never was; the later cards
+        // are repaired only where Teams already holds the request (a claim or a card), so turning
+        // Teams on never back-fills a day of requests decided before it was on.
+        const known = posted.has(r.id);
         for (const { payload, at: when } of expectedEvents(r)) {
+          if (!known && !(payload.event === 'review.created' && r.status === 'PENDING')) continue;
           if (when.getTime() > due || posted.get(r.id)?.has(kindOf(payload))) continue;
           const e = entry(payload, 'repair-teams');
           await ctx.enqueue({ ...e, jobId: `${e.jobId}-${slot}` });
