@@ -160,6 +160,19 @@ describe('reviewers who have not linked Slack', () => {
     await link('cy@example.com', 'UCY');
     expect(find(await doctor(), 'slack', 'reviewers linked: prod-db')!.status).toBe('ok');
   });
+
+  it('warns about reviewer groups nobody active is in, but not for a connection that reviews nothing', async () => {
+    await connection('lonely-db', { slackChannel: 'COPS', reviewers: ['night-shift'] });
+    await t.createUser('nia@example.com', ['night-shift']);
+    await t.api('PATCH', '/api/users/nia@example.com', { body: { active: false } });
+    let c = find(await doctor(), 'slack', 'reviewers linked: lonely-db')!;
+    expect(c).toMatchObject({ status: 'warn', message: expect.stringMatching(/^No active user is in night-shift, the reviewer groups of lonely-db: nobody .* can approve them\.$/), fix: expect.stringMatching(/--groups night-shift/) });
+    await t.api('PATCH', '/api/users/nia@example.com', { body: { active: true } });
+    c = find(await doctor(), 'slack', 'reviewers linked: lonely-db')!;
+    expect(c).toMatchObject({ status: 'warn', message: expect.stringMatching(/^1 of 1 reviewers of lonely-db .*: nia@example.com \(night-shift\)\.$/) });
+    await connection('lonely-db', { slackChannel: 'COPS', reviewers: ['night-shift'], reviewMode: 'none' });
+    expect(find(await doctor(), 'slack', 'reviewers linked: lonely-db')).toBeUndefined();
+  });
 });
 
 describe('Teams', () => {
@@ -170,13 +183,14 @@ describe('Teams', () => {
     await t.gateway.db.channelPost.create({ data: { reviewId: review.id, channel: 'teams', target: 'f'.repeat(64), kind: 'review.rejected', status: 'posting', attempts: 4, createdAt: old } });
     let c = find(await doctor(), 'teams', 'delivery: prod-db')!;
     expect(c.status).toBe('fail');
-    expect(c.message).toMatch(/^1 card of prod-db not posted \(the oldest since .*, up to 4 attempts\); the last card arrived 20 min ago.*Teams has accepted nothing since\.$/);
+    expect(c.message).toMatch(/^1 card of prod-db not posted in the last day \(the oldest since .*, up to 4 attempts\); the last card arrived 20 min ago.*Teams has accepted nothing since\.$/);
     expect(c.fix).toMatch(/Workflows flow .* is on .*--teams-webhook-url/);
     await t.gateway.db.channelPost.updateMany({ where: { reviewId: review.id, status: 'posted' }, data: { postedAt: new Date() } });
     c = find(await doctor(), 'teams', 'delivery: prod-db')!;
     expect(c.status).toBe('warn');
-    // A card claimed a moment ago is its job at work, not stuck.
-    await t.gateway.db.channelPost.deleteMany({ where: { reviewId: review.id, status: 'posting' } });
+    // A card claimed a moment ago is its job at work, not stuck; one older than a day is left to history.
+    await t.gateway.db.channelPost.updateMany({ where: { reviewId: review.id, status: 'posting' }, data: { createdAt: new Date(Date.now() - 25 * 3600_000) } });
+    expect(find(await doctor(), 'teams', 'delivery: prod-db')!.status).toBe('ok');
     await t.gateway.db.channelPost.create({ data: { reviewId: review.id, channel: 'teams', target: 'f'.repeat(64), kind: 'review.expired', status: 'posting', attempts: 1 } });
     expect(find(await doctor(), 'teams', 'delivery: prod-db')!.status).toBe('ok');
   });

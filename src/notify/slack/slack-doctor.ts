@@ -38,11 +38,11 @@ const looksLikeName = (channel: string) => channel.startsWith('#') || /[a-z]/.te
 export async function slackChecks({ slack, slackOffReason, client, db, connections }: SlackDoctorOptions): Promise<DoctorCheck[]> {
   const listing = connections.filter((c) => c.plugins.includes('slack'));
   if (!slack || !client) {
-    const why = slackOffReason ?? 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set';
-    if (listing.length === 0) return [check('slack', 'configured', 'ok', `Slack is off (${why}); no connection lists it.`)];
+    const reason = slackOffReason ?? 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set';
+    if (listing.length === 0) return [check('slack', 'configured', 'ok', `Slack is off (${reason}); no connection lists it.`)];
     const names = listing.map((c) => c.name).join(', ');
     return [
-      check('slack', 'configured', 'fail', `Slack is off (${why}), yet ${listing.length === 1 ? 'connection' : 'connections'} ${names} ${listing.length === 1 ? 'lists' : 'list'} the slack plugin: their requests reach nobody in Slack.`, `Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (README, Slack) and restart the gateway, or drop slack from their plugins: hoop admin create connection ${listing[0].name} --overwrite --plugin teams`),
+      check('slack', 'configured', 'fail', `Slack is off (${reason}), yet ${listing.length === 1 ? 'connection' : 'connections'} ${names} ${listing.length === 1 ? 'lists' : 'list'} the slack plugin: their requests reach nobody in Slack.`, `Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (README, Slack) and restart the gateway, or drop slack from their plugins: hoop admin create connection ${listing[0].name} --overwrite --plugin teams`),
     ];
   }
   const out: DoctorCheck[] = [check('slack', 'configured', 'ok', 'Slack is on (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).')];
@@ -51,7 +51,8 @@ export async function slackChecks({ slack, slackOffReason, client, db, connectio
   out.push(auth.check);
   if (auth.ok) out.push(...(await channelChecks(client, slack, on)));
   else out.push(check('slack', 'channels', 'warn', 'Channels not checked: Slack must accept the token first.', 'Fix the token (above), then run hoop admin doctor again.'));
-  out.push(...(await unlinkedReviewers(db, on)));
+  // A connection with review mode none asks nobody: its reviewers need no link.
+  out.push(...(await unlinkedReviewers(db, on.filter((c) => c.reviewMode !== 'none'))));
   return out;
 }
 

@@ -18,6 +18,8 @@ export interface TeamsDoctorOptions {
  * (Teams answers an error, or does not answer) or gave up. A post's own job takes seconds.
  */
 export const TEAMS_STUCK_AFTER_MS = 2 * 60_000;
+/** Stuck cards older than this are left out, as the sweep leaves them (it repairs the last day's). */
+const STUCK_WINDOW_MS = 24 * 3600_000;
 
 const URL_FIX = (name: string) => `hoop admin create connection ${name} --overwrite --teams-webhook-url '<the Workflows HTTP POST URL>', or set TEAMS_WEBHOOK_URL`;
 
@@ -44,7 +46,7 @@ async function deliveryCheck(db: Db, c: DoctorConnection, now: Date): Promise<Do
   const ofConnection = { channel: 'teams', review: { connectionId: c.id } };
   const [posted, stuck] = await Promise.all([
     db.channelPost.aggregate({ where: { ...ofConnection, status: 'posted' }, _max: { postedAt: true } }),
-    db.channelPost.aggregate({ where: { ...ofConnection, status: 'posting', createdAt: { lt: new Date(now.getTime() - TEAMS_STUCK_AFTER_MS) } }, _count: { _all: true }, _min: { createdAt: true }, _max: { attempts: true } }),
+    db.channelPost.aggregate({ where: { ...ofConnection, status: 'posting', createdAt: { lt: new Date(now.getTime() - TEAMS_STUCK_AFTER_MS), gte: new Date(now.getTime() - STUCK_WINDOW_MS) } }, _count: { _all: true }, _min: { createdAt: true }, _max: { attempts: true } }),
   ]);
   const lastPosted = posted._max.postedAt;
   const name = `delivery: ${c.name}`;
@@ -52,7 +54,7 @@ async function deliveryCheck(db: Db, c: DoctorConnection, now: Date): Promise<Do
   const last = lastPosted ? `the last card arrived ${ago(lastPosted, now)} (${lastPosted.toISOString()})` : 'no card has arrived yet';
   if (stuckCount === 0) return check('teams', name, 'ok', `Teams cards of ${c.name}: ${last}; none is stuck.`);
   const since = stuck._min.createdAt!;
-  const what = `${stuckCount} ${stuckCount === 1 ? 'card' : 'cards'} of ${c.name} not posted (the oldest since ${since.toISOString()}, up to ${stuck._max.attempts ?? 0} attempts); ${last}`;
+  const what = `${stuckCount} ${stuckCount === 1 ? 'card' : 'cards'} of ${c.name} not posted in the last day (the oldest since ${since.toISOString()}, up to ${stuck._max.attempts ?? 0} attempts); ${last}`;
   const fix = `Check that the Workflows flow of ${c.name}'s Teams channel is on and that its URL is current (${URL_FIX(c.name)}); the gateway log says why each post failed ("Teams: post failed", at debug).`;
   // Cards that arrived after the stuck ones began: Teams works, some cards were refused.
   if (lastPosted && lastPosted > since) return check('teams', name, 'warn', `${what}, so Teams accepts others.`, fix);
