@@ -29,6 +29,9 @@ async function doctor(): Promise<Check[]> {
   return res.body.checks;
 }
 
+/** Plugins as a gateway with other settings accepted them: this one refuses channels it does not serve. */
+const setPlugins = (name: string, plugins: string[]) => t.gateway.db.connection.update({ where: { name }, data: { plugins } });
+
 const find = (checks: Check[], channel: string, name: string) => checks.find((c) => c.channel === channel && c.name === name);
 
 async function connection(name: string, extra: Record<string, unknown> = {}) {
@@ -71,14 +74,18 @@ describe('with no channel configured', () => {
   });
 
   it('fails connections that list slack while Slack is off, naming them and both variables', async () => {
-    await connection('slack-a', { plugins: ['slack'] });
-    await connection('slack-b', { plugins: ['slack', 'teams'] });
+    await connection('slack-a');
+    await connection('slack-b');
+    await setPlugins('slack-a', ['slack']);
+    await setPlugins('slack-b', ['slack', 'teams']);
     const c = find(await doctor(), 'slack', 'configured')!;
     expect(c.status).toBe('fail');
     expect(c.message).toMatch(/connections slack-a, slack-b list the slack plugin/);
-    expect(c.fix).toMatch(/Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET .*or drop slack from their plugins: hoop admin create connection slack-a --overwrite --plugin teams/);
-    await connection('slack-a', { plugins: ['teams'], reviewMode: 'none' });
-    await connection('slack-b', { plugins: ['teams'], reviewMode: 'none' });
+    expect(c.fix).toMatch(/Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET .*or drop slack from their plugins: hoop admin create connection slack-a --overwrite --plugin ''/);
+    await connection('slack-a', { reviewMode: 'none', plugins: [] });
+    await connection('slack-b', { reviewMode: 'none', plugins: [] });
+    await setPlugins('slack-a', ['teams']);
+    await setPlugins('slack-b', ['teams']);
   });
 });
 
@@ -113,40 +120,30 @@ describe('connections whose commands run without review', () => {
   });
 });
 
-describe('webhook endpoints, once the webhooks channel has its tables', () => {
+describe('webhook endpoints', () => {
   it('fails a disabled endpoint and one missing for a connection, warns a failing one with its last error, and shows only hosts', async () => {
     const db = t.gateway.db;
-    // The columns the webhooks channel's migration creates (IF NOT EXISTS: it may be merged already).
-    await db.$executeRawUnsafe(`CREATE TABLE IF NOT EXISTS "WebhookEndpoint" ("id" UUID PRIMARY KEY, "url" TEXT NOT NULL, "description" TEXT, "events" TEXT[] NOT NULL, "connections" TEXT[] NOT NULL DEFAULT '{}', "secret" TEXT NOT NULL, "enabled" BOOLEAN NOT NULL DEFAULT true, "disabledAt" TIMESTAMP(3), "disabledReason" TEXT, "failingSince" TIMESTAMP(3), "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" TIMESTAMP(3) NOT NULL)`);
-    const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'];
-    await db.$executeRawUnsafe(
-      `INSERT INTO "WebhookEndpoint" ("id", "url", "description", "events", "connections", "secret", "enabled", "disabledReason", "failingSince", "createdAt", "updatedAt") VALUES
-       ($1::uuid, 'https://pager.example.com/hook/tok-secret-path?key=qs-secret', 'PagerDuty', '{review.created}', '{}', 'whsec_x', false, 'failing since 2026-11-29T10:00:00Z for a day', '2026-11-29 10:00:00', now() - interval '3 min', now()),
-       ($2::uuid, 'https://ops.example.com/in', NULL, '{review.created}', '{slack-a}', 'whsec_y', true, NULL, '2026-11-30 08:00:00', now() - interval '2 min', now()),
-       ($3::uuid, 'https://fine.example.com/in', NULL, '{review.created}', '{open-db}', 'whsec_z', true, NULL, NULL, now() - interval '1 min', now())`,
-      ...ids,
-    );
+    const endpoint = (url: string, data: Record<string, unknown>) => db.webhookEndpoint.create({ data: { url, events: ['review.created'], secret: 'whsec_dGVzdHNlY3JldA==', ...data } });
+    const disabled = await endpoint('https://pager.example.com/hook/tok-secret-path?key=qs-secret', { description: 'PagerDuty', enabled: false, disabledAt: new Date(), disabledReason: 'failing since 2026-11-29T10:00:00Z for a day', failingSince: new Date('2026-11-29T10:00:00Z') });
+    const failing = await endpoint('https://ops.example.com/in', { connections: ['slack-a'], failingSince: new Date('2026-11-30T08:00:00Z') });
+    const fine = await endpoint('https://fine.example.com/in', { connections: ['open-db'] });
     let checks = await doctor();
-    expect(find(checks, 'webhooks', `endpoint ${ids[0]}`)).toMatchObject({ status: 'fail', message: expect.stringMatching(/\(pager\.example\.com, PagerDuty\) is disabled: failing since .* for a day\. It receives nothing\./) });
-    expect(find(checks, 'webhooks', `endpoint ${ids[1]}`)).toMatchObject({ status: 'warn', message: expect.stringMatching(/failing since 2026-11-30T08:00:00\.000Z\. It is disabled after a day/) });
-    expect(find(checks, 'webhooks', `endpoint ${ids[2]}`)?.status).toBe('ok');
+    expect(find(checks, 'webhooks', `endpoint ${disabled.id}`)).toMatchObject({ status: 'fail', message: expect.stringMatching(/\(pager\.example\.com, PagerDuty\) is disabled: failing since .* for a day\. It receives nothing\./), fix: expect.stringContaining(`PATCH /api/webhooks/${disabled.id} {"enabled": true}`) });
+    expect(find(checks, 'webhooks', `endpoint ${failing.id}`)).toMatchObject({ status: 'warn', message: expect.stringMatching(/failing since 2026-11-30T08:00:00\.000Z\. It is disabled after a day/) });
+    expect(find(checks, 'webhooks', `endpoint ${fine.id}`)?.status).toBe('ok');
     expect(JSON.stringify(checks)).not.toMatch(/tok-secret-path|qs-secret|whsec_/);
 
     await connection('hooked-db', { plugins: ['webhooks'] });
     expect(find(await doctor(), 'webhooks', 'endpoints: hooked-db')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/hoop admin create webhook --url https:\/\/\.\.\. --event review\.created --connection hooked-db/) });
 
-    await db.$executeRawUnsafe(`CREATE TABLE IF NOT EXISTS "WebhookDelivery" ("id" UUID PRIMARY KEY, "endpointId" UUID NOT NULL, "reviewId" UUID, "event" TEXT NOT NULL, "payload" JSONB NOT NULL, "status" TEXT NOT NULL DEFAULT 'pending', "attempts" INTEGER NOT NULL DEFAULT 0, "nextAttemptAt" TIMESTAMP(3), "lastStatusCode" INTEGER, "lastDurationMs" INTEGER, "lastError" TEXT, "responseExcerpt" TEXT, "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" TIMESTAMP(3) NOT NULL)`);
-    await db.$executeRawUnsafe(
-      `INSERT INTO "WebhookDelivery" ("id", "endpointId", "event", "payload", "status", "lastStatusCode", "lastError", "updatedAt") VALUES
-       (gen_random_uuid(), $1::uuid, 'review.created', '{}', 'failed', 500, 'old failure', now() - interval '1 hour'),
-       (gen_random_uuid(), $1::uuid, 'review.created', '{}', 'gave_up', 502, 'Bad Gateway from the receiver', now()),
-       (gen_random_uuid(), $2::uuid, 'review.created', '{}', 'failed', NULL, 'connect ECONNREFUSED', now())`,
-      ids[0],
-      ids[1],
-    );
+    const delivery = (endpointId: string, status: string, lastStatusCode: number | null, lastError: string, agoMs: number) =>
+      db.webhookDelivery.create({ data: { endpointId, event: 'review.created', payload: {}, status, lastStatusCode, lastError, updatedAt: new Date(Date.now() - agoMs) } });
+    await delivery(disabled.id, 'failed', 500, 'old failure', 3600_000);
+    await delivery(disabled.id, 'gave_up', 502, 'Bad Gateway from the receiver', 0);
+    await delivery(failing.id, 'failed', null, 'connect ECONNREFUSED', 0);
     checks = await doctor();
-    expect(find(checks, 'webhooks', `endpoint ${ids[0]}`)!.message).toMatch(/; last error: HTTP 502: Bad Gateway from the receiver\. It receives nothing\./);
-    expect(find(checks, 'webhooks', `endpoint ${ids[1]}`)!.message).toMatch(/; last error: connect ECONNREFUSED\./);
+    expect(find(checks, 'webhooks', `endpoint ${disabled.id}`)!.message).toMatch(/; last error: HTTP 502: Bad Gateway from the receiver\. It receives nothing\./);
+    expect(find(checks, 'webhooks', `endpoint ${failing.id}`)!.message).toMatch(/; last error: connect ECONNREFUSED\./);
   });
 });
 

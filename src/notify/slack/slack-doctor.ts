@@ -42,7 +42,7 @@ export async function slackChecks({ slack, slackOffReason, client, db, connectio
     if (listing.length === 0) return [check('slack', 'configured', 'ok', `Slack is off (${reason}); no connection lists it.`)];
     const names = listing.map((c) => c.name).join(', ');
     return [
-      check('slack', 'configured', 'fail', `Slack is off (${reason}), yet ${listing.length === 1 ? 'connection' : 'connections'} ${names} ${listing.length === 1 ? 'lists' : 'list'} the slack plugin: their requests reach nobody in Slack.`, `Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (README, Slack) and restart the gateway, or drop slack from their plugins: hoop admin create connection ${listing[0].name} --overwrite --plugin teams`),
+      check('slack', 'configured', 'fail', `Slack is off (${reason}), yet ${listing.length === 1 ? 'connection' : 'connections'} ${names} ${listing.length === 1 ? 'lists' : 'list'} the slack plugin: their requests reach nobody in Slack.`, `Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (README, Slack) and restart the gateway, or drop slack from their plugins: hoop admin create connection ${listing[0].name} --overwrite --plugin '' (every channel configured; or name the ones you want)`),
     ];
   }
   const out: DoctorCheck[] = [check('slack', 'configured', 'ok', 'Slack is on (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).')];

@@ -1,7 +1,6 @@
 // The webhooks part of `hoop admin doctor`: endpoints disabled or failing, with their last error,
-// and connections that list the webhooks plugin with no endpoint to receive them. The webhooks
-// channel is built alongside: until its tables exist (to_regclass), there is nothing to check. Raw
-// SQL, so this compiles whether or not the Prisma client knows those tables yet.
+// and connections that list the webhooks plugin with no endpoint to receive them. An endpoint's URL
+// may carry a token in its path or query: only its host is shown.
 import { check, type DoctorCheck } from '../../contracts/doctor.js';
 import type { Db } from '../../db/client.js';
 import type { DoctorConnection } from '../doctor-connection.js';
@@ -10,16 +9,6 @@ export interface WebhookDoctorOptions {
   db: Db;
   connections: DoctorConnection[];
   now: Date;
-}
-
-interface EndpointRow {
-  id: string;
-  url: string;
-  description: string | null;
-  connections: string[];
-  enabled: boolean;
-  disabledReason: string | null;
-  failingSince: Date | null;
 }
 
 /** Where an endpoint points, without its path or query (either may carry a token). */
@@ -31,38 +20,32 @@ function hostOf(url: string): string {
   }
 }
 
-async function tableExists(db: Db, table: string): Promise<boolean> {
-  const rows = await db.$queryRaw<{ found: boolean }[]>`SELECT to_regclass(${`"${table}"`}) IS NOT NULL AS found`;
-  return rows[0]?.found === true;
+/** The last error of an endpoint's deliveries that did not succeed, as "HTTP 502: ...". */
+async function lastErrorOf(db: Db, endpointId: string): Promise<string | null> {
+  const d = await db.webhookDelivery.findFirst({
+    where: { endpointId, status: { not: 'succeeded' }, OR: [{ lastError: { not: null } }, { lastStatusCode: { not: null } }] },
+    orderBy: { updatedAt: 'desc' },
+    select: { lastError: true, lastStatusCode: true },
+  });
+  if (!d) return null;
+  return [d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : null, d.lastError].filter(Boolean).join(': ').slice(0, 300) || null;
 }
 
-/** The last error of an endpoint's deliveries, when the delivery log exists. */
-async function lastErrorOf(db: Db, endpointId: string, withDeliveries: boolean): Promise<string | null> {
-  if (!withDeliveries) return null;
-  const rows = await db.$queryRaw<{ lastError: string | null; lastStatusCode: number | null }[]>`
-    SELECT "lastError", "lastStatusCode" FROM "WebhookDelivery"
-    WHERE "endpointId" = ${endpointId}::uuid AND ("lastError" IS NOT NULL OR "lastStatusCode" IS NOT NULL) AND "status" <> 'succeeded'
-    ORDER BY "updatedAt" DESC LIMIT 1`;
-  const r = rows[0];
-  if (!r) return null;
-  return [r.lastStatusCode ? `HTTP ${r.lastStatusCode}` : null, r.lastError].filter(Boolean).join(': ').slice(0, 300) || null;
-}
-
-/** The webhook checks; none while the webhooks channel's tables do not exist. */
+/** The webhook checks. */
 export async function webhookChecks({ db, connections }: WebhookDoctorOptions): Promise<DoctorCheck[]> {
-  if (!(await tableExists(db, 'WebhookEndpoint'))) return [];
-  const withDeliveries = await tableExists(db, 'WebhookDelivery');
-  const endpoints = await db.$queryRaw<EndpointRow[]>`
-    SELECT "id"::text AS id, "url", "description", "connections", "enabled", "disabledReason", "failingSince" FROM "WebhookEndpoint" ORDER BY "createdAt", "id"`;
+  const endpoints = await db.webhookEndpoint.findMany({
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    select: { id: true, url: true, description: true, connections: true, enabled: true, disabledReason: true, failingSince: true },
+  });
   const out: DoctorCheck[] = [];
   for (const e of endpoints) {
     const name = `endpoint ${e.id}`;
     const label = `Webhook endpoint ${e.id} (${hostOf(e.url)}${e.description ? `, ${e.description}` : ''})`;
     if (!e.enabled) {
-      const last = await lastErrorOf(db, e.id, withDeliveries);
-      out.push(check('webhooks', name, 'fail', `${label} is disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}${last ? `; last error: ${last}` : ''}. It receives nothing.`, `Fix the receiver, then enable it: hoop admin get webhooks; PATCH /api/webhooks/${e.id} {"enabled": true}`));
+      const last = await lastErrorOf(db, e.id);
+      out.push(check('webhooks', name, 'fail', `${label} is disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}${last ? `; last error: ${last}` : ''}. It receives nothing.`, `Fix the receiver, then enable it again: PATCH /api/webhooks/${e.id} {"enabled": true} (hoop admin get webhooks lists them)`));
     } else if (e.failingSince) {
-      const last = await lastErrorOf(db, e.id, withDeliveries);
+      const last = await lastErrorOf(db, e.id);
       out.push(check('webhooks', name, 'warn', `${label} has been failing since ${e.failingSince.toISOString()}${last ? `; last error: ${last}` : ''}. It is disabled after a day of failures.`, `Fix the receiver; hoop admin webhook deliveries ${e.id} shows each attempt, and hoop admin webhook replay ${e.id} DELIVERY_ID resends one.`));
     } else {
       out.push(check('webhooks', name, 'ok', `${label} is enabled and its deliveries succeed.`));
