@@ -34,7 +34,7 @@ async function guarded(channel: string, part: () => Promise<DoctorCheck[]>): Pro
 }
 
 /** The checks no channel owns: connections that run commands without review, PUBLIC_URL, no channel at all. */
-export function generalChecks(config: Pick<Config, 'slack' | 'teamsWebhookUrl' | 'publicUrl'>, connections: DoctorConnection[]): DoctorCheck[] {
+export function generalChecks(config: Pick<Config, 'slack' | 'teamsWebhookUrl' | 'publicUrl'>, connections: DoctorConnection[], enabledWebhooks = 0): DoctorCheck[] {
   const out: DoctorCheck[] = [];
   for (const c of connections) {
     if (c.reviewMode === 'none') {
@@ -47,8 +47,8 @@ export function generalChecks(config: Pick<Config, 'slack' | 'teamsWebhookUrl' |
   if (teamsOn && isLocalUrl(config.publicUrl)) {
     out.push(check('general', 'PUBLIC_URL', 'warn', `PUBLIC_URL is ${config.publicUrl} (the default): the Approve, Reject and Open buttons of Teams cards open a page only this machine can reach.`, 'Set PUBLIC_URL=https://<where people open hoop> and restart the gateway.'));
   }
-  if (!config.slack && !teamsOn && !connections.some((c) => c.plugins.includes('webhooks'))) {
-    out.push(check('general', 'channels', 'warn', 'No channel is configured: reviewers learn of requests only by asking (hoop admin get reviews --status pending).', 'Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or TEAMS_WEBHOOK_URL (see the README, Channels).'));
+  if (!config.slack && !teamsOn && enabledWebhooks === 0) {
+    out.push(check('general', 'channels', 'warn', 'No channel is configured (no Slack, no Teams, no enabled webhook endpoint): reviewers learn of requests only by asking (hoop admin get reviews --status pending).', 'Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or TEAMS_WEBHOOK_URL, or hoop admin create webhook (see the README, Channels).'));
   }
   return out;
 }
@@ -76,7 +76,7 @@ export function createDoctor({ config, db, slackClient, clock }: DoctorOptions):
       guarded('slack', () => slackChecks({ slack, slackOffReason: config.slackOffReason, client, db, connections })),
       guarded('teams', () => teamsChecks({ defaultUrlSet: Boolean(config.teamsWebhookUrl), db, connections, now })),
       guarded('webhooks', () => webhookChecks({ db, connections, now })),
-      guarded('general', async () => generalChecks(config, connections)),
+      guarded('general', async () => generalChecks(config, connections, await db.webhookEndpoint.count({ where: { enabled: true } }))),
     ]);
     return { checks: parts.flat() };
   };

@@ -58,6 +58,7 @@ describe('generalChecks', () => {
       ['review: none', 'warn'],
       ['channels', 'warn'],
     ]);
-    expect(generalChecks({ publicUrl: 'https://hoop.example.com' }, [conn('hooked', { plugins: ['webhooks'] })])).toEqual([]);
+    expect(generalChecks({ publicUrl: 'https://hoop.example.com' }, [conn('hooked', { plugins: ['webhooks'] })], 1)).toEqual([]);
+    expect(generalChecks({ publicUrl: 'https://hoop.example.com' }, [conn('hooked', { plugins: ['webhooks'] })], 0).map((c) => c.name)).toEqual(['channels']);
   });
 });
