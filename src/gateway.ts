@@ -19,6 +19,7 @@ import { createJobQueue, type JobQueue } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
 import type { Logger } from './logger.js';
 import { createConfiguredNotifiers } from './notify/configured.js';
+import { createDoctor } from './notify/doctor.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
@@ -196,6 +197,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         drain,
         metrics: config.metrics.port === undefined ? metrics || undefined : undefined,
         webhooks: createWebhookAdmin({ db, clock, allowPrivate: config.webhooks.allowPrivate, enqueue: enqueueEntry }),
+        doctor: createDoctor({ config, db, clock }),
       })
     : undefined;
   let metricsServer: MetricsServer | undefined;

@@ -2,6 +2,8 @@
 export const EXIT = {
   ok: 0,
   sqlFailed: 1,
+  /** `hoop admin doctor`: a check failed. */
+  checksFailed: 1,
   usage: 2,
   rejected: 3,
   expired: 4,

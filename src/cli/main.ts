@@ -7,6 +7,7 @@ import { loadCliConfig, saveCliConfig } from './config-file.js';
 import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerIdentityCommands } from './identity-commands.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { list, outputOption, positiveInt } from './options.js';
 import { describeReview, historyTable, reviewsTable, table, type HistoryEvent, printable, jsonText } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
@@ -224,6 +225,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const adminGet = admin.command('get').description('list connections, users, API keys, reviews or webhooks');
   registerIdentityCommands({ admin, create, get: adminGet }, { client, print, json });
   registerWebhookCommands({ admin, create, get: adminGet }, { client, print, json });
+  registerDoctorCommand(admin, { client, print, json, setExit });
   adminGet
     .command('connections')
     .addOption(outputOption())

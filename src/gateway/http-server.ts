@@ -21,6 +21,8 @@ import type { Readiness } from './readiness.js';
 import type { RequestLimits } from './request-limits.js';
 import { registerUserRoutes } from './user-routes.js';
 import { registerWebhookRoutes, type WebhookRoutesOptions } from './webhook-routes.js';
+import { registerDoctorRoute } from './doctor-routes.js';
+import type { DoctorReport } from '../contracts/doctor.js';
 
 export interface HttpServerOptions {
   admin: AdminService;
@@ -40,6 +42,8 @@ export interface HttpServerOptions {
   metrics?: MetricsEndpointOptions;
   /** Custom webhooks' admin routes (absent: /api/webhooks is not served). */
   webhooks?: WebhookRoutesOptions['webhooks'];
+  /** GET /api/admin/doctor answers this (absent: no such route). */
+  doctor?: () => Promise<DoctorReport>;
 }
 
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
@@ -176,6 +180,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     });
     registerUserRoutes(api, { admin, auditCtx });
     if (opts.webhooks) registerWebhookRoutes(api, { webhooks: opts.webhooks, auditCtx });
+    if (opts.doctor) registerDoctorRoute(api, opts.doctor);
 
     api.post('/connections', { config: { query: { overwrite: { type: 'boolean' } } } }, async (req, reply) => {
       const b = body(req);

@@ -5,6 +5,12 @@
 // and conversations.replies only with include_all_metadata, as Slack does), updates them in place
 // (message_not_found for one it does not hold) and can fail the way Slack does: refuse before
 // acting (429 with Retry-After, errors), or act and then answer late or with a 5xx.
+// Channels registered in `channels` behave as Slack's do for a bot that is or is not a member:
+// conversations.info (channel_not_found for one it does not know, or a private one the bot is not
+// in), conversations.history/replies (not_in_channel), chat.postMessage (is_archived, and
+// channel_not_found in a private channel the bot is not in). The app has the bot scopes of
+// manifest.yml unless told otherwise: conversations.info without channels:read answers missing_scope.
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkMessage, checkView } from './slack-block-rules.js';
@@ -71,7 +77,31 @@ export const SLACK_RATE_LIMITS: Record<string, FakeRateLimit> = {
   'chat.postMessage': { limit: 60, windowMs: 60_000, perChannel: true },
 };
 
+/** A channel Slack knows, as conversations.info describes it to the bot. */
+export interface FakeChannel {
+  name: string;
+  isPrivate?: boolean;
+  /** The bot is in it (default true). */
+  isMember?: boolean;
+  isArchived?: boolean;
+}
+
+/** The bot scopes manifest.yml asks for: what an app installed from it gets. */
+export function manifestScopes(): string[] {
+  const text = readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8');
+  const bot = text.split(/\n\s*bot:\s*\n/)[1] ?? '';
+  const scopes: string[] = [];
+  for (const line of bot.split('\n')) {
+    const m = /^\s*-\s*([a-z.:_]+)/.exec(line);
+    if (!m) break;
+    scopes.push(m[1]);
+  }
+  return scopes;
+}
+
 export interface FakeSlackOptions {
+  /** The bot's scopes (default: those of manifest.yml). */
+  scopes?: string[];
   /** The bot token Slack accepts; any other gets invalid_auth. */
   token?: string;
   /** The workspace the app is installed in (auth.test's team_id). */
@@ -85,6 +115,8 @@ export interface FakeSlack {
   calls: SlackCall[];
   /** Slack users by id, for users.info. */
   users: Map<string, FakeSlackUser>;
+  /** Channels Slack knows, by id; unregistered ones are still accepted by chat.postMessage (as with chat:write.public). */
+  channels: Map<string, FakeChannel>;
   /** Calls Slack refused for breaking its rules (not the ones made to fail with failNext). */
   refused: { call: SlackCall; answer: Record<string, unknown> }[];
   /** Every message posted and not deleted, in the order posted, as last updated. */
@@ -130,6 +162,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const calls: SlackCall[] = [];
   const refused: FakeSlack['refused'] = [];
   const users = new Map<string, FakeSlackUser>();
+  const channels = new Map<string, FakeChannel>();
+  const scopes = options.scopes ?? manifestScopes();
+  /** A registered channel the bot cannot read: Slack's answer, or null. */
+  const channelRefusal = (id: unknown, method: string): Record<string, unknown> | null => {
+    const ch = typeof id === 'string' ? channels.get(id) : undefined;
+    if (!ch) return null;
+    const member = ch.isMember ?? true;
+    if (ch.isPrivate && !member) return { ok: false, error: 'channel_not_found' };
+    if (method === 'chat.postMessage') return ch.isArchived ? { ok: false, error: 'is_archived' } : null;
+    return member ? null : { ok: false, error: 'not_in_channel' };
+  };
   const failures = new Map<string, Failure[]>();
   const listeners: ((call: SlackCall) => void)[] = [];
   const messages: FakeMessage[] = [];
@@ -183,6 +226,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   /** Slack's refusal of a call that breaks its rules, or null. */
   const rulesBroken = (method: string, token: string | undefined, args: Record<string, any>): Record<string, unknown> | null => {
     if (token !== expectedToken) return { ok: false, error: token ? 'invalid_auth' : 'not_authed' };
+    if (['chat.postMessage', 'conversations.history', 'conversations.replies'].includes(method)) {
+      const refusal = channelRefusal(args.channel, method);
+      if (refusal) return refusal;
+    }
     if (method === 'chat.postMessage' || method === 'chat.update') return checkMessage(args) ?? checkMetadata(args.metadata);
     if (method === 'chat.postEphemeral') return checkMessage(args);
     if (method === 'views.open') return checkView(args.view);
@@ -192,7 +239,21 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
     switch (method) {
       case 'auth.test':
-        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: teamId, team: 'acme' };
+        return { ok: true, url: 'https://acme.slack.com/', team: 'acme', user: 'hoop', team_id: teamId, user_id: 'UBOT', bot_id: 'BBOT', is_enterprise_install: false };
+      case 'conversations.info': {
+        const ch = channels.get(String(args.channel ?? ''));
+        const needed = ch?.isPrivate ? 'groups:read' : 'channels:read';
+        if (!scopes.includes(needed) && (ch || !scopes.some((x) => x === 'channels:read' || x === 'groups:read'))) {
+          return { ok: false, error: 'missing_scope', needed, provided: scopes.join(',') };
+        }
+        const member = ch?.isMember ?? true;
+        if (!ch || (ch.isPrivate && !member)) return { ok: false, error: 'channel_not_found' };
+        const id = String(args.channel);
+        return {
+          ok: true,
+          channel: { id, name: ch.name, is_channel: !ch.isPrivate, is_group: false, is_im: false, is_private: Boolean(ch.isPrivate), is_archived: Boolean(ch.isArchived), is_general: false, is_member: member, created: 1700000000, creator: 'UADMIN' },
+        };
+      }
       case 'chat.postMessage': {
         if (!args.channel) return { ok: false, error: 'channel_not_found' };
         // A message to a user id lands in the bot's DM with them.
@@ -319,6 +380,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     url: `http://127.0.0.1:${port}/api/`,
     calls,
     users,
+    channels,
     refused,
     messages,
     rateLimited,
