@@ -30,8 +30,8 @@ export type Claim =
  */
 export async function claimPost(db: Db, key: PostKey, leaseMs: number): Promise<Claim> {
   const taken = await db.$queryRaw<{ attempts: number }[]>`
-    INSERT INTO "ChannelPost" ("id", "reviewId", "channel", "target", "kind", "status", "claimedAt", "attempts")
-    VALUES (gen_random_uuid(), ${key.reviewId}::uuid, ${key.channel}, ${key.target}, ${key.kind}, 'posting', timezone('UTC', now()), 1)
+    INSERT INTO "ChannelPost" ("id", "reviewId", "channel", "target", "kind", "status", "claimedAt", "attempts", "createdAt")
+    VALUES (gen_random_uuid(), ${key.reviewId}::uuid, ${key.channel}, ${key.target}, ${key.kind}, 'posting', timezone('UTC', now()), 1, timezone('UTC', now()))
     ON CONFLICT ("reviewId", "channel", "target", "kind") DO UPDATE
       SET "claimedAt" = timezone('UTC', now()), "attempts" = "ChannelPost"."attempts" + 1
       WHERE "ChannelPost"."status" = 'posting'
