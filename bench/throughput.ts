@@ -22,6 +22,7 @@ import setup from '../test/global-setup.js';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/fake-slack.js';
 import { createStateDatabase, createTargetDatabase, REDIS_URL, uniqueName } from '../test/helpers/databases.js';
 import { ADMIN_KEY, deleteQueues, SIGNING_SECRET } from '../test/helpers/gateway.js';
+import { productionArgv } from '../test/helpers/gateway-process.js';
 
 const DURATION_SEC = Number(process.env.DURATION ?? 30);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
@@ -77,7 +78,9 @@ async function startChild(dir: string, env: Record<string, string>, profileDir?:
   const port = await freePort();
   // --cpu-prof is refused in NODE_OPTIONS: it goes on the command line.
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  // This checkout's gateway as `npm start` runs it (bundle and node flags); another checkout's from its sources.
+  const argv = dir === ROOT ? productionArgv() : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, [...profile, ...argv], {
     cwd: dir,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
