@@ -19,6 +19,8 @@ import { createJobQueue, type JobQueue } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
 import type { Logger } from './logger.js';
 import { createConfiguredNotifiers } from './notify/configured.js';
+import { createHomeBuilder } from './notify/slack/slack-home.js';
+import type { JobName } from './jobs/definitions.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
@@ -141,7 +143,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Reads' closing audit events commit without waiting for the disk (src/db/read-audit.ts).
   const quickPool = createStatePool(config.databaseUrl, { max: 4, onConnectionError: () => {} }, { synchronousCommit: false });
   // Every configured channel (Slack, ...): plans its jobs in every process, runs them in workers.
-  const notifiers = createConfiguredNotifiers({ config, db, log, runsJobs: Boolean(opts.workers) });
+  const notifiers = createConfiguredNotifiers({
+    config,
+    db,
+    log,
+    runsJobs: Boolean(opts.workers),
+    clock: opts.clock,
+    enqueue: (e) => jobs.enqueue(e.name as JobName, e.payload as never, { jobId: e.jobId, delayMs: e.dueAt ? Math.max(0, e.dueAt.getTime() - Date.now()) : undefined }),
+  });
   const reviews = createReviewService({
     db,
     readAudit: createReadAudit(statePoolOf(db), quickPool),
@@ -151,6 +160,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     events,
     log,
     reviewTimeoutSec: config.reviewTimeoutSec,
+    reviewReminderSec: config.reviewReminderSec,
     execute: { statementTimeoutMs: config.statementTimeoutMs, outputMaxBytes: config.outputMaxBytes },
     executor,
     classifier,
@@ -161,7 +171,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
   // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.
   const firstSeen = opts.http && fastRedis ? createSeenOnce(fastRedis, `${config.queuePrefix}:slack-seen`) : undefined;
-  const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
+  const home = createHomeBuilder({ db, clock: opts.clock });
+  const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen, homeView: home.bySlackId }) : undefined;
   const limits = opts.http && fastRedis ? createRequestLimits(fastRedis, config.queuePrefix, config.limits, log) : undefined;
   const readiness = createReadiness([
     { name: 'database', check: () => db.$queryRaw`SELECT 1` },

@@ -12,6 +12,9 @@ import { toReviewView } from '../../contracts/review-view.js';
 import { createSlackSlots, type SlotKey } from '../../db/slack-slots.js';
 import { PermanentFailure, RetryLater } from '../channel.js';
 import { findPosted, hoopMetadata } from './slack-find.js';
+import type { Clock } from '../../core/ports.js';
+import { linkedUsers } from '../../db/slack-ids.js';
+import { reminderDm, reminderReply, safeReminder } from '../../bot/reminder-blocks.js';
 
 export interface SlackJobsOptions {
   db: Db;
@@ -24,6 +27,8 @@ export interface SlackJobsOptions {
    * Default: twice the client's timeout and two seconds.
    */
   claimTtlMs?: number;
+  /** Where "expires in N min" is counted from (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Try again in `retryAfterSec`: the job is put back without using one of its attempts. */
@@ -62,6 +67,8 @@ const PERMANENT = new Set([
   'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
   'user_not_found', 'cant_update_message', 'message_not_found', 'invalid_blocks', 'msg_too_long', 'no_text', 'missing_scope',
   'restricted_action', 'user_disabled', 'team_access_not_granted', 'ekm_access_denied', 'msg_blocks_too_long', 'invalid_arguments',
+  // views.publish: the app's Home tab is switched off in its settings.
+  'not_enabled',
 ]);
 
 /** After this long, Slack will not act on a post we gave up waiting for (no more late copies). */
@@ -75,7 +82,8 @@ export function createJobSlackClient(token: string, apiUrl?: string, timeoutMs =
   return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs });
 }
 
-async function slackCall<T>(call: () => Promise<T>): Promise<T> {
+/** A Slack call with its failures mapped: 429 → SlackRateLimited (a RetryLater), refusals no retry fixes → SlackPermanentError. */
+export async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -100,7 +108,7 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
 }
 
 /** The Slack job handlers over the database and a WebClient. */
-export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }: SlackJobsOptions) {
+export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs, clock }: SlackJobsOptions) {
   const slots = createSlackSlots(db, claimTtlMs ?? 2 * SLACK_TIMEOUT_MS + 2000);
 
   /**
@@ -181,13 +189,8 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     const channel = review.connection.slackChannel ?? defaultChannel;
     const targets = channel ? [channel] : [];
     if (review.autoApproved) return targets;
-    const groups = review.groups.map((g) => g.group);
-    const members = await db.user.findMany({
-      where: { slackUserId: { not: null }, active: true, groups: { hasSome: groups }, id: { not: review.requesterId } },
-      select: { slackUserId: true },
-      orderBy: { email: 'asc' },
-    });
-    return [...targets, ...members.map((m) => m.slackUserId!)];
+    const members = await linkedUsers(db, { groups: review.groups.map((g) => g.group) });
+    return [...targets, ...members.filter((m) => m.id !== review.requesterId).map((m) => m.slackUserId)];
   }
 
   /** `slack.post-review`: the request message to the channel and to every linked reviewer. */
@@ -322,5 +325,26 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view), () => safeResultMessage(view));
   }
 
-  return { postReview, updateReview, postResult, notifyRequester };
+  /**
+   * `slack.remind`: while the request is pending, a reminder in the thread of each request message
+   * in a channel, and a direct message to each linked reviewer of a pending group who has not
+   * decided any group of it. Each is a slot of kind `reminder`: a retry never posts one twice.
+   */
+  async function remind(reviewId: string): Promise<void> {
+    const review = await getReview(db, reviewId);
+    if (review.status !== 'PENDING') return;
+    const view = toReviewView(review);
+    const now = (clock ?? { now: () => new Date() }).now();
+    const channels = (await postedRequests(reviewId)).filter((m) => !isUserTarget(m.target));
+    for (const m of channels) await postOnce(review, m.target, 'reminder', reminderReply(view, now), () => safeReminder(view, now), { channel: m.channel, ts: m.ts });
+    const pending = review.groups.filter((g) => g.status === 'PENDING').map((g) => g.group);
+    const decided = new Set(review.groups.map((g) => g.reviewerId).filter(Boolean));
+    const reviewers = (await linkedUsers(db, { groups: pending })).filter((u) => u.id !== review.requesterId && !decided.has(u.id));
+    for (const u of reviewers) await postOnce(review, u.slackUserId, 'reminder', reminderDm(view, now), () => safeReminder(view, now));
+  }
+
+  return { postReview, updateReview, postResult, notifyRequester, remind };
 }
+
+/** A message target that is a person (their DM with the bot), not a channel. */
+const isUserTarget = (target: string) => /^[UW][A-Z0-9]+$/.test(target);
