@@ -29,6 +29,7 @@ function review(i: number, extra: Partial<ReviewListView> = {}): ReviewListView 
     decidedAt: null,
     startedAt: null,
     finishedAt: null,
+    outputTruncated: false,
     commandTags: [],
     rowsAffected: null,
     error: null,
