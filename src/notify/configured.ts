@@ -7,6 +7,7 @@ import type { Clock } from '../core/ports.js';
 import type { OutboxEntry } from '../db/outbox.js';
 import type { Notifier } from './channel.js';
 import { createHomeBuilder, createHomeJobs } from './slack/slack-home.js';
+import { createSlackReminder } from './slack/slack-reminder.js';
 import { createNotifierRegistry, type NotifierRegistry } from './registry.js';
 import { createJobSlackClient, createSlackJobs } from './slack/slack-jobs.js';
 import { createSlackNotifier } from './slack/slack-notifier.js';
@@ -30,9 +31,10 @@ export function createConfiguredNotifiers({ config, db, log, runsJobs, clock, en
   if (config.slack) {
     const slack = config.slack;
     const client = runsJobs ? createJobSlackClient(slack.botToken, slack.apiUrl, slack.timeoutMs) : undefined;
-    const jobs = client ? createSlackJobs({ db, client, defaultChannel: slack.defaultChannel, log, claimTtlMs: 2 * slack.timeoutMs + 2000, clock }) : undefined;
+    const jobs = client ? createSlackJobs({ db, client, defaultChannel: slack.defaultChannel, log, claimTtlMs: 2 * slack.timeoutMs + 2000 }) : undefined;
     const home = client ? createHomeJobs({ db, client, builder: createHomeBuilder({ db, clock }), log, enqueue }) : undefined;
-    notifiers.push(createSlackNotifier({ db, jobs, home }));
+    const remind = jobs ? createSlackReminder({ db, jobs, clock }) : undefined;
+    notifiers.push(createSlackNotifier({ db, jobs, home, remind }));
   }
   // Teams can always serve a connection that lists it with its own Workflows URL; with
   // TEAMS_WEBHOOK_URL it is on for every connection that lists no plugins too.

@@ -12,9 +12,7 @@ import { toReviewView } from '../../contracts/review-view.js';
 import { createSlackSlots, type SlotKey } from '../../db/slack-slots.js';
 import { PermanentFailure, RetryLater } from '../channel.js';
 import { findPosted, hoopMetadata } from './slack-find.js';
-import type { Clock } from '../../core/ports.js';
 import { linkedUsers } from '../../db/slack-ids.js';
-import { reminderDm, reminderReply, safeReminder } from '../../bot/reminder-blocks.js';
 
 export interface SlackJobsOptions {
   db: Db;
@@ -27,8 +25,6 @@ export interface SlackJobsOptions {
    * Default: twice the client's timeout and two seconds.
    */
   claimTtlMs?: number;
-  /** Where "expires in N min" is counted from (default: the system clock). */
-  clock?: Clock;
 }
 
 /** Try again in `retryAfterSec`: the job is put back without using one of its attempts. */
@@ -108,7 +104,7 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
 }
 
 /** The Slack job handlers over the database and a WebClient. */
-export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs, clock }: SlackJobsOptions) {
+export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }: SlackJobsOptions) {
   const slots = createSlackSlots(db, claimTtlMs ?? 2 * SLACK_TIMEOUT_MS + 2000);
 
   /**
@@ -325,26 +321,6 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs, c
     await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view), () => safeResultMessage(view));
   }
 
-  /**
-   * `slack.remind`: while the request is pending, a reminder in the thread of each request message
-   * in a channel, and a direct message to each linked reviewer of a pending group who has not
-   * decided any group of it. Each is a slot of kind `reminder`: a retry never posts one twice.
-   */
-  async function remind(reviewId: string): Promise<void> {
-    const review = await getReview(db, reviewId);
-    if (review.status !== 'PENDING') return;
-    const view = toReviewView(review);
-    const now = (clock ?? { now: () => new Date() }).now();
-    const channels = (await postedRequests(reviewId)).filter((m) => !isUserTarget(m.target));
-    for (const m of channels) await postOnce(review, m.target, 'reminder', reminderReply(view, now), () => safeReminder(view, now), { channel: m.channel, ts: m.ts });
-    const pending = review.groups.filter((g) => g.status === 'PENDING').map((g) => g.group);
-    const decided = new Set(review.groups.map((g) => g.reviewerId).filter(Boolean));
-    const reviewers = (await linkedUsers(db, { groups: pending })).filter((u) => u.id !== review.requesterId && !decided.has(u.id));
-    for (const u of reviewers) await postOnce(review, u.slackUserId, 'reminder', reminderDm(view, now), () => safeReminder(view, now));
-  }
-
-  return { postReview, updateReview, postResult, notifyRequester, remind };
+  // postOnce and postedRequests: the slot mechanism, for the reminder (slack-reminder.ts).
+  return { postReview, updateReview, postResult, notifyRequester, postOnce, postedRequests };
 }
-
-/** A message target that is a person (their DM with the bot), not a channel. */
-const isUserTarget = (target: string) => /^[UW][A-Z0-9]+$/.test(target);

@@ -11,21 +11,21 @@ import type { SlackJobs } from './slack-jobs.js';
 import type { createHomeJobs } from './slack-home.js';
 
 /** The Slack notifier over its job handlers (absent in a process that only plans jobs). */
-export function createSlackNotifier({ db, jobs, home }: { db: Db; jobs?: SlackJobs; home?: ReturnType<typeof createHomeJobs> }): Notifier {
+export function createSlackNotifier({ db, jobs, home, remind }: { db: Db; jobs?: SlackJobs; home?: ReturnType<typeof createHomeJobs>; remind?: (reviewId: string) => Promise<void> }): Notifier {
   return {
     channel: 'slack',
     jobsOfNewRequest,
     jobsOf: slackJobsOf,
     jobsOfReminder: (reviewId) => [{ name: 'slack.remind', payload: { reviewId }, jobId: `slack-remind-${reviewId}` }],
     async run(name, payload) {
-      if (!jobs || !home) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
+      if (!jobs || !home || !remind) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
       if (name === 'slack.publish-home') return home.publishHome(String(payload.userId));
       const reviewId = String(payload.reviewId);
       if (name === 'slack.post-review') await jobs.postReview(reviewId);
       else if (name === 'slack.update-review') await jobs.updateReview(reviewId);
       else if (name === 'slack.post-result') await jobs.postResult(reviewId);
       else if (name === 'slack.notify-requester') await jobs.notifyRequester(reviewId, payload.outcome as 'rejected' | 'expired');
-      else if (name === 'slack.remind') await jobs.remind(reviewId);
+      else if (name === 'slack.remind') await remind(reviewId);
       else if (name === 'slack.refresh-homes') await home.refreshHomes(reviewId);
       else throw new PermanentFailure(`${name} is not a Slack job`);
     },
