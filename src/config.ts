@@ -41,6 +41,8 @@ const schema = z.object({
   SLACK_TEAM_ID: optionalString.pipe(z.string().regex(/^[TE][A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD').optional()),
   SLACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   REVIEW_TIMEOUT_SEC: z.coerce.number().int().positive().default(3600),
+  // Unset: half of REVIEW_TIMEOUT_SEC; 0 switches reminders off.
+  REVIEW_REMINDER_SEC: z.coerce.number({ message: 'must be a whole number of seconds (0 switches reminders off)' }).int('must be a whole number of seconds (0 switches reminders off)').min(0, 'must be 0 (no reminders) or more').optional(),
   ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Emails compare case-insensitively: Boss@Corp.COM names the same person as boss@corp.com.
   ADMIN_EMAIL: z.string().transform(normalizeEmail).pipe(z.string().email()).default('admin@localhost.localdomain'),
@@ -118,6 +120,8 @@ export interface Config {
   /** Why Slack is off, for the start-up log. */
   slackOffReason?: string;
   reviewTimeoutSec: number;
+  /** When a request still pending reminds its reviewers, in seconds after it was made; 0: never. */
+  reviewReminderSec: number;
   adminApiKey?: string;
   adminEmail: string;
   statementTimeoutMs: number;
@@ -183,6 +187,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } else {
     slackOffReason = 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set';
   }
+  const reviewReminderSec = e.REVIEW_REMINDER_SEC ?? Math.floor(e.REVIEW_TIMEOUT_SEC / 2);
+  if (reviewReminderSec >= e.REVIEW_TIMEOUT_SEC) {
+    throw new ConfigError(
+      `Invalid configuration:\n  REVIEW_REMINDER_SEC: is ${reviewReminderSec}, but a reminder must come before the request expires (REVIEW_TIMEOUT_SEC=${e.REVIEW_TIMEOUT_SEC}). Set it below ${e.REVIEW_TIMEOUT_SEC}, leave it unset for half the timeout, or 0 to switch reminders off.`,
+    );
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -191,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     slack,
     slackOffReason,
     reviewTimeoutSec: e.REVIEW_TIMEOUT_SEC,
+    reviewReminderSec,
     adminApiKey: e.ADMIN_API_KEY,
     adminEmail: e.ADMIN_EMAIL,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,

@@ -20,6 +20,7 @@ import { startWorkers, type Workers } from './jobs/workers.js';
 import type { Logger } from './logger.js';
 import { createConfiguredNotifiers } from './notify/configured.js';
 import { createDoctor } from './notify/doctor.js';
+import { createHomeBuilder } from './notify/slack/slack-home.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
@@ -160,6 +161,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     events,
     log,
     reviewTimeoutSec: config.reviewTimeoutSec,
+    reviewReminderSec: config.reviewReminderSec,
     execute: { statementTimeoutMs: config.statementTimeoutMs, outputMaxBytes: config.outputMaxBytes },
     executor,
     classifier,
@@ -170,7 +172,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Only a process that serves HTTP receives Slack requests; workers reach Slack through jobs.
   // Seen Slack signatures live in Redis under the queue prefix, so every replica refuses a replay.
   const firstSeen = opts.http && fastRedis ? createSeenOnce(fastRedis, `${config.queuePrefix}:slack-seen`) : undefined;
-  const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen }) : undefined;
+  const home = createHomeBuilder({ db, clock: opts.clock });
+  const slack = config.slack && opts.http ? createSlackApp({ ...config.slack, admin, reviews, log, firstSeen, homeView: home.bySlackId }) : undefined;
   const limits = opts.http && fastRedis ? createRequestLimits(fastRedis, config.queuePrefix, config.limits, log) : undefined;
   const readiness = createReadiness([
     { name: 'database', check: () => db.$queryRaw`SELECT 1` },

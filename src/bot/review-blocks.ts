@@ -56,12 +56,12 @@ export function codeBlock(text: string, cutNotice: (shown: number, total: number
   return '```' + kept + '```\n' + cutNotice(slackLength(kept), slackLength(body));
 }
 
-function slackDate(iso: string): string {
+export function slackDate(iso: string): string {
   const epoch = Math.floor(new Date(iso).getTime() / 1000);
   return `<!date^${epoch}^{date_short_pretty} {time}|${iso}>`;
 }
 
-function who(email: string | null, slackId: string | null): string {
+export function who(email: string | null, slackId: string | null): string {
   if (slackId) return `<@${slackId}>`;
   return email ? escapeMrkdwn(cutLabel(email, 200)) : 'someone';
 }
@@ -75,6 +75,9 @@ const STATUS_LINE: Record<ReviewView['status'], string> = {
   REJECTED: ':no_entry: Rejected — not executed',
   EXPIRED: ':alarm_clock: Expired — not executed',
 };
+
+/** The status line with its emoji, as the request message shows it. */
+export const statusLine = (status: ReviewView['status']) => STATUS_LINE[status];
 
 /** The status in words, without the emoji. */
 export const statusWords = (status: ReviewView['status']) => STATUS_LINE[status].replace(/^:[a-z_]+: /, '');
@@ -109,7 +112,7 @@ export function classificationLines(review: Pick<ReviewView, 'classification'>):
  * The Approve and Reject buttons of one pending group. `minimal` (the fallback message): no styles,
  * and Reject names the group too, since no section above says which group the row is for.
  */
-function voteButtons(reviewId: string, group: string, minimal = false): Record<string, unknown>[] {
+export function voteButtons(reviewId: string, group: string, minimal = false): Record<string, unknown>[] {
   const value = JSON.stringify({ reviewId, group } satisfies ButtonValue);
   const label = (text: string) => ({ type: 'plain_text', text: cutLabel(text, SLACK_LIMITS.buttonText) });
   return [

@@ -7,6 +7,7 @@ import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AdminService } from '../service/admin-service.js';
 import type { ReviewService } from '../service/review-service.js';
+import type { HomeView } from './home-blocks.js';
 import { registerHoopCommand } from './hoop-command.js';
 import { rejectModal, type RejectModalMeta } from './reject-modal.js';
 import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, type ButtonValue } from './review-blocks.js';
@@ -27,6 +28,8 @@ export interface SlackAppOptions {
   log: Logger;
   /** Shared memory of seen request signatures (replay protection across replicas). */
   firstSeen?: (signature: string, ttlSec: number) => Promise<boolean>;
+  /** The Home tab of a Slack user, as views.publish takes it (absent: the Home tab is not served). */
+  homeView?: (slackUserId: string) => Promise<HomeView>;
 }
 
 function parseButton(value: string | undefined): ButtonValue {
@@ -187,6 +190,16 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       // Not yet acked: the form stays open with the reason, and the person can submit it again.
       if (!isAppError(error)) log.error({ err: error }, 'a rejection from Slack failed');
       await ack({ response_action: 'errors', errors: { reason: cutText(clickFailureText(error, 'rejection'), 300) } });
+    }
+  });
+
+  // The Home tab: published afresh each time it is opened (the jobs keep it current while it is).
+  app.event('app_home_opened', async ({ event, client }) => {
+    if (event.tab !== 'home' || !opts.homeView) return;
+    try {
+      await client.views.publish({ user_id: event.user, view: (await opts.homeView(event.user)) as never });
+    } catch (error) {
+      log.warn({ err: error, user: event.user }, 'could not publish a Home tab');
     }
   });
 

@@ -20,6 +20,8 @@ export const SLACK_LIMITS = {
   inputLabel: 2000,
   messageBlocks: 50,
   modalBlocks: 100,
+  /** A Home tab view (views.publish). */
+  homeBlocks: 100,
   /** Modal title, submit and close texts. */
   modalButtonText: 24,
   privateMetadata: 3000,
@@ -135,8 +137,8 @@ function fitBlock(block: Block, hint?: string): Block {
  * blocks beyond the per-surface maximum replaced by one notice. `hint` tells where the whole text
  * is (e.g. "`hoop get review ID`").
  */
-export function fitBlocks(blocks: Block[], surface: 'message' | 'modal' = 'message', hint?: string): Block[] {
-  const max = surface === 'modal' ? SLACK_LIMITS.modalBlocks : SLACK_LIMITS.messageBlocks;
+export function fitBlocks(blocks: Block[], surface: 'message' | 'modal' | 'home' = 'message', hint?: string): Block[] {
+  const max = surface === 'modal' ? SLACK_LIMITS.modalBlocks : surface === 'home' ? SLACK_LIMITS.homeBlocks : SLACK_LIMITS.messageBlocks;
   let out = blocks.map((b) => fitBlock(b, hint)).filter((b) => !(b.type === 'actions' && b.elements?.length === 0));
   if (out.length > max) {
     const dropped = out.length - max + 1;

@@ -261,3 +261,14 @@ export function finishExecution(review: ReviewState, succeeded: boolean): Transi
     effects: [{ type: 'update-messages' }],
   };
 }
+
+/**
+ * The groups of `review` that `actor` may still decide at `now` (what a Home tab offers them): their
+ * pending groups of a pending, unexpired request of someone else, none once they approved a group
+ * of it where each group needs a different person.
+ */
+export function decidableGroups(review: Pick<ReviewState, 'status' | 'groups' | 'distinctApprovers' | 'requesterId' | 'expiresAt'>, actor: Actor, now: Date): string[] {
+  if (review.status !== 'PENDING' || now.getTime() >= review.expiresAt.getTime() || review.requesterId === actor.userId) return [];
+  if (review.distinctApprovers && review.groups.some((g) => g.status === 'APPROVED' && g.reviewerId === actor.userId)) return [];
+  return review.groups.filter((g) => g.status === 'PENDING' && actor.groups.includes(g.group)).map((g) => g.group);
+}

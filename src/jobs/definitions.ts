@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNEL_NAMES, REVIEW_EVENTS, type ChannelName } from '../notify/channel.js';
+import { CHANNEL_NAMES, NOTICE_EVENTS, REVIEW_EVENTS, type ChannelName } from '../notify/channel.js';
 
 const reviewId = z.string().uuid();
 const event = z.enum(REVIEW_EVENTS);
@@ -8,12 +8,18 @@ const event = z.enum(REVIEW_EVENTS);
 export const JOB_SCHEMAS = {
   'review.expire': z.object({ reviewId }),
   'review.execute': z.object({ reviewId }),
+  // Once per request, at REVIEW_REMINDER_SEC: plans the reminder on the connection's channels.
+  'review.remind': z.object({ reviewId }),
   'slack.post-review': z.object({ reviewId }),
   'slack.update-review': z.object({ reviewId }),
   'slack.post-result': z.object({ reviewId }),
   'slack.notify-requester': z.object({ reviewId, outcome: z.enum(['rejected', 'expired']) }),
+  'slack.remind': z.object({ reviewId }),
+  // A request changed: the Home tab of each person concerned is republished (one job per person).
+  'slack.refresh-homes': z.object({ reviewId }),
+  'slack.publish-home': z.object({ userId: z.string().uuid() }),
   // step: which group approval of a request this is (several are events of one type).
-  'teams.post-event': z.object({ reviewId, event, step: z.number().int().positive().optional() }),
+  'teams.post-event': z.object({ reviewId, event: z.enum(NOTICE_EVENTS), step: z.number().int().positive().optional() }),
   'webhooks.dispatch': z.object({ reviewId, event }),
   'webhooks.deliver': z.object({ deliveryId: z.string().uuid() }),
 } as const;

@@ -32,6 +32,14 @@ const DEFAULTS: Record<QueueKind, JobsOptions> = {
   webhooks: CHANNEL_DEFAULTS,
 };
 
+/**
+ * Jobs that only refresh a view (the Slack Home tab) yield to those that announce, update or decide
+ * a request: BullMQ runs jobs without a priority before prioritized ones, so after a burst of a
+ * thousand expiries the request messages are updated first and the Home tabs after.
+ */
+const LOW_PRIORITY: ReadonlySet<string> = new Set<JobName>(['slack.refresh-homes', 'slack.publish-home']);
+const optionsOf = (name: JobName): JobsOptions => ({ ...DEFAULTS[QUEUE_OF[name]], ...(LOW_PRIORITY.has(name) ? { priority: 10 } : {}) });
+
 /** Queue names under the configured prefix; workers use the same. */
 export function queueNames(prefix: string): Record<QueueKind, string> {
   return Object.fromEntries(QUEUE_KINDS.map((k) => [k, `${prefix}-${k}`])) as Record<QueueKind, string>;
@@ -53,13 +61,13 @@ export function createJobQueue(connection: Redis, prefix: string): JobQueue {
     async enqueue(name, payload, options) {
       const data = parsePayload(name, payload);
       const kind = QUEUE_OF[name];
-      await queues[kind].add(name, data, { ...DEFAULTS[kind], jobId: safeJobId(options.jobId), delay: options.delayMs });
+      await queues[kind].add(name, data, { ...optionsOf(name), jobId: safeJobId(options.jobId), delay: options.delayMs });
     },
     async enqueueMany(jobs) {
       const byQueue = Object.fromEntries(QUEUE_KINDS.map((k) => [k, [] as Parameters<Queue['addBulk']>[0]])) as Record<QueueKind, Parameters<Queue['addBulk']>[0]>;
       for (const j of jobs) {
         const kind = QUEUE_OF[j.name];
-        byQueue[kind].push({ name: j.name, data: parsePayload(j.name, j.payload), opts: { ...DEFAULTS[kind], jobId: safeJobId(j.options.jobId), delay: j.options.delayMs } });
+        byQueue[kind].push({ name: j.name, data: parsePayload(j.name, j.payload), opts: { ...optionsOf(j.name), jobId: safeJobId(j.options.jobId), delay: j.options.delayMs } });
       }
       await Promise.all(QUEUE_KINDS.filter((k) => byQueue[k].length).map((k) => queues[k].addBulk(byQueue[k])));
     },

@@ -90,6 +90,9 @@ export function startWorkers(opts: WorkersOptions): Workers {
     if (name === 'review.expire') {
       const { reviewId } = parsePayload('review.expire', data);
       await opts.reviews.expireJob(reviewId);
+    } else if (name === 'review.remind') {
+      const { reviewId } = parsePayload('review.remind', data);
+      await opts.reviews.remindJob(reviewId);
     } else if (name === 'review.execute') {
       const { reviewId } = parsePayload('review.execute', data);
       await opts.reviews.executeReview(reviewId);

@@ -12,6 +12,15 @@ export type ChannelName = (typeof CHANNEL_NAMES)[number];
 export const REVIEW_EVENTS = ['review.created', 'review.group_approved', 'review.approved', 'review.rejected', 'review.expired', 'review.executed', 'review.failed'] as const;
 export type ReviewEventType = (typeof REVIEW_EVENTS)[number];
 
+/**
+ * A reminder to the reviewers of a request still pending (REVIEW_REMINDER_SEC): not a transition,
+ * so not one of REVIEW_EVENTS, which are also the webhook event types.
+ */
+export const REMINDER_EVENT = 'review.reminder';
+/** What the channels post about: the events, and the reminder. */
+export const NOTICE_EVENTS = [...REVIEW_EVENTS, REMINDER_EVENT] as const;
+export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
+
 /** The event a transition is, for the channels; null for one they do not announce (a run starting). */
 export function eventOf(t: Transition): ReviewEventType | null {
   return (REVIEW_EVENTS as readonly string[]).includes(t.action) ? (t.action as ReviewEventType) : null;
@@ -52,6 +61,8 @@ export interface Notifier {
   jobsOfNewRequest?(request: NewRequest): OutboxEntry[];
   /** The jobs a transition causes (update what was posted, publish the result, tell the requester). */
   jobsOf?(reviewId: string, t: Transition): OutboxEntry[];
+  /** The jobs of the one reminder of a request still pending (written with its `review.reminded` audit event). */
+  jobsOfReminder?(reviewId: string): OutboxEntry[];
   /** Runs one of this channel's jobs (its names start with `<channel>.`). Throws RetryLater/PermanentFailure as above. */
   run(name: string, payload: Record<string, unknown>): Promise<void>;
   /** The sweep: re-enqueues what lost jobs or stopped processes left undone on this channel. */

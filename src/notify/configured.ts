@@ -3,21 +3,27 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import type { Clock } from '../core/ports.js';
+import type { OutboxEntry } from '../db/outbox.js';
 import type { Notifier } from './channel.js';
+import { createHomeBuilder, createHomeJobs } from './slack/slack-home.js';
+import { createSlackReminder } from './slack/slack-reminder.js';
 import { createNotifierRegistry, type NotifierRegistry } from './registry.js';
 import { createJobSlackClient, createSlackJobs } from './slack/slack-jobs.js';
 import { createSlackNotifier } from './slack/slack-notifier.js';
 import { createTeamsNotifier } from './teams/teams-notifier.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
-import type { Clock } from '../core/ports.js';
-import type { OutboxEntry } from '../db/outbox.js';
 
 export interface ConfiguredNotifiersOptions {
   config: Config;
   db: Db;
   log: Logger;
+  /** The time of schedules, reminders' "expires in" and webhook retries. */
   clock: Clock;
-  /** Hands a job to its queue at once (webhook dispatch fans out one delivery job per endpoint). */
+  /**
+   * Hands a job to its queue at once: a channel's job that plans more (webhook dispatch fans out
+   * one delivery per endpoint, the Slack Home refresh one publish per person).
+   */
   enqueue: (entry: OutboxEntry) => Promise<void>;
   /** This process runs jobs (a process that only plans them needs no clients). */
   runsJobs: boolean;
@@ -28,15 +34,16 @@ export function createConfiguredNotifiers({ config, db, log, clock, enqueue, run
   const notifiers: Notifier[] = [];
   if (config.slack) {
     const slack = config.slack;
-    const jobs = runsJobs
-      ? createSlackJobs({ db, client: createJobSlackClient(slack.botToken, slack.apiUrl, slack.timeoutMs), defaultChannel: slack.defaultChannel, log, claimTtlMs: 2 * slack.timeoutMs + 2000 })
-      : undefined;
-    notifiers.push(createSlackNotifier({ db, jobs }));
+    const client = runsJobs ? createJobSlackClient(slack.botToken, slack.apiUrl, slack.timeoutMs) : undefined;
+    const jobs = client ? createSlackJobs({ db, client, defaultChannel: slack.defaultChannel, log, claimTtlMs: 2 * slack.timeoutMs + 2000 }) : undefined;
+    const home = client ? createHomeJobs({ db, client, builder: createHomeBuilder({ db, clock }), log, enqueue }) : undefined;
+    const remind = jobs ? createSlackReminder({ db, jobs, clock }) : undefined;
+    notifiers.push(createSlackNotifier({ db, jobs, home, remind }));
   }
   // Teams can always serve a connection that lists it with its own Workflows URL; with
   // TEAMS_WEBHOOK_URL it is on for every connection that lists no plugins too.
   const teamsByDefault = Boolean(config.teamsWebhookUrl);
-  notifiers.push(createTeamsNotifier({ db, defaultWebhookUrl: config.teamsWebhookUrl, publicUrl: config.publicUrl, log, byDefault: teamsByDefault }));
+  notifiers.push(createTeamsNotifier({ db, defaultWebhookUrl: config.teamsWebhookUrl, publicUrl: config.publicUrl, log, byDefault: teamsByDefault, clock }));
   // Signed webhooks: always on; a request of a connection no endpoint subscribes to costs one
   // dispatch job that finds none.
   notifiers.push(createWebhookNotifier({ db, clock, log, enqueue, allowPrivate: config.webhooks.allowPrivate }));

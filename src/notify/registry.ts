@@ -20,6 +20,8 @@ export interface NotifierRegistry {
   jobsOfNewRequest(plugins: readonly string[], request: NewRequest): OutboxEntry[];
   /** The jobs a transition causes: its run, and each channel's. */
   jobsOf(plugins: readonly string[], reviewId: string, t: Transition): OutboxEntry[];
+  /** The jobs of a request's reminder on the connection's channels. */
+  jobsOfReminder(plugins: readonly string[], reviewId: string): OutboxEntry[];
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export function createNotifierRegistry(notifiers: readonly Notifier[], defaults:
       const run: OutboxEntry[] = t.effects.some((e) => e.type === 'execute') ? [{ name: 'review.execute', payload: { reviewId }, jobId: `execute-${reviewId}` }] : [];
       return [...run, ...on(plugins).flatMap((n) => n.jobsOf?.(reviewId, t) ?? [])];
     },
+    jobsOfReminder: (plugins, reviewId) => on(plugins).flatMap((n) => n.jobsOfReminder?.(reviewId) ?? []),
     async close() {
       await Promise.all(notifiers.map((n) => n.close?.()));
     },

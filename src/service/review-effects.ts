@@ -17,7 +17,7 @@ export interface Outbox {
   relayReview(reviewId: string, boundMs: number): Promise<void>;
   /** Relays every stored job (after a transaction that wrote jobs of many reviews); never throws. */
   relayAll(): Promise<number>;
-  removeJob(name: 'review.expire', jobId: string): void;
+  removeJob(name: 'review.expire' | 'review.remind', jobId: string): void;
 }
 
 export interface EffectsOptions {
@@ -34,10 +34,23 @@ export type RecordEffects = (tx: Tx, reviewId: string, t: Transition, plugins: r
 /** After the commit: wakes waiters and relays the review's jobs, within a short bound. */
 export type AfterCommit = (reviewId: string, t?: Transition) => Promise<void>;
 
-/** The jobs of a request just stored as PENDING: its expiry, and its announcement on the connection's channels. */
-export function jobsOfNewRequest(notifiers: NotifierRegistry, plugins: readonly string[], reviewId: string, expiresAt: Date): OutboxEntry[] {
+/** When a request made at `createdAt` reminds its reviewers; undefined when reminders are off. */
+export function remindAtOf(createdAt: Date, reminderSec: number | undefined): Date | undefined {
+  return reminderSec ? new Date(createdAt.getTime() + reminderSec * 1000) : undefined;
+}
+
+/** The id of a request's one reminder job: a second plan of it (the sweep's) is a no-op. */
+export const remindJobId = (reviewId: string) => `remind-${reviewId}`;
+
+/**
+ * The jobs of a request just stored as PENDING: its expiry, its reminder (when `remindAt` is given:
+ * reminders are on and it falls before the expiry), and its announcement on the connection's channels.
+ */
+export function jobsOfNewRequest(notifiers: NotifierRegistry, plugins: readonly string[], reviewId: string, expiresAt: Date, remindAt?: Date): OutboxEntry[] {
+  const remind: OutboxEntry[] = remindAt && remindAt.getTime() < expiresAt.getTime() ? [{ name: 'review.remind', payload: { reviewId }, jobId: remindJobId(reviewId), dueAt: remindAt }] : [];
   return [
     { name: 'review.expire', payload: { reviewId }, jobId: `expire-${reviewId}`, dueAt: expiresAt },
+    ...remind,
     ...notifiers.jobsOfNewRequest(plugins, { reviewId, status: 'PENDING', autoApproved: false }),
   ];
 }

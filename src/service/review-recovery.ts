@@ -7,6 +7,8 @@ import type { JobName } from '../jobs/definitions.js';
 import type { JobQueue } from '../jobs/queues.js';
 import type { NotifierRegistry } from '../notify/registry.js';
 import { withTimeout } from '../with-timeout.js';
+import { REMINDED_ACTION } from './remind-review.js';
+import { remindAtOf, remindJobId } from './review-effects.js';
 
 export interface RecoveryOptions {
   db: Db;
@@ -18,6 +20,8 @@ export interface RecoveryOptions {
   /** The set-based expiry of every review due at `now`; returns how many it expired. */
   expireDue: (now: Date) => Promise<number>;
   failStopped: (reviewId: string, now: Date) => Promise<boolean>;
+  /** REVIEW_REMINDER_SEC (0: reminders are off, none is re-planned). */
+  reviewReminderSec?: number;
 }
 
 /** Which parts of the database sweep run (both by default). */
@@ -27,7 +31,7 @@ export interface SweepParts {
 }
 
 /** The sweep over what lost jobs or stopped processes left. */
-export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock, expireDue, failStopped }: RecoveryOptions) {
+export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock, expireDue, failStopped, reviewReminderSec = 0 }: RecoveryOptions) {
   // A Redis that stops answering mid-sweep ends the sweep instead of holding it (and every later
   // one) until it is back; the commands already sent are idempotent by job id.
   const jobs: Pick<JobQueue, 'enqueue'> = {
@@ -65,9 +69,14 @@ export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock,
     const now = options.now ?? new Date();
     let requeued = 0;
     const { expired, failed } = await sweepDatabase(options.now, { settle: options.settle });
-    for await (const pending of pages((after) => db.review.findMany({ where: { status: 'PENDING', ...after }, ...PAGE, select: { id: true, expiresAt: true } }))) {
+    for await (const pending of pages((after) => db.review.findMany({ where: { status: 'PENDING', ...after }, ...PAGE, select: { id: true, createdAt: true, expiresAt: true, auditEvents: { where: { action: REMINDED_ACTION }, select: { id: true }, take: 1 } } }))) {
       for (const r of pending) {
         await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
+        // A reminder whose job Redis lost (and that was not sent yet): planned again, same id.
+        const remindAt = remindAtOf(r.createdAt, reviewReminderSec);
+        if (remindAt && remindAt < r.expiresAt && r.auditEvents.length === 0) {
+          await jobs.enqueue('review.remind', { reviewId: r.id }, { jobId: remindJobId(r.id), delayMs: Math.max(0, remindAt.getTime() - now.getTime()) });
+        }
       }
     }
     // A repair gets an id of its own per 10 minutes: BullMQ ignores an add whose id it still holds,

@@ -31,6 +31,8 @@ import { checkLength, createSubmit } from './submit-command.js';
 import { createSweep } from './review-recovery.js';
 import { createReadCommand } from './run-read.js';
 import { createExpireDue } from './expire-due.js';
+import { createRemindReview } from './remind-review.js';
+import { remindJobId } from './review-effects.js';
 import type { Clock } from '../core/ports.js';
 import { systemClock } from '../clock.js';
 
@@ -44,6 +46,8 @@ export interface ReviewServiceOptions {
   events: ReviewEvents;
   log: Logger;
   reviewTimeoutSec: number;
+  /** When a pending request reminds its reviewers, in seconds after it was made (0 or absent: never). */
+  reviewReminderSec?: number;
   execute: ExecutionLimits;
   executor: SqlExecutor;
   classifier: Classifier;
@@ -104,6 +108,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const refreshUser = opts.refreshUser ?? (async (user: AuthUser) => user);
   const submit = createSubmit({ ...opts, clock, afterCommit, executeReview, runRead, refreshUser });
   const expireDue = createExpireDue({ db, outbox, events, clock, log, notifiers: opts.notifiers });
+  const remindJob = createRemindReview({ db, outbox, notifiers: opts.notifiers, clock, log });
 
   /**
    * The one rule every way of voting applies: a request the user may not see (not theirs, not their
@@ -153,7 +158,10 @@ export function createReviewService(opts: ReviewServiceOptions) {
     }
     if (done.t.next.status !== 'PENDING') observeDecision(done.t.next.status.toLowerCase() as DecisionOutcome, done.row.createdAt, done.t.next.decidedAt ?? now);
     await afterCommit(reviewId, done.t);
-    if (done.t.next.status !== 'PENDING') outbox.removeJob('review.expire', `expire-${reviewId}`);
+    if (done.t.next.status !== 'PENDING') {
+      outbox.removeJob('review.expire', `expire-${reviewId}`);
+      outbox.removeJob('review.remind', remindJobId(reviewId));
+    }
     // The vote is committed: the answer is never an error of our database.
     return readBackOr(() => getReview(db, reviewId), done.row, (err) => log.warn({ err, reviewId }, 'answered a vote from what was committed; the database could not be read back'));
   }
@@ -266,7 +274,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     if ((await getReviewStatus(db, reviewId).catch(() => null)) === 'PENDING') await expireReview(reviewId);
   }
 
-  const { sweep, sweepDatabase } = createSweep({ db, jobs, notifiers: opts.notifiers, staleRunningMs, clock, expireDue: expireDue.run, failStopped });
+  const { sweep, sweepDatabase } = createSweep({ db, jobs, notifiers: opts.notifiers, staleRunningMs, clock, expireDue: expireDue.run, failStopped, reviewReminderSec: opts.reviewReminderSec ?? 0 });
 
-  return { submit, vote, previewVote, expireReview, expireJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, history, waitForDecision, list };
+  return { submit, vote, previewVote, expireReview, expireJob, remindJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, history, waitForDecision, list };
 }

@@ -20,7 +20,7 @@ import type { AuthUser } from './auth-user.js';
 import { canUseConnection } from '../core/access.js';
 import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
 import type { NotifierRegistry } from '../notify/registry.js';
-import { jobsOfNewRequest, type AfterCommit, type Outbox } from './review-effects.js';
+import { jobsOfNewRequest, remindAtOf, type AfterCommit, type Outbox } from './review-effects.js';
 import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
 import { HotCache } from '../hot-cache.js';
@@ -47,6 +47,8 @@ export interface SubmitOptions {
   afterCommit: AfterCommit;
   log: Logger;
   reviewTimeoutSec: number;
+  /** When a pending request reminds its reviewers, after it was made (0 or absent: never). */
+  reviewReminderSec?: number;
   executor: SqlExecutor;
   classifier: Classifier;
   maxStatements?: number;
@@ -235,7 +237,7 @@ export function createSubmit(opts: SubmitOptions) {
         await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
       }
       if (created.state.status === 'PENDING') {
-        await outbox.write(tx, review.id, jobsOfNewRequest(opts.notifiers, connection.plugins, review.id, created.state.expiresAt));
+        await outbox.write(tx, review.id, jobsOfNewRequest(opts.notifiers, connection.plugins, review.id, created.state.expiresAt, remindAtOf(now, opts.reviewReminderSec)));
       } else if (created.autoApproved) {
         // Reviewers still see what an admin ran on their connection, with its result.
         await outbox.write(tx, review.id, opts.notifiers.jobsOfNewRequest(connection.plugins, { reviewId: review.id, status: 'APPROVED', autoApproved: true }));

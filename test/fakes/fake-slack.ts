@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkMessage, checkView } from './slack-block-rules.js';
+import { checkHomeView, checkMessage, checkView } from './slack-block-rules.js';
 
 export interface SlackCall {
   method: string;
@@ -123,6 +123,8 @@ export interface FakeSlack {
   messages: FakeMessage[];
   /** Calls answered 429 by a rate limit (not the ones made to fail with failNext). */
   rateLimited: SlackCall[];
+  /** The Home tab each user sees: the last view published to them (views.publish). */
+  homes: Map<string, { type: 'home'; blocks: any[]; callback_id?: string }>;
   /** Replaces the rate limits (an empty object switches them off); counting starts afresh. */
   setRateLimits(limits: Record<string, FakeRateLimit>): void;
   /** Makes the next `times` calls of `method` fail as described. */
@@ -178,6 +180,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const messages: FakeMessage[] = [];
   const lateAnswers = new Set<NodeJS.Timeout>();
   const rateLimited: SlackCall[] = [];
+  const homes: FakeSlack['homes'] = new Map();
   let rateLimits: Record<string, FakeRateLimit> = { ...options.rateLimits };
   // Fixed windows: key (method, or method and channel) → the window's start and its calls so far.
   let windows = new Map<string, { start: number; count: number }>();
@@ -233,6 +236,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (method === 'chat.postMessage' || method === 'chat.update') return checkMessage(args) ?? checkMetadata(args.metadata);
     if (method === 'chat.postEphemeral') return checkMessage(args);
     if (method === 'views.open') return checkView(args.view);
+    if (method === 'views.publish') return checkHomeView(args);
     return null;
   };
 
@@ -299,6 +303,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       }
       case 'views.open':
         return { ok: true, view: { id: 'V1' } };
+      case 'views.publish': {
+        homes.set(args.user_id, args.view);
+        return { ok: true, view: { id: `VHOME${args.user_id}`, team_id: teamId, ...args.view, hash: String(Date.now()) } };
+      }
       case 'users.info': {
         const u = users.get(args.user);
         if (!u) return { ok: false, error: 'user_not_found' };
@@ -326,7 +334,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
       const type = req.headers['content-type'] ?? '';
       const args: Record<string, any> = type.includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
-      for (const f of JSON_FIELDS) if (typeof args[f] === 'string') args[f] = JSON.parse(args[f]);
+      // A field that is not JSON stays a string: the rules then refuse it, as Slack does.
+      for (const f of JSON_FIELDS) {
+        if (typeof args[f] !== 'string') continue;
+        try {
+          args[f] = JSON.parse(args[f]);
+        } catch {
+          // left as sent
+        }
+      }
       const token = req.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
       const call = { method, token, args, at: Date.now() };
       calls.push(call);
@@ -384,6 +400,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     refused,
     messages,
     rateLimited,
+    homes,
     setRateLimits(limits) {
       rateLimits = { ...limits };
       windows = new Map();

@@ -147,3 +147,27 @@ export function checkView(view: Json | undefined): Json | null {
   }
   return errors.length ? { ok: false, error: 'invalid_arguments', response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } } : null;
 }
+
+/**
+ * Slack's answer to views.publish with an invalid call, or null when valid: a `user_id`, and a
+ * `view` object of type home (a JSON string on the wire) with at most 100 valid blocks.
+ */
+export function checkHomeView(args: Json): Json | null {
+  const errors: string[] = [];
+  // A user's id (U… or W…), never a channel's; the tests' made-up ids may hold underscores.
+  if (typeof args.user_id !== 'string' || !/^[UW]\w+$/.test(args.user_id)) errors.push('invalid `user_id`');
+  const view = args.view;
+  if (!view || typeof view !== 'object' || Array.isArray(view)) errors.push('failed to match all allowed schemas [json-pointer:/view]');
+  else if (view.type !== 'home') errors.push(`must be home for views.publish, not ${JSON.stringify(view.type)} [json-pointer:/view/type]`);
+  else {
+    for (const key of ['title', 'submit', 'close']) if (view[key] !== undefined) errors.push(`is not allowed for a home view [json-pointer:/view/${key}]`);
+    id(errors, view.private_metadata, MAX.privateMetadata, '/view/private_metadata');
+    id(errors, view.callback_id, MAX.callbackId, '/view/callback_id');
+    if (!Array.isArray(view.blocks)) errors.push('must be an array [json-pointer:/view/blocks]');
+    else {
+      if (view.blocks.length > MAX.modalBlocks) errors.push(tooMany(MAX.modalBlocks, '/view/blocks'));
+      view.blocks.forEach((b: Json, i: number) => block(errors, b, `/view/blocks/${i}`));
+    }
+  }
+  return errors.length ? { ok: false, error: 'invalid_arguments', response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } } : null;
+}

@@ -23,6 +23,42 @@ export function signedForm(secret: string, fields: Record<string, string>, times
   };
 }
 
+/** A JSON request body (the Events API) signed with `secret` at `timestamp` (seconds). */
+export function signedJson(secret: string, payload: unknown, timestamp = Math.floor(Date.now() / 1000)): SignedRequest {
+  const body = JSON.stringify(payload);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature(secret, timestamp, body),
+    },
+  };
+}
+
+let eventSequence = 0;
+
+/** An Events API `event_callback` carrying `event`, as Slack posts it (JSON, with its envelope). */
+export function eventCallback(event: Record<string, unknown>, teamId = 'T1'): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    token: 'deprecated-verification-token',
+    team_id: teamId,
+    api_app_id: 'A1',
+    event: { event_ts: `${now}.${String(++eventSequence).padStart(6, '0')}`, ...event },
+    type: 'event_callback',
+    event_id: `Ev${Date.now()}${eventSequence}`,
+    event_time: now,
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  };
+}
+
+/** `app_home_opened`: `userId` opened the app's Home tab (or its Messages tab, with tab 'messages'). */
+export function appHomeOpened(userId: string, tab: 'home' | 'messages' = 'home', teamId = 'T1'): Record<string, unknown> {
+  return eventCallback({ type: 'app_home_opened', user: userId, channel: `D${userId.slice(1)}`, tab }, teamId);
+}
+
 // Slack gives every command and click its own trigger_id: two requests are never the same bytes.
 let sequence = 0;
 const triggerId = () => `trigger-${Date.now()}-${++sequence}`;
@@ -83,6 +119,18 @@ export function rejectSubmission(userId: string, privateMetadata: string, reason
       state: { values: { reason: { value: { type: 'plain_text_input', value: reason } } } },
       hash: 'h1',
     },
+  };
+  return { payload: JSON.stringify(payload) };
+}
+
+/** A `block_actions` payload from a button of the Home tab (a view, not a message: no channel). */
+export function homeBlockAction(userId: string, actionId: string, value: string, teamId = 'T1'): Record<string, string> {
+  const payload = {
+    type: 'block_actions',
+    ...interactionEnvelope(userId, teamId),
+    container: { type: 'view', view_id: `VHOME${userId}` },
+    view: { id: `VHOME${userId}`, type: 'home', callback_id: 'hoop.home', private_metadata: '', blocks: [], state: { values: {} }, hash: '1' },
+    actions: [{ type: 'button', action_id: actionId, block_id: 'home', value, action_ts: String(Date.now() / 1000) }],
   };
   return { payload: JSON.stringify(payload) };
 }

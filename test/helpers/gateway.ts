@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import type { Clock } from '../../src/core/ports.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
-import { signedForm } from '../fakes/slack-requests.js';
+import { signedForm, signedJson } from '../fakes/slack-requests.js';
 import { createStateDatabase, REDIS_URL, uniqueName } from './databases.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -26,6 +26,8 @@ export interface TestGateway {
   api(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse>;
   /** POSTs Slack-signed form fields to /slack/events. */
   slackPost(fields: Record<string, string>, options?: { secret?: string; timestamp?: number }): Promise<ApiResponse>;
+  /** POSTs a Slack-signed Events API body (JSON) to /slack/events. */
+  slackEvent(payload: Record<string, unknown>, options?: { secret?: string; timestamp?: number }): Promise<ApiResponse>;
   /** Creates a user through the API and returns its key. */
   createUser(email: string, groups: string[], admin?: boolean): Promise<{ id: string; apiKey: string }>;
   stop(): Promise<void>;
@@ -89,6 +91,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ADMIN_EMAIL: 'root@example.com',
     QUEUE_PREFIX: prefix,
     REVIEW_TIMEOUT_SEC: '3600',
+    // Reminders off unless a test asks for them: the tests of short timeouts count messages, and a
+    // reminder at half their timeout would add some.
+    REVIEW_REMINDER_SEC: '0',
     // Test files submit and fail authentication far more often than a person; the limits' own
     // tests set these low.
     RATE_LIMIT_SUBMITS: '100000',
@@ -120,6 +125,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     api,
     async slackPost(fields, opts = {}) {
       const req = signedForm(opts.secret ?? SIGNING_SECRET, fields, opts.timestamp);
+      return readResponse(await fetch(`${baseUrl}/slack/events`, { method: 'POST', headers: req.headers, body: req.body }));
+    },
+    async slackEvent(payload, opts = {}) {
+      const req = signedJson(opts.secret ?? SIGNING_SECRET, payload, opts.timestamp);
       return readResponse(await fetch(`${baseUrl}/slack/events`, { method: 'POST', headers: req.headers, body: req.body }));
     },
     async createUser(email, groups, admin = false) {

@@ -202,8 +202,34 @@ describe('teamsCard', () => {
     });
   });
 
+  describe('review.reminder', () => {
+    const now = new Date('2026-11-30T10:30:00.000Z');
+    it('says how long is left, shows the request and who has not decided, and offers Approve, Reject and Open', () => {
+      const m = teamsCard('review.reminder', review(), { publicUrl: PUBLIC, now });
+      const t = all(m);
+      expect(t).toContain('Reminder: waiting for a decision — expires in 30 min');
+      expect(t).toContain('prod-db');
+      expect(t).toContain('sec** has not decided yet');
+      expect(t).toContain('1 of 2 groups approved');
+      expect(monospaced(m)[0].text).toContain('UPDATE users');
+      expect(cardOf(m).actions.map((a: any) => [a.title, a.url])).toEqual([
+        ['Approve', reviewUrl(PUBLIC, ID, 'approve')],
+        ['Reject', reviewUrl(PUBLIC, ID, 'reject')],
+        ['Open', reviewUrl(PUBLIC, ID)],
+      ]);
+    });
+
+    it('counts the last minute as less than a minute, and cuts a 1 MB command with a notice', () => {
+      const input = `UPDATE t SET v = '${'x'.repeat(1024 * 1024)}'`;
+      const m = teamsCard('review.reminder', review({ input }), { publicUrl: PUBLIC, now: new Date('2026-11-30T10:59:30.000Z') });
+      expect(all(m)).toContain('expires in less than a minute');
+      expect(all(m)).toContain('Command cut here');
+      expect(bytes(m)).toBeLessThanOrEqual(TEAMS_LIMITS.cardBytes);
+    });
+  });
+
   describe('text typed by people', () => {
-    const events = ['review.created', 'review.rejected', 'review.failed', 'review.executed'] as const;
+    const events = ['review.created', 'review.reminder', 'review.rejected', 'review.failed', 'review.executed'] as const;
     it.each(INJECTIONS)('never becomes a link or formatting, in any field: %j', (evil) => {
       const r = review({
         input: evil,
@@ -217,7 +243,7 @@ describe('teamsCard', () => {
         approvals: { approved: 0, total: 1 },
       });
       for (const e of events) {
-        const t = all(teamsCard(e, { ...r, status: e === 'review.created' ? 'PENDING' : e === 'review.rejected' ? 'REJECTED' : e === 'review.failed' ? 'FAILED' : 'EXECUTED' }, { publicUrl: PUBLIC }));
+        const t = all(teamsCard(e, { ...r, status: e === 'review.created' || e === 'review.reminder' ? 'PENDING' : e === 'review.rejected' ? 'REJECTED' : e === 'review.failed' ? 'FAILED' : 'EXECUTED' }, { publicUrl: PUBLIC }));
         for (const bad of ['](', '://evil', '**bold**', '__under__', '{{DATE(2017', '\u202e', '\u2066']) expect(t, `${e}: ${bad}`).not.toContain(bad);
         expect(t, e).not.toMatch(/(^|[^\\])<(http|at|b)/);
         expect(t, e).not.toMatch(/(^|\n)\s*- item/);
@@ -257,7 +283,7 @@ describe('teamsCard', () => {
     it('stays under the limit for a huge result, error and many long group names', () => {
       const huge = '|😀"*\n'.repeat(250_000);
       const groups = Array.from({ length: 60 }, (_, i) => ({ group: `group-${i}-${'g'.repeat(400)}`, status: 'APPROVED' as const, reviewer: `${'r'.repeat(300)}@example.com`, reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: 'r'.repeat(5000) }));
-      for (const e of ['review.executed', 'review.failed', 'review.created', 'review.group_approved'] as const) {
+      for (const e of ['review.executed', 'review.failed', 'review.created', 'review.group_approved', 'review.reminder'] as const) {
         const m = teamsCard(e, review({ status: 'FAILED', output: huge, error: huge, reason: huge, input: huge, groups, approvals: { approved: 60, total: 60 } }), { publicUrl: PUBLIC, step: 3 });
         under(m);
         expect(cardOf(m).actions.at(-1)).toMatchObject({ title: 'Open', url: `${PUBLIC}/reviews/${ID}` });

@@ -12,6 +12,7 @@ import { toReviewView } from '../../contracts/review-view.js';
 import { createSlackSlots, type SlotKey } from '../../db/slack-slots.js';
 import { PermanentFailure, RetryLater } from '../channel.js';
 import { findPosted, hoopMetadata } from './slack-find.js';
+import { linkedUsers } from '../../db/slack-ids.js';
 
 export interface SlackJobsOptions {
   db: Db;
@@ -62,6 +63,8 @@ const PERMANENT = new Set([
   'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
   'user_not_found', 'cant_update_message', 'message_not_found', 'invalid_blocks', 'msg_too_long', 'no_text', 'missing_scope',
   'restricted_action', 'user_disabled', 'team_access_not_granted', 'ekm_access_denied', 'msg_blocks_too_long', 'invalid_arguments',
+  // views.publish: the app's Home tab is switched off in its settings.
+  'not_enabled',
 ]);
 
 /** After this long, Slack will not act on a post we gave up waiting for (no more late copies). */
@@ -75,7 +78,8 @@ export function createJobSlackClient(token: string, apiUrl?: string, timeoutMs =
   return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs });
 }
 
-async function slackCall<T>(call: () => Promise<T>): Promise<T> {
+/** A Slack call with its failures mapped: 429 → SlackRateLimited (a RetryLater), refusals no retry fixes → SlackPermanentError. */
+export async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -181,13 +185,8 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     const channel = review.connection.slackChannel ?? defaultChannel;
     const targets = channel ? [channel] : [];
     if (review.autoApproved) return targets;
-    const groups = review.groups.map((g) => g.group);
-    const members = await db.user.findMany({
-      where: { slackUserId: { not: null }, active: true, groups: { hasSome: groups }, id: { not: review.requesterId } },
-      select: { slackUserId: true },
-      orderBy: { email: 'asc' },
-    });
-    return [...targets, ...members.map((m) => m.slackUserId!)];
+    const members = await linkedUsers(db, { groups: review.groups.map((g) => g.group) });
+    return [...targets, ...members.filter((m) => m.id !== review.requesterId).map((m) => m.slackUserId)];
   }
 
   /** `slack.post-review`: the request message to the channel and to every linked reviewer. */
@@ -322,5 +321,6 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view), () => safeResultMessage(view));
   }
 
-  return { postReview, updateReview, postResult, notifyRequester };
+  // postOnce and postedRequests: the slot mechanism, for the reminder (slack-reminder.ts).
+  return { postReview, updateReview, postResult, notifyRequester, postOnce, postedRequests };
 }

@@ -8,20 +8,25 @@ import { PAGE, pages } from '../../db/pages.js';
 import { channelOn } from '../registry.js';
 import { PermanentFailure, type NewRequest, type Notifier, type ReconcileContext } from '../channel.js';
 import type { SlackJobs } from './slack-jobs.js';
+import type { createHomeJobs } from './slack-home.js';
 
 /** The Slack notifier over its job handlers (absent in a process that only plans jobs). */
-export function createSlackNotifier({ db, jobs }: { db: Db; jobs?: SlackJobs }): Notifier {
+export function createSlackNotifier({ db, jobs, home, remind }: { db: Db; jobs?: SlackJobs; home?: ReturnType<typeof createHomeJobs>; remind?: (reviewId: string) => Promise<void> }): Notifier {
   return {
     channel: 'slack',
     jobsOfNewRequest,
     jobsOf: slackJobsOf,
+    jobsOfReminder: (reviewId) => [{ name: 'slack.remind', payload: { reviewId }, jobId: `slack-remind-${reviewId}` }],
     async run(name, payload) {
-      if (!jobs) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
+      if (!jobs || !home || !remind) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
+      if (name === 'slack.publish-home') return home.publishHome(String(payload.userId));
       const reviewId = String(payload.reviewId);
       if (name === 'slack.post-review') await jobs.postReview(reviewId);
       else if (name === 'slack.update-review') await jobs.updateReview(reviewId);
       else if (name === 'slack.post-result') await jobs.postResult(reviewId);
       else if (name === 'slack.notify-requester') await jobs.notifyRequester(reviewId, payload.outcome as 'rejected' | 'expired');
+      else if (name === 'slack.remind') await remind(reviewId);
+      else if (name === 'slack.refresh-homes') await home.refreshHomes(reviewId);
       else throw new PermanentFailure(`${name} is not a Slack job`);
     },
     reconcile: (ctx) => reconcileSlack(db, ctx),
@@ -31,8 +36,13 @@ export function createSlackNotifier({ db, jobs }: { db: Db; jobs?: SlackJobs }):
 /** A new request is posted; an auto-approved one too, so reviewers see what ran on their connection (its result goes in the thread). */
 function jobsOfNewRequest(request: NewRequest): OutboxEntry[] {
   if (request.status !== 'PENDING' && !request.autoApproved) return [];
-  return [{ name: 'slack.post-review', payload: { reviewId: request.reviewId }, jobId: `post-${request.reviewId}` }];
+  const post: OutboxEntry = { name: 'slack.post-review', payload: { reviewId: request.reviewId }, jobId: `post-${request.reviewId}` };
+  // A new request waits for its reviewers: it joins their Home tabs (and its requester's).
+  return request.status === 'PENDING' ? [post, refreshHomes(request.reviewId, 'new')] : [post];
 }
+
+/** The Home tabs of the people concerned by a request, republished once per state it reaches. */
+const refreshHomes = (reviewId: string, state: string): OutboxEntry => ({ name: 'slack.refresh-homes', payload: { reviewId }, jobId: `homes-${reviewId}-${state}` });
 
 /** The Slack jobs of a transition (one update job per state reached: the same state twice is one job). */
 export function slackJobsOf(reviewId: string, t: Transition): OutboxEntry[] {
@@ -41,6 +51,7 @@ export function slackJobsOf(reviewId: string, t: Transition): OutboxEntry[] {
   for (const effect of t.effects) {
     if (effect.type === 'update-messages') {
       out.push({ name: 'slack.update-review', payload: { reviewId }, jobId: `update-${reviewId}-${state}` });
+      out.push(refreshHomes(reviewId, state));
     } else if (effect.type === 'notify-requester' && effect.outcome !== 'approved') {
       out.push({ name: 'slack.notify-requester', payload: { reviewId, outcome: effect.outcome }, jobId: `notify-${reviewId}-${effect.outcome}` });
     }

@@ -2,7 +2,7 @@
 // message body out. A Workflows post cannot be edited later, so each event gets a card of its own
 // that reads on its own (which request, where, by whom), and every button opens the web app.
 import type { GroupView, ReviewView } from '../../contracts/review-view.js';
-import type { ReviewEventType } from '../channel.js';
+import type { NoticeEvent, ReviewEventType } from '../channel.js';
 import { cutPlain, jsonBytes } from './teams-text.js';
 
 /**
@@ -55,6 +55,8 @@ export interface CardOptions {
   step?: number;
   /** The channel is open to people outside the connection's allowed groups: the output is not shown. */
   withholdOutput?: boolean;
+  /** When the card is posted: a reminder says how long is left. */
+  now?: Date;
 }
 
 /** The web app's page of a request, optionally with the decision to make there. */
@@ -220,21 +222,45 @@ function resultCard(event: ReviewEventType, review: ReviewView, o: CardOptions, 
   return teamsMessage(body, [open(o.publicUrl, review.id)]);
 }
 
-function render(event: ReviewEventType, review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
+/** "in 42 min", counted up so that a request never looks further away than it is. */
+function expiresIn(review: ReviewView, now: Date): string {
+  const ms = new Date(review.expiresAt).getTime() - now.getTime();
+  return ms < 60_000 ? 'in less than a minute' : `in ${Math.ceil(ms / 60_000)} min`;
+}
+
+/** The one reminder of a request still pending: the request card's facts, the time left, its buttons. */
+function reminderCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
+  const url = reviewUrl(o.publicUrl, review.id);
+  const left = expiresIn(review, o.now ?? new Date());
+  const body = [
+    ...header(`⏰ Reminder: waiting for a decision — expires ${left}`, review, b, [
+      ['Classification', classification(review, b)],
+      ['Expires', when(review.expiresAt)],
+    ]),
+    text('**Command**'),
+    ...monospace(review.input, Math.floor(b.command / 4), 'Command', url),
+    ...groupsBlock(review, b),
+    footer(review),
+  ];
+  return teamsMessage(body, review.status === 'PENDING' ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
+}
+
+function render(event: NoticeEvent, review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
   if (event === 'review.created') return requestCard(review, o, b);
+  if (event === 'review.reminder') return reminderCard(review, o, b);
   if (event === 'review.executed' || event === 'review.failed') return resultCard(event, review, o, b);
   return decisionCard(event, review, o, b);
 }
 
 /** The last resort, when even the compact card is too big: names, status and the link, nothing typed by anyone. */
-function minimalCard(event: ReviewEventType, review: ReviewView, o: CardOptions): TeamsMessage {
+function minimalCard(event: NoticeEvent, review: ReviewView, o: CardOptions): TeamsMessage {
   const body = [text(`Request ${review.id}: ${event.replace('review.', '').replace('_', ' ')}`, { weight: 'Bolder' }), text(`Approved by ${review.approvals.approved} of ${review.approvals.total} groups. Read it in the web app.`)];
   const actions = review.status === 'PENDING' ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)];
   return teamsMessage(body, actions);
 }
 
 /** The card for `event` of `review`, always under TEAMS_LIMITS.cardBytes. */
-export function teamsCard(event: ReviewEventType, review: ReviewView, options: CardOptions): TeamsMessage {
+export function teamsCard(event: NoticeEvent, review: ReviewView, options: CardOptions): TeamsMessage {
   for (const budget of [NORMAL, COMPACT]) {
     const message = render(event, review, options, budget);
     if (jsonBytes(message) <= TEAMS_LIMITS.cardBytes) return message;

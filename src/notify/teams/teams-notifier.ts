@@ -17,7 +17,7 @@ import { getReview } from '../../db/reviews.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { toReviewView } from '../../contracts/review-view.js';
-import { eventOf, PermanentFailure, REVIEW_EVENTS, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType } from '../channel.js';
+import { eventOf, NOTICE_EVENTS, PermanentFailure, REMINDER_EVENT, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType } from '../channel.js';
 import { channelOn } from '../registry.js';
 import { teamsCard } from './teams-card.js';
 import { postToTeams, type FetchLike } from './teams-client.js';
@@ -41,7 +41,7 @@ export interface TeamsNotifierOptions {
 
 const payloadSchema = z.object({
   reviewId: z.string().uuid(),
-  event: z.enum(REVIEW_EVENTS),
+  event: z.enum(NOTICE_EVENTS),
   /** review.group_approved: how many groups had approved after this decision. */
   step: z.number().int().positive().optional(),
 });
@@ -116,6 +116,11 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
     return [entry({ reviewId, event, ...(step ? { step } : {}) })];
   }
 
+  /** The reminder card of a request still pending (REVIEW_REMINDER_SEC), once per request. */
+  function jobsOfReminder(reviewId: string): OutboxEntry[] {
+    return [entry({ reviewId, event: REMINDER_EVENT })];
+  }
+
   async function run(name: string, raw: Record<string, unknown>): Promise<void> {
     if (name !== TEAMS_POST_EVENT) throw new PermanentFailure(`The Teams channel has no job named ${name}.`);
     const parsed = payloadSchema.safeParse(raw);
@@ -130,6 +135,11 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
         return;
       }
       throw error;
+    }
+    // A reminder that arrives after the decision (its job delayed by an outage) would only mislead.
+    if (p.event === REMINDER_EVENT && row.status !== 'PENDING') {
+      log.info({ reviewId: p.reviewId, status: row.status }, 'Teams: the request was decided before its reminder; nothing posted');
+      return;
     }
     const own = await db.connection.findUnique({ where: { id: row.connectionId }, select: { teamsWebhookUrl: true } });
     const url = own?.teamsWebhookUrl ?? defaultWebhookUrl;
@@ -147,7 +157,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
       throw new RetryLater(Math.max(1, Math.ceil((leaseMs - claim.heldForMs) / 1000)), `Teams: another attempt is posting the ${key.kind} card of ${p.reviewId}; waiting for it`);
     }
     // A channel anyone in the team can read shows no output of a connection restricted to some groups.
-    const card = teamsCard(p.event, toReviewView(row), { publicUrl, step: p.step, withholdOutput: row.connection.allowedGroups.length > 0 });
+    const card = teamsCard(p.event, toReviewView(row), { publicUrl, step: p.step, withholdOutput: row.connection.allowedGroups.length > 0, now: now() });
     try {
       await postToTeams(url, card, { fetch: options.fetch, timeoutMs, now });
     } catch (error) {
@@ -195,5 +205,5 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
     }
   }
 
-  return { channel: 'teams', jobsOfNewRequest, jobsOf, run, reconcile };
+  return { channel: 'teams', jobsOfNewRequest, jobsOf, jobsOfReminder, run, reconcile };
 }
