@@ -1,14 +1,13 @@
 // The built `hoop` binary against a real gateway: API keys, user updates, and dual approval from
 // the terminal.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { runHoop } from '../helpers/hoop-cli.js';
 
-const BIN = path.resolve('bin/hoop.mjs');
 
 let t: TestGateway;
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
@@ -17,24 +16,7 @@ let alice: { id: string; apiKey: string };
 let bo: { id: string; apiKey: string };
 let sam: { id: string; apiKey: string };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hoop(args: string[], key = ADMIN_KEY): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', HOOP_API_URL: t.baseUrl, HOOP_API_KEY: key };
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hoop = (args: string[], key = ADMIN_KEY) => runHoop(args, { apiUrl: t.baseUrl, key, home });
 
 /** The key printed by `create user` / `create key`. */
 const printedKey = (out: string) => /API key \(shown once, store it now\): (\S+)/.exec(out)?.[1];

@@ -1,6 +1,5 @@
 // The built `hoop` binary against a real gateway's API: create, list and delete webhooks, read the
 // delivery log and replay a delivery.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,25 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeWebhookReceiver, type FakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
 import { ADMIN_KEY } from '../helpers/gateway.js';
 import { startWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
+import { runHoop } from '../helpers/hoop-cli.js';
 
-const BIN = path.resolve('bin/hoop.mjs');
 
 let f: WebhookFixture;
 let receiver: FakeWebhookReceiver;
 let home: string;
 
-function hoop(args: string[], key = ADMIN_KEY): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', HOOP_API_URL: f.baseUrl, HOOP_API_KEY: key };
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hoop = (args: string[], key = ADMIN_KEY) => runHoop(args, { apiUrl: f.baseUrl, key, home });
 
 beforeAll(async () => {
   home = mkdtempSync(path.join(tmpdir(), 'hoop-cli-webhooks-'));

@@ -1,7 +1,6 @@
 // `GET /api/admin/doctor` and `hoop admin doctor` on a gateway with Slack and Teams on (issue 10:
 // the README's "notifications not arriving" steps as checks): every check ok, the bot missing from
 // a channel, reviewers who have not linked Slack, Teams cards stuck, and never a Workflows URL.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTeams, type FakeTeams } from '../fakes/fake-teams.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { runHoop } from '../helpers/hoop-cli.js';
 
-const BIN = path.resolve('bin/hoop.mjs');
 
 let t: TestGateway;
 let teams: FakeTeams;
@@ -35,18 +34,7 @@ async function doctor(): Promise<Check[]> {
 const find = (checks: Check[], channel: string, name: string) => checks.find((c) => c.channel === channel && c.name === name);
 const notOk = (checks: Check[]) => checks.filter((c) => c.status !== 'ok');
 
-function hoop(args: string[], key = ADMIN_KEY): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', HOOP_API_URL: t.baseUrl, HOOP_API_KEY: key };
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hoop = (args: string[], key = ADMIN_KEY) => runHoop(args, { apiUrl: t.baseUrl, key, home });
 
 async function connection(name: string, extra: Record<string, unknown> = {}) {
   const res = await t.api('POST', '/api/connections?overwrite=true', { body: { name, url: target.url, reviewers: ['dba-team'], reviewMode: 'all', ...extra } });
