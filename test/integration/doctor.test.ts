@@ -53,7 +53,7 @@ async function connection(name: string, extra: Record<string, unknown> = {}) {
   expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
 }
 
-const link = (email: string, slackUserId: string) => t.gateway.db.user.update({ where: { email }, data: { slackUserId } });
+const link = (email: string, slackUserId: string) => t.gateway.db.user.update({ where: { email }, data: { identities: { create: { provider: 'slack', externalId: slackUserId } } } });
 
 beforeAll(async () => {
   home = mkdtempSync(path.join(tmpdir(), 'hoop-doctor-'));

@@ -96,7 +96,7 @@ describe('a replayed Slack request', () => {
   it('is refused by its timestamp once the five minutes are over', async () => {
     const old = signedForm(SIGNING_SECRET, slashCommand('UDANA', 'unsubscribe'), Math.floor(Date.now() / 1000) - 301);
     expect((await send(old)).status).toBe(401);
-    expect(await t.gateway.db.user.count({ where: { slackUserId: 'UDANA' } })).toBe(1);
+    expect(await t.gateway.db.identity.count({ where: { provider: 'slack', externalId: 'UDANA' } })).toBe(1);
   });
 });
 

@@ -4,6 +4,7 @@
 import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../../bot/review-blocks.js';
 import type { Db } from '../../db/client.js';
+import { externalIdOf } from '../../db/identities.js';
 import { getReview, type ReviewRow } from '../../db/reviews.js';
 import { stateKey } from '../../core/review-state.js';
 import type { Logger } from '../../logger.js';
@@ -182,12 +183,12 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     const targets = channel ? [channel] : [];
     if (review.autoApproved) return targets;
     const groups = review.groups.map((g) => g.group);
-    const members = await db.user.findMany({
-      where: { slackUserId: { not: null }, active: true, groups: { hasSome: groups }, id: { not: review.requesterId } },
-      select: { slackUserId: true },
-      orderBy: { email: 'asc' },
+    const members = await db.identity.findMany({
+      where: { provider: 'slack', user: { active: true, groups: { hasSome: groups }, id: { not: review.requesterId } } },
+      select: { externalId: true },
+      orderBy: { user: { email: 'asc' } },
     });
-    return [...targets, ...members.map((m) => m.slackUserId!)];
+    return [...targets, ...members.map((m) => m.externalId)];
   }
 
   /** `slack.post-review`: the request message to the channel and to every linked reviewer. */
@@ -272,10 +273,10 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
 
   /** The requester's Slack id, unless they are deactivated (who is gone gets nothing more). */
   function reachableRequester(review: ReviewRow): string | null {
-    return review.requester.active ? review.requester.slackUserId : null;
+    return review.requester.active ? externalIdOf(review.requester) : null;
   }
 
-  type Reader = { id: string; email: string; isAdmin: boolean; groups: string[]; slackUserId: string | null; active: boolean };
+  type Reader = { id: string; email: string; isAdmin: boolean; groups: string[]; active: boolean };
 
   /**
    * Who can read the thread under a message at `target` may read the result: everyone may, unless
@@ -298,11 +299,11 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     const view = toReviewView(review);
     const posted = await postedRequests(reviewId);
     // The people whose DMs the request was posted to, in one query.
-    const readers = await db.user.findMany({
-      where: { slackUserId: { in: posted.map((m) => m.target) } },
-      select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true, active: true },
+    const readers = await db.identity.findMany({
+      where: { provider: 'slack', externalId: { in: posted.map((m) => m.target) } },
+      select: { externalId: true, user: { select: { id: true, email: true, isAdmin: true, groups: true, active: true } } },
     });
-    const readerOf = new Map(readers.map((r) => [r.slackUserId!, r]));
+    const readerOf = new Map(readers.map((r) => [r.externalId, r.user]));
     for (const m of posted) {
       const message = mayShowResult(review, m.target, readerOf.get(m.target)) ? resultMessage(view) : withheldResultMessage(view);
       await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), { channel: m.channel, ts: m.ts });
