@@ -101,7 +101,7 @@ async function main() {
     void t.gateway.outbox.relayAll();
     console.log(`${N} requests stored in ${submitSec.toFixed(1)} s; waiting for their review messages`);
     for (;;) {
-      const posted = await count(`SELECT count(*) AS n FROM "SlackMessage" WHERE kind = 'request' AND status = 'posted' AND "reviewId" = ANY($1::uuid[])`, [ids]);
+      const posted = await count(`SELECT count(*) AS n FROM "ChannelMessage" WHERE channel = 'slack' AND kind = 'request' AND status = 'posted' AND "reviewId" = ANY($1::uuid[])`, [ids]);
       const queued = await count(`SELECT count(*) AS n FROM "OutboxJob"`);
       if (posted === N && queued === 0) break;
       await sleep(500);
@@ -127,8 +127,8 @@ async function main() {
     const slackStarted = Date.now();
     let slackComplete = true;
     for (;;) {
-      const shown = await count(`SELECT count(*) AS n FROM "SlackMessage" WHERE kind = 'request' AND state LIKE 'EXPIRED-%' AND "reviewId" = ANY($1::uuid[])`, [ids]);
-      const told = await count(`SELECT count(*) AS n FROM "SlackMessage" WHERE kind = 'requester-expired' AND status = 'posted' AND "reviewId" = ANY($1::uuid[])`, [ids]);
+      const shown = await count(`SELECT count(*) AS n FROM "ChannelMessage" WHERE channel = 'slack' AND kind = 'request' AND state LIKE 'EXPIRED-%' AND "reviewId" = ANY($1::uuid[])`, [ids]);
+      const told = await count(`SELECT count(*) AS n FROM "ChannelMessage" WHERE channel = 'slack' AND kind = 'requester-expired' AND status = 'posted' AND "reviewId" = ANY($1::uuid[])`, [ids]);
       if (shown === N && told === N) break;
       if (Date.now() - slackStarted > SLACK_WAIT_MIN * 60_000) {
         console.log(`Slack updates incomplete after ${SLACK_WAIT_MIN} min: ${shown} messages shown expired, ${told} requesters told (still in their jobs' retries)`);

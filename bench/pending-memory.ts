@@ -73,7 +73,7 @@ async function main() {
     const started = Date.now();
     await copyPendingRequests(sql, first.body.id, N, env.QUEUE_PREFIX);
     for (;;) {
-      const posted = await count(`SELECT count(*) AS n FROM "SlackMessage" WHERE kind = 'request' AND status = 'posted'`);
+      const posted = await count(`SELECT count(*) AS n FROM "ChannelMessage" WHERE channel = 'slack' AND kind = 'request' AND status = 'posted'`);
       const queued = await count(`SELECT count(*) AS n FROM "OutboxJob"`);
       if (posted >= N + 1 && queued === 0) break;
       if (Date.now() - started > 15 * 60_000) throw new Error(`only ${posted} of ${N + 1} posted after 15 min`);

@@ -15,7 +15,7 @@ import { startTestGateway } from '../test/helpers/gateway.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 // The sweep's periodic reads (every second in test gateways) are not part of a request.
-const SWEEP = /WHERE \("t0"\."status" = CAST|Review_slackMessages|"t0"\."finishedAt", "Review_groups"/;
+const SWEEP = /WHERE \("t0"\."status" = CAST|Review_channelMessages|"t0"\."finishedAt", "Review_groups"/;
 const BLOCKING = new Set(['bzpopmin', 'brpoplpush', 'blmove', 'bzmpop']);
 
 type Phase = 'idle' | 'submit' | 'approve';

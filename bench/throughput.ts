@@ -265,7 +265,7 @@ async function scenario(gateway: { label: string; dir: string }, processes: numb
 
     const rows = (await db.query(`SELECT r.id::text, r.status FROM "Review" r`)).rows as { id: string; status: string }[];
     const audited = Number((await db.query(`SELECT count(*)::int AS n FROM "AuditEvent" WHERE action = 'review.created'`)).rows[0].n);
-    const slots = (await db.query(`SELECT "reviewId"::text AS id, count(*)::int AS n FROM "SlackMessage" WHERE kind = 'request' AND status = 'posted' GROUP BY 1`)).rows as { id: string; n: number }[];
+    const slots = (await db.query(`SELECT "reviewId"::text AS id, count(*)::int AS n FROM "ChannelMessage" WHERE channel = 'slack' AND kind = 'request' AND status = 'posted' GROUP BY 1`)).rows as { id: string; n: number }[];
     const expiryJobs = new Set<string>();
     for (let start = 0; ; start += 1000) {
       const jobs = await reviewsQueue.getJobs(['delayed', 'waiting', 'prioritized'], start, start + 999);

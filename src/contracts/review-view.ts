@@ -1,6 +1,7 @@
 import { approvalProgress } from '../core/review-state.js';
 import type { ReviewListRow } from '../db/review-list.js';
 import type { ReviewRow } from '../db/reviews.js';
+import { externalIdOf } from '../db/identities.js';
 
 export interface GroupView {
   group: string;
@@ -63,7 +64,7 @@ export function toReviewView(row: ReviewRow): ReviewView {
     id: row.id,
     connection: row.connection.name,
     requester: row.requester.email,
-    requesterSlackId: row.requester.slackUserId,
+    requesterSlackId: externalIdOf(row.requester),
     input: row.input,
     reason: row.reason,
     status: row.status,
@@ -74,7 +75,7 @@ export function toReviewView(row: ReviewRow): ReviewView {
       group: g.group,
       status: g.status,
       reviewer: g.reviewer?.email ?? null,
-      reviewerSlackId: g.reviewer?.slackUserId ?? null,
+      reviewerSlackId: g.reviewer ? externalIdOf(g.reviewer) : null,
       decidedAt: iso(g.decidedAt),
       reason: g.reason,
     })),

@@ -1,6 +1,7 @@
-// What channels posted where (ChannelPost), for channels that can neither edit nor look up what they
-// posted (a Teams Workflows webhook): a post is claimed before it is sent and marked posted after,
-// so a retried job skips a post known to have arrived, and two jobs never send one at once.
+// What channels posted where (ChannelMessage rows), for channels that can neither edit nor look up
+// what they posted (a Teams Workflows webhook): a post is claimed before it is sent and marked
+// posted after, so a retried job skips a post known to have arrived, and two jobs never send one at
+// once. Such a post has no thread and no copies (parentRef '', copy 0) and no message references.
 import { createHash } from 'node:crypto';
 import type { Db } from './client.js';
 
@@ -17,6 +18,11 @@ export function targetOf(destination: string): string {
   return createHash('sha256').update(destination).digest('hex');
 }
 
+/** The table's unique key of a post: one message, outside any thread. */
+function uniqueOf(key: PostKey) {
+  return { reviewId: key.reviewId, channel: key.channel, target: key.target, kind: key.kind, parentRef: '', copy: 0 };
+}
+
 export type Claim =
   | { outcome: 'claimed'; attempts: number }
   | { outcome: 'posted' }
@@ -30,16 +36,16 @@ export type Claim =
  */
 export async function claimPost(db: Db, key: PostKey, leaseMs: number): Promise<Claim> {
   const taken = await db.$queryRaw<{ attempts: number }[]>`
-    INSERT INTO "ChannelPost" ("id", "reviewId", "channel", "target", "kind", "status", "claimedAt", "attempts", "createdAt")
-    VALUES (gen_random_uuid(), ${key.reviewId}::uuid, ${key.channel}, ${key.target}, ${key.kind}, 'posting', timezone('UTC', now()), 1, timezone('UTC', now()))
-    ON CONFLICT ("reviewId", "channel", "target", "kind") DO UPDATE
-      SET "claimedAt" = timezone('UTC', now()), "attempts" = "ChannelPost"."attempts" + 1
-      WHERE "ChannelPost"."status" = 'posting'
-        AND ("ChannelPost"."claimedAt" IS NULL OR "ChannelPost"."claimedAt" < timezone('UTC', now()) - make_interval(secs => ${leaseMs / 1000}::float8))
+    INSERT INTO "ChannelMessage" ("id", "reviewId", "channel", "target", "kind", "parentRef", "copy", "status", "claimedAt", "attempts", "createdAt")
+    VALUES (gen_random_uuid(), ${key.reviewId}::uuid, ${key.channel}, ${key.target}, ${key.kind}, '', 0, 'posting', timezone('UTC', now()), 1, timezone('UTC', now()))
+    ON CONFLICT ("reviewId", "channel", "target", "kind", "parentRef", "copy") DO UPDATE
+      SET "claimedAt" = timezone('UTC', now()), "attempts" = "ChannelMessage"."attempts" + 1
+      WHERE "ChannelMessage"."status" = 'posting'
+        AND ("ChannelMessage"."claimedAt" IS NULL OR "ChannelMessage"."claimedAt" < timezone('UTC', now()) - make_interval(secs => ${leaseMs / 1000}::float8))
     RETURNING "attempts"`;
   if (taken.length === 1) return { outcome: 'claimed', attempts: taken[0].attempts };
-  const row = await db.channelPost.findUnique({
-    where: { reviewId_channel_target_kind: key },
+  const row = await db.channelMessage.findUnique({
+    where: { reviewId_channel_target_kind_parentRef_copy: uniqueOf(key) },
     select: { status: true, claimedAt: true },
   });
   if (!row || row.status === 'posted') return { outcome: 'posted' };
@@ -49,7 +55,7 @@ export async function claimPost(db: Db, key: PostKey, leaseMs: number): Promise<
 
 /** Marks a claimed post as accepted by the channel. */
 export async function markPosted(db: Db, key: PostKey): Promise<void> {
-  await db.channelPost.update({ where: { reviewId_channel_target_kind: key }, data: { status: 'posted', postedAt: new Date(), claimedAt: null } });
+  await db.channelMessage.update({ where: { reviewId_channel_target_kind_parentRef_copy: uniqueOf(key) }, data: { status: 'posted', postedAt: new Date(), claimedAt: null } });
 }
 
 /**
@@ -58,12 +64,12 @@ export async function markPosted(db: Db, key: PostKey): Promise<void> {
  * back nothing, so the attempt now posting keeps its claim.
  */
 export async function releasePost(db: Db, key: PostKey, attempt: number): Promise<void> {
-  await db.channelPost.updateMany({ where: { ...key, status: 'posting', attempts: attempt }, data: { claimedAt: null } });
+  await db.channelMessage.updateMany({ where: { ...uniqueOf(key), status: 'posting', attempts: attempt }, data: { claimedAt: null } });
 }
 
 /** The kinds posted on `channel` for each of `reviewIds` (any target). */
 export async function postedKinds(db: Db, channel: string, reviewIds: readonly string[]): Promise<Map<string, Set<string>>> {
-  const rows = await db.channelPost.findMany({ where: { channel, reviewId: { in: [...reviewIds] } }, select: { reviewId: true, kind: true, status: true } });
+  const rows = await db.channelMessage.findMany({ where: { channel, reviewId: { in: [...reviewIds] } }, select: { reviewId: true, kind: true, status: true } });
   const out = new Map<string, Set<string>>();
   for (const r of rows) {
     if (!out.has(r.reviewId)) out.set(r.reviewId, new Set());

@@ -1,11 +1,12 @@
 import type { ReviewState, Transition } from '../core/review-state.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Db, Prisma, Tx } from './client.js';
+import { slackIdentity } from './identities.js';
 
 export const reviewInclude = {
   connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true, plugins: true } },
-  requester: { select: { id: true, email: true, name: true, slackUserId: true, active: true } },
-  groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, slackUserId: true } } } },
+  requester: { select: { id: true, email: true, name: true, active: true, ...slackIdentity } },
+  groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, ...slackIdentity } } } },
 } satisfies Prisma.ReviewInclude;
 
 export type ReviewRow = Prisma.ReviewGetPayload<{ include: typeof reviewInclude }>;

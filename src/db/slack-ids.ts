@@ -1,7 +1,7 @@
-// Where a person's Slack account is found: one small function per lookup, so the day Slack ids move
-// out of User (into an identity table of provider and external id) only this file changes for the
-// App Home and the reminders.
+// Where a person's Slack account is found for the App Home and the reminders: one small function
+// per lookup over the Identity rows (provider 'slack').
 import type { Db } from './client.js';
+import { externalIdOf, slackIdentity } from './identities.js';
 
 /** A hoop user as the Home tab and the reminders see them. */
 export interface SlackViewer {
@@ -13,24 +13,33 @@ export interface SlackViewer {
   slackUserId: string;
 }
 
-const viewerSelect = { id: true, email: true, isAdmin: true, groups: true, active: true, slackUserId: true } as const;
+const viewerSelect = { id: true, email: true, isAdmin: true, groups: true, active: true, ...slackIdentity } as const;
 
 /** The hoop user linked to Slack account `slackUserId`, or null. */
 export async function viewerBySlackId(db: Db, slackUserId: string): Promise<SlackViewer | null> {
-  const u = await db.user.findUnique({ where: { slackUserId }, select: viewerSelect });
-  return u ? { ...u, slackUserId } : null;
+  const row = await db.identity.findUnique({ where: { provider_externalId: { provider: 'slack', externalId: slackUserId } }, select: { user: { select: viewerSelect } } });
+  if (!row) return null;
+  const { identities: _, ...u } = row.user;
+  return { ...u, slackUserId };
 }
 
 /** Hoop user `userId` with their linked Slack account, or null when none is linked. */
 export async function viewerByUserId(db: Db, userId: string): Promise<SlackViewer | null> {
-  const u = await db.user.findUnique({ where: { id: userId }, select: viewerSelect });
-  return u?.slackUserId ? { ...u, slackUserId: u.slackUserId } : null;
+  const row = await db.user.findUnique({ where: { id: userId }, select: viewerSelect });
+  const slackUserId = row && externalIdOf(row);
+  if (!row || !slackUserId) return null;
+  const { identities: _, ...u } = row;
+  return { ...u, slackUserId };
 }
 
 /** The active users with a linked Slack account among `userIds` and the members of `groups`: hoop user id and Slack id. */
 export async function linkedUsers(db: Db, opts: { userIds?: string[]; groups?: string[] }): Promise<{ id: string; slackUserId: string }[]> {
   const or = [...(opts.userIds?.length ? [{ id: { in: opts.userIds } }] : []), ...(opts.groups?.length ? [{ groups: { hasSome: opts.groups } }] : [])];
   if (or.length === 0) return [];
-  const rows = await db.user.findMany({ where: { slackUserId: { not: null }, active: true, OR: or }, select: { id: true, slackUserId: true }, orderBy: { email: 'asc' } });
-  return rows.map((r) => ({ id: r.id, slackUserId: r.slackUserId! }));
+  const rows = await db.identity.findMany({
+    where: { provider: 'slack', user: { active: true, OR: or } },
+    select: { userId: true, externalId: true },
+    orderBy: { user: { email: 'asc' } },
+  });
+  return rows.map((r) => ({ id: r.userId, slackUserId: r.externalId }));
 }

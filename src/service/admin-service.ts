@@ -5,6 +5,7 @@ import { QUICK_RETRY_MS, retryRead } from '../db/after-connection-loss.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import { usableConnectionsWhere } from '../db/access-filters.js';
 import type { Db } from '../db/client.js';
+import { externalIdOf, slackIdentity, userByIdentity } from '../db/identities.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule } from '../core/sql-policy.js';
 import { DETECTORS } from '../sql/masking.js';
@@ -194,17 +195,17 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
   /** The user of `user.key` as the database has it now; Unauthenticated when the key no longer works. */
   async function refreshUser(user: AuthUser): Promise<AuthUser> {
     if (!user.key) return user;
-    const key = await retryRead(() => db.apiKey.findUnique({ where: { id: user.key!.id }, include: { user: true } }), QUICK_RETRY_MS);
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { id: user.key!.id }, include: { user: { include: slackIdentity } } }), QUICK_RETRY_MS);
     return userOfKey(key);
   }
 
   async function authenticateHash(hash: string): Promise<AuthUser> {
-    const key = await retryRead(() => db.apiKey.findUnique({ where: { hash }, include: { user: true } }), QUICK_RETRY_MS);
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { hash }, include: { user: { include: slackIdentity } } }), QUICK_RETRY_MS);
     return userOfKey(key, hash);
   }
 
   /** The user a key row stands for (and remembered for the read path); Unauthenticated when it does not work. */
-  async function userOfKey(key: { id: string; hash: string; revokedAt: Date | null; lastUsedAt: Date | null; user: { id: string; email: string; isAdmin: boolean; groups: string[]; slackUserId: string | null; active: boolean; updatedAt: Date } } | null, hash = key?.hash): Promise<AuthUser> {
+  async function userOfKey(key: { id: string; hash: string; revokedAt: Date | null; lastUsedAt: Date | null; user: { id: string; email: string; isAdmin: boolean; groups: string[]; identities: { externalId: string }[]; active: boolean; updatedAt: Date } } | null, hash = key?.hash): Promise<AuthUser> {
     if (hash && (!key || key.revokedAt || !key.user.active)) recent.delete(hash);
     if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
     const u = key.user;
@@ -212,7 +213,7 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
       throw new AppError(ErrorCode.Unauthenticated, `The user ${u.email} is deactivated, so their API keys do not work; an admin can reactivate them (hoop admin update user ${u.email} --activate).`);
     }
     await touchKey(key.id, key.lastUsedAt);
-    const user: AuthUser = { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId, key: { id: key.id, userUpdatedAt: u.updatedAt, cached: false } };
+    const user: AuthUser = { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: externalIdOf(u), key: { id: key.id, userUpdatedAt: u.updatedAt, cached: false } };
     recent.set(key.hash, { ...user, key: { ...user.key!, cached: true } });
     return user;
   }
@@ -236,10 +237,10 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
 
   /** The hoop user linked to a Slack user id; NotLinked when none. */
   async function userBySlackId(slackUserId: string): Promise<AuthUser> {
-    const u = await retryRead(() => db.user.findUnique({ where: { slackUserId } }), QUICK_RETRY_MS);
+    const u = await retryRead(() => userByIdentity(db, 'slack', slackUserId), QUICK_RETRY_MS);
     if (!u) throw new AppError(ErrorCode.NotLinked, 'Your Slack account is not linked to a hoop user yet. Run `/hoop subscribe` first.');
     if (!u.active) throw new AppError(ErrorCode.Forbidden, `Your hoop user ${u.email} is deactivated, so you cannot decide requests. Ask an admin of your gateway to reactivate you.`);
-    return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: u.slackUserId };
+    return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId };
   }
 
   async function createUser(actor: AuthUser, input: UserInput, ctx: AuditContext) {
@@ -254,6 +255,7 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
       }
       const created = await tx.user.create({
         data: { email, name: input.name?.trim() || null, isAdmin: input.admin === true, groups, apiKeys: { create: { hash: hashApiKey(apiKey), prefix: keyPrefix(apiKey) } } },
+        include: slackIdentity,
       });
       await recordAudit(tx, ctx, 'user.created', null, { email, groups, admin: created.isAdmin });
       return created;
@@ -263,7 +265,7 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
 
   async function listUsers(actor: AuthUser, page?: KeyPage) {
     requireAdmin(actor);
-    const users = await db.user.findMany({ where: page?.after ? { email: { gt: page.after } } : {}, orderBy: { email: 'asc' }, take: page?.take });
+    const users = await db.user.findMany({ where: page?.after ? { email: { gt: page.after } } : {}, orderBy: { email: 'asc' }, take: page?.take, include: slackIdentity });
     return users.map(userView);
   }
 

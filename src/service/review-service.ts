@@ -91,7 +91,7 @@ function withTransition(row: ReviewRow, t: Transition, user: AuthUser): ReviewRo
     groups: row.groups.map((g) => {
       const n = next.get(g.group);
       if (!n || !t.decidedGroups.includes(g.group)) return g;
-      return { ...g, status: n.status, reviewerId: n.reviewerId, decidedAt: n.decidedAt, reason: n.reason, reviewer: { id: user.id, email: user.email, name: null, slackUserId: user.slackUserId } };
+      return { ...g, status: n.status, reviewerId: n.reviewerId, decidedAt: n.decidedAt, reason: n.reason, reviewer: { id: user.id, email: user.email, name: null, identities: user.slackUserId ? [{ externalId: user.slackUserId }] : [] } };
     }),
   };
 }

@@ -2,7 +2,8 @@
 // decides who may press Approve, so it is never moved from one person to another silently: every
 // refusal says what to do next and is audited as `user.slack_link_refused` with its reason.
 import { recordAudit, type AuditContext } from '../db/audit.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
+import { externalIdOf, slackIdentity, userByIdentity } from '../db/identities.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { normalizeEmail } from './user-fields.js';
 
@@ -39,6 +40,23 @@ export interface LinkedUser {
 }
 
 type Refused = { refused: SlackLinkRefusal; message: string; code?: ErrorCode; detail?: Record<string, string> };
+
+function linkedElsewhere(email: string, linkedEmail: string): Refused {
+  return {
+    refused: 'slack_account_linked_to_other_user',
+    code: ErrorCode.Conflict,
+    message: `Your Slack account is already linked to the hoop user ${linkedEmail}; nothing was changed. Run \`/hoop unsubscribe\` first, then \`/hoop subscribe\` again.`,
+    detail: { email, linkedEmail },
+  };
+}
+
+/**
+ * A link is part of the user a cached API-key authentication carries (its slackUserId), and the
+ * cache is checked against User.updatedAt: changing a link changes the user.
+ */
+async function touchUser(tx: Tx, id: string): Promise<void> {
+  await tx.user.update({ where: { id }, data: { updatedAt: new Date() } });
+}
 
 export type SlackLinks = ReturnType<typeof createSlackLinks>;
 
@@ -82,38 +100,35 @@ export function createSlackLinks(db: Db) {
     const email = normalizeEmail(profile.email!);
     const { slackUserId } = profile;
     const outcome = await db.$transaction(async (tx): Promise<LinkedUser | Refused> => {
-      const user = await tx.user.findUnique({ where: { email } });
+      const user = await tx.user.findUnique({ where: { email }, include: slackIdentity });
       if (!user) {
         return { refused: 'no_hoop_user', code: ErrorCode.NotFound, message: `No hoop user has the email ${email}. Ask an admin to create one (hoop admin create user ${email} --groups ...), then run /hoop subscribe again.`, detail: { email } };
       }
       const linked = { id: user.id, email: user.email, groups: user.groups };
       if (!user.active) return { refused: 'hoop_user_deactivated', message: `The hoop user ${email} is deactivated; ask a hoop admin to reactivate it, then run \`/hoop subscribe\` again.`, detail: { email } };
-      if (user.slackUserId === slackUserId) return { ...linked, already: true };
-      if (user.slackUserId) {
+      const current = externalIdOf(user);
+      if (current === slackUserId) return { ...linked, already: true };
+      if (current) {
         return {
           refused: 'email_linked_to_other_slack_account',
           message: `The hoop user ${email} is already linked to another Slack account; nothing was changed. If that account is yours too, run \`/hoop unsubscribe\` there first; otherwise ask a hoop admin to look into it. The holder of that account has been told.`,
-          detail: { email, previousSlackUserId: user.slackUserId },
+          detail: { email, previousSlackUserId: current },
         };
       }
-      const holder = await tx.user.findUnique({ where: { slackUserId } });
-      if (holder) {
-        return {
-          refused: 'slack_account_linked_to_other_user',
-          code: ErrorCode.Conflict,
-          message: `Your Slack account is already linked to the hoop user ${holder.email}; nothing was changed. Run \`/hoop unsubscribe\` first, then \`/hoop subscribe\` again.`,
-          detail: { email, linkedEmail: holder.email },
-        };
+      const holder = await userByIdentity(tx, 'slack', slackUserId);
+      if (holder) return linkedElsewhere(email, holder.email);
+      // ON CONFLICT DO NOTHING on both unique keys: of two subscribes racing for one hoop user, or
+      // for one Slack account, one inserts and the other waits for it and inserts nothing.
+      const { count } = await tx.identity.createMany({ data: [{ userId: user.id, provider: 'slack', externalId: slackUserId }], skipDuplicates: true });
+      if (count === 0) {
+        const winner = await userByIdentity(tx, 'slack', slackUserId);
+        if (winner?.id === user.id) return { ...linked, already: true };
+        if (winner) return linkedElsewhere(email, winner.email);
+        return { refused: 'email_linked_to_other_slack_account', message: `The hoop user ${email} was just linked to another Slack account; nothing was changed.`, detail: { email } };
       }
-      // Conditional: two Slack accounts subscribing to one hoop user at once cannot both win.
-      const { count } = await tx.user.updateMany({ where: { id: user.id, slackUserId: null }, data: { slackUserId } });
-      if (count === 0) return { refused: 'email_linked_to_other_slack_account', message: `The hoop user ${email} was just linked to another Slack account; nothing was changed.`, detail: { email } };
+      await touchUser(tx, user.id);
       await recordAudit(tx, { ...ctx, actorId: user.id, actor: email }, 'user.slack_linked', null, { slackUserId });
       return { ...linked, already: false };
-    }).catch((error: { code?: string }) => {
-      // The unique index on slackUserId: this account was linked elsewhere at the same moment.
-      if (error.code === 'P2002') return { refused: 'slack_account_linked_to_other_user', code: ErrorCode.Conflict, message: 'Your Slack account was just linked to another hoop user; run `/hoop unsubscribe` first, then `/hoop subscribe` again.' } satisfies Refused;
-      throw error;
     });
     if ('refused' in outcome) return refuse(outcome, profile, ctx);
     return outcome;
@@ -122,9 +137,12 @@ export function createSlackLinks(db: Db) {
   /** Unlinks the Slack account; false when it was not linked. */
   async function unlinkSlackUser(slackUserId: string, ctx: AuditContext): Promise<boolean> {
     return db.$transaction(async (tx) => {
-      const user = await tx.user.findUnique({ where: { slackUserId } });
+      const user = await userByIdentity(tx, 'slack', slackUserId);
       if (!user) return false;
-      await tx.user.update({ where: { id: user.id }, data: { slackUserId: null } });
+      // Conditional, so of two unsubscribes at once only one deletes and audits.
+      const { count } = await tx.identity.deleteMany({ where: { provider: 'slack', externalId: slackUserId, userId: user.id } });
+      if (count === 0) return false;
+      await touchUser(tx, user.id);
       await recordAudit(tx, { ...ctx, actorId: user.id, actor: user.email }, 'user.slack_unlinked', null, { slackUserId });
       return true;
     });

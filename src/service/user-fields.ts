@@ -1,6 +1,7 @@
 // What the user and API-key use cases share: how emails, groups and keys are checked and stored,
 // and what the API shows of a user or a key (never a key's hash).
 import { createHash, randomBytes } from 'node:crypto';
+import { externalIdOf } from '../db/identities.js';
 import { AppError, ErrorCode } from '../errors.js';
 
 export { normalizeEmail } from '../core/email.js';
@@ -41,7 +42,8 @@ interface StoredUser {
   name: string | null;
   isAdmin: boolean;
   groups: string[];
-  slackUserId: string | null;
+  /** Their Slack account, as `slackIdentity` (src/db/identities.ts) brings it. */
+  identities: { externalId: string }[];
   active: boolean;
   deactivatedAt: Date | null;
   bootstrap: boolean;
@@ -56,7 +58,7 @@ export function userView(u: StoredUser) {
     name: u.name,
     admin: u.isAdmin,
     groups: u.groups,
-    slackUserId: u.slackUserId,
+    slackUserId: externalIdOf(u),
     active: u.active,
     deactivatedAt: u.deactivatedAt?.toISOString() ?? null,
     bootstrap: u.bootstrap,

@@ -2,6 +2,7 @@
 // (list, create, revoke). Admins manage anyone; every user may list, create and revoke their own keys.
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import type { Db, Tx } from '../db/client.js';
+import { slackIdentity } from '../db/identities.js';
 import { lockAdminSet } from '../db/locks.js';
 import { isUuid } from '../db/reviews.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -58,7 +59,7 @@ export function createUserService(db: Db) {
   /** A user by id or by email (any case); NotFound when there is none. */
   async function findUser(client: Db | Tx, ref: string) {
     const r = String(ref ?? '').trim();
-    const user = isUuid(r) ? await client.user.findUnique({ where: { id: r } }) : await client.user.findUnique({ where: { email: normalizeEmail(r) } });
+    const user = await client.user.findUnique({ where: isUuid(r) ? { id: r } : { email: normalizeEmail(r) }, include: slackIdentity });
     if (!user) throw new AppError(ErrorCode.NotFound, `No user is "${r}". List the users with hoop admin get users (GET /api/users).`);
     return user;
   }
@@ -155,6 +156,7 @@ export function createUserService(db: Db) {
           deactivatedAt: after.active === before.active ? undefined : after.active ? null : now,
           bootstrap: clearsBootstrap ? false : undefined,
         },
+        include: slackIdentity,
       });
       await recordAudit(tx, ctx, 'user.updated', null, {
         userId: user.id,

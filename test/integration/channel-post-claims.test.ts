@@ -1,4 +1,4 @@
-// Review of i10 (Teams ChannelPost claims): "two attempts never both get 'claimed'". An attempt
+// Review of i10 (Teams post claims, now ChannelMessage rows): "two attempts never both get 'claimed'". An attempt
 // whose lease lapsed (a post hanging past it, a paused process) and that then fails gives back
 // the claim with releasePost, even though another attempt has taken it over meanwhile: a third
 // attempt then claims the post while the second is still sending it, and the card goes out twice.
@@ -27,7 +27,7 @@ afterAll(async () => {
 const LEASE = 60_000;
 const key = (kind: string): PostKey => ({ reviewId, channel: 'teams', target: targetOf('https://example.invalid/flow?sig=x'), kind });
 
-describe('a ChannelPost claim', () => {
+describe('a Teams post claim (ChannelMessage)', () => {
   it('is held by one attempt at a time, even after an attempt whose lease lapsed gives it back', async () => {
     const k = key('review.created');
     // A claims and hangs; its lease lapses (a lease of 0 ms stands for "the lease has lapsed").

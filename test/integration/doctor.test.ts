@@ -41,7 +41,7 @@ async function connection(name: string, extra: Record<string, unknown> = {}) {
   expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
 }
 
-const link = (email: string, slackUserId: string) => t.gateway.db.user.update({ where: { email }, data: { slackUserId } });
+const link = (email: string, slackUserId: string) => t.gateway.db.user.update({ where: { email }, data: { identities: { create: { provider: 'slack', externalId: slackUserId } } } });
 
 beforeAll(async () => {
   home = mkdtempSync(path.join(tmpdir(), 'hoop-doctor-'));
@@ -167,19 +167,19 @@ describe('Teams', () => {
   it('fails a connection whose cards are stuck in posting, and warns when later cards arrived', async () => {
     const review = await t.gateway.db.review.findFirstOrThrow({ where: { connection: { name: 'prod-db' } } });
     const old = new Date(Date.now() - 10 * 60_000);
-    await t.gateway.db.channelPost.updateMany({ where: { reviewId: review.id }, data: { postedAt: new Date(Date.now() - 20 * 60_000) } });
-    await t.gateway.db.channelPost.create({ data: { reviewId: review.id, channel: 'teams', target: 'f'.repeat(64), kind: 'review.rejected', status: 'posting', attempts: 4, createdAt: old } });
+    await t.gateway.db.channelMessage.updateMany({ where: { channel: 'teams', reviewId: review.id }, data: { postedAt: new Date(Date.now() - 20 * 60_000) } });
+    await t.gateway.db.channelMessage.create({ data: { reviewId: review.id, channel: 'teams', target: 'f'.repeat(64), kind: 'review.rejected', status: 'posting', attempts: 4, createdAt: old } });
     let c = find(await doctor(), 'teams', 'delivery: prod-db')!;
     expect(c.status).toBe('fail');
     expect(c.message).toMatch(/^1 card of prod-db not posted in the last day \(the oldest since .*, up to 4 attempts\); the last card arrived 20 min ago.*Teams has accepted nothing since\.$/);
     expect(c.fix).toMatch(/Workflows flow .* is on .*--teams-webhook-url/);
-    await t.gateway.db.channelPost.updateMany({ where: { reviewId: review.id, status: 'posted' }, data: { postedAt: new Date() } });
+    await t.gateway.db.channelMessage.updateMany({ where: { channel: 'teams', reviewId: review.id, status: 'posted' }, data: { postedAt: new Date() } });
     c = find(await doctor(), 'teams', 'delivery: prod-db')!;
     expect(c.status).toBe('warn');
     // A card claimed a moment ago is its job at work, not stuck; one older than a day is left to history.
-    await t.gateway.db.channelPost.updateMany({ where: { reviewId: review.id, status: 'posting' }, data: { createdAt: new Date(Date.now() - 25 * 3600_000) } });
+    await t.gateway.db.channelMessage.updateMany({ where: { channel: 'teams', reviewId: review.id, status: 'posting' }, data: { createdAt: new Date(Date.now() - 25 * 3600_000) } });
     expect(find(await doctor(), 'teams', 'delivery: prod-db')!.status).toBe('ok');
-    await t.gateway.db.channelPost.create({ data: { reviewId: review.id, channel: 'teams', target: 'f'.repeat(64), kind: 'review.expired', status: 'posting', attempts: 1 } });
+    await t.gateway.db.channelMessage.create({ data: { reviewId: review.id, channel: 'teams', target: 'f'.repeat(64), kind: 'review.expired', status: 'posting', attempts: 1 } });
     expect(find(await doctor(), 'teams', 'delivery: prod-db')!.status).toBe('ok');
   });
 

@@ -125,7 +125,7 @@ describe('recovery at start-up', () => {
   it('brings Slack messages up to date when the update job of a decision was lost', async () => {
     const r = (await t.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: "UPDATE users SET status = 'stale' WHERE id = 1" } })).body;
     await slack.waitFor((calls) => calls.some((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(r.id)));
-    await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'request' } })) === 2);
+    await eventually(async () => (await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: r.id, kind: 'request' } })) === 2);
     // Rejected through a process whose queue nobody works: its update job never runs.
     const api = await startTestGateway({ env: { REVIEW_TIMEOUT_SEC: '3600' }, databaseUrl: state.url, prefix: newPrefix('noworker'), fakeSlack: slack, workers: false });
     try {
@@ -138,7 +138,7 @@ describe('recovery at start-up', () => {
     const worker = await startTestGateway({ env: SHORT, databaseUrl: state.url, prefix: newPrefix('reconcile'), fakeSlack: slack, sweepIntervalMs: 600_000 });
     try {
       await slack.waitFor(updated);
-      await eventually(async () => (await t.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } })).every((m) => m.state === 'REJECTED-R'));
+      await eventually(async () => (await t.gateway.db.channelMessage.findMany({ where: { channel: 'slack', reviewId: r.id, kind: 'request' } })).every((m) => m.state === 'REJECTED-R'));
     } finally {
       await worker.stop();
     }
@@ -194,7 +194,7 @@ describe('a Slack outage', () => {
       expect(mine[1].at - mine[0].at).toBeGreaterThanOrEqual(950); // Retry-After: 1
       // Each message is recorded once Slack answered; the last may still be on its way.
       const channels = await eventually(async () => {
-        const rows = await long.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } });
+        const rows = await long.gateway.db.channelMessage.findMany({ where: { channel: 'slack', reviewId: r.id, kind: 'request' } });
         return rows.length === 2 && rows;
       });
       expect(channels.map((m) => m.target).sort()).toEqual(['C-REVIEWS', 'UDANA']);

@@ -94,7 +94,7 @@ describe('a burst of requests due at once', () => {
     // A process with workers posts the review messages (its own clock is the system's: it expires nothing early).
     const worker = await startTestGateway({ databaseUrl: state.url, prefix, fakeSlack: slack, sweepIntervalMs: 600_000 });
     try {
-      await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: { in: ids }, kind: 'request', status: 'posted' } })) === ids.length, 20_000, 'the review messages posted');
+      await eventually(async () => (await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: { in: ids }, kind: 'request', status: 'posted' } })) === ids.length, 20_000, 'the review messages posted');
       clock.set(new Date(due.getTime() + 1000));
       const r = t.gateway.reviews;
       await Promise.all([r.expireDue(), r.expireDue(), r.sweepDatabase(undefined, { settle: false }), ...ids.map((id) => r.expireJob(id)), ...ids.map((id) => r.expireReview(id))]);
@@ -107,7 +107,7 @@ describe('a burst of requests due at once', () => {
       const dms = (id: string) => slack.messages.filter((m) => m.channel === 'DALICE' && (m.metadata?.event_payload as { review_id?: string })?.review_id === id);
       await eventually(async () => ids.every((id) => expiredUpdates(id).length > 0 && dms(id).length > 0), 30_000, 'every message updated and every requester told');
       // Settled: nothing more arrives late.
-      await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: { in: ids }, kind: 'request', state: 'EXPIRED-P' } })) === ids.length, 10_000);
+      await eventually(async () => (await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: { in: ids }, kind: 'request', state: 'EXPIRED-P' } })) === ids.length, 10_000);
       expect(ids.map((id) => expiredUpdates(id).length)).toEqual(ids.map(() => 1));
       expect(ids.map((id) => dms(id).length)).toEqual(ids.map(() => 1));
     } finally {
@@ -170,14 +170,14 @@ describe('a burst of requests due at once', () => {
     const { ids: [id], due } = await submitMany(1);
     const worker = await startTestGateway({ databaseUrl: state.url, prefix, fakeSlack: slack, sweepIntervalMs: 600_000 });
     try {
-      await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: id, kind: 'request', status: 'posted' } })) === 1, 20_000, 'the review message posted');
+      await eventually(async () => (await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: id, kind: 'request', status: 'posted' } })) === 1, 20_000, 'the review message posted');
       const dm = (args: Record<string, any>) => args.channel === 'UALICE' && (args.metadata as { event_payload?: { review_id?: string } })?.event_payload?.review_id === id;
       slack.failNext('chat.postMessage', { status: 429, retryAfter: 1, match: dm });
       const before = slack.calls.length;
       clock.set(new Date(due.getTime() + 1));
       await t.gateway.reviews.expireJob(id);
       // The Slack queue may still be working off the earlier bursts' jobs under the fake's rate limit.
-      await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: id, kind: 'requester-expired', status: 'posted' } })) === 1, 50_000, 'the DM recorded');
+      await eventually(async () => (await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: id, kind: 'requester-expired', status: 'posted' } })) === 1, 50_000, 'the DM recorded');
       const calls = slack.calls.slice(before);
       const attempts = calls.filter((c) => c.method === 'chat.postMessage' && dm(c.args));
       expect(attempts).toHaveLength(2);

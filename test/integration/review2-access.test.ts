@@ -14,7 +14,7 @@ async function send(req: ReturnType<typeof signedForm>) {
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : '' };
 }
-const linkOf = async (email: string) => (await t.gateway.db.user.findUnique({ where: { email } }))?.slackUserId ?? null;
+const linkOf = async (email: string) => (await t.gateway.db.identity.findFirst({ where: { provider: 'slack', user: { email } } }))?.externalId ?? null;
 
 beforeAll(async () => {
   target = await createTargetDatabase();

@@ -189,10 +189,10 @@ describe('a request decided before its Slack messages went out', () => {
       (cs) => cs.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && String(c.args.text).includes(r.id)).length === 3,
       15_000,
     );
-    const requests = await t.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } });
+    const requests = await t.gateway.db.channelMessage.findMany({ where: { channel: 'slack', reviewId: r.id, kind: 'request' } });
     expect(requests).toHaveLength(3);
     const replies = calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && String(c.args.text).includes(r.id));
-    expect(replies.map((c) => c.args.thread_ts).sort()).toEqual(requests.map((m) => m.ts).sort());
+    expect(replies.map((c) => c.args.thread_ts).sort()).toEqual(requests.map((m) => m.messageRef).sort());
     const latest = (seen: typeof calls, channel: string) => {
       const updates = seen.filter((c) => c.method === 'chat.update' && c.args.channel === channel && JSON.stringify(c.args.blocks).includes(r.id));
       const posts = seen.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && JSON.stringify(c.args.blocks ?? '').includes(r.id));
@@ -200,8 +200,8 @@ describe('a request decided before its Slack messages went out', () => {
       return JSON.stringify((updates.at(-1) ?? last)!.args.blocks);
     };
     // The updates and the thread replies travel side by side: a reply may come before the update.
-    const final = await t.slack.waitFor((cs) => requests.every((m) => latest(cs, m.channel!).includes('Approved and executed')), 10_000).catch(() => t.slack.calls);
-    for (const m of requests) expect(latest(final, m.channel!)).toContain('Approved and executed');
+    const final = await t.slack.waitFor((cs) => requests.every((m) => latest(cs, m.conversationRef!).includes('Approved and executed')), 10_000).catch(() => t.slack.calls);
+    for (const m of requests) expect(latest(final, m.conversationRef!)).toContain('Approved and executed');
   });
 });
 

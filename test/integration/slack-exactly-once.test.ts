@@ -63,14 +63,14 @@ beforeAll(async () => {
     CREATE FUNCTION test_slack_fault() RETURNS trigger AS $$
     DECLARE f record;
     BEGIN
-      IF NEW.ts IS NULL OR (TG_OP = 'UPDATE' AND OLD.ts IS NOT NULL) THEN RETURN NEW; END IF;
+      IF NEW."messageRef" IS NULL OR (TG_OP = 'UPDATE' AND OLD."messageRef" IS NOT NULL) THEN RETURN NEW; END IF;
       FOR f IN SELECT x.seq FROM test_slack_faults x JOIN "Connection" c ON c.name = x.connection JOIN "Review" r ON r."connectionId" = c.id
                WHERE r.id = NEW."reviewId" AND x.kind = NEW.kind LOOP
         IF nextval(f.seq::regclass) = 1 THEN RAISE EXCEPTION 'injected: the state database failed after Slack answered'; END IF;
       END LOOP;
       RETURN NEW;
     END $$ LANGUAGE plpgsql;
-    CREATE TRIGGER test_slack_fault BEFORE INSERT OR UPDATE ON "SlackMessage" FOR EACH ROW EXECUTE FUNCTION test_slack_fault();
+    CREATE TRIGGER test_slack_fault BEFORE INSERT OR UPDATE ON "ChannelMessage" FOR EACH ROW EXECUTE FUNCTION test_slack_fault();
   `);
 });
 
@@ -126,9 +126,9 @@ async function runCase(n: number, arm: Arm, opts: CaseOptions = {}) {
   // The faults armed for this case all happened.
   expect(await faultsMet()).toBe(true);
   // Every message Slack holds is recorded, once.
-  const rows = await t.gateway.db.slackMessage.findMany({ where: { reviewId: id } });
+  const rows = await t.gateway.db.channelMessage.findMany({ where: { channel: 'slack', reviewId: id } });
   expect(rows.every((r) => r.status === 'posted')).toBe(true);
-  expect(new Set(rows.map((r) => `${r.channel}/${r.ts}`)).size).toBe(rows.length);
+  expect(new Set(rows.map((r) => `${r.conversationRef}/${r.messageRef}`)).size).toBe(rows.length);
   expect(rows.filter((r) => r.kind === 'request')).toHaveLength(Object.values(expected.requests).reduce((a, b) => a + b, 0));
   if (opts.repairRaces) {
     // The sweep's repair ran for this review as well as the job's own retry.

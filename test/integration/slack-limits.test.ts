@@ -59,10 +59,10 @@ describe('a request whose texts are longer than Slack allows', () => {
     expect(tooLong.status).toBe(400);
     const reason = 'a&<>'.repeat(250); // 1,000 characters; Slack's escaping (&amp; &lt; &gt;) makes them 3,500
     expect((await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey, body: { reason } })).status).toBe(200);
-    const messages = await t.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } });
+    const messages = await t.gateway.db.channelMessage.findMany({ where: { channel: 'slack', reviewId: r.id, kind: 'request' } });
     expect(messages).toHaveLength(2);
     for (const m of messages) {
-      const update = (await t.slack.waitFor((cs) => cs.some((c) => c.method === 'chat.update' && c.args.ts === m.ts && JSON.stringify(c.args.blocks).includes('Rejected')))).filter((c) => c.method === 'chat.update' && c.args.ts === m.ts).at(-1)!;
+      const update = (await t.slack.waitFor((cs) => cs.some((c) => c.method === 'chat.update' && c.args.ts === m.messageRef && JSON.stringify(c.args.blocks).includes('Rejected')))).filter((c) => c.method === 'chat.update' && c.args.ts === m.messageRef).at(-1)!;
       const json = JSON.stringify(update.args.blocks);
       expect(json).not.toContain('review.approve');
       expect(json).toMatch(/reason cut: \d+ of \d+ characters shown/);
@@ -127,7 +127,7 @@ describe('when Slack refuses a rendering anyway', () => {
       expect(JSON.stringify(c.args.blocks)).toContain('Rejected');
       expect(c.args.blocks.some((b: any) => b.type === 'actions')).toBe(false);
     }
-    await eventually(async () => (await t.gateway.db.slackMessage.findMany({ where: { reviewId: r.id, kind: 'request' } })).every((m) => m.state?.startsWith('REJECTED')));
+    await eventually(async () => (await t.gateway.db.channelMessage.findMany({ where: { channel: 'slack', reviewId: r.id, kind: 'request' } })).every((m) => m.state?.startsWith('REJECTED')));
   });
 
   it('still brings the result to the thread', async () => {
@@ -139,7 +139,7 @@ describe('when Slack refuses a rendering anyway', () => {
     const safe = calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && mentions(c, r.id) && !JSON.stringify(c.args.blocks).includes('424242'));
     for (const c of safe) expect(JSON.stringify(c.args.blocks)).toContain(`hoop get review ${r.id}`);
     // The fake Slack records a post when it arrives; the gateway stores the message after Slack answers.
-    await eventually(async () => (await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'result' } })) === 2, 10_000, 'both result messages stored');
+    await eventually(async () => (await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: r.id, kind: 'result' } })) === 2, 10_000, 'both result messages stored');
   });
 });
 

@@ -38,8 +38,8 @@ it('posts a thread reply once when several jobs post it at the same moment', asy
   // The ones that found the post claimed are told to come back later, and then find it done.
   for (const o of outcomes) if (o.status === 'rejected') expect(String(o.reason)).toContain('another job is posting');
   await eventually(async () => (await Promise.allSettled([jobs.postResult(r.id)]))[0].status === 'fulfilled');
-  const requests = await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'request' } });
+  const requests = await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: r.id, kind: 'request' } });
   const replies = t.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && JSON.stringify(c.args).includes(r.id));
   expect(replies).toHaveLength(requests);
-  expect(await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'result' } })).toBe(requests);
+  expect(await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: r.id, kind: 'result' } })).toBe(requests);
 });

@@ -96,7 +96,7 @@ describe('a replayed Slack request', () => {
   it('is refused by its timestamp once the five minutes are over', async () => {
     const old = signedForm(SIGNING_SECRET, slashCommand('UDANA', 'unsubscribe'), Math.floor(Date.now() / 1000) - 301);
     expect((await send(old)).status).toBe(401);
-    expect(await t.gateway.db.user.count({ where: { slackUserId: 'UDANA' } })).toBe(1);
+    expect(await t.gateway.db.identity.count({ where: { provider: 'slack', externalId: 'UDANA' } })).toBe(1);
   });
 });
 
@@ -159,7 +159,7 @@ describe('the result of a connection with allowed groups', () => {
     expect(threadIn('C-REVIEWS')).toContain(`hoop get review ${r.id}`);
     expect(threadIn('USAM')).toContain('770001');
     expect(requesterDm).toContain('770001');
-    expect(await t.gateway.db.slackMessage.count({ where: { reviewId: r.id, kind: 'result' } })).toBe(2);
+    expect(await t.gateway.db.channelMessage.count({ where: { channel: 'slack', reviewId: r.id, kind: 'result' } })).toBe(2);
   });
 
   it('is shown in the connection\'s own channel and in direct messages', async () => {

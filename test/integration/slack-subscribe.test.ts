@@ -17,7 +17,7 @@ async function subscribe(slackId: string, user: FakeSlackUser, teamId = 'T1'): P
   return res.body.text;
 }
 
-const linkOf = async (email: string) => (await t.gateway.db.user.findUnique({ where: { email } }))?.slackUserId ?? null;
+const linkOf = async (email: string) => (await t.gateway.db.identity.findFirst({ where: { provider: 'slack', user: { email } } }))?.externalId ?? null;
 const refusals = (reason: string) => t.gateway.db.auditEvent.findMany({ where: { action: 'user.slack_link_refused' } }).then((es) => es.filter((e) => (e.detail as { reason?: string }).reason === reason));
 
 beforeAll(async () => {

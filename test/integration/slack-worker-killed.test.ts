@@ -109,7 +109,7 @@ async function finishes(rescuer: TestGateway, id: string, killedAt: number): Pro
   await sleep(2000);
   expect(settled).toEqual(expected);
   expect(tally()).toEqual(expected);
-  const rows = await rescuer.gateway.db.slackMessage.findMany({ where: { reviewId: id } });
+  const rows = await rescuer.gateway.db.channelMessage.findMany({ where: { channel: 'slack', reviewId: id } });
   expect(rows.every((r) => r.status === 'posted')).toBe(true);
   return recoveredMs;
 }

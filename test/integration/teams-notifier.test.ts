@@ -52,7 +52,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a failure');
 }
-const rows = (reviewId: string) => db.channelPost.findMany({ where: { reviewId } });
+const rows = (reviewId: string) => db.channelMessage.findMany({ where: { channel: 'teams', reviewId } });
 
 beforeAll(async () => {
   state = await createStateDatabase();
@@ -213,7 +213,7 @@ describe('run', () => {
   it('the signature never reaches a log line or the database', async () => {
     expect(logLines.length).toBeGreaterThan(3);
     expect(logLines.filter((l) => l.includes(sig))).toEqual([]);
-    const stored = await db.channelPost.findMany();
+    const stored = await db.channelMessage.findMany({ where: { channel: 'teams' } });
     expect(stored.length).toBeGreaterThan(3);
     expect(JSON.stringify(stored)).not.toContain(sig);
   });

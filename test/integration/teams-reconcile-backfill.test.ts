@@ -1,5 +1,5 @@
 // Review of i10 (the sweep's per-channel repair): the Teams repair re-enqueues every card of the
-// last day's requests that has no ChannelPost row, so it cannot tell a lost job from a card that
+// last day's requests that has no ChannelMessage row, so it cannot tell a lost job from a card that
 // was never due on Teams. Turning Teams on (TEAMS_WEBHOOK_URL set at the upgrade to this version,
 // or `--plugin teams` / a teamsWebhookUrl added to a connection) posts, within a minute, a card for
 // every event of every request of the last 24 hours: requests long decided and run, shown in a

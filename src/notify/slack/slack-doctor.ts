@@ -5,6 +5,7 @@ import { ErrorCode as SlackErrorCode, type WebClient, type WebAPIPlatformError }
 import type { SlackConfig } from '../../config.js';
 import { check, type DoctorCheck } from '../../contracts/doctor.js';
 import type { Db } from '../../db/client.js';
+import { externalIdOf, slackIdentity } from '../../db/identities.js';
 import { channelOnFor, type DoctorConnection } from '../doctor-connection.js';
 
 export interface SlackDoctorOptions {
@@ -118,12 +119,12 @@ async function oneChannel(client: WebClient, channel: string, usedBy: string[]):
 async function unlinkedReviewers(db: Db, on: DoctorConnection[]): Promise<DoctorCheck[]> {
   const groups = [...new Set(on.flatMap((c) => c.reviewers))];
   if (groups.length === 0) return [];
-  const people = await db.user.findMany({ where: { active: true, groups: { hasSome: groups } }, select: { email: true, groups: true, slackUserId: true }, orderBy: { email: 'asc' } });
+  const people = await db.user.findMany({ where: { active: true, groups: { hasSome: groups } }, select: { email: true, groups: true, ...slackIdentity }, orderBy: { email: 'asc' } });
   const out: DoctorCheck[] = [];
   for (const c of on) {
     if (c.reviewers.length === 0) continue;
     const reviewers = people.filter((p) => p.groups.some((g) => c.reviewers.includes(g)));
-    const unlinked = reviewers.filter((p) => !p.slackUserId);
+    const unlinked = reviewers.filter((p) => !externalIdOf(p));
     const name = `reviewers linked: ${c.name}`;
     if (unlinked.length === 0) {
       if (reviewers.length) out.push(check('slack', name, 'ok', `Every reviewer of ${c.name} (${reviewers.length}) has linked Slack.`));

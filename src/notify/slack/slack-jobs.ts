@@ -4,12 +4,13 @@
 import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../../bot/review-blocks.js';
 import type { Db } from '../../db/client.js';
+import { externalIdOf } from '../../db/identities.js';
 import { getReview, type ReviewRow } from '../../db/reviews.js';
 import { stateKey } from '../../core/review-state.js';
 import type { Logger } from '../../logger.js';
 import { canUseConnection } from '../../core/access.js';
 import { toReviewView } from '../../contracts/review-view.js';
-import { createSlackSlots, type SlotKey } from '../../db/slack-slots.js';
+import { createSlackSlots, SLACK_ROWS, type SlotKey } from '../../db/slack-slots.js';
 import { PermanentFailure, RetryLater } from '../channel.js';
 import { findPosted, hoopMetadata } from './slack-find.js';
 import { linkedUsers } from '../../db/slack-ids.js';
@@ -203,7 +204,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     for (const target of targets) await postOnce(review, target, 'request', message, () => safeReviewMessage(view));
     // One read of the request's slots: those left unfinished to someone who is no longer a target,
     // and what the posted ones show.
-    const slotsNow = await db.slackMessage.findMany({ where: { reviewId, kind: 'request' }, select: { target: true, status: true, copy: true, state: true } });
+    const slotsNow = await db.channelMessage.findMany({ where: { ...SLACK_ROWS, reviewId, kind: 'request' }, select: { target: true, status: true, copy: true, state: true } });
     // A post left unfinished to someone who is no longer a target (unsubscribed or deactivated
     // since) may have reached Slack: if so it is adopted (and updated below), else never sent.
     const gone = slotsNow.filter((m) => m.status === 'posting' && m.copy === 0 && !targets.includes(m.target));
@@ -212,7 +213,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     // adopted message shows what an earlier attempt rendered: bring them up to date and give them
     // their thread reply too; both steps are idempotent.
     const now = await currentFingerprint(db, reviewId);
-    const shown = gone.length ? await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted' }, select: { state: true } }) : slotsNow.filter((m) => m.status === 'posted');
+    const shown = gone.length ? await db.channelMessage.findMany({ where: { ...SLACK_ROWS, reviewId, kind: 'request', status: 'posted' }, select: { state: true } }) : slotsNow.filter((m) => m.status === 'posted');
     if (now !== fingerprint(review) || shown.some((m) => m.state !== now)) await updateReview(reviewId);
     if (/^(EXECUTED|FAILED)-/.test(now)) await postResult(reviewId);
   }
@@ -240,7 +241,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
           if (!(error instanceof SlackPermanentError && error.slackError === 'message_not_found')) throw error;
           log.warn({ reviewId, channel: m.channel, ts: m.ts }, 'a request message was deleted in Slack; not updating it');
         }
-        await db.slackMessage.update({ where: { id: m.id }, data: { state: shown } });
+        await db.channelMessage.update({ where: { id: m.id }, data: { state: shown } });
       }
       if ((await currentFingerprint(db, reviewId)) === fingerprint(review)) return;
     }
@@ -252,29 +253,30 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
    * updated (and answered in its thread) like the others.
    */
   async function adoptLateCopies(reviewId: string): Promise<void> {
-    const doubtful = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted', copy: 0, searchAgain: true } });
+    const doubtful = await db.channelMessage.findMany({ where: { ...SLACK_ROWS, reviewId, kind: 'request', status: 'posted', copy: 0, searchAgain: true } });
     for (const m of doubtful) {
       const key: SlotKey = { reviewId, target: m.target, kind: 'request', threadTs: '' };
-      const found = await lookForPosted(key, m.firstSentAt ?? m.createdAt, m.channel ?? undefined);
+      const found = await lookForPosted(key, m.firstSentAt ?? m.createdAt, m.conversationRef ?? undefined);
       for (const f of found) await slots.addCopy(key, f, null);
       if (found.length > 1) log.warn({ reviewId, target: m.target, copies: found.length }, 'Slack holds more than one request message here; all are kept up to date');
       // Slack does not act on a request minutes old: a search this late settles it.
-      if (Date.now() - (m.firstSentAt ?? m.createdAt).getTime() > LATE_COPY_WINDOW_MS) await db.slackMessage.update({ where: { id: m.id }, data: { searchAgain: false } });
+      if (Date.now() - (m.firstSentAt ?? m.createdAt).getTime() > LATE_COPY_WINDOW_MS) await db.channelMessage.update({ where: { id: m.id }, data: { searchAgain: false } });
     }
   }
 
   /** The request messages Slack holds, oldest first. */
   async function postedRequests(reviewId: string) {
-    const rows = await db.slackMessage.findMany({ where: { reviewId, kind: 'request', status: 'posted' }, orderBy: [{ createdAt: 'asc' }, { copy: 'asc' }] });
-    return rows.map((m) => ({ ...m, channel: m.channel!, ts: m.ts! }));
+    const rows = await db.channelMessage.findMany({ where: { ...SLACK_ROWS, reviewId, kind: 'request', status: 'posted' }, orderBy: [{ createdAt: 'asc' }, { copy: 'asc' }] });
+    // Posted Slack rows always have both (a CHECK constraint says so).
+    return rows.map((m) => ({ id: m.id, target: m.target, state: m.state, channel: m.conversationRef!, ts: m.messageRef! }));
   }
 
   /** The requester's Slack id, unless they are deactivated (who is gone gets nothing more). */
   function reachableRequester(review: ReviewRow): string | null {
-    return review.requester.active ? review.requester.slackUserId : null;
+    return review.requester.active ? externalIdOf(review.requester) : null;
   }
 
-  type Reader = { id: string; email: string; isAdmin: boolean; groups: string[]; slackUserId: string | null; active: boolean };
+  type Reader = { id: string; email: string; isAdmin: boolean; groups: string[]; active: boolean };
 
   /**
    * Who can read the thread under a message at `target` may read the result: everyone may, unless
@@ -297,11 +299,11 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     const view = toReviewView(review);
     const posted = await postedRequests(reviewId);
     // The people whose DMs the request was posted to, in one query.
-    const readers = await db.user.findMany({
-      where: { slackUserId: { in: posted.map((m) => m.target) } },
-      select: { id: true, email: true, isAdmin: true, groups: true, slackUserId: true, active: true },
+    const readers = await db.identity.findMany({
+      where: { provider: 'slack', externalId: { in: posted.map((m) => m.target) } },
+      select: { externalId: true, user: { select: { id: true, email: true, isAdmin: true, groups: true, active: true } } },
     });
-    const readerOf = new Map(readers.map((r) => [r.slackUserId!, r]));
+    const readerOf = new Map(readers.map((r) => [r.externalId, r.user]));
     for (const m of posted) {
       const message = mayShowResult(review, m.target, readerOf.get(m.target)) ? resultMessage(view) : withheldResultMessage(view);
       await postOnce(review, m.target, 'result', message, () => safeResultMessage(view), { channel: m.channel, ts: m.ts });

@@ -3,6 +3,7 @@
 // sweep's repair of what a lost job left (src/notify/slack/slack-jobs.ts does the posting).
 import { stateKey, type ReviewStatus, type Transition } from '../../core/review-state.js';
 import type { Db } from '../../db/client.js';
+import { SLACK_ROWS } from '../../db/slack-slots.js';
 import type { OutboxEntry } from '../../db/outbox.js';
 import { PAGE, pages } from '../../db/pages.js';
 import { channelOn } from '../registry.js';
@@ -69,7 +70,7 @@ interface ReconcileRow {
   status: ReviewStatus;
   finishedAt: Date | null;
   groups: { status: string }[];
-  slackMessages: { kind: string; state: string | null; status: string; ts: string | null; threadTs: string; claimToken: string | null; claimedAt: Date | null; searchAgain: boolean }[];
+  channelMessages: { kind: string; state: string | null; status: string; messageRef: string | null; parentRef: string; claimToken: string | null; claimedAt: Date | null; searchAgain: boolean }[];
 }
 
 /**
@@ -82,19 +83,19 @@ interface ReconcileRow {
  */
 async function reconcileSlack(db: Db, ctx: ReconcileContext): Promise<void> {
   // An existing job id makes this a no-op.
-  for await (const page of pages((after) => db.review.findMany({ where: { status: 'PENDING', slackMessages: { none: { kind: 'request' } }, connection: channelOn('slack'), ...after }, ...PAGE, select: { id: true } }))) {
+  for await (const page of pages((after) => db.review.findMany({ where: { status: 'PENDING', channelMessages: { none: { ...SLACK_ROWS, kind: 'request' } }, connection: channelOn('slack'), ...after }, ...PAGE, select: { id: true } }))) {
     for (const r of page) await ctx.enqueue({ name: 'slack.post-review', payload: { reviewId: r.id }, jobId: `post-${r.id}` });
   }
   const since = new Date(ctx.now.getTime() - 24 * 3600_000);
   for await (const page of pages((after) => db.review.findMany({
-    where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], slackMessages: { some: {} }, ...after },
+    where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], channelMessages: { some: SLACK_ROWS }, ...after },
     ...PAGE,
     select: {
       id: true,
       status: true,
       finishedAt: true,
       groups: { select: { status: true }, orderBy: { group: 'asc' } },
-      slackMessages: { select: { kind: true, state: true, status: true, ts: true, threadTs: true, claimToken: true, claimedAt: true, searchAgain: true } },
+      channelMessages: { where: SLACK_ROWS, select: { kind: true, state: true, status: true, messageRef: true, parentRef: true, claimToken: true, claimedAt: true, searchAgain: true } },
     },
   }))) await reconcilePage(page, ctx);
 }
@@ -110,7 +111,7 @@ async function reconcilePage(reviews: ReconcileRow[], { now, enqueue }: Reconcil
     (m.claimedAt === null || (m.claimToken === null ? m.claimedAt.getTime() <= now.getTime() : m.claimedAt.getTime() < now.getTime() - 5_000));
   for (const r of reviews) {
     const key = stateKey(r);
-    const requests = r.slackMessages.filter((m) => m.kind === 'request');
+    const requests = r.channelMessages.filter((m) => m.kind === 'request');
     const posted = requests.filter((m) => m.status === 'posted');
     // searchAgain: a late copy of the message may have appeared; the update looks for it.
     if (posted.some((m) => m.state !== key || m.searchAgain)) {
@@ -119,14 +120,14 @@ async function reconcilePage(reviews: ReconcileRow[], { now, enqueue }: Reconcil
     if (requests.some(abandoned)) await enqueue({ name: 'slack.post-review', payload: { reviewId: r.id }, jobId: `repair-post-${r.id}-${slot}` });
     // A result finished moments ago is still being posted by its own job: repair only what is late.
     const late = r.finishedAt !== null && r.finishedAt.getTime() < now.getTime() - 15_000;
-    const results = r.slackMessages.filter((m) => m.kind === 'result' && m.status === 'posted');
-    const unanswered = posted.some((q) => !results.some((m) => m.threadTs === q.ts));
-    const unfinished = r.slackMessages.some((m) => (m.kind === 'result' || m.kind === 'requester-result') && abandoned(m));
+    const results = r.channelMessages.filter((m) => m.kind === 'result' && m.status === 'posted');
+    const unanswered = posted.some((q) => !results.some((m) => m.parentRef === q.messageRef));
+    const unfinished = r.channelMessages.some((m) => (m.kind === 'result' || m.kind === 'requester-result') && abandoned(m));
     if ((r.status === 'EXECUTED' || r.status === 'FAILED') && ((late && unanswered) || unfinished)) {
       await enqueue({ name: 'slack.post-result', payload: { reviewId: r.id }, jobId: `repair-result-${r.id}-${slot}` });
     }
     for (const outcome of ['rejected', 'expired'] as const) {
-      if (r.slackMessages.some((m) => m.kind === `requester-${outcome}` && abandoned(m))) {
+      if (r.channelMessages.some((m) => m.kind === `requester-${outcome}` && abandoned(m))) {
         await enqueue({ name: 'slack.notify-requester', payload: { reviewId: r.id, outcome }, jobId: `repair-notify-${r.id}-${outcome}-${slot}` });
       }
     }

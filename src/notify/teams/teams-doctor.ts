@@ -1,5 +1,5 @@
 // The Teams part of `hoop admin doctor`: is a Workflows URL set for every connection Teams serves,
-// and did its cards arrive (ChannelPost). A Workflows URL carries a secret (sig=): nothing here
+// and did its cards arrive (its ChannelMessage rows). A Workflows URL carries a secret (sig=): nothing here
 // reads it beyond whether it is set, so no check can show it.
 import { check, type DoctorCheck } from '../../contracts/doctor.js';
 import type { Db } from '../../db/client.js';
@@ -45,8 +45,8 @@ export async function teamsChecks({ defaultUrlSet, db, connections, now }: Teams
 async function deliveryCheck(db: Db, c: DoctorConnection, now: Date): Promise<DoctorCheck> {
   const ofConnection = { channel: 'teams', review: { connectionId: c.id } };
   const [posted, stuck] = await Promise.all([
-    db.channelPost.aggregate({ where: { ...ofConnection, status: 'posted' }, _max: { postedAt: true } }),
-    db.channelPost.aggregate({ where: { ...ofConnection, status: 'posting', createdAt: { lt: new Date(now.getTime() - TEAMS_STUCK_AFTER_MS), gte: new Date(now.getTime() - STUCK_WINDOW_MS) } }, _count: { _all: true }, _min: { createdAt: true }, _max: { attempts: true } }),
+    db.channelMessage.aggregate({ where: { ...ofConnection, status: 'posted' }, _max: { postedAt: true } }),
+    db.channelMessage.aggregate({ where: { ...ofConnection, status: 'posting', createdAt: { lt: new Date(now.getTime() - TEAMS_STUCK_AFTER_MS), gte: new Date(now.getTime() - STUCK_WINDOW_MS) } }, _count: { _all: true }, _min: { createdAt: true }, _max: { attempts: true } }),
   ]);
   const lastPosted = posted._max.postedAt;
   const name = `delivery: ${c.name}`;

@@ -1,6 +1,6 @@
 // The Microsoft Teams channel: one card per (request, event), posted to the connection's Workflows
 // URL or TEAMS_WEBHOOK_URL. A Workflows post can be neither edited nor looked up afterwards, so
-// every event is a card of its own and ChannelPost records which cards arrived: a retried job
+// every event is a card of its own and ChannelMessage rows record which cards arrived: a retried job
 // never posts one twice once its first post is known to have been accepted.
 //
 // A Workflows webhook offers no idempotency key. When a post times out (or the process stops
@@ -47,7 +47,7 @@ const payloadSchema = z.object({
 });
 type Payload = z.infer<typeof payloadSchema>;
 
-/** The ChannelPost kind of an event: group approvals are several events of one type. */
+/** The ChannelMessage kind of an event: group approvals are several events of one type. */
 const kindOf = (p: Payload) => (p.event === 'review.group_approved' ? `${p.event}.${p.step ?? 1}` : p.event);
 
 /** One job per (request, event): its id makes a second enqueue of the same event a no-op. */
