@@ -18,6 +18,7 @@ export const JOB_SCHEMAS = {
   // A request changed: the Home tab of each person concerned is republished (one job per person).
   'slack.refresh-homes': z.object({ reviewId }),
   'slack.publish-home': z.object({ userId: z.string().uuid() }),
+  'slack.notify-admins': z.object({ noticeId: z.string().min(1).max(200), text: z.string().min(1).max(3000) }),
   // step: which group approval of a request this is (several are events of one type).
   'teams.post-event': z.object({ reviewId, event: z.enum(NOTICE_EVENTS), step: z.number().int().positive().optional() }),
   'webhooks.dispatch': z.object({ reviewId, event }),

@@ -47,6 +47,12 @@ export interface NewRequest {
   autoApproved: boolean;
 }
 
+/** Something the gateway's admins must hear of; `id` makes telling it twice one job. */
+export interface AdminNotice {
+  id: string;
+  text: string;
+}
+
 /** What the sweep gives a notifier to repair what lost jobs left undone. */
 export interface ReconcileContext {
   now: Date;
@@ -63,6 +69,8 @@ export interface Notifier {
   jobsOf?(reviewId: string, t: Transition): OutboxEntry[];
   /** The jobs of the one reminder of a request still pending (written with its `review.reminded` audit event). */
   jobsOfReminder?(reviewId: string): OutboxEntry[];
+  /** The jobs that tell the gateway's admins something (a webhook endpoint disabled). */
+  jobsOfAdminNotice?(notice: AdminNotice): OutboxEntry[];
   /** Runs one of this channel's jobs (its names start with `<channel>.`). Throws RetryLater/PermanentFailure as above. */
   run(name: string, payload: Record<string, unknown>): Promise<void>;
   /** The sweep: re-enqueues what lost jobs or stopped processes left undone on this channel. */

@@ -5,7 +5,8 @@ import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../core/ports.js';
 import type { OutboxEntry } from '../db/outbox.js';
-import type { Notifier } from './channel.js';
+import type { AdminNotice, Notifier } from './channel.js';
+import { createSlackAdminNotice } from './slack/slack-admin-notice.js';
 import { createHomeBuilder, createHomeJobs } from './slack/slack-home.js';
 import { createSlackReminder } from './slack/slack-reminder.js';
 import { createNotifierRegistry, type NotifierRegistry } from './registry.js';
@@ -38,7 +39,8 @@ export function createConfiguredNotifiers({ config, db, log, clock, enqueue, run
     const jobs = client ? createSlackJobs({ db, client, defaultChannel: slack.defaultChannel, log, claimTtlMs: 2 * slack.timeoutMs + 2000 }) : undefined;
     const home = client ? createHomeJobs({ db, client, builder: createHomeBuilder({ db, clock }), log, enqueue }) : undefined;
     const remind = jobs ? createSlackReminder({ db, jobs, clock }) : undefined;
-    notifiers.push(createSlackNotifier({ db, jobs, home, remind }));
+    const notifyAdmins = client ? createSlackAdminNotice({ db, client }) : undefined;
+    notifiers.push(createSlackNotifier({ db, jobs, home, remind, notifyAdmins }));
   }
   // Teams can always serve a connection that lists it with its own Workflows URL; with
   // TEAMS_WEBHOOK_URL it is on for every connection that lists no plugins too.
@@ -46,7 +48,12 @@ export function createConfiguredNotifiers({ config, db, log, clock, enqueue, run
   notifiers.push(createTeamsNotifier({ db, defaultWebhookUrl: config.teamsWebhookUrl, publicUrl: config.publicUrl, log, byDefault: teamsByDefault, clock }));
   // Signed webhooks: always on; a request of a connection no endpoint subscribes to costs one
   // dispatch job that finds none.
-  notifiers.push(createWebhookNotifier({ db, clock, log, enqueue, allowPrivate: config.webhooks.allowPrivate }));
+  // A disabled endpoint is news for the admins, on every channel that can tell them.
+  const tellAdmins = async (notice: AdminNotice) => {
+    for (const e of registry.jobsOfAdminNotice(notice)) await enqueue(e);
+  };
+  notifiers.push(createWebhookNotifier({ db, clock, log, enqueue, allowPrivate: config.webhooks.allowPrivate, tellAdmins }));
   const defaults = notifiers.map((n) => n.channel).filter((c) => c !== 'teams' || teamsByDefault);
-  return createNotifierRegistry(notifiers, defaults);
+  const registry = createNotifierRegistry(notifiers, defaults);
+  return registry;
 }

@@ -5,7 +5,7 @@
 // per-connection URLs) serves the connections that list it.
 import type { Transition } from '../core/review-state.js';
 import type { OutboxEntry } from '../db/outbox.js';
-import { CHANNEL_NAMES, type ChannelName, type NewRequest, type Notifier } from './channel.js';
+import { CHANNEL_NAMES, type ChannelName, type NewRequest, type Notifier, type AdminNotice } from './channel.js';
 
 export interface NotifierRegistry {
   /** The channels this gateway can serve (a worker runs for each). */
@@ -22,6 +22,8 @@ export interface NotifierRegistry {
   jobsOf(plugins: readonly string[], reviewId: string, t: Transition): OutboxEntry[];
   /** The jobs of a request's reminder on the connection's channels. */
   jobsOfReminder(plugins: readonly string[], reviewId: string): OutboxEntry[];
+  /** The jobs that tell the admins `notice`, on every channel this gateway serves. */
+  jobsOfAdminNotice(notice: AdminNotice): OutboxEntry[];
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export function createNotifierRegistry(notifiers: readonly Notifier[], defaults:
       return [...run, ...on(plugins).flatMap((n) => n.jobsOf?.(reviewId, t) ?? [])];
     },
     jobsOfReminder: (plugins, reviewId) => on(plugins).flatMap((n) => n.jobsOfReminder?.(reviewId) ?? []),
+    jobsOfAdminNotice: (notice) => notifiers.flatMap((n) => n.jobsOfAdminNotice?.(notice) ?? []),
     async close() {
       await Promise.all(notifiers.map((n) => n.close?.()));
     },

@@ -12,15 +12,17 @@ import type { SlackJobs } from './slack-jobs.js';
 import type { createHomeJobs } from './slack-home.js';
 
 /** The Slack notifier over its job handlers (absent in a process that only plans jobs). */
-export function createSlackNotifier({ db, jobs, home, remind }: { db: Db; jobs?: SlackJobs; home?: ReturnType<typeof createHomeJobs>; remind?: (reviewId: string) => Promise<void> }): Notifier {
+export function createSlackNotifier({ db, jobs, home, remind, notifyAdmins }: { db: Db; jobs?: SlackJobs; home?: ReturnType<typeof createHomeJobs>; remind?: (reviewId: string) => Promise<void>; notifyAdmins?: (text: string) => Promise<number> }): Notifier {
   return {
     channel: 'slack',
     jobsOfNewRequest,
     jobsOf: slackJobsOf,
+    jobsOfAdminNotice: (notice) => [{ name: 'slack.notify-admins', payload: { noticeId: notice.id, text: notice.text }, jobId: `admins-${notice.id}` }],
     jobsOfReminder: (reviewId) => [{ name: 'slack.remind', payload: { reviewId }, jobId: `slack-remind-${reviewId}` }],
     async run(name, payload) {
-      if (!jobs || !home || !remind) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
+      if (!jobs || !home || !remind || !notifyAdmins) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
       if (name === 'slack.publish-home') return home.publishHome(String(payload.userId));
+      if (name === 'slack.notify-admins') return void (await notifyAdmins(String(payload.text)));
       const reviewId = String(payload.reviewId);
       if (name === 'slack.post-review') await jobs.postReview(reviewId);
       else if (name === 'slack.update-review') await jobs.updateReview(reviewId);

@@ -12,7 +12,7 @@ import { claimAttempt, deliveryWithEndpoint, insertDeliveries, lostDeliveries, m
 import { isAppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { toReviewView } from '../../contracts/review-view.js';
-import { eventOf, PermanentFailure, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType, REVIEW_EVENTS } from '../channel.js';
+import { eventOf, PermanentFailure, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType, REVIEW_EVENTS, type AdminNotice } from '../channel.js';
 import { DISABLE_AFTER_MS, retryDelayMs } from './schedule.js';
 import { postWebhook } from './send.js';
 import { messageId, signatureHeaders } from './signing.js';
@@ -36,6 +36,8 @@ export interface WebhookNotifierOptions {
   enqueue: (entry: OutboxEntry) => Promise<void>;
   /** WEBHOOK_ALLOW_PRIVATE: private, loopback and link-local destinations are allowed. */
   allowPrivate: boolean;
+  /** Tells the admins something (an endpoint disabled); absent: the audit event and the log only. */
+  tellAdmins?: (notice: AdminNotice) => Promise<void>;
   /** The resolver of receivers' host names (the system's by default; tests inject one). */
   resolve?: ResolveHost;
   /** How long a receiver has to answer (default 15 s). */
@@ -114,7 +116,13 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     const status = result.ok ? 'succeeded' : delay === null && !replay ? 'gave_up' : 'failed';
     const next = delay === null ? null : new Date(at.getTime() + delay);
     const disabled = await recordAttempt(db, { deliveryId: d.id, endpointId: ep.id, attempt, result, status, next, at, disableAfterMs: DISABLE_AFTER_MS });
-    if (disabled) log.warn({ webhookId: ep.id, url: ep.url, reason: disabled }, 'webhook endpoint disabled: its deliveries failed for a day');
+    if (disabled) {
+      // The host only: a URL's path or query may carry the receiver's token.
+      const host = new URL(ep.url).host;
+      log.warn({ webhookId: ep.id, host, reason: disabled }, 'webhook endpoint disabled: its deliveries failed for a day');
+      const text = `Webhook endpoint ${ep.id} (${host}) was disabled: its deliveries failed for a day (${disabled}). \`hoop admin webhook deliveries ${ep.id}\` shows the errors; once the receiver works, enable it again with PATCH /api/webhooks/${ep.id} {"enabled": true}.`;
+      await options.tellAdmins?.({ id: `webhook-disabled-${ep.id}-${at.getTime()}`, text: text.slice(0, 3000) }).catch((err: Error) => log.warn({ webhookId: ep.id, err: err.message }, 'could not tell the admins that a webhook endpoint was disabled'));
+    }
     if (!result.ok) log.info({ webhookId: ep.id, deliveryId: d.id, attempt, status, error: result.error }, 'webhook delivery failed');
     if (delay !== null && !disabled) throw new RetryLater(Math.ceil(delay / 1000), `webhook delivery ${d.id} attempt ${attempt} failed (${result.error}); next in ${Math.round(delay / 1000)} s`);
   }
