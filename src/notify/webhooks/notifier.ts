@@ -114,7 +114,8 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     const status = result.ok ? 'succeeded' : delay === null && !replay ? 'gave_up' : 'failed';
     const next = delay === null ? null : new Date(at.getTime() + delay);
     const disabled = await recordAttempt(db, { deliveryId: d.id, endpointId: ep.id, attempt, result, status, next, at, disableAfterMs: DISABLE_AFTER_MS });
-    if (disabled) log.warn({ webhookId: ep.id, url: ep.url, reason: disabled }, 'webhook endpoint disabled: its deliveries failed for a day');
+    // The host only: a receiver's token often sits in the URL's path or query (the doctor shows the host too).
+    if (disabled) log.warn({ webhookId: ep.id, host: new URL(ep.url).host, reason: disabled }, 'webhook endpoint disabled: its deliveries failed for a day');
     if (!result.ok) log.info({ webhookId: ep.id, deliveryId: d.id, attempt, status, error: result.error }, 'webhook delivery failed');
     if (delay !== null && !disabled) throw new RetryLater(Math.ceil(delay / 1000), `webhook delivery ${d.id} attempt ${attempt} failed (${result.error}); next in ${Math.round(delay / 1000)} s`);
   }
