@@ -3,7 +3,8 @@ import type { ReviewListView, ReviewView } from '../contracts/review-view.js';
 
 /** Columns separated by three spaces, upper-case headers, no trailing blanks. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
+  // A line break in a cell would start a line that reads as a row of its own: a cell is one line.
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c).replace(/\s*[\r\n]+\s*/g, ' '))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => [...r[i]].length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - [...c].length))).join('   ').trimEnd();
   return [line(headers.map((h) => h.toUpperCase())), ...cells.map(line)].join('\n');

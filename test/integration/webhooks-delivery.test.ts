@@ -182,8 +182,9 @@ describe('delivery', () => {
 });
 
 describe('an endpoint failing for a day', () => {
-  it('is disabled once, audited, and its remaining deliveries are not sent', async () => {
-    f.notifier();
+  it('is disabled once, audited, the admins told, and its remaining deliveries are not sent', async () => {
+    const told: { id: string; text: string }[] = [];
+    f.notifier({ tellAdmins: async (n) => void told.push(n) });
     const ep = await endpoint(['review.created']);
     ep.receiver.failNext(1000);
     const start = f.clock.now();
@@ -203,6 +204,10 @@ describe('an endpoint failing for a day', () => {
     const audits = await f.t.gateway.db.auditEvent.findMany({ where: { action: 'webhook.disabled' } });
     expect(audits.filter((a) => (a.detail as any).webhookId === ep.id)).toHaveLength(1);
     expect(audits[0]).toMatchObject({ actor: 'system', source: 'system' });
+    // Told once, with what to run.
+    expect(told).toHaveLength(1);
+    expect(told[0].text).toContain(`Webhook endpoint ${ep.id}`);
+    expect(told[0].text).toContain(`hoop admin webhook deliveries ${ep.id}`);
 
     const sent = ep.receiver.received.length;
     while (f.driver.waiting.length) await f.driver.runNext();

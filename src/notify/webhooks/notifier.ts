@@ -83,7 +83,11 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     const now = clock.now();
     // The review as it stands when the event is dispatched (a moment after it happened), as
     // GET /api/reviews/:id shows it: output masked as stored, never the connection URL.
-    const body = { type: event, timestamp: now.toISOString(), data: toReviewView(review) };
+    // As in a Slack channel and a Teams card: the result of a connection restricted to some groups
+    // is not sent where others may read it (members of those groups read it with hoop get review).
+    const view = toReviewView(review);
+    const data = review.connection.allowedGroups.length > 0 ? { ...view, output: null, error: null, commandTags: [], rowsAffected: null, outputWithheld: true } : view;
+    const body = { type: event, timestamp: now.toISOString(), data };
     // Also the deliveries of an earlier run of this job that stopped before enqueueing them (job ids dedupe).
     for (const id of await insertDeliveries(db, endpoints.map((e) => e.id), reviewId, event, body, now)) await enqueue(deliverEntry(id, 1));
   }
