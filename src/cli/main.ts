@@ -53,6 +53,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   };
   // JSON keeps its own escapes: printable() would turn them into text JSON does not allow.
   const json = (value: unknown): void => void io.stdout.write(jsonText(value, 2) + '\n');
+  /** --teams-webhook-url: `-` reads the (secret) URL from stdin, out of shell history; `none` removes it. */
+  const teamsUrlOption = async (value: string | undefined): Promise<string | null | undefined> => {
+    if (value === undefined) return undefined;
+    if (value === 'none') return null;
+    if (value !== '-') return value;
+    if (io.stdin.isTTY) throw new CliError('--teams-webhook-url - reads the URL from stdin: pipe it in, e.g. hoop ... --teams-webhook-url - < url.txt', EXIT.usage);
+    const url = (await readAll(io.stdin)).trim();
+    if (!url) throw new CliError('--teams-webhook-url - read nothing from stdin: pipe the Workflows URL in.', EXIT.usage);
+    return url;
+  };
 
   const program = new Command('hoop')
     .description('Approvals for production database commands: submit, review and configure.')
@@ -155,7 +165,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--reviewers <groups>', 'comma-separated reviewer groups; none means commands run without review', list)
     .option('--plugin <plugin>', 'a channel that announces its requests: slack, teams, webhooks (repeatable or a comma list; none: every channel configured on the gateway)', collect)
     .option('--channel <id>', 'Slack channel for this connection\'s requests')
-    .option('--teams-webhook-url <url>', 'the Teams Workflows URL for this connection\'s requests (a secret; default: TEAMS_WEBHOOK_URL)')
+    .option('--teams-webhook-url <url>', 'the Teams Workflows URL for this connection\'s requests (a secret: - reads it from stdin, kept out of shell history; none removes it; default: TEAMS_WEBHOOK_URL)')
     .option('--env <KEY=VALUE>', 'connection environment, e.g. PGPASSWORD=... (never echoed)', collect)
     .option('--overwrite', 'change an existing connection')
     .addOption(new Option('--review-mode <mode>', 'writes: reads run at once read-only; all: every command is reviewed; none: nothing is').choices(['writes', 'all', 'none']))
@@ -196,7 +206,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         allowFunctions: opts.allowFunction,
         distinctApprovers: opts.distinctApprovers,
         plugins,
-        teamsWebhookUrl: opts.teamsWebhookUrl,
+        teamsWebhookUrl: await teamsUrlOption(opts.teamsWebhookUrl),
       };
       const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string; plugins: string[] } }>(
         'POST',

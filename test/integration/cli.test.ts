@@ -280,6 +280,17 @@ describe('admin and reviewer commands', () => {
     expect(plugins.stdout).toContain('plugins: webhooks.');
     const listed = await hoop(['admin', 'get', 'connections'], { key: ADMIN_KEY });
     expect(listed.stdout).toMatch(/from-psql .* webhooks /);
+    // The Workflows URL is a secret: read from stdin (out of shell history), removed with none.
+    const viaStdin = await hoop(['admin', 'create', 'connection', 'from-psql', '--overwrite', '--teams-webhook-url', '-'], { key: ADMIN_KEY, stdin: 'https://teams.example.com/workflows/x?sig=SECRET\n' });
+    expect(viaStdin.code, viaStdin.stderr).toBe(0);
+    expect(viaStdin.stdout + viaStdin.stderr).not.toContain('SECRET');
+    const withUrl = () => t.api('GET', '/api/connections').then((r) => r.body.connections.find((c: any) => c.name === 'from-psql'));
+    expect((await withUrl()).teamsWebhookUrlSet).toBe(true);
+    const nothing = await hoop(['admin', 'create', 'connection', 'from-psql', '--overwrite', '--teams-webhook-url', '-'], { key: ADMIN_KEY, stdin: '' });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('read nothing from stdin');
+    expect((await hoop(['admin', 'create', 'connection', 'from-psql', '--overwrite', '--teams-webhook-url', 'none'], { key: ADMIN_KEY })).code).toBe(0);
+    expect((await withUrl()).teamsWebhookUrlSet).toBe(false);
     // This gateway has no Teams URL: a connection listing teams would be announced nowhere there.
     const noTeams = await hoop(['admin', 'create', 'connection', 'from-psql', '--overwrite', '--plugin', 'teams'], { key: ADMIN_KEY });
     expect(noTeams.code).toBe(2);
