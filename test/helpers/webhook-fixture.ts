@@ -4,6 +4,8 @@
 // (job ids dedupe, RetryLater → delayed by the clock without spending an attempt,
 // PermanentFailure → dropped), so tests move a clock instead of waiting hours.
 import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { FakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
@@ -160,5 +162,25 @@ export async function startWebhookFixture(options: { resolve?: ResolveHost } = {
       await target.drop();
     },
   };
+  return fixture;
+}
+
+/**
+ * A test file's webhook fixture: started once, its endpoints, waiting jobs and `receivers` cleared
+ * after each test, stopped at the end. Read `fixture.f` in tests (it is set before they run).
+ */
+export function useWebhookFixture(options: { resolve?: ResolveHost } = {}): { f: WebhookFixture; receivers: FakeWebhookReceiver[] } {
+  const fixture = { f: undefined as unknown as WebhookFixture, receivers: [] as FakeWebhookReceiver[] };
+  beforeAll(async () => {
+    fixture.f = await startWebhookFixture(options);
+  });
+  afterEach(async () => {
+    await fixture.f.t.gateway.db.webhookEndpoint.deleteMany();
+    fixture.f.driver.waiting.length = 0;
+    for (const r of fixture.receivers.splice(0)) await r.stop();
+  });
+  afterAll(async () => {
+    await fixture.f?.stop();
+  });
   return fixture;
 }

@@ -10,34 +10,20 @@ import { manifestScopes, startFakeSlack, type FakeSlack } from '../fakes/fake-sl
 import { startFakeTeams, type FakeTeams } from '../fakes/fake-teams.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { doctorChecks, findCheck, upsertConnection, type Check } from '../helpers/doctor-checks.js';
 
 let t: TestGateway;
 let teams: FakeTeams;
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 
-interface Check {
-  channel: string;
-  name: string;
-  status: 'ok' | 'warn' | 'fail';
-  message: string;
-  fix: string | null;
-}
-
-async function doctor(): Promise<Check[]> {
-  const res = await t.api('GET', '/api/admin/doctor');
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.checks;
-}
+const doctor = () => doctorChecks(t);
 
 /** Plugins as a gateway with other settings accepted them: this one refuses channels it does not serve. */
 const setPlugins = (name: string, plugins: string[]) => t.gateway.db.connection.update({ where: { name }, data: { plugins } });
 
-const find = (checks: Check[], channel: string, name: string) => checks.find((c) => c.channel === channel && c.name === name);
+const find = findCheck;
 
-async function connection(name: string, extra: Record<string, unknown> = {}) {
-  const res = await t.api('POST', '/api/connections?overwrite=true', { body: { name, url: target.url, reviewers: ['dba-team'], reviewMode: 'all', ...extra } });
-  expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
-}
+const connection = (name: string, extra: Record<string, unknown> = {}) => upsertConnection(t, target.url, name, extra);
 
 beforeAll(async () => {
   teams = await startFakeTeams();

@@ -9,7 +9,7 @@ import { startFakeTeams, type FakeTeams } from '../fakes/fake-teams.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { runHoop } from '../helpers/hoop-cli.js';
-
+import { doctorChecks, findCheck, upsertConnection, type Check } from '../helpers/doctor-checks.js';
 
 let t: TestGateway;
 let teams: FakeTeams;
@@ -17,29 +17,14 @@ let target: Awaited<ReturnType<typeof createTargetDatabase>>;
 let home: string;
 let alice: { id: string; apiKey: string };
 
-interface Check {
-  channel: string;
-  name: string;
-  status: 'ok' | 'warn' | 'fail';
-  message: string;
-  fix: string | null;
-}
+const doctor = () => doctorChecks(t);
 
-async function doctor(): Promise<Check[]> {
-  const res = await t.api('GET', '/api/admin/doctor');
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.checks;
-}
-
-const find = (checks: Check[], channel: string, name: string) => checks.find((c) => c.channel === channel && c.name === name);
+const find = findCheck;
 const notOk = (checks: Check[]) => checks.filter((c) => c.status !== 'ok');
 
 const hoop = (args: string[], key = ADMIN_KEY) => runHoop(args, { apiUrl: t.baseUrl, key, home });
 
-async function connection(name: string, extra: Record<string, unknown> = {}) {
-  const res = await t.api('POST', '/api/connections?overwrite=true', { body: { name, url: target.url, reviewers: ['dba-team'], reviewMode: 'all', ...extra } });
-  expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
-}
+const connection = (name: string, extra: Record<string, unknown> = {}) => upsertConnection(t, target.url, name, extra);
 
 const link = (email: string, slackUserId: string) => t.gateway.db.user.update({ where: { email }, data: { identities: { create: { provider: 'slack', externalId: slackUserId } } } });
 

@@ -2,25 +2,16 @@
 // of cabd697 and states the rule it expects.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeWebhookReceiver, type FakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
-import { startWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startFakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
+import { useWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
 
+
+const fixture = useWebhookFixture();
+const receivers = fixture.receivers;
 let f: WebhookFixture;
-const receivers: FakeWebhookReceiver[] = [];
-
-beforeAll(async () => {
-  f = await startWebhookFixture();
-});
-
-afterEach(async () => {
-  await f.t.gateway.db.webhookEndpoint.deleteMany();
-  f.driver.waiting.length = 0;
-  for (const r of receivers.splice(0)) await r.stop();
-});
-
-afterAll(async () => {
-  await f?.stop();
+beforeAll(() => {
+  f = fixture.f;
 });
 
 /** A pino logger whose lines are kept in `lines`. */

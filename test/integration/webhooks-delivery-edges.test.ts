@@ -1,28 +1,19 @@
 // Webhook deliveries at their edges: replay, secret rotation (both signatures for 24 h, then only
 // the new), slow and hanging receivers, redirects, and destinations refused after DNS at delivery.
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startFakeWebhookReceiver, type FakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
-import { fakeResolver, startWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
+import { fakeResolver, useWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
 
-let f: WebhookFixture;
-const receivers: FakeWebhookReceiver[] = [];
 /** Names the strict API and the notifiers resolve; a test changes them to play DNS rebinding. */
 const dns: Record<string, string[]> = { 'hooks.example.com': ['93.184.216.34'] };
 const resolve = fakeResolver(dns);
 
-beforeAll(async () => {
-  f = await startWebhookFixture({ resolve });
-});
-
-afterEach(async () => {
-  await f.t.gateway.db.webhookEndpoint.deleteMany();
-  f.driver.waiting.length = 0;
-  for (const r of receivers.splice(0)) await r.stop();
-});
-
-afterAll(async () => {
-  await f?.stop();
+const fixture = useWebhookFixture({ resolve });
+const receivers = fixture.receivers;
+let f: WebhookFixture;
+beforeAll(() => {
+  f = fixture.f;
 });
 
 async function receiver(): Promise<FakeWebhookReceiver> {

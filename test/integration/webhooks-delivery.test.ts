@@ -2,27 +2,18 @@
 // them, retried on the schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, ±10 %) by a moved
 // clock, given up after the last, an endpoint failing for a day disabled and audited, and the
 // sweep's repair of a delivery whose job was lost.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxEntry } from '../../src/db/outbox.js';
 import { RETRY_DELAYS_SEC } from '../../src/notify/webhooks/schedule.js';
 import { startFakeWebhookReceiver, type FakeWebhookReceiver } from '../fakes/fake-webhook-receiver.js';
-import { startWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
+import { useWebhookFixture, type WebhookFixture } from '../helpers/webhook-fixture.js';
 
+
+const fixture = useWebhookFixture();
+const receivers = fixture.receivers;
 let f: WebhookFixture;
-const receivers: FakeWebhookReceiver[] = [];
-
-beforeAll(async () => {
-  f = await startWebhookFixture();
-});
-
-afterEach(async () => {
-  await f.t.gateway.db.webhookEndpoint.deleteMany();
-  f.driver.waiting.length = 0;
-  for (const r of receivers.splice(0)) await r.stop();
-});
-
-afterAll(async () => {
-  await f?.stop();
+beforeAll(() => {
+  f = fixture.f;
 });
 
 /** A receiver and an endpoint pointing at it, the receiver configured with the endpoint's secret. */
