@@ -128,6 +128,11 @@ async function reconcilePage(reviews: ReconcileRow[], { now, enqueue }: Reconcil
     if ((r.status === 'EXECUTED' || r.status === 'FAILED') && ((late && unanswered) || unfinished)) {
       await enqueue({ name: 'slack.post-result', payload: { reviewId: r.id }, jobId: `repair-result-${r.id}-${slot}` });
     }
+    // A reminder left unfinished (its job out of attempts in a Slack outage) while the request still
+    // waits: the repair posts what is missing (each target's slot makes it once).
+    if (r.status === 'PENDING' && r.channelMessages.some((m) => m.kind === 'reminder' && abandoned(m))) {
+      await enqueue({ name: 'slack.remind', payload: { reviewId: r.id }, jobId: `repair-remind-${r.id}-${slot}` });
+    }
     for (const outcome of ['rejected', 'expired'] as const) {
       if (r.channelMessages.some((m) => m.kind === `requester-${outcome}` && abandoned(m))) {
         await enqueue({ name: 'slack.notify-requester', payload: { reviewId: r.id, outcome }, jobId: `repair-notify-${r.id}-${outcome}-${slot}` });

@@ -17,10 +17,11 @@ const isUserTarget = (target: string) => /^[UW][A-Z0-9_]+$/.test(target);
 export function createSlackReminder({ db, jobs, clock }: { db: Db; jobs: SlackJobs; clock?: Clock }) {
   return async function remind(reviewId: string): Promise<void> {
     const review = await getReview(db, reviewId);
-    // Decided since the reminder was planned (its job delayed by an outage): it would only mislead.
-    if (review.status !== 'PENDING') return;
-    const view = toReviewView(review);
     const now = clock?.now() ?? new Date();
+    // Decided, or past its deadline (its expiry not yet written), since the reminder was planned
+    // (its job delayed by an outage): it would only mislead.
+    if (review.status !== 'PENDING' || review.expiresAt.getTime() <= now.getTime()) return;
+    const view = toReviewView(review);
     // The reviewers' own DMs get a direct message below, not a thread reply too.
     const inChannels = (await jobs.postedRequests(reviewId)).filter((m) => !isUserTarget(m.target));
     for (const m of inChannels) await jobs.postOnce(review, m.target, 'reminder', reminderReply(view, now), () => safeReminder(view, now), { channel: m.channel, ts: m.ts });
