@@ -9,6 +9,7 @@ import { PermanentFailure, RetryLater, type Notifier } from '../../src/notify/ch
 import { createTeamsNotifier, TEAMS_POST_EVENT } from '../../src/notify/teams/teams-notifier.js';
 import { startFakeTeams, TEAMS_MAX_BYTES, type FakeTeams } from '../fakes/fake-teams.js';
 import { createStateDatabase } from '../helpers/databases.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 const PUBLIC = 'https://hoop.example.com';
 let state: Awaited<ReturnType<typeof createStateDatabase>>;
@@ -44,14 +45,7 @@ async function makeReview(over: { connectionId?: string; status?: 'PENDING' | 'A
 }
 
 const run = (n: Notifier, reviewId: string, event = 'review.created') => n.run(TEAMS_POST_EVENT, { reviewId, event });
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
+const failure = rejectionOf;
 const rows = (reviewId: string) => db.channelMessage.findMany({ where: { channel: 'teams', reviewId } });
 
 beforeAll(async () => {

@@ -5,38 +5,24 @@ import { describe, expect, it } from 'vitest';
 import { withheldResultMessage } from '../../src/bot/review-blocks.js';
 import type { ReviewView } from '../../src/contracts/review-view.js';
 import { teamsCard } from '../../src/notify/teams/teams-card.js';
+import { sampleReviewView } from '../helpers/review-view-sample.js';
 
 const PUBLIC = 'https://hoop.example.com';
-const ID = '0b7c6a3e-1f2d-4c5b-9a8e-7d6c5b4a3f2e';
 
-function finished(over: Partial<ReviewView>): ReviewView {
-  return {
-    id: ID,
+/** A run of a command on a restricted connection that has finished. */
+const finished = (over: Partial<ReviewView>): ReviewView =>
+  sampleReviewView({
     connection: 'payroll',
-    requester: 'ann@example.com',
-    requesterSlackId: null,
     input: 'UPDATE staff SET grade = (SELECT salary FROM payroll WHERE name = $$ceo$$) WHERE id = 2',
-    reason: 'ticket OPS-12',
     status: 'FAILED',
-    autoApproved: false,
-    readOnly: false,
     classification: null,
     groups: [{ group: 'dba', status: 'APPROVED', reviewer: 'bob@example.com', reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: null }],
     approvals: { approved: 1, total: 1 },
-    rejectReason: null,
-    createdAt: '2026-11-30T10:00:00.000Z',
-    expiresAt: '2026-11-30T11:00:00.000Z',
     decidedAt: '2026-11-30T10:01:00.000Z',
     startedAt: '2026-11-30T10:01:01.000Z',
     finishedAt: '2026-11-30T10:01:02.000Z',
-    output: null,
-    outputTruncated: false,
-    commandTags: [],
-    rowsAffected: null,
-    error: null,
     ...over,
-  };
-}
+  });
 
 const shown = (v: ReviewView) => JSON.stringify(teamsCard(v.status === 'EXECUTED' ? 'review.executed' : 'review.failed', v, { publicUrl: PUBLIC, withholdOutput: true }));
 

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentFailure, RetryLater } from '../../src/notify/channel.js';
 import { parseRetryAfter, postToTeams, redactUrl } from '../../src/notify/teams/teams-client.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 const URL_WITH_SIG = 'https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=S3cr3tSig_value';
 const SECRET = 'S3cr3tSig_value';
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
+const failure = rejectionOf;
 
 describe('redactUrl', () => {
   it('keeps where the URL points and drops its query and fragment', () => {
