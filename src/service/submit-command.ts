@@ -191,9 +191,10 @@ export function createSubmit(opts: SubmitOptions) {
     }
     if ((cached || user.key?.cached) && !verified) {
       // Planned with cached copies: go on only if the database agrees with them.
-      const [now, current] = await Promise.all([user.key?.cached ? opts.refreshUser(user) : user, loadConnection(input.connection)]);
+      // A connection read just above (not from the cache) is current already.
+      const [now, current] = await Promise.all([user.key?.cached ? opts.refreshUser(user) : user, cached ? loadConnection(input.connection) : connection]);
       const same = current?.updatedAt.getTime() === connection.updatedAt.getTime() && now.key?.userUpdatedAt.getTime() === user.key?.userUpdatedAt.getTime();
-      if (!same) return submit(now, input, ctx, true);
+      if (!same) return submit(now, input, ctx, true, attempt + 1);
       user = now;
     }
     try {

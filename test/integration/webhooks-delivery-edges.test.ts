@@ -37,14 +37,19 @@ async function announce(): Promise<string> {
 
 const onlyDelivery = async (endpointId: string) => (await f.t.gateway.db.webhookDelivery.findMany({ where: { endpointId }, include: { log: { orderBy: { id: 'asc' } } } }))[0];
 
+/** A receiver, its endpoint for review.created, and the one delivery of a request announced to it. */
+async function deliveredOnce() {
+  f.notifier();
+  const r = await receiver();
+  const ep = await endpoint(r);
+  await announce();
+  await f.driver.runDue();
+  return { r, ep, d: await onlyDelivery(ep.id) };
+}
+
 describe('replay', () => {
   it('re-sends the same body with the same webhook-id and a fresh signature the receiver verifies', async () => {
-    f.notifier();
-    const r = await receiver();
-    const ep = await endpoint(r);
-    await announce();
-    await f.driver.runDue();
-    const d = await onlyDelivery(ep.id);
+    const { r, ep, d } = await deliveredOnce();
     const res = await f.api('POST', `/api/webhooks/${ep.id}/deliveries/${d.id}/replay`);
     expect(res.status).toBe(202);
     expect(res.body.delivery).toMatchObject({ id: d.id, status: 'pending' });
@@ -61,12 +66,7 @@ describe('replay', () => {
   });
 
   it('makes one attempt of a delivery that gave up, and no retries when it fails', async () => {
-    f.notifier();
-    const r = await receiver();
-    const ep = await endpoint(r);
-    await announce();
-    await f.driver.runDue();
-    const d = await onlyDelivery(ep.id);
+    const { r, ep, d } = await deliveredOnce();
     await f.t.gateway.db.webhookDelivery.update({ where: { id: d.id }, data: { status: 'gave_up', nextAttemptAt: null } });
     r.failNext(1, 502);
     expect((await f.api('POST', `/api/webhooks/${ep.id}/deliveries/${d.id}/replay`)).status).toBe(202);
