@@ -15,7 +15,7 @@ import { createClassifier } from './sql/classifier.js';
 import { createReadiness } from './gateway/readiness.js';
 import { createRequestLimits } from './gateway/request-limits.js';
 import { createOutboxRelay, type OutboxRelay } from './jobs/outbox-relay.js';
-import { createJobQueue, type JobQueue } from './jobs/queues.js';
+import { createJobQueue, enqueueEntry as enqueueEntryOn, type JobQueue } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
 import type { Logger } from './logger.js';
 import { createConfiguredNotifiers } from './notify/configured.js';
@@ -29,7 +29,6 @@ import { withTimeout } from './with-timeout.js';
 import type { Clock } from './core/ports.js';
 import { systemClock } from './clock.js';
 import type { OutboxEntry } from './db/outbox.js';
-import type { JobName } from './jobs/definitions.js';
 import { createWebhookAdmin } from './notify/webhooks/webhook-admin.js';
 
 export interface GatewayOptions {
@@ -148,7 +147,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const quickPool = createStatePool(config.databaseUrl, { max: 4, onConnectionError: () => {} }, { synchronousCommit: false });
   // Every configured channel (Slack, ...): plans its jobs in every process, runs them in workers.
   const clock = opts.clock ?? systemClock;
-  const enqueueEntry = (e: OutboxEntry) => jobs.enqueue(e.name as JobName, e.payload as never, { jobId: e.jobId, delayMs: e.dueAt && Math.max(0, e.dueAt.getTime() - Date.now()) });
+  const enqueueEntry = (e: OutboxEntry) => enqueueEntryOn(jobs, e);
   const notifiers = createConfiguredNotifiers({ config, db, log, clock, enqueue: enqueueEntry, runsJobs: Boolean(opts.workers) });
   // Plugins a connection lists must be channels this gateway serves (else its requests reach nobody).
   const admin = createAdminService(db, { channels: { served: notifiers.configured, teamsDefaultUrl: Boolean(config.teamsWebhookUrl) } });

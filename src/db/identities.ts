@@ -7,7 +7,7 @@ import type { Db, Prisma, Tx } from './client.js';
 export type IdentityProvider = 'slack' | 'teams' | 'oidc';
 
 /** The part of a user select (or include) that brings their account on `provider`, if any. */
-export function identityOf(provider: IdentityProvider) {
+function identityOf(provider: IdentityProvider) {
   return { identities: { where: { provider }, select: { externalId: true } } } satisfies Prisma.UserSelect;
 }
 

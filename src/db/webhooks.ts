@@ -2,15 +2,15 @@
 // the per-attempt log. The rules (validation, retries, SSRF) live in src/notify/webhooks.
 import { recordAudit, SYSTEM_ACTOR } from './audit.js';
 import type { Db, Prisma, Tx } from './client.js';
+import { isUuid } from './reviews.js';
 
 export type WebhookEndpointRow = Prisma.WebhookEndpointGetPayload<object>;
 export type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<object>;
 
-export const isUuidLike = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
 /** One endpoint, or null (also for an id that is not a uuid). */
 export function findEndpoint(db: Db | Tx, id: string): Promise<WebhookEndpointRow | null> {
-  return isUuidLike(id) ? db.webhookEndpoint.findUnique({ where: { id } }) : Promise.resolve(null);
+  return isUuid(id) ? db.webhookEndpoint.findUnique({ where: { id } }) : Promise.resolve(null);
 }
 
 /** Endpoints ordered by creation (then id), `take` after the cursor. */

@@ -165,7 +165,7 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_table_is_vi
 const CATALOG_SQL = `WITH RECURSIVE ${relsCte(1)}${CATALOG_SELECT('rels')}`;
 
 // Both in one statement, one round trip: the vetting rows and the relations, each as a JSON array.
-export const INSPECT_SQL = `WITH RECURSIVE ${VET_CTES}, ${relsCte(5, 'crels')}
+const INSPECT_SQL = `WITH RECURSIVE ${VET_CTES}, ${relsCte(5, 'crels')}
 SELECT (SELECT coalesce(json_agg(v), '[]'::json) FROM (${VET_SELECT}) v) AS vet,
        (SELECT coalesce(json_agg(c), '[]'::json) FROM (${CATALOG_SELECT('crels')}) c) AS relations`;
 

@@ -463,7 +463,7 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
  * `url` without its `options` parameter, and that parameter (decoded): pg would let it replace the
  * options the gateway sets, so the gateway puts it first in its own.
  */
-export function withoutOptions(url: string): { connectionString: string; options: string } {
+function withoutOptions(url: string): { connectionString: string; options: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -4,7 +4,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { ReviewStatus } from '../core/review-state.js';
 import type { AuditContext } from '../db/audit.js';
 import { isConnectionLost, isDatabaseBusy } from '../db/database-busy.js';
-import { isUuid } from '../db/reviews.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewaySlackReceiver } from '../bot/slack-receiver.js';
@@ -14,7 +13,7 @@ import { toReviewListView, toReviewView } from '../contracts/review-view.js';
 import { applyHardening } from './http-hardening.js';
 import type { HttpDrainHooks } from './http-drain.js';
 import { registerHttpMetrics, registerMetricsRoute, type MetricsEndpointOptions } from './metrics-endpoint.js';
-import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, type PageQuery } from './paging.js';
+import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, TIME_ID_CURSOR, type PageQuery } from './paging.js';
 import { checkQueryHook } from './query-params.js';
 import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
 import type { Readiness } from './readiness.js';
@@ -49,7 +48,6 @@ export interface HttpServerOptions {
 const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'] as const;
 const INCLUDES = ['output', 'input', 'classification'] as const;
 const BODY_LIMIT = 2 * 1024 * 1024;
-const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Seconds a client is told to wait when our database is busy. */
 const BUSY_RETRY_SEC = 2;
 
@@ -230,7 +228,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     api.get('/reviews', { config: { query: listQuery } }, async (req) => {
       const q = req.query as { status?: string; include?: string[]; limit?: number; cursor?: string };
       const limit = q.limit ?? 50;
-      const cursor = q.cursor ? decodeCursor('reviews', q.cursor, [(s) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)), isUuid]) : undefined;
+      const cursor = q.cursor ? decodeCursor('reviews', q.cursor, TIME_ID_CURSOR) : undefined;
       const include = { output: false, input: false, classification: false };
       for (const i of q.include ?? []) include[i as keyof typeof include] = true;
       const rows = await reviews.list(req.user!, {

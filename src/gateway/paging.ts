@@ -2,6 +2,7 @@
 // (null on the last page). A cursor names the last row seen, never an offset, so rows added or
 // removed meanwhile neither repeat nor vanish.
 import { AppError, ErrorCode } from '../errors.js';
+import { isUuid } from '../db/reviews.js';
 
 /** The position after which the next page starts, as the database sorts it. */
 export type CursorParts = readonly string[];
@@ -39,6 +40,10 @@ export function pageOf<T>(list: string, rows: T[], limit: number, keyOf: (row: T
 }
 
 export const MAX_PAGE = 200;
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** The parts of a (createdAt, id) cursor: an ISO time to the millisecond, and a UUID. */
+export const TIME_ID_CURSOR: readonly ((part: string) => boolean)[] = [(s) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)), isUuid];
 
 /** `limit` and `cursor` as pagingParams checks them. */
 export type PageQuery = { limit?: number; cursor?: string };

@@ -3,9 +3,8 @@
 // src/notify/webhooks/webhook-admin.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditContext } from '../db/audit.js';
-import { isUuidLike } from '../db/webhooks.js';
 import { CREATE_FIELDS, UPDATE_FIELDS, type WebhookAdmin } from '../notify/webhooks/webhook-admin.js';
-import { decodeCursor, MAX_PAGE, pageOf, pagingParams, type PageQuery } from './paging.js';
+import { decodeCursor, MAX_PAGE, pageOf, pagingParams, TIME_ID_CURSOR, type PageQuery } from './paging.js';
 import { objectBody } from './request-body.js';
 
 export interface WebhookRoutesOptions {
@@ -14,8 +13,6 @@ export interface WebhookRoutesOptions {
 }
 
 type IdParams = { Params: { id: string } };
-const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const timeKey = [(s: string) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)), isUuidLike];
 
 /** `/webhooks`, `/webhooks/:id`, `/webhooks/:id/deliveries` and `.../deliveries/:deliveryId/replay`. */
 export function registerWebhookRoutes(api: FastifyInstance, { webhooks, auditCtx }: WebhookRoutesOptions): void {
@@ -24,7 +21,7 @@ export function registerWebhookRoutes(api: FastifyInstance, { webhooks, auditCtx
   api.get('/webhooks', { config: { query: pagingParams(MAX_PAGE) } }, async (req) => {
     const q = req.query as PageQuery;
     const limit = q.limit ?? MAX_PAGE;
-    const cursor = q.cursor ? decodeCursor('webhooks', q.cursor, timeKey) : undefined;
+    const cursor = q.cursor ? decodeCursor('webhooks', q.cursor, TIME_ID_CURSOR) : undefined;
     const rows = await webhooks.list(req.user!, { take: limit + 1, after: cursor && { createdAt: new Date(cursor[0]), id: cursor[1] } });
     const { page, nextCursor } = pageOf('webhooks', rows, limit, (r) => [r.row.createdAt.toISOString(), r.row.id]);
     return { webhooks: page.map((r) => r.view), nextCursor };
@@ -37,7 +34,7 @@ export function registerWebhookRoutes(api: FastifyInstance, { webhooks, auditCtx
   api.get<IdParams>('/webhooks/:id/deliveries', { config: { query: pagingParams(50) } }, async (req) => {
     const q = req.query as PageQuery;
     const limit = q.limit ?? 50;
-    const cursor = q.cursor ? decodeCursor('deliveries', q.cursor, timeKey) : undefined;
+    const cursor = q.cursor ? decodeCursor('deliveries', q.cursor, TIME_ID_CURSOR) : undefined;
     const rows = await webhooks.deliveries(req.user!, req.params.id, { take: limit + 1, before: cursor && { createdAt: new Date(cursor[0]), id: cursor[1] } });
     const { page, nextCursor } = pageOf('deliveries', rows, limit, (r) => [r.row.createdAt.toISOString(), r.row.id]);
     return { deliveries: page.map((r) => r.view), nextCursor };

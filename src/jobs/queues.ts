@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parsePayload, QUEUE_KINDS, QUEUE_OF, type JobName, type JobPayload, type QueueKind } from './definitions.js';
+import type { OutboxEntry } from '../db/outbox.js';
 
 export interface EnqueueOptions {
   /** Makes re-enqueueing idempotent: a job with an existing id is not added again. */
@@ -48,6 +49,11 @@ export function queueNames(prefix: string): Record<QueueKind, string> {
 /** BullMQ job ids may not contain ':' nor be integers. */
 function safeJobId(id: string): string {
   return id.replaceAll(':', '_');
+}
+
+/** Enqueues an outbox entry (a channel's or a repair's job): delayed until its dueAt, counted from `nowMs`. */
+export function enqueueEntry(jobs: Pick<JobQueue, 'enqueue'>, e: OutboxEntry, nowMs = Date.now()): Promise<void> {
+  return jobs.enqueue(e.name as JobName, e.payload as never, { jobId: e.jobId, delayMs: e.dueAt ? Math.max(0, e.dueAt.getTime() - nowMs) : undefined });
 }
 
 /** Typed queues over one Redis connection. */

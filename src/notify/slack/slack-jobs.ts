@@ -28,18 +28,15 @@ export interface SlackJobsOptions {
   claimTtlMs?: number;
 }
 
-/** Try again in `retryAfterSec`: the job is put back without using one of its attempts. */
-export class SlackRetryLater extends RetryLater {}
-
 /** Another job is posting this message right now: look again shortly (it will be recorded by then). */
-export class SlackPostInProgress extends SlackRetryLater {
+export class SlackPostInProgress extends RetryLater {
   constructor(message: string) {
     super(2, message);
   }
 }
 
 /** Slack asked us to wait: Retry-After is honoured exactly. */
-export class SlackRateLimited extends SlackRetryLater {
+export class SlackRateLimited extends RetryLater {
   constructor(retryAfterSec: number) {
     super(retryAfterSec, `Slack rate limit: retry after ${retryAfterSec}s`);
   }

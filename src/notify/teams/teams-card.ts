@@ -65,7 +65,7 @@ export function reviewUrl(publicUrl: string, reviewId: string, action?: 'approve
 }
 
 /** Wraps a card in the envelope a Workflows "post to a channel" flow expects. */
-export function teamsMessage(body: AdaptiveElement[], actions: AdaptiveElement[]): TeamsMessage {
+function teamsMessage(body: AdaptiveElement[], actions: AdaptiveElement[]): TeamsMessage {
   return {
     type: 'message',
     attachments: [

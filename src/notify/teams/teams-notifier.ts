@@ -21,6 +21,7 @@ import { eventOf, NOTICE_EVENTS, PermanentFailure, REMINDER_EVENT, RetryLater, t
 import { channelOn } from '../registry.js';
 import { teamsCard } from './teams-card.js';
 import { postToTeams, type FetchLike } from './teams-client.js';
+import { PAGE, pages } from '../../db/pages.js';
 
 export const TEAMS_POST_EVENT = 'teams.post-event';
 
@@ -59,7 +60,6 @@ function entry(p: Payload, jobIdPrefix = 'teams'): OutboxEntry {
 const RECONCILE_WINDOW_MS = 24 * 3600_000;
 /** An event this fresh is still being posted by its own job: the sweep leaves it alone. */
 const RECONCILE_GRACE_MS = 60_000;
-const PAGE_SIZE = 500;
 const DECIDED: readonly ReviewStatus[] = ['APPROVED', 'RUNNING', 'EXECUTED', 'FAILED'];
 
 interface ReconcileRow {
@@ -136,8 +136,8 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
       }
       throw error;
     }
-    // A reminder that arrives after the decision (its job delayed by an outage) would only mislead.
-    if (p.event === REMINDER_EVENT && row.status !== 'PENDING') {
+    // A reminder that arrives after the decision or the deadline (its job delayed by an outage) would only mislead.
+    if (p.event === REMINDER_EVENT && (row.status !== 'PENDING' || row.expiresAt.getTime() <= now().getTime())) {
       log.info({ reviewId: p.reviewId, status: row.status }, 'Teams: the request was decided before its reminder; nothing posted');
       return;
     }
@@ -177,15 +177,11 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
     // A repair gets a job id of its own per 10 minutes: the original job id may still be held by
     // BullMQ (a failed job is kept for days), which would make the re-enqueue a no-op.
     const slot = Math.floor(at.getTime() / 600_000);
-    let after: string | undefined;
-    for (;;) {
-      const rows: ReconcileRow[] = await db.review.findMany({
-        where: { readOnly: false, connection: channelOn('teams', options.byDefault ?? true), OR: [{ createdAt: { gte: since } }, { decidedAt: { gte: since } }, { finishedAt: { gte: since } }], ...(after ? { id: { gt: after } } : {}) },
-        orderBy: { id: 'asc' },
-        take: PAGE_SIZE,
-        select: { id: true, status: true, autoApproved: true, createdAt: true, expiresAt: true, decidedAt: true, finishedAt: true, connection: { select: { teamsWebhookUrl: true } }, groups: { select: { status: true, decidedAt: true } } },
-      });
-      if (rows.length === 0) return;
+    for await (const rows of pages((after): Promise<ReconcileRow[]> => db.review.findMany({
+      where: { readOnly: false, connection: channelOn('teams', options.byDefault ?? true), OR: [{ createdAt: { gte: since } }, { decidedAt: { gte: since } }, { finishedAt: { gte: since } }], ...after },
+      ...PAGE,
+      select: { id: true, status: true, autoApproved: true, createdAt: true, expiresAt: true, decidedAt: true, finishedAt: true, connection: { select: { teamsWebhookUrl: true } }, groups: { select: { status: true, decidedAt: true } } },
+    }))) {
       const posted = await postedKinds(db, 'teams', rows.map((r) => r.id));
       for (const r of rows) {
         if (!(r.connection.teamsWebhookUrl ?? defaultWebhookUrl)) continue;
@@ -200,8 +196,6 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
           await ctx.enqueue({ ...e, jobId: `${e.jobId}-${slot}` });
         }
       }
-      if (rows.length < PAGE_SIZE) return;
-      after = rows[rows.length - 1].id;
     }
   }
 

@@ -63,7 +63,7 @@ function cost(ch: string): number {
 }
 
 /** The longest head of `text` whose plain form fits in `maxBytes` of card JSON; never splits a surrogate pair. */
-export function headWithin(text: string, maxBytes: number): string {
+function headWithin(text: string, maxBytes: number): string {
   let used = 0;
   let end = 0;
   for (const ch of text) {

@@ -18,8 +18,8 @@ import { postWebhook } from './send.js';
 import { messageId, signatureHeaders } from './signing.js';
 import type { ResolveHost } from './ssrf.js';
 
-export const DISPATCH_JOB = 'webhooks.dispatch';
-export const DELIVER_JOB = 'webhooks.deliver';
+const DISPATCH_JOB = 'webhooks.dispatch';
+const DELIVER_JOB = 'webhooks.deliver';
 /** A delivery whose attempt was due this long ago without being made lost its job. */
 const LOST_AFTER_MS = 60_000;
 const RECONCILE_PAGE = 500;
@@ -52,7 +52,7 @@ export interface WebhookNotifierOptions {
 }
 
 /** The jobs of one event of one review (none for an event the channel does not announce). */
-export function dispatchEntry(reviewId: string, event: ReviewEventType): OutboxEntry {
+function dispatchEntry(reviewId: string, event: ReviewEventType): OutboxEntry {
   return { name: DISPATCH_JOB, payload: { reviewId, event }, jobId: `wh-${event}-${reviewId}`, reviewId };
 }
 

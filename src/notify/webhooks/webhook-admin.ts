@@ -5,7 +5,8 @@ import type { Clock } from '../../core/ports.js';
 import { recordAudit, type AuditContext } from '../../db/audit.js';
 import type { Db } from '../../db/client.js';
 import type { OutboxEntry } from '../../db/outbox.js';
-import { attemptsOf, findEndpoint, isUuidLike, listDeliveries, listEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from '../../db/webhooks.js';
+import { isUuid } from '../../db/reviews.js';
+import { attemptsOf, findEndpoint, listDeliveries, listEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from '../../db/webhooks.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { REVIEW_EVENTS } from '../channel.js';
 import { deliverEntry } from './notifier.js';
@@ -219,7 +220,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
     async replay(actor: WebhookActor, id: string, deliveryId: string, ctx: AuditContext) {
       requireAdmin(actor);
       const endpoint = await load(id);
-      const d = isUuidLike(deliveryId) ? await db.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId: endpoint.id } }) : null;
+      const d = isUuid(deliveryId) ? await db.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId: endpoint.id } }) : null;
       if (!d) throw new AppError(ErrorCode.NotFound, `Webhook ${endpoint.id} has no delivery ${String(deliveryId).slice(0, 60)}. hoop admin webhook deliveries ${endpoint.id} lists them.`);
       if (!endpoint.enabled) throw new AppError(ErrorCode.Conflict, `Webhook ${endpoint.id} is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}; enable it first (PATCH {"enabled": true}).`);
       const scheduled = (d.status === 'pending' || d.status === 'failed') && d.nextAttemptAt !== null;
