@@ -99,3 +99,16 @@ export function toReviewListView(row: ReviewListRow): ReviewListView {
   const { output, ...view } = toReviewView({ ...row, output: row.output ?? null });
   return { ...view, ...(row.output === undefined ? {} : { output }), inputTruncated: row.inputTruncated };
 }
+
+/**
+ * A connection restricted to some groups (allowedGroups) keeps its results out of places others
+ * may read: a shared Slack channel, a Teams channel, a webhook receiver.
+ */
+export function restrictsOutput(connection: { allowedGroups: readonly string[] }): boolean {
+  return connection.allowedGroups.length > 0;
+}
+
+/** `view` as a place others may read gets it: without the result when its connection restricts it. */
+export function sharedView(view: ReviewView, connection: { allowedGroups: readonly string[] }): ReviewView & { outputWithheld?: true } {
+  return restrictsOutput(connection) ? { ...view, output: null, error: null, commandTags: [], rowsAffected: null, outputWithheld: true } : view;
+}

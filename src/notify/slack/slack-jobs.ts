@@ -9,7 +9,7 @@ import { getReview, type ReviewRow } from '../../db/reviews.js';
 import { stateKey } from '../../core/review-state.js';
 import type { Logger } from '../../logger.js';
 import { canUseConnection } from '../../core/access.js';
-import { toReviewView } from '../../contracts/review-view.js';
+import { restrictsOutput, toReviewView } from '../../contracts/review-view.js';
 import { createSlackSlots, SLACK_ROWS, type SlotKey } from '../../db/slack-slots.js';
 import { PermanentFailure, RetryLater } from '../channel.js';
 import { findPosted, hoopMetadata } from './slack-find.js';
@@ -285,7 +285,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     // The DM of someone deactivated since the request was posted gets no result.
     if (reader && !reader.active) return false;
     const connection = review.connection;
-    if (connection.allowedGroups.length === 0) return true;
+    if (!restrictsOutput(connection)) return true;
     if (connection.slackChannel && target === connection.slackChannel) return true;
     return reader !== undefined && canUseConnection(reader, connection);
   }

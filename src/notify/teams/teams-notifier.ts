@@ -16,7 +16,7 @@ import type { OutboxEntry } from '../../db/outbox.js';
 import { getReview } from '../../db/reviews.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { toReviewView } from '../../contracts/review-view.js';
+import { restrictsOutput, toReviewView } from '../../contracts/review-view.js';
 import { eventOf, NOTICE_EVENTS, PermanentFailure, REMINDER_EVENT, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType } from '../channel.js';
 import { channelOn } from '../registry.js';
 import { teamsCard } from './teams-card.js';
@@ -157,7 +157,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
       throw new RetryLater(Math.max(1, Math.ceil((leaseMs - claim.heldForMs) / 1000)), `Teams: another attempt is posting the ${key.kind} card of ${p.reviewId}; waiting for it`);
     }
     // A channel anyone in the team can read shows no output of a connection restricted to some groups.
-    const card = teamsCard(p.event, toReviewView(row), { publicUrl, step: p.step, withholdOutput: row.connection.allowedGroups.length > 0, now: now() });
+    const card = teamsCard(p.event, toReviewView(row), { publicUrl, step: p.step, withholdOutput: restrictsOutput(row.connection), now: now() });
     try {
       await postToTeams(url, card, { fetch: options.fetch, timeoutMs, now });
     } catch (error) {

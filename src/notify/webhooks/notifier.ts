@@ -11,7 +11,7 @@ import { getReview } from '../../db/reviews.js';
 import { claimAttempt, deliveryWithEndpoint, insertDeliveries, lostDeliveries, markNotSent, recordAttempt, subscribedEndpoints } from '../../db/webhooks.js';
 import { isAppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { toReviewView } from '../../contracts/review-view.js';
+import { sharedView, toReviewView } from '../../contracts/review-view.js';
 import { eventOf, PermanentFailure, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType, REVIEW_EVENTS, type AdminNotice } from '../channel.js';
 import { DISABLE_AFTER_MS, retryDelayMs } from './schedule.js';
 import { postWebhook } from './send.js';
@@ -85,8 +85,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     // GET /api/reviews/:id shows it: output masked as stored, never the connection URL.
     // As in a Slack channel and a Teams card: the result of a connection restricted to some groups
     // is not sent where others may read it (members of those groups read it with hoop get review).
-    const view = toReviewView(review);
-    const data = review.connection.allowedGroups.length > 0 ? { ...view, output: null, error: null, commandTags: [], rowsAffected: null, outputWithheld: true } : view;
+    const data = sharedView(toReviewView(review), review.connection);
     const body = { type: event, timestamp: now.toISOString(), data };
     // Also the deliveries of an earlier run of this job that stopped before enqueueing them (job ids dedupe).
     for (const id of await insertDeliveries(db, endpoints.map((e) => e.id), reviewId, event, body, now)) await enqueue(deliverEntry(id, 1));
