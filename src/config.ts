@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizeEmail } from './core/email.js';
+import { AGENT_EMAIL_DOMAIN } from './core/agents.js';
 
 const optionalString = z
   .string()
@@ -45,13 +46,20 @@ const schema = z.object({
   REVIEW_REMINDER_SEC: z.coerce.number({ message: 'must be a whole number of seconds (0 switches reminders off)' }).int('must be a whole number of seconds (0 switches reminders off)').min(0, 'must be 0 (no reminders) or more').optional(),
   ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Emails compare case-insensitively: Boss@Corp.COM names the same person as boss@corp.com.
-  ADMIN_EMAIL: z.string().transform(normalizeEmail).pipe(z.string().email()).default('admin@localhost.localdomain'),
+  // Never an agent's address (src/core/agents.ts): agents are never admins.
+  ADMIN_EMAIL: z
+    .string()
+    .transform(normalizeEmail)
+    .pipe(z.string().email().refine((e) => !e.endsWith(`@${AGENT_EMAIL_DOMAIN}`), `names an agent (@${AGENT_EMAIL_DOMAIN}); agents are never admins, so give a person's email`))
+    .default('admin@localhost.localdomain'),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   MAX_STATEMENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),
   TARGET_POOL_MAX: z.coerce.number().int().positive().max(1000).default(10),
   TARGET_QUEUE_MAX: z.coerce.number().int().min(0).default(50),
   TARGET_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(5000),
+  // How often every process logs the audit chain's head (0: never), so it can be kept outside the database.
+  AUDIT_HEAD_LOG_SEC: z.coerce.number({ message: 'must be a whole number of seconds (0: never)' }).int('must be a whole number of seconds (0: never)').min(0, 'must be 0 (never) or more').default(300),
   READ_CHECK_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   // `{hoop}`: a Redis Cluster hash tag, so every key of the gateway's queues lands in one slot.
   QUEUE_PREFIX: z.string().regex(/^([a-zA-Z0-9_-]+|\{[a-zA-Z0-9_-]+\})$/, 'must be letters, digits, _ and -, optionally wrapped in {} (a Redis Cluster hash tag)').default('hoop'),
@@ -64,6 +72,8 @@ const schema = z.object({
   RATE_LIMIT_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(30),
   RATE_LIMIT_AUTH_FAILURES_PER_KEY: z.coerce.number().int().min(0).default(10),
   LONG_POLLS_PER_KEY: z.coerce.number().int().min(0).default(10),
+  MCP_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
+  MCP_SESSION_IDLE_SEC: z.coerce.number().int().min(10).max(86_400).default(1800),
   // Seconds a stopping process lets running commands finish before it hands them over (see README, "Stopping and deploying").
   SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(86_400).default(60),
   MIGRATE_ON_START: z.enum(['true', 'false', '1', '0', '']).default('true').transform((v) => v !== 'false' && v !== '0'),
@@ -73,7 +83,25 @@ const schema = z.object({
   TEAMS_WEBHOOK_URL: optionalString.pipe(z.string().url('must be a URL (the Workflows "HTTP POST URL")').refine(isSecureOrLocal, 'must start with https:// (plain http only to localhost)').optional()),
   // Where people open the web app; Teams cards link to PUBLIC_URL/reviews/<id>.
   PUBLIC_URL: optionalString.pipe(z.string().url('must be a URL such as https://hoop.example.com').refine(isWebOrigin, 'must be an http(s) URL without a query or fragment, such as https://hoop.example.com').optional()),
+  // Single sign-on (OpenID Connect): all three of issuer, client id and secret, or none. The issuer
+  // signs who people are: https only, except to this machine (tests, a local IdP).
+  OIDC_ISSUER_URL: optionalString.pipe(z.string().url('must be the OpenID provider\'s issuer URL, such as https://login.example.com/realms/corp').refine(isSecureOrLocal, 'must start with https:// (plain http only to localhost)').optional()),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_AUTO_CREATE: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  // A claim name, or a dotted path into the claims (realm_access.roles); a name containing dots
+  // (https://example.com/groups) is taken whole when the claims have it.
+  OIDC_GROUPS_CLAIM: z.string().trim().min(1).max(200).default('groups'),
+  OIDC_SCOPES: z
+    .string()
+    .trim()
+    .default('openid email profile')
+    .transform((v) => v.split(/\s+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be scope names separated by spaces')).refine((s) => s.includes('openid'), 'must include "openid" (and usually "email"), e.g. "openid email profile"')),
   // Webhook destinations in private, loopback and link-local ranges are refused unless this is true.
+  // The web app's sessions: at most this long after sign-in, and ended after this long unused.
+  WEB_SESSION_TTL_SEC: z.coerce.number().int().min(60).max(30 * 86_400).default(12 * 3600),
+  WEB_SESSION_IDLE_SEC: z.coerce.number().int().min(60).max(30 * 86_400).default(2 * 3600),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -109,6 +137,29 @@ export interface LimitsConfig {
   longPollsPerUser: number;
 }
 
+/** MCP over Streamable HTTP (/mcp). */
+export interface McpConfig {
+  /** Sessions one person holds at once; a new one beyond ends their least recently used. */
+  sessionsPerUser: number;
+  /** Seconds a session lives without a request. */
+  sessionIdleSec: number;
+}
+
+/** Single sign-on with an OpenID provider (see README, "Single sign-on (OpenID Connect)"). */
+export interface OidcConfig {
+  issuerUrl: string;
+  clientId: string;
+  /** A secret: never logged. Also keys the short-lived cookie that carries a sign-in to the callback. */
+  clientSecret: string;
+  /** Create a user (without groups) for a verified email the gateway does not know yet. */
+  autoCreate: boolean;
+  /** The claim (or dotted path) holding the user's groups; absent in a token: groups stay as they are. */
+  groupsClaim: string;
+  scopes: string[];
+  /** PUBLIC_URL/auth/oidc/callback: what the provider must have registered for this client. */
+  redirectUrl: string;
+}
+
 /** Typed configuration; every other module receives (parts of) this instead of reading env. */
 export interface Config {
   databaseUrl: string;
@@ -134,9 +185,12 @@ export interface Config {
   readCheckCacheMs: number;
   /** Connections of our own database pool (per process). */
   databasePoolSize: number;
+  /** How often the audit chain's head is logged, in seconds; 0: never. */
+  auditHeadLogSec: number;
   /** How long a transaction may wait for a pooled connection before the request gets a 503. */
   databaseTxWaitMs: number;
   limits: LimitsConfig;
+  mcp: McpConfig;
   queuePrefix: string;
   /** Take the client IP from X-Forwarded-For (behind a load balancer). */
   trustProxy: boolean;
@@ -153,10 +207,41 @@ export interface Config {
   publicUrl: string;
   /** Custom webhooks: whether destinations may be private, loopback or link-local addresses. */
   webhooks: { allowPrivate: boolean };
+  /** Undefined when single sign-on is off (OIDC_ISSUER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET unset). */
+  oidc?: OidcConfig;
+  /** The web app's sessions: longest life after sign-in, and how long unused before they end. */
+  web: { sessionTtlSec: number; sessionIdleSec: number };
 }
 
 /** Raised with a message naming each bad variable. */
 export class ConfigError extends Error {}
+
+const OIDC_TRIO = ['OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+
+/** Single sign-on when all three OIDC variables are set; a ConfigError naming the missing ones when only some are. */
+function oidcConfig(e: z.output<typeof schema>, publicUrl: string): OidcConfig | undefined {
+  const missing = OIDC_TRIO.filter((name) => !e[name]);
+  if (missing.length === OIDC_TRIO.length) return undefined;
+  if (missing.length) {
+    throw new ConfigError(
+      `Invalid configuration:\n${missing.map((name) => `  ${name}: required when ${OIDC_TRIO.filter((n) => !missing.includes(n)).join(' and ')} ${OIDC_TRIO.length - missing.length === 1 ? 'is' : 'are'} set (single sign-on needs all three; unset them all to run without it).`).join('\n')}`,
+    );
+  }
+  // The provider sends people back to PUBLIC_URL: a default of http://localhost would send them
+  // nowhere (and must be registered at the provider), so it has to be said.
+  if (!e.PUBLIC_URL) {
+    throw new ConfigError('Invalid configuration:\n  PUBLIC_URL: required with single sign-on (OIDC_ISSUER_URL): the address people open the web app at, such as https://hoop.example.com; register PUBLIC_URL/auth/oidc/callback at your OpenID provider.');
+  }
+  return {
+    issuerUrl: e.OIDC_ISSUER_URL!,
+    clientId: e.OIDC_CLIENT_ID!,
+    clientSecret: e.OIDC_CLIENT_SECRET!,
+    autoCreate: e.OIDC_AUTO_CREATE,
+    groupsClaim: e.OIDC_GROUPS_CLAIM,
+    scopes: e.OIDC_SCOPES,
+    redirectUrl: `${publicUrl}/auth/oidc/callback`,
+  };
+}
 
 /** Parses the environment once; throws ConfigError naming every missing or bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -193,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid configuration:\n  REVIEW_REMINDER_SEC: is ${reviewReminderSec}, but a reminder must come before the request expires (REVIEW_TIMEOUT_SEC=${e.REVIEW_TIMEOUT_SEC}). Set it below ${e.REVIEW_TIMEOUT_SEC}, leave it unset for half the timeout, or 0 to switch reminders off.`,
     );
   }
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -210,6 +296,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     targetPool: { max: e.TARGET_POOL_MAX, maxWaiting: e.TARGET_QUEUE_MAX, waitMs: e.TARGET_QUEUE_WAIT_MS },
     readCheckCacheMs: e.READ_CHECK_CACHE_MS,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    auditHeadLogSec: e.AUDIT_HEAD_LOG_SEC,
     databaseTxWaitMs: e.DATABASE_TX_WAIT_MS,
     limits: {
       windowSec: e.RATE_LIMIT_WINDOW_SEC,
@@ -219,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailuresPerKey: e.RATE_LIMIT_AUTH_FAILURES_PER_KEY,
       longPollsPerUser: e.LONG_POLLS_PER_KEY,
     },
+    mcp: { sessionsPerUser: e.MCP_SESSIONS_PER_USER, sessionIdleSec: e.MCP_SESSION_IDLE_SEC },
     queuePrefix: e.QUEUE_PREFIX,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
@@ -226,7 +314,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     migrateOnStart: e.MIGRATE_ON_START,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
     teamsWebhookUrl: e.TEAMS_WEBHOOK_URL,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     webhooks: { allowPrivate: e.WEBHOOK_ALLOW_PRIVATE },
+    oidc: oidcConfig(e, publicUrl),
+    web: { sessionTtlSec: e.WEB_SESSION_TTL_SEC, sessionIdleSec: e.WEB_SESSION_IDLE_SEC },
   };
 }

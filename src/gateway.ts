@@ -5,15 +5,19 @@ import { createSlackApp } from './bot/slack-app.js';
 import type { Config } from './config.js';
 import { createDb, createStatePool, statePoolOf, type Db } from './db/client.js';
 import { createReadAudit } from './db/read-audit.js';
+import { createAuditChainer } from './db/audit-chainer.js';
+import { createAuditTrail } from './service/audit-trail.js';
 import { isDatabaseBusy } from './db/database-busy.js';
 import { createHttpDrain } from './gateway/http-drain.js';
 import { createHttpServer } from './gateway/http-server.js';
+import { createExportService } from './service/export-service.js';
 import { startMetricsServer, type MetricsServer } from './gateway/metrics-endpoint.js';
 import { createMetricsScrape } from './gateway/metrics-sources.js';
 import { createSqlExecutor, type SqlExecutor } from './execution/index.js';
 import { createClassifier } from './sql/classifier.js';
 import { createReadiness } from './gateway/readiness.js';
 import { createRequestLimits } from './gateway/request-limits.js';
+import { createMcpSessions } from './gateway/mcp-sessions.js';
 import { createOutboxRelay, type OutboxRelay } from './jobs/outbox-relay.js';
 import { createJobQueue, enqueueEntry as enqueueEntryOn, type JobQueue } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/workers.js';
@@ -23,6 +27,9 @@ import { createDoctor } from './notify/doctor.js';
 import { createHomeBuilder } from './notify/slack/slack-home.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
 import { createReviewEvents, type ReviewEvents } from './service/review-events.js';
+import { createWebSessions } from './service/web-sessions.js';
+import { createSsoSignIn } from './service/sso-sign-in.js';
+import { registerOidcRoutes } from './gateway/oidc-routes.js';
 import { createReviewService, type ReviewService } from './service/review-service.js';
 import { createSeenOnce } from './db/seen-once.js';
 import { withTimeout } from './with-timeout.js';
@@ -43,6 +50,10 @@ export interface GatewayOptions {
   relayIntervalMs?: number;
   /** Where the use cases that decide expiry get the time (default: the system clock; tests move one). */
   clock?: Clock;
+  /** Where the built web app is (default: dist/web, found next to the code). */
+  webDir?: string;
+  /** Chain audit events in the background (default true). Off, they are chained when verify or head asks (tests that count COMMITs through a fault proxy). */
+  auditChainInBackground?: boolean;
 }
 
 export interface Gateway {
@@ -145,6 +156,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const executor = createSqlExecutor({ limits: config.targetPool, readCheckCacheMs: config.readCheckCacheMs, lineage: (job) => classifier.lineage(job), onPoolError: (err) => log.warn({ err: err.message }, 'a pooled target connection failed') });
   // Reads' closing audit events commit without waiting for the disk (src/db/read-audit.ts).
   const quickPool = createStatePool(config.databaseUrl, { max: 4, onConnectionError: () => {} }, { synchronousCommit: false });
+  // Every process links committed audit events into the hash chain (runs take turns on a lock).
+  const auditChainer = createAuditChainer({ pool: statePoolOf(db), log, headLogSec: config.auditHeadLogSec });
   // Every configured channel (Slack, ...): plans its jobs in every process, runs them in workers.
   const clock = opts.clock ?? systemClock;
   const enqueueEntry = (e: OutboxEntry) => enqueueEntryOn(jobs, e);
@@ -187,6 +200,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const drain = opts.http ? createHttpDrain() : undefined;
   const metrics = fastRedis && { scrape: createMetricsScrape({ db, redis: fastRedis, queuePrefix: config.queuePrefix }), token: config.metrics.token };
   // With METRICS_PORT, /metrics is served there only: the gateway's (public) port does not serve it.
+  const sessions = createWebSessions({ db, clock, ttlSec: config.web.sessionTtlSec, idleSec: config.web.sessionIdleSec });
+  const oidc = config.oidc;
   const server = opts.http
     ? createHttpServer({
         admin,
@@ -197,9 +212,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
         trustProxy: config.trustProxy,
         readiness,
         drain,
+        mcp: { sessions: fastRedis && createMcpSessions(fastRedis, config.queuePrefix, config.mcp, log) },
         metrics: config.metrics.port === undefined ? metrics || undefined : undefined,
         webhooks: createWebhookAdmin({ db, clock, allowPrivate: config.webhooks.allowPrivate, enqueue: enqueueEntry }),
         doctor: createDoctor({ config, db, clock }),
+        exports: createExportService({ db, log }),
+        analytics: { db, clock },
+        audit: createAuditTrail(statePoolOf(db), auditChainer),
+        web: {
+          sessions,
+          publicUrl: config.publicUrl,
+          sso: !!config.oidc,
+          registerSso: oidc && ((scope) => registerOidcRoutes(scope, { oidc, publicUrl: config.publicUrl, signIn: createSsoSignIn(db, oidc), sessions })),
+          dir: opts.webDir,
+          stream: { db, events },
+        },
       })
     : undefined;
   let metricsServer: MetricsServer | undefined;
@@ -313,6 +340,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     await close('the job queues', () => jobs.close());
     if (redisAnswers) await close('Redis', () => redis.quit().catch(() => redis.disconnect()));
     fastRedis?.disconnect();
+    await close('the audit chainer', () => auditChainer.stop());
     await close('the database pool', () => db.$disconnect());
     await close('the read audit pool', () => quickPool.end());
     // A handed-over run still holds its target connection; ending that pool would wait for it.
@@ -352,6 +380,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       redis.on('ready', onRedisReady);
       // Every process relays what it (or a replica on the same queues) left in the outbox.
       outbox.start(opts.relayIntervalMs ?? 2000);
+      if (opts.auditChainInBackground !== false) auditChainer.start();
       void outbox.relayAll();
       // Every start, set or not: an unset or changed ADMIN_API_KEY must retire the earlier one.
       for (const c of await admin.ensureBootstrapAdmin(config.adminEmail, config.adminApiKey)) log[c.level]({ ...c.detail, action: c.action }, c.message);

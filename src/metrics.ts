@@ -72,6 +72,12 @@ const deliveryFailures = new Counter({
   registers: [registry],
 });
 
+const liveStreamsCut = new Counter({
+  name: 'hoop_live_streams_cut_total',
+  help: 'Web app live streams the gateway cut because their client stopped reading (more than 1 MiB waited unsent); the page reconnects and re-reads.',
+  registers: [registry],
+});
+
 const queueJobs = new Gauge({
   name: 'hoop_queue_jobs',
   help: 'Jobs per BullMQ queue (reviews, slack) and state, read from Redis at scrape time.',
@@ -145,6 +151,16 @@ export type QueueReading = { counts: Record<string, number>; lagSeconds: number 
 
 /** The states each queue last reported, so an unreadable queue's series can be dropped. */
 const lastStates = new Map<string, Record<string, number>>();
+
+/** A web app live stream was cut for a client that stopped reading (review-stream.ts). */
+export function countLiveStreamCut(): void {
+  liveStreamsCut.inc();
+}
+
+/** How many live streams this process cut so far (tests read it). */
+export async function liveStreamsCutSoFar(): Promise<number> {
+  return (await liveStreamsCut.get()).values[0]?.value ?? 0;
+}
 
 /** Sets the queue gauges from a scrape's reading; an unreadable queue's values are dropped, not left stale. */
 export function setQueueReading(queue: string, reading: QueueReading): void {

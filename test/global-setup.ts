@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { ADMIN_URL, uniqueName, withDatabase } from './helpers/databases.js';
+import { ensureWebBuilt } from './helpers/browser.js';
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -16,6 +17,8 @@ async function admin(sql: string): Promise<void> {
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // Gateways read dist/web when they start: built before any test starts one.
+  ensureWebBuilt();
   const template = uniqueName('hoop_test_template');
   // The forked test workers inherit this.
   process.env.HOOP_TEST_TEMPLATE = template;

@@ -1,8 +1,9 @@
 // Block Kit for the app's Home tab (views.publish). Pure: what a person may see in, a view out.
 // "Waiting for you" carries the same Approve and Reject buttons (action ids and values) as the
 // request messages, so the same handlers decide; "Your requests" shows only statuses, never output.
+import { accessTitle } from '../core/access-window.js';
 import type { ReviewListView } from '../contracts/review-view.js';
-import { escapeMrkdwn, slackDate, statusLine, voteButtons, who } from './review-blocks.js';
+import { escapeMrkdwn, reviewStatusLine, slackDate, voteButtons, whoAsked } from './review-blocks.js';
 import { cutLabel, fitBlocks, head, SLACK_LIMITS } from './slack-limits.js';
 
 export const HOME_CALLBACK_ID = 'hoop.home';
@@ -48,6 +49,12 @@ export function commandPreview(review: Pick<ReviewListView, 'input' | 'inputTrun
   return `\`${escapeMrkdwn(first).replaceAll('`', 'ˋ')}${more ? '…' : ''}\``;
 }
 
+/** What a listed request asks for: its command's first line, or an access request's window. */
+export function requestPreview(review: Pick<ReviewListView, 'kind' | 'access' | 'connection' | 'input' | 'inputTruncated'>): string {
+  if (review.kind === 'access') return `:key: ${escapeMrkdwn(accessTitle(review.access?.durationSec ?? 0, cutLabel(review.connection, 200)))}`;
+  return commandPreview(review);
+}
+
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const context = (text: string) => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
 const header = (text: string) => ({ type: 'header', text: { type: 'plain_text', text: cutLabel(text, SLACK_LIMITS.headerText) } });
@@ -57,18 +64,19 @@ function waitingBlocks(w: { review: ReviewListView; groups: string[] }, now: Dat
   const { approved, total } = r.approvals;
   const line = [
     `*${escapeMrkdwn(cutLabel(r.connection, 200))}*`,
-    `from ${who(r.requester, r.requesterSlackId)}`,
+    `from ${whoAsked(r)}`,
     `expires ${expiresIn(r.expiresAt, now)}`,
     `${approved} of ${total} ${total === 1 ? 'group' : 'groups'} approved`,
   ].join(' · ');
   const reason = r.reason ? `\n_${escapeMrkdwn(cutLabel(r.reason.replace(/\s+/g, ' '), 200))}_` : '';
   // Several groups of the viewer's: each row of buttons names its group (the minimal form does).
   const buttons = w.groups.flatMap((g) => voteButtons(r.id, g, w.groups.length > 1));
-  return [section(`${line}\n${commandPreview(r)}${reason}`), { type: 'actions', block_id: `home:${r.id}`, elements: buttons }, context(`Request \`${r.id}\``)];
+  return [section(`${line}\n${requestPreview(r)}${reason}`), { type: 'actions', block_id: `home:${r.id}`, elements: buttons }, context(`Request \`${r.id}\``)];
 }
 
 function mineBlock(r: ReviewListView): Record<string, unknown> {
-  return section(`${statusLine(r.status)} · *${escapeMrkdwn(cutLabel(r.connection, 200))}* · ${slackDate(r.createdAt)}\n${commandPreview(r)} · \`${r.id}\``);
+  const until = r.kind === 'access' && r.status === 'GRANTED' && r.access?.endsAt ? ` until ${slackDate(r.access.endsAt)}` : '';
+  return section(`${reviewStatusLine(r)}${until} · *${escapeMrkdwn(cutLabel(r.connection, 200))}* · ${slackDate(r.createdAt)}\n${requestPreview(r)} · \`${r.id}\``);
 }
 
 /** The Home tab of a person, within Slack's limits (100 blocks, each text cut with a notice). */

@@ -14,7 +14,7 @@ export interface RejectModalMeta {
 export const REJECT_REASON_MAX = 1000;
 
 /** The reject modal for `meta`'s review and group. */
-export function rejectModal(meta: RejectModalMeta, review: Pick<ReviewView, 'connection' | 'requester'>) {
+export function rejectModal(meta: RejectModalMeta, review: Pick<ReviewView, 'connection' | 'requester'> & { kind?: ReviewView['kind'] }) {
   return fitModal({
     type: 'modal' as const,
     callback_id: REJECT_MODAL,
@@ -25,7 +25,7 @@ export function rejectModal(meta: RejectModalMeta, review: Pick<ReviewView, 'con
     blocks: [
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `Reject the request of ${escapeMrkdwn(cutLabel(review.requester, 300))} on *${escapeMrkdwn(cutLabel(review.connection, 200))}* for *${escapeMrkdwn(cutLabel(meta.group, 200))}*? It will not run.` },
+        text: { type: 'mrkdwn', text: `Reject the ${review.kind === 'access' ? 'access request' : 'request'} of ${escapeMrkdwn(cutLabel(review.requester, 300))} on *${escapeMrkdwn(cutLabel(review.connection, 200))}* for *${escapeMrkdwn(cutLabel(meta.group, 200))}*? ${review.kind === 'access' ? 'No access will be granted.' : 'It will not run.'}` },
       },
       {
         type: 'input',

@@ -2,8 +2,8 @@
 // buttons: a reminder is never updated, and a decided request must not keep live buttons; the
 // request message it answers (and the Home tab) carry them.
 import type { ReviewView } from '../contracts/review-view.js';
-import { expiresIn, commandPreview } from './home-blocks.js';
-import { escapeMrkdwn, fullTextHint, who, type SlackMessage } from './review-blocks.js';
+import { expiresIn, requestPreview } from './home-blocks.js';
+import { escapeMrkdwn, fullTextHint, whoAsked, type SlackMessage } from './review-blocks.js';
 import { cutLabel, fitBlocks, fitFallbackText } from './slack-limits.js';
 
 const pendingGroups = (review: ReviewView) => review.groups.filter((g) => g.status === 'PENDING').map((g) => escapeMrkdwn(cutLabel(g.group, 100)));
@@ -21,7 +21,7 @@ export function reminderReply(review: ReviewView, now: Date): SlackMessage {
 
 /** The direct message to a reviewer who has not decided yet. */
 export function reminderDm(review: ReviewView, now: Date): SlackMessage {
-  const line = `:alarm_clock: *Reminder: waiting for your decision* — expires ${expiresIn(review.expiresAt, now)}.\nRequest from ${who(review.requester, review.requesterSlackId)} on *${escapeMrkdwn(cutLabel(review.connection, 200))}*: ${commandPreview({ input: review.input, inputTruncated: false })}\n${progress(review)}.`;
+  const line = `:alarm_clock: *Reminder: waiting for your decision* — expires ${expiresIn(review.expiresAt, now)}.\nRequest from ${whoAsked(review)} on *${escapeMrkdwn(cutLabel(review.connection, 200))}*: ${requestPreview({ ...review, inputTruncated: false })}\n${progress(review)}.`;
   const how = `Decide with the buttons of the request message, in hoop's Home tab, or \`hoop review approve ${review.id}\` / \`hoop review reject ${review.id} --reason R\`.`;
   return {
     text: fitFallbackText(`Reminder: waiting for your decision on request ${review.id} (${review.connection}), expires ${expiresIn(review.expiresAt, now)}`),

@@ -1,12 +1,16 @@
 // Block Kit for review messages, result replies and notices. Pure: a view in, a message out.
 // Every text is cut to a budget with a visible notice, and every message goes through fitBlocks,
 // so no input (a 5,000-character reason, a 10 kB error, 30 reviewer groups) makes Slack refuse it.
+import { accessTitle, durationWords } from '../core/access-window.js';
 import type { GroupView, ReviewView } from '../contracts/review-view.js';
+import { agentName, requesterLineText } from '../contracts/request-origin.js';
 import { cutLabel, cutText, fitBlocks, fitFallbackText, head, OUR_LIMITS, SLACK_LIMITS, slackLength, totalText } from './slack-limits.js';
 
 export const APPROVE_ACTION = 'review.approve';
 export const REJECT_ACTION = 'review.reject';
 export const REJECT_MODAL = 'review.reject-modal';
+/** The Revoke button of an open access window (Just-in-Time access). */
+export const REVOKE_ACTION = 'review.revoke';
 
 export interface SlackMessage {
   text: string;
@@ -19,6 +23,11 @@ export interface ButtonValue {
   group: string;
 }
 
+/** The value carried by a Revoke button: which access window it closes. */
+export interface RevokeButtonValue {
+  reviewId: string;
+}
+
 /** How much of each user-supplied text a message shows; `compact` when the total would be too much. */
 interface Budget {
   command: number;
@@ -26,14 +35,48 @@ interface Budget {
   analysis: number;
   groupReason: number;
   footer: number;
+  /** The User-Agent of an agent's request. */
+  userAgent: number;
 }
 
-const NORMAL: Budget = { command: 2600, reason: 1000, analysis: 1500, groupReason: 300, footer: 500 };
-const COMPACT: Budget = { command: 1000, reason: 300, analysis: 500, groupReason: 80, footer: 150 };
+const NORMAL: Budget = { command: 2600, reason: 1000, analysis: 1500, groupReason: 300, footer: 500, userAgent: 300 };
+const COMPACT: Budget = { command: 1000, reason: 300, analysis: 500, groupReason: 80, footer: 150, userAgent: 100 };
 
 /** Escapes the three characters Slack's mrkdwn treats as markup. */
 export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/** Control, line-separator and direction-changing characters: a label is one line, read as it is stored. */
+const NOT_IN_LABEL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+/**
+ * A value someone else chose (an agent's User-Agent, its MCP client's name, an X-Forwarded-For
+ * address) as inert text: in a code span, where mrkdwn makes no bold, italics, strike, links,
+ * mentions or emoji; '&', '<' and '>' escaped so that no `<!channel>` or `<http://x|y>` forms;
+ * backticks swapped for 'ˋ' so the span cannot be closed early; invisible characters shown as '?'.
+ * Cut to `max` characters with a visible notice.
+ */
+export function slackLiteral(value: string, max: number): string {
+  const clean = value.replace(NOT_IN_LABEL, '?');
+  const kept = head(clean, max);
+  const body = escapeMrkdwn(kept).replaceAll('`', 'ˋ');
+  const cut = kept.length < clean.length ? ` _(cut: ${kept.length} of ${clean.length} characters shown)_` : '';
+  return `\`${body || ' '}\`${cut}`;
+}
+
+/**
+ * An agent's request, prominently: "Agent `ci-bot` (owner `alice@…`) via `claude-desktop` `1.2.0`
+ * from `203.0.113.7`" and its User-Agent; nothing for a person's (the web page shows theirs).
+ */
+function agentBlocks(review: ReviewView, budget: Budget): Record<string, unknown>[] {
+  if (review.requesterKind !== 'agent') return [];
+  const line = requesterLineText(review, slackLiteral);
+  const ua = review.origin?.userAgent;
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: `:robot_face: *Access request from an agent:* ${line}` } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `User agent: ${ua ? slackLiteral(ua, budget.userAgent) : '_none sent_'} · what the agent's client says of itself, not proof of who runs it` }] },
+  ];
 }
 
 /** Where the whole of anything we cut can be read. */
@@ -66,6 +109,12 @@ export function who(email: string | null, slackId: string | null): string {
   return email ? escapeMrkdwn(cutLabel(email, 200)) : 'someone';
 }
 
+/** Who asked, in a line of a reminder or the Home tab: a person as `who`, an agent as "agent `ci-bot` (owner alice@…)". */
+export function whoAsked(r: Pick<ReviewView, 'requester' | 'requesterSlackId' | 'requesterKind' | 'requesterOwner'>): string {
+  if (r.requesterKind !== 'agent') return who(r.requester, r.requesterSlackId);
+  return `:robot_face: agent ${slackLiteral(agentName(r.requester), 100)} (owner ${escapeMrkdwn(cutLabel(r.requesterOwner ?? 'unknown', 200))})`;
+}
+
 const STATUS_LINE: Record<ReviewView['status'], string> = {
   PENDING: ':hourglass_flowing_sand: Waiting for approval',
   APPROVED: ':white_check_mark: Approved — about to run',
@@ -74,6 +123,8 @@ const STATUS_LINE: Record<ReviewView['status'], string> = {
   FAILED: ':x: Approved, but the command failed',
   REJECTED: ':no_entry: Rejected — not executed',
   EXPIRED: ':alarm_clock: Expired — not executed',
+  GRANTED: ':unlock: Access granted',
+  ENDED: ':lock: Access ended',
 };
 
 /** The status line with its emoji, as the request message shows it. */
@@ -129,23 +180,97 @@ function groupBlocks(g: GroupView, review: ReviewView, budget: Budget): Record<s
   return out;
 }
 
-function renderReview(review: ReviewView, budget: Budget): Record<string, unknown>[] {
+/** What an access request that was not granted says instead of "not executed" (there is nothing to run). */
+const ACCESS_STATUS_LINE: Partial<Record<ReviewView['status'], string>> = {
+  REJECTED: ':no_entry: Rejected — no access granted',
+  EXPIRED: ':alarm_clock: Expired — no access granted',
+};
+
+/** The status line of this request: an access request's own words where a command's would mislead. */
+export function reviewStatusLine(review: Pick<ReviewView, 'kind' | 'status'>): string {
+  return (review.kind === 'access' && ACCESS_STATUS_LINE[review.status]) || STATUS_LINE[review.status];
+}
+
+/** reviewStatusLine without the emoji. */
+const reviewStatusWords = (review: Pick<ReviewView, 'kind' | 'status'>) => reviewStatusLine(review).replace(/^:[a-z_]+: /, '');
+
+/** "Access for 30 minutes to prod-db", escaped for mrkdwn. */
+function accessHeadline(review: ReviewView): string {
+  return escapeMrkdwn(accessTitle(review.access?.durationSec ?? 0, cutLabel(review.connection, 200)));
+}
+
+/** Who revoked a window, as a mention when they linked Slack. */
+const revoker = (review: ReviewView) => who(review.access?.revokedBy ?? null, review.access?.revokedBySlackId ?? null);
+
+/**
+ * An access request's window in place of a command block: what is asked for, and what it means
+ * now — until when it is open, or when and by whom it was closed.
+ */
+function accessBlocks(review: ReviewView): Record<string, unknown>[] {
+  const a = review.access;
+  const conn = escapeMrkdwn(cutLabel(review.connection, 200));
+  const requester = who(review.requester, review.requesterSlackId);
+  let detail: string;
+  if (review.status === 'GRANTED' && a?.endsAt) {
+    detail = `:unlock: Open until ${slackDate(a.endsAt)}: ${requester}'s commands on ${conn} run without a per-command review until then (guardrails and masking still apply).`;
+  } else if (review.status === 'ENDED' && a?.revokedAt) {
+    detail = `:lock: Revoked by ${revoker(review)} at ${slackDate(a.revokedAt)}${a.endsAt ? `, before its end at ${slackDate(a.endsAt)}` : ''}. Commands on ${conn} are reviewed again.`;
+  } else if (review.status === 'ENDED') {
+    detail = `:lock: Ended at ${slackDate(a?.endsAt ?? review.decidedAt ?? review.createdAt)}. Commands on ${conn} are reviewed again.`;
+  } else if (review.status === 'PENDING') {
+    detail = `Once approved, ${requester}'s commands on ${conn} run without a per-command review for that long (guardrails and masking still apply); it can be revoked at any time.`;
+  } else {
+    detail = 'No access was granted.';
+  }
+  return [{ type: 'section', text: { type: 'mrkdwn', text: `:key: *${accessHeadline(review)}*\n${detail}` } }];
+}
+
+/**
+ * The Revoke button of an open window, behind Slack's confirm dialog (a click closes the window at
+ * once). `minimal` (the fallback message): no style.
+ */
+export function revokeButton(review: Pick<ReviewView, 'id' | 'connection' | 'requester'>, minimal = false): Record<string, unknown> {
+  const value = JSON.stringify({ reviewId: review.id } satisfies RevokeButtonValue);
+  return {
+    type: 'button',
+    action_id: REVOKE_ACTION,
+    ...(minimal ? {} : { style: 'danger' }),
+    text: { type: 'plain_text', text: 'Revoke access' },
+    value,
+    confirm: {
+      title: { type: 'plain_text', text: 'Revoke this access?' },
+      // Slack: a confirm's text holds at most 300 characters.
+      text: { type: 'plain_text', text: cutLabel(`${cutLabel(review.requester, 100)} loses access to ${cutLabel(review.connection, 100)} now: their commands there wait for a review again.`, 300) },
+      confirm: { type: 'plain_text', text: 'Revoke' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+      style: 'danger',
+    },
+  };
+}
+
+function renderReview(review: ReviewView, budget: Budget, publicUrl?: string): Record<string, unknown>[] {
   const blocks: Record<string, unknown>[] = [];
   const requester = who(review.requester, review.requesterSlackId);
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:bell: *Access request from ${requester}* (${escapeMrkdwn(cutLabel(review.requester, 200))})` } });
+  const agent = agentBlocks(review, budget);
+  if (agent.length) blocks.push(...agent);
+  else blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:bell: *Access request from ${requester}* (${escapeMrkdwn(cutLabel(review.requester, 200))})` } });
   blocks.push({
     type: 'section',
     fields: [
       { type: 'mrkdwn', text: `*Connection*\n${escapeMrkdwn(cutLabel(review.connection, 200))}` },
-      { type: 'mrkdwn', text: `*Status*\n${STATUS_LINE[review.status]}` },
+      { type: 'mrkdwn', text: `*Status*\n${reviewStatusLine(review)}` },
       { type: 'mrkdwn', text: `*Reason*\n${review.reason ? shown(review.reason, budget.reason, review.id, 'reason') : '_none given_'}` },
       { type: 'mrkdwn', text: review.status === 'PENDING' ? `*Expires*\n${slackDate(review.expiresAt)}` : `*Requested*\n${slackDate(review.createdAt)}` },
     ],
   });
-  const command = codeBlock(review.input, (s, t) => `:scissors: _Command cut here: showing ${s} of ${t} characters. The full command: ${fullTextHint(review.id)}._`, budget.command);
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Command*\n${command}` } });
-  const analysis = classificationLines(review);
-  if (analysis) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(analysis, budget.analysis, fullTextHint(review.id), 'analysis') }] });
+  if (review.kind === 'access') {
+    blocks.push(...accessBlocks(review));
+  } else {
+    const command = codeBlock(review.input, (s, t) => `:scissors: _Command cut here: showing ${s} of ${t} characters. The full command: ${fullTextHint(review.id)}._`, budget.command);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Command*\n${command}` } });
+    const analysis = classificationLines(review);
+    if (analysis) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(analysis, budget.analysis, fullTextHint(review.id), 'analysis') }] });
+  }
   blocks.push({ type: 'divider' });
 
   // Up to 50 blocks per message: groups that do not fit are listed in one notice.
@@ -165,20 +290,23 @@ function renderReview(review: ReviewView, budget: Budget): Record<string, unknow
     groups.push({ type: 'section', text: { type: 'mrkdwn', text: cutText(`:heavy_plus_sign: ${review.groups.length - listed} more reviewer groups not shown here: ${rest}.${how}`, 1500, fullTextHint(review.id), 'list') } });
   }
   blocks.push(...groups);
+  if (review.kind === 'access' && review.status === 'GRANTED') blocks.push({ type: 'actions', block_id: 'access', elements: [revokeButton(review)] });
 
   const context = [`Approved by ${review.approvals.approved} of ${review.approvals.total} ${review.approvals.total === 1 ? 'group' : 'groups'}`, `Request \`${review.id}\``];
+  // The request's page in the web app: the whole command, its classification and its audit trail.
+  if (publicUrl) context.push(`<${publicUrl}/reviews/${review.id}|Open in the web app>`);
   if (review.status === 'REJECTED' && review.rejectReason) context.push(`Reason: ${shown(review.rejectReason, budget.footer, review.id, 'reason')}`);
-  if (review.status === 'EXPIRED') context.push(`Expired at ${slackDate(review.decidedAt ?? review.expiresAt)}; resubmit to run it`);
+  if (review.status === 'EXPIRED') context.push(review.kind === 'access' ? `Expired at ${slackDate(review.decidedAt ?? review.expiresAt)}; ask again for access` : `Expired at ${slackDate(review.decidedAt ?? review.expiresAt)}; resubmit to run it`);
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] });
   return blocks;
 }
 
 /** The request message: who, where, why, the exact command, and per group its status and buttons. */
-export function reviewMessage(review: ReviewView): SlackMessage {
-  let blocks = renderReview(review, NORMAL);
-  if (totalText(blocks) > OUR_LIMITS.blocksTotalText) blocks = renderReview(review, COMPACT);
+export function reviewMessage(review: ReviewView, publicUrl?: string): SlackMessage {
+  let blocks = renderReview(review, NORMAL, publicUrl);
+  if (totalText(blocks) > OUR_LIMITS.blocksTotalText) blocks = renderReview(review, COMPACT, publicUrl);
   return {
-    text: fitFallbackText(`Access request from ${review.requester} on ${review.connection}: ${statusWords(review.status)}`),
+    text: fitFallbackText(`Access request from ${review.requesterKind === 'agent' ? `agent ${agentName(review.requester)}` : review.requester}${review.kind === 'access' ? `: ${accessTitle(review.access?.durationSec ?? 0, review.connection)} (${reviewStatusWords(review)})` : ` on ${review.connection}: ${statusWords(review.status)}`}`),
     blocks: fitBlocks(blocks, 'message', fullTextHint(review.id)),
   };
 }
@@ -211,7 +339,8 @@ export function withheldResultMessage(review: ReviewView): SlackMessage {
 }
 
 /** A direct message to the requester about the outcome. */
-export function requesterNotice(review: ReviewView): SlackMessage {
+export function requesterNotice(review: ReviewView, outcome?: AccessOutcome): SlackMessage {
+  if (review.kind === 'access') return accessRequesterNotice(review, outcome);
   let line: string;
   if (review.status === 'REJECTED') {
     const g = review.groups.find((x) => x.status === 'REJECTED');
@@ -234,7 +363,7 @@ export function requesterNotice(review: ReviewView): SlackMessage {
  */
 export function safeReviewMessage(review: ReviewView): SlackMessage {
   const lines = [
-    `*Access request* \`${review.id}\` on ${escapeMrkdwn(cutLabel(review.connection, 200))}: ${statusWords(review.status)}.`,
+    `*Access request* \`${review.id}\` on ${escapeMrkdwn(cutLabel(review.connection, 200))}: ${reviewStatusWords(review)}.`,
     `Approved by ${review.approvals.approved} of ${review.approvals.total}. Details: ${fullTextHint(review.id)}`,
   ];
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
@@ -243,7 +372,9 @@ export function safeReviewMessage(review: ReviewView): SlackMessage {
       blocks.push({ type: 'actions', elements: voteButtons(review.id, g.group, true) });
     }
   }
-  return { text: fitFallbackText(`Access request ${review.id} on ${review.connection}: ${statusWords(review.status)}`), blocks: fitBlocks(blocks) };
+  // An open window keeps its Revoke button: closing it must never depend on how it renders.
+  if (review.kind === 'access' && review.status === 'GRANTED') blocks.push({ type: 'actions', elements: [revokeButton(review, true)] });
+  return { text: fitFallbackText(`Access request ${review.id} on ${review.connection}: ${reviewStatusWords(review)}`), blocks: fitBlocks(blocks) };
 }
 
 /** The last-resort thread reply: the outcome in one line, the output left to the CLI. */
@@ -251,4 +382,56 @@ export function safeResultMessage(review: ReviewView): SlackMessage {
   const done = review.status === 'EXECUTED' ? 'Executed' : review.status === 'FAILED' ? 'Failed' : statusWords(review.status);
   const line = `*${done}*: request \`${review.id}\` on ${escapeMrkdwn(cutLabel(review.connection, 200))}. Slack could not show the details here; read them with ${fullTextHint(review.id)}.`;
   return { text: fitFallbackText(`${done}: request ${review.id} on ${review.connection}`), blocks: fitBlocks([{ type: 'section', text: { type: 'mrkdwn', text: line } }]) };
+}
+
+/** What a requester of an access request is told of. */
+export type AccessOutcome = 'granted' | 'rejected' | 'expired' | 'revoked' | 'ended';
+
+/** The outcome a request's status stands for, when no job says which. */
+function outcomeOf(review: ReviewView): AccessOutcome | null {
+  if (review.status === 'GRANTED') return 'granted';
+  if (review.status === 'ENDED') return review.access?.revokedAt ? 'revoked' : 'ended';
+  if (review.status === 'REJECTED') return 'rejected';
+  if (review.status === 'EXPIRED') return 'expired';
+  return null;
+}
+
+/**
+ * The direct message to the requester of an access request: granted (until when, and what that
+ * means), rejected, expired, revoked (by whom) or ended. `outcome`: the one its job tells of (a
+ * late "granted" job still says granted, even if the window was revoked since). Never a command
+ * block: there is none.
+ */
+export function accessRequesterNotice(review: ReviewView, outcome: AccessOutcome | null = outcomeOf(review)): SlackMessage {
+  const a = review.access;
+  const conn = escapeMrkdwn(cutLabel(review.connection, 200));
+  const headline = accessHeadline(review);
+  let line: string;
+  let text: string;
+  if (outcome === 'granted' && a?.endsAt) {
+    line = `:unlock: Your access request was approved: *${headline}*, until ${slackDate(a.endsAt)}. Until then your commands on *${conn}* run without a per-command review (guardrails and masking still apply; each is audited under this access). A reviewer or an admin may revoke it sooner.`;
+    text = `Your access to ${review.connection} is granted for ${durationWords(a.durationSec)}.`;
+  } else if (outcome === 'rejected') {
+    const g = review.groups.find((x) => x.status === 'REJECTED');
+    const by = g ? ` by ${who(g.reviewer, g.reviewerSlackId)}` : '';
+    line = `:no_entry: Your access request (*${headline}*) was rejected${by}; no access was granted.${review.rejectReason ? ` Reason: “${shown(review.rejectReason, 1500, review.id, 'reason')}”` : ''}`;
+    text = `Your access request for ${review.connection} was rejected.`;
+  } else if (outcome === 'expired') {
+    line = `:alarm_clock: Your access request (*${headline}*) expired without a decision; no access was granted. Ask again if you still need it.`;
+    text = `Your access request for ${review.connection} expired without a decision.`;
+  } else if (outcome === 'revoked' && a?.revokedAt) {
+    line = `:lock: Your access to *${conn}* was revoked by ${revoker(review)} at ${slackDate(a.revokedAt)}. Your commands there wait for a review again.`;
+    text = `Your access to ${review.connection} was revoked.`;
+  } else if (outcome === 'ended') {
+    line = `:lock: Your access to *${conn}* ended at ${slackDate(a?.endsAt ?? review.createdAt)}. Your commands there wait for a review again; ask for access again if you need more time.`;
+    text = `Your access to ${review.connection} has ended.`;
+  } else {
+    line = `Your access request (*${headline}*): ${reviewStatusWords(review)}.`;
+    text = `Your access request for ${review.connection}: ${reviewStatusWords(review)}.`;
+  }
+  const blocks = [
+    { type: 'section', text: { type: 'mrkdwn', text: line } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${review.id}\`` }] },
+  ];
+  return { text: fitFallbackText(text), blocks: fitBlocks(blocks, 'message', fullTextHint(review.id)) };
 }

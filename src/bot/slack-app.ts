@@ -6,11 +6,11 @@ import { isDatabaseBusy } from '../db/database-busy.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AdminService } from '../service/admin-service.js';
-import type { ReviewService } from '../service/review-service.js';
+import type { ReviewService, VoteInput } from '../service/review-service.js';
 import type { HomeView } from './home-blocks.js';
 import { registerHoopCommand } from './hoop-command.js';
 import { rejectModal, type RejectModalMeta } from './reject-modal.js';
-import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, type ButtonValue } from './review-blocks.js';
+import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, REVOKE_ACTION, type ButtonValue, type RevokeButtonValue } from './review-blocks.js';
 import { slackCtx } from './slack-context.js';
 import { cutText, fitFallbackText } from './slack-limits.js';
 import { GatewaySlackReceiver } from './slack-receiver.js';
@@ -36,6 +36,16 @@ function parseButton(value: string | undefined): ButtonValue {
   try {
     const v = JSON.parse(value ?? '') as ButtonValue;
     if (typeof v.reviewId === 'string' && typeof v.group === 'string') return v;
+  } catch {
+    // fall through
+  }
+  throw new AppError(ErrorCode.BadInput, 'This button is not one of hoop\'s; nothing was changed.');
+}
+
+function parseRevokeButton(value: string | undefined): RevokeButtonValue {
+  try {
+    const v = JSON.parse(value ?? '') as RevokeButtonValue;
+    if (typeof v.reviewId === 'string') return v;
   } catch {
     // fall through
   }
@@ -137,12 +147,21 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
 
   registerHoopCommand(app, { admin, log, installedTeam });
 
+  /** The hoop user behind a click; a clicker who is none (not linked, deactivated) is refused, and that refusal is audited. */
+  const voterOf = async (slackUserId: string, reviewId: string, input: VoteInput, context: Record<string, unknown>) => {
+    try {
+      return await admin.userBySlackId(slackUserId);
+    } catch (error) {
+      return reviews.refuseVote(error, reviewId, input, slackCtx(slackUserId, undefined, context));
+    }
+  };
+
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, client, context }) => {
     await ack();
     const channel = body.channel?.id;
     try {
       const { reviewId, group } = parseButton(action.value);
-      const user = await admin.userBySlackId(body.user.id);
+      const user = await voterOf(body.user.id, reviewId, { action: 'approve', group }, context);
       await reviews.vote(user, reviewId, { action: 'approve', group }, slackCtx(body.user.id, user, context));
     } catch (error) {
       // Slack was answered already: the person hears of a failure only from us.
@@ -157,11 +176,11 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     let view: ReturnType<typeof rejectModal>;
     try {
       const { reviewId, group } = parseButton(action.value);
-      const user = await admin.userBySlackId(body.user.id);
+      const user = await voterOf(body.user.id, reviewId, { action: 'reject', group }, context);
       // Exactly the checks (and words) of the rejection itself, before a modal is opened for nothing.
       const review = await reviews.previewVote(user, reviewId, { action: 'reject', group }, slackCtx(body.user.id, user, context));
       const meta: RejectModalMeta = { reviewId, group, channel };
-      view = rejectModal(meta, { connection: review.connection.name, requester: review.requester.email });
+      view = rejectModal(meta, { connection: review.connection.name, requester: review.requester.email, kind: review.kind === 'access' ? 'access' : 'command' });
     } catch (error) {
       if (!isAppError(error)) log.error({ err: error }, 'the Reject button failed');
       return tellUser(client, channel, body.user.id, `:warning: ${clickFailureText(error, 'rejection')}`);
@@ -183,13 +202,30 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     }
     const reason = view.state.values.reason?.value?.value ?? undefined;
     try {
-      const user = await admin.userBySlackId(body.user.id);
+      const user = await voterOf(body.user.id, meta.reviewId, { action: 'reject', group: meta.group }, context);
       await reviews.vote(user, meta.reviewId, { action: 'reject', group: meta.group, reason: reason ?? undefined }, slackCtx(body.user.id, user, context));
       await ack();
     } catch (error) {
       // Not yet acked: the form stays open with the reason, and the person can submit it again.
       if (!isAppError(error)) log.error({ err: error }, 'a rejection from Slack failed');
       await ack({ response_action: 'errors', errors: { reason: cutText(clickFailureText(error, 'rejection'), 300) } });
+    }
+  });
+
+  // Revoke access (Just-in-Time access): the revoke use case as the clicker, with the Approve
+  // button's identity mapping; a refusal (not linked, an agent, not a reviewer) is audited and told.
+  app.action<BlockAction<ButtonAction>>(REVOKE_ACTION, async ({ ack, body, action, client, context }) => {
+    await ack();
+    const channel = body.channel?.id;
+    let reviewId: string | undefined;
+    try {
+      reviewId = parseRevokeButton(action.value).reviewId;
+      const id = reviewId;
+      const user = await admin.userBySlackId(body.user.id).catch((error: unknown) => reviews.refuseRevoke(error, id, slackCtx(body.user.id, undefined, context)));
+      await reviews.revokeAccess(user, reviewId, slackCtx(body.user.id, user, context));
+    } catch (error) {
+      if (!isAppError(error)) log.error({ err: error, reviewId }, 'a revocation from Slack failed');
+      await tellUser(client, channel, body.user.id, `:warning: ${clickFailureText(error, 'revocation')}`);
     }
   });
 

@@ -34,11 +34,17 @@ const header = (h: SlackHttpRequest['headers'], name: string) => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+// PostgreSQL text cannot hold U+0000: one in a command's text or a modal's reason would fail its
+// write halfway. Slack's answers leave no room for an error at that point (a button click, a modal
+// already closed), so it becomes U+FFFD, the replacement character, and the rest is kept as sent.
+const noNul = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+const revive = (_key: string, value: unknown) => (typeof value === 'string' ? noNul(value) : value);
+
 function parseBody(rawBody: string, contentType: string | undefined): Record<string, unknown> {
-  if (contentType?.includes('application/json')) return JSON.parse(rawBody);
-  const form = Object.fromEntries(new URLSearchParams(rawBody));
+  if (contentType?.includes('application/json')) return JSON.parse(rawBody, revive);
+  const form = Object.fromEntries([...new URLSearchParams(rawBody)].map(([k, v]) => [k, noNul(v)]));
   // Interactivity (buttons, modals) arrives as a form with one JSON `payload` field.
-  if (typeof form.payload === 'string') return JSON.parse(form.payload);
+  if (typeof form.payload === 'string') return JSON.parse(form.payload, revive);
   return form;
 }
 

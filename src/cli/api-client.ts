@@ -1,6 +1,9 @@
 // The CLI's only way to the gateway: its HTTP API.
 import type { ReviewView } from '../contracts/review-view.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './exit-codes.js';
+import { CLI_USER_AGENT } from './version.js';
 
 export interface ApiError {
   status: number;
@@ -29,6 +32,8 @@ export class GatewayClient {
   constructor(
     private readonly apiUrl: string,
     private readonly apiKey: string,
+    /** Headers sent with every request besides the key's (`hoop mcp`: the MCP client it relays). */
+    private readonly extraHeaders: () => Record<string, string> = () => ({}),
   ) {}
 
   /** Calls the API; resolves with the JSON body of a 2xx, throws CliError otherwise (408 aside). */
@@ -37,7 +42,7 @@ export class GatewayClient {
     try {
       res = await fetch(this.apiUrl + path, {
         method,
-        headers: { authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), 'user-agent': 'hoop-cli/0.1' },
+        headers: { ...this.extraHeaders(), authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), 'user-agent': CLI_USER_AGENT },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: options.signal,
       });
@@ -89,6 +94,41 @@ export class GatewayClient {
       }
       return { status: res.status, review: res.status === 408 ? res.body.review : res.body };
     }
+  }
+
+  /**
+   * Streams the body of a GET (an export) into `sink` as it arrives, with the sink's backpressure;
+   * an error answer throws as `request` does. Resolves with the bytes written.
+   */
+  async download(path: string, sink: NodeJS.WritableStream, options: { end?: boolean } = {}): Promise<number> {
+    let res: Response;
+    try {
+      res = await fetch(this.apiUrl + path, { headers: { authorization: `Bearer ${this.apiKey}`, 'user-agent': CLI_USER_AGENT } });
+    } catch (error) {
+      const cause = (error as Error).cause as { code?: string } | undefined;
+      const detail = String(cause ?? (error as Error).message);
+      throw new UnreachableError(`Cannot reach the gateway at ${this.apiUrl} (${detail}). Check the URL (hoop login) and that the gateway runs.`, cause?.code === 'ECONNREFUSED', detail);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      let message = `HTTP ${res.status}`;
+      try {
+        message = JSON.parse(text)?.error?.message ?? message;
+      } catch {
+        // not JSON: the status says enough
+      }
+      if (res.status === 401) throw new CliError(`Authentication failed: ${message}`, EXIT.unreachable);
+      throw new CliError(res.status >= 500 ? `The gateway failed: ${message}` : message, res.status === 429 || res.status >= 500 ? EXIT.unreachable : EXIT.usage);
+    }
+    let bytes = 0;
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    try {
+      await pipeline(body, sink, { end: options.end ?? true });
+    } catch (error) {
+      throw new CliError(`The export was cut off after ${bytes} bytes (${(error as Error).message}); what was written is incomplete. Run it again.`, EXIT.unreachable);
+    }
+    return bytes;
   }
 
   /** Follows `nextCursor` of a list endpoint until `max` items (or the last page). */

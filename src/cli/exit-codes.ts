@@ -8,6 +8,8 @@ export const EXIT = {
   rejected: 3,
   expired: 4,
   unreachable: 5,
+  /** `hoop admin audit verify`: the audit chain was changed, cut or added to outside the gateway. */
+  auditBroken: 6,
   interrupted: 130,
 } as const;
 

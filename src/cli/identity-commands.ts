@@ -2,28 +2,14 @@
 // creation. Admins manage anyone; everyone may list, create and revoke their own keys.
 import type { Command } from 'commander';
 import type { GatewayClient } from './api-client.js';
+import type * as Views from '../contracts/admin-views.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { list, outputOption } from './options.js';
 import { table } from './output.js';
 
-interface KeyView {
-  id: string;
-  user: string;
-  prefix: string;
-  name: string | null;
-  bootstrap: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-interface UserView {
-  email: string;
-  name: string | null;
-  admin: boolean;
-  active: boolean;
-  groups: string[];
-}
+// The fields the CLI prints, of the API's views (src/contracts/admin-views.ts).
+type KeyView = Views.KeyView;
+type UserView = Pick<Views.UserView, 'email' | 'name' | 'admin' | 'active' | 'groups'>;
 
 export interface IdentityCommandsContext {
   client: () => GatewayClient;

@@ -7,12 +7,19 @@ import { loadCliConfig, saveCliConfig } from './config-file.js';
 import { runExec } from './exec-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerIdentityCommands } from './identity-commands.js';
+import { registerAgentCommands } from './agent-commands.js';
+import { durationWords } from '../core/access-window.js';
+import { registerAccessCommands } from './access-commands.js';
 import { registerDoctorCommand } from './doctor-command.js';
+import { registerAnalyticsCommand } from './analytics-command.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { list, outputOption, positiveInt } from './options.js';
 import { describeReview, historyTable, reviewsTable, table, type HistoryEvent, printable, jsonText } from './output.js';
 import { parsePsqlArgs, toPostgresUrl } from './psql-args.js';
+import { CLI_VERSION } from './version.js';
 import { classifyLines } from './sql-classify.js';
 import { registerWebhookCommands } from './webhook-commands.js';
+import { exportQuery, registerAuditExport, streamExport } from './export-commands.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -21,7 +28,7 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired'];
+const STATUSES = ['pending', 'approved', 'running', 'executed', 'failed', 'rejected', 'expired', 'granted', 'ended'];
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -66,7 +73,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   const program = new Command('hoop')
     .description('Approvals for production database commands: submit, review and configure.')
-    .version('0.1.0')
+    .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
@@ -176,8 +183,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--allow-function <name>', 'a function this database only reads with (repeatable)', collect)
     .option('--distinct-approvers', 'one person approves for one reviewer group (the default)')
     .option('--no-distinct-approvers', 'let one person in several reviewer groups approve for all of them')
+    .addOption(new Option('--access-mode <mode>', 'command: each command is reviewed (the default); jit: people ask for access windows (hoop request access); both').choices(['command', 'jit', 'both']))
+    .option('--max-access-duration <duration>', 'the longest access window one request may ask for, e.g. 30m, 4h, 1d (default 1h)')
+    .option('--jit-agents', 'agents may ask for access windows too')
+    .option('--no-jit-agents', 'agents may not ask for access windows (the default)')
     .addOption(outputOption())
-    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; teamsWebhookUrl?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean }) => {
+    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; teamsWebhookUrl?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean; accessMode?: string; maxAccessDuration?: string; jitAgents?: boolean }) => {
       const plugins = opts.plugin?.flatMap((p) => p.split(',')).map((p) => p.trim().toLowerCase()).filter(Boolean);
       const unknownPlugin = plugins?.find((p) => !['slack', 'teams', 'webhooks'].includes(p));
       if (unknownPlugin) throw new CliError(`Unknown plugin "${unknownPlugin}"; use slack, teams or webhooks (repeat --plugin, or a comma list).`, EXIT.usage);
@@ -207,15 +218,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         distinctApprovers: opts.distinctApprovers,
         plugins,
         teamsWebhookUrl: await teamsUrlOption(opts.teamsWebhookUrl),
+        accessMode: opts.accessMode,
+        maxAccessDuration: opts.maxAccessDuration,
+        jitAgents: opts.jitAgents,
       };
-      const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string; plugins: string[] } }>(
+      const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string; plugins: string[]; accessMode: string; maxAccessSec: number; jitAgents: boolean } }>(
         'POST',
         `/api/connections${opts.overwrite ? '?overwrite=true' : ''}`,
         body,
       );
       if (opts.output === 'json') return json(res.body.connection);
       const c = res.body.connection;
-      print(`Connection ${c.name} ${res.status === 201 ? 'created' : 'updated'}; reviewers: ${c.reviewers.join(', ') || 'none (commands run without review)'}; review mode: ${c.reviewMode}; plugins: ${c.plugins.join(', ') || 'every channel configured on the gateway'}.`);
+      const access = c.accessMode === 'command' ? '' : `; access: ${c.accessMode} (windows up to ${durationWords(c.maxAccessSec)}${c.jitAgents ? ', agents too' : ''})`;
+      print(`Connection ${c.name} ${res.status === 201 ? 'created' : 'updated'}; reviewers: ${c.reviewers.join(', ') || 'none (commands run without review)'}; review mode: ${c.reviewMode}; plugins: ${c.plugins.join(', ') || 'every channel configured on the gateway'}${access}.`);
     });
   create
     .command('user')
@@ -234,8 +249,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   const adminGet = admin.command('get').description('list connections, users, API keys, reviews or webhooks');
   registerIdentityCommands({ admin, create, get: adminGet }, { client, print, json });
+  registerAgentCommands({ create, get: adminGet }, { client, print, json });
+  registerAccessCommands({ program, review }, { client, print, json, setExit, note: (text) => void io.stderr.write(`${text}\n`) });
   registerWebhookCommands({ admin, create, get: adminGet }, { client, print, json });
   registerDoctorCommand(admin, { client, print, json, setExit });
+  registerAnalyticsCommand(adminGet, { client, print, json });
   adminGet
     .command('connections')
     .addOption(outputOption())
@@ -252,15 +270,40 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       if (opts.output === 'json') return json(users);
       print(table(['email', 'name', 'admin', 'active', 'groups', 'slack'], users.map((u) => [u.email, u.name, u.admin ? 'yes' : 'no', u.active ? 'yes' : 'no', u.groups.join(','), u.slackUserId])));
     });
+  const exportCtx = { client, stdout: io.stdout, stderr: io.stderr };
+  // `hoop admin audit export|verify|head`.
+  const audit = admin.command('audit').description('the audit trail (admins): export it, check its hash chain and head');
+  registerAuditExport(audit, exportCtx);
+  registerAuditCommands(audit, { client, print, json, setExit });
   adminGet
     .command('reviews')
     .addOption(new Option('--status <status>', 'only reviews in this status').choices(STATUSES))
+    .option('--connection <name>', 'only reviews of this connection')
+    .option('--requester <email>', 'only reviews requested by this person')
     .option('--limit <n>', 'at most this many, newest first (pages are followed)', positiveInt, 50)
     .addOption(outputOption())
-    .action(async (opts: { status?: string; limit: number; output: string }) => {
-      const reviews = await client().list<ReviewListView>(`/api/reviews${opts.status ? `?status=${opts.status}` : ''}`, 'reviews', opts.limit);
+    .addOption(new Option('--export <format>', 'stream every matching review you may see, oldest first, to stdout as CSV or JSON lines (no --limit; no output column)').choices(['csv', 'jsonl']))
+    .option('--from <time>', 'with --export: reviews created at or after this ISO time')
+    .option('--to <time>', 'with --export: reviews created before this ISO time')
+    .action(async (opts: { status?: string; connection?: string; requester?: string; limit: number; output: string; export?: string; from?: string; to?: string }) => {
+      const filters = { status: opts.status, connection: opts.connection, requester: opts.requester };
+      if (opts.export) return streamExport(exportCtx, `/api/reviews/export${exportQuery({ format: opts.export, ...filters, from: opts.from, to: opts.to })}`);
+      if (opts.from || opts.to) throw new CliError('--from and --to go with --export (the list shows the newest reviews first: use --limit).', EXIT.usage);
+      const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+      const reviews = await client().list<ReviewListView>(`/api/reviews${query ? `?${query}` : ''}`, 'reviews', opts.limit);
       if (opts.output === 'json') return json(reviews);
-      print(reviews.length ? reviewsTable(reviews) : `No reviews${opts.status ? ` with status ${opts.status}` : ''}.`);
+      const said = Object.entries(filters).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`);
+      print(reviews.length ? reviewsTable(reviews) : `No reviews${said.length ? ` with ${said.join(', ')}` : ''}.`);
+    });
+
+  program
+    .command('mcp')
+    .description('serve MCP over stdio for an MCP client (its tools call this gateway with your key); see the README, "MCP"')
+    .action(async () => {
+      const c = loadCliConfig(io.env);
+      // The MCP SDK loads only for this command (its own chunk): every other command starts without it.
+      const { runMcpServer } = await import('./mcp-command.js');
+      await runMcpServer(c.apiUrl, c.apiKey, io);
     });
 
   const sql = program.command('sql').description('work with SQL locally, without a gateway');

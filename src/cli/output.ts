@@ -1,5 +1,7 @@
 // What the CLI prints: aligned tables (kubectl style) and reviews.
+import { accessTitle } from '../core/access-window.js';
 import type { ReviewListView, ReviewView } from '../contracts/review-view.js';
+import { requesterLineText } from '../contracts/request-origin.js';
 
 /** Columns separated by three spaces, upper-case headers, no trailing blanks. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
@@ -25,7 +27,8 @@ export function describeReview(r: ReviewView): string {
   const lines = [
     `ID:          ${r.id}`,
     `Connection:  ${r.connection}`,
-    `Requester:   ${r.requester}`,
+    `Requester:   ${requesterLineText(r)}`,
+    ...(r.origin?.userAgent ? [`User agent:  ${r.origin.userAgent}`] : []),
     `Status:      ${r.status}${r.autoApproved ? ' (admin, approved automatically)' : ''}`,
     `Reason:      ${r.reason ?? '-'}`,
     `Created:     ${r.createdAt}`,
@@ -37,6 +40,13 @@ export function describeReview(r: ReviewView): string {
     lines.push(`  ${g.group}: ${g.status}${who}${g.reason ? ` — ${g.reason}` : ''}`);
   }
   if (r.rejectReason) lines.push(`Rejected:    ${r.rejectReason}`);
+  if (r.access) {
+    // An access request has no command: its window is what was asked for.
+    lines.push(`Access:      ${accessTitle(r.access.durationSec, r.connection)}`);
+    if (r.access.endsAt) lines.push(`${r.access.revokedAt ? 'Revoked:     ' + r.access.revokedAt + (r.access.revokedBy ? ` by ${r.access.revokedBy}` : '') : `Ends:        ${r.access.endsAt}${r.access.open ? ' (open now)' : ''}`}`);
+    return lines.join('\n');
+  }
+  if (r.grantId) lines.push(`Ran under:   access window ${r.grantId} (no per-command review)`);
   lines.push('Command:', ...r.input.split('\n').map((l) => `  ${l}`));
   const c = r.classification;
   if (c) {
@@ -58,7 +68,7 @@ export function describeReview(r: ReviewView): string {
 export function reviewsTable(reviews: ReviewListView[]): string {
   return table(
     ['id', 'connection', 'requester', 'status', 'approvals', 'created', 'command'],
-    reviews.map((r) => [r.id, r.connection, r.requester, r.status, `${r.approvals.approved}/${r.approvals.total}`, r.createdAt.slice(0, 19).replace('T', ' '), oneLine(r.input)]),
+    reviews.map((r) => [r.id, r.connection, r.requester, r.status, `${r.approvals.approved}/${r.approvals.total}`, r.createdAt.slice(0, 19).replace('T', ' '), r.access ? `[${accessTitle(r.access.durationSec, r.connection)}]` : oneLine(r.input)]),
   );
 }
 

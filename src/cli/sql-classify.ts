@@ -1,6 +1,4 @@
 // `hoop sql classify`: the gateway's own classifier, locally, on a file or stdin.
-import { classifyMysql } from '../sql/classify-mysql.js';
-import { classifyPostgres, loadPostgresParser } from '../sql/classify-postgres.js';
 import { strictestKind, type Classification, type Dialect } from '../sql/types.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { jsonText } from './output.js';
@@ -11,8 +9,11 @@ export interface ClassifyCliOptions {
   allowFunctions: string[];
 }
 
+// The parsers (megabytes of JavaScript and WebAssembly) load only for this command: every other
+// command of the CLI starts without them.
 async function classifier(opts: ClassifyCliOptions): Promise<(sql: string) => Classification> {
-  if (opts.dialect === 'mysql') return classifyMysql;
+  if (opts.dialect === 'mysql') return (await import('../sql/classify-mysql.js')).classifyMysql;
+  const { classifyPostgres, loadPostgresParser } = await import('../sql/classify-postgres.js');
   await loadPostgresParser();
   return (sql) => classifyPostgres(sql, { allowFunctions: opts.allowFunctions });
 }

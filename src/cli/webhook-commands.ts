@@ -4,30 +4,13 @@ import type { Command } from 'commander';
 import type { GatewayClient } from './api-client.js';
 import { outputOption, positiveInt } from './options.js';
 import { table } from './output.js';
+import type * as Views from '../contracts/admin-views.js';
 
-interface WebhookView {
-  id: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  connections: string[];
-  enabled: boolean;
-  disabledReason: string | null;
-  secret?: string;
-}
+// The fields the CLI prints, of the API's views (src/contracts/admin-views.ts).
+type WebhookView = Pick<Views.WebhookView, 'id' | 'url' | 'description' | 'events' | 'connections' | 'enabled' | 'disabledReason'> & { secret?: string };
+type DeliveryView = Pick<Views.DeliveryView, 'id' | 'reviewId' | 'event' | 'status' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastDurationMs' | 'lastError' | 'createdAt'>;
 
-interface DeliveryView {
-  id: string;
-  reviewId: string | null;
-  event: string;
-  status: string;
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastStatusCode: number | null;
-  lastDurationMs: number | null;
-  lastError: string | null;
-  createdAt: string;
-}
+
 
 export interface WebhookCommandsContext {
   client: () => GatewayClient;
@@ -61,7 +44,7 @@ export function registerWebhookCommands(cmds: { admin: Command; create: Command;
     .command('webhook')
     .description('send signed POSTs (Standard Webhooks) of request events to a URL; prints its signing secret once')
     .requiredOption('--url <url>', 'the https:// address that receives the webhooks')
-    .requiredOption('--event <event>', 'an event to send: review.created, review.group_approved, review.approved, review.rejected, review.expired, review.executed, review.failed (repeatable or comma-separated)', collect)
+    .requiredOption('--event <event>', 'an event to send: review.created, review.group_approved, review.approved, review.rejected, review.expired, review.executed, review.failed; of access windows: review.access_granted, review.access_ended, review.access_revoked (repeatable or comma-separated)', collect)
     .option('--connection <name>', 'only requests on this connection (repeatable; default: every connection)', collect)
     .option('--description <text>', 'what it is for, e.g. "PagerDuty"')
     .addOption(outputOption())

@@ -1,7 +1,22 @@
-import { approvalProgress } from '../core/review-state.js';
-import type { ReviewListRow } from '../db/review-list.js';
-import type { ReviewRow } from '../db/reviews.js';
-import { externalIdOf } from '../db/identities.js';
+import type { ReviewStatus } from '../core/review-state.js';
+import type { VoteOptions } from '../core/vote-options.js';
+import type { RequestOrigin } from './request-origin.js';
+
+export type { RequestOrigin };
+
+/**
+ * An access request's window: `durationSec` asked for; once GRANTED, `endsAt`; `revokedAt` and
+ * `revokedBy` when it was closed early. `open`: commands run under it now (as of the answer).
+ */
+export interface AccessView {
+  durationSec: number;
+  endsAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  /** The Slack user id of whoever revoked it, when they linked Slack (channels mention them). */
+  revokedBySlackId: string | null;
+  open: boolean;
+}
 
 export interface GroupView {
   group: string;
@@ -18,9 +33,25 @@ export interface ReviewView {
   connection: string;
   requester: string;
   requesterSlackId: string | null;
+  /** 'agent' when a non-human identity made the request (issue 13). */
+  requesterKind: 'person' | 'agent';
+  /** The email of the person who owns the requesting agent; null for a person's request. */
+  requesterOwner: string | null;
+  /**
+   * Where the request came from: client address, User-Agent, and the MCP client an agent acted
+   * through. What the client said of itself, never who acted; null for requests from before it was
+   * recorded.
+   */
+  origin: RequestOrigin | null;
+  /** 'command' (run `input` once approved) or 'access' (a time window on the connection; `input` is empty). */
+  kind: 'command' | 'access';
+  /** An access request's window (null for a command). */
+  access: AccessView | null;
+  /** A command that ran without review under an access window: that window's request id. */
+  grantId: string | null;
   input: string;
   reason: string | null;
-  status: ReviewRow['status'];
+  status: ReviewStatus;
   autoApproved: boolean;
   /** Ran at once, in a read-only transaction, because every statement was a read. */
   readOnly: boolean;
@@ -41,6 +72,23 @@ export interface ReviewView {
   error: string | null;
 }
 
+/**
+ * What the one asking may decide on a request now (core/vote-options.ts: the vote rule itself,
+ * asked per group): `canDecide`, the `groups` they may decide for (a vote names one of them when
+ * there are several), the `approveGroups` among them they may also approve for, and `why` not, in
+ * the words a vote would be refused with (null when they may approve and reject).
+ */
+export type ReviewViewer = VoteOptions & {
+  /** They may revoke this access window now (an open window; a member of its groups, an admin, or its requester; never an agent). */
+  canRevoke: boolean;
+};
+
+/**
+ * A review as one person asked for it (GET /api/reviews/:id, and the answers of approve and
+ * reject): the review and what that person may decide. Never in lists, Slack, Teams or webhooks.
+ */
+export type ReviewViewForViewer = ReviewView & { viewer: ReviewViewer };
+
 export interface ReviewClassification {
   dialect: string;
   parsed: boolean;
@@ -55,50 +103,6 @@ export interface ReviewClassification {
  * unless asked for (`include=input`), with `inputTruncated` saying so.
  */
 export type ReviewListView = Omit<ReviewView, 'output'> & { output?: string | null; inputTruncated: boolean };
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** The view of a stored review. */
-export function toReviewView(row: ReviewRow): ReviewView {
-  return {
-    id: row.id,
-    connection: row.connection.name,
-    requester: row.requester.email,
-    requesterSlackId: externalIdOf(row.requester),
-    input: row.input,
-    reason: row.reason,
-    status: row.status,
-    autoApproved: row.autoApproved,
-    readOnly: row.readOnly,
-    classification: (row.classification as unknown as ReviewClassification | null) ?? null,
-    groups: row.groups.map((g) => ({
-      group: g.group,
-      status: g.status,
-      reviewer: g.reviewer?.email ?? null,
-      reviewerSlackId: g.reviewer ? externalIdOf(g.reviewer) : null,
-      decidedAt: iso(g.decidedAt),
-      reason: g.reason,
-    })),
-    approvals: approvalProgress(row.groups),
-    rejectReason: row.rejectReason,
-    createdAt: row.createdAt.toISOString(),
-    expiresAt: row.expiresAt.toISOString(),
-    decidedAt: iso(row.decidedAt),
-    startedAt: iso(row.startedAt),
-    finishedAt: iso(row.finishedAt),
-    output: row.output,
-    outputTruncated: row.outputTruncated,
-    commandTags: row.commandTags,
-    rowsAffected: row.rowsAffected,
-    error: row.error,
-  };
-}
-
-/** The view of a listed review (see ReviewListView). */
-export function toReviewListView(row: ReviewListRow): ReviewListView {
-  const { output, ...view } = toReviewView({ ...row, output: row.output ?? null });
-  return { ...view, ...(row.output === undefined ? {} : { output }), inputTruncated: row.inputTruncated };
-}
 
 /**
  * A connection restricted to some groups (allowedGroups) keeps its results out of places others

@@ -1,7 +1,15 @@
 // The review state machine: pure functions of (state, event, now). No I/O, no clock.
+import type { AuditAction } from './audit-actions.js';
 import { AppError, ErrorCode } from '../errors.js';
 
-export type ReviewStatus = 'PENDING' | 'APPROVED' | 'RUNNING' | 'EXECUTED' | 'FAILED' | 'REJECTED' | 'EXPIRED';
+export type ReviewStatus = 'PENDING' | 'APPROVED' | 'RUNNING' | 'EXECUTED' | 'FAILED' | 'REJECTED' | 'EXPIRED' | 'GRANTED' | 'ENDED';
+
+/**
+ * What a request asks for: a `command` to run once approved, or `access`, a time window on the
+ * connection (Just-in-Time access): once approved it is GRANTED, and its requester's commands there
+ * run without a per-command review until the window ends or is revoked (then ENDED).
+ */
+export type ReviewKind = 'command' | 'access';
 export type GroupStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
 
 export interface GroupApproval {
@@ -15,6 +23,8 @@ export interface GroupApproval {
 export interface ReviewState {
   status: ReviewStatus;
   requesterId: string;
+  /** The person who owns the requesting agent (null or absent: a person's request). */
+  requesterOwnerId?: string | null;
   groups: GroupApproval[];
   expiresAt: Date;
   decidedAt: Date | null;
@@ -24,6 +34,14 @@ export interface ReviewState {
    * groups mean as many different people ("both groups must approve" is the compliance case).
    */
   distinctApprovers: boolean;
+  /** 'command' when absent. */
+  kind?: ReviewKind;
+  /** An access request: the window asked for, in seconds. */
+  accessSec?: number | null;
+  /** A granted access request: when its window closes. */
+  accessEndsAt?: Date | null;
+  /** A window closed before its end. */
+  accessRevokedAt?: Date | null;
 }
 
 /** Who acts: their user id, admin flag and group memberships. */
@@ -31,7 +49,14 @@ export interface Actor {
   userId: string;
   isAdmin: boolean;
   groups: readonly string[];
+  /** 'agent': a non-human identity, which never decides anything (absent: a person). */
+  kind?: 'person' | 'agent';
 }
+
+/** The refusal of every vote by an agent, whatever its groups (issue 13: no ghost approvals). */
+export const AGENT_CANNOT_VOTE = 'Agents cannot approve or reject requests; a person in the group must decide.';
+/** The refusal of every revocation by an agent, even of its own window. */
+export const AGENT_CANNOT_REVOKE = 'Agents cannot revoke access; a member of a reviewer group or an admin must.';
 
 export type Vote =
   | { action: 'approve'; actor: Actor; group?: string }
@@ -40,12 +65,15 @@ export type Vote =
 export type Effect =
   | { type: 'execute' }
   | { type: 'update-messages' }
-  | { type: 'notify-requester'; outcome: 'approved' | 'rejected' | 'expired' };
+  | { type: 'notify-requester'; outcome: RequesterOutcome };
+
+/** What a requester is told of: a decision, an expiry, or the life of their access window. */
+export type RequesterOutcome = 'approved' | 'rejected' | 'expired' | 'granted' | 'revoked' | 'ended';
 
 export interface Transition {
   next: ReviewState;
   /** Audit action name, e.g. `review.approved`. */
-  action: string;
+  action: AuditAction;
   /** The groups this event decided (approve/reject only). */
   decidedGroups: string[];
   effects: Effect[];
@@ -53,13 +81,15 @@ export interface Transition {
 
 /** Statuses a review can move to from each status. */
 export const TRANSITIONS: Readonly<Record<ReviewStatus, readonly ReviewStatus[]>> = {
-  PENDING: ['APPROVED', 'REJECTED', 'EXPIRED'],
+  PENDING: ['APPROVED', 'REJECTED', 'EXPIRED', 'GRANTED'],
   APPROVED: ['RUNNING'],
   RUNNING: ['EXECUTED', 'FAILED'],
   EXECUTED: [],
   FAILED: [],
   REJECTED: [],
   EXPIRED: [],
+  GRANTED: ['ENDED'],
+  ENDED: [],
 };
 
 /** True when a review in `from` may move to `to`. */
@@ -87,41 +117,49 @@ export interface NewReviewInput {
   reviewerGroups: readonly string[];
   now: Date;
   timeoutSec: number;
-  /** Why the connection's policy lets this command run without review, if it does. */
-  noReviewBecause?: 'read-only' | 'review-mode-none';
+  /** Why the connection's policy lets this command run without review, if it does ('access-grant': its requester holds an open access window). */
+  noReviewBecause?: 'read-only' | 'review-mode-none' | 'access-grant';
   /** The connection's distinct-approvers rule; true unless the connection turned it off. */
   distinctApprovers?: boolean;
+  /** An access request for a window of this many seconds (absent: a command). */
+  accessSec?: number;
 }
 
 export interface NewReview {
   state: ReviewState;
   autoApproved: boolean;
   /** Why no reviewer is asked, when none is. */
-  directReason: 'no-reviewers' | 'admin-own-request' | 'read-only' | 'review-mode-none' | null;
+  directReason: 'no-reviewers' | 'admin-own-request' | 'read-only' | 'review-mode-none' | 'access-grant' | null;
   effects: Effect[];
 }
 
 /** The state of a request as it is created: pending, or approved at once when no review applies. */
-export function createReview({ requester, reviewerGroups, now, timeoutSec, noReviewBecause, distinctApprovers = true }: NewReviewInput): NewReview {
+export function createReview({ requester, reviewerGroups, now, timeoutSec, noReviewBecause, distinctApprovers = true, accessSec }: NewReviewInput): NewReview {
   const groups = [...new Set(reviewerGroups.map((g) => g.trim()).filter(Boolean))];
   const expiresAt = new Date(now.getTime() + timeoutSec * 1000);
-  const base = { requesterId: requester.userId, expiresAt, rejectReason: null, distinctApprovers };
+  const access = accessSec !== undefined;
+  if (access && noReviewBecause) throw new Error('an access request is always reviewed by the connection\'s groups');
+  const base = { requesterId: requester.userId, expiresAt, rejectReason: null, distinctApprovers, kind: access ? ('access' as const) : ('command' as const), accessSec: accessSec ?? null, accessEndsAt: null, accessRevokedAt: null };
+  // Approved at once: a command runs, an access window opens now.
+  const approvedNow = access
+    ? ({ status: 'GRANTED', accessEndsAt: new Date(now.getTime() + accessSec * 1000), effects: [{ type: 'notify-requester', outcome: 'granted' }] } as const)
+    : ({ status: 'APPROVED', accessEndsAt: null, effects: [{ type: 'execute' }] } as const);
   if (groups.length === 0 || noReviewBecause) {
     return {
-      state: { ...base, status: 'APPROVED', groups: [], decidedAt: now },
+      state: { ...base, status: approvedNow.status, accessEndsAt: approvedNow.accessEndsAt, groups: [], decidedAt: now },
       autoApproved: false,
       directReason: noReviewBecause ?? 'no-reviewers',
-      effects: [{ type: 'execute' }],
+      effects: [...approvedNow.effects],
     };
   }
   if (requester.isAdmin) {
     // The seeds: "Admin users automatically approve their own requests."
     const approved = groups.map((group) => ({ group, status: 'APPROVED' as const, reviewerId: requester.userId, decidedAt: now, reason: 'admin own request' }));
     return {
-      state: { ...base, status: 'APPROVED', groups: approved, decidedAt: now },
+      state: { ...base, status: approvedNow.status, accessEndsAt: approvedNow.accessEndsAt, groups: approved, decidedAt: now },
       autoApproved: true,
       directReason: 'admin-own-request',
-      effects: [{ type: 'execute' }],
+      effects: [...approvedNow.effects],
     };
   }
   const pending = groups.map((group) => ({ group, status: 'PENDING' as const, reviewerId: null, decidedAt: null, reason: null }));
@@ -198,9 +236,15 @@ function targetGroups(review: ReviewState, vote: Vote): GroupApproval[] {
  * the first rejection. Throws a coded AppError when the vote is not allowed.
  */
 export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
+  // First, before any other rule: whatever the request's state or the agent's groups, the answer is the same.
+  if (vote.actor.kind === 'agent') throw new AppError(ErrorCode.Forbidden, AGENT_CANNOT_VOTE);
   assertDecidable(review, now);
   if (vote.action === 'approve' && vote.actor.userId === review.requesterId && !vote.actor.isAdmin) {
     throw new AppError(ErrorCode.SelfApproval, 'You cannot approve your own request; another member of a reviewer group has to.');
+  }
+  // An agent's owner answers for it: approving its request would be approving their own.
+  if (vote.action === 'approve' && review.requesterOwnerId && vote.actor.userId === review.requesterOwnerId) {
+    throw new AppError(ErrorCode.SelfApproval, 'You own the agent that made this request, so you cannot approve it; another member of a reviewer group has to.');
   }
   const chosen = targetGroups(review, vote);
   if (vote.action === 'approve' && review.distinctApprovers) refuseSecondApproval(review, vote.actor, chosen.map((g) => g.group));
@@ -217,6 +261,15 @@ export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
       action: 'review.rejected',
       decidedGroups,
       effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'rejected' }],
+    };
+  }
+  if (allGroupsApproved(groups) && review.kind === 'access') {
+    // The window opens with the last approval, and lasts what was asked for from then.
+    return {
+      next: { ...review, groups, status: 'GRANTED', decidedAt: now, accessEndsAt: new Date(now.getTime() + (review.accessSec ?? 0) * 1000) },
+      action: 'review.access_granted',
+      decidedGroups,
+      effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'granted' }],
     };
   }
   if (allGroupsApproved(groups)) {
@@ -241,8 +294,49 @@ export function expire(review: ReviewState, now: Date): Transition | null {
   };
 }
 
+/**
+ * GRANTED → ENDED at the window's end; null when there is nothing to end (not granted, or not yet
+ * due). A window is enforced by its end time, not by this transition (src/service/access-grants.ts):
+ * this records and announces that it is over.
+ */
+export function endAccess(review: ReviewState, now: Date): Transition | null {
+  if (review.status !== 'GRANTED' || !review.accessEndsAt || now.getTime() < review.accessEndsAt.getTime()) return null;
+  return { next: { ...review, status: 'ENDED' }, action: 'review.access_ended', decidedGroups: [], effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'ended' }] };
+}
+
+/**
+ * GRANTED → ENDED before its end, by `actor`: an admin, a member of one of the request's reviewer
+ * groups, or the requester giving their window up. Never an agent, whatever its groups. Throws a coded
+ * AppError otherwise.
+ */
+export function revokeAccess(review: ReviewState, actor: Actor, now: Date): Transition {
+  if (actor.kind === 'agent') throw new AppError(ErrorCode.Forbidden, AGENT_CANNOT_REVOKE);
+  if (review.kind !== 'access') throw new AppError(ErrorCode.BadInput, 'This request is a command, not an access window: there is nothing to revoke. Reject it while it is pending instead.');
+  if (review.status === 'PENDING') throw new AppError(ErrorCode.WrongState, 'This access request is still pending: reject it instead (hoop review reject ID).');
+  if (review.status !== 'GRANTED' || (review.accessEndsAt && now.getTime() >= review.accessEndsAt.getTime())) {
+    throw new AppError(ErrorCode.WrongState, `This access is not open (it is ${review.status === 'GRANTED' ? 'past its end' : review.status.toLowerCase()}); there is nothing to revoke.`);
+  }
+  const reviewer = review.groups.some((g) => actor.groups.includes(g.group));
+  if (!actor.isAdmin && !reviewer && actor.userId !== review.requesterId) {
+    throw new AppError(ErrorCode.NotInGroup, `Only an admin, a member of ${review.groups.map((g) => `"${g.group}"`).join(' or ')} or the requester can revoke this access.`);
+  }
+  return {
+    next: { ...review, status: 'ENDED', accessRevokedAt: now },
+    action: 'review.access_revoked',
+    decidedGroups: [],
+    effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'revoked' }],
+  };
+}
+
+/** GRANTED → ENDED now, by the gateway's rules rather than a person's say (an admin changed the connection's access rules): revoked, whatever its end. */
+export function revokeAccessAsAdmin(review: ReviewState, now: Date): Transition {
+  if (review.status !== 'GRANTED') throw new AppError(ErrorCode.WrongState, `This access is not open (it is ${review.status.toLowerCase()}).`);
+  return { next: { ...review, status: 'ENDED', accessRevokedAt: now }, action: 'review.access_revoked', decidedGroups: [], effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'revoked' }] };
+}
+
 /** APPROVED → RUNNING; throws when the review is in any other status (it must never run twice). */
 export function startExecution(review: ReviewState): Transition {
+  if (review.kind === 'access') throw new AppError(ErrorCode.WrongState, 'An access request has no command to run.');
   if (review.status !== 'APPROVED') {
     throw new AppError(ErrorCode.WrongState, `Only an approved request can run; this one is ${review.status.toLowerCase()}.`);
   }
@@ -268,7 +362,7 @@ export function finishExecution(review: ReviewState, succeeded: boolean): Transi
  * of it where each group needs a different person.
  */
 export function decidableGroups(review: Pick<ReviewState, 'status' | 'groups' | 'distinctApprovers' | 'requesterId' | 'expiresAt'>, actor: Actor, now: Date): string[] {
-  if (review.status !== 'PENDING' || now.getTime() >= review.expiresAt.getTime() || review.requesterId === actor.userId) return [];
+  if (actor.kind === 'agent' || review.status !== 'PENDING' || now.getTime() >= review.expiresAt.getTime() || review.requesterId === actor.userId) return [];
   if (review.distinctApprovers && review.groups.some((g) => g.status === 'APPROVED' && g.reviewerId === actor.userId)) return [];
   return review.groups.filter((g) => g.status === 'PENDING' && actor.groups.includes(g.group)).map((g) => g.group);
 }

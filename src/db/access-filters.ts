@@ -13,7 +13,8 @@ export function usableConnectionsWhere(user: Viewer): Prisma.ConnectionWhereInpu
   return user.isAdmin ? {} : { OR: [{ allowedGroups: { isEmpty: true } }, { allowedGroups: { hasSome: user.groups } }, { reviewers: { hasSome: user.groups } }] };
 }
 
-/** visibleTo as a query: their own requests or their groups' reviews, on connections they may use. */
+/** visibleTo as a query: their own requests, their groups' reviews and what ran under their groups' access grants, on connections they may use. */
 export function visibleReviewsWhere(user: Viewer): Prisma.ReviewWhereInput {
-  return user.isAdmin ? {} : { OR: [{ requesterId: user.id }, { groups: { some: { group: { in: user.groups } } } }], connection: usableConnectionsWhere(user) };
+  const theirGroups = { groups: { some: { group: { in: user.groups } } } };
+  return user.isAdmin ? {} : { OR: [{ requesterId: user.id }, theirGroups, { grant: theirGroups }], connection: usableConnectionsWhere(user) };
 }

@@ -78,3 +78,15 @@ export async function postedKinds(db: Db, channel: string, reviewIds: readonly s
   }
   return out;
 }
+
+/**
+ * Of `reviewIds`, those with a `kind` post on `channel` that was claimed and never posted, and whose
+ * last attempt is older than `before` (its job ran out of attempts in an outage, or its process died).
+ */
+export async function unfinishedPosts(db: Db, channel: string, kind: string, reviewIds: readonly string[], before: Date): Promise<Set<string>> {
+  const rows = await db.channelMessage.findMany({
+    where: { channel, kind, status: 'posting', reviewId: { in: [...reviewIds] }, OR: [{ claimedAt: null }, { claimedAt: { lt: before } }] },
+    select: { reviewId: true },
+  });
+  return new Set(rows.map((r) => r.reviewId));
+}

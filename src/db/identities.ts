@@ -21,6 +21,14 @@ export function externalIdOf(user: { identities: { externalId: string }[] }): st
 
 /** The user whose account on `provider` is `externalId`, or null. */
 export async function userByIdentity(db: Db | Tx, provider: IdentityProvider, externalId: string) {
-  const row = await db.identity.findUnique({ where: { provider_externalId: { provider, externalId } }, include: { user: { include: identityOf(provider) } } });
+  const row = await db.identity.findUnique({ where: { provider_externalId: { provider, externalId } }, include: { user: { include: { ...identityOf(provider), ...ownerEmail } } } });
   return row?.user ?? null;
+}
+
+/** What to include with a user to know whether it is an agent and whose (see `kindOf`). */
+export const ownerEmail = { owner: { select: { email: true } } } as const;
+
+/** A person or an agent, and an agent's owner, as an authenticated user carries them. Anything not 'agent' is a person. */
+export function kindOf(user: { kind: string; owner?: { email: string } | null }): { kind: 'person' | 'agent'; owner: string | null } {
+  return user.kind === 'agent' ? { kind: 'agent', owner: user.owner?.email ?? null } : { kind: 'person', owner: null };
 }

@@ -5,7 +5,8 @@
 // caller starts over with fresh state). `finish` adds rows, duration and outcome; it commits
 // before the result is returned, without waiting for the disk (see README, "Reads").
 import type pg from 'pg';
-import type { AuditContext } from './audit.js';
+import { AUDIT_CREATED_AT, AUDIT_INSERT_COLUMNS, auditParams, insertOneAuditSql, type AuditContext } from './audit.js';
+import { nudgeAuditChain } from './audit-chain-nudge.js';
 
 export interface ReadStart {
   readId: string;
@@ -27,23 +28,26 @@ export interface ReadFinish {
   rows: number | null;
   durationMs: number;
   outputBytes: number;
+  /** sha256 hex of the output as returned to the caller (a read's output is not stored). */
+  outputSha256: string | null;
+  /** What the target reported as affected (a read changes nothing: null or 0). */
+  rowsAffected: number | null;
   outputTruncated: boolean;
   commandTags: string[];
   error: string | null;
   reviewId?: string;
 }
 
+// $1..$8 are auditParams' values, as in every audit INSERT (src/db/audit.ts).
 const START = `
-INSERT INTO "AuditEvent" ("actorId", "actor", "action", "source", "detail", "ip", "userAgent", "createdAt")
-SELECT $1::uuid, $2, 'read.started', $3, $4::jsonb, $5, $6, timezone('UTC', now())
- WHERE EXISTS (SELECT 1 FROM "Connection" c WHERE c.id = $7::uuid AND c."updatedAt" = $8::timestamp(3))
-   AND ($9::uuid IS NULL OR EXISTS (
+INSERT INTO "AuditEvent" (${AUDIT_INSERT_COLUMNS})
+SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8, ${AUDIT_CREATED_AT}
+ WHERE EXISTS (SELECT 1 FROM "Connection" c WHERE c.id = $9::uuid AND c."updatedAt" = $10::timestamp(3))
+   AND ($11::uuid IS NULL OR EXISTS (
         SELECT 1 FROM "ApiKey" k JOIN "User" u ON u.id = k."userId"
-         WHERE k.id = $9::uuid AND k."userId" = $1::uuid AND k."revokedAt" IS NULL AND u.active AND u."updatedAt" = $10::timestamp(3)))`;
+         WHERE k.id = $11::uuid AND k."userId" = $2::uuid AND k."revokedAt" IS NULL AND u.active AND u."updatedAt" = $12::timestamp(3)))`;
 
-const FINISH = `
-INSERT INTO "AuditEvent" ("reviewId", "actorId", "actor", "action", "source", "detail", "ip", "userAgent", "createdAt")
-VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8, timezone('UTC', now()))`;
+const FINISH = insertOneAuditSql();
 
 // Prisma stores DateTime as timestamp(3) without time zone, in UTC (so are these events' createdAt,
 // whatever the session's time zone).
@@ -59,17 +63,13 @@ export function createReadAudit(pool: pg.Pool, quickPool: pg.Pool) {
     async start(s: ReadStart): Promise<boolean> {
       const detail = { readId: s.readId, connection: s.connection.name, input: s.input, reason: s.reason, tables: s.tables, inputBytes: Buffer.byteLength(s.input) };
       const r = await pool.query(START, [
-        s.ctx.actorId,
-        s.ctx.actor,
-        s.ctx.source,
-        JSON.stringify(detail),
-        s.ctx.ip ?? null,
-        s.ctx.userAgent?.slice(0, 512) ?? null,
+        ...auditParams(s.ctx, 'read.started', null, detail),
         s.connection.id,
         utc(s.connection.updatedAt),
         s.key?.id ?? null,
         s.key ? utc(s.key.userUpdatedAt) : null,
       ]);
+      if (r.rowCount === 1) nudgeAuditChain();
       return r.rowCount === 1;
     },
     /** Records how the read ended. */
@@ -81,12 +81,15 @@ export function createReadAudit(pool: pg.Pool, quickPool: pg.Pool) {
         rows: f.rows,
         durationMs: Math.round(f.durationMs * 100) / 100,
         outputBytes: f.outputBytes,
+        outputSha256: f.outputSha256,
+        rowsAffected: f.rowsAffected,
         outputTruncated: f.outputTruncated,
         commandTags: f.commandTags,
         error: f.error,
       };
       const action = f.outcome === 'executed' ? 'read.executed' : f.outcome === 'held' ? 'read.held' : f.outcome === 'discarded' ? 'read.discarded' : 'read.failed';
-      await quickPool.query(FINISH, [f.reviewId ?? null, f.ctx.actorId, f.ctx.actor, action, f.ctx.source, JSON.stringify(detail), f.ctx.ip ?? null, f.ctx.userAgent?.slice(0, 512) ?? null]);
+      await quickPool.query(FINISH, auditParams(f.ctx, action, f.reviewId ?? null, detail));
+      nudgeAuditChain();
     },
   };
 }

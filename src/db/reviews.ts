@@ -4,8 +4,11 @@ import type { Db, Prisma, Tx } from './client.js';
 import { slackIdentity } from './identities.js';
 
 export const reviewInclude = {
-  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true, plugins: true } },
-  requester: { select: { id: true, email: true, name: true, active: true, ...slackIdentity } },
+  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true, plugins: true, accessMode: true, jitAgents: true, maxAccessSec: true } },
+  requester: { select: { id: true, email: true, name: true, active: true, kind: true, ownerId: true, owner: { select: { email: true } }, ...slackIdentity } },
+  accessRevokedBy: { select: { email: true, ...slackIdentity } },
+  // A command run under an access window: that window's reviewer groups may see it too.
+  grant: { select: { id: true, groups: { select: { group: true } } } },
   groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, ...slackIdentity } } } },
 } satisfies Prisma.ReviewInclude;
 
@@ -16,10 +19,15 @@ export function toReviewState(row: ReviewRow): ReviewState {
   return {
     status: row.status,
     requesterId: row.requesterId,
+    requesterOwnerId: row.requester.ownerId ?? null,
     expiresAt: row.expiresAt,
     decidedAt: row.decidedAt,
     rejectReason: row.rejectReason,
     distinctApprovers: row.connection.distinctApprovers,
+    kind: row.kind === 'access' ? 'access' : 'command',
+    accessSec: row.accessSec,
+    accessEndsAt: row.accessEndsAt,
+    accessRevokedAt: row.accessRevokedAt,
     groups: row.groups.map((g) => ({ group: g.group, status: g.status, reviewerId: g.reviewerId, decidedAt: g.decidedAt, reason: g.reason })),
   };
 }
@@ -41,11 +49,21 @@ export async function getReviewAccess(db: Db | Tx, id: string) {
   const row = isUuid(id)
     ? await db.review.findUnique({
         where: { id },
-        select: { status: true, requesterId: true, groups: { select: { group: true } }, connection: { select: { allowedGroups: true, reviewers: true } } },
+        select: { status: true, requesterId: true, groups: { select: { group: true } }, grant: { select: { groups: { select: { group: true } } } }, connection: { select: { allowedGroups: true, reviewers: true } } },
       })
     : null;
   if (!row) throw reviewNotFound(id);
   return row;
+}
+
+/** What the access rule needs of several reviews at once (the web app's live stream); unknown ids are left out. */
+export async function getReviewsAccess(db: Db | Tx, ids: readonly string[]) {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  return db.review.findMany({
+    where: { id: { in: valid } },
+    select: { id: true, status: true, requesterId: true, groups: { select: { group: true } }, grant: { select: { groups: { select: { group: true } } } }, connection: { select: { allowedGroups: true, reviewers: true } } },
+  });
 }
 
 /** Only the status of a review (a long-poll re-reads this while it waits); NotFound when none. */
@@ -73,11 +91,18 @@ export async function writeTransition(
   id: string,
   from: ReviewState['status'],
   t: Transition,
-  extra: Prisma.ReviewUpdateManyMutationInput = {},
+  extra: Prisma.ReviewUncheckedUpdateManyInput = {},
 ): Promise<void> {
   const { count } = await tx.review.updateMany({
     where: { id, status: from },
-    data: { status: t.next.status, decidedAt: t.next.decidedAt, rejectReason: t.next.rejectReason, ...extra },
+    data: {
+      status: t.next.status,
+      decidedAt: t.next.decidedAt,
+      rejectReason: t.next.rejectReason,
+      // An access window: opened by the last approval, closed early by a revocation.
+      ...(t.next.kind === 'access' ? { accessEndsAt: t.next.accessEndsAt ?? null, accessRevokedAt: t.next.accessRevokedAt ?? null } : {}),
+      ...extra,
+    },
   });
   if (count !== 1) {
     throw new AppError(ErrorCode.Conflict, 'This request changed while you were deciding; look at it again.');

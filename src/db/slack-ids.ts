@@ -32,9 +32,13 @@ export async function viewerByUserId(db: Db, userId: string): Promise<SlackViewe
   return { ...u, slackUserId };
 }
 
-/** The active users with a linked Slack account among `userIds` and the members of `groups`: hoop user id and Slack id. */
+/**
+ * The active users with a linked Slack account among `userIds` and the members of `groups`: hoop
+ * user id and Slack id. Members are people: an agent in a group never decides, so it gets no
+ * request to decide.
+ */
 export async function linkedUsers(db: Db, opts: { userIds?: string[]; groups?: string[] }): Promise<{ id: string; slackUserId: string }[]> {
-  const or = [...(opts.userIds?.length ? [{ id: { in: opts.userIds } }] : []), ...(opts.groups?.length ? [{ groups: { hasSome: opts.groups } }] : [])];
+  const or = [...(opts.userIds?.length ? [{ id: { in: opts.userIds } }] : []), ...(opts.groups?.length ? [{ groups: { hasSome: opts.groups }, kind: 'person' }] : [])];
   if (or.length === 0) return [];
   const rows = await db.identity.findMany({
     where: { provider: 'slack', user: { active: true, OR: or } },

@@ -10,7 +10,7 @@ export type ParamSpec =
   | { type: 'int'; min: number; max: number; hint?: string }
   | { type: 'number'; min: number; hint?: string }
   | { type: 'boolean' }
-  | { type: 'string'; maxLength: number; hint: string };
+  | { type: 'string'; maxLength: number; hint: string; pattern?: RegExp; repeatable?: boolean };
 
 export type QuerySpec = Record<string, ParamSpec>;
 
@@ -67,7 +67,7 @@ function parseOne(raw: string, p: ParamSpec): unknown {
     case 'boolean':
       return v === 'true' ? true : v === 'false' ? false : null;
     case 'string':
-      return v !== '' && v.length <= p.maxLength ? v : null;
+      return v !== '' && v.length <= p.maxLength && (!p.pattern || p.pattern.test(v)) ? v : null;
   }
 }
 
@@ -80,8 +80,10 @@ export function parseQuery(route: string, query: unknown, spec: QuerySpec | unde
   for (const [name, raw] of Object.entries(given)) {
     const p = spec && Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!p) throw new AppError(ErrorCode.BadInput, `Unknown query parameter "${name}". ${accepted()}`);
-    if (Array.isArray(raw)) throw new AppError(ErrorCode.BadInput, `The query parameter "${name}" was given ${raw.length} times; give it once. ${accepted()}`);
-    const value = parseOne(String(raw ?? ''), p);
+    // A repeatable one (`action=a&action=b`) reads as its comma list (`action=a,b`).
+    const repeated = Array.isArray(raw) && p.type === 'string' && p.repeatable;
+    if (Array.isArray(raw) && !repeated) throw new AppError(ErrorCode.BadInput, `The query parameter "${name}" was given ${raw.length} times; give it once. ${accepted()}`);
+    const value = parseOne(repeated ? (raw as unknown[]).map(String).join(',') : String(raw ?? ''), p);
     if (value === null) throw new AppError(ErrorCode.BadInput, `"${String(raw).slice(0, 100)}" is not a valid value of the query parameter "${name}". ${accepted()}`);
     out[name] = value;
   }

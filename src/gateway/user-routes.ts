@@ -1,4 +1,4 @@
-// The HTTP routes of users and API keys after creation: update a user, and list, create and
+// The HTTP routes of users and API keys after creation: read and update a user, and list, create and
 // revoke keys. Registered inside the authenticated /api scope of http-server.ts; the rules
 // (who may do what, validation, audit) live in the user service.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -15,8 +15,9 @@ export interface UserRoutesOptions {
 
 type UserParams = { Params: { user: string } };
 
-/** `PATCH /users/:user`, `GET|POST /users/:user/keys`, `GET /me/keys`, `DELETE /keys/:id`; `:user` is an id or an email. */
+/** `GET|PATCH /users/:user`, `GET|POST /users/:user/keys`, `GET /me/keys`, `DELETE /keys/:id`; `:user` is an id or an email. */
 export function registerUserRoutes(api: FastifyInstance, { admin, auditCtx }: UserRoutesOptions): void {
+  api.get<UserParams>('/users/:user', async (req) => ({ user: await admin.getUser(req.user!, req.params.user) }));
   api.patch<UserParams>('/users/:user', async (req) => ({ user: await admin.updateUser(req.user!, req.params.user, objectBody(req, UPDATE_FIELDS), auditCtx(req)) }));
 
   api.get<UserParams>('/users/:user/keys', async (req) => ({ keys: await admin.listKeys(req.user!, req.params.user) }));

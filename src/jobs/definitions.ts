@@ -8,12 +8,14 @@ const event = z.enum(REVIEW_EVENTS);
 export const JOB_SCHEMAS = {
   'review.expire': z.object({ reviewId }),
   'review.execute': z.object({ reviewId }),
+  // At an access window's end: records that it ended and tells the channels (the window is closed by its end time already).
+  'review.end-access': z.object({ reviewId }),
   // Once per request, at REVIEW_REMINDER_SEC: plans the reminder on the connection's channels.
   'review.remind': z.object({ reviewId }),
   'slack.post-review': z.object({ reviewId }),
   'slack.update-review': z.object({ reviewId }),
   'slack.post-result': z.object({ reviewId }),
-  'slack.notify-requester': z.object({ reviewId, outcome: z.enum(['rejected', 'expired']) }),
+  'slack.notify-requester': z.object({ reviewId, outcome: z.enum(['rejected', 'expired', 'granted', 'revoked', 'ended']) }),
   'slack.remind': z.object({ reviewId }),
   // A request changed: the Home tab of each person concerned is republished (one job per person).
   'slack.refresh-homes': z.object({ reviewId }),

@@ -93,6 +93,9 @@ export function startWorkers(opts: WorkersOptions): Workers {
     } else if (name === 'review.remind') {
       const { reviewId } = parsePayload('review.remind', data);
       await opts.reviews.remindJob(reviewId);
+    } else if (name === 'review.end-access') {
+      const { reviewId } = parsePayload('review.end-access', data);
+      await opts.reviews.endAccessJob(reviewId);
     } else if (name === 'review.execute') {
       const { reviewId } = parsePayload('review.execute', data);
       await opts.reviews.executeReview(reviewId);
@@ -200,7 +203,7 @@ export function startWorkers(opts: WorkersOptions): Workers {
     tryRun(name, data) {
       const kind = QUEUE_OF[name];
       const running = localRunning.get(kind) ?? 0;
-      if (closing || name === 'review.expire' || (kind !== 'reviews' && !opts.notifiers.get(kind)) || running >= LOCAL_LIMIT(kind)) return null;
+      if (closing || name === 'review.expire' || name === 'review.end-access' || (kind !== 'reviews' && !opts.notifiers.get(kind)) || running >= LOCAL_LIMIT(kind)) return null;
       let parsed: unknown;
       try {
         parsed = parsePayload(name, data);

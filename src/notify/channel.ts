@@ -9,7 +9,19 @@ export const CHANNEL_NAMES = ['slack', 'teams', 'webhooks'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
 /** What happened to a request, in the words every channel uses (and the webhook event types). */
-export const REVIEW_EVENTS = ['review.created', 'review.group_approved', 'review.approved', 'review.rejected', 'review.expired', 'review.executed', 'review.failed'] as const;
+export const REVIEW_EVENTS = [
+  'review.created',
+  'review.group_approved',
+  'review.approved',
+  'review.rejected',
+  'review.expired',
+  'review.executed',
+  'review.failed',
+  // An access request's window (Just-in-Time access): opened, closed on time, closed early.
+  'review.access_granted',
+  'review.access_ended',
+  'review.access_revoked',
+] as const;
 export type ReviewEventType = (typeof REVIEW_EVENTS)[number];
 
 /**

@@ -36,7 +36,7 @@ export function createConfiguredNotifiers({ config, db, log, clock, enqueue, run
   if (config.slack) {
     const slack = config.slack;
     const client = runsJobs ? createJobSlackClient(slack.botToken, slack.apiUrl, slack.timeoutMs) : undefined;
-    const jobs = client ? createSlackJobs({ db, client, defaultChannel: slack.defaultChannel, log, claimTtlMs: 2 * slack.timeoutMs + 2000 }) : undefined;
+    const jobs = client ? createSlackJobs({ db, client, defaultChannel: slack.defaultChannel, publicUrl: config.publicUrl, log, claimTtlMs: 2 * slack.timeoutMs + 2000 }) : undefined;
     const home = client ? createHomeJobs({ db, client, builder: createHomeBuilder({ db, clock }), log, enqueue }) : undefined;
     const remind = jobs ? createSlackReminder({ db, jobs, clock }) : undefined;
     const notifyAdmins = client ? createSlackAdminNotice({ db, client }) : undefined;

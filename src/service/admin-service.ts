@@ -1,24 +1,31 @@
 // Users, API keys, connections and Slack links: the admin use cases.
+import { ACCESS_MODES, accessModeOf, durationWords, MAX_ACCESS_SEC_LIMIT, MIN_ACCESS_SEC, parseDuration } from '../core/access-window.js';
 import { CHANNEL_NAMES } from '../notify/channel.js';
 import { isChannelName } from '../notify/registry.js';
 import { QUICK_RETRY_MS, retryRead } from '../db/after-connection-loss.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
 import { usableConnectionsWhere } from '../db/access-filters.js';
 import type { Db } from '../db/client.js';
-import { externalIdOf, slackIdentity, userByIdentity } from '../db/identities.js';
+import type { UserListView } from '../contracts/admin-views.js';
+import { externalIdOf, kindOf, ownerEmail, slackIdentity, userByIdentity } from '../db/identities.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { DEFAULT_GUARDRAILS, REVIEW_MODES, type GuardrailRule } from '../core/sql-policy.js';
 import { DETECTORS } from '../sql/masking.js';
 import { dialectOf } from '../sql/types.js';
 import { guardrailsOf, parseGuardrails, type ConnectionPolicyFields } from './connection-policy.js';
 import type { AuthUser } from './auth-user.js';
+import type { ConnectionView } from '../contracts/connection-view.js';
 import { ensureBootstrapAdmin as bootstrapAdmin } from './bootstrap-admin.js';
 import { HotCache } from '../hot-cache.js';
 import { createSlackLinks } from './slack-links.js';
+import { connectionCreatedDetail, connectionUpdatedDetail } from './connection-audit.js';
 import { cleanGroups, EMAIL, generateApiKey, hashApiKey, keyPrefix, normalizeEmail, userView } from './user-fields.js';
 import { createUserService } from './user-service.js';
+import { createAgentService } from './agent-service.js';
+import { AGENT_EMAIL_DOMAIN } from '../core/agents.js';
 
-const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** What a connection's name may be (also what a filter by connection accepts). */
+export const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** lastUsedAt is written at most this often per key: no database write per request. */
 const LAST_USED_EVERY_MS = 60_000;
 
@@ -51,6 +58,12 @@ export interface ConnectionInput {
   plugins?: unknown;
   /** The Teams Workflows URL of this connection (a secret: never returned); null removes it. */
   teamsWebhookUrl?: unknown;
+  /** command, jit or both (Just-in-Time access). */
+  accessMode?: unknown;
+  /** The longest access window: seconds, or "30m", "4h", "1d". */
+  maxAccessDuration?: unknown;
+  /** Agents may ask for access windows. */
+  jitAgents?: unknown;
 }
 
 function checkPostgresUrl(url: string): void {
@@ -103,7 +116,24 @@ function policyFields(input: ConnectionInput) {
   if (input.distinctApprovers !== undefined && typeof input.distinctApprovers !== 'boolean') {
     throw new AppError(ErrorCode.BadInput, '"distinctApprovers" must be true (one person approves for one group; the default) or false.');
   }
+  if (input.accessMode !== undefined && !(ACCESS_MODES as readonly unknown[]).includes(input.accessMode)) {
+    throw new AppError(ErrorCode.BadInput, `"accessMode" must be one of ${ACCESS_MODES.join(', ')} (command: each command is reviewed; jit: people ask for access windows; both).`);
+  }
+  if (input.jitAgents !== undefined && typeof input.jitAgents !== 'boolean') {
+    throw new AppError(ErrorCode.BadInput, '"jitAgents" must be true (agents may ask for access windows) or false (the default).');
+  }
+  let maxAccessSec: number | undefined;
+  if (input.maxAccessDuration !== undefined) {
+    const sec = parseDuration(input.maxAccessDuration);
+    if (sec === null || sec < MIN_ACCESS_SEC || sec > MAX_ACCESS_SEC_LIMIT) {
+      throw new AppError(ErrorCode.BadInput, `"maxAccessDuration" must be a duration from ${durationWords(MIN_ACCESS_SEC)} to ${durationWords(MAX_ACCESS_SEC_LIMIT)}, e.g. "30m", "4h" or "1d" (or a number of seconds).`);
+    }
+    maxAccessSec = sec;
+  }
   return {
+    accessMode: input.accessMode as string | undefined,
+    maxAccessSec,
+    jitAgents: input.jitAgents as boolean | undefined,
     distinctApprovers: input.distinctApprovers as boolean | undefined,
     teamsWebhookUrl: teamsUrl(input.teamsWebhookUrl),
     plugins: lowerSet(stringList(input.plugins, 'plugins', (v) => (isChannelName(v.toLowerCase()) ? null : `unknown plugin "${v}"; use ${CHANNEL_NAMES.join(', ')} (or none: every channel configured on the gateway)`))),
@@ -116,10 +146,10 @@ function policyFields(input: ConnectionInput) {
   };
 }
 
-type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; plugins: string[]; teamsWebhookUrl: string | null; createdAt: Date; updatedAt: Date };
+type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; plugins: string[]; teamsWebhookUrl: string | null; accessMode: string; maxAccessSec: number; jitAgents: boolean; createdAt: Date; updatedAt: Date };
 
 /** What anyone may see of a connection: never its URL. */
-export function connectionView(c: StoredConnection) {
+export function connectionView(c: StoredConnection): ConnectionView {
   return {
     name: c.name,
     type: dialectOf(c.url),
@@ -135,6 +165,9 @@ export function connectionView(c: StoredConnection) {
     plugins: c.plugins,
     // The URL carries its secret (sig=): only whether one is set.
     teamsWebhookUrlSet: c.teamsWebhookUrl !== null,
+    accessMode: accessModeOf(c),
+    maxAccessSec: c.maxAccessSec,
+    jitAgents: c.jitAgents,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
@@ -195,17 +228,17 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
   /** The user of `user.key` as the database has it now; Unauthenticated when the key no longer works. */
   async function refreshUser(user: AuthUser): Promise<AuthUser> {
     if (!user.key) return user;
-    const key = await retryRead(() => db.apiKey.findUnique({ where: { id: user.key!.id }, include: { user: { include: slackIdentity } } }), QUICK_RETRY_MS);
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { id: user.key!.id }, include: { user: { include: { ...slackIdentity, ...ownerEmail } } } }), QUICK_RETRY_MS);
     return userOfKey(key);
   }
 
   async function authenticateHash(hash: string): Promise<AuthUser> {
-    const key = await retryRead(() => db.apiKey.findUnique({ where: { hash }, include: { user: { include: slackIdentity } } }), QUICK_RETRY_MS);
+    const key = await retryRead(() => db.apiKey.findUnique({ where: { hash }, include: { user: { include: { ...slackIdentity, ...ownerEmail } } } }), QUICK_RETRY_MS);
     return userOfKey(key, hash);
   }
 
   /** The user a key row stands for (and remembered for the read path); Unauthenticated when it does not work. */
-  async function userOfKey(key: { id: string; hash: string; revokedAt: Date | null; lastUsedAt: Date | null; user: { id: string; email: string; isAdmin: boolean; groups: string[]; identities: { externalId: string }[]; active: boolean; updatedAt: Date } } | null, hash = key?.hash): Promise<AuthUser> {
+  async function userOfKey(key: { id: string; hash: string; revokedAt: Date | null; lastUsedAt: Date | null; user: { id: string; email: string; isAdmin: boolean; groups: string[]; identities: { externalId: string }[]; active: boolean; updatedAt: Date; kind: string; owner: { email: string } | null } } | null, hash = key?.hash): Promise<AuthUser> {
     if (hash && (!key || key.revokedAt || !key.user.active)) recent.delete(hash);
     if (!key || key.revokedAt) throw new AppError(ErrorCode.Unauthenticated, 'This API key is not valid (unknown or revoked); ask an admin for a new one.');
     const u = key.user;
@@ -213,7 +246,7 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
       throw new AppError(ErrorCode.Unauthenticated, `The user ${u.email} is deactivated, so their API keys do not work; an admin can reactivate them (hoop admin update user ${u.email} --activate).`);
     }
     await touchKey(key.id, key.lastUsedAt);
-    const user: AuthUser = { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: externalIdOf(u), key: { id: key.id, userUpdatedAt: u.updatedAt, cached: false } };
+    const user: AuthUser = { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId: externalIdOf(u), ...kindOf(u), key: { id: key.id, userUpdatedAt: u.updatedAt, cached: false } };
     recent.set(key.hash, { ...user, key: { ...user.key!, cached: true } });
     return user;
   }
@@ -240,13 +273,15 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
     const u = await retryRead(() => userByIdentity(db, 'slack', slackUserId), QUICK_RETRY_MS);
     if (!u) throw new AppError(ErrorCode.NotLinked, 'Your Slack account is not linked to a hoop user yet. Run `/hoop subscribe` first.');
     if (!u.active) throw new AppError(ErrorCode.Forbidden, `Your hoop user ${u.email} is deactivated, so you cannot decide requests. Ask an admin of your gateway to reactivate you.`);
-    return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId };
+    return { id: u.id, email: u.email, isAdmin: u.isAdmin, groups: u.groups, slackUserId, ...kindOf(u) };
   }
 
   async function createUser(actor: AuthUser, input: UserInput, ctx: AuditContext) {
     requireAdmin(actor);
     const email = typeof input.email === 'string' ? normalizeEmail(input.email) : '';
     if (!EMAIL.test(email)) throw new AppError(ErrorCode.BadInput, 'Give the user\'s "email", e.g. {"email": "alice@company.com", "groups": ["dba-team"]}.');
+    // That domain is the agents' (src/core/agents.ts): a person there would pass for one in lists.
+    if (email.endsWith(`@${AGENT_EMAIL_DOMAIN}`)) throw new AppError(ErrorCode.BadInput, `Emails @${AGENT_EMAIL_DOMAIN} name agents; create an agent with POST /api/agents (hoop admin create agent), or give the person's real email.`);
     const groups = cleanGroups(input.groups, 'groups');
     const apiKey = generateApiKey();
     const user = await db.$transaction(async (tx) => {
@@ -265,8 +300,15 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
 
   async function listUsers(actor: AuthUser, page?: KeyPage) {
     requireAdmin(actor);
-    const users = await db.user.findMany({ where: page?.after ? { email: { gt: page.after } } : {}, orderBy: { email: 'asc' }, take: page?.take, include: slackIdentity });
-    return users.map(userView);
+    const users = await db.user.findMany({
+      // People only: agents are listed apart (GET /api/agents).
+      where: { kind: 'person', ...(page?.after ? { email: { gt: page.after } } : {}) },
+      orderBy: { email: 'asc' },
+      take: page?.take,
+      include: { ...slackIdentity, _count: { select: { apiKeys: { where: { revokedAt: null } } } } },
+    });
+    // How many keys still work, so a list shows who can still reach the API without a call per user.
+    return users.map((u): UserListView => ({ ...userView(u), activeKeys: u._count.apiKeys }));
   }
 
   /** Makes the bootstrap admin exactly ADMIN_EMAIL / ADMIN_API_KEY (unset: no bootstrap key works). */
@@ -283,6 +325,8 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
     const slackChannel = input.slackChannel === undefined ? undefined : input.slackChannel?.trim() || null;
     const policy = policyFields(input);
     return db.$transaction(async (tx) => {
+      // Locked as it is now: two admins saving at once each see the other's change in their "before".
+      await tx.$queryRaw`SELECT 1 FROM "Connection" WHERE "name" = ${name} FOR UPDATE`;
       const existing = await tx.connection.findUnique({ where: { name } });
       if (existing && !overwrite) {
         throw new AppError(ErrorCode.Conflict, `A connection named "${name}" already exists; pass ?overwrite=true (hoop ... --overwrite) to change it.`);
@@ -297,21 +341,11 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
         : await tx.connection.create({
             data: { ...data, name, url: input.url!, reviewers: reviewers ?? [], slackChannel: slackChannel ?? null, guardrails: (policy.guardrails ?? DEFAULT_GUARDRAILS) as object },
           });
-      await recordAudit(tx, ctx, existing ? 'connection.updated' : 'connection.created', null, {
-        name,
-        reviewers: saved.reviewers,
-        slackChannel: saved.slackChannel,
-        reviewMode: saved.reviewMode,
-        guardrails: saved.guardrails as object,
-        allowedGroups: saved.allowedGroups,
-        maskColumns: saved.maskColumns,
-        maskDetectors: saved.maskDetectors,
-        distinctApprovers: saved.distinctApprovers,
-        plugins: saved.plugins,
-        teamsWebhookUrlChanged: input.teamsWebhookUrl !== undefined,
-        urlChanged: input.url !== undefined,
-      });
-      return { connection: connectionView(saved), created: !existing };
+      const change = existing ? connectionUpdatedDetail(name, existing, saved) : null;
+      if (change) await recordAudit(tx, ctx, 'connection.updated', null, change as object);
+      else await recordAudit(tx, ctx, 'connection.created', null, connectionCreatedDetail(name, saved) as object);
+      // The fields this save changed (none for a new connection).
+      return { connection: connectionView(saved), created: !existing, changed: change ? Object.keys(change.before) : [] };
     });
   }
 
@@ -322,5 +356,5 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
   }
 
   // Slack links live in their own module; the admin service keeps offering them.
-  return { authenticate, authenticateHot, refreshUser, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, ...createSlackLinks(db), ...createUserService(db) };
+  return { authenticate, authenticateHot, refreshUser, userBySlackId, createUser, listUsers, ensureBootstrapAdmin, upsertConnection, listConnections, ...createSlackLinks(db), ...createUserService(db), ...createAgentService(db) };
 }

@@ -1,7 +1,7 @@
 // The bootstrap admin of ADMIN_EMAIL / ADMIN_API_KEY, made exactly what the configuration says at
 // every start: the configured key works, no earlier bootstrap key does, and a user who was admin
 // only because ADMIN_EMAIL named them stops being admin once it names someone else.
-import { recordAudit, SYSTEM_ACTOR } from '../db/audit.js';
+import { recordAudit, SYSTEM_ACTOR, type AuditAction } from '../db/audit.js';
 import type { Db, Tx } from '../db/client.js';
 import { lockAdminSet } from '../db/locks.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -11,9 +11,9 @@ import { hashApiKey, keyPrefix, normalizeEmail } from './user-fields.js';
 export interface BootstrapChange {
   level: 'info' | 'warn';
   /** The audit action written, when something changed. */
-  action?: string;
+  action?: AuditAction;
   message: string;
-  detail: Record<string, string | boolean | null>;
+  detail: Record<string, string | boolean | null | Record<string, string | null>>;
 }
 
 export interface BootstrapOptions {
@@ -68,7 +68,7 @@ async function ensureKey(tx: Tx, user: { id: string; email: string }, apiKey: st
       level: 'info',
       action: 'api_key.reassigned',
       message: `ADMIN_API_KEY ${existing.prefix}… moved from ${existing.user.email} to ${user.email} (ADMIN_EMAIL changed)`,
-      detail: { keyId: existing.id, prefix: existing.prefix, from: existing.user.email, to: user.email },
+      detail: { keyId: existing.id, prefix: existing.prefix, from: existing.user.email, to: user.email, before: { user: existing.user.email }, after: { user: user.email } },
     });
   } else if (!existing.bootstrap) {
     await tx.apiKey.update({ where: { id: existing.id }, data: { bootstrap: true } });
@@ -114,7 +114,7 @@ export async function ensureBootstrapAdmin(db: Db, opts: BootstrapOptions): Prom
           level: 'info',
           action: 'api_key.revoked',
           message: `earlier ADMIN_API_KEY ${key.prefix}… of ${key.user.email} revoked (${keep ? 'ADMIN_API_KEY changed' : 'ADMIN_API_KEY is not set'})`,
-          detail: { keyId: key.id, prefix: key.prefix, user: key.user.email, bootstrap: true, reason: keep ? 'admin_api_key_changed' : 'admin_api_key_unset' },
+          detail: { keyId: key.id, prefix: key.prefix, user: key.user.email, bootstrap: true, reason: keep ? 'admin_api_key_changed' : 'admin_api_key_unset', before: { revokedAt: null }, after: { revokedAt: now.toISOString() } },
         });
       }
       if ((await tx.user.count({ where: { isAdmin: true, active: true } })) === 0) {

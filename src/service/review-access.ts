@@ -7,12 +7,16 @@ type Visibility = Parameters<typeof canSee>[1] & { connection: Parameters<typeof
 
 /** The core's view of who acts. */
 export function actorOf(user: AuthUser): Actor {
-  return { userId: user.id, isAdmin: user.isAdmin, groups: user.groups };
+  return { userId: user.id, isAdmin: user.isAdmin, groups: user.groups, kind: user.kind };
 }
 
-/** Who may see a review: admins, its requester, and members of its reviewer groups. */
-export function canSee(user: AuthUser, row: { requesterId: string; groups: { group: string }[] }): boolean {
-  return user.isAdmin || row.requesterId === user.id || row.groups.some((g) => user.groups.includes(g.group));
+/**
+ * Who may see a review: admins, its requester, and members of its reviewer groups — for a command
+ * run under an access window, the window's reviewer groups (they granted it, and see what it did).
+ */
+export function canSee(user: AuthUser, row: { requesterId: string; groups: { group: string }[]; grant?: { groups: { group: string }[] } | null }): boolean {
+  const groups = row.grant ? [...row.groups, ...row.grant.groups] : row.groups;
+  return user.isAdmin || row.requesterId === user.id || groups.some((g) => user.groups.includes(g.group));
 }
 
 /** One visibility rule for every path (get, vote, the Reject button): who may see it, on a connection they may use. */

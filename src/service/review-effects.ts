@@ -17,7 +17,7 @@ export interface Outbox {
   relayReview(reviewId: string, boundMs: number): Promise<void>;
   /** Relays every stored job (after a transaction that wrote jobs of many reviews); never throws. */
   relayAll(): Promise<number>;
-  removeJob(name: 'review.expire' | 'review.remind', jobId: string): void;
+  removeJob(name: 'review.expire' | 'review.remind' | 'review.end-access', jobId: string): void;
 }
 
 export interface EffectsOptions {
@@ -55,10 +55,22 @@ export function jobsOfNewRequest(notifiers: NotifierRegistry, plugins: readonly 
   ];
 }
 
+/** The id of an access window's one end job. */
+export const endAccessJobId = (reviewId: string) => `end-access-${reviewId}`;
+
+/** The job that records an access window's end when it comes (the sweep does it too, if this job is lost). */
+export function endAccessJob(reviewId: string, endsAt: Date): OutboxEntry {
+  return { name: 'review.end-access', payload: { reviewId }, jobId: endAccessJobId(reviewId), dueAt: endsAt };
+}
+
 /** recordEffects and afterCommit, shared by every use case. */
 export function createEffects({ outbox, events, notifiers, relayBoundMs = 300 }: EffectsOptions): { recordEffects: RecordEffects; afterCommit: AfterCommit } {
   return {
-    recordEffects: (tx, reviewId, t, plugins) => outbox.write(tx, reviewId, notifiers.jobsOf(plugins, reviewId, t)),
+    recordEffects: (tx, reviewId, t, plugins) => {
+      // A window just granted ends on time: its end job is written with the grant.
+      const end = t.next.status === 'GRANTED' && t.next.accessEndsAt ? [endAccessJob(reviewId, t.next.accessEndsAt)] : [];
+      return outbox.write(tx, reviewId, [...end, ...notifiers.jobsOf(plugins, reviewId, t)]);
+    },
     async afterCommit(reviewId) {
       events.publish(reviewId).catch(() => {});
       await outbox.relayReview(reviewId, relayBoundMs);

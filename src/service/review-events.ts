@@ -20,6 +20,11 @@ export interface ReviewEvents {
   watch(reviewId: string): Promise<ReviewWatch>;
   /** True while change messages arrive (the subscriber is connected and subscribed). */
   live(): boolean;
+  /**
+   * Calls `listener` with the id of every review that changes, on any process (the web app's live
+   * stream). Without Redis it hears this process's changes only. Returns the unsubscribe.
+   */
+  onAny(listener: (reviewId: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,10 @@ export interface ReviewEvents {
 export function createReviewEvents(publisher: Redis, prefix: string): ReviewEvents {
   const channel = `${prefix}:review-changed`;
   const listeners = new Map<string, Set<() => void>>();
+  const anyListeners = new Set<(reviewId: string) => void>();
+  const tellAny = (reviewId: string) => {
+    for (const l of anyListeners) l(reviewId);
+  };
   let subscriber: Redis | undefined;
   let subscribed: Promise<unknown> | undefined;
   let isSubscribed = false;
@@ -36,6 +45,8 @@ export function createReviewEvents(publisher: Redis, prefix: string): ReviewEven
       subscriber = publisher.duplicate();
       subscriber.on('message', (_channel: string, reviewId: string) => {
         for (const notify of listeners.get(reviewId) ?? []) notify();
+        // This process's own changes were told at publish (below) when Redis was away.
+        tellAny(reviewId);
       });
       subscriber.on('error', () => {});
       // ioredis subscribes again after a reconnect; messages sent meanwhile are lost (waiters re-read).
@@ -48,11 +59,18 @@ export function createReviewEvents(publisher: Redis, prefix: string): ReviewEven
 
   return {
     async publish(reviewId) {
-      // Offline, the command would wait in ioredis's queue for as long as Redis is away.
+      // Offline, the command would wait in ioredis's queue for as long as Redis is away; this
+      // process's own streams still hear of it.
+      if (publisher.status !== 'ready' || !isSubscribed) tellAny(reviewId);
       if (publisher.status !== 'ready') return;
       publisher.publish(channel, reviewId).catch(() => {});
     },
     live: () => isSubscribed && subscriber?.status === 'ready',
+    onAny(listener) {
+      void ensureSubscribed();
+      anyListeners.add(listener);
+      return () => void anyListeners.delete(listener);
+    },
     async watch(reviewId) {
       // A change made before the subscription is seen by the waiter's first read of the database.
       await withTimeout(ensureSubscribed(), 200).catch(() => {});
@@ -92,6 +110,7 @@ export function createReviewEvents(publisher: Redis, prefix: string): ReviewEven
     async close() {
       for (const set of listeners.values()) for (const notify of set) notify();
       listeners.clear();
+      anyListeners.clear();
       subscriber?.disconnect();
     },
   };

@@ -1,6 +1,7 @@
 // Running an approved review, exactly once: APPROVED → RUNNING is the claim; the guardrails are
 // checked again; the result is written with its audit event; a heartbeat shows the run is alive.
 import { finishExecution, startExecution } from '../core/review-state.js';
+import { outputSha256 } from '../core/output-digest.js';
 import { checkGuardrails } from '../core/sql-policy.js';
 import { recordAudit, SYSTEM_ACTOR } from '../db/audit.js';
 import type { Db } from '../db/client.js';
@@ -120,6 +121,9 @@ export function createExecution(opts: ExecutionOptions) {
         rowsAffected: result.rowsAffected,
         error: result.error,
         outputBytes: Buffer.byteLength(result.output),
+        outputTruncated: result.outputTruncated,
+        // Of `output` as written to the review just above (what GET /api/reviews/:id answers).
+        outputSha256: outputSha256(result.output),
       });
       await recordEffects(tx, reviewId, t, row.connection.plugins);
       return t;
@@ -167,7 +171,14 @@ export function createExecution(opts: ExecutionOptions) {
       if (row.heartbeatAt && row.heartbeatAt.getTime() >= now.getTime() - staleRunningMs) return null;
       const t = finishExecution(toReviewState(row), verdict.executed);
       await writeTransition(tx, reviewId, 'RUNNING', t, { finishedAt: now, error: verdict.error, output: verdict.output });
-      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, { error: verdict.error, outcome: verdict.how });
+      await recordAudit(tx, SYSTEM_ACTOR, t.action, reviewId, {
+        error: verdict.error,
+        outcome: verdict.how,
+        // The run's own output and counts were lost with the process that ran it.
+        rowsAffected: null,
+        outputBytes: verdict.output === null ? null : Buffer.byteLength(verdict.output),
+        outputSha256: outputSha256(verdict.output),
+      });
       await recordEffects(tx, reviewId, t, row.connection.plugins);
       return t;
     }).catch((error: unknown) => {

@@ -20,6 +20,8 @@ export interface RecoveryOptions {
   /** The set-based expiry of every review due at `now`; returns how many it expired. */
   expireDue: (now: Date) => Promise<number>;
   failStopped: (reviewId: string, now: Date) => Promise<boolean>;
+  /** Records the end of every access window past its end (their end jobs may be lost); returns how many. */
+  endAccessDue?: (now: Date) => Promise<number>;
   /** REVIEW_REMINDER_SEC (0: reminders are off, none is re-planned). */
   reviewReminderSec?: number;
 }
@@ -31,7 +33,7 @@ export interface SweepParts {
 }
 
 /** The sweep over what lost jobs or stopped processes left. */
-export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock, expireDue, failStopped, reviewReminderSec = 0 }: RecoveryOptions) {
+export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock, expireDue, endAccessDue, failStopped, reviewReminderSec = 0 }: RecoveryOptions) {
   // A Redis that stops answering mid-sweep ends the sweep instead of holding it (and every later
   // one) until it is back; the commands already sent are idempotent by job id.
   const jobs: Pick<JobQueue, 'enqueue'> = {
@@ -47,7 +49,10 @@ export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock,
     let expired = 0;
     let failed = 0;
     // Expiry is decided on the injected clock; heartbeats are written on the system's.
-    if (parts.expire !== false) expired = await expireDue(at ?? clock.now());
+    if (parts.expire !== false) {
+      expired = await expireDue(at ?? clock.now());
+      await endAccessDue?.(at ?? clock.now());
+    }
     const now = at ?? new Date();
     if (parts.settle !== false) {
       const stale = await db.review.findMany({

@@ -4,15 +4,17 @@
 import {
   decide,
   expire,
+  revokeAccess,
   type ReviewStatus,
   type Transition,
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import { visibleReviewsWhere } from '../db/access-filters.js';
-import { statePoolOf, type Db } from '../db/client.js';
+import { statePoolOf, type Db, type Prisma } from '../db/client.js';
+import { normalizeEmail } from '../core/email.js';
 import { createReadAudit, type ReadAudit } from '../db/read-audit.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
-import { getReview, getReviewAccess, getReviewStatus, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
+import { getReview, getReviewAccess, getReviewStatus, isUuid, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
 import { ErrorCode, isAppError } from '../errors.js';
 import { committedDespite, notDoneError, readBackOr } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
@@ -27,11 +29,14 @@ import { createEffects, type Outbox } from './review-effects.js';
 import type { ReviewEvents } from './review-events.js';
 import { createExecution, STOPPED_DURING_EXECUTION, type ExecutionLimits } from './review-execution.js';
 import { actorOf, visibleTo } from './review-access.js';
+import { voteOptions, type VoteOptions } from '../core/vote-options.js';
 import { checkLength, createSubmit } from './submit-command.js';
 import { createSweep } from './review-recovery.js';
 import { createReadCommand } from './run-read.js';
 import { createExpireDue } from './expire-due.js';
+import { checkGrantable, createAccessGrants, revokeOnPolicyChange } from './access-grants.js';
 import { createRemindReview } from './remind-review.js';
+import { createClassifyCommand } from './classify-command.js';
 import { remindJobId } from './review-effects.js';
 import type { Clock } from '../core/ports.js';
 import { systemClock } from '../clock.js';
@@ -109,6 +114,8 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const submit = createSubmit({ ...opts, clock, afterCommit, executeReview, runRead, refreshUser });
   const expireDue = createExpireDue({ db, outbox, events, clock, log, notifiers: opts.notifiers });
   const remindJob = createRemindReview({ db, outbox, notifiers: opts.notifiers, clock, log });
+  const classify = createClassifyCommand({ db, classifier: opts.classifier, maxStatements: opts.maxStatements, clock });
+  const access = createAccessGrants({ db, outbox, afterCommit, recordEffects, notifiers: opts.notifiers, clock, log, reviewTimeoutSec: opts.reviewTimeoutSec, reviewReminderSec: opts.reviewReminderSec });
 
   /**
    * The one rule every way of voting applies: a request the user may not see (not theirs, not their
@@ -120,20 +127,36 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return decide(toReviewState(row), { ...input, actor: actorOf(user) }, now);
   }
 
-  /** A refused vote: an expired review is expired on the spot, and the refusal is audited. */
+  /**
+   * A refused vote: an expired review is expired on the spot, and the refusal is audited — every
+   * refusal of a request that exists, whether the core refused it or it was refused before the
+   * request was loaded (a reason too long, a Slack user not linked or deactivated). An unknown id
+   * has no request to audit against.
+   */
   async function voteRefused(error: unknown, reviewId: string, input: VoteInput, ctx: AuditContext, now: Date, stage?: string): Promise<never> {
     if (isAppError(error, ErrorCode.Expired)) await expireReview(reviewId, now);
-    if (isAppError(error) && (error.code !== ErrorCode.NotFound || (error as { hidden?: boolean }).hidden)) {
+    if (isAppError(error) && (error.code !== ErrorCode.NotFound || (error as { hidden?: boolean }).hidden) && isUuid(reviewId)) {
       const detail = { action: input.action, group: input.group ?? null, code: error.code, message: error.message, ...(stage ? { stage } : {}) };
-      await db.$transaction((tx) => recordAudit(tx, ctx, 'review.vote_denied', reviewId, detail));
+      await db.$transaction(async (tx) => {
+        if (await tx.review.findUnique({ where: { id: reviewId }, select: { id: true } })) await recordAudit(tx, ctx, 'review.vote_denied', reviewId, detail);
+      });
     }
     throw error;
   }
 
+  /** A vote refused before it reached `vote` (Slack: the clicker is no hoop user that may vote): audited, then thrown. */
+  function refuseVote(error: unknown, reviewId: string, input: VoteInput, ctx: AuditContext, stage?: string): Promise<never> {
+    return voteRefused(error, reviewId, input, ctx, clock.now(), stage);
+  }
+
   /** An approval or rejection, from Slack, the API or the CLI alike. */
   async function vote(user: AuthUser, reviewId: string, input: VoteInput, ctx: AuditContext): Promise<ReviewRow> {
-    checkLength('reason', input.reason, MAX_DECISION_REASON_CHARS);
     const now = clock.now();
+    try {
+      checkLength('reason', input.reason, MAX_DECISION_REASON_CHARS);
+    } catch (error) {
+      return voteRefused(error, reviewId, input, ctx, now);
+    }
     // Set once the transaction has written the vote: if its COMMIT is lost, it may have committed.
     let decided: Transition | undefined;
     let done: { t: Transition; row: ReviewRow };
@@ -141,6 +164,8 @@ export function createReviewService(opts: ReviewServiceOptions) {
       done = await db.$transaction(async (tx) => {
         const row = await lockReview(tx, reviewId);
         const t = checkVote(user, row, input, now);
+        // The last approval of an access window: the connection must still grant it as asked.
+        if (t.next.status === 'GRANTED') await checkGrantable(tx, row, now);
         await writeTransition(tx, reviewId, 'PENDING', t);
         await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
         await recordEffects(tx, reviewId, t, row.connection.plugins);
@@ -156,7 +181,9 @@ export function createReviewService(opts: ReviewServiceOptions) {
       log.warn({ err: error, reviewId }, 'the connection was lost during the commit of a vote; it was committed');
       done = { t: decided!, row: found };
     }
-    if (done.t.next.status !== 'PENDING') observeDecision(done.t.next.status.toLowerCase() as DecisionOutcome, done.row.createdAt, done.t.next.decidedAt ?? now);
+    // A window granted is an approval, as the decision metrics count it.
+    const outcome = (done.t.next.status === 'GRANTED' ? 'approved' : done.t.next.status.toLowerCase()) as DecisionOutcome;
+    if (done.t.next.status !== 'PENDING') observeDecision(outcome, done.row.createdAt, done.t.next.decidedAt ?? now);
     await afterCommit(reviewId, done.t);
     if (done.t.next.status !== 'PENDING') {
       outbox.removeJob('review.expire', `expire-${reviewId}`);
@@ -212,6 +239,11 @@ export function createReviewService(opts: ReviewServiceOptions) {
     return row;
   }
 
+  /** What `user` may decide on `row` now (the page's Approve and Reject buttons); the vote's own rule. */
+  function voteOptionsOf(user: AuthUser, row: ReviewRow): VoteOptions {
+    return voteOptions(toReviewState(row), actorOf(user), clock.now());
+  }
+
   /** NotFound unless the user may see the review (its existence is not revealed); loads only what the rule needs. */
   async function assertVisible(user: AuthUser, reviewId: string) {
     const head = await getReviewAccess(db, reviewId);
@@ -255,12 +287,22 @@ export function createReviewService(opts: ReviewServiceOptions) {
     }
   }
 
-  /** Reviews the user may see, newest first, optionally of one status; see listReviews. */
+  /**
+   * Reviews the user may see, newest first, optionally of one status, one connection (by name) and
+   * one requester (by email); see listReviews. A connection or requester the user may not see gives
+   * an empty list, as an unknown one does: a filter reveals nothing a list would not.
+   */
   async function list(
     user: AuthUser,
-    filter: { status?: ReviewStatus; take: number; after?: { createdAt: Date; id: string }; include: ReviewListInclude },
+    filter: { status?: ReviewStatus; connection?: string; requester?: string; take: number; after?: { createdAt: Date; id: string }; include: ReviewListInclude },
   ): Promise<ReviewListRow[]> {
-    return listReviews(db, { ...(filter.status ? { status: filter.status } : {}), ...visibleReviewsWhere(user) }, filter);
+    const asked: Prisma.ReviewWhereInput = {
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.connection ? { connection: { name: filter.connection } } : {}),
+      ...(filter.requester ? { requester: { email: normalizeEmail(filter.requester) } } : {}),
+    };
+    // AND, not a spread: the visibility filter has a `connection` condition of its own.
+    return listReviews(db, { AND: [asked, visibleReviewsWhere(user)] }, filter);
   }
 
   /**
@@ -274,7 +316,28 @@ export function createReviewService(opts: ReviewServiceOptions) {
     if ((await getReviewStatus(db, reviewId).catch(() => null)) === 'PENDING') await expireReview(reviewId);
   }
 
-  const { sweep, sweepDatabase } = createSweep({ db, jobs, notifiers: opts.notifiers, staleRunningMs, clock, expireDue: expireDue.run, failStopped, reviewReminderSec: opts.reviewReminderSec ?? 0 });
+  const { sweep, sweepDatabase } = createSweep({ db, jobs, notifiers: opts.notifiers, staleRunningMs, clock, expireDue: expireDue.run, endAccessDue: access.endDue, failStopped, reviewReminderSec: opts.reviewReminderSec ?? 0 });
 
-  return { submit, vote, previewVote, expireReview, expireJob, remindJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, history, waitForDecision, list };
+  /** What `user` may do to an access window now: revoke it (the rule of `revokeAccess` itself). */
+  function canRevoke(user: AuthUser, row: ReviewRow): boolean {
+    try {
+      revokeAccess(toReviewState(row), actorOf(user), clock.now());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    requestAccess: access.requestAccess,
+    revokeAccess: access.revoke,
+    refuseRevoke: access.refuseRevoke,
+    endAccessJob: (reviewId: string) => access.endOne(reviewId).then(() => {}),
+    endAccessDue: access.endDue,
+    /** Ends the open windows of a connection whose access rules `admin` just changed (`changed`: the fields). */
+    revokeOnPolicyChange: (admin: AuthUser, connection: string, changed: readonly string[], ctx: AuditContext) => revokeOnPolicyChange({ db, clock, recordEffects, afterCommit, log }, admin, connection, changed, ctx),
+    canRevoke,
+    submit,
+    classify,
+    vote, refuseVote, previewVote, expireReview, expireJob, remindJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, voteOptionsOf, history, waitForDecision, list };
 }

@@ -4,6 +4,7 @@
 // is committed before the result is returned (src/db/read-audit.ts); that write also proves the
 // cached API key, user and connection the read was planned with are still current.
 import { randomUUID } from 'node:crypto';
+import { outputSha256 } from '../core/output-digest.js';
 import type { AuditContext } from '../db/audit.js';
 import type { ReadAudit } from '../db/read-audit.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -13,6 +14,7 @@ import { observeRead } from '../metrics.js';
 import { dialectOf, type Classification } from '../sql/types.js';
 import type { AuthUser } from './auth-user.js';
 import type { ReviewClassification, ReviewView } from '../contracts/review-view.js';
+import { originOf } from '../contracts/request-origin.js';
 
 export interface ReadPlan {
   user: AuthUser;
@@ -69,6 +71,8 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
         rows: rowsOf(result.commandTags),
         durationMs,
         outputBytes: Buffer.byteLength(result.output),
+        outputSha256: outputSha256(result.output),
+        rowsAffected: result.rowsAffected,
         outputTruncated: result.outputTruncated,
         commandTags: result.commandTags,
         error: why ?? (outcome === 'discarded' ? 'the key, its user or the connection changed while the read ran; its result was not returned' : result.error),
@@ -111,6 +115,12 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
         connection: plan.connection.name,
         requester: plan.user.email,
         requesterSlackId: plan.user.slackUserId,
+        requesterKind: plan.user.kind,
+        requesterOwner: plan.user.owner,
+        origin: originOf(plan.ctx),
+        kind: 'command',
+        access: null,
+        grantId: null,
         input: plan.input,
         reason: plan.reason,
         status: result.ok ? 'EXECUTED' : 'FAILED',

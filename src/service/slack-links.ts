@@ -1,7 +1,7 @@
 // Links between Slack accounts and hoop users (`/hoop subscribe`, `/hoop unsubscribe`). A link
 // decides who may press Approve, so it is never moved from one person to another silently: every
 // refusal says what to do next and is audited as `user.slack_link_refused` with its reason.
-import { recordAudit, type AuditContext } from '../db/audit.js';
+import { recordAudit, type AuditAction, type AuditContext } from '../db/audit.js';
 import type { Db, Tx } from '../db/client.js';
 import { externalIdOf, slackIdentity, userByIdentity } from '../db/identities.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -149,7 +149,7 @@ export function createSlackLinks(db: Db) {
   }
 
   /** Audits a Slack request refused before any use case ran (another workspace, ...). */
-  async function recordSlackRefusal(action: string, ctx: AuditContext, detail: Record<string, string | null>): Promise<void> {
+  async function recordSlackRefusal(action: AuditAction, ctx: AuditContext, detail: Record<string, string | null>): Promise<void> {
     await db.$transaction((tx) => recordAudit(tx, ctx, action, null, detail));
   }
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createReview } from '../core/review-state.js';
 import { checkGuardrails, routeCommand } from '../core/sql-policy.js';
 import { recordAudit, type AuditContext } from '../db/audit.js';
+import { agentDetail } from '../core/agents.js';
 import type { Db } from '../db/client.js';
 import { committedDespite, notDoneError, QUICK_RETRY_MS, readBackOr, retryRead } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
@@ -25,8 +26,13 @@ import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
 import { HotCache } from '../hot-cache.js';
 import type { ReadOutcome, ReadPlan } from './run-read.js';
-import { toReviewView, type ReviewView } from '../contracts/review-view.js';
+import type { ReviewView } from '../contracts/review-view.js';
+import { toReviewView } from '../db/review-views.js';
 import type { ExecutionLimits } from './review-execution.js';
+import { commandSha256 } from '../core/output-digest.js';
+import { originOf } from '../contracts/request-origin.js';
+import { accessModeOf, jitOnlyRefusal } from '../core/access-window.js';
+import { findOpenGrant } from '../db/open-grants.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_STATEMENTS = 1000;
@@ -128,6 +134,10 @@ export function createSubmit(opts: SubmitOptions) {
       throw new AppError(ErrorCode.BadInput, `The command is larger than ${MAX_INPUT_BYTES} bytes; split it into smaller requests.`);
     }
     checkLength('reason', input.reason, MAX_REASON_CHARS);
+    // An agent says why it acts, every time: the person deciding reads it (issue 13).
+    if (user.kind === 'agent' && !input.reason?.trim()) {
+      throw new AppError(ErrorCode.BadInput, 'Agents must give a reason with every request: say why this command is needed in "reason" (hoop exec --reason "...").');
+    }
     const cached = fresh ? undefined : connections.get(input.connection);
     // Anything but a read that runs at once acts on the database's own view of the user and connection.
     const again = async () => submit(user.key?.cached ? await opts.refreshUser(user) : user, input, ctx, true, attempt + 1);
@@ -197,6 +207,21 @@ export function createSubmit(opts: SubmitOptions) {
       if (!same) return submit(now, input, ctx, true, attempt + 1);
       user = now;
     }
+    // Just-in-Time access: a command that would wait for a review runs without one while its
+    // requester holds an open window on the connection; where the connection grants only windows,
+    // a command without one is refused (admins' own commands are approved as they are made).
+    let grantId: string | null = null;
+    const accessMode = accessModeOf(connection);
+    // An agent's window counts only while the connection lets agents have one.
+    if (route === 'review' && accessMode !== 'command' && (user.kind !== 'agent' || connection.jitAgents)) {
+      grantId = (await findOpenGrant(db, user.id, connection.id, opts.clock.now()))?.id ?? null;
+      if (!grantId && accessMode === 'jit' && !user.isAdmin) {
+        await input.admit?.().catch(() => {});
+        await held?.(null).catch(() => {});
+        await db.$transaction((tx) => recordAudit(tx, ctx, 'review.blocked', null, { connection: connection.name, rule: 'access-window-required', command: strictestKind(classification.statements) }));
+        throw jitOnlyRefusal(connection.name);
+      }
+    }
     try {
       await input.admit?.();
     } catch (error) {
@@ -204,12 +229,20 @@ export function createSubmit(opts: SubmitOptions) {
       await held?.(null).catch(() => {});
       throw error;
     }
-    const noReviewBecause = route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
+    const noReviewBecause = grantId ? 'access-grant' : route === 'read-only' ? 'read-only' : route === 'direct' && connection.reviewers.length > 0 ? 'review-mode-none' : undefined;
     const now = opts.clock.now();
     const created = createReview({ requester: actorOf(user), reviewerGroups: connection.reviewers, now, timeoutSec: opts.reviewTimeoutSec, noReviewBecause, distinctApprovers: connection.distinctApprovers });
     // Chosen here, so that after a connection lost during COMMIT the request can be looked up.
     const reviewId = randomUUID();
     const store = () => db.$transaction(async (tx) => {
+      // The window is share-locked until the commit: a revocation committed first is seen here, and
+      // one that comes later waits for this command to be stored (it then runs, as submitted in time).
+      if (grantId) {
+        const open = await findOpenGrant(tx, user.id, connection.id, opts.clock.now(), true);
+        if (!open) throw new AppError(ErrorCode.WrongState, `Your access window on ${connection.name} closed while this command was being submitted; nothing was run. Submit it again (it is then reviewed), or ask for access again.`);
+        // The window the lock holds is the one the command runs under.
+        grantId = open.id;
+      }
       const review = await tx.review.create({
         include: reviewInclude,
         data: {
@@ -220,6 +253,10 @@ export function createSubmit(opts: SubmitOptions) {
           reason: input.reason?.trim() || null,
           readOnly: route === 'read-only',
           classification: summarize(classification) as object,
+          fingerprint: classification.fingerprint ?? null,
+          // Shown to reviewers with the request (issue 13); the audit event below has it too.
+          origin: (originOf(ctx) ?? undefined) as object | undefined,
+          grantId,
           status: created.state.status,
           autoApproved: created.autoApproved,
           expiresAt: created.state.expiresAt,
@@ -233,9 +270,14 @@ export function createSubmit(opts: SubmitOptions) {
         status: created.state.status,
         groups: created.state.groups.map((g) => g.group),
         inputBytes: Buffer.byteLength(text),
+        // The command itself stays on the request; its digest here shows a later change of it.
+        inputSha256: commandSha256(text),
+        ...agentDetail(user),
+        // Run under an access window: audited under it.
+        ...(grantId ? { grantId } : {}),
       });
       if (created.directReason) {
-        await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason });
+        await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason, ...(grantId ? { grantId } : {}) });
       }
       if (created.state.status === 'PENDING') {
         await outbox.write(tx, review.id, jobsOfNewRequest(opts.notifiers, connection.plugins, review.id, created.state.expiresAt, remindAtOf(now, opts.reviewReminderSec)));

@@ -2,11 +2,13 @@
 // and what the API shows of a user or a key (never a key's hash).
 import { createHash, randomBytes } from 'node:crypto';
 import { externalIdOf } from '../db/identities.js';
+import type { KeyView, UserView } from '../contracts/admin-views.js';
 import { AppError, ErrorCode } from '../errors.js';
 
 export { normalizeEmail } from '../core/email.js';
 
-const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** What a group name may be (the same rule for the API, Slack and single sign-on). */
+export const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 /** sha256 of an API key, as stored. */
@@ -51,7 +53,7 @@ interface StoredUser {
 }
 
 /** What the API shows of a user: never API keys. */
-export function userView(u: StoredUser) {
+export function userView(u: StoredUser): UserView {
   return {
     id: u.id,
     email: u.email,
@@ -78,7 +80,7 @@ interface StoredKey {
 }
 
 /** What the API shows of an API key: never its hash (nor, after creation, the key). */
-export function keyView(k: StoredKey) {
+export function keyView(k: StoredKey): KeyView {
   return {
     id: k.id,
     user: k.user.email,
@@ -91,5 +93,4 @@ export function keyView(k: StoredKey) {
   };
 }
 
-export type KeyView = ReturnType<typeof keyView>;
-export type UserView = ReturnType<typeof userView>;
+export type { KeyView, UserView };

@@ -89,7 +89,8 @@ export function createUserService(db: Db) {
     const apiKey = generateApiKey();
     const key = await db.$transaction(async (tx) => {
       const created = await tx.apiKey.create({ data: { userId: owner.id, hash: hashApiKey(apiKey), prefix: keyPrefix(apiKey), name }, include: { user: { select: { email: true } } } });
-      await recordAudit(tx, ctx, 'api_key.created', null, { keyId: created.id, prefix: created.prefix, user: owner.email, name });
+      // Never the key nor its hash: the prefix is what lists show.
+      await recordAudit(tx, ctx, 'api_key.created', null, { keyId: created.id, prefix: created.prefix, user: owner.email, name, after: { user: owner.email, name, revokedAt: null } });
       return created;
     });
     return { key: keyView(key), apiKey };
@@ -106,9 +107,15 @@ export function createUserService(db: Db) {
       if (count !== 1) {
         throw new AppError(ErrorCode.WrongState, `The key ${key.prefix}… (${key.id}) was already revoked${key.revokedAt ? ` at ${key.revokedAt.toISOString()}` : ''}; nothing changed.`);
       }
-      await recordAudit(tx, ctx, 'api_key.revoked', null, { keyId, prefix: key.prefix, user: key.user.email, name: key.name, bootstrap: key.bootstrap });
+      await recordAudit(tx, ctx, 'api_key.revoked', null, { keyId, prefix: key.prefix, user: key.user.email, name: key.name, bootstrap: key.bootstrap, before: { revokedAt: null }, after: { revokedAt: now.toISOString() } });
       return keyView({ ...key, revokedAt: now });
     });
+  }
+
+  /** One user (an id or an email), as the list shows them but alone (admins only). */
+  async function getUser(actor: AuthUser, ref: string) {
+    if (!actor.isAdmin) throw new AppError(ErrorCode.Forbidden, 'Only an admin can see other users; GET /api/me shows you.');
+    return userView(await findUser(db, ref));
   }
 
   /** Changes a user's groups, admin flag, activation or name (admins only), audited before/after. */
@@ -123,6 +130,9 @@ export function createUserService(db: Db) {
           ErrorCode.Conflict,
           `${user.email} is the bootstrap admin named by ADMIN_EMAIL and is made admin again at every start. To retire them, set ADMIN_EMAIL to someone else and restart (or deactivate them: --deactivate).`,
         );
+      }
+      if (changes.admin === true && user.kind === 'agent') {
+        throw new AppError(ErrorCode.BadInput, `${user.email} is an agent, and agents are never admins; make its owner or another person admin instead.`);
       }
       const before = { groups: user.groups, admin: user.isAdmin, active: user.active, name: user.name };
       const after = {
@@ -170,5 +180,5 @@ export function createUserService(db: Db) {
     return userView(updated);
   }
 
-  return { listKeys, myKeys: (actor: AuthUser) => listKeys(actor, actor.id), createKey, revokeKey, updateUser };
+  return { getUser, listKeys, myKeys: (actor: AuthUser) => listKeys(actor, actor.id), createKey, revokeKey, updateUser };
 }

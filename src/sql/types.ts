@@ -54,6 +54,8 @@ export interface Classification {
   /** Set (with no statements) when the input has more statements than ClassifyOptions.maxStatements. */
   tooManyStatements?: number;
   statements: ClassifiedStatement[];
+  /** The command's pattern for analytics (fingerprint.ts); absent when it was not computed. */
+  fingerprint?: string;
 }
 
 export interface ClassifyOptions {

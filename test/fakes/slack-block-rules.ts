@@ -30,6 +30,10 @@ const MAX = {
    * Undocumented; Slack's developers quote about 12,000 characters (bolt-js issue #2509).
    */
   blocksTotalText: 12_000,
+  /** A confirm dialog: title, text, and its two buttons. */
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
 };
 
 const tooLong = (limit: number, pointer: string) => `must be less than ${limit + 1} characters [json-pointer:${pointer}]`;
@@ -52,13 +56,25 @@ function id(errors: string[], value: unknown, limit: number, pointer: string): v
   if (typeof value === 'string' && value.length > limit) errors.push(tooLong(limit, pointer));
 }
 
+/** A confirmation dialog (Block Kit's confirm object): plain-text title, confirm and deny; a text; an optional style. */
+function confirm(errors: string[], c: Json, p: string): void {
+  for (const [key, limit] of [['title', MAX.confirmTitle], ['confirm', MAX.confirmButton], ['deny', MAX.confirmButton]] as const) {
+    if (c[key]?.type !== 'plain_text') errors.push(`failed to match all allowed schemas [json-pointer:${p}/${key}]`);
+    text(errors, c[key], limit, `${p}/${key}`, true);
+  }
+  text(errors, c.text, MAX.confirmText, `${p}/text`, true);
+  if (c.style !== undefined && c.style !== 'primary' && c.style !== 'danger') errors.push(`must be one of primary, danger [json-pointer:${p}/style]`);
+}
+
 function element(errors: string[], el: Json, p: string): void {
   id(errors, el.action_id, MAX.actionId, `${p}/action_id`);
   if (el.type === 'button') {
     if (el.text?.type !== 'plain_text') errors.push(`failed to match all allowed schemas [json-pointer:${p}/text]`);
     text(errors, el.text, MAX.buttonText, `${p}/text`, true);
     id(errors, el.value, MAX.buttonValue, `${p}/value`);
+    if (el.style !== undefined && el.style !== 'primary' && el.style !== 'danger') errors.push(`must be one of primary, danger [json-pointer:${p}/style]`);
   }
+  if (el.confirm !== undefined) confirm(errors, el.confirm, `${p}/confirm`);
 }
 
 function block(errors: string[], b: Json, p: string): void {

@@ -1,4 +1,4 @@
-// A real gateway process (`node --import tsx src/main.ts`, or `npm start`) as a child of the test,
+// A real gateway process (node with `npm start`'s flags on bin/gateway.mjs, or `npm start`) as a child of the test,
 // for what only a process can show: signals, exit codes, what is left running afterwards.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
@@ -65,14 +65,15 @@ export function gatewayEnv(databaseUrl: string, extra: Record<string, string> = 
 }
 
 /**
- * Starts a gateway process: `node --import tsx src/main.ts`, or through npm as a supervisor
+ * Starts a gateway process: node with `npm start`'s own arguments (the built bundle, which the test
+ * command builds first: no TypeScript compiled per process), or through npm as a supervisor
  * would (`npm start`, `npm run worker`); ownGroup makes it (npm, or node) lead a process group of its own, to be
  * signalled as one (as systemd and a terminal do).
  */
 export function startGatewayProcess(env: Record<string, string>, options: { npm?: 'start' | 'worker'; ownGroup?: boolean; argv?: readonly string[] } = {}): GatewayProcess {
   const child = options.npm
     ? spawn('npm', ['run', '--silent', options.npm], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false })
-    : spawn(process.execPath, [...(options.argv ?? ['--import', 'tsx', 'src/main.ts'])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false });
+    : spawn(process.execPath, [...(options.argv ?? productionArgv())], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup ?? false });
   const logs: LogLine[] = [];
   let text = '';
   let partial = '';

@@ -48,6 +48,8 @@ export interface TestGatewayOptions {
   clock?: Clock;
   /** How often the outbox is relayed besides after each commit. */
   relayIntervalMs?: number;
+  /** Chain audit events in the background (default true); off where a test counts the gateway's COMMITs. */
+  auditChain?: boolean;
 }
 
 /** Deletes every BullMQ key of `prefix`'s queues, and the limits' counters under `prefix:`. */
@@ -104,7 +106,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       : { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_BOT_ID: 'BBOT', SLACK_BOT_USER_ID: 'UBOT', SLACK_CHANNEL: 'C-REVIEWS' }),
     ...options.env,
   };
-  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: options.sweepIntervalMs ?? 1000, clock: options.clock, relayIntervalMs: options.relayIntervalMs });
+  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: options.sweepIntervalMs ?? 1000, clock: options.clock, relayIntervalMs: options.relayIntervalMs, auditChainInBackground: options.auditChain });
   await gateway.start();
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
 

@@ -70,6 +70,19 @@ describe('connections', () => {
     expect(over.body.connection.reviewers).toEqual(['dba-team']);
   });
 
+  it('takes back every field it shows, without the URL, and keeps the URL (the web form\'s save)', async () => {
+    await t.api('POST', '/api/connections', { body: { name: 'resent', url: target.url, reviewers: [], maskDetectors: ['email'] } });
+    const shown = (await t.api('GET', '/api/connections')).body.connections.find((c: any) => c.name === 'resent');
+    const { type: _type, teamsWebhookUrlSet: _set, createdAt: _c, updatedAt: _u, ...fields } = shown;
+    const saved = await t.api('POST', '/api/connections?overwrite=true', { body: { ...fields, reviewers: ['dba-team'], reviewMode: 'writes' } });
+    expect(saved.status).toBe(200);
+    expect(saved.body.connection).toMatchObject({ reviewers: ['dba-team'], guardrails: shown.guardrails, maskDetectors: ['email'] });
+    // The URL was kept: a read still runs on the database at once.
+    const read = await exec('resent', 'SELECT 41 + 1 AS answer');
+    expect(read.body.status).toBe('EXECUTED');
+    expect(read.body.output).toContain('42');
+  });
+
   it('rejects a non-postgres URL and a new connection without URL', async () => {
     expect((await t.api('POST', '/api/connections', { body: { name: 'my', url: 'redis://localhost:6379' } })).body.error.message).toContain('not supported');
     expect((await t.api('POST', '/api/connections', { body: { name: 'nourl', reviewers: [] } })).body.error.message).toContain('needs a "url"');

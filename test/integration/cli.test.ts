@@ -362,7 +362,9 @@ describe('admin and reviewer commands', () => {
     expect((await hoop(['get', 'review', a])).stdout).toContain('Output:\n five\n------\n    5\n(1 row)');
     const history = (await hoop(['get', 'review', a, '--history'])).stdout;
     expect(history).toMatch(/History:\nTIME\s+ACTION\s+ACTOR\s+SOURCE\s+IP\n/);
-    expect(history).toMatch(/approved\s+dana@example\.com\s+api\s+/);
+    // Votes from the CLI are audited with the CLI as their source; the refused self-approval too.
+    expect(history).toMatch(/approved\s+dana@example\.com\s+cli\s+/);
+    expect(history).toMatch(/vote_denied\s+alice@example\.com\s+cli\s+/);
     expect(history).toMatch(/executed\s+system\s+system/);
     expect((await hoop(['review', 'reject', b, '--reason', 'dup'], { key: dana.apiKey })).stdout).toContain('will not run');
     expect((await t.api('GET', `/api/reviews/${b}`)).body).toMatchObject({ status: 'REJECTED', rejectReason: 'dup' });

@@ -69,7 +69,12 @@ describe('the connection option', () => {
     expect((await t.api('POST', '/api/connections?overwrite=true', { body: { name: 'toggled', reviewers: ['a'] } })).body.connection.distinctApprovers).toBe(false);
     expect((await t.api('POST', '/api/connections?overwrite=true', { body: { name: 'toggled', distinctApprovers: true } })).body.connection.distinctApprovers).toBe(true);
     const audit = await t.gateway.db.auditEvent.findMany({ where: { action: { in: ['connection.created', 'connection.updated'] } }, orderBy: { id: 'asc' } });
-    expect(audit.filter((e: any) => e.detail.name === 'toggled').map((e: any) => e.detail.distinctApprovers)).toEqual([false, false, true]);
+    // Created: the whole configuration; each overwrite: before and after of what it changed.
+    expect(audit.filter((e: any) => e.detail.name === 'toggled').map((e: any) => [e.detail.before?.distinctApprovers, e.detail.after.distinctApprovers])).toEqual([
+      [undefined, false],
+      [undefined, undefined],
+      [false, true],
+    ]);
   });
 });
 

@@ -140,7 +140,7 @@ describe('when the database stays busy longer than a request may wait', () => {
     }
     expect(left).toEqual([]);
     expect(await tight.gw.gateway.db.review.count({ where: { id: { in: refused }, status: 'PENDING' } })).toBe(0);
-  });
+  }, 90_000);
 });
 
 describe('a submit whose execution cannot start because the database is busy', () => {

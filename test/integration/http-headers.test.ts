@@ -26,7 +26,7 @@ const ANSWERS: [string, () => Promise<Response>, number][] = [
   ['GET /api/me without a key', () => send('GET', '/api/me'), 401],
   ['GET /api/reviews with a bad query', () => send('GET', '/api/reviews?limit=0', { authorization: `Bearer ${ADMIN_KEY}` }), 400],
   ['an unknown API route', () => send('GET', '/api/nowhere', { authorization: `Bearer ${ADMIN_KEY}` }), 404],
-  ['an unknown path', () => send('GET', '/index.html'), 404],
+  ['an unknown path', () => send('GET', '/no-such-file.txt'), 404],
   ['GET /healthz', () => send('GET', '/healthz'), 200],
   ['POST /slack/events with Slack off', () => send('POST', '/slack/events', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=b'), 503],
   ['POST /api/users', () => send('POST', '/api/users', { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, JSON.stringify({ email: `h${++made}@example.com` })), 201],

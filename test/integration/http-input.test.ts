@@ -180,7 +180,7 @@ describe('query parameters', () => {
     const res = await t.api('GET', path);
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain(message);
-    expect(res.body.error.message).toContain('GET /api/reviews accepts: status (one of pending, approved, running, executed, failed, rejected, expired); include (comma-separated: output, input, classification); limit (rows per page, 1 to 200, default 50); cursor (the nextCursor of the previous page).');
+    expect(res.body.error.message).toContain("GET /api/reviews accepts: status (one of pending, approved, running, executed, failed, rejected, expired, granted, ended); connection (a connection's name, e.g. prod-db); requester (the requester's email, e.g. alice@example.com); include (comma-separated: output, input, classification); limit (rows per page, 1 to 200, default 50); cursor (the nextCursor of the previous page).");
   });
 
   it.each(['wait=-1', 'wait=abc', 'wait=', 'wait=1&wait=2', 'wait=Infinity', 'waitt=5', 'status=pending'])('GET /api/reviews/:id?%s answers 400 naming "wait"', async (query) => {
@@ -220,5 +220,28 @@ describe('query parameters', () => {
   it('answers 401, not 400, to a bad query without a valid key', async () => {
     const res = await t.api('GET', '/api/reviews?status=a&status=b', { key: 'hoop_nope' });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('a NUL character (U+0000), which the state database cannot store', () => {
+  it('is refused with a 400 naming where it is, in a command, a reason, a nested field, a query and a path, creating nothing', async () => {
+    const before = await t.gateway.db.review.count();
+    const cases: Array<[string, string, string | undefined, RegExp]> = [
+      ['POST', '/api/connections/prod-db/exec', JSON.stringify({ input: "UPDATE users SET status = 'a\u0000b'", reason: 'x' }), /body carries a NUL character \(U\+0000\) in input/],
+      ['POST', '/api/connections/prod-db/exec', JSON.stringify({ input: 'SELECT 1', reason: 'x\u0000' }), /in reason/],
+      ['POST', '/api/connections/prod-db/exec', JSON.stringify({ input: "SELECT '\u0000'" }), /in input/],
+      ['POST', '/api/users', JSON.stringify({ email: 'nul@example.com', groups: ['ok', 'g\u0000'] }), /in groups\[1\]/],
+      ['GET', '/api/reviews?requester=a%00b', undefined, /query carries a NUL character \(U\+0000\) in requester/],
+      ['GET', '/api/users/a%00b%40example.com', undefined, /path carries a NUL character/],
+    ];
+    for (const [method, path, body, message] of cases) {
+      const r = await raw(method, path, body, { key: method === 'POST' && path.includes('exec') ? alice.apiKey : ADMIN_KEY });
+      expect(r.status, `${method} ${path}`).toBe(400);
+      expect(r.body.error.code).toBe('bad_input');
+      expect(r.body.error.message).toMatch(message);
+      expect(r.body.error.message).toMatch(/Remove it and send again/);
+    }
+    expect(await t.gateway.db.review.count()).toBe(before);
+    expect(await t.gateway.db.user.count({ where: { email: 'nul@example.com' } })).toBe(0);
   });
 });

@@ -22,7 +22,7 @@ afterAll(async () => {
   await state?.drop();
 });
 
-const admin = { id: '00000000-0000-4000-8000-000000000001', email: 'root@example.com', isAdmin: true, groups: [], slackUserId: null };
+const admin = { id: '00000000-0000-4000-8000-000000000001', email: 'root@example.com', isAdmin: true, groups: [], slackUserId: null, kind: 'person' as const, owner: null };
 const ctx = { actorId: null, actor: 'root@example.com', source: 'api' as const };
 
 /** An admin service on a gateway configured by `env`, as src/gateway.ts builds it. */

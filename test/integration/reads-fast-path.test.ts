@@ -43,6 +43,8 @@ describe('a read without review', () => {
   it('leaves no request and no job, only its two audit events: who, from where, what, rows, how long', async () => {
     const before = await reviewRows();
     const jobs = await t.gateway.db.outboxJob.count();
+    const readsCounted = async () => Number(/^hoop_reads_total\{dialect="postgres",outcome="ok"\} (\d+)/m.exec(await fetch(`${t.baseUrl}/metrics`).then((r) => r.text()))?.[1] ?? 0);
+    const readsBefore = await readsCounted();
     const res = await exec('pg', 'SELECT id, label FROM items WHERE id <= 3 ORDER BY id', alice.apiKey, { 'user-agent': 'agent-x/1.0' });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'EXECUTED', readOnly: true, commandTags: ['SELECT 3'], connection: 'pg', requester: 'alice@example.com', groups: [] });
@@ -58,8 +60,7 @@ describe('a read without review', () => {
     // Its id names those events, not a request; and the read is counted in /metrics.
     const asked = await t.api('GET', `/api/reviews/${res.body.id}`);
     expect(asked.status).toBe(404);
-    const metrics = await fetch(`${t.baseUrl}/metrics`).then((r) => r.text());
-    expect(Number(/^hoop_reads_total\{dialect="postgres",outcome="ok"\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(await readsCounted()).toBe(readsBefore + 1);
   });
 
   it('is audited as failed when the target refuses it, and the error reaches the caller', async () => {

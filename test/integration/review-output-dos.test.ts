@@ -43,7 +43,7 @@ beforeAll(async () => {
   port = await freePort();
   // The heap is capped so this test costs the machine little; the input needs ~13 GB, so the
   // default heap (about 4 GB here) dies the same way, only later.
-  child = spawn(process.execPath, ['--max-old-space-size=1024', '--import', 'tsx', 'src/main.ts'], {
+  child = spawn(process.execPath, ['--max-old-space-size=1024', 'bin/gateway.mjs'], {
     env: { ...process.env, DATABASE_URL: state.url, REDIS_URL, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN_KEY, ADMIN_EMAIL: 'root@example.com', QUEUE_PREFIX: prefix, LOG_LEVEL: 'fatal' },
     stdio: ['ignore', 'ignore', 'ignore'],
   });

@@ -13,7 +13,7 @@ useOutcomeFixture((started) => (f = started));
 
 /** What an outage longer than staleRunningMs leaves: a heartbeat 40 s old. */
 const staleHeartbeat = (id: string) => f.onState(`UPDATE "Review" SET "heartbeatAt" = now() - interval '40 seconds' WHERE id = $1`, [id]);
-const recorded = (id: string) => eventually(async () => (await f.onState(`SELECT 1 FROM "Review" WHERE id = $1 AND "runTracking" IN ('transaction', 'session')`, [id])).length > 0, 10_000, 'the run to record its session');
+const recorded = (id: string) => eventually(async () => (await f.onState(`SELECT 1 FROM "Review" WHERE id = $1 AND "runTracking" IN ('transaction', 'session')`, [id])).length > 0, 30_000, 'the run to record its session');
 
 /** A trigger that fails the review's writes that `when` selects (NEW and OLD are the rows), the first `times` times. */
 async function failWrites(id: string, when: string, times: number, act = "RAISE EXCEPTION 'the state database refused this write (test)';"): Promise<() => Promise<void>> {

@@ -166,6 +166,16 @@ describe('a request on a connection with one reviewer group', () => {
     expect(v.startedAt).toBeNull();
   });
 
+  it('keeps a reason sent with a NUL character, which the database cannot store, with U+FFFD in its place', async () => {
+    const r = await submit('prod-db', 'DELETE FROM users WHERE id = 3');
+    const meta = JSON.stringify({ reviewId: r.id, group: 'dba-team', channel: 'C-REVIEWS' });
+    const submitted = await t.slackPost(rejectSubmission('UBO', meta, 'bad\u0000reason'));
+    expect(submitted.status).toBe(200);
+    const v = await review(r.id);
+    expect(v.status).toBe('REJECTED');
+    expect(v.rejectReason).toBe('bad\uFFFDreason');
+  });
+
   it('shows a modal error instead of rejecting twice', async () => {
     const r = await submit('prod-db', 'DELETE FROM users WHERE id = 2');
     const meta = JSON.stringify({ reviewId: r.id, group: 'dba-team', channel: 'C-REVIEWS' });

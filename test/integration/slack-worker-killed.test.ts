@@ -47,7 +47,7 @@ afterAll(async () => {
 
 /** A worker-only gateway as its own process; resolves once its start-up sweep is done. */
 async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--workers-only'], {
+  const child = spawn(process.execPath, ['bin/gateway.mjs', '--workers-only'], {
     env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,6 +11,7 @@ import { TEAMS_LIMITS } from '../../src/notify/teams/teams-card.js';
 import { startFakeTeams, TEAMS_MAX_BYTES, type FakeTeams } from '../fakes/fake-teams.js';
 import { createStateDatabase } from '../helpers/databases.js';
 import { rejectionOf } from '../helpers/rejection.js';
+import type { AuditAction } from '../../src/core/audit-actions.js';
 
 const PUBLIC = 'https://hoop.example.com';
 let state: Awaited<ReturnType<typeof createStateDatabase>>;
@@ -85,7 +86,7 @@ describe('jobs', () => {
       { group: 'dba', status: 'APPROVED' as const, reviewerId: 'u', decidedAt: new Date(), reason: null },
       { group: 'sec', status: 'PENDING' as const, reviewerId: null, decidedAt: null, reason: null },
     ];
-    const t = (action: string, g = groups): Transition => ({ action, decidedGroups: [], effects: [], next: { status: 'PENDING', requesterId: 'x', groups: g, expiresAt: new Date(), decidedAt: null, rejectReason: null, distinctApprovers: true } });
+    const t = (action: string, g = groups): Transition => ({ action: action as AuditAction, decidedGroups: [], effects: [], next: { status: 'PENDING', requesterId: 'x', groups: g, expiresAt: new Date(), decidedAt: null, rejectReason: null, distinctApprovers: true } });
     expect(n().jobsOf!('r1', t('review.group_approved'))).toEqual([{ name: 'teams.post-event', payload: { reviewId: 'r1', event: 'review.group_approved', step: 1 }, jobId: 'teams-review.group_approved.1-r1', reviewId: 'r1' }]);
     expect(n().jobsOf!('r1', t('review.executed'))[0]).toMatchObject({ jobId: 'teams-review.executed-r1', payload: { event: 'review.executed' } });
     expect(n().jobsOf!('r1', t('review.execution_started'))).toEqual([]);
@@ -236,6 +237,27 @@ describe('reconcile', () => {
       ]),
     );
     expect(mine).toHaveLength(2);
+  });
+});
+
+describe('reconcile: reminders', () => {
+  it('re-posts a reminder whose attempts all failed while the request still waits, and no other', async () => {
+    const old = new Date(Date.now() - 5 * 60_000);
+    const failed = await makeReview({ connectionId: badConn, createdAt: old });
+    const decided = await makeReview({ connectionId: badConn, createdAt: old, status: 'REJECTED', decidedAt: old });
+    const done = await makeReview({ createdAt: old });
+    await failure(run(notifier(), failed, 'review.reminder'));
+    await run(notifier(), decided, 'review.reminder');
+    // The rejected one's reminder job refused before claiming; claim one by hand as if it had run earlier.
+    await claimPost(db, { reviewId: decided, channel: 'teams', target: targetOf(fake.badSignatureUrl('gone')), kind: 'review.reminder' }, 1);
+    await run(notifier(), done, 'review.reminder');
+    expect((await rows(failed)).map((r) => [r.kind, r.status])).toEqual([['review.reminder', 'posting']]);
+    const entries: OutboxEntry[] = [];
+    const now = new Date(Date.now() + 2 * 60_000);
+    await notifier().reconcile!({ now, enqueue: async (e) => void entries.push(e) });
+    const reminders = entries.filter((e) => (e.payload as { event: string }).event === 'review.reminder');
+    const slot = Math.floor(now.getTime() / 600_000);
+    expect(reminders).toEqual([{ name: 'teams.post-event', payload: { reviewId: failed, event: 'review.reminder' }, jobId: `repair-teams-review.reminder-${failed}-${slot}`, reviewId: failed }]);
   });
 });
 

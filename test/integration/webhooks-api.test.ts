@@ -184,8 +184,12 @@ describe('PATCH and DELETE /api/webhooks/:id', () => {
     expect(enabled.body.webhook).toMatchObject({ enabled: true, disabledAt: null, disabledReason: null });
     const events = (await audit('webhook.updated')).filter((e) => e.detail.webhookId === made.id);
     expect(events.map((e) => e.detail)).toEqual([
-      { webhookId: made.id, events: ['review.rejected'], description: 'ops', connections: ['billing'], enabled: false },
-      { webhookId: made.id, enabled: true },
+      {
+        webhookId: made.id,
+        before: { events: ['review.created'], description: null, connections: [], enabled: true },
+        after: { events: ['review.rejected'], description: 'ops', connections: ['billing'], enabled: false },
+      },
+      { webhookId: made.id, before: { enabled: false }, after: { enabled: true } },
     ]);
   });
 

@@ -75,6 +75,8 @@ describe('loadConfig', () => {
     }
     expect(loadConfig({}).adminEmail).toBe('admin@localhost.localdomain');
     expect(() => loadConfig({ ADMIN_EMAIL: 'Not An Email' })).toThrow(/ADMIN_EMAIL/);
+    // An agent's address: agents are never admins.
+    expect(() => loadConfig({ ADMIN_EMAIL: 'CI-Bot@agents.invalid' })).toThrow(/ADMIN_EMAIL.*names an agent/s);
   });
 
   it('limits requests by default and lets each limit be changed or switched off with 0', () => {

@@ -260,7 +260,8 @@ describe('splitMysql: the statements the server runs', () => {
   it('splits 100,000 statements (about 1 MB) in linear time', () => {
     const input = (n: number) => Array.from({ length: n }, (_, i) => `SELECT ${i} /* c */ , 'x;y' -- n\n;`).join('');
     const time = (sql: string) => {
-      const runs = [0, 1, 2].map(() => {
+      // The fastest of five: a shared machine's pauses (GC, other processes) only ever add time.
+      const runs = [0, 1, 2, 3, 4].map(() => {
         const t0 = performance.now();
         splitMysql(sql);
         return performance.now() - t0;
@@ -272,7 +273,7 @@ describe('splitMysql: the statements the server runs', () => {
     expect(large.length).toBeGreaterThan(1_000_000);
     expect(splitMysql(large)).toHaveLength(100_000);
     const ratio = time(large) / time(small);
-    // Linear is about 10; quadratic would be about 100.
-    expect(ratio).toBeLessThan(30);
+    // Linear is about 10; quadratic would be about 100. A noisy machine measured up to 45 for linear.
+    expect(ratio).toBeLessThan(70);
   });
 });

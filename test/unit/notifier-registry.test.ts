@@ -3,6 +3,7 @@ import type { Transition } from '../../src/core/review-state.js';
 import type { Notifier } from '../../src/notify/channel.js';
 import { channelOn, createNotifierRegistry } from '../../src/notify/registry.js';
 import { slackJobsOf as planSlackJobs } from '../../src/notify/slack/slack-notifier.js';
+import type { AuditAction } from '../../src/core/audit-actions.js';
 
 const notifier = (channel: Notifier['channel']): Notifier => ({
   channel,
@@ -13,7 +14,7 @@ const notifier = (channel: Notifier['channel']): Notifier => ({
 
 const transition = (action: string, status: Transition['next']['status'], effects: Transition['effects'] = []): Transition => ({
   next: { status, requesterId: 'u', groups: [{ group: 'dba', status: 'APPROVED', reviewerId: 'r', decidedAt: new Date(0), reason: null }], expiresAt: new Date(0), decidedAt: new Date(0), rejectReason: null, distinctApprovers: true },
-  action,
+  action: action as AuditAction,
   decidedGroups: ['dba'],
   effects,
 });

@@ -8,6 +8,7 @@ import { createNotifierRegistry } from '../../src/notify/registry.js';
 import { publishHomeEntry, HOME_SLOT_MS } from '../../src/notify/slack/slack-home.js';
 import { slackJobsOf } from '../../src/notify/slack/slack-notifier.js';
 import { jobsOfNewRequest } from '../../src/service/review-effects.js';
+import type { AuditAction } from '../../src/core/audit-actions.js';
 
 const notifier = (channel: Notifier['channel'], reminds = true): Notifier => ({
   channel,
@@ -48,7 +49,7 @@ describe('a new request', () => {
 describe('Home refreshes', () => {
   const t = (status: Transition['next']['status'], groups: 'A' | 'P'): Transition => ({
     next: { status, requesterId: 'u', groups: [{ group: 'dba', status: groups === 'A' ? 'APPROVED' : 'PENDING', reviewerId: null, decidedAt: null, reason: null }], expiresAt: new Date(0), decidedAt: null, rejectReason: null, distinctApprovers: true },
-    action: 'x',
+    action: 'x' as AuditAction,
     decidedGroups: [],
     effects: [{ type: 'update-messages' }],
   });

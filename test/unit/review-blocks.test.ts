@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rejectModal } from '../../src/bot/reject-modal.js';
-import { codeBlock, requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, statusWords, withheldResultMessage } from '../../src/bot/review-blocks.js';
+import { codeBlock, requesterNotice, whoAsked, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, statusWords, withheldResultMessage } from '../../src/bot/review-blocks.js';
 import { checkMessage, checkView } from '../fakes/slack-block-rules.js';
 import type { ReviewView } from '../../src/contracts/review-view.js';
 
@@ -9,6 +9,12 @@ const base: ReviewView = {
   connection: 'prod-db',
   requester: 'alice@example.com',
   requesterSlackId: 'UALICE',
+  requesterKind: 'person',
+  requesterOwner: null,
+  origin: null,
+  kind: 'command',
+  access: null,
+  grantId: null,
   input: "UPDATE users SET status = 'inactive' WHERE id = 123",
   reason: 'OPS-1',
   status: 'PENDING',
@@ -38,6 +44,13 @@ const groups = (n: number, nameLength = 12) =>
   Array.from({ length: n }, (_, i) => ({ group: `g${String(i).padStart(2, '0')}-${long(nameLength)}`.slice(0, 63), status: 'PENDING' as const, reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null }));
 
 describe('reviewMessage', () => {
+  it('links to the request\'s page in the web app when PUBLIC_URL is known, and only then', () => {
+    const linked = JSON.stringify(reviewMessage(base, 'https://hoop.example.com').blocks);
+    expect(linked).toContain(`<https://hoop.example.com/reviews/${base.id}|Open in the web app>`);
+    expect(JSON.stringify(reviewMessage(base).blocks)).not.toContain('Open in the web app');
+    expect(checkMessage(reviewMessage({ ...base, groups: groups(40), approvals: { approved: 0, total: 40 } }, 'https://hoop.example.com') as never)).toBeNull();
+  });
+
   it('shows requester, connection, reason, command, per-group status and buttons only for undecided groups', () => {
     const m = reviewMessage(base);
     const json = JSON.stringify(m.blocks);
@@ -96,6 +109,14 @@ describe('reviewMessage', () => {
     const json = JSON.stringify(m.blocks);
     expect(json).toContain('a &lt; b &amp;&amp; c &gt; d');
     expect(json).not.toContain('<!channel>');
+  });
+});
+
+describe('whoAsked (reminders and the Home tab)', () => {
+  it('names a person as before, and an agent with its owner, its name inert', () => {
+    expect(whoAsked(base)).toBe('<@UALICE>');
+    expect(whoAsked({ ...base, requester: 'ci-bot@agents.invalid', requesterSlackId: null, requesterKind: 'agent', requesterOwner: 'alice@example.com' })).toBe(':robot_face: agent `ci-bot` (owner alice@example.com)');
+    expect(whoAsked({ ...base, requester: 'x@agents.invalid', requesterSlackId: null, requesterKind: 'agent', requesterOwner: '<!here>@example.com' })).toBe(':robot_face: agent `x` (owner &lt;!here&gt;@example.com)');
   });
 });
 
@@ -160,6 +181,7 @@ describe('Slack limits, whatever the input', () => {
     ['30 reviewer groups with 63-character names', { ...base, groups: groups(30, 60), approvals: { approved: 0, total: 30 } }],
     ['30 decided groups, each with a long reason', { ...base, status: 'REJECTED', groups: groups(30, 60).map((g) => ({ ...rejected(long(4000)), group: g.group })), rejectReason: long(4000) }],
     ['a 320-character requester email and connection name', { ...base, requester: `${long(300)}@example.com`, requesterSlackId: null, connection: long(300) }],
+    ['an agent whose origin fills every field with characters escaping makes five times longer', { ...base, requester: 'ci-bot@agents.invalid', requesterKind: 'agent', requesterOwner: `${long(300)}@example.com`, requesterSlackId: null, reason: long(5000), origin: { ip: '&'.repeat(100), userAgent: '&'.repeat(512), client: { name: '<'.repeat(100), version: '>'.repeat(100) } } }],
     ['everything at once', { ...base, reason: long(5000), input: long(50_000), requester: `${long(300)}@example.com`, requesterSlackId: null, groups: groups(40, 60), approvals: { approved: 0, total: 40 } }],
   ];
 

@@ -221,6 +221,30 @@ describe('teamsCard', () => {
     });
   });
 
+  describe("an agent's request", () => {
+    it('names the agent, its owner, its MCP client and address, and its User-Agent, in every card', () => {
+      const r = review({ requester: 'ci-bot@agents.invalid', requesterKind: 'agent', requesterOwner: 'alice@example.com', origin: { ip: '203.0.113.7', userAgent: 'hoop-mcp/0.9', client: { name: 'claude-desktop', version: '1.2.0' } } });
+      for (const e of ['review.created', 'review.reminder', 'review.approved', 'review.executed'] as const) {
+        const t = all(teamsCard(e, r, { publicUrl: PUBLIC }));
+        expect(t, e).toContain('Requester: 🤖 Agent ci-bot (owner alice@example.com) via claude-desktop 1.2.0 from 203.0.113.7');
+        expect(t, e).toContain('User agent: hoop-mcp/0.9');
+      }
+    });
+
+    it.each(INJECTIONS)('shows its origin as plain text, cut with a notice: %j', (evil) => {
+      const r = review({ requester: 'ci-bot@agents.invalid', requesterKind: 'agent', requesterOwner: 'alice@example.com', origin: { ip: evil, userAgent: `${evil}\n${evil.repeat(20)}`.slice(0, 512), client: { name: evil, version: evil } } });
+      const m = teamsCard('review.created', r, { publicUrl: PUBLIC });
+      const t = all(m);
+      for (const bad of ['](', '://evil', '**bold**', '__under__', '{{DATE(2017', '\u202e', '\u2066']) expect(t, bad).not.toContain(bad);
+      expect(t).not.toMatch(/(^|[^\\])<(http|at|b)/);
+      // One line each: a line break in a header cannot start a list or a heading of its own.
+      const origin = texts(m).filter((x) => /^(Requester|User agent): /.test(x));
+      expect(origin).toHaveLength(2);
+      for (const line of origin) expect(line).not.toContain('\n');
+      expect(origin[1]).toMatch(/\(cut: \d+ of \d+ characters shown\)$/);
+    });
+  });
+
   describe('size', () => {
     const under = (m: TeamsMessage) => {
       expect(bytes(m)).toBeLessThanOrEqual(TEAMS_LIMITS.cardBytes);

@@ -10,7 +10,7 @@
 // puts the job back after Slack's Retry-After.
 import type { WebClient } from '@slack/web-api';
 import { homeView, type HomeView } from '../../bot/home-blocks.js';
-import { toReviewListView } from '../../contracts/review-view.js';
+import { toReviewListView } from '../../db/review-views.js';
 import type { Clock } from '../../core/ports.js';
 import type { Db } from '../../db/client.js';
 import { loadHomeReviews } from '../../db/home-reviews.js';

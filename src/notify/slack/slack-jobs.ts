@@ -6,10 +6,11 @@ import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeR
 import type { Db } from '../../db/client.js';
 import { externalIdOf } from '../../db/identities.js';
 import { getReview, type ReviewRow } from '../../db/reviews.js';
-import { stateKey } from '../../core/review-state.js';
+import { stateKey, type RequesterOutcome } from '../../core/review-state.js';
 import type { Logger } from '../../logger.js';
 import { canUseConnection } from '../../core/access.js';
-import { restrictsOutput, toReviewView } from '../../contracts/review-view.js';
+import { restrictsOutput } from '../../contracts/review-view.js';
+import { toReviewView } from '../../db/review-views.js';
 import { createSlackSlots, SLACK_ROWS, type SlotKey } from '../../db/slack-slots.js';
 import { PermanentFailure, RetryLater } from '../channel.js';
 import { findPosted, hoopMetadata } from './slack-find.js';
@@ -19,6 +20,8 @@ export interface SlackJobsOptions {
   db: Db;
   client: WebClient;
   defaultChannel?: string;
+  /** PUBLIC_URL: request messages link to the request's page in the web app. */
+  publicUrl?: string;
   log: Logger;
   /**
    * How long a claim on a message holds without renewal before another job may take it over
@@ -102,7 +105,7 @@ async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
 }
 
 /** The Slack job handlers over the database and a WebClient. */
-export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }: SlackJobsOptions) {
+export function createSlackJobs({ db, client, defaultChannel, publicUrl, log, claimTtlMs }: SlackJobsOptions) {
   const slots = createSlackSlots(db, claimTtlMs ?? 2 * SLACK_TIMEOUT_MS + 2000);
 
   /**
@@ -195,7 +198,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
       log.warn({ reviewId }, 'no Slack target for this review: set the connection\'s slackChannel or SLACK_CHANNEL, and have reviewers run /hoop subscribe');
     }
     const view = toReviewView(review);
-    const message = reviewMessage(view);
+    const message = reviewMessage(view, publicUrl);
     // One after the other: a 429 (or any failure) stops the job before the next call, so Slack's
     // Retry-After is honoured for every target.
     for (const target of targets) await postOnce(review, target, 'request', message, () => safeReviewMessage(view));
@@ -222,7 +225,7 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     for (let round = 0; round < 3; round++) {
       const review = await getReview(db, reviewId);
       const view = toReviewView(review);
-      const message = reviewMessage(view);
+      const message = reviewMessage(view, publicUrl);
       // Every message of the request, copies included: none may keep live buttons.
       const posted = await postedRequests(reviewId);
       const shown = stateKey(review);
@@ -311,13 +314,13 @@ export function createSlackJobs({ db, client, defaultChannel, log, claimTtlMs }:
     }
   }
 
-  /** `slack.notify-requester`: tells a linked requester their request was rejected or expired. */
-  async function notifyRequester(reviewId: string, outcome: 'rejected' | 'expired'): Promise<void> {
+  /** `slack.notify-requester`: tells a linked requester their request was rejected or expired, or of their access window (granted, revoked, ended). */
+  async function notifyRequester(reviewId: string, outcome: Exclude<RequesterOutcome, 'approved'>): Promise<void> {
     const review = await getReview(db, reviewId);
     const requesterSlackId = reachableRequester(review);
     if (!requesterSlackId) return;
     const view = toReviewView(review);
-    await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view), () => safeResultMessage(view));
+    await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view, outcome), () => safeResultMessage(view));
   }
 
   // postOnce and postedRequests: the slot mechanism, for the reminder (slack-reminder.ts).

@@ -1,7 +1,7 @@
 // Slack as a channel: the request message to the channel and each linked reviewer's DM, updated in
 // place as the request moves, the result in each message's thread and to the requester, and the
 // sweep's repair of what a lost job left (src/notify/slack/slack-jobs.ts does the posting).
-import { stateKey, type ReviewStatus, type Transition } from '../../core/review-state.js';
+import { stateKey, type RequesterOutcome, type ReviewStatus, type Transition } from '../../core/review-state.js';
 import type { Db } from '../../db/client.js';
 import { SLACK_ROWS } from '../../db/slack-slots.js';
 import type { OutboxEntry } from '../../db/outbox.js';
@@ -27,7 +27,7 @@ export function createSlackNotifier({ db, jobs, home, remind, notifyAdmins }: { 
       if (name === 'slack.post-review') await jobs.postReview(reviewId);
       else if (name === 'slack.update-review') await jobs.updateReview(reviewId);
       else if (name === 'slack.post-result') await jobs.postResult(reviewId);
-      else if (name === 'slack.notify-requester') await jobs.notifyRequester(reviewId, payload.outcome as 'rejected' | 'expired');
+      else if (name === 'slack.notify-requester') await jobs.notifyRequester(reviewId, payload.outcome as Exclude<RequesterOutcome, 'approved'>);
       else if (name === 'slack.remind') await remind(reviewId);
       else if (name === 'slack.refresh-homes') await home.refreshHomes(reviewId);
       else throw new PermanentFailure(`${name} is not a Slack job`);
@@ -66,6 +66,9 @@ export function slackJobsOf(reviewId: string, t: Transition): OutboxEntry[] {
   return out;
 }
 
+/** The requester's direct messages a job may leave unfinished (a result's is repaired with the result). */
+const REQUESTER_NOTICES = ['rejected', 'expired', 'granted', 'revoked', 'ended'] as const satisfies readonly RequesterOutcome[];
+
 /** What the Slack reconciliation needs of a review. */
 interface ReconcileRow {
   id: string;
@@ -90,7 +93,8 @@ async function reconcileSlack(db: Db, ctx: ReconcileContext): Promise<void> {
   }
   const since = new Date(ctx.now.getTime() - 24 * 3600_000);
   for await (const page of pages((after) => db.review.findMany({
-    where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }], channelMessages: { some: SLACK_ROWS }, ...after },
+    // An access window is decided when granted and changes again when it ends, maybe days later.
+    where: { OR: [{ status: 'PENDING' }, { decidedAt: { gte: since } }, { status: 'GRANTED' }, { accessEndsAt: { gte: since } }, { accessRevokedAt: { gte: since } }], channelMessages: { some: SLACK_ROWS }, ...after },
     ...PAGE,
     select: {
       id: true,
@@ -133,7 +137,7 @@ async function reconcilePage(reviews: ReconcileRow[], { now, enqueue }: Reconcil
     if (r.status === 'PENDING' && r.channelMessages.some((m) => m.kind === 'reminder' && abandoned(m))) {
       await enqueue({ name: 'slack.remind', payload: { reviewId: r.id }, jobId: `repair-remind-${r.id}-${slot}` });
     }
-    for (const outcome of ['rejected', 'expired'] as const) {
+    for (const outcome of REQUESTER_NOTICES) {
       if (r.channelMessages.some((m) => m.kind === `requester-${outcome}` && abandoned(m))) {
         await enqueue({ name: 'slack.notify-requester', payload: { reviewId: r.id, outcome }, jobId: `repair-notify-${r.id}-${outcome}-${slot}` });
       }

@@ -3,7 +3,7 @@
 // has not decided any group of it. Each is a message slot of kind `reminder` (slack-slots.ts), so a
 // retried job never posts one twice.
 import { reminderDm, reminderReply, safeReminder } from '../../bot/reminder-blocks.js';
-import { toReviewView } from '../../contracts/review-view.js';
+import { toReviewView } from '../../db/review-views.js';
 import type { Clock } from '../../core/ports.js';
 import type { Db } from '../../db/client.js';
 import { getReview } from '../../db/reviews.js';

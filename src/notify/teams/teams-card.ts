@@ -1,8 +1,10 @@
 // Adaptive Cards for a Teams channel, posted through a Workflows webhook. Pure: a view in, a
 // message body out. A Workflows post cannot be edited later, so each event gets a card of its own
 // that reads on its own (which request, where, by whom), and every button opens the web app.
+import { accessTitle, durationWords } from '../../core/access-window.js';
 import type { GroupView, ReviewView } from '../../contracts/review-view.js';
 import type { NoticeEvent, ReviewEventType } from '../channel.js';
+import { requesterLineText } from '../../contracts/request-origin.js';
 import { cutPlain, jsonBytes } from './teams-text.js';
 
 /**
@@ -127,6 +129,27 @@ function analysis(review: ReviewView, b: Budget): AdaptiveElement[] {
   return all ? [subtle(cutPlain(all, b.analysis).text)] : [];
 }
 
+/**
+ * A value someone else chose (an agent's User-Agent, its MCP client's name, a forwarded address) on
+ * one line, made plain (no Markdown, link or date function survives) and cut with a visible notice.
+ * Line breaks, tabs and C1 controls (what a header's UTF-8 bytes become when read as latin1) show as '?'.
+ */
+function literal(value: string, maxBytes: number): string {
+  const cut = cutPlain(value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?'), maxBytes);
+  return cut.shown < cut.total ? `${cut.text} (cut: ${cut.shown} of ${cut.total} characters shown)` : cut.text;
+}
+
+/** An agent's request says so in every card: the agent, its owner, its client and address, and its User-Agent. */
+function requesterFacts(review: ReviewView, b: Budget): [string, string][] {
+  if (review.requesterKind !== 'agent') return [['Requester', label(review.requester, b)]];
+  const ua = review.origin?.userAgent;
+  return [
+    // Made plain as one line: each value alone would read as a line of its own ("1.2.0" as a list item).
+    ['Requester', `🤖 ${literal(requesterLineText(review), b.label * 2)}`],
+    ['User agent', ua ? literal(ua, b.label * 2) : 'none sent'],
+  ];
+}
+
 function facts(pairs: [string, string][]): AdaptiveElement {
   return { type: 'FactSet', facts: pairs.map(([title, value]) => ({ title, value })) };
 }
@@ -136,7 +159,7 @@ function header(title: string, review: ReviewView, b: Budget, extra: [string, st
   return [
     text(title, { weight: 'Bolder', size: 'Medium' }),
     facts([
-      ['Requester', label(review.requester, b)],
+      ...requesterFacts(review, b),
       ['Connection', label(review.connection, b)],
       ['Reason', review.reason ? cutPlain(review.reason, b.reason).text : '_none given_'],
       ...extra,
@@ -154,6 +177,7 @@ function decide(publicUrl: string, id: string): AdaptiveElement[] {
 const footer = (review: ReviewView) => subtle(`Request ${review.id}`);
 
 function requestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
+  if (review.kind === 'access') return accessRequestCard(review, o, b);
   const url = reviewUrl(o.publicUrl, review.id);
   const body = [
     ...header(review.status === 'PENDING' ? '🔔 Access request waiting for approval' : `🔔 Access request (now ${review.status.toLowerCase()})`, review, b, [
@@ -167,6 +191,50 @@ function requestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessag
     footer(review),
   ];
   return teamsMessage(body, review.status === 'PENDING' ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
+}
+
+/** "Access for 30 minutes to prod-db", plain. */
+function windowTitle(review: ReviewView, b: Budget): string {
+  return cutPlain(accessTitle(review.access?.durationSec ?? 0, review.connection), b.label).text;
+}
+
+/** The new-request card of an access request: titled by its window, with what approving it means. */
+function accessRequestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
+  const pending = review.status === 'PENDING';
+  const title = `🔑 ${windowTitle(review, b)}: ${pending ? 'waiting for approval' : `now ${review.status.toLowerCase()}`}`;
+  const body = [
+    ...header(title, review, b, [
+      ['Window', durationWords(review.access?.durationSec ?? 0)],
+      ['Expires', when(review.expiresAt)],
+    ]),
+    text(`Once approved, ${label(review.requester, b)}'s commands on ${label(review.connection, b)} run without a per-command review for that long (guardrails and masking still apply). It can be revoked at any time in the web app.`),
+    ...groupsBlock(review, b),
+    footer(review),
+  ];
+  return teamsMessage(body, pending ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
+}
+
+/**
+ * The cards of an access window's life: granted (until when; it is revoked from the web app the
+ * Open button leads to), revoked (by whom) and ended.
+ */
+function accessCard(event: 'review.access_granted' | 'review.access_revoked' | 'review.access_ended', review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
+  const a = review.access;
+  const conn = label(review.connection, b);
+  let title: string;
+  let detail: string;
+  if (event === 'review.access_granted') {
+    title = `🔓 Access granted: ${windowTitle(review, b)}, until ${a?.endsAt ? when(a.endsAt) : 'its end'}`;
+    detail = `Until then ${label(review.requester, b)}'s commands on ${conn} run without a per-command review (guardrails and masking still apply; each is audited under this access). A reviewer or an admin can revoke it at once in the web app (Open).`;
+  } else if (event === 'review.access_revoked') {
+    title = `🔒 Access revoked by ${label(a?.revokedBy, b)}${a?.revokedAt ? ` at ${when(a.revokedAt)}` : ''}`;
+    detail = `${label(review.requester, b)}'s commands on ${conn} wait for a review again${a?.endsAt ? ` (the window would have lasted until ${when(a.endsAt)})` : ''}.`;
+  } else {
+    title = `🔒 Access ended${a?.endsAt ? ` at ${when(a.endsAt)}` : ''}`;
+    detail = `${label(review.requester, b)}'s commands on ${conn} wait for a review again.`;
+  }
+  const body = [...header(title, review, b, [['Window', durationWords(a?.durationSec ?? 0)]]), text(detail), ...groupsBlock(review, b), footer(review)];
+  return teamsMessage(body, [open(o.publicUrl, review.id)]);
 }
 
 /** The group whose approval was the `step`-th (by time), for a group_approved card. */
@@ -186,9 +254,10 @@ function decisionTitle(event: ReviewEventType, review: ReviewView, o: CardOption
       return review.autoApproved ? "✅ Approved automatically (an admin's own request): about to run" : '✅ Approved by every group: about to run';
     case 'review.rejected': {
       const g = review.groups.find((x) => x.status === 'REJECTED');
-      return `⛔ Rejected${g ? ` by ${label(g.reviewer, b)} for **${label(g.group, b)}**` : ''}: not executed`;
+      return `⛔ Rejected${g ? ` by ${label(g.reviewer, b)} for **${label(g.group, b)}**` : ''}: ${review.kind === 'access' ? 'no access granted' : 'not executed'}`;
     }
     default:
+      if (review.kind === 'access') return `⏰ Expired without a decision at ${when(review.decidedAt ?? review.expiresAt)}: no access granted; the requester must ask again`;
       return `⏰ Expired without a decision at ${when(review.decidedAt ?? review.expiresAt)}: not executed; the requester must resubmit it`;
   }
 }
@@ -197,7 +266,9 @@ function decisionCard(event: ReviewEventType, review: ReviewView, o: CardOptions
   const url = reviewUrl(o.publicUrl, review.id);
   const body = [...header(decisionTitle(event, review, o, b), review, b)];
   if (event === 'review.rejected' && review.rejectReason) body.push(text(`**Reason given:** ${cutPlain(review.rejectReason, b.reason).text}`));
-  body.push(text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url), ...groupsBlock(review, b), footer(review));
+  if (review.kind === 'access') body.push(text(`🔑 **${windowTitle(review, b)}**`));
+  else body.push(text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url));
+  body.push(...groupsBlock(review, b), footer(review));
   const stillOpen = review.status === 'PENDING' && event === 'review.group_approved';
   return teamsMessage(body, stillOpen ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
 }
@@ -232,13 +303,13 @@ function expiresIn(review: ReviewView, now: Date): string {
 function reminderCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
   const url = reviewUrl(o.publicUrl, review.id);
   const left = expiresIn(review, o.now ?? new Date());
+  const access = review.kind === 'access';
   const body = [
     ...header(`⏰ Reminder: waiting for a decision — expires ${left}`, review, b, [
-      ['Classification', classification(review, b)],
+      access ? ['Access', windowTitle(review, b)] : ['Classification', classification(review, b)],
       ['Expires', when(review.expiresAt)],
     ]),
-    text('**Command**'),
-    ...monospace(review.input, Math.floor(b.command / 4), 'Command', url),
+    ...(access ? [] : [text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url)]),
     ...groupsBlock(review, b),
     footer(review),
   ];
@@ -246,6 +317,7 @@ function reminderCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessa
 }
 
 function render(event: NoticeEvent, review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
+  if (event === 'review.access_granted' || event === 'review.access_revoked' || event === 'review.access_ended') return accessCard(event, review, o, b);
   if (event === 'review.created') return requestCard(review, o, b);
   if (event === 'review.reminder') return reminderCard(review, o, b);
   if (event === 'review.executed' || event === 'review.failed') return resultCard(event, review, o, b);

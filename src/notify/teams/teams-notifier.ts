@@ -10,13 +10,14 @@
 import { z } from 'zod';
 import type { Clock } from '../../core/ports.js';
 import type { ReviewStatus, Transition } from '../../core/review-state.js';
-import { claimPost, markPosted, postedKinds, releasePost, targetOf, type PostKey } from '../../db/channel-posts.js';
+import { claimPost, markPosted, postedKinds, releasePost, targetOf, unfinishedPosts, type PostKey } from '../../db/channel-posts.js';
 import type { Db } from '../../db/client.js';
 import type { OutboxEntry } from '../../db/outbox.js';
 import { getReview } from '../../db/reviews.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { restrictsOutput, toReviewView } from '../../contracts/review-view.js';
+import { restrictsOutput } from '../../contracts/review-view.js';
+import { toReviewView } from '../../db/review-views.js';
 import { eventOf, NOTICE_EVENTS, PermanentFailure, REMINDER_EVENT, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType } from '../channel.js';
 import { channelOn } from '../registry.js';
 import { teamsCard } from './teams-card.js';
@@ -61,6 +62,8 @@ const RECONCILE_WINDOW_MS = 24 * 3600_000;
 /** An event this fresh is still being posted by its own job: the sweep leaves it alone. */
 const RECONCILE_GRACE_MS = 60_000;
 const DECIDED: readonly ReviewStatus[] = ['APPROVED', 'RUNNING', 'EXECUTED', 'FAILED'];
+/** An access request approved: its window open, or closed since. */
+const GRANTED: readonly ReviewStatus[] = ['GRANTED', 'ENDED'];
 
 interface ReconcileRow {
   id: string;
@@ -72,6 +75,10 @@ interface ReconcileRow {
   finishedAt: Date | null;
   connection: { teamsWebhookUrl: string | null };
   groups: { status: string; decidedAt: Date | null }[];
+  /** An access request's window ('command' when absent). */
+  kind?: string;
+  accessEndsAt?: Date | null;
+  accessRevokedAt?: Date | null;
 }
 
 /** The cards a request should have caused by now, with when each became due. */
@@ -85,9 +92,18 @@ export function expectedEvents(r: Omit<ReconcileRow, 'connection'>): { payload: 
     // Groups approved by one vote share their decidedAt: one event. The last one of an approved
     // request is review.approved, not a group approval.
     const times = [...new Set(r.groups.filter((g) => g.status === 'APPROVED' && g.decidedAt).map((g) => g.decidedAt!.getTime()))].sort((a, b) => a - b);
-    const steps = DECIDED.includes(r.status) ? times.slice(0, -1) : times;
+    const decided = DECIDED.includes(r.status) || GRANTED.includes(r.status);
+    const steps = decided ? times.slice(0, -1) : times;
     for (const t of steps) add('review.group_approved', new Date(t), r.groups.filter((g) => g.status === 'APPROVED' && g.decidedAt!.getTime() <= t).length);
-    if (DECIDED.includes(r.status)) add('review.approved', r.decidedAt);
+    // An access request's last approval is its grant.
+    if (decided) add(r.kind === 'access' ? 'review.access_granted' : 'review.approved', r.decidedAt);
+  } else if (r.kind === 'access' && GRANTED.includes(r.status)) {
+    // An admin's own window is not announced, but its grant is.
+    add('review.access_granted', r.decidedAt);
+  }
+  if (r.kind === 'access' && r.status === 'ENDED') {
+    if (r.accessRevokedAt) add('review.access_revoked', r.accessRevokedAt);
+    else add('review.access_ended', r.accessEndsAt ?? null);
   }
   if (r.status === 'REJECTED') add('review.rejected', r.decidedAt);
   if (r.status === 'EXPIRED') add('review.expired', r.decidedAt ?? r.expiresAt);
@@ -178,13 +194,22 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
     // BullMQ (a failed job is kept for days), which would make the re-enqueue a no-op.
     const slot = Math.floor(at.getTime() / 600_000);
     for await (const rows of pages((after): Promise<ReconcileRow[]> => db.review.findMany({
-      where: { readOnly: false, connection: channelOn('teams', options.byDefault ?? true), OR: [{ createdAt: { gte: since } }, { decidedAt: { gte: since } }, { finishedAt: { gte: since } }], ...after },
+      // An access window ends (or is revoked) up to days after its grant.
+      where: { readOnly: false, connection: channelOn('teams', options.byDefault ?? true), OR: [{ createdAt: { gte: since } }, { decidedAt: { gte: since } }, { finishedAt: { gte: since } }, { accessEndsAt: { gte: since } }, { accessRevokedAt: { gte: since } }], ...after },
       ...PAGE,
-      select: { id: true, status: true, autoApproved: true, createdAt: true, expiresAt: true, decidedAt: true, finishedAt: true, connection: { select: { teamsWebhookUrl: true } }, groups: { select: { status: true, decidedAt: true } } },
+      select: { id: true, status: true, autoApproved: true, createdAt: true, expiresAt: true, decidedAt: true, finishedAt: true, kind: true, accessEndsAt: true, accessRevokedAt: true, connection: { select: { teamsWebhookUrl: true } }, groups: { select: { status: true, decidedAt: true } } },
     }))) {
       const posted = await postedKinds(db, 'teams', rows.map((r) => r.id));
+      // A reminder whose attempts all failed (a Teams outage) while the request still waits: posted
+      // late rather than never. Its job refuses to post once the request is decided or due.
+      const pendingIds = rows.filter((r) => r.status === 'PENDING').map((r) => r.id);
+      const reminders = pendingIds.length ? await unfinishedPosts(db, 'teams', REMINDER_EVENT, pendingIds, new Date(due)) : new Set<string>();
       for (const r of rows) {
         if (!(r.connection.teamsWebhookUrl ?? defaultWebhookUrl)) continue;
+        if (reminders.has(r.id)) {
+          const e = entry({ reviewId: r.id, event: REMINDER_EVENT }, 'repair-teams');
+          await ctx.enqueue({ ...e, jobId: `${e.jobId}-${slot}` });
+        }
         // As Slack's repair: a request still pending is announced if it never was; the later cards
         // are repaired only where Teams already holds the request (a claim or a card), so turning
         // Teams on never back-fills a day of requests decided before it was on.

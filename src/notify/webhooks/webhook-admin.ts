@@ -1,6 +1,8 @@
 // Managing webhook endpoints (admins only): create, list, change, rotate the secret, delete, read
 // the delivery log and replay a delivery. Every change is audited; secrets never are, and a URL's
 // query (where receivers often put a token) is recorded redacted.
+import type { DeliveryView, LastDeliveryView, WebhookListView, WebhookView } from '../../contracts/admin-views.js';
+import { configChange, redactAccessUrl, redactFields } from '../../core/audit-diff.js';
 import type { Clock } from '../../core/ports.js';
 import { recordAudit, type AuditContext } from '../../db/audit.js';
 import type { Db } from '../../db/client.js';
@@ -35,7 +37,7 @@ export interface WebhookAdminOptions {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** An endpoint as the API shows it: never a secret. */
-export function webhookView(w: WebhookEndpointRow) {
+export function webhookView(w: WebhookEndpointRow): WebhookView {
   return {
     id: w.id,
     url: w.url,
@@ -52,10 +54,16 @@ export function webhookView(w: WebhookEndpointRow) {
   };
 }
 
+/** The newest delivery of an endpoint, for lists: what happened last, without opening the log. */
+function lastDeliveryView(d: WebhookDeliveryRow | null | undefined): LastDeliveryView | null {
+  if (!d) return null;
+  return { id: d.id, event: d.event, status: d.status, attempts: d.attempts, lastStatusCode: d.lastStatusCode, lastError: d.lastError, createdAt: d.createdAt.toISOString(), updatedAt: d.updatedAt.toISOString() };
+}
+
 type Attempt = Awaited<ReturnType<typeof attemptsOf>>[number];
 
 /** A delivery with its attempt log, as the API shows it. */
-export function deliveryView(d: WebhookDeliveryRow, attempts: Attempt[]) {
+export function deliveryView(d: WebhookDeliveryRow, attempts: Attempt[]): DeliveryView {
   return {
     id: d.id,
     webhookId: d.endpointId,
@@ -78,6 +86,11 @@ export function deliveryView(d: WebhookDeliveryRow, attempts: Attempt[]) {
 export function redactUrl(url: string): string {
   const u = new URL(url);
   return `${u.origin}${u.pathname}${u.search ? '?[redacted]' : ''}`;
+}
+
+/** What an admin can change of an endpoint, as the audit trail compares it (the secret aside). */
+function webhookConfig(w: { url: string; events: string[]; description: string | null; connections: string[]; enabled: boolean }): Record<string, unknown> {
+  return { url: w.url, events: w.events, description: w.description, connections: w.connections, enabled: w.enabled };
 }
 
 function requireAdmin(user: WebhookActor): void {
@@ -127,6 +140,12 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
     return url.toString();
   }
 
+  /** Each endpoint's newest delivery (one indexed look-up per endpoint: a page holds few). */
+  async function newestDeliveries(endpointIds: string[]): Promise<Map<string, WebhookDeliveryRow>> {
+    const rows = await Promise.all(endpointIds.map((endpointId) => listDeliveries(db, endpointId, { take: 1 })));
+    return new Map(rows.flat().map((d) => [d.endpointId, d]));
+  }
+
   async function load(id: string): Promise<WebhookEndpointRow> {
     const row = await findEndpoint(db, id);
     if (!row) throw notFound(id);
@@ -152,12 +171,16 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
 
     async list(actor: WebhookActor, page: { take: number; after?: { createdAt: Date; id: string } }) {
       requireAdmin(actor);
-      return (await listEndpoints(db, page)).map((w) => ({ row: w, view: webhookView(w) }));
+      const rows = await listEndpoints(db, page);
+      const last = await newestDeliveries(rows.map((w) => w.id));
+      return rows.map((w) => ({ row: w, view: { ...webhookView(w), lastDelivery: lastDeliveryView(last.get(w.id)) } satisfies WebhookListView }));
     },
 
-    async get(actor: WebhookActor, id: string) {
+    async get(actor: WebhookActor, id: string): Promise<WebhookListView> {
       requireAdmin(actor);
-      return webhookView(await load(id));
+      const row = await load(id);
+      const last = await newestDeliveries([row.id]);
+      return { ...webhookView(row), lastDelivery: lastDeliveryView(last.get(row.id)) };
     },
 
     /** Changes fields; `rotateSecret: true` makes a new secret (answered once), the old one signing too for 24 h. */
@@ -169,25 +192,27 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       if (input.events !== undefined) data.events = parseEvents(input.events);
       if (input.description !== undefined) data.description = parseDescription(input.description);
       if (input.connections !== undefined) data.connections = await parseConnections(input.connections);
-      if (input.enabled !== undefined) {
-        if (typeof input.enabled !== 'boolean') throw new AppError(ErrorCode.BadInput, '"enabled" must be true or false.');
-        data.enabled = input.enabled;
-        // Enabling again forgets the failures that disabled it: the next day is counted afresh.
-        if (input.enabled && !current.enabled) Object.assign(data, { disabledAt: null, disabledReason: null, failingSince: null });
-        if (!input.enabled && current.enabled) Object.assign(data, { disabledAt: clock.now(), disabledReason: `disabled by ${ctx.actor}` });
-      }
+      if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw new AppError(ErrorCode.BadInput, '"enabled" must be true or false.');
       if (input.rotateSecret !== undefined && input.rotateSecret !== true) throw new AppError(ErrorCode.BadInput, '"rotateSecret" can only be true (a new secret; the old one stays valid for 24 h).');
       const rotate = input.rotateSecret === true;
       const secret = rotate ? generateSecret() : undefined;
-      if (rotate) Object.assign(data, { secret, previousSecret: current.secret, previousSecretExpiresAt: new Date(clock.now().getTime() + ROTATION_OVERLAP_MS) });
-      if (Object.keys(data).length === 0) throw new AppError(ErrorCode.BadInput, `Nothing to change: give any of ${UPDATE_FIELDS.join(', ')}.`);
+      if (Object.keys(data).length === 0 && input.enabled === undefined && !rotate) throw new AppError(ErrorCode.BadInput, `Nothing to change: give any of ${UPDATE_FIELDS.join(', ')}.`);
       const row = await db.$transaction(async (tx) => {
-        const updated = await tx.webhookEndpoint.update({ where: { id: current.id }, data });
-        const changed = Object.keys(data).filter((k) => !['secret', 'previousSecret', 'previousSecretExpiresAt', 'disabledAt', 'disabledReason', 'failingSince'].includes(k));
-        if (changed.length) {
-          const detail = Object.fromEntries(changed.map((k) => [k, k === 'url' ? redactUrl(data.url as string) : data[k]]));
-          await recordAudit(tx, ctx, 'webhook.updated', null, { webhookId: current.id, ...detail } as object);
+        // The row as it is now, locked: two admins at once each see the other's change in their
+        // "before", and a rotation keeps the secret that was really signing.
+        await tx.$queryRaw`SELECT 1 FROM "WebhookEndpoint" WHERE "id" = ${current.id}::uuid FOR UPDATE`;
+        const fresh = (await findEndpoint(tx, current.id)) ?? current;
+        if (input.enabled !== undefined) {
+          data.enabled = input.enabled;
+          // Enabling again forgets the failures that disabled it: the next day is counted afresh.
+          if (input.enabled && !fresh.enabled) Object.assign(data, { disabledAt: null, disabledReason: null, failingSince: null });
+          if (!input.enabled && fresh.enabled) Object.assign(data, { disabledAt: clock.now(), disabledReason: `disabled by ${ctx.actor}` });
         }
+        if (rotate) Object.assign(data, { secret, previousSecret: fresh.secret, previousSecretExpiresAt: new Date(clock.now().getTime() + ROTATION_OVERLAP_MS) });
+        const updated = await tx.webhookEndpoint.update({ where: { id: current.id }, data });
+        // The secret's rotation is its own event; the rest is before/after of what changed.
+        const change = configChange(webhookConfig(fresh), webhookConfig(updated), { url: redactAccessUrl });
+        if (Object.keys(change.after).length) await recordAudit(tx, ctx, 'webhook.updated', null, { webhookId: current.id, ...change } as object);
         if (rotate) await recordAudit(tx, ctx, 'webhook.secret_rotated', null, { webhookId: current.id, previousSecretExpiresAt: (data.previousSecretExpiresAt as Date).toISOString() });
         return updated;
       });
@@ -199,7 +224,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       const current = await load(id);
       await db.$transaction(async (tx) => {
         await tx.webhookEndpoint.delete({ where: { id: current.id } });
-        await recordAudit(tx, ctx, 'webhook.deleted', null, { webhookId: current.id, url: redactUrl(current.url) });
+        await recordAudit(tx, ctx, 'webhook.deleted', null, { webhookId: current.id, url: redactUrl(current.url), before: redactFields(webhookConfig(current), { url: redactAccessUrl }) } as object);
       });
       return { webhook: webhookView(current) };
     },
