@@ -20,7 +20,8 @@ import { keepBudget, keepRow, type KeepBudget } from './keep-budget.js';
 import { mysqlOutcome, openMysqlTracked } from './outcome-mysql.js';
 import { TargetLimiter } from './target-limiter.js';
 import { reapIdlePools } from './pool-reaper.js';
-import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
+import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type PreviewRunOptions, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
+import type { ImpactPreview, PreviewStatement } from '../contracts/impact-preview.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
@@ -365,13 +366,63 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     };
   }
 
+  /**
+   * The impact preview on MySQL/MariaDB: the planner's estimate of each write (EXPLAIN runs
+   * nothing), on a session of its own, in a transaction rolled back. No dry run: DDL and some
+   * statements commit on their own there, so a rollback is no promise.
+   */
+  async function preview(t: SqlTarget, options: PreviewRunOptions): Promise<ImpactPreview> {
+    const started = Date.now();
+    const done = (p: Omit<ImpactPreview, 'at' | 'tookMs'>): ImpactPreview => ({ ...p, at: new Date().toISOString(), tookMs: Date.now() - started });
+    if (!options.parsed) return done({ state: 'none', reason: 'the gateway cannot parse the command, so it cannot tell what it would change', statements: [] });
+    const writes = options.statements.filter((s) => s.kind === 'write' && WRITES.has(s.command.toUpperCase()));
+    if (!writes.length) return done({ state: 'none', reason: 'the command changes no rows the gateway can count', statements: [] });
+    const p = target(t);
+    const release = await p.limiter.acquireOrRefuse({ patient: false });
+    if (typeof release !== 'function') return done({ state: 'none', reason: `every connection the gateway may open to ${t.name} is busy`, statements: [] });
+    let conn: mysql.Connection | undefined;
+    const statements: PreviewStatement[] = [];
+    let stopped: string | null = null;
+    try {
+      conn = await mysql.createConnection({ uri: t.url, ...common, connectTimeout: 5_000 });
+      conn.on('error', () => {});
+      await normaliseSqlMode(conn);
+      await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
+      await conn.query(`SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(options.lockTimeoutMs / 1000))}`).catch(() => {});
+      await conn.query('START TRANSACTION');
+      for (const s of writes) {
+        const entry: PreviewStatement = { index: s.index, command: s.command.toUpperCase() === 'REPLACE' ? 'INSERT' : s.command.toUpperCase(), table: s.tables[0] ?? null, rows: null, estimate: true };
+        statements.push(entry);
+        if (stopped) continue;
+        try {
+          const [rows, fields] = (await conn.query({ sql: `EXPLAIN ${s.statement}`, rowsAsArray: true })) as unknown as [unknown[][], mysql.FieldPacket[]];
+          const at = fields.findIndex((f) => f.name === 'rows');
+          const counts = rows.map((r) => Number(r[at])).filter((n) => Number.isFinite(n) && n >= 0);
+          // Several rows: a join, estimated as the product of its steps.
+          if (at >= 0 && counts.length === rows.length && counts.length) entry.rows = Math.round(counts.reduce((a, b) => a * b, 1));
+        } catch (error) {
+          stopped = `statement ${s.index + 1} cannot be planned: ${failureOf(error, options.masking ? { rules: options.masking } : undefined, [s.index]).message}`;
+        }
+      }
+      await conn.query('ROLLBACK').catch(() => {});
+    } catch (error) {
+      return done({ state: 'none', reason: `the gateway could not measure it on ${t.name} (${(error as Error).message})`, statements: [] });
+    } finally {
+      await conn?.end().catch(() => {});
+      release();
+    }
+    const reason = ['MySQL and MariaDB get the planner\'s estimate (no dry run)', stopped].filter(Boolean).join('; ');
+    if (!statements.some((s) => s.rows !== null)) return done({ state: 'none', reason, statements: [] });
+    return done({ state: 'estimated', reason, statements });
+  }
+
   async function close(): Promise<void> {
     const all = [...pooled.values()];
     pooled.clear();
     await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
   }
 
-  return { run, outcome: (t: SqlTarget, session: TargetSession) => mysqlOutcome(t.url, session), close };
+  return { run, preview, outcome: (t: SqlTarget, session: TargetSession) => mysqlOutcome(t.url, session), close };
 }
 
 /** A server error (errno > 0) leaves the session usable; a lost connection (no errno, a system errno below 0, or fatal) does not. */

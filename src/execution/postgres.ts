@@ -18,7 +18,10 @@ import { askUntilKnown, isConnectionLoss, openTracked, postgresOutcome, runsInTr
 import { TargetLimiter } from './target-limiter.js';
 import { reapIdlePools } from './pool-reaper.js';
 import { HotCache } from '../hot-cache.js';
-import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
+import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type PreviewRunOptions, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
+import { previewOnTarget, type PreviewDeps } from './postgres-preview.js';
+import { planPreview } from '../sql/preview-plan.js';
+import type { ImpactPreview } from '../contracts/impact-preview.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
@@ -450,13 +453,63 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     return finish(got.answers, got.tags, got.notices, { text: `ERROR:  ${message}`, message }, got.masking, options);
   }
 
+  /**
+   * The impact preview of a write request: its own session (not a pooled read-only one), a dry run
+   * or the planner's estimate (postgres-preview.ts), always rolled back. A session that outlives
+   * twice its limits is cut (the server then rolls it back), so a preview never holds locks long.
+   */
+  async function preview(t: SqlTarget, options: PreviewRunOptions): Promise<ImpactPreview> {
+    const plan = planPreview(options.statements, options.parsed, options.allowFunctions);
+    const none = (reason: string): ImpactPreview => ({ state: 'none', reason, statements: [], at: new Date().toISOString(), tookMs: 0 });
+    if (plan.kind === 'none') return none(plan.reason);
+    const p = target(t);
+    const release = await p.limiter.acquireOrRefuse({ patient: false });
+    if (typeof release !== 'function') return none(`every connection the gateway may open to ${t.name} is busy`);
+    const budgetMs = 2 * (options.statementTimeoutMs + options.lockTimeoutMs) * Math.max(1, options.statements.length) + 5_000;
+    const client = new pg.Client({ ...base(t.url, `-c idle_in_transaction_session_timeout=${budgetMs}`), statement_timeout: options.statementTimeoutMs, connectionTimeoutMillis: 5_000 });
+    client.on('error', ignore);
+    const rules = options.masking;
+    const masking: OutputMasking | undefined = rules ? { rules } : undefined;
+    const deps: PreviewDeps = {
+      async query(text, keep, wholeValues) {
+        const [a] = await boundedQuery(client, text, wholeValues ? { rows: keep, chars: 8_000_000, cellChars: 4_000_000 } : { rows: keep, chars: 64_000, cellChars: 2_000 }, 'extended', []);
+        return { columns: a.fields.map((f) => f.name), rows: a.rows.map((r) => r.map((v) => (v === null ? null : String(v)))), total: a.total, tag: a.tag };
+      },
+      async mask(answer, text, index) {
+        const tables = options.statements.find((s) => s.index === index)?.tables ?? [];
+        const m = await maskingFor(rules, text, () => relationsOnTarget(client, tables));
+        const [r] = maskResults([{ tag: answer.tag, columns: answer.columns.map((name) => ({ name, numeric: false })), rows: answer.rows, totalRows: answer.total }], m);
+        return { ...answer, rows: (r.rows ?? []) as (string | null)[][] };
+      },
+      message: (error) => describeError(error, masking, Boolean(rules?.columns.length)).message,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await client.connect();
+      const cut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // Ending the socket makes the server roll the transaction back at once.
+          (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+          reject(new Error(`the preview took longer than its ${budgetMs} ms budget`));
+        }, budgetMs);
+      });
+      return await Promise.race([previewOnTarget(client, plan, { statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs, sampleRows: options.sampleRows ?? 5, dryRun: options.dryRun }, deps), cut]);
+    } catch (error) {
+      return none(`the gateway could not measure it on ${t.name} (${describeError(error, masking, Boolean(rules?.columns.length)).message})`);
+    } finally {
+      clearTimeout(timer);
+      await client.end().catch(() => {});
+      release();
+    }
+  }
+
   async function close(): Promise<void> {
     const all = [...pooled.values()];
     pooled.clear();
     await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
   }
 
-  return { run, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
+  return { run, preview, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ImpactPreview } from '../contracts/impact-preview.js';
 import type { LineageJob } from '../sql/classify-inline.js';
 import type { StatementLineage } from '../sql/lineage-postgres.js';
 import type { MaskingRules } from '../sql/masking.js';
@@ -94,9 +95,26 @@ export interface ReadCheck {
   untraceable: string[];
 }
 
+/** What an impact preview is measured with (the connection's settings, issue 14). */
+export interface PreviewRunOptions {
+  statements: readonly ClassifiedStatement[];
+  /** The classifier parsed the input (else there is no preview). */
+  parsed: boolean;
+  /** false: the planner's estimate only (previewMode 'estimate'). */
+  dryRun: boolean;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  masking?: MaskingRules;
+  allowFunctions?: readonly string[];
+  /** Rows kept per statement as its sample. */
+  sampleRows?: number;
+}
+
 /** Runs commands on target databases over bounded connection pools. */
 export interface SqlExecutor {
   run(target: SqlTarget, input: string, options: RunOptions): Promise<ExecutionResult>;
+  /** What `input` would change on the target, measured without changing anything (src/contracts/impact-preview.ts). */
+  preview(target: SqlTarget, options: PreviewRunOptions): Promise<ImpactPreview>;
   /** Stops a recorded session of an approved run (if it still runs) and asks the target how the run ended. */
   outcome(target: SqlTarget, session: TargetSession): Promise<RunOutcome>;
   close(): Promise<void>;
