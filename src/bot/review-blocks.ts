@@ -1,6 +1,8 @@
 // Block Kit for review messages, result replies and notices. Pure: a view in, a message out.
 // Every text is cut to a budget with a visible notice, and every message goes through fitBlocks,
 // so no input (a 5,000-character reason, a 10 kB error, 30 reviewer groups) makes Slack refuse it.
+import { highlightOf, previewLines } from '../contracts/impact-preview.js';
+import { sampleText } from '../sql/preview-text.js';
 import { accessTitle, durationWords } from '../core/access-window.js';
 import type { GroupView, ReviewView } from '../contracts/review-view.js';
 import { agentName, requesterLineText } from '../contracts/request-origin.js';
@@ -159,6 +161,21 @@ export function classificationLines(review: Pick<ReviewView, 'classification'>):
   return [`${n} ${n === 1 ? 'statement' : 'statements'}: ${parts.join(' · ')}`, ...warnings].join('\n');
 }
 
+/** What the command would change (issue 14): a line per statement, zero or many rows flagged, and the first sample. */
+export function previewBlocks(review: Pick<ReviewView, 'id' | 'preview'>, budget: Budget): Record<string, unknown>[] {
+  const p = review.preview;
+  if (!p) return [];
+  const lines = previewLines(p).map((line, i) => {
+    const s = p.state === 'measured' || p.state === 'estimated' ? p.statements[i] : undefined;
+    return `${s && highlightOf(s) ? ':warning: ' : ''}${escapeMrkdwn(line)}`;
+  });
+  const title = `*Impact preview*${p.state === 'estimated' ? ' _(estimate)_' : p.state === 'measured' ? ' _(dry run, rolled back)_' : ''}`;
+  const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: cutText(`${title}\n${lines.join('\n')}`, budget.analysis, fullTextHint(review.id), 'analysis') } }];
+  const sample = p.statements.map(sampleText).find((t) => t !== null);
+  if (sample) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_A few rows as the command would leave them:_\n${codeBlock(sample, (s, t) => `:scissors: _Sample cut: ${s} of ${t} characters._`, Math.floor(budget.command / 4))}` } });
+  return blocks;
+}
+
 /**
  * The Approve and Reject buttons of one pending group. `minimal` (the fallback message): no styles,
  * and Reject names the group too, since no section above says which group the row is for.
@@ -270,6 +287,7 @@ function renderReview(review: ReviewView, budget: Budget, publicUrl?: string): R
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Command*\n${command}` } });
     const analysis = classificationLines(review);
     if (analysis) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(analysis, budget.analysis, fullTextHint(review.id), 'analysis') }] });
+    blocks.push(...previewBlocks(review, budget));
   }
   blocks.push({ type: 'divider' });
 

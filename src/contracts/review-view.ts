@@ -1,6 +1,7 @@
 import type { ReviewStatus } from '../core/review-state.js';
 import type { VoteOptions } from '../core/vote-options.js';
 import type { RequestOrigin } from './request-origin.js';
+import type { ImpactPreview } from './impact-preview.js';
 
 export type { RequestOrigin };
 
@@ -59,6 +60,11 @@ export interface ReviewView {
   classification: ReviewClassification | null;
   groups: GroupView[];
   approvals: { approved: number; total: number };
+  /**
+   * What the command would change, measured before review (issue 14): rows per statement, counted
+   * by a dry run or estimated by the planner, with a masked sample; null when none is made.
+   */
+  preview: ImpactPreview | null;
   rejectReason: string | null;
   createdAt: string;
   expiresAt: string;

@@ -15,6 +15,9 @@ export const AUDIT_ACTIONS = [
   'review.vote_denied',
   'review.expired',
   'review.reminded',
+  // What a write would change, measured before review (issue 14); a run stopped at its approved row bound.
+  'review.previewed',
+  'review.bound_exceeded',
   'review.execution_started',
   'review.executed',
   'review.failed',

@@ -2,6 +2,7 @@
 // database's rows to the views of src/contracts/review-view.ts.
 import { approvalProgress } from '../core/review-state.js';
 import { originFromJson } from '../contracts/request-origin.js';
+import { previewFromJson } from '../contracts/impact-preview.js';
 import type { AccessView, ReviewClassification, ReviewListView, ReviewView } from '../contracts/review-view.js';
 import { externalIdOf, kindOf } from './identities.js';
 import type { ReviewListRow } from './review-list.js';
@@ -51,6 +52,7 @@ export function toReviewView(row: ReviewRow): ReviewView {
       reason: g.reason,
     })),
     approvals: approvalProgress(row.groups),
+    preview: previewFromJson(row.preview),
     rejectReason: row.rejectReason,
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt.toISOString(),

@@ -10,6 +10,8 @@ export const JOB_SCHEMAS = {
   'review.execute': z.object({ reviewId }),
   // At an access window's end: records that it ended and tells the channels (the window is closed by its end time already).
   'review.end-access': z.object({ reviewId }),
+  // Once per write request: measures what it would change (issue 14) and has the channels show it.
+  'review.preview': z.object({ reviewId }),
   // Once per request, at REVIEW_REMINDER_SEC: plans the reminder on the connection's channels.
   'review.remind': z.object({ reviewId }),
   'slack.post-review': z.object({ reviewId }),

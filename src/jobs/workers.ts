@@ -96,6 +96,9 @@ export function startWorkers(opts: WorkersOptions): Workers {
     } else if (name === 'review.end-access') {
       const { reviewId } = parsePayload('review.end-access', data);
       await opts.reviews.endAccessJob(reviewId);
+    } else if (name === 'review.preview') {
+      const { reviewId } = parsePayload('review.preview', data);
+      await opts.reviews.previewJob(reviewId);
     } else if (name === 'review.execute') {
       const { reviewId } = parsePayload('review.execute', data);
       await opts.reviews.executeReview(reviewId);

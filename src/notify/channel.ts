@@ -29,8 +29,10 @@ export type ReviewEventType = (typeof REVIEW_EVENTS)[number];
  * so not one of REVIEW_EVENTS, which are also the webhook event types.
  */
 export const REMINDER_EVENT = 'review.reminder';
-/** What the channels post about: the events, and the reminder. */
-export const NOTICE_EVENTS = [...REVIEW_EVENTS, REMINDER_EVENT] as const;
+/** A request's impact preview arrived (issue 14): not a transition either, nor a webhook event. */
+export const PREVIEW_EVENT = 'review.previewed';
+/** What the channels post about: the events, the reminder and the preview. */
+export const NOTICE_EVENTS = [...REVIEW_EVENTS, REMINDER_EVENT, PREVIEW_EVENT] as const;
 export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
 
 /** The event a transition is, for the channels; null for one they do not announce (a run starting). */
@@ -81,6 +83,8 @@ export interface Notifier {
   jobsOf?(reviewId: string, t: Transition): OutboxEntry[];
   /** The jobs of the one reminder of a request still pending (written with its `review.reminded` audit event). */
   jobsOfReminder?(reviewId: string): OutboxEntry[];
+  /** The jobs that show a request's impact preview, once measured. */
+  jobsOfPreview?(reviewId: string): OutboxEntry[];
   /** The jobs that tell the gateway's admins something (a webhook endpoint disabled). */
   jobsOfAdminNotice?(notice: AdminNotice): OutboxEntry[];
   /** Runs one of this channel's jobs (its names start with `<channel>.`). Throws RetryLater/PermanentFailure as above. */

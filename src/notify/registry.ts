@@ -22,6 +22,8 @@ export interface NotifierRegistry {
   jobsOf(plugins: readonly string[], reviewId: string, t: Transition): OutboxEntry[];
   /** The jobs of a request's reminder on the connection's channels. */
   jobsOfReminder(plugins: readonly string[], reviewId: string): OutboxEntry[];
+  /** The jobs that show a request's impact preview on the connection's channels. */
+  jobsOfPreview(plugins: readonly string[], reviewId: string): OutboxEntry[];
   /** The jobs that tell the admins `notice`, on every channel this gateway serves. */
   jobsOfAdminNotice(notice: AdminNotice): OutboxEntry[];
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export function createNotifierRegistry(notifiers: readonly Notifier[], defaults:
       return [...run, ...on(plugins).flatMap((n) => n.jobsOf?.(reviewId, t) ?? [])];
     },
     jobsOfReminder: (plugins, reviewId) => on(plugins).flatMap((n) => n.jobsOfReminder?.(reviewId) ?? []),
+    jobsOfPreview: (plugins, reviewId) => on(plugins).flatMap((n) => n.jobsOfPreview?.(reviewId) ?? []),
     jobsOfAdminNotice: (notice) => notifiers.flatMap((n) => n.jobsOfAdminNotice?.(notice) ?? []),
     async close() {
       await Promise.all(notifiers.map((n) => n.close?.()));

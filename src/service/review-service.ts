@@ -36,6 +36,7 @@ import { createReadCommand } from './run-read.js';
 import { createExpireDue } from './expire-due.js';
 import { checkGrantable, createAccessGrants, revokeOnPolicyChange } from './access-grants.js';
 import { createRemindReview } from './remind-review.js';
+import { createImpactPreview } from './impact-preview.js';
 import { createClassifyCommand } from './classify-command.js';
 import { remindJobId } from './review-effects.js';
 import type { Clock } from '../core/ports.js';
@@ -114,6 +115,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const submit = createSubmit({ ...opts, clock, afterCommit, executeReview, runRead, refreshUser });
   const expireDue = createExpireDue({ db, outbox, events, clock, log, notifiers: opts.notifiers });
   const remindJob = createRemindReview({ db, outbox, notifiers: opts.notifiers, clock, log });
+  const previewJob = createImpactPreview({ db, executor: opts.executor, classifier: opts.classifier, outbox, afterCommit, notifiers: opts.notifiers, log });
   const classify = createClassifyCommand({ db, classifier: opts.classifier, maxStatements: opts.maxStatements, clock });
   const access = createAccessGrants({ db, outbox, afterCommit, recordEffects, notifiers: opts.notifiers, clock, log, reviewTimeoutSec: opts.reviewTimeoutSec, reviewReminderSec: opts.reviewReminderSec });
 
@@ -339,5 +341,5 @@ export function createReviewService(opts: ReviewServiceOptions) {
     canRevoke,
     submit,
     classify,
-    vote, refuseVote, previewVote, expireReview, expireJob, remindJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, voteOptionsOf, history, waitForDecision, list };
+    vote, refuseVote, previewVote, expireReview, expireJob, remindJob, previewJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, voteOptionsOf, history, waitForDecision, list };
 }

@@ -129,6 +129,7 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
         classification: plan.summary,
         groups: [],
         approvals: { approved: 0, total: 0 },
+        preview: null,
         rejectReason: null,
         createdAt: at,
         expiresAt: at,

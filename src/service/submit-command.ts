@@ -22,6 +22,10 @@ import { canUseConnection } from '../core/access.js';
 import { classifyFor, guardrailsOf, maskingOf, reviewModeOf } from './connection-policy.js';
 import type { NotifierRegistry } from '../notify/registry.js';
 import { jobsOfNewRequest, remindAtOf, type AfterCommit, type Outbox } from './review-effects.js';
+import { PENDING_PREVIEW, previewJob, wantsPreview } from './impact-preview.js';
+import { previewFromJson } from '../contracts/impact-preview.js';
+
+const previewOf = (review: { preview: unknown }) => previewFromJson(review.preview)?.state === 'pending';
 import { actorOf } from './review-access.js';
 import { StoppingError } from './running-executions.js';
 import { HotCache } from '../hot-cache.js';
@@ -257,6 +261,8 @@ export function createSubmit(opts: SubmitOptions) {
           // Shown to reviewers with the request (issue 13); the audit event below has it too.
           origin: (originOf(ctx) ?? undefined) as object | undefined,
           grantId,
+          // Measured by the review.preview job planned below; shown as "measuring…" meanwhile.
+          preview: created.state.status === 'PENDING' && wantsPreview(connection, classification.statements) ? (PENDING_PREVIEW as object) : undefined,
           status: created.state.status,
           autoApproved: created.autoApproved,
           expiresAt: created.state.expiresAt,
@@ -280,7 +286,9 @@ export function createSubmit(opts: SubmitOptions) {
         await recordAudit(tx, ctx, created.autoApproved ? 'review.auto_approved' : 'review.no_review_required', review.id, { reason: created.directReason, ...(grantId ? { grantId } : {}) });
       }
       if (created.state.status === 'PENDING') {
-        await outbox.write(tx, review.id, jobsOfNewRequest(opts.notifiers, connection.plugins, review.id, created.state.expiresAt, remindAtOf(now, opts.reviewReminderSec)));
+        // A write waiting for review gets its impact preview measured at once (issue 14).
+        const preview = previewOf(review) ? [previewJob(review.id)] : [];
+        await outbox.write(tx, review.id, [...jobsOfNewRequest(opts.notifiers, connection.plugins, review.id, created.state.expiresAt, remindAtOf(now, opts.reviewReminderSec)), ...preview]);
       } else if (created.autoApproved) {
         // Reviewers still see what an admin ran on their connection, with its result.
         await outbox.write(tx, review.id, opts.notifiers.jobsOfNewRequest(connection.plugins, { reviewId: review.id, status: 'APPROVED', autoApproved: true }));

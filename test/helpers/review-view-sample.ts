@@ -27,6 +27,7 @@ export function sampleReviewView(over: Partial<ReviewView> = {}): ReviewView {
       { group: 'sec', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null },
     ],
     approvals: { approved: 1, total: 2 },
+    preview: null,
     rejectReason: null,
     createdAt: '2026-11-30T10:00:00.000Z',
     expiresAt: '2026-11-30T11:00:00.000Z',

@@ -29,6 +29,7 @@ function review(i: number, extra: Partial<ReviewListView> = {}): ReviewListView 
     classification: null,
     groups: [{ group: 'dba-team', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null }],
     approvals: { approved: 0, total: 1 },
+    preview: null,
     rejectReason: null,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + 42 * 60_000).toISOString(),

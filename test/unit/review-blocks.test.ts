@@ -26,6 +26,7 @@ const base: ReviewView = {
     { group: 'security', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null },
   ],
   approvals: { approved: 1, total: 2 },
+  preview: null,
   rejectReason: null,
   createdAt: '2026-01-01T09:59:00.000Z',
   expiresAt: '2026-01-01T10:59:00.000Z',

@@ -19,6 +19,8 @@ export function createSlackNotifier({ db, jobs, home, remind, notifyAdmins }: { 
     jobsOf: slackJobsOf,
     jobsOfAdminNotice: (notice) => [{ name: 'slack.notify-admins', payload: { noticeId: notice.id, text: notice.text }, jobId: `admins-${notice.id}` }],
     jobsOfReminder: (reviewId) => [{ name: 'slack.remind', payload: { reviewId }, jobId: `slack-remind-${reviewId}` }],
+    // The request message (and its DMs) shows the preview once measured.
+    jobsOfPreview: (reviewId) => [{ name: 'slack.update-review', payload: { reviewId }, jobId: `update-${reviewId}-preview` }],
     async run(name, payload) {
       if (!jobs || !home || !remind || !notifyAdmins) throw new PermanentFailure(`${name}: Slack is switched off in this process`);
       if (name === 'slack.publish-home') return home.publishHome(String(payload.userId));

@@ -1,6 +1,8 @@
 // Adaptive Cards for a Teams channel, posted through a Workflows webhook. Pure: a view in, a
 // message body out. A Workflows post cannot be edited later, so each event gets a card of its own
 // that reads on its own (which request, where, by whom), and every button opens the web app.
+import { highlightOf, previewLines } from '../../contracts/impact-preview.js';
+import { sampleText } from '../../sql/preview-text.js';
 import { accessTitle, durationWords } from '../../core/access-window.js';
 import type { GroupView, ReviewView } from '../../contracts/review-view.js';
 import type { NoticeEvent, ReviewEventType } from '../channel.js';
@@ -176,6 +178,24 @@ function decide(publicUrl: string, id: string): AdaptiveElement[] {
 }
 const footer = (review: ReviewView) => subtle(`Request ${review.id}`);
 
+/** What the command would change (issue 14): a line per statement, a zero or a large count marked, and the first sample. */
+function previewBlock(review: ReviewView, b: Budget, url: string): AdaptiveElement[] {
+  const p = review.preview;
+  if (!p) return [];
+  const marked = p.statements.some((s) => highlightOf(s) !== null);
+  const out = [text(`**Impact preview**${p.state === 'estimated' ? ' (estimate)' : ''}`), text(cutPlain(previewLines(p).join('\n\n'), b.analysis).text, marked ? { color: 'Attention' } : {})];
+  const sample = p.statements.map(sampleText).find((t) => t !== null);
+  if (sample) out.push(subtle('A few of the rows as the command would leave them:'), ...monospace(sample, Math.floor(b.command / 4), 'Sample', url));
+  return out;
+}
+
+/** The card that brings a pending request's impact preview, once measured. */
+function previewCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
+  const url = reviewUrl(o.publicUrl, review.id);
+  const body = [...header('🔍 Impact preview of a request waiting for approval', review, b, [['Expires', when(review.expiresAt)]]), text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url), ...previewBlock(review, b, url), footer(review)];
+  return teamsMessage(body, review.status === 'PENDING' ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
+}
+
 function requestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
   if (review.kind === 'access') return accessRequestCard(review, o, b);
   const url = reviewUrl(o.publicUrl, review.id);
@@ -187,6 +207,7 @@ function requestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessag
     text('**Command**'),
     ...monospace(review.input, b.command, 'Command', url),
     ...analysis(review, b),
+    ...(review.preview?.state === 'pending' ? [] : previewBlock(review, b, url)),
     ...groupsBlock(review, b),
     footer(review),
   ];
@@ -320,6 +341,7 @@ function render(event: NoticeEvent, review: ReviewView, o: CardOptions, b: Budge
   if (event === 'review.access_granted' || event === 'review.access_revoked' || event === 'review.access_ended') return accessCard(event, review, o, b);
   if (event === 'review.created') return requestCard(review, o, b);
   if (event === 'review.reminder') return reminderCard(review, o, b);
+  if (event === 'review.previewed') return previewCard(review, o, b);
   if (event === 'review.executed' || event === 'review.failed') return resultCard(event, review, o, b);
   return decisionCard(event, review, o, b);
 }

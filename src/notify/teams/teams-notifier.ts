@@ -18,7 +18,7 @@ import { AppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { restrictsOutput } from '../../contracts/review-view.js';
 import { toReviewView } from '../../db/review-views.js';
-import { eventOf, NOTICE_EVENTS, PermanentFailure, REMINDER_EVENT, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType } from '../channel.js';
+import { eventOf, NOTICE_EVENTS, PermanentFailure, PREVIEW_EVENT, REMINDER_EVENT, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType } from '../channel.js';
 import { channelOn } from '../registry.js';
 import { teamsCard } from './teams-card.js';
 import { postToTeams, type FetchLike } from './teams-client.js';
@@ -137,6 +137,11 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
     return [entry({ reviewId, event: REMINDER_EVENT })];
   }
 
+  /** A card with a pending request's impact preview, once measured (a Workflows webhook cannot edit the request's card). */
+  function jobsOfPreview(reviewId: string): OutboxEntry[] {
+    return [entry({ reviewId, event: PREVIEW_EVENT })];
+  }
+
   async function run(name: string, raw: Record<string, unknown>): Promise<void> {
     if (name !== TEAMS_POST_EVENT) throw new PermanentFailure(`The Teams channel has no job named ${name}.`);
     const parsed = payloadSchema.safeParse(raw);
@@ -153,8 +158,8 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
       throw error;
     }
     // A reminder that arrives after the decision or the deadline (its job delayed by an outage) would only mislead.
-    if (p.event === REMINDER_EVENT && (row.status !== 'PENDING' || row.expiresAt.getTime() <= now().getTime())) {
-      log.info({ reviewId: p.reviewId, status: row.status }, 'Teams: the request was decided before its reminder; nothing posted');
+    if ((p.event === REMINDER_EVENT || p.event === PREVIEW_EVENT) && (row.status !== 'PENDING' || row.expiresAt.getTime() <= now().getTime())) {
+      log.info({ reviewId: p.reviewId, status: row.status }, `Teams: the request was decided before this card (${p.event}); nothing posted`);
       return;
     }
     const own = await db.connection.findUnique({ where: { id: row.connectionId }, select: { teamsWebhookUrl: true } });
@@ -224,5 +229,5 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): Notifier {
     }
   }
 
-  return { channel: 'teams', jobsOfNewRequest, jobsOf, jobsOfReminder, run, reconcile };
+  return { channel: 'teams', jobsOfNewRequest, jobsOf, jobsOfReminder, jobsOfPreview, run, reconcile };
 }
