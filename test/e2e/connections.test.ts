@@ -122,6 +122,47 @@ describe('Connections', () => {
     await page.close();
   });
 
+  it('saves what an admin changes (review mode, a guardrail, masked columns, allowed groups, plugins) and shows it after a reload', async () => {
+    expect((await t.api('POST', '/api/connections', { body: { name: 'settings', url: secretUrl, reviewers: ['dba-team'] } })).status).toBe(201);
+    const { page } = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    await signIn(page, t.baseUrl, ADMIN_KEY, '/connections/settings');
+    await page.getByRole('heading', { name: 'Additional Configuration' }).waitFor();
+    const form = page.getByRole('form', { name: 'Configure settings' });
+    await form.getByLabel('Review mode').selectOption('all');
+    await form.getByLabel('New rule').selectOption('regex');
+    await form.getByLabel('Pattern').fill('pg_sleep');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    await form.getByLabel('Column', { exact: true }).fill('email');
+    await form.getByRole('button', { name: 'Add column' }).click();
+    await form.getByLabel('Allowed group', { exact: true }).fill('developers');
+    await form.getByRole('button', { name: 'Add allowed group' }).click();
+    // Webhooks: the one channel this test gateway serves (a plugin it does not serve is refused).
+    await form.getByRole('checkbox', { name: 'Webhooks' }).check();
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Connection settings saved.' }).waitFor();
+
+    // Read back from the gateway, not from what the page kept.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Additional Configuration' }).waitFor();
+    await expect(form.getByLabel('Review mode').inputValue()).resolves.toBe('all');
+    await form.getByRole('list', { name: 'Guardrails' }).getByText('Block SQL matching /pg_sleep/').waitFor();
+    await expect(form.getByRole('list', { name: 'Masked columns' }).getByRole('listitem').allTextContents()).resolves.toEqual(['email×']);
+    await expect(form.getByRole('list', { name: 'Allowed groups' }).getByRole('listitem').allTextContents()).resolves.toEqual(['developers×']);
+    await expect(form.getByRole('checkbox', { name: 'Webhooks' }).isChecked()).resolves.toBe(true);
+    await expect(form.getByRole('checkbox', { name: 'Slack' }).isChecked()).resolves.toBe(false);
+    await expect(form.getByRole('checkbox', { name: 'Microsoft Teams' }).isChecked()).resolves.toBe(false);
+
+    const listed = (await t.api('GET', '/api/connections')).body.connections as { name: string; reviewMode: string; guardrails: { type: string; pattern?: string }[]; maskColumns: string[]; allowedGroups: string[]; plugins: string[] }[];
+    const saved = listed.find((c) => c.name === 'settings')!;
+    expect(saved).toMatchObject({ reviewMode: 'all', maskColumns: ['email'], allowedGroups: ['developers'] });
+    expect(saved.plugins).toEqual(['webhooks']);
+    expect(saved.guardrails).toContainEqual(expect.objectContaining({ type: 'regex', pattern: 'pg_sleep' }));
+    // The defaults the form was opened with are kept beside the new rule.
+    expect(saved.guardrails.filter((g) => g.type === 'deny-command').length).toBeGreaterThan(0);
+    await page.close();
+  });
+
   it('fits the configuration form on a phone (390 px) without scrolling sideways', async () => {
     const { page } = await browser.newPage();
     await signIn(page, t.baseUrl, ADMIN_KEY, '/connections/audited');

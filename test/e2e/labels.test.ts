@@ -61,6 +61,7 @@ describe('every control has a name', () => {
     ['/connections/new', 'Additional Configuration'],
     ['/users', 'Users'],
     ['/users?user=:user', 'dev@example.com'],
+    ['/agents', 'Agents'],
     ['/webhooks', 'Webhooks'],
     ['/webhooks?webhook=:hook', '93.184.216.34'],
     ['/analytics', 'Top requesters'],

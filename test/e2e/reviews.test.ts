@@ -1,6 +1,8 @@
 // The Access Requests page and a request's page in Chromium, against the real gateway, PostgreSQL
 // and Redis: live rows, Approve → Executed with the output, Reject with a reason, and no buttons
 // for those the vote rule refuses.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createTargetDatabase } from '../helpers/databases.js';
@@ -95,6 +97,45 @@ describe('Access Requests', () => {
     await page.reload();
     await expect(page.getByLabel('Status').inputValue()).resolves.toBe('rejected');
     await page.getByRole('link', { name: "UPDATE users SET status = 'refused' WHERE id = 3" }).waitFor();
+  });
+
+  it('shows when each request was made and counts down the time it has left', async () => {
+    const id = await submit("UPDATE users SET status = 'clock' WHERE id = 2");
+    const made = (await t.api('GET', `/api/reviews/${id}`, { key: dana.apiKey })).body;
+    const page = await pageOf(dana.apiKey, '/reviews');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: "UPDATE users SET status = 'clock' WHERE id = 2" }) });
+    const created = row.locator('td[data-label="Created"] time');
+    const expires = row.locator('td[data-label="Expires in"] time');
+    await created.waitFor();
+    expect(await created.getAttribute('datetime')).toBe(made.createdAt);
+    expect(await created.textContent()).toMatch(/^\d+ s ago$/);
+    expect(await expires.getAttribute('datetime')).toBe(made.expiresAt);
+    // The test gateway's requests expire after an hour.
+    const first = await expires.textContent();
+    expect(first).toMatch(/^5\d min \d+ s$/);
+    await page.waitForTimeout(2_100);
+    const second = await expires.textContent();
+    expect(second).toMatch(/^5\d min \d+ s$/);
+    expect(second).not.toBe(first);
+    await page.close();
+  });
+
+  it('fits a phone (390 px) without scrolling sideways, and so does a request with its Approve button', async () => {
+    const id = await submit("UPDATE users SET status = 'phone' WHERE id = 2 AND email <> 'a rather long value that must wrap on a phone screen'");
+    const page = await pageOf(dana.apiKey, '/reviews', 390);
+    await page.getByRole('link', { name: /status = 'phone'/ }).waitFor();
+    const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await sideways()).toBeLessThanOrEqual(0);
+    await page.getByRole('link', { name: /status = 'phone'/ }).click();
+    await page.waitForURL(`${t.baseUrl}/reviews/${id}`);
+    const approve = page.getByRole('button', { name: 'Approve' });
+    await approve.scrollIntoViewIfNeeded();
+    const box = await approve.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    expect(await sideways()).toBeLessThanOrEqual(0);
+    await page.close();
   });
 
   it('pages with Load more, newest first, until there is no more', async () => {
@@ -227,11 +268,139 @@ describe('a request', () => {
     await page.close();
   });
 
+  it('shows each statement\'s classification with its warnings, and a failed run\'s error', async () => {
+    const id = await submit('SELECT count(*) FROM users;\nDELETE FROM missing_table');
+    expect((await t.api('PUT', `/api/reviews/${id}/approve`, { key: dana.apiKey, body: {} })).status).toBe(200);
+    const failed = await eventually(async () => {
+      const r = await t.api('GET', `/api/reviews/${id}`, { key: dana.apiKey });
+      return r.body.status === 'FAILED' ? r.body : undefined;
+    });
+    expect(failed.error).toMatch(/missing_table/);
+    const page = await pageOf(dana.apiKey, `/reviews/${id}`);
+    await page.getByRole('heading', { name: 'What it does' }).waitFor();
+    const statements = page.getByRole('table', { name: 'Statements and their classification' });
+    const [select, del] = [statements.getByRole('row').nth(1), statements.getByRole('row').nth(2)];
+    await expect(select.locator('td[data-label="Command"]').textContent()).resolves.toBe('SELECT');
+    await expect(select.locator('td[data-label="Tables"]').textContent()).resolves.toBe('users');
+    await expect(select.locator('td[data-label="Warnings"]').textContent()).resolves.toBe('none');
+    await expect(del.locator('td[data-label="Command"]').textContent()).resolves.toBe('DELETE');
+    await expect(del.locator('td[data-label="Tables"]').textContent()).resolves.toBe('missing_table');
+    await expect(del.locator('td[data-label="Warnings"] li').allTextContents()).resolves.toEqual(failed.classification.statements[1].warnings);
+    expect(failed.classification.statements[1].warnings.join(' ')).toMatch(/changes every row of missing_table/);
+    // Each statement's kind, in the gateway's words.
+    await expect(statements.locator('td[data-label="Kind"]').allTextContents()).resolves.toEqual(failed.classification.statements.map((x: { kind: string }) => x.kind));
+    await page.getByText('Failed', { exact: true }).first().waitFor();
+    const error = page.getByRole('status').filter({ hasText: 'Error:' });
+    await expect(error.textContent()).resolves.toBe(`Error: ${failed.error}`);
+    await page.close();
+  });
+
+  it('opened from a Teams card\'s Reject, opens the Reject dialog with Reason focused, and drops ?action from the address', async () => {
+    const id = await submit("UPDATE users SET status = 'teams-reject' WHERE id = 2");
+    const page = await pageOf(dana.apiKey, `/reviews/${id}?action=reject`);
+    const dialog = page.getByRole('dialog', { name: 'Reject this request' });
+    await dialog.waitFor();
+    await page.waitForURL(`${t.baseUrl}/reviews/${id}`);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('reject-reason');
+    await page.keyboard.type('Card said no');
+    await dialog.getByRole('button', { name: 'Reject request' }).click();
+    await page.getByRole('definition').filter({ hasText: 'Card said no' }).waitFor();
+    expect((await t.api('GET', `/api/reviews/${id}`, { key: dana.apiKey })).body).toMatchObject({ status: 'REJECTED', rejectReason: 'Card said no' });
+    // A link to a request decided meanwhile says so, in the API's words.
+    const late = await pageOf(bo.apiKey, `/reviews/${id}?action=reject`);
+    await late.getByRole('note').filter({ hasText: 'You cannot decide on this request: This request is already rejected; there is nothing left to decide.' }).waitFor();
+    await expect(late.getByRole('dialog').count()).resolves.toBe(0);
+    await page.close();
+    await late.close();
+  });
+
+  it('opened from a Teams card\'s Approve, asks "Approve this request?" with the focus on Approve, and decides nothing until it is pressed', async () => {
+    const id = await submit("UPDATE users SET status = 'teams-approve' WHERE id = 2");
+    const page = await pageOf(dana.apiKey, `/reviews/${id}?action=approve`);
+    await page.getByText('Approve this request?', { exact: true }).waitFor();
+    await page.waitForURL(`${t.baseUrl}/reviews/${id}`);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Approve');
+    await expect(page.getByRole('dialog').count()).resolves.toBe(0);
+    // Opening the link decided nothing; a reload (the address no longer asks) neither.
+    await page.reload();
+    await page.getByRole('button', { name: 'Approve' }).waitFor();
+    await expect(page.getByText('Approve this request?').count()).resolves.toBe(0);
+    const still = (await t.api('GET', `/api/reviews/${id}`, { key: dana.apiKey })).body;
+    expect(still.status).toBe('PENDING');
+    const events = (await t.api('GET', `/api/reviews/${id}/events`, { key: dana.apiKey })).body.events as { action: string }[];
+    expect(events.map((e) => e.action)).not.toContain('review.approved');
+    // The requester gets the refusal, not a question.
+    const own = await pageOf(alice.apiKey, `/reviews/${id}?action=approve`);
+    await own.getByText(/You cannot decide on this request: You cannot approve your own request/).waitFor();
+    await expect(own.getByText('Approve this request?').count()).resolves.toBe(0);
+    await expect(own.getByRole('button', { name: 'Approve' }).count()).resolves.toBe(0);
+    // Pressed with the keyboard where the focus was put, it approves.
+    const again = await pageOf(dana.apiKey, `/reviews/${id}?action=approve`);
+    await again.getByText('Approve this request?', { exact: true }).waitFor();
+    await again.keyboard.press('Enter');
+    await eventually(async () => ['APPROVED', 'RUNNING', 'EXECUTED'].includes((await t.api('GET', `/api/reviews/${id}`, { key: dana.apiKey })).body.status));
+    for (const p of [page, own, again]) await p.close();
+  });
+
   it('tells someone who may not see a request that there is none with that id', async () => {
     const id = await submit("UPDATE users SET status = 'hidden' WHERE id = 3");
     const outsider = await t.createUser('out@example.com', ['marketing']);
     const page = await pageOf(outsider.apiKey, `/reviews/${id}`);
     await page.getByRole('alert').filter({ hasText: `No request has the id ${id}` }).waitFor();
     await expect(page.getByText("UPDATE users SET status = 'hidden'").count()).resolves.toBe(0);
+  });
+});
+
+describe('a forged form on another origin', () => {
+  // Another port of 127.0.0.1 is another origin but the same site: SameSite=Lax still sends the
+  // session cookie with its POST, so only the gateway's own checks stand in the way.
+  let evil: Server;
+  let evilUrl: string;
+  beforeAll(async () => {
+    evil = createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const action = u.searchParams.get('to') ?? '';
+      // text/plain with a name and value that together read as JSON: the classic forged JSON body.
+      const name = '{"input":"UPDATE users SET status = \'forged\' WHERE id = 2","reason":"forged","x":"';
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><form method="POST" enctype="text/plain" action="${action}"><input type="hidden" name='${name}' value='"}'></form><script>document.forms[0].submit()</script>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => evil?.close(resolve));
+  });
+
+  /** Dana, signed in to the web app, opens the forged page aimed at `target`; the gateway's answer. */
+  async function forge(target: string) {
+    const page = await pageOf(dana.apiKey, '/reviews');
+    const answer = page.waitForResponse((r) => r.url() === target && r.request().method() === 'POST');
+    await page.goto(`${evilUrl}?to=${encodeURIComponent(target)}`);
+    const res = await answer;
+    const sent = await res.request().allHeaders();
+    const out = { status: res.status(), body: await res.text(), cookie: sent.cookie ?? '' };
+    await page.close();
+    return out;
+  }
+
+  it('cannot approve a pending request, nor submit a command in the signed-in reviewer\'s name', async () => {
+    const id = await submit("UPDATE users SET status = 'target' WHERE id = 2");
+    const approve = await forge(`${t.baseUrl}/api/reviews/${id}/approve`);
+    // The session cookie went with it: the browser did not stop this, the gateway did. A form can
+    // only POST, and deciding takes a PUT (which another origin's script cannot send without CORS).
+    expect(approve.cookie).toContain('hoop_session=');
+    expect(approve.status).toBe(404);
+    expect(approve.body).toContain('No route POST');
+    expect((await t.api('GET', `/api/reviews/${id}`, { key: dana.apiKey })).body.status).toBe('PENDING');
+
+    const exec = await forge(`${t.baseUrl}/api/connections/prod-db/exec`);
+    expect(exec.cookie).toContain('hoop_session=');
+    expect(exec.status).toBe(403);
+    expect(exec.body).toContain('came from another site');
+    // Refused before it was read: nothing was submitted in Dana's name.
+    const mine = await t.api('GET', '/api/reviews?requester=dana%40example.com', { key: dana.apiKey });
+    expect(mine.status).toBe(200);
+    expect(mine.body.reviews).toEqual([]);
   });
 });

@@ -1,6 +1,9 @@
 // One access request (/reviews/<id>, the link Slack and Teams messages carry): everything a reviewer
 // needs to decide, the Approve and Reject buttons for those the gateway says may decide (its viewer
 // field: the vote's own rule), the result once run, and the audit trail. Re-read live on any change.
+// A Teams card's Approve and Reject open this page with ?action=approve|reject: the page gets the
+// decision ready (the Reject dialog open, or the focus on Approve with a question) and never decides
+// by itself: opening a link is not consent.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ReviewViewForViewer } from '../../../src/contracts/review-view.ts';
 import { agentName } from '../../../src/contracts/request-origin.ts';
@@ -9,7 +12,7 @@ import { approvalsText, ErrorMessage, PageHeader, StatusBadge, Time, useNow } fr
 import { SqlBlock } from '../components/sql-block.tsx';
 import { visibleText } from '../components/visible-text.tsx';
 import { useReviewEvents } from '../live.ts';
-import { Link } from '../router.tsx';
+import { Link, setQuery, useLocation } from '../router.tsx';
 import { ExpiresIn } from './reviews.tsx';
 import { accessRequestTitle, AccessWindowPanel, GrantLink } from '../components/access-window.tsx';
 
@@ -23,8 +26,22 @@ interface AuditEvent {
   detail: unknown;
 }
 
+/** What a link asked the page to get ready: `?action=approve|reject`, read once when the page opens. */
+type Ask = 'approve' | 'reject' | null;
+const askOf = (q: URLSearchParams): Ask => {
+  const a = q.get('action');
+  return a === 'approve' || a === 'reject' ? a : null;
+};
+
 export function ReviewPage({ id }: { id: string }) {
+  const { query } = useLocation();
+  const [ask, setAsk] = useState<Ask>(() => askOf(query));
   const [review, setReview] = useState<ReviewViewForViewer | null>(null);
+  // Handled once: a reload, or this page's address copied on, does not ask again.
+  const asked = useCallback(() => {
+    setAsk(null);
+    setQuery({ action: undefined });
+  }, []);
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -90,7 +107,12 @@ export function ReviewPage({ id }: { id: string }) {
       <Summary review={review} />
       <GrantLink review={review} />
       <AccessWindowPanel review={review} onRevoked={(r) => { show(r, ++started.current); void load(); }} />
-      <Decision review={review} onDecided={(r) => { show(r, ++started.current); void load(); }} />
+      <Decision
+        review={review}
+        ask={ask}
+        onAsked={asked}
+        onDecided={(r) => { show(r, ++started.current); void load(); }}
+      />
       {review.kind === 'access' ? null : (
         <section className="panel" aria-labelledby="command-h">
           <h2 id="command-h">Command</h2>
@@ -205,21 +227,50 @@ function Requester({ review }: { review: ReviewViewForViewer }) {
   );
 }
 
+interface DecisionProps {
+  review: ReviewViewForViewer;
+  /** A link's ?action: the decision to get ready (never to make). */
+  ask: Ask;
+  /** The ask was handled: called once. */
+  onAsked(): void;
+  onDecided(r: ReviewViewForViewer): void;
+}
+
 /** Approve and Reject, only for those the gateway says may decide; refusals in the API's words. */
-function Decision({ review, onDecided }: { review: ReviewViewForViewer; onDecided: (r: ReviewViewForViewer) => void }) {
+function Decision({ review, ask, onAsked, onDecided }: DecisionProps) {
   const { viewer } = review;
   const [group, setGroup] = useState(viewer.groups[0] ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [reason, setReason] = useState('');
   const [rejecting, setRejecting] = useState(false);
+  // What the link asked, kept after the address drops it; `late`: it came after the decision.
+  const [asked, setAsked] = useState<Ask>(null);
+  const [late, setLate] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
+  const approveButton = useRef<HTMLButtonElement>(null);
+  const reasonField = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     if (!viewer.groups.includes(group)) setGroup(viewer.groups[0] ?? '');
   }, [viewer.groups, group]);
+  useEffect(() => {
+    if (!ask) return;
+    setAsked(ask);
+    onAsked();
+    if (review.status !== 'PENDING') setLate(true);
+    if (review.status !== 'PENDING' || !viewer.canDecide) return;
+    if (ask === 'reject') {
+      dialog.current?.showModal();
+      setRejecting(true);
+      reasonField.current?.focus();
+    } else {
+      approveButton.current?.focus();
+    }
+  }, [ask, onAsked, review.status, viewer.canDecide]);
 
-  if (review.status !== 'PENDING') return null;
-  if (!viewer.canDecide) {
+  if (review.status !== 'PENDING' || !viewer.canDecide) {
+    // A decided request shows no refusal unless a link asked to decide on it once it was decided.
+    if (review.status !== 'PENDING' && !late) return null;
     return viewer.why ? (
       <p className="notice" role="note">
         You cannot decide on this request: {viewer.why}
@@ -264,9 +315,14 @@ function Decision({ review, onDecided }: { review: ReviewViewForViewer; onDecide
       ) : (
         <p className="hint">You decide for {viewer.groups[0]}.</p>
       )}
+      {asked === 'approve' && canApprove ? (
+        <p className="prompt" id="approve-prompt">
+          Approve this request?
+        </p>
+      ) : null}
       <div className="row">
         {canApprove ? (
-          <button type="button" className="approve" disabled={busy} onClick={() => void vote('approve')}>
+          <button type="button" ref={approveButton} className="approve" disabled={busy} aria-describedby={asked === 'approve' ? 'approve-prompt' : undefined} onClick={() => void vote('approve')}>
             Approve
           </button>
         ) : null}
@@ -290,7 +346,7 @@ function Decision({ review, onDecided }: { review: ReviewViewForViewer; onDecide
           <h2 id="reject-h">Reject this request</h2>
           <div className="field">
             <label htmlFor="reject-reason">Reason</label>
-            <textarea id="reject-reason" className="reason" maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} aria-describedby="reject-hint" />
+            <textarea id="reject-reason" ref={reasonField} className="reason" maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} aria-describedby="reject-hint" />
             <p className="hint" id="reject-hint">
               The requester sees it. Up to 1,000 characters.
             </p>
