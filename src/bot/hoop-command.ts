@@ -41,7 +41,7 @@ async function readProfile(client: WebClient, slackUserId: string): Promise<Slac
 export function registerHoopCommand(app: App, { admin, log, installedTeam }: HoopCommandOptions): void {
   app.command('/hoop', async ({ command, ack, client, context }) => {
     const [sub = 'help'] = command.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    const ctx = slackCtx(command.user_id, undefined, context);
+    const ctx = slackCtx({ userId: command.user_id, teamId: command.team_id ?? null, channelId: command.channel_id ?? null }, undefined, context);
     const reply = (text: string) => ack({ response_type: 'ephemeral', text: fitFallbackText(text) });
     if (sub === 'help') return reply(HELP);
     if (sub === 'unsubscribe') {

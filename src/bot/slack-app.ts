@@ -2,6 +2,7 @@
 // payloads into the same service calls the API makes; the rules live in src/core and the services.
 import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import type { SlackIds } from '../db/audit.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import { AppError, ErrorCode, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -11,7 +12,7 @@ import type { HomeView } from './home-blocks.js';
 import { registerHoopCommand } from './hoop-command.js';
 import { rejectModal, type RejectModalMeta } from './reject-modal.js';
 import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, REVOKE_ACTION, type ButtonValue, type RevokeButtonValue } from './review-blocks.js';
-import { slackCtx } from './slack-context.js';
+import { interactionIds, slackCtx } from './slack-context.js';
 import { cutText, fitFallbackText } from './slack-limits.js';
 import { GatewaySlackReceiver } from './slack-receiver.js';
 
@@ -140,7 +141,7 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     const slackUserId: string = body.user_id ?? body.user?.id ?? 'unknown';
     log.warn({ teamId: teamId ?? null, installed, slackUserId }, 'refused a Slack request from another workspace');
     await admin
-      .recordSlackRefusal('slack.other_workspace_refused', slackCtx(slackUserId, undefined, args.context), { teamId: teamId ?? null, installedTeamId: installed, kind: body.command ? 'command' : String(body.type ?? 'unknown') })
+      .recordSlackRefusal('slack.other_workspace_refused', slackCtx({ userId: slackUserId, teamId: teamId ?? null, channelId: body.channel_id ?? body.channel?.id ?? null }, undefined, args.context), { teamId: teamId ?? null, installedTeamId: installed, kind: body.command ? 'command' : String(body.type ?? 'unknown') })
       .catch((err) => log.error({ err }, 'could not audit a refused Slack request'));
     return refuse('This hoop gateway is installed in another Slack workspace, so it does not act on requests from yours; nothing was done. Ask your hoop admin which workspace to use.');
   });
@@ -148,11 +149,11 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
   registerHoopCommand(app, { admin, log, installedTeam });
 
   /** The hoop user behind a click; a clicker who is none (not linked, deactivated) is refused, and that refusal is audited. */
-  const voterOf = async (slackUserId: string, reviewId: string, input: VoteInput, context: Record<string, unknown>) => {
+  const voterOf = async (ids: SlackIds, reviewId: string, input: VoteInput, context: Record<string, unknown>) => {
     try {
-      return await admin.userBySlackId(slackUserId);
+      return await admin.userBySlackId(ids.userId);
     } catch (error) {
-      return reviews.refuseVote(error, reviewId, input, slackCtx(slackUserId, undefined, context));
+      return reviews.refuseVote(error, reviewId, input, slackCtx(ids, undefined, context));
     }
   };
 
@@ -161,8 +162,9 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     const channel = body.channel?.id;
     try {
       const { reviewId, group } = parseButton(action.value);
-      const user = await voterOf(body.user.id, reviewId, { action: 'approve', group }, context);
-      await reviews.vote(user, reviewId, { action: 'approve', group }, slackCtx(body.user.id, user, context));
+      const ids = interactionIds(body, channel);
+      const user = await voterOf(ids, reviewId, { action: 'approve', group }, context);
+      await reviews.vote(user, reviewId, { action: 'approve', group }, slackCtx(ids, user, context));
     } catch (error) {
       // Slack was answered already: the person hears of a failure only from us.
       if (!isAppError(error)) log.error({ err: error }, 'an approval from Slack failed');
@@ -176,9 +178,10 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     let view: ReturnType<typeof rejectModal>;
     try {
       const { reviewId, group } = parseButton(action.value);
-      const user = await voterOf(body.user.id, reviewId, { action: 'reject', group }, context);
+      const ids = interactionIds(body, channel);
+      const user = await voterOf(ids, reviewId, { action: 'reject', group }, context);
       // Exactly the checks (and words) of the rejection itself, before a modal is opened for nothing.
-      const review = await reviews.previewVote(user, reviewId, { action: 'reject', group }, slackCtx(body.user.id, user, context));
+      const review = await reviews.previewVote(user, reviewId, { action: 'reject', group }, slackCtx(ids, user, context));
       const meta: RejectModalMeta = { reviewId, group, channel };
       view = rejectModal(meta, { connection: review.connection.name, requester: review.requester.email, kind: review.kind === 'access' ? 'access' : 'command' });
     } catch (error) {
@@ -202,8 +205,10 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     }
     const reason = view.state.values.reason?.value?.value ?? undefined;
     try {
-      const user = await voterOf(body.user.id, meta.reviewId, { action: 'reject', group: meta.group }, context);
-      await reviews.vote(user, meta.reviewId, { action: 'reject', group: meta.group, reason: reason ?? undefined }, slackCtx(body.user.id, user, context));
+      // A modal has no channel of its own: the one its Reject button was clicked in, kept in its metadata.
+      const ids = interactionIds(body, meta.channel);
+      const user = await voterOf(ids, meta.reviewId, { action: 'reject', group: meta.group }, context);
+      await reviews.vote(user, meta.reviewId, { action: 'reject', group: meta.group, reason: reason ?? undefined }, slackCtx(ids, user, context));
       await ack();
     } catch (error) {
       // Not yet acked: the form stays open with the reason, and the person can submit it again.
@@ -221,8 +226,9 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
     try {
       reviewId = parseRevokeButton(action.value).reviewId;
       const id = reviewId;
-      const user = await admin.userBySlackId(body.user.id).catch((error: unknown) => reviews.refuseRevoke(error, id, slackCtx(body.user.id, undefined, context)));
-      await reviews.revokeAccess(user, reviewId, slackCtx(body.user.id, user, context));
+      const ids = interactionIds(body, channel);
+      const user = await admin.userBySlackId(ids.userId).catch((error: unknown) => reviews.refuseRevoke(error, id, slackCtx(ids, undefined, context)));
+      await reviews.revokeAccess(user, reviewId, slackCtx(ids, user, context));
     } catch (error) {
       if (!isAppError(error)) log.error({ err: error, reviewId }, 'a revocation from Slack failed');
       await tellUser(client, channel, body.user.id, `:warning: ${clickFailureText(error, 'revocation')}`);

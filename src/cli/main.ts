@@ -282,13 +282,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--requester <email>', 'only reviews requested by this person')
     .option('--limit <n>', 'at most this many, newest first (pages are followed)', positiveInt, 50)
     .addOption(outputOption())
-    .addOption(new Option('--export <format>', 'stream every matching review you may see, oldest first, to stdout as CSV or JSON lines (no --limit; no output column)').choices(['csv', 'jsonl']))
+    .addOption(new Option('--export <format>', 'stream every matching review you may see, oldest first, to stdout as CSV or JSON lines (no --limit)').choices(['csv', 'jsonl']))
     .option('--from <time>', 'with --export: reviews created at or after this ISO time')
     .option('--to <time>', 'with --export: reviews created before this ISO time')
-    .action(async (opts: { status?: string; connection?: string; requester?: string; limit: number; output: string; export?: string; from?: string; to?: string }) => {
+    .option('--include-output', "with --export: add each command's full output as stored (masked), and outputTruncated when the gateway cut it")
+    .action(async (opts: { status?: string; connection?: string; requester?: string; limit: number; output: string; export?: string; from?: string; to?: string; includeOutput?: boolean }) => {
       const filters = { status: opts.status, connection: opts.connection, requester: opts.requester };
-      if (opts.export) return streamExport(exportCtx, `/api/reviews/export${exportQuery({ format: opts.export, ...filters, from: opts.from, to: opts.to })}`);
-      if (opts.from || opts.to) throw new CliError('--from and --to go with --export (the list shows the newest reviews first: use --limit).', EXIT.usage);
+      if (opts.export) return streamExport(exportCtx, `/api/reviews/export${exportQuery({ format: opts.export, ...filters, from: opts.from, to: opts.to, include: opts.includeOutput ? 'output' : undefined })}`);
+      if (opts.from || opts.to || opts.includeOutput) throw new CliError('--from, --to and --include-output go with --export (the list shows the newest reviews first: use --limit, and hoop get review ID for one output).', EXIT.usage);
       const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined)).toString();
       const reviews = await client().list<ReviewListView>(`/api/reviews${query ? `?${query}` : ''}`, 'reviews', opts.limit);
       if (opts.output === 'json') return json(reviews);

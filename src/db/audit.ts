@@ -28,16 +28,27 @@ export interface AuditContext {
    * relayed by `hoop mcp` in the Hoop-Mcp-Client header): a label like the User-Agent, never who acts.
    */
   client?: { name: string; version: string } | null;
+  /** An action from Slack: the clicker's Slack user and workspace, and the channel when Slack says it; kept in the event's detail. */
+  slack?: SlackIds | null;
+}
+
+/** Who acted in Slack, and where: the user, their workspace (team) and the channel of the click or command. */
+export interface SlackIds {
+  userId: string;
+  teamId: string | null;
+  channelId?: string | null;
 }
 
 /**
- * The event's detail, with the actor's IdP identity when they signed in through SSO, and the MCP
- * client they acted through (the address and User-Agent have columns of their own).
+ * The event's detail, with the actor's IdP identity when they signed in through SSO, the MCP
+ * client they acted through, and the Slack user, workspace and channel of an action from Slack
+ * (the address and User-Agent have columns of their own).
  */
 export function detailOf(ctx: AuditContext, detail: Prisma.InputJsonValue | undefined): Prisma.InputJsonValue | undefined {
   const extra: Record<string, Prisma.InputJsonValue> = {};
   if (ctx.idp) extra.idp = { issuer: ctx.idp.issuer, subject: ctx.idp.subject };
   if (ctx.client) extra.client = { name: ctx.client.name, version: ctx.client.version };
+  if (ctx.slack) extra.slack = { userId: ctx.slack.userId, teamId: ctx.slack.teamId, ...(ctx.slack.channelId ? { channelId: ctx.slack.channelId } : {}) };
   if (Object.keys(extra).length === 0) return detail;
   if (detail === undefined || detail === null) return extra;
   if (typeof detail === 'object' && !Array.isArray(detail)) return { ...(detail as Record<string, Prisma.InputJsonValue>), ...extra };

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import type { Clock } from '../../src/core/ports.js';
+import type { Logger } from '../../src/logger.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
 import { signedForm, signedJson } from '../fakes/slack-requests.js';
 import { createStateDatabase, REDIS_URL, uniqueName } from './databases.js';
@@ -50,6 +51,8 @@ export interface TestGatewayOptions {
   relayIntervalMs?: number;
   /** Chain audit events in the background (default true); off where a test counts the gateway's COMMITs. */
   auditChain?: boolean;
+  /** The gateway's logger (default: silent, or TEST_LOG_LEVEL); a test that reads what the gateway logs passes its own. */
+  log?: Logger;
 }
 
 /** Deletes every BullMQ key of `prefix`'s queues, and the limits' counters under `prefix:`. */
@@ -106,7 +109,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       : { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_BOT_ID: 'BBOT', SLACK_BOT_USER_ID: 'UBOT', SLACK_CHANNEL: 'C-REVIEWS' }),
     ...options.env,
   };
-  const gateway = createGateway({ config: loadConfig(env), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: options.sweepIntervalMs ?? 1000, clock: options.clock, relayIntervalMs: options.relayIntervalMs, auditChainInBackground: options.auditChain });
+  const gateway = createGateway({ config: loadConfig(env), log: options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), http: true, workers: options.workers ?? true, sweepIntervalMs: options.sweepIntervalMs ?? 1000, clock: options.clock, relayIntervalMs: options.relayIntervalMs, auditChainInBackground: options.auditChain });
   await gateway.start();
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routesOf } from '../../src/gateway/route-list.js';
-import { blockAction, slashCommand } from '../fakes/slack-requests.js';
+import { blockAction, rejectSubmission, slashCommand } from '../fakes/slack-requests.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -301,6 +301,8 @@ const CASES: Record<string, () => Promise<void>> = {
     const refused = await during(() => t.slackPost(blockAction('UNOBODY', 'review.approve', value)), (e) => e.length > 0);
     expect(actions(refused)).toEqual(['review.vote_denied']);
     expect(refused[0]).toMatchObject({ actor: 'slack:UNOBODY', actorId: null, source: 'slack', reviewId: r.id, detail: { action: 'approve', code: 'not_linked' } });
+    // Every event of a Slack action names the Slack user, workspace and channel it came from.
+    expect(refused[0]!.detail.slack).toEqual({ userId: 'UNOBODY', teamId: 'T1', channelId: 'C-REVIEWS' });
 
     // So is one by a linked user who has been deactivated.
     t.slack.users.set('UBOB', { email: 'bob@example.com' });
@@ -308,16 +310,38 @@ const CASES: Record<string, () => Promise<void>> = {
     expect((await api('PATCH', '/api/users/bob@example.com', { body: { active: false } })).status).toBe(200);
     const deactivated = await during(() => t.slackPost(blockAction('UBOB', 'review.approve', value)), (e) => e.length > 0);
     expect(actions(deactivated)).toEqual(['review.vote_denied']);
-    expect(deactivated[0]).toMatchObject({ actor: 'slack:UBOB', source: 'slack', reviewId: r.id, detail: { action: 'approve', code: 'forbidden' } });
+    expect(deactivated[0]).toMatchObject({ actor: 'slack:UBOB', source: 'slack', reviewId: r.id, detail: { action: 'approve', code: 'forbidden', slack: { userId: 'UBOB', teamId: 'T1', channelId: 'C-REVIEWS' } } });
 
-    const approved = await during(() => t.slackPost(blockAction('UDANA', 'review.approve', value)), (e) => e.length > 0);
+    // A linked reviewer's vote is theirs (their email), and names their Slack ids all the same.
+    const approved = await during(() => t.slackPost(blockAction('UDANA', 'review.approve', value, 'C-DBA')), (e) => e.length > 0);
     expect(actions(approved)).toEqual(['review.approved']);
     expect(approved[0]).toMatchObject({ actor: 'dana@example.com', source: 'slack', reviewId: r.id });
+    expect(approved[0]!.detail.slack).toEqual({ userId: 'UDANA', teamId: 'T1', channelId: 'C-DBA' });
+
+    // A rejection through the modal: the channel is the one its Reject button was in.
+    const r2 = await submit("UPDATE items SET label = 'modal' WHERE id = 2");
+    const meta = JSON.stringify({ reviewId: r2.id, group: 'dba', channel: 'C-MODAL' });
+    const rejected = await during(() => t.slackPost(rejectSubmission('UDANA', meta, 'not in Slack either')), (e) => e.length > 0);
+    expect(actions(rejected)).toEqual(['review.rejected']);
+    expect(rejected[0]).toMatchObject({ actor: 'dana@example.com', source: 'slack', reviewId: r2.id, detail: { reason: 'not in Slack either', slack: { userId: 'UDANA', teamId: 'T1', channelId: 'C-MODAL' } } });
+
+    // Revoke from Slack, refused and done.
+    expect((await api('POST', '/api/connections?overwrite=true', { body: { name: 'prod', accessMode: 'both' } })).status).toBe(200);
+    const grant = await api('POST', '/api/connections/prod/access', { key: alice.apiKey, body: { duration: '30m', reason: 'INC-10' } });
+    expect(grant.status).toBe(201);
+    expect((await api('PUT', `/api/reviews/${grant.body.id}/approve`, { key: ada.apiKey, body: {} })).status).toBe(200);
+    const revokeValue = JSON.stringify({ reviewId: grant.body.id });
+    const revokeRefused = await during(() => t.slackPost(blockAction('UNOBODY', 'review.revoke', revokeValue)), (e) => e.length > 0);
+    expect(actions(revokeRefused)).toEqual(['review.revoke_denied']);
+    expect(revokeRefused[0]).toMatchObject({ actor: 'slack:UNOBODY', reviewId: grant.body.id, detail: { slack: { userId: 'UNOBODY', teamId: 'T1', channelId: 'C-REVIEWS' } } });
+    const revoked = await during(() => t.slackPost(blockAction('UDANA', 'review.revoke', revokeValue)), (e) => e.length > 0);
+    expect(actions(revoked)).toEqual(['review.access_revoked']);
+    expect(revoked[0]).toMatchObject({ actor: 'dana@example.com', source: 'slack', reviewId: grant.body.id, detail: { slack: { userId: 'UDANA', teamId: 'T1', channelId: 'C-REVIEWS' } } });
 
     t.slack.users.set('UNEWBIE', { email: 'newbie@example.com' });
     const linked = await during(() => t.slackPost(slashCommand('UNEWBIE', 'subscribe')), (e) => e.length > 0);
     expect(actions(linked)).toEqual(['user.slack_linked']);
-    expect(linked[0]).toMatchObject({ actor: 'newbie@example.com', source: 'slack', detail: { slackUserId: 'UNEWBIE' } });
+    expect(linked[0]).toMatchObject({ actor: 'newbie@example.com', source: 'slack', detail: { slackUserId: 'UNEWBIE', slack: { userId: 'UNEWBIE', teamId: 'T1', channelId: 'C-REVIEWS' } } });
   },
 };
 

@@ -278,4 +278,35 @@ describe('the CLI', () => {
     expect(records.map((r) => r[0])).toEqual([ids['alice-prod'], ids['alice-billing']]);
     expect(records[0][header.indexOf('input')]).toBe(`'${TRICKY}`);
   });
+
+  it('adds the full output as stored, and whether the gateway cut it, with --include-output', async () => {
+    // An output over the gateway's limit (OUTPUT_MAX_BYTES, 256 KiB): stored cut, and exported as stored.
+    const res = await t.api('POST', '/api/connections/billing/exec', { key: carol.apiKey, body: { input: "SELECT repeat('x', 300000) AS big", reason: 'a big one' } });
+    expect(res.status).toBe(201);
+    expect((await t.api('PUT', `/api/reviews/${res.body.id}/approve`, { key: dana.apiKey, body: {} })).status).toBe(200);
+    await eventually(async () => (await t.api('GET', `/api/reviews/${res.body.id}`)).body.status === 'EXECUTED', 20_000, 'the big one executed');
+    const stored = async (id: string) => (await state.query('SELECT output, "outputTruncated" FROM "Review" WHERE id = $1', [id])).rows[0];
+
+    const csv = await runHoop(['admin', 'get', 'reviews', '--export', 'csv', '--include-output', '--status', 'executed', '--connection', 'billing'], { apiUrl: t.baseUrl, key: ADMIN_KEY, home });
+    expect(csv.stderr).toBe('');
+    expect(csv.code).toBe(0);
+    const [header, ...records]: string[][] = parse(csv.stdout);
+    expect(header.slice(-2)).toEqual(['output', 'outputTruncated']);
+    expect(records.map((r) => r[0])).toEqual([ids['alice-billing'], res.body.id]);
+    const small = await stored(ids['alice-billing']);
+    expect(records[0][header.indexOf('output')]).toBe(small.output);
+    expect(records[0][header.indexOf('outputTruncated')]).toBe('false');
+    const big = await stored(res.body.id);
+    expect(big.outputTruncated).toBe(true);
+    expect(records[1][header.indexOf('output')]).toBe(big.output);
+    expect(records[1][header.indexOf('outputTruncated')]).toBe('true');
+
+    const lines = await runHoop(['admin', 'get', 'reviews', '--export', 'jsonl', '--include-output', '--requester', 'carol@example.com', '--status', 'executed'], { apiUrl: t.baseUrl, key: carol.apiKey, home });
+    expect(lines.code).toBe(0);
+    expect(jsonl(lines.stdout).map((r) => [r.id, r.output, r.outputTruncated])).toEqual([[res.body.id, big.output, true]]);
+
+    const misplaced = await runHoop(['admin', 'get', 'reviews', '--include-output'], { apiUrl: t.baseUrl, key: ADMIN_KEY, home });
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain('--include-output go with --export');
+  }, 60_000);
 });

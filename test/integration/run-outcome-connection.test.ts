@@ -1,6 +1,7 @@
 // The outcome of an approved PostgreSQL command whose own connection to the target drops, or whose
 // target cannot be reached after its process stopped, is what the target says, not a guess; and
 // statements that cannot run in a transaction block still run as psql -c runs them.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/gateway.js';
@@ -19,6 +20,19 @@ describe("a run whose own connection to the target drops", () => {
     expect(await f.rowsOf(5)).toBe(0);
     expect(r.status).toBe('FAILED');
     expect(r.error).toMatch(/the connection to proxied-db was lost while the command ran .*; the target reports that transaction \d+ was rolled back: nothing was committed/);
+    // Its audit event says what the review says: no rows, the error, and the sha256 of the output as stored.
+    const events = await f.t.gateway.db.auditEvent.findMany({ where: { reviewId: id, action: 'review.failed' } });
+    expect(events).toHaveLength(1);
+    const failed = events[0]!;
+    expect(failed).toMatchObject({ actor: 'system', source: 'system' });
+    expect(failed.detail).toEqual({
+      commandTags: [],
+      rowsAffected: null,
+      error: r.error,
+      outputBytes: Buffer.byteLength(r.output!),
+      outputTruncated: false,
+      outputSha256: createHash('sha256').update(r.output!, 'utf8').digest('hex'),
+    });
   }, 30_000);
 
   it('while it commits: the target says committed, and the review says EXECUTED with its output', async () => {

@@ -1,11 +1,11 @@
-// Analytics: how long reviews take (per connection and per reviewer group), what became of the
-// requests over time, the approval rate, the top requesters and the most common commands, and what
-// is pending now — GET /api/analytics, over the requests the signed-in user may see. The filters
-// (from, to, connection) live in the URL so a link keeps them.
+// Analytics: how long reviews take (mean, median and p90; per connection and per reviewer group),
+// what became of the requests over time (and of their runs), the approval rate, the top requesters
+// and the most common commands, and what is pending now — GET /api/analytics, over the requests the
+// signed-in user may see. The filters (from, to, connection) live in the URL so a link keeps them.
 import { useEffect, useState } from 'react';
-import type { AnalyticsView, DecisionTimes } from '../../../src/contracts/analytics-view.ts';
+import type { AnalyticsView, DecisionTimes, OutcomeCounts } from '../../../src/contracts/analytics-view.ts';
 import { api, query } from '../api.ts';
-import { BarChart, StackedBars, type Series } from '../components/charts.tsx';
+import { BarChart, StackedBars, type RateSeries, type Series } from '../components/charts.tsx';
 import { ErrorMessage, PageHeader } from '../components/common.tsx';
 import { Link, setQuery, useLocation } from '../router.tsx';
 import { duration } from '../duration.ts';
@@ -14,6 +14,7 @@ import { ConnectionFilter } from '../components/connection-filter.tsx';
 const percent = (rate: number | null) => (rate === null ? '–' : `${Math.round(rate * 1000) / 10}%`);
 
 const TIME_SERIES: Series[] = [
+  { key: 'meanSec', label: 'Mean', color: '#173a85' },
   { key: 'medianSec', label: 'Median', color: '#2457c5' },
   { key: 'p90Sec', label: '90th percentile', color: '#9bb4ea' },
 ];
@@ -24,8 +25,14 @@ const OUTCOME_SERIES: Series[] = [
   { key: 'expired', label: 'Expired', color: '#9a6100' },
   { key: 'pending', label: 'Pending', color: '#8a93a3' },
 ];
+// What became of the runs of the approved requests (a part of Approved and Automatic above): drawn beside them.
+const RUN_SERIES: Series[] = [
+  { key: 'executed', label: 'Executed', color: '#0b6e99' },
+  { key: 'failed', label: 'Failed', color: '#7a1f5c' },
+];
+const APPROVAL_RATE: RateSeries<OutcomeCounts> = { key: 'approvalRate', label: 'Approval rate', color: '#c25e00', of: (p) => p.approvalRate };
 
-const timesRow = (label: string, t: DecisionTimes) => ({ label, values: { medianSec: t.medianSec, p90Sec: t.p90Sec } });
+const timesRow = (label: string, t: DecisionTimes) => ({ label, values: { meanSec: t.meanSec, medianSec: t.medianSec, p90Sec: t.p90Sec } });
 
 export function AnalyticsPage() {
   const { query: q } = useLocation();
@@ -98,6 +105,10 @@ function AnalyticsBody({ a }: { a: AnalyticsView }) {
           <dd>{percent(a.totals.approvalRate)}</dd>
         </div>
         <div>
+          <dt>Mean time to decision</dt>
+          <dd>{duration(t.overall.meanSec)}</dd>
+        </div>
+        <div>
           <dt>Median time to decision</dt>
           <dd>{duration(t.overall.medianSec)}</dd>
         </div>
@@ -123,7 +134,8 @@ function AnalyticsBody({ a }: { a: AnalyticsView }) {
       </p>
       <BarChart title="Time to decision by reviewer group" rows={t.byGroup.map((g) => timesRow(g.group, g))} series={TIME_SERIES} format={duration} />
       <BarChart title="Time to decision by connection" rows={[timesRow('All connections', t.overall), ...t.byConnection.map((c) => timesRow(c.connection, c))]} series={TIME_SERIES} format={duration} />
-      <StackedBars title={`Outcomes by ${a.bucket} (UTC)`} points={a.outcomes} series={OUTCOME_SERIES} labelOf={label} />
+      <StackedBars title={`Outcomes by ${a.bucket} (UTC)`} points={a.outcomes} series={OUTCOME_SERIES} beside={RUN_SERIES} rate={APPROVAL_RATE} labelOf={label} />
+      <p className="hint">Beside each column: of its approved requests, those that ran (Executed) and those whose run failed (Failed). The line: that {a.bucket}'s approval rate.</p>
       <h2 id="top-requesters">Top requesters</h2>
       <div className="table-wrap">
         <table aria-labelledby="top-requesters">

@@ -1,7 +1,8 @@
 // Access Requests: the requests the signed-in user may see, newest first, filtered by status
 // (Pending unless asked otherwise, as the seeds have it), connection and requester. The filters live
 // in the URL so a link keeps them. Rows change live: a request created or decided anywhere shows
-// here without a reload. Export downloads every request matching the filters as CSV.
+// here without a reload. Export downloads every request matching the filters as CSV (with
+// their outputs when Include output is ticked).
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ReviewListView, ReviewView } from '../../../src/contracts/review-view.ts';
 import { agentName } from '../../../src/contracts/request-origin.ts';
@@ -50,10 +51,11 @@ function firstLine(input: string, truncated: boolean): string {
 
 /**
  * The CSV export of every request matching the filters (not only the loaded page): a plain link,
- * so the browser streams it to a file with the session cookie (a GET needs no CSRF token).
+ * so the browser streams it to a file with the session cookie (a GET needs no CSRF token). With
+ * `withOutput`, each command's full output as stored (masked) and whether the gateway cut it.
  */
-function exportPath(f: Filters): string {
-  return `/api/reviews/export${query({ format: 'csv', status: f.status === 'all' ? undefined : f.status, connection: f.connection, requester: f.requester.trim() })}`;
+function exportPath(f: Filters, withOutput: boolean): string {
+  return `/api/reviews/export${query({ format: 'csv', status: f.status === 'all' ? undefined : f.status, connection: f.connection, requester: f.requester.trim(), include: withOutput ? 'output' : undefined })}`;
 }
 
 function listPath(f: Filters, cursor?: string | null): string {
@@ -68,6 +70,7 @@ export function ReviewsPage() {
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loadingMore, setLoadingMore] = useState(false);
+  const [exportOutput, setExportOutput] = useState(false);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const nextRef = useRef(nextCursor);
@@ -134,7 +137,11 @@ export function ReviewsPage() {
   return (
     <section>
       <PageHeader title="Access Requests">
-        <a className="button secondary" href={exportPath(filters)} download title="Download every request matching these filters as CSV (without outputs)">
+        <div className="checkbox">
+          <input id="export-output" type="checkbox" checked={exportOutput} onChange={(e) => setExportOutput(e.target.checked)} />
+          <label htmlFor="export-output">Include output</label>
+        </div>
+        <a className="button secondary" href={exportPath(filters, exportOutput)} download title={`Download every request matching these filters as CSV (${exportOutput ? "with each command's full output as stored" : 'without outputs'})`}>
           Export
         </a>
       </PageHeader>
