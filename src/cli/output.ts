@@ -1,4 +1,6 @@
 // What the CLI prints: aligned tables (kubectl style) and reviews.
+import { previewLines } from '../contracts/impact-preview.js';
+import { sampleText } from '../sql/preview-text.js';
 import { accessTitle } from '../core/access-window.js';
 import type { ReviewListView, ReviewView } from '../contracts/review-view.js';
 import { requesterLineText } from '../contracts/request-origin.js';
@@ -55,6 +57,15 @@ export function describeReview(r: ReviewView): string {
     for (const st of c.statements) {
       lines.push(`  #${st.index + 1} ${st.kind} ${st.command}${st.tables.length ? ` (${st.tables.join(', ')})` : ''}`);
       for (const w of st.warnings) lines.push(`    warning: ${w}`);
+    }
+  }
+  if (r.preview) {
+    // What the command would change, measured before review (a dry run, rolled back, or the planner's estimate).
+    const [first, ...rest] = previewLines(r.preview);
+    lines.push(`Impact:      ${first ?? '-'}`, ...rest.map((l) => `             ${l}`));
+    for (const s of r.preview.statements) {
+      const sample = sampleText(s);
+      if (sample) lines.push(`  Sample of statement ${s.index + 1} (the rows as it would leave them):`, ...sample.split('\n').map((l) => `    ${l}`));
     }
   }
   if (r.commandTags.length) lines.push(`Result:      ${r.commandTags.join(', ')}${r.rowsAffected !== null ? ` (${r.rowsAffected} rows affected)` : ''}`);

@@ -4,6 +4,7 @@
 // A Teams card's Approve and Reject open this page with ?action=approve|reject: the page gets the
 // decision ready (the Reject dialog open, or the focus on Approve with a question) and never decides
 // by itself: opening a link is not consent.
+import { highlightOf, statementWords } from '../../../src/contracts/impact-preview.ts';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ReviewViewForViewer } from '../../../src/contracts/review-view.ts';
 import { agentName } from '../../../src/contracts/request-origin.ts';
@@ -123,6 +124,7 @@ export function ReviewPage({ id }: { id: string }) {
         </section>
       )}
       <Classification review={review} />
+      <Preview review={review} />
       <Groups review={review} />
       <Result review={review} />
       <AuditTrail events={events} />
@@ -413,6 +415,69 @@ function Classification({ review }: { review: ReviewViewForViewer }) {
           </tbody>
         </table>
       </div>
+    </section>
+  );
+}
+
+/** What the command would change, measured before review (issue 14): per statement its rows, a zero or a large count flagged, and a sample. */
+function Preview({ review }: { review: ReviewViewForViewer }) {
+  const p = review.preview;
+  if (!p) return null;
+  const how = p.state === 'measured' ? 'Counted by a dry run that was rolled back.' : p.state === 'estimated' ? "The planner's estimate: nothing was run." : null;
+  return (
+    <section className="panel" aria-labelledby="preview-h">
+      <h2 id="preview-h">Impact preview</h2>
+      {p.state === 'pending' ? <p className="muted">Measuring what it would change…</p> : null}
+      {p.state === 'none' ? <p>No impact preview: {p.reason ?? 'not measured'}.</p> : null}
+      {p.state === 'measured' || p.state === 'estimated' ? (
+        <>
+          <ul className="preview-lines">
+            {p.statements.map((s) => {
+              const h = highlightOf(s);
+              return (
+                <li key={s.index} className={h ? 'warning' : undefined}>
+                  {p.statements.length > 1 ? `${s.index + 1}. ` : ''}
+                  {statementWords(s)}
+                  {h === 'zero' ? ' — matches nothing' : h === 'large' ? ' — many rows' : ''}
+                </li>
+              );
+            })}
+          </ul>
+          <p className="hint">
+            {how}
+            {p.state === 'estimated' && p.reason ? ` Why: ${p.reason}.` : ''}
+          </p>
+          {p.statements.map((s) =>
+            s.sample?.rows.length ? (
+              <div className="table-wrap" key={`sample-${s.index}`}>
+                <table>
+                  <caption>A few rows as statement {s.index + 1} would leave them</caption>
+                  <thead>
+                    <tr>
+                      {s.sample.columns.map((c, i) => (
+                        <th scope="col" key={i} className="mono">
+                          {c}
+                        </th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.sample.rows.map((row, i) => (
+                      <tr key={i}>
+                        {row.map((v, j) => (
+                          <td key={j} className="mono">
+                            {v === null ? <span className="muted">NULL</span> : v}
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : null,
+          )}
+        </>
+      ) : null}
     </section>
   );
 }
