@@ -15,6 +15,7 @@ import { sharedView } from '../../contracts/review-view.js';
 import { toReviewView } from '../../db/review-views.js';
 import { eventOf, PermanentFailure, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType, REVIEW_EVENTS, type AdminNotice } from '../channel.js';
 import { DISABLE_AFTER_MS, retryDelayMs } from './schedule.js';
+import { repairLostDispatches } from './repair.js';
 import { postWebhook } from './send.js';
 import { messageId, signatureHeaders } from './signing.js';
 import type { ResolveHost } from './ssrf.js';
@@ -68,19 +69,18 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
   const timeoutMs = options.timeoutMs ?? 15_000;
   const wallClock = options.wallClock ?? { now: () => new Date() };
 
-  async function dispatch(reviewId: string, event: ReviewEventType): Promise<void> {
-    // Most gateways have no endpoint for most events: one look at the (small) endpoint table first,
-    // before the request is read.
-    if (!(await db.webhookEndpoint.findFirst({ where: { enabled: true, events: { has: event } }, select: { id: true } }))) return;
-    let review;
+  /** The request, or PermanentFailure when it does not exist. */
+  async function loadReview(reviewId: string) {
     try {
-      review = await getReview(db, reviewId);
+      return await getReview(db, reviewId);
     } catch (error) {
       if (isAppError(error, ErrorCode.NotFound)) throw new PermanentFailure(`review ${reviewId} does not exist`);
       throw error;
     }
-    const endpoints = await subscribedEndpoints(db, event, review.connection.name);
-    if (endpoints.length === 0) return;
+  }
+
+  /** Writes the deliveries of `event` to `endpointIds` and enqueues those not attempted yet; how many. */
+  async function writeDeliveries(review: Awaited<ReturnType<typeof getReview>>, event: ReviewEventType, endpointIds: string[], enqueueTo: (e: OutboxEntry) => Promise<void>): Promise<number> {
     const now = clock.now();
     // The review as it stands when the event is dispatched (a moment after it happened), as
     // GET /api/reviews/:id shows it: output masked as stored, never the connection URL.
@@ -89,7 +89,19 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     const data = sharedView(toReviewView(review), review.connection);
     const body = { type: event, timestamp: now.toISOString(), data };
     // Also the deliveries of an earlier run of this job that stopped before enqueueing them (job ids dedupe).
-    for (const id of await insertDeliveries(db, endpoints.map((e) => e.id), reviewId, event, body, now)) await enqueue(deliverEntry(id, 1));
+    const ids = await insertDeliveries(db, endpointIds, review.id, event, body, now);
+    for (const id of ids) await enqueueTo(deliverEntry(id, 1));
+    return ids.length;
+  }
+
+  async function dispatch(reviewId: string, event: ReviewEventType): Promise<void> {
+    // Most gateways have no endpoint for most events: one look at the (small) endpoint table first,
+    // before the request is read.
+    if (!(await db.webhookEndpoint.findFirst({ where: { enabled: true, events: { has: event } }, select: { id: true } }))) return;
+    const review = await loadReview(reviewId);
+    const endpoints = await subscribedEndpoints(db, event, review.connection.name);
+    if (endpoints.length === 0) return;
+    await writeDeliveries(review, event, endpoints.map((e) => e.id), enqueue);
   }
 
   async function deliver(deliveryId: string): Promise<void> {
@@ -132,6 +144,20 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
   }
 
   async function reconcile(ctx: ReconcileContext): Promise<void> {
+    // First the deliveries lost dispatch jobs never wrote (enqueued as they are written), then the
+    // jobs lost of deliveries that exist.
+    const repaired = await repairLostDispatches(db, ctx.now, async (reviewId, event, endpointIds) => {
+      let review;
+      try {
+        review = await loadReview(reviewId);
+      } catch (error) {
+        // Deleted since it was read: nothing to send.
+        if (error instanceof PermanentFailure) return 0;
+        throw error;
+      }
+      return writeDeliveries(review, event, endpointIds, ctx.enqueue);
+    });
+    if (repaired > 0) log.info({ deliveries: repaired }, 'wrote the webhook deliveries of lost dispatch jobs');
     const dueBefore = new Date(ctx.now.getTime() - LOST_AFTER_MS);
     // Repairs get job ids per minute: the lost job's own id may still be taken by a finished job.
     const slot = `-r${Math.floor(ctx.now.getTime() / 60_000)}`;
