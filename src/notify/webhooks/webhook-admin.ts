@@ -252,7 +252,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       const endpoint = await load(id);
       const d = isUuid(deliveryId) ? await db.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId: endpoint.id } }) : null;
       if (!d) throw new AppError(ErrorCode.NotFound, `Webhook ${endpoint.id} has no delivery ${String(deliveryId).slice(0, 60)}. hoop admin webhook deliveries ${endpoint.id} lists them.`);
-      if (!endpoint.enabled) throw new AppError(ErrorCode.Conflict, `Webhook ${endpoint.id} is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}; enable it first (PATCH {"enabled": true}).`);
+      if (!endpoint.enabled) throw new AppError(ErrorCode.Conflict, `Webhook ${endpoint.id} is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}; enable it first: hoop admin webhook enable ${endpoint.id} (or PATCH {"enabled": true}).`);
       const scheduled = (d.status === 'pending' || d.status === 'failed') && d.nextAttemptAt !== null;
       const now = clock.now();
       await db.$transaction(async (tx) => {
