@@ -319,4 +319,37 @@ describe('the sweep', () => {
     expect(late.receiver.received).toHaveLength(1);
     expect(await sweep(new Date(now.getTime() + 60_000))).toEqual([]);
   });
+
+  it('sends an endpoint enabled again, or subscribed to other events, nothing of what happened before', async () => {
+    f.clock.set(new Date());
+    const n = f.notifier();
+    const off = await endpoint(['review.created']);
+    const other = await endpoint(['review.approved']);
+    expect((await f.api('PATCH', `/api/webhooks/${off.id}`, { body: { enabled: false } })).status).toBe(200);
+    // Requests while one is disabled and the other subscribed to other events (no dispatch job runs here).
+    const reviewId = await f.submit('prod-db');
+    f.clock.set(new Date(Date.now() + 5));
+    expect((await f.api('PATCH', `/api/webhooks/${off.id}`, { body: { enabled: true } })).status).toBe(200);
+    expect((await f.api('PATCH', `/api/webhooks/${other.id}`, { body: { events: ['review.approved', 'review.created'] } })).status).toBe(200);
+    // A change that is not a subscription (the description) starts nothing afresh.
+    const kept = await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: other.id } });
+    f.clock.set(new Date(Date.now() + 5));
+    expect((await f.api('PATCH', `/api/webhooks/${other.id}`, { body: { description: 'renamed' } })).status).toBe(200);
+    expect((await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: other.id } })).subscribedAt).toEqual(kept.subscribedAt);
+
+    const later = new Date(Date.now() + 2 * 60_000);
+    f.clock.set(later);
+    const entries: OutboxEntry[] = [];
+    await n.reconcile!({ now: later, enqueue: async (e) => void entries.push(e) });
+    expect(entries).toEqual([]);
+    expect(await f.t.gateway.db.webhookDelivery.count({ where: { reviewId } })).toBe(0);
+    // The next request reaches both.
+    await f.submit('prod-db');
+    const after = new Date(Date.now() + 2 * 60_000);
+    f.clock.set(after);
+    await n.reconcile!({ now: after, enqueue: f.driver.enqueue });
+    await f.driver.runDue();
+    expect(off.receiver.received).toHaveLength(1);
+    expect(other.receiver.received).toHaveLength(1);
+  });
 });

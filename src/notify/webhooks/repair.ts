@@ -90,7 +90,8 @@ export async function repairLostDispatches(db: Db, now: Date, write: WriteDelive
       select: { id: true, status: true, autoApproved: true, kind: true, createdAt: true, expiresAt: true, decidedAt: true, finishedAt: true, accessEndsAt: true, accessRevokedAt: true, connection: { select: { name: true } }, groups: { select: { status: true, decidedAt: true } } },
     }),
   )) {
-    const have = await db.webhookDelivery.findMany({ where: { reviewId: { in: rows.map((r) => r.id) } }, select: { endpointId: true, reviewId: true, event: true } });
+    // By endpoint and request: the unique (endpointId, reviewId, event) index answers it.
+    const have = await db.webhookDelivery.findMany({ where: { endpointId: { in: endpoints.map((e) => e.id) }, reviewId: { in: rows.map((r) => r.id) } }, select: { endpointId: true, reviewId: true, event: true } });
     const delivered = new Set(have.map((d) => `${d.endpointId} ${d.reviewId} ${d.event}`));
     for (const r of rows) {
       for (const { event, at } of webhookEventsOf({ ...r, status: r.status as ReviewStatus })) {
