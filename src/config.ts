@@ -103,6 +103,8 @@ const schema = z.object({
   WEB_SESSION_TTL_SEC: z.coerce.number().int().min(60).max(30 * 86_400).default(12 * 3600),
   WEB_SESSION_IDLE_SEC: z.coerce.number().int().min(60).max(30 * 86_400).default(2 * 3600),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // Attempts in flight at once per webhook endpoint, across every gateway process (a hanging receiver holds no more).
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(50).default(4),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -205,8 +207,8 @@ export interface Config {
   teamsWebhookUrl?: string;
   /** The web app's base URL, without a trailing slash (links in Teams cards). */
   publicUrl: string;
-  /** Custom webhooks: whether destinations may be private, loopback or link-local addresses. */
-  webhooks: { allowPrivate: boolean };
+  /** Custom webhooks: whether destinations may be private, loopback or link-local addresses; attempts in flight per endpoint. */
+  webhooks: { allowPrivate: boolean; maxInFlightPerEndpoint: number };
   /** Undefined when single sign-on is off (OIDC_ISSUER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET unset). */
   oidc?: OidcConfig;
   /** The web app's sessions: longest life after sign-in, and how long unused before they end. */
@@ -315,7 +317,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
     teamsWebhookUrl: e.TEAMS_WEBHOOK_URL,
     publicUrl,
-    webhooks: { allowPrivate: e.WEBHOOK_ALLOW_PRIVATE },
+    webhooks: { allowPrivate: e.WEBHOOK_ALLOW_PRIVATE, maxInFlightPerEndpoint: e.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT },
     oidc: oidcConfig(e, publicUrl),
     web: { sessionTtlSec: e.WEB_SESSION_TTL_SEC, sessionIdleSec: e.WEB_SESSION_IDLE_SEC },
   };

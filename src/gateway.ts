@@ -23,6 +23,7 @@ import { createJobQueue, enqueueEntry as enqueueEntryOn, type JobQueue } from '.
 import { startWorkers, type Workers } from './jobs/workers.js';
 import type { Logger } from './logger.js';
 import { createConfiguredNotifiers } from './notify/configured.js';
+import { createRedisEndpointSlots } from './jobs/endpoint-slots-redis.js';
 import { createDoctor } from './notify/doctor.js';
 import { createHomeBuilder } from './notify/slack/slack-home.js';
 import { createAdminService, type AdminService } from './service/admin-service.js';
@@ -161,7 +162,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Every configured channel (Slack, ...): plans its jobs in every process, runs them in workers.
   const clock = opts.clock ?? systemClock;
   const enqueueEntry = (e: OutboxEntry) => enqueueEntryOn(jobs, e);
-  const notifiers = createConfiguredNotifiers({ config, db, log, clock, enqueue: enqueueEntry, runsJobs: Boolean(opts.workers) });
+  // WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT is counted in Redis, so several gateways share one cap.
+  const webhookSlots = createRedisEndpointSlots(redis, config.queuePrefix, config.webhooks.maxInFlightPerEndpoint);
+  const notifiers = createConfiguredNotifiers({ config, db, log, clock, enqueue: enqueueEntry, runsJobs: Boolean(opts.workers), webhookSlots });
   // Plugins a connection lists must be channels this gateway serves (else its requests reach nobody).
   const admin = createAdminService(db, { channels: { served: notifiers.configured, teamsDefaultUrl: Boolean(config.teamsWebhookUrl) } });
   const reviews = createReviewService({

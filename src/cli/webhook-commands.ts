@@ -1,5 +1,6 @@
-// `hoop admin create webhook`, `get webhooks`, `delete webhook`, `webhook deliveries` and
-// `webhook replay`: custom webhook endpoints and their delivery log, through /api/webhooks.
+// `hoop admin create webhook`, `get webhooks`, `get webhook`, `delete webhook`, `webhook
+// enable|disable|rotate`, `webhook deliveries` and `webhook replay`: custom webhook endpoints and
+// their delivery log, through /api/webhooks.
 import type { Command } from 'commander';
 import type { GatewayClient } from './api-client.js';
 import { outputOption, positiveInt } from './options.js';
@@ -28,6 +29,30 @@ export function webhooksTable(webhooks: WebhookView[]): string {
     ['id', 'url', 'events', 'connections', 'enabled', 'description'],
     webhooks.map((w) => [w.id, w.url, w.events.join(','), w.connections.join(',') || 'all', w.enabled ? 'yes' : `no (${w.disabledReason ?? 'disabled'})`, w.description]),
   );
+}
+
+/** One endpoint as `hoop admin get webhook` prints it: its state and last delivery, never a secret. */
+export function describeWebhook(w: Views.WebhookListView, now = new Date()): string {
+  const state = !w.enabled
+    ? `disabled${w.disabledAt ? ` since ${when(w.disabledAt)}` : ''}${w.disabledReason ? `: ${w.disabledReason}` : ''} (hoop admin webhook enable ${w.id} sends to it again)`
+    : w.failingSince
+      ? `enabled, its deliveries failing since ${when(w.failingSince)} (disabled after a day of failures; hoop admin webhook deliveries ${w.id} shows why)`
+      : 'enabled';
+  const d = w.lastDelivery;
+  const last = d ? `${d.event} ${d.status} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}${d.lastStatusCode ? `, HTTP ${d.lastStatusCode}` : ''}${d.lastError ? `, ${d.lastError.slice(0, 120)}` : ''} (${when(d.updatedAt)})` : 'none yet';
+  const rows: [string, string][] = [
+    ['id', w.id],
+    ['url', w.url],
+    ['description', w.description ?? '-'],
+    ['events', w.events.join(', ')],
+    ['connections', w.connections.join(', ') || 'every connection'],
+    ['state', state],
+    ...(w.previousSecretExpiresAt && new Date(w.previousSecretExpiresAt) > now ? [['secret', `rotated; the previous one signs too until ${when(w.previousSecretExpiresAt)}`] as [string, string]] : []),
+    ['last delivery', last],
+    ['created', when(w.createdAt)!],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n');
 }
 
 /** A delivery log as `hoop admin webhook deliveries` prints it. */
@@ -67,6 +92,17 @@ export function registerWebhookCommands(cmds: { admin: Command; create: Command;
       print(webhooks.length ? webhooksTable(webhooks) : 'No webhooks. Create one with hoop admin create webhook --url URL --event review.created.');
     });
 
+  cmds.get
+    .command('webhook')
+    .description('show one webhook endpoint: enabled or why not, since when it fails, its last delivery (never its secret)')
+    .argument('<id>', 'the webhook id (hoop admin get webhooks)')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { output: string }) => {
+      const res = await client().request<{ webhook: Views.WebhookListView }>('GET', path(id));
+      if (opts.output === 'json') return json(res.body.webhook);
+      print(describeWebhook(res.body.webhook));
+    });
+
   cmds.admin
     .command('delete')
     .description('delete a webhook endpoint')
@@ -80,7 +116,32 @@ export function registerWebhookCommands(cmds: { admin: Command; create: Command;
       print(`Webhook ${res.body.webhook.id} (${res.body.webhook.url}) deleted.`);
     });
 
-  const webhook = cmds.admin.command('webhook').description('the delivery log of a webhook, and replays');
+  const webhook = cmds.admin.command('webhook').description('enable or disable a webhook, rotate its secret; its delivery log, and replays');
+  for (const [name, enabled] of [['enable', true], ['disable', false]] as const) {
+    webhook
+      .command(name)
+      .description(enabled ? 'send to a webhook again (after it was disabled by an admin or by a day of failures); its failures are forgotten' : 'stop sending to a webhook; it and its delivery log are kept')
+      .argument('<id>', 'the webhook id (hoop admin get webhooks)')
+      .addOption(outputOption())
+      .action(async (id: string, opts: { output: string }) => {
+        const res = await client().request<{ webhook: WebhookView }>('PATCH', path(id), { enabled });
+        if (opts.output === 'json') return json(res.body.webhook);
+        const w = res.body.webhook;
+        print(enabled ? `Webhook ${w.id} (${w.url}) is enabled: new events are sent to it.` : `Webhook ${w.id} (${w.url}) is disabled: nothing more is sent to it until hoop admin webhook enable ${w.id}.`);
+      });
+  }
+  webhook
+    .command('rotate')
+    .description('make a new signing secret, printed once; the old one keeps signing too for 24 h')
+    .argument('<id>', 'the webhook id (hoop admin get webhooks)')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { output: string }) => {
+      const res = await client().request<{ webhook: WebhookView & Pick<Views.WebhookView, 'previousSecretExpiresAt'> }>('PATCH', path(id), { rotateSecret: true });
+      if (opts.output === 'json') return json(res.body.webhook);
+      const w = res.body.webhook;
+      print(`New signing secret of webhook ${w.id} (shown once, store it now in the receiver; it cannot be shown again): ${w.secret}`);
+      print(`The old secret signs too until ${when(w.previousSecretExpiresAt)} UTC: switch the receiver over before then.`);
+    });
   webhook
     .command('deliveries')
     .description('list the deliveries of a webhook, newest first')

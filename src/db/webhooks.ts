@@ -59,6 +59,14 @@ export async function claimAttempt(db: Db, id: string, seen: number, now: Date, 
   return count === 1;
 }
 
+/**
+ * Puts off attempt `seen + 1` of a due delivery until `until` without making it (its endpoint has
+ * every slot taken): the due time moves, so the sweep does not take the delivery for lost.
+ */
+export async function deferAttempt(db: Db, id: string, seen: number, now: Date, until: Date): Promise<void> {
+  await db.webhookDelivery.updateMany({ where: { id, attempts: seen, status: { in: ['pending', 'failed'] }, nextAttemptAt: { lte: now } }, data: { nextAttemptAt: until } });
+}
+
 /** Deliveries due before `dueBefore` (their job was lost), a page after the cursor. */
 export function lostDeliveries(db: Db, dueBefore: Date, take: number, after?: { nextAttemptAt: Date; id: string }) {
   return db.webhookDelivery.findMany({

@@ -13,6 +13,7 @@ import { createNotifierRegistry, type NotifierRegistry } from './registry.js';
 import { createJobSlackClient, createSlackJobs } from './slack/slack-jobs.js';
 import { createSlackNotifier } from './slack/slack-notifier.js';
 import { createTeamsNotifier } from './teams/teams-notifier.js';
+import type { EndpointSlots } from './webhooks/endpoint-slots.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
 
 export interface ConfiguredNotifiersOptions {
@@ -28,10 +29,12 @@ export interface ConfiguredNotifiersOptions {
   enqueue: (entry: OutboxEntry) => Promise<void>;
   /** This process runs jobs (a process that only plans them needs no clients). */
   runsJobs: boolean;
+  /** The in-flight slots of webhook endpoints, shared by every process (absent: no per-endpoint cap). */
+  webhookSlots?: EndpointSlots;
 }
 
 /** The registry of every channel configured in `config`. */
-export function createConfiguredNotifiers({ config, db, log, clock, enqueue, runsJobs }: ConfiguredNotifiersOptions): NotifierRegistry {
+export function createConfiguredNotifiers({ config, db, log, clock, enqueue, runsJobs, webhookSlots }: ConfiguredNotifiersOptions): NotifierRegistry {
   const notifiers: Notifier[] = [];
   if (config.slack) {
     const slack = config.slack;
@@ -52,7 +55,7 @@ export function createConfiguredNotifiers({ config, db, log, clock, enqueue, run
   const tellAdmins = async (notice: AdminNotice) => {
     for (const e of registry.jobsOfAdminNotice(notice)) await enqueue(e);
   };
-  notifiers.push(createWebhookNotifier({ db, clock, log, enqueue, allowPrivate: config.webhooks.allowPrivate, tellAdmins }));
+  notifiers.push(createWebhookNotifier({ db, clock, log, enqueue, allowPrivate: config.webhooks.allowPrivate, tellAdmins, slots: webhookSlots }));
   const defaults = notifiers.map((n) => n.channel).filter((c) => c !== 'teams' || teamsByDefault);
   const registry = createNotifierRegistry(notifiers, defaults);
   return registry;

@@ -191,4 +191,51 @@ describe('signed webhooks through the gateway\'s own workers', () => {
     expect(deliveries.status).toBe(200);
     expect(JSON.stringify(deliveries.body)).toContain('succeeded');
   });
+  it('delivers a group approval, a rejection, an expiry and a failure from real transitions, each with the status the request reached', async () => {
+    const hooks = await startFakeWebhookReceiver();
+    try {
+      const sam = await t.createUser('sam@example.com', ['security']);
+      await connection('two-groups', { plugins: ['webhooks'], reviewers: ['dba-team', 'security'] });
+      const made = await t.api('POST', '/api/webhooks', { body: { url: `${hooks.url}/two`, events: ['review.group_approved', 'review.rejected', 'review.expired', 'review.failed'], connections: ['two-groups'] } });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      hooks.setSecret(made.body.webhook.secret);
+      const bodies = () => hooks.received.map((r) => r.verified as { type: string; data: { id: string; status: string; error: string | null } });
+      const arrived = async (id: string, type: string) => {
+        await eventually(async () => bodies().some((b) => b.data.id === id && b.type === type), 15_000, `${type} of ${id}`);
+        return bodies().filter((b) => b.data.id === id && b.type === type);
+      };
+      const submitTwo = async (input: string) => {
+        const res = await t.api('POST', '/api/connections/two-groups/exec', { key: alice.apiKey, body: { input, reason: 'OPS-8' } });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        return res.body.id as string;
+      };
+
+      // Two groups: the first approval is a group approval (the request still pending), the second
+      // approves it, and the command fails on the target.
+      const failing = await submitTwo('UPDATE users SET status = (1/0)::text WHERE id = 1');
+      expect((await t.api('PUT', `/api/reviews/${failing}/approve`, { key: dana.apiKey })).status).toBe(200);
+      expect((await arrived(failing, 'review.group_approved')).map((b) => b.data.status)).toEqual(['PENDING']);
+      expect((await t.api('PUT', `/api/reviews/${failing}/approve`, { key: sam.apiKey })).status).toBe(200);
+      const [failed] = await arrived(failing, 'review.failed');
+      expect(failed.data.status).toBe('FAILED');
+      expect(failed.data.error).toMatch(/division by zero/);
+
+      const rejecting = await submitTwo("UPDATE users SET status = 'r' WHERE id = 1");
+      expect((await t.api('PUT', `/api/reviews/${rejecting}/reject`, { key: dana.apiKey, body: { reason: 'not today' } })).status).toBe(200);
+      expect((await arrived(rejecting, 'review.rejected')).map((b) => b.data.status)).toEqual(['REJECTED']);
+
+      // Its time runs out: the gateway's own sweep expires it.
+      const expiring = await submitTwo("UPDATE users SET status = 'e' WHERE id = 1");
+      await t.gateway.db.review.update({ where: { id: expiring }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      expect((await arrived(expiring, 'review.expired')).map((b) => b.data.status)).toEqual(['EXPIRED']);
+
+      // Each once, verified, and nothing it did not subscribe to.
+      expect(hooks.received.every((r) => r.answered === 200 && r.verified)).toBe(true);
+      expect(bodies().map((b) => `${b.type} ${b.data.id}`).sort()).toEqual(
+        [`review.group_approved ${failing}`, `review.failed ${failing}`, `review.rejected ${rejecting}`, `review.expired ${expiring}`].sort(),
+      );
+    } finally {
+      await hooks.stop();
+    }
+  }, 40_000);
 });

@@ -272,4 +272,84 @@ describe('the sweep', () => {
     expect(entries.map((e) => e.payload.deliveryId).sort()).toEqual([lost.id, lostPending.id].sort());
     expect(entries[0].jobId).toMatch(new RegExp(`^whd-${entries[0].payload.deliveryId}-3-r\\d+$`));
   });
+  it('writes and delivers once the deliveries of dispatch jobs that never ran; an endpoint made after the event gets none', async () => {
+    // Back at the real time, which the gateway writes requests with (earlier tests moved the clock on).
+    f.clock.set(new Date());
+    const n = f.notifier();
+    const ep = await endpoint(['review.created', 'review.rejected']);
+    // The gateway here runs no workers and the driver is never handed the dispatch jobs: as if Redis
+    // had lost them (or they had run out of attempts).
+    const reviewId = await f.submit('prod-db');
+    f.clock.set(new Date(Date.now() + 5));
+    const late = await endpoint(['review.created', 'review.rejected']);
+    const sweep = async (now: Date) => {
+      const entries: OutboxEntry[] = [];
+      await n.reconcile!({ now, enqueue: async (e) => (entries.push(e), f.driver.enqueue(e)) });
+      return entries;
+    };
+    // Within a minute of the event its own job may still be on its way: the sweep leaves it.
+    expect(await sweep(new Date())).toEqual([]);
+    expect(await deliveriesOf(ep.id)).toEqual([]);
+
+    let now = new Date(Date.now() + 2 * 60_000);
+    f.clock.set(now);
+    const first = await sweep(now);
+    expect(first.map((e) => e.name)).toEqual(['webhooks.deliver']);
+    await f.driver.runDue();
+    expect(ep.receiver.received.map((r) => r.answered)).toEqual([200]);
+    expect(ep.receiver.received[0].verified).toMatchObject({ type: 'review.created', data: { id: reviewId, status: 'PENDING' } });
+    expect(await deliveriesOf(ep.id)).toEqual([expect.objectContaining({ reviewId, event: 'review.created', status: 'succeeded', attempts: 1 })]);
+    expect(late.receiver.received).toEqual([]);
+    expect(await deliveriesOf(late.id)).toEqual([]);
+
+    // A second sweep writes, enqueues and sends nothing more.
+    expect(await sweep(new Date(now.getTime() + 60_000))).toEqual([]);
+    await f.driver.runDue();
+    expect(ep.receiver.received).toHaveLength(1);
+
+    // A rejection whose dispatch job is lost too reaches both endpoints (the late one was subscribed by then).
+    const reviewer = await f.t.createUser('sweep-reviewer@example.com', ['dba-team']);
+    expect((await f.t.api('PUT', `/api/reviews/${reviewId}/reject`, { key: reviewer.apiKey, body: { reason: 'not now' } })).status).toBe(200);
+    now = new Date(Date.now() + 2 * 60_000);
+    f.clock.set(now);
+    expect((await sweep(now)).map((e) => e.name)).toEqual(['webhooks.deliver', 'webhooks.deliver']);
+    await f.driver.runDue();
+    for (const r of [ep.receiver, late.receiver]) expect(r.received.at(-1)!.verified).toMatchObject({ type: 'review.rejected', data: { id: reviewId, status: 'REJECTED' } });
+    expect(ep.receiver.received).toHaveLength(2);
+    expect(late.receiver.received).toHaveLength(1);
+    expect(await sweep(new Date(now.getTime() + 60_000))).toEqual([]);
+  });
+
+  it('sends an endpoint enabled again, or subscribed to other events, nothing of what happened before', async () => {
+    f.clock.set(new Date());
+    const n = f.notifier();
+    const off = await endpoint(['review.created']);
+    const other = await endpoint(['review.approved']);
+    expect((await f.api('PATCH', `/api/webhooks/${off.id}`, { body: { enabled: false } })).status).toBe(200);
+    // Requests while one is disabled and the other subscribed to other events (no dispatch job runs here).
+    const reviewId = await f.submit('prod-db');
+    f.clock.set(new Date(Date.now() + 5));
+    expect((await f.api('PATCH', `/api/webhooks/${off.id}`, { body: { enabled: true } })).status).toBe(200);
+    expect((await f.api('PATCH', `/api/webhooks/${other.id}`, { body: { events: ['review.approved', 'review.created'] } })).status).toBe(200);
+    // A change that is not a subscription (the description) starts nothing afresh.
+    const kept = await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: other.id } });
+    f.clock.set(new Date(Date.now() + 5));
+    expect((await f.api('PATCH', `/api/webhooks/${other.id}`, { body: { description: 'renamed' } })).status).toBe(200);
+    expect((await f.t.gateway.db.webhookEndpoint.findUniqueOrThrow({ where: { id: other.id } })).subscribedAt).toEqual(kept.subscribedAt);
+
+    const later = new Date(Date.now() + 2 * 60_000);
+    f.clock.set(later);
+    const entries: OutboxEntry[] = [];
+    await n.reconcile!({ now: later, enqueue: async (e) => void entries.push(e) });
+    expect(entries).toEqual([]);
+    expect(await f.t.gateway.db.webhookDelivery.count({ where: { reviewId } })).toBe(0);
+    // The next request reaches both.
+    await f.submit('prod-db');
+    const after = new Date(Date.now() + 2 * 60_000);
+    f.clock.set(after);
+    await n.reconcile!({ now: after, enqueue: f.driver.enqueue });
+    await f.driver.runDue();
+    expect(off.receiver.received).toHaveLength(1);
+    expect(other.receiver.received).toHaveLength(1);
+  });
 });

@@ -2,19 +2,23 @@
 // delivery per subscribed endpoint and enqueues one `webhooks.deliver` job per delivery: a slow or
 // dead receiver holds up its own job only. A failed attempt schedules the next one (schedule.ts)
 // by throwing RetryLater; an endpoint failing for a day is disabled and the admins are told.
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../../core/ports.js';
 import type { Transition } from '../../core/review-state.js';
 import type { Db } from '../../db/client.js';
 import type { OutboxEntry } from '../../db/outbox.js';
 import { getReview } from '../../db/reviews.js';
-import { claimAttempt, deliveryWithEndpoint, insertDeliveries, lostDeliveries, markNotSent, recordAttempt, subscribedEndpoints } from '../../db/webhooks.js';
+import { claimAttempt, deferAttempt, deliveryWithEndpoint, insertDeliveries, lostDeliveries, markNotSent, recordAttempt, subscribedEndpoints } from '../../db/webhooks.js';
 import { isAppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { withTimeout } from '../../with-timeout.js';
 import { sharedView } from '../../contracts/review-view.js';
 import { toReviewView } from '../../db/review-views.js';
 import { eventOf, PermanentFailure, RetryLater, type NewRequest, type Notifier, type ReconcileContext, type ReviewEventType, REVIEW_EVENTS, type AdminNotice } from '../channel.js';
 import { DISABLE_AFTER_MS, retryDelayMs } from './schedule.js';
+import type { EndpointSlots } from './endpoint-slots.js';
+import { repairLostDispatches } from './repair.js';
 import { postWebhook } from './send.js';
 import { messageId, signatureHeaders } from './signing.js';
 import type { ResolveHost } from './ssrf.js';
@@ -43,6 +47,8 @@ export interface WebhookNotifierOptions {
   resolve?: ResolveHost;
   /** How long a receiver has to answer (default 15 s). */
   timeoutMs?: number;
+  /** WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT, shared by every process (absent: no cap but the worker's). */
+  slots?: EndpointSlots;
   /** The jitter's source (default Math.random). */
   random?: () => number;
   /**
@@ -68,19 +74,18 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
   const timeoutMs = options.timeoutMs ?? 15_000;
   const wallClock = options.wallClock ?? { now: () => new Date() };
 
-  async function dispatch(reviewId: string, event: ReviewEventType): Promise<void> {
-    // Most gateways have no endpoint for most events: one look at the (small) endpoint table first,
-    // before the request is read.
-    if (!(await db.webhookEndpoint.findFirst({ where: { enabled: true, events: { has: event } }, select: { id: true } }))) return;
-    let review;
+  /** The request, or PermanentFailure when it does not exist. */
+  async function loadReview(reviewId: string) {
     try {
-      review = await getReview(db, reviewId);
+      return await getReview(db, reviewId);
     } catch (error) {
       if (isAppError(error, ErrorCode.NotFound)) throw new PermanentFailure(`review ${reviewId} does not exist`);
       throw error;
     }
-    const endpoints = await subscribedEndpoints(db, event, review.connection.name);
-    if (endpoints.length === 0) return;
+  }
+
+  /** Writes the deliveries of `event` to `endpointIds` and enqueues those not attempted yet; how many. */
+  async function writeDeliveries(review: Awaited<ReturnType<typeof getReview>>, event: ReviewEventType, endpointIds: string[], enqueueTo: (e: OutboxEntry) => Promise<void>): Promise<number> {
     const now = clock.now();
     // The review as it stands when the event is dispatched (a moment after it happened), as
     // GET /api/reviews/:id shows it: output masked as stored, never the connection URL.
@@ -89,7 +94,19 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
     const data = sharedView(toReviewView(review), review.connection);
     const body = { type: event, timestamp: now.toISOString(), data };
     // Also the deliveries of an earlier run of this job that stopped before enqueueing them (job ids dedupe).
-    for (const id of await insertDeliveries(db, endpoints.map((e) => e.id), reviewId, event, body, now)) await enqueue(deliverEntry(id, 1));
+    const ids = await insertDeliveries(db, endpointIds, review.id, event, body, now);
+    for (const id of ids) await enqueueTo(deliverEntry(id, 1));
+    return ids.length;
+  }
+
+  async function dispatch(reviewId: string, event: ReviewEventType): Promise<void> {
+    // Most gateways have no endpoint for most events: one look at the (small) endpoint table first,
+    // before the request is read.
+    if (!(await db.webhookEndpoint.findFirst({ where: { enabled: true, events: { has: event } }, select: { id: true } }))) return;
+    const review = await loadReview(reviewId);
+    const endpoints = await subscribedEndpoints(db, event, review.connection.name);
+    if (endpoints.length === 0) return;
+    await writeDeliveries(review, event, endpoints.map((e) => e.id), enqueue);
   }
 
   async function deliver(deliveryId: string): Promise<void> {
@@ -106,6 +123,42 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
       await markNotSent(db, d.id, `not sent: the endpoint is disabled${ep.disabledReason ? ` (${ep.disabledReason})` : ''}`);
       return;
     }
+    // At most slots.max attempts at once per endpoint, counted across every gateway process: a
+    // hanging receiver with many deliveries due holds a few of the worker's 50 slots, not all of
+    // them. Over the cap the delivery waits a moment without spending an attempt; its due time moves
+    // with it, so the sweep does not take it for lost and enqueue it again.
+    const slot = await takeSlot(ep.id);
+    if (slot === 'full') {
+      const waitMs = 1000 + Math.round(2000 * (options.random ?? Math.random)());
+      await deferAttempt(db, d.id, d.attempts, now, new Date(now.getTime() + waitMs));
+      throw new RetryLater(waitMs / 1000, `webhook ${ep.id} has ${options.slots!.max} deliveries in flight; delivery ${d.id} waits`);
+    }
+    try {
+      await sendAttempt(d, now, replay);
+    } finally {
+      await slot?.release();
+    }
+  }
+
+  /**
+   * A slot of the endpoint for one attempt; null without a cap, or when Redis does not answer: the
+   * cap keeps endpoints fair, it is not worth holding deliveries back while Redis is away.
+   */
+  async function takeSlot(endpointId: string): Promise<{ release(): Promise<void> } | 'full' | null> {
+    const slots = options.slots;
+    if (!slots) return null;
+    const holder = randomUUID();
+    try {
+      if (!(await withTimeout(slots.acquire(endpointId, holder, timeoutMs + LOST_AFTER_MS), 1000, 'Redis'))) return 'full';
+    } catch (error) {
+      log.warn({ webhookId: endpointId, err: (error as Error).message }, 'could not count the deliveries in flight of a webhook endpoint; sending without the cap');
+      return null;
+    }
+    return { release: () => slots.release(endpointId, holder).catch(() => {}) };
+  }
+
+  async function sendAttempt(d: NonNullable<Awaited<ReturnType<typeof deliveryWithEndpoint>>>, now: Date, replay: boolean): Promise<void> {
+    const ep = d.endpoint;
     if (!(await claimAttempt(db, d.id, d.attempts, now, new Date(now.getTime() + timeoutMs + LOST_AFTER_MS)))) return;
     const attempt = d.attempts + 1;
     // jsonb keeps keys in its own order; the envelope is written type first for people reading it.
@@ -124,7 +177,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
       // The host only: a URL's path or query may carry the receiver's token.
       const host = new URL(ep.url).host;
       log.warn({ webhookId: ep.id, host, reason: disabled }, 'webhook endpoint disabled: its deliveries failed for a day');
-      const text = `Webhook endpoint ${ep.id} (${host}) was disabled: its deliveries failed for a day (${disabled}). \`hoop admin webhook deliveries ${ep.id}\` shows the errors; once the receiver works, enable it again with PATCH /api/webhooks/${ep.id} {"enabled": true}.`;
+      const text = `Webhook endpoint ${ep.id} (${host}) was disabled: its deliveries failed for a day (${disabled}). \`hoop admin webhook deliveries ${ep.id}\` shows the errors; once the receiver works, enable it again with \`hoop admin webhook enable ${ep.id}\`.`;
       await options.tellAdmins?.({ id: `webhook-disabled-${ep.id}-${at.getTime()}`, text: text.slice(0, 3000) }).catch((err: Error) => log.warn({ webhookId: ep.id, err: err.message }, 'could not tell the admins that a webhook endpoint was disabled'));
     }
     if (!result.ok) log.info({ webhookId: ep.id, deliveryId: d.id, attempt, status, error: result.error }, 'webhook delivery failed');
@@ -132,6 +185,20 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
   }
 
   async function reconcile(ctx: ReconcileContext): Promise<void> {
+    // First the deliveries lost dispatch jobs never wrote (enqueued as they are written), then the
+    // jobs lost of deliveries that exist.
+    const repaired = await repairLostDispatches(db, ctx.now, async (reviewId, event, endpointIds) => {
+      let review;
+      try {
+        review = await loadReview(reviewId);
+      } catch (error) {
+        // Deleted since it was read: nothing to send.
+        if (error instanceof PermanentFailure) return 0;
+        throw error;
+      }
+      return writeDeliveries(review, event, endpointIds, ctx.enqueue);
+    });
+    if (repaired > 0) log.info({ deliveries: repaired }, 'wrote the webhook deliveries of lost dispatch jobs');
     const dueBefore = new Date(ctx.now.getTime() - LOST_AFTER_MS);
     // Repairs get job ids per minute: the lost job's own id may still be taken by a finished job.
     const slot = `-r${Math.floor(ctx.now.getTime() / 60_000)}`;

@@ -162,7 +162,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       const connections = await parseConnections(input.connections);
       const secret = generateSecret();
       const row = await db.$transaction(async (tx) => {
-        const created = await tx.webhookEndpoint.create({ data: { url, events, description, connections, secret } });
+        const created = await tx.webhookEndpoint.create({ data: { url, events, description, connections, secret, subscribedAt: clock.now() } });
         await recordAudit(tx, ctx, 'webhook.created', null, { webhookId: created.id, url: redactUrl(url), events, connections, description });
         return created;
       });
@@ -209,6 +209,11 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
           if (!input.enabled && fresh.enabled) Object.assign(data, { disabledAt: clock.now(), disabledReason: `disabled by ${ctx.actor}` });
         }
         if (rotate) Object.assign(data, { secret, previousSecret: fresh.secret, previousSecretExpiresAt: new Date(clock.now().getTime() + ROTATION_OVERLAP_MS) });
+        // A subscription that starts now (enabled again, other events or connections): the sweep's
+        // repair of lost dispatches sends it nothing from before (src/notify/webhooks/repair.ts).
+        const sameSet = (a: string[], b: unknown) => Array.isArray(b) && a.length === b.length && a.every((x) => b.includes(x));
+        const resubscribed = (data.enabled === true && !fresh.enabled) || (data.events !== undefined && !sameSet(fresh.events, data.events)) || (data.connections !== undefined && !sameSet(fresh.connections, data.connections));
+        if (resubscribed) data.subscribedAt = clock.now();
         const updated = await tx.webhookEndpoint.update({ where: { id: current.id }, data });
         // The secret's rotation is its own event; the rest is before/after of what changed.
         const change = configChange(webhookConfig(fresh), webhookConfig(updated), { url: redactAccessUrl });
@@ -247,7 +252,7 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       const endpoint = await load(id);
       const d = isUuid(deliveryId) ? await db.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId: endpoint.id } }) : null;
       if (!d) throw new AppError(ErrorCode.NotFound, `Webhook ${endpoint.id} has no delivery ${String(deliveryId).slice(0, 60)}. hoop admin webhook deliveries ${endpoint.id} lists them.`);
-      if (!endpoint.enabled) throw new AppError(ErrorCode.Conflict, `Webhook ${endpoint.id} is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}; enable it first (PATCH {"enabled": true}).`);
+      if (!endpoint.enabled) throw new AppError(ErrorCode.Conflict, `Webhook ${endpoint.id} is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}; enable it first: hoop admin webhook enable ${endpoint.id} (or PATCH {"enabled": true}).`);
       const scheduled = (d.status === 'pending' || d.status === 'failed') && d.nextAttemptAt !== null;
       const now = clock.now();
       await db.$transaction(async (tx) => {

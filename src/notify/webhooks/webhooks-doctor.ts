@@ -43,7 +43,7 @@ export async function webhookChecks({ db, connections }: WebhookDoctorOptions): 
     const label = `Webhook endpoint ${e.id} (${hostOf(e.url)}${e.description ? `, ${e.description}` : ''})`;
     if (!e.enabled) {
       const last = await lastErrorOf(db, e.id);
-      out.push(check('webhooks', name, 'fail', `${label} is disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}${last ? `; last error: ${last}` : ''}. It receives nothing.`, `Fix the receiver, then enable it again: PATCH /api/webhooks/${e.id} {"enabled": true} (hoop admin get webhooks lists them)`));
+      out.push(check('webhooks', name, 'fail', `${label} is disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}${last ? `; last error: ${last}` : ''}. It receives nothing.`, `Fix the receiver, then enable it again: hoop admin webhook enable ${e.id} (or PATCH /api/webhooks/${e.id} {"enabled": true})`));
     } else if (e.failingSince) {
       const last = await lastErrorOf(db, e.id);
       out.push(check('webhooks', name, 'warn', `${label} has been failing since ${e.failingSince.toISOString()}${last ? `; last error: ${last}` : ''}. It is disabled after a day of failures.`, `Fix the receiver; hoop admin webhook deliveries ${e.id} shows each attempt, and hoop admin webhook replay ${e.id} DELIVERY_ID resends one.`));
