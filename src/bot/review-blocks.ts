@@ -4,7 +4,7 @@
 import { highlightOf, previewLines } from '../contracts/impact-preview.js';
 import { sampleText } from '../sql/preview-text.js';
 import { accessTitle, durationWords } from '../core/access-window.js';
-import type { GroupView, ReviewView } from '../contracts/review-view.js';
+import { rowLimitWords, type GroupView, type ReviewView } from '../contracts/review-view.js';
 import { agentName, requesterLineText } from '../contracts/request-origin.js';
 import { cutLabel, cutText, fitBlocks, fitFallbackText, head, OUR_LIMITS, SLACK_LIMITS, slackLength, totalText } from './slack-limits.js';
 
@@ -139,7 +139,8 @@ function groupLine(g: GroupView, review: ReviewView, budget: Budget): string {
   const name = `*${escapeMrkdwn(g.group)}*`;
   if (g.status === 'APPROVED') {
     const auto = review.autoApproved ? ' (admin\'s own request, approved automatically)' : '';
-    return `:white_check_mark: ${name} approved by ${who(g.reviewer, g.reviewerSlackId)} at ${slackDate(g.decidedAt!)}${auto}`;
+    const limit = g.maxRows !== null && g.maxRows !== undefined ? ` (${rowLimitWords(g.maxRows)})` : '';
+    return `:white_check_mark: ${name} approved by ${who(g.reviewer, g.reviewerSlackId)} at ${slackDate(g.decidedAt!)}${limit}${auto}`;
   }
   if (g.status === 'REJECTED') {
     const reason = g.reason ? `: “${shown(g.reason, budget.groupReason, review.id, 'reason')}”` : '';

@@ -21,6 +21,13 @@ import { classifyLines } from './sql-classify.js';
 import { registerWebhookCommands } from './webhook-commands.js';
 import { exportQuery, registerAuditExport, streamExport } from './export-commands.js';
 
+/** A flag's whole number, or undefined when absent (the gateway checks its range). */
+function wholeNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value.trim())) throw new CliError(`${flag} takes a whole number (got "${value}").`, EXIT.usage);
+  return Number(value.trim());
+}
+
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -141,12 +148,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('approve for your pending group; name it with --group when you are in several')
     .argument('<id>')
     .option('--group <group>', 'approve for this group only')
+    .option('--max-rows <n>', 'approve on condition that the command changes at most N rows in all; more, and it is rolled back (PostgreSQL)')
     .addOption(outputOption())
-    .action(async (id: string, opts: { group?: string; output: string }) => {
-      const res = await client().request<ReviewView>('PUT', `/api/reviews/${encodeURIComponent(id)}/approve`, opts.group ? { group: opts.group } : {});
+    .action(async (id: string, opts: { group?: string; maxRows?: string; output: string }) => {
+      if (opts.maxRows !== undefined && !/^\d{1,10}$/.test(opts.maxRows.trim())) throw new CliError(`--max-rows takes a whole number of rows (got "${opts.maxRows}"), e.g. --max-rows 10.`, EXIT.usage);
+      const body = { ...(opts.group ? { group: opts.group } : {}), ...(opts.maxRows !== undefined ? { maxRows: Number(opts.maxRows.trim()) } : {}) };
+      const res = await client().request<ReviewView>('PUT', `/api/reviews/${encodeURIComponent(id)}/approve`, body);
       if (opts.output === 'json') return json(res.body);
       const r = res.body;
-      print(`Approved. Review ${r.id} is ${r.status} (${r.approvals.approved} of ${r.approvals.total} groups).`);
+      const limit = opts.maxRows !== undefined ? `, on condition it changes at most ${Number(opts.maxRows)} ${Number(opts.maxRows) === 1 ? 'row' : 'rows'}` : '';
+      print(`Approved${limit}. Review ${r.id} is ${r.status} (${r.approvals.approved} of ${r.approvals.total} groups).`);
     });
   review
     .command('reject')
@@ -187,8 +198,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--max-access-duration <duration>', 'the longest access window one request may ask for, e.g. 30m, 4h, 1d (default 1h)')
     .option('--jit-agents', 'agents may ask for access windows too')
     .option('--no-jit-agents', 'agents may not ask for access windows (the default)')
+    .addOption(new Option('--preview <mode>', 'impact preview of writes: auto (a dry run, rolled back, where safe; else the estimate; the default), estimate, off').choices(['auto', 'estimate', 'off']))
+    .option('--preview-timeout-ms <ms>', "the dry run's statement timeout (default 2000)")
+    .option('--preview-lock-timeout-ms <ms>', 'how long the dry run waits for a lock (default 200)')
+    .option('--row-tolerance <percent>', 'how many percent more rows than the dry run counted an approved run may change (default 0)')
     .addOption(outputOption())
-    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; teamsWebhookUrl?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean; accessMode?: string; maxAccessDuration?: string; jitAgents?: boolean }) => {
+    .action(async (name: string, psql: string[], opts: { reviewers?: string[]; plugin?: string[]; channel?: string; teamsWebhookUrl?: string; env?: string[]; overwrite?: boolean; output: string; reviewMode?: string; guardrail?: string[]; maskColumn?: string[]; maskDetector?: string[]; allowedGroups?: string[]; allowFunction?: string[]; distinctApprovers?: boolean; accessMode?: string; maxAccessDuration?: string; jitAgents?: boolean; preview?: string; previewTimeoutMs?: string; previewLockTimeoutMs?: string; rowTolerance?: string }) => {
       const plugins = opts.plugin?.flatMap((p) => p.split(',')).map((p) => p.trim().toLowerCase()).filter(Boolean);
       const unknownPlugin = plugins?.find((p) => !['slack', 'teams', 'webhooks'].includes(p));
       if (unknownPlugin) throw new CliError(`Unknown plugin "${unknownPlugin}"; use slack, teams or webhooks (repeat --plugin, or a comma list).`, EXIT.usage);
@@ -221,6 +236,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         accessMode: opts.accessMode,
         maxAccessDuration: opts.maxAccessDuration,
         jitAgents: opts.jitAgents,
+        previewMode: opts.preview,
+        previewTimeoutMs: wholeNumber(opts.previewTimeoutMs, '--preview-timeout-ms'),
+        previewLockTimeoutMs: wholeNumber(opts.previewLockTimeoutMs, '--preview-lock-timeout-ms'),
+        rowTolerancePct: wholeNumber(opts.rowTolerance?.replace(/%$/, ''), '--row-tolerance'),
       };
       const res = await client().request<{ connection: { name: string; reviewers: string[]; slackChannel: string | null; reviewMode: string; plugins: string[]; accessMode: string; maxAccessSec: number; jitAgents: boolean } }>(
         'POST',

@@ -2,7 +2,7 @@
 import { previewLines } from '../contracts/impact-preview.js';
 import { sampleText } from '../sql/preview-text.js';
 import { accessTitle } from '../core/access-window.js';
-import type { ReviewListView, ReviewView } from '../contracts/review-view.js';
+import { rowLimitWords, type ReviewListView, type ReviewView } from '../contracts/review-view.js';
 import { requesterLineText } from '../contracts/request-origin.js';
 
 /** Columns separated by three spaces, upper-case headers, no trailing blanks. */
@@ -39,7 +39,7 @@ export function describeReview(r: ReviewView): string {
   ];
   for (const g of r.groups) {
     const who = g.reviewer ? ` by ${g.reviewer} at ${g.decidedAt}` : '';
-    lines.push(`  ${g.group}: ${g.status}${who}${g.reason ? ` — ${g.reason}` : ''}`);
+    lines.push(`  ${g.group}: ${g.status}${who}${g.maxRows !== null ? ` (${rowLimitWords(g.maxRows)})` : ''}${g.reason ? ` — ${g.reason}` : ''}`);
   }
   if (r.rejectReason) lines.push(`Rejected:    ${r.rejectReason}`);
   if (r.access) {

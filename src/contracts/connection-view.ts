@@ -28,6 +28,13 @@ export interface ConnectionView {
   maxAccessSec: number;
   /** Agents may ask for access windows. */
   jitAgents: boolean;
+  /** Impact preview of writes (issue 14): auto (a dry run where safe, else the estimate), estimate, or off. */
+  previewMode: 'auto' | 'estimate' | 'off';
+  /** The dry run's statement timeout and lock timeout, in milliseconds. */
+  previewTimeoutMs: number;
+  previewLockTimeoutMs: number;
+  /** How many percent more rows than the dry run counted an approved run may change before it is rolled back. */
+  rowTolerancePct: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -26,6 +26,13 @@ export interface GroupView {
   reviewerSlackId: string | null;
   decidedAt: string | null;
   reason: string | null;
+  /** An approval's row limit ("approve, at most N rows"; issue 14); null without one. */
+  maxRows: number | null;
+}
+
+/** "at most 10 rows": an approval's row limit as every surface says it. */
+export function rowLimitWords(n: number): string {
+  return `at most ${n.toLocaleString('en-US')} ${n === 1 ? 'row' : 'rows'}`;
 }
 
 /** A review as the API, the CLI and Slack show it. Never carries the connection URL. */

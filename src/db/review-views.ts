@@ -50,6 +50,7 @@ export function toReviewView(row: ReviewRow): ReviewView {
       reviewerSlackId: g.reviewer ? externalIdOf(g.reviewer) : null,
       decidedAt: iso(g.decidedAt),
       reason: g.reason,
+      maxRows: g.maxRows,
     })),
     approvals: approvalProgress(row.groups),
     preview: previewFromJson(row.preview),

@@ -22,6 +22,7 @@ import { TargetLimiter } from './target-limiter.js';
 import { reapIdlePools } from './pool-reaper.js';
 import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type PreviewRunOptions, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 import type { ImpactPreview, PreviewStatement } from '../contracts/impact-preview.js';
+import { limitsRows } from '../core/row-bound.js';
 
 // mysql2 column type ids of numbers: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL.
 const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
@@ -302,6 +303,8 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
 
   /** An approved command: the whole text on a connection of its own that takes several statements. */
   async function runApproved(t: SqlTarget, p: Pooled, input: string, statements: readonly ClassifiedStatement[], options: RunOptions): Promise<Outcome> {
+    // A row limit is kept by rolling back, which MySQL cannot promise (DDL commits on its own): refused, as the vote refuses it.
+    if (limitsRows(options.rowBound)) return { answers: [], masking: undefined, failure: own('a row limit cannot be enforced on MySQL or MariaDB; nothing ran. Ask for it again and have it approved without a row limit', undefined) };
     const answers: Answer[] = [];
     let masking: MysqlOutputMasking | undefined = options.masking ? { rules: options.masking } : undefined;
     let conn: mysql.Connection | undefined;

@@ -21,6 +21,7 @@ import { HotCache } from '../hot-cache.js';
 import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type PreviewRunOptions, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
 import { previewOnTarget, type PreviewDeps } from './postgres-preview.js';
 import { planPreview } from '../sql/preview-plan.js';
+import { boundBreach, limitsRows } from '../core/row-bound.js';
 import type { ImpactPreview } from '../contracts/impact-preview.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
@@ -389,11 +390,19 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     let failure: { text: string; message: string } | null = null;
     let session: TargetSession | undefined;
     let sent = false;
+    let exceeded: string | undefined;
     try {
       await client.connect();
       masking = await maskingFor(options.masking, input, () => relationsOnTarget(client, tablesOf(options.statements)));
       let mode: TargetSession['mode'] = runsInTransaction(options.statements) ? 'transaction' : 'session';
+      const bounded = limitsRows(options.rowBound);
       for (;;) {
+        if (mode === 'session' && bounded) {
+          // A row bound is kept by rolling back: outside a transaction there is nothing to roll back.
+          const message = 'this command cannot run inside a transaction, so the row limit of its approval cannot be enforced; nothing ran. Ask for it again and have it approved without a row limit';
+          failure = { text: `ERROR:  ${message}`, message };
+          break;
+        }
         session = await openTracked(client, mode);
         if (options.track) {
           try {
@@ -407,6 +416,13 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
         sent = true;
         try {
           answers.push(...(await boundedQuery(client, input, keepBudget(options), 'simple', tags)));
+          const breach = bounded && mode === 'transaction' ? boundBreach(options.rowBound!, countsOf(tags, options.statements.length)) : null;
+          if (breach) {
+            await client.query('ROLLBACK');
+            failure = { text: `ERROR:  ${breach}`, message: breach };
+            exceeded = breach;
+            break;
+          }
           if (mode === 'transaction') await client.query('COMMIT');
           break;
         } catch (error) {
@@ -433,7 +449,8 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
     } finally {
       await client.end().catch(() => {});
     }
-    return finish(answers, tags, notices, failure, masking, options);
+    const result = finish(answers, tags, notices, failure, masking, options);
+    return exceeded ? { ...result, boundExceeded: exceeded } : result;
   }
 
   /** The connection of a run dropped after its input was sent: the target is asked what became of it. */
@@ -510,6 +527,18 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
   }
 
   return { run, preview, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
+}
+
+/**
+ * The rows each statement changed, from its command tag (null for one that changes none): one tag
+ * per statement when every statement answered; otherwise by position, as far as they go.
+ */
+function countsOf(tags: readonly string[], statements: number): (number | null)[] {
+  const counts = tags.map((tag) => {
+    const m = WRITE_TAG.exec(tag);
+    return m ? Number(m[1]) : null;
+  });
+  return counts.length >= statements ? counts : [...counts, ...Array<null>(statements - counts.length).fill(null)];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ImpactPreview } from '../contracts/impact-preview.js';
+import type { RowBound } from '../core/row-bound.js';
 import type { LineageJob } from '../sql/classify-inline.js';
 import type { StatementLineage } from '../sql/lineage-postgres.js';
 import type { MaskingRules } from '../sql/masking.js';
@@ -45,6 +46,11 @@ export interface RunOptions {
   track?: (session: TargetSession) => Promise<void>;
   /** How long a run whose connection dropped keeps asking the target whether it committed. */
   outcomeWaitMs?: number;
+  /**
+   * An approved command's row bound (issue 14): it runs in one transaction, and when a statement
+   * changes more rows than the bound allows, everything is rolled back (ExecutionResult.boundExceeded).
+   */
+  rowBound?: RowBound;
 }
 
 /**
@@ -83,6 +89,8 @@ export interface ExecutionResult {
   retryAfterSec?: number;
   /** Not run: the target's check of a read objected (RunOptions.hold). */
   held?: ReadCheck;
+  /** Rolled back: it changed more rows than its approval allows (RunOptions.rowBound); the words of `error`. */
+  boundExceeded?: string;
 }
 
 /** What an auto-run read's check against the target found; all empty means it may run. */

@@ -20,7 +20,7 @@ import type { HttpDrainHooks } from './http-drain.js';
 import { registerHttpMetrics, registerMetricsRoute, type MetricsEndpointOptions } from './metrics-endpoint.js';
 import { decodeCursor, keyPage, MAX_PAGE, pageOf, pagingParams, TIME_ID_CURSOR, type PageQuery } from './paging.js';
 import { checkQueryHook } from './query-params.js';
-import { acceptJsonBodiesOnly, objectBody as body, optionalString } from './request-body.js';
+import { acceptJsonBodiesOnly, objectBody as body, optionalNumber, optionalString } from './request-body.js';
 import type { Readiness } from './readiness.js';
 import type { RequestLimits } from './request-limits.js';
 import { registerUserRoutes } from './user-routes.js';
@@ -287,6 +287,10 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
           accessMode: b.accessMode,
           maxAccessDuration: b.maxAccessDuration,
           jitAgents: b.jitAgents,
+          previewMode: b.previewMode,
+          previewTimeoutMs: b.previewTimeoutMs,
+          previewLockTimeoutMs: b.previewLockTimeoutMs,
+          rowTolerancePct: b.rowTolerancePct,
         },
         overwrite,
         auditCtx(req),
@@ -366,8 +370,9 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
 
     const decideRoute = (action: 'approve' | 'reject') =>
       api.put<{ Params: { id: string } }>(`/reviews/:id/${action}`, async (req) => {
-        const b = body(req, ['group', 'reason']);
-        const row = await reviews.vote(req.user!, req.params.id, { action, group: optionalString(b, 'group'), reason: optionalString(b, 'reason') }, auditCtx(req));
+        // An approval may limit the rows the command changes ("approve, at most 10 rows"; issue 14).
+        const b = body(req, action === 'approve' ? ['group', 'reason', 'maxRows'] : ['group', 'reason']);
+        const row = await reviews.vote(req.user!, req.params.id, { action, group: optionalString(b, 'group'), reason: optionalString(b, 'reason'), maxRows: optionalNumber(b, 'maxRows') }, auditCtx(req));
         return forViewer(req.user!, row);
       });
     decideRoute('approve');

@@ -33,6 +33,14 @@ export function optionalString(b: Body, field: string): string | undefined {
   return v;
 }
 
+/** A number field, or undefined when absent or null; BadInput for any other type (the use case checks its range). */
+export function optionalNumber(b: Body, field: string): number | undefined {
+  const v = b[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new AppError(ErrorCode.BadInput, `"${field}" must be a number (got ${Array.isArray(v) ? 'an array' : typeof v === 'number' ? String(v) : typeof v}).`);
+  return v;
+}
+
 /**
  * Makes `app` parse JSON bodies only (anything else is a 415 that says to send JSON), reading an
  * empty (or all-blank) body as `{}`.

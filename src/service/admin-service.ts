@@ -64,6 +64,23 @@ export interface ConnectionInput {
   maxAccessDuration?: unknown;
   /** Agents may ask for access windows. */
   jitAgents?: unknown;
+  /** Impact preview (issue 14): auto, estimate or off; the dry run's statement and lock timeouts in ms. */
+  previewMode?: unknown;
+  previewTimeoutMs?: unknown;
+  previewLockTimeoutMs?: unknown;
+  /** How many percent more rows than the dry run counted an approved run may change. */
+  rowTolerancePct?: unknown;
+}
+
+export const PREVIEW_MODES = ['auto', 'estimate', 'off'] as const;
+
+/** A whole number in [min, max], or undefined when absent; `what` says what it is. */
+function intIn(value: unknown, field: string, min: number, max: number, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new AppError(ErrorCode.BadInput, `"${field}" must be a whole number from ${min} to ${max}: ${what}.`);
+  }
+  return value;
 }
 
 function checkPostgresUrl(url: string): void {
@@ -130,7 +147,14 @@ function policyFields(input: ConnectionInput) {
     }
     maxAccessSec = sec;
   }
+  if (input.previewMode !== undefined && !(PREVIEW_MODES as readonly unknown[]).includes(input.previewMode)) {
+    throw new AppError(ErrorCode.BadInput, '"previewMode" must be auto (a dry run where it is safe, else the estimate; the default), estimate (the planner\'s estimate only) or off.');
+  }
   return {
+    previewMode: input.previewMode as string | undefined,
+    previewTimeoutMs: intIn(input.previewTimeoutMs, 'previewTimeoutMs', 100, 60_000, "the dry run's statement timeout in milliseconds"),
+    previewLockTimeoutMs: intIn(input.previewLockTimeoutMs, 'previewLockTimeoutMs', 10, 10_000, 'how long the dry run waits for a lock, in milliseconds'),
+    rowTolerancePct: intIn(input.rowTolerancePct, 'rowTolerancePct', 0, 1000, 'how many percent more rows than the dry run counted an approved run may change'),
     accessMode: input.accessMode as string | undefined,
     maxAccessSec,
     jitAgents: input.jitAgents as boolean | undefined,
@@ -146,7 +170,7 @@ function policyFields(input: ConnectionInput) {
   };
 }
 
-type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; plugins: string[]; teamsWebhookUrl: string | null; accessMode: string; maxAccessSec: number; jitAgents: boolean; createdAt: Date; updatedAt: Date };
+type StoredConnection = ConnectionPolicyFields & { name: string; slackChannel: string | null; distinctApprovers: boolean; plugins: string[]; teamsWebhookUrl: string | null; accessMode: string; maxAccessSec: number; jitAgents: boolean; previewMode: string; previewTimeoutMs: number; previewLockTimeoutMs: number; rowTolerancePct: number; createdAt: Date; updatedAt: Date };
 
 /** What anyone may see of a connection: never its URL. */
 export function connectionView(c: StoredConnection): ConnectionView {
@@ -168,6 +192,10 @@ export function connectionView(c: StoredConnection): ConnectionView {
     accessMode: accessModeOf(c),
     maxAccessSec: c.maxAccessSec,
     jitAgents: c.jitAgents,
+    previewMode: c.previewMode as ConnectionView['previewMode'],
+    previewTimeoutMs: c.previewTimeoutMs,
+    previewLockTimeoutMs: c.previewLockTimeoutMs,
+    rowTolerancePct: c.rowTolerancePct,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };

@@ -13,12 +13,16 @@ export interface ConnectionConfigRow extends ConnectionPolicyFields {
   accessMode: string;
   maxAccessSec: number;
   jitAgents: boolean;
+  previewMode: string;
+  previewTimeoutMs: number;
+  previewLockTimeoutMs: number;
+  rowTolerancePct: number;
 }
 
 const SECRETS: Record<string, Redactor> = { url: redactDatabaseUrl, teamsWebhookUrl: redactAccessUrl };
 
 /** Every field of ConnectionConfigRow, in the order the trail shows them. */
-const CONFIG_FIELDS = ['url', 'reviewers', 'slackChannel', 'reviewMode', 'guardrails', 'allowedGroups', 'maskColumns', 'maskDetectors', 'allowFunctions', 'distinctApprovers', 'plugins', 'teamsWebhookUrl', 'accessMode', 'maxAccessSec', 'jitAgents'] as const satisfies readonly (keyof ConnectionConfigRow)[];
+const CONFIG_FIELDS = ['url', 'reviewers', 'slackChannel', 'reviewMode', 'guardrails', 'allowedGroups', 'maskColumns', 'maskDetectors', 'allowFunctions', 'distinctApprovers', 'plugins', 'teamsWebhookUrl', 'accessMode', 'maxAccessSec', 'jitAgents', 'previewMode', 'previewTimeoutMs', 'previewLockTimeoutMs', 'rowTolerancePct'] as const satisfies readonly (keyof ConnectionConfigRow)[];
 
 function configOf(c: ConnectionConfigRow): Record<string, unknown> {
   return Object.fromEntries(CONFIG_FIELDS.map((k) => [k, c[k]]));

@@ -1,5 +1,7 @@
 // Running an approved review, exactly once: APPROVED → RUNNING is the claim; the guardrails are
 // checked again; the result is written with its audit event; a heartbeat shows the run is alive.
+import { commandSha256 } from '../core/output-digest.js';
+import { limitsRows, rowBoundFromJson } from '../core/row-bound.js';
 import { finishExecution, startExecution } from '../core/review-state.js';
 import { outputSha256 } from '../core/output-digest.js';
 import { checkGuardrails } from '../core/sql-policy.js';
@@ -125,6 +127,8 @@ export function createExecution(opts: ExecutionOptions) {
         // Of `output` as written to the review just above (what GET /api/reviews/:id answers).
         outputSha256: outputSha256(result.output),
       });
+      // Rolled back at its approved row bound: said apart, for auditors who look for exactly this.
+      if (result.boundExceeded) await recordAudit(tx, SYSTEM_ACTOR, 'review.bound_exceeded', reviewId, { error: result.boundExceeded, rowBound: row.rowBound });
       await recordEffects(tx, reviewId, t, row.connection.plugins);
       return t;
     }), log, { reviewId }, undefined, stateDbFailed).finally(() => beat.stop());
@@ -140,7 +144,13 @@ export function createExecution(opts: ExecutionOptions) {
     const violation = checkGuardrails(classification, guardrailsOf(connection));
     if (violation) return refused(`blocked before execution by the guardrail "${violation.rule.name}": ${violation.rule.message}`);
     const track = (session: TargetSession) => outcomes.record(row.id, session);
-    const options = { ...opts.execute, masking: maskingOf(connection), allowFunctions: connection.allowFunctions, statements: classification.statements, track, outcomeWaitMs: opts.outcomeWaitMs };
+    // What the reviewers approved (issue 14): this very input, and the rows its bound allows.
+    const bound = rowBoundFromJson(row.rowBound);
+    const sha = commandSha256(row.input);
+    if ((bound && bound.inputSha256 !== sha) || row.groups.some((g) => g.status === 'APPROVED' && g.inputSha256 && g.inputSha256 !== sha)) {
+      return refused('the command is not the one its reviewers approved (its sha256 changed after the approval); nothing ran');
+    }
+    const options = { ...opts.execute, masking: maskingOf(connection), allowFunctions: connection.allowFunctions, statements: classification.statements, track, outcomeWaitMs: opts.outcomeWaitMs, ...(limitsRows(bound) ? { rowBound: bound } : {}) };
     const target = { name: connection.name, url: connection.url };
     if (row.readOnly) {
       if (!classification.parsed || !classification.statements.every((s) => s.kind === 'read')) return refused('this request ran without review as a read, but is not one');

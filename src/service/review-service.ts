@@ -1,6 +1,10 @@
 // The use cases of a review. Each one: load → core decides → one transaction writes the new state
 // and its audit event with a conditional update, and the jobs it causes to the outbox → after the
 // commit, those jobs are relayed to the queue (never waiting on Redis).
+import { rowBoundOf } from '../core/row-bound.js';
+import { commandSha256 } from '../core/output-digest.js';
+import { previewFromJson } from '../contracts/impact-preview.js';
+import { dialectOf } from '../sql/types.js';
 import {
   decide,
   expire,
@@ -10,12 +14,12 @@ import {
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import { visibleReviewsWhere } from '../db/access-filters.js';
-import { statePoolOf, type Db, type Prisma } from '../db/client.js';
+import { statePoolOf, type Db, type Prisma, type Tx } from '../db/client.js';
 import { normalizeEmail } from '../core/email.js';
 import { createReadAudit, type ReadAudit } from '../db/read-audit.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
 import { getReview, getReviewAccess, getReviewStatus, isUuid, lockReview, reviewNotFound, toReviewState, writeTransition, type ReviewRow } from '../db/reviews.js';
-import { ErrorCode, isAppError } from '../errors.js';
+import { AppError, ErrorCode, isAppError } from '../errors.js';
 import { committedDespite, notDoneError, readBackOr } from '../db/after-connection-loss.js';
 import { isDatabaseBusy } from '../db/database-busy.js';
 import type { SqlExecutor } from '../execution/types.js';
@@ -82,6 +86,39 @@ export interface VoteInput {
   action: 'approve' | 'reject';
   group?: string;
   reason?: string;
+  /** An approval's row limit: the command may change at most this many rows in all (issue 14). */
+  maxRows?: number;
+}
+
+/** The largest row limit an approval may set. */
+export const MAX_ROW_LIMIT = 1_000_000_000;
+
+/** A vote's row limit, checked: approvals only, a whole number of rows. */
+function checkRowLimit(input: VoteInput): void {
+  if (input.maxRows === undefined) return;
+  if (input.action !== 'approve') throw new AppError(ErrorCode.BadInput, 'A row limit ("maxRows") goes with an approval; a rejection takes a reason.');
+  if (!Number.isInteger(input.maxRows) || input.maxRows < 0 || input.maxRows > MAX_ROW_LIMIT) {
+    throw new AppError(ErrorCode.BadInput, `"maxRows" must be a whole number of rows from 0 to ${MAX_ROW_LIMIT.toLocaleString('en-US')}: the most rows the command may change in all.`);
+  }
+}
+
+/**
+ * What an approval binds to (issue 14): the input's digest on each group it decides, with its row
+ * limit; at the last approval, the run's bound (the dry run's counts, the reviewers' limits).
+ * Refuses a row limit the gateway cannot enforce.
+ */
+async function bindApproval(tx: Tx, row: ReviewRow, t: Transition, input: VoteInput): Promise<{ sha: string; extra: { rowBound?: object } }> {
+  const sha = commandSha256(row.input);
+  if (input.maxRows !== undefined) {
+    if (row.kind !== 'command') throw new AppError(ErrorCode.BadInput, 'A row limit applies to a command; an access window has none. Approve it without "maxRows".');
+    const c = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { url: true } });
+    if (dialectOf(c.url) !== 'postgres') throw new AppError(ErrorCode.BadInput, `A row limit is enforced on PostgreSQL connections only (a rollback on ${row.connection.name} cannot undo every statement); approve without "maxRows".`);
+  }
+  if (t.next.status !== 'APPROVED' || row.kind !== 'command') return { sha, extra: {} };
+  const { rowTolerancePct } = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { rowTolerancePct: true } });
+  const limits = [...row.groups.filter((g) => g.status === 'APPROVED').map((g) => g.maxRows), input.maxRows ?? null];
+  const bound = rowBoundOf({ inputSha256: sha, preview: previewFromJson(row.preview), tolerancePct: rowTolerancePct, limits });
+  return { sha, extra: { rowBound: bound as unknown as object } };
 }
 
 export type ReviewService = ReturnType<typeof createReviewService>;
@@ -156,6 +193,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
     const now = clock.now();
     try {
       checkLength('reason', input.reason, MAX_DECISION_REASON_CHARS);
+      checkRowLimit(input);
     } catch (error) {
       return voteRefused(error, reviewId, input, ctx, now);
     }
@@ -168,8 +206,17 @@ export function createReviewService(opts: ReviewServiceOptions) {
         const t = checkVote(user, row, input, now);
         // The last approval of an access window: the connection must still grant it as asked.
         if (t.next.status === 'GRANTED') await checkGrantable(tx, row, now);
-        await writeTransition(tx, reviewId, 'PENDING', t);
-        await recordAudit(tx, ctx, t.action, reviewId, { groups: t.decidedGroups, reason: input.reason ?? null, status: t.next.status });
+        const bind = input.action === 'approve' ? await bindApproval(tx, row, t, input) : null;
+        await writeTransition(tx, reviewId, 'PENDING', t, bind?.extra);
+        if (bind) await tx.reviewGroup.updateMany({ where: { reviewId, group: { in: t.decidedGroups } }, data: { inputSha256: bind.sha, maxRows: input.maxRows ?? null } });
+        await recordAudit(tx, ctx, t.action, reviewId, {
+          groups: t.decidedGroups,
+          reason: input.reason ?? null,
+          status: t.next.status,
+          ...(bind ? { inputSha256: bind.sha } : {}),
+          ...(input.maxRows !== undefined ? { maxRows: input.maxRows } : {}),
+          ...(bind?.extra.rowBound ? { rowBound: bind.extra.rowBound } : {}),
+        });
         await recordEffects(tx, reviewId, t, row.connection.plugins);
         decided = t;
         // What the transaction wrote, without reading it back inside it: the answer is read after

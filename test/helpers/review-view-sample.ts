@@ -23,8 +23,8 @@ export function sampleReviewView(over: Partial<ReviewView> = {}): ReviewView {
     readOnly: false,
     classification: { dialect: 'postgres', parsed: true, kind: 'write', statements: [{ index: 0, kind: 'write', command: 'UPDATE', tables: ['users'], warnings: [] }] },
     groups: [
-      { group: 'dba', status: 'APPROVED', reviewer: 'bob@example.com', reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: null },
-      { group: 'sec', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null },
+      { group: 'dba', status: 'APPROVED', reviewer: 'bob@example.com', reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: null, maxRows: null },
+      { group: 'sec', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null, maxRows: null },
     ],
     approvals: { approved: 1, total: 2 },
     preview: null,

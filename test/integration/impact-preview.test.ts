@@ -1,6 +1,7 @@
 // The impact preview against real databases: counts by a dry run that changes nothing (rows and
 // sequences alike), the planner's estimate where a dry run is not safe, and a held lock that makes
 // the dry run give up at once instead of waiting.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlExecutor } from '../../src/execution/index.js';
@@ -8,6 +9,7 @@ import type { PreviewRunOptions } from '../../src/execution/types.js';
 import { classifyInline } from '../../src/sql/classify-inline.js';
 import { previewLines } from '../../src/contracts/impact-preview.js';
 import { createMysqlTarget, createTargetDatabase } from '../helpers/databases.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const executor = createSqlExecutor({ limits: { max: 5, maxWaiting: 10, waitMs: 2000 } });
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
@@ -164,6 +166,152 @@ describe('MySQL', () => {
       ]);
       expect(p.statements.every((s) => typeof s.rows === 'number' && s.rows >= 1 && s.rows <= 3)).toBe(true);
       expect(await my.query('SELECT status FROM users ORDER BY id')).toEqual([{ status: 'active' }, { status: 'active' }, { status: 'active' }]);
+    } finally {
+      await my.drop();
+    }
+  });
+});
+
+describe('through the gateway: measured before review, shown, and held to at execution', () => {
+  let t: TestGateway;
+  let alice: { id: string; apiKey: string };
+  let dana: { id: string; apiKey: string };
+  let erin: { id: string; apiKey: string };
+
+  const submit = async (connection: string, input: string) => {
+    const res = await t.api('POST', `/api/connections/${connection}/exec`, { key: alice.apiKey, body: { input, reason: 'OPS-14' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body;
+  };
+  const get = async (id: string) => (await t.api('GET', `/api/reviews/${id}`, { key: dana.apiKey })).body;
+  const measured = (id: string) => eventually(async () => ((await get(id)).preview?.state !== 'pending' ? get(id) : null), 10_000, 'the preview measured');
+  const approve = (id: string, key: string, body: Record<string, unknown> = {}) => t.api('PUT', `/api/reviews/${id}/approve`, { key, body });
+  const finished = (id: string) => eventually(async () => ((await get(id)).finishedAt ? get(id) : null), 10_000, 'the run finished');
+  const requestMessages = (id: string) => t.slack.messages.filter((m: any) => !m.thread_ts && JSON.stringify(m.blocks ?? '').includes(`Request \`${id}\``));
+
+  beforeAll(async () => {
+    await target.query("CREATE TABLE tickets (id int PRIMARY KEY, state text NOT NULL); INSERT INTO tickets SELECT g, 'open' FROM generate_series(1, 6) g;");
+    t = await startTestGateway();
+    alice = await t.createUser('alice@example.com', ['developers']);
+    dana = await t.createUser('dana@example.com', ['dba-team']);
+    erin = await t.createUser('erin@example.com', ['security']);
+    for (const [name, extra] of [
+      ['prod', {}],
+      ['two', { reviewers: ['dba-team', 'security'], rowTolerancePct: 50 }],
+      ['nopreview', { previewMode: 'off' }],
+    ] as const) {
+      const res = await t.api('POST', '/api/connections', { body: { name, url: target.url, reviewers: ['dba-team'], ...extra } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('measures a write as it waits, audits it, and updates the Slack message with it', async () => {
+    const r = await submit('prod', "UPDATE tickets SET state = 'closed' WHERE id <= 2");
+    expect(r.status).toBe('PENDING');
+    expect(r.preview).toEqual({ state: 'pending', reason: null, statements: [], at: null, tookMs: null });
+    const v = await measured(r.id);
+    expect(v.preview.state).toBe('measured');
+    expect(v.preview.statements).toEqual([expect.objectContaining({ index: 0, command: 'UPDATE', table: 'tickets', rows: 2, estimate: false })]);
+    expect(v.preview.statements[0].sample.rows).toEqual([['1', 'closed'], ['2', 'closed']]);
+    // Nothing changed on the target.
+    expect(await target.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'open'")).toEqual([{ n: 6 }]);
+    const audit = await t.gateway.db.auditEvent.findMany({ where: { reviewId: r.id, action: 'review.previewed' } });
+    expect(audit).toHaveLength(1);
+    expect((audit[0].detail as any).statements).toEqual([{ index: 0, command: 'UPDATE', table: 'tickets', rows: 2, estimate: false }]);
+    await eventually(async () => requestMessages(r.id).some((m: any) => JSON.stringify(m.blocks).includes('would update 2 rows in tickets')), 10_000, 'the Slack message updated with the preview');
+    const text = JSON.stringify(requestMessages(r.id).find((m: any) => m.channel === 'C-REVIEWS')!.blocks);
+    expect(text).toContain('*Impact preview* _(dry run, rolled back)_');
+    // A read waits for nobody and gets no preview; nor does a connection with previews off.
+    expect((await submit('nopreview', "DELETE FROM tickets WHERE id = 99")).preview).toBeNull();
+  });
+
+  it('runs an approved write within its counted rows, and rolls back one that would now change more', async () => {
+    const ok = await submit('prod', "UPDATE tickets SET state = 'triaged' WHERE id = 3");
+    expect((await measured(ok.id)).preview.statements[0].rows).toBe(1);
+    expect((await approve(ok.id, dana.apiKey)).status).toBe(200);
+    const done = await finished(ok.id);
+    expect(done.status).toBe('EXECUTED');
+    expect(done.rowsAffected).toBe(1);
+
+    const grown = await submit('prod', "UPDATE tickets SET state = 'stale' WHERE state = 'open' AND id > 4");
+    expect((await measured(grown.id)).preview.statements[0].rows).toBe(2);
+    // After the preview, before the approval, the data moves: the same command now matches 3 rows.
+    await target.query("UPDATE tickets SET state = 'open' WHERE id = 3; INSERT INTO tickets VALUES (7, 'open')");
+    expect((await approve(grown.id, dana.apiKey)).status).toBe(200);
+    const failed = await finished(grown.id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toBe('statement 1 (UPDATE) affected 3 rows, approved for 2 rows as the dry run counted them; rolled back, nothing was changed');
+    expect(await target.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'stale'")).toEqual([{ n: 0 }]);
+    const bound = await t.gateway.db.auditEvent.findMany({ where: { reviewId: grown.id, action: 'review.bound_exceeded' } });
+    expect(bound).toHaveLength(1);
+    expect((bound[0].detail as any).rowBound.statements).toEqual([{ index: 0, command: 'UPDATE', measured: 2, max: 2 }]);
+    // Reviewers are told in the request's thread.
+    await eventually(async () => t.slack.callsOf('chat.postMessage').some((c) => c.args.thread_ts && JSON.stringify(c.args).includes('approved for 2 rows')), 10_000, 'the failure posted to the thread');
+  });
+
+  it("allows the connection's tolerance above the count, and binds every approval to the input's sha256", async () => {
+    const r = await submit('two', "UPDATE tickets SET state = 'held' WHERE id IN (1, 2)");
+    expect((await measured(r.id)).preview.statements[0].rows).toBe(2);
+    await target.query("UPDATE tickets SET id = 8 WHERE id = 7"); // unrelated: still 2 match
+    expect((await approve(r.id, dana.apiKey)).status).toBe(200);
+    const groups = await t.gateway.db.reviewGroup.findMany({ where: { reviewId: r.id, status: 'APPROVED' } });
+    expect(groups.map((g) => g.inputSha256)).toEqual([createHash('sha256').update("UPDATE tickets SET state = 'held' WHERE id IN (1, 2)").digest('hex')]);
+    expect((await approve(r.id, erin.apiKey)).status).toBe(200);
+    const done = await finished(r.id);
+    expect(done.status).toBe('EXECUTED');
+    const stored = await t.gateway.db.review.findUniqueOrThrow({ where: { id: r.id }, select: { rowBound: true } });
+    expect(stored.rowBound).toMatchObject({ maxRows: null, tolerancePct: 50, statements: [{ index: 0, command: 'UPDATE', measured: 2, max: 3 }] });
+  });
+
+  it('approves with a row limit: over it the run is rolled back, within it the run goes through', async () => {
+    await target.query("UPDATE tickets SET state = 'open'");
+    const over = await submit('nopreview', "UPDATE tickets SET state = 'x' WHERE id <= 3");
+    const res = await approve(over.id, dana.apiKey, { maxRows: 2 });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.groups[0]).toMatchObject({ status: 'APPROVED', maxRows: 2 });
+    const failed = await finished(over.id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toBe('the command affected 3 rows, approved for at most 2 rows; rolled back, nothing was changed');
+    expect(await target.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'x'")).toEqual([{ n: 0 }]);
+
+    const within = await submit('nopreview', "UPDATE tickets SET state = 'y' WHERE id <= 3");
+    expect((await approve(within.id, dana.apiKey, { maxRows: 3 })).status).toBe(200);
+    expect((await finished(within.id)).status).toBe('EXECUTED');
+    expect(await target.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'y'")).toEqual([{ n: 3 }]);
+  });
+
+  it.each([
+    [{ maxRows: -1 }, 'must be a whole number of rows from 0'],
+    [{ maxRows: 1.5 }, 'must be a whole number of rows from 0'],
+    [{ maxRows: '10' }, '"maxRows" must be a number (got string)'],
+    [{ maxRows: 2_000_000_000 }, 'must be a whole number of rows from 0'],
+  ])('refuses a bad row limit %j in words, and records no vote', async (body, words) => {
+    const r = await submit('nopreview', "UPDATE tickets SET state = 'z' WHERE id = 1");
+    const res = await approve(r.id, dana.apiKey, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain(words);
+    expect((await get(r.id)).status).toBe('PENDING');
+  });
+
+  it('refuses a row limit on a rejection and on a MySQL connection', async () => {
+    const r = await submit('nopreview', "UPDATE tickets SET state = 'z' WHERE id = 1");
+    const rej = await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey, body: { maxRows: 1 } });
+    expect(rej.status).toBe(400);
+    expect(rej.body.error.message).toContain('does not take "maxRows"');
+    const my = await createMysqlTarget();
+    try {
+      expect((await t.api('POST', '/api/connections', { body: { name: 'my', url: my.url, reviewers: ['dba-team'] } })).status).toBe(201);
+      const m = await submit('my', "UPDATE users SET status = 'x' WHERE id = 1");
+      const res = await approve(m.id, dana.apiKey, { maxRows: 1 });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain('A row limit is enforced on PostgreSQL connections only');
+      expect((await get(m.id)).status).toBe('PENDING');
+      // MySQL previews are the planner's estimate.
+      const v = await measured(m.id);
+      expect(v.preview).toMatchObject({ state: 'estimated', statements: [expect.objectContaining({ command: 'UPDATE', estimate: true })] });
     } finally {
       await my.drop();
     }

@@ -15,7 +15,7 @@ const PUBLIC = 'https://hoop.example.com';
 const ENDS = '2026-11-30T10:40:00.000Z';
 const REVOKED = '2026-11-30T10:20:00.000Z';
 
-const approvedGroup = { group: 'dba', status: 'APPROVED' as const, reviewer: 'bob@example.com', reviewerSlackId: 'UBOB', decidedAt: '2026-11-30T10:10:00.000Z', reason: null };
+const approvedGroup = { group: 'dba', status: 'APPROVED' as const, reviewer: 'bob@example.com', reviewerSlackId: 'UBOB', decidedAt: '2026-11-30T10:10:00.000Z', reason: null, maxRows: null };
 const pending = (over: Partial<ReviewView> = {}): ReviewView =>
   sampleReviewView({
     kind: 'access',
@@ -24,7 +24,7 @@ const pending = (over: Partial<ReviewView> = {}): ReviewView =>
     reason: 'on call: INC-42',
     requesterSlackId: 'UANN',
     access: { durationSec: 1800, endsAt: null, revokedAt: null, revokedBy: null, revokedBySlackId: null, open: false },
-    groups: [{ group: 'dba', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null }],
+    groups: [{ group: 'dba', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null, maxRows: null }],
     approvals: { approved: 0, total: 1 },
     ...over,
   });

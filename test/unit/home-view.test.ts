@@ -27,7 +27,7 @@ function review(i: number, extra: Partial<ReviewListView> = {}): ReviewListView 
     autoApproved: false,
     readOnly: false,
     classification: null,
-    groups: [{ group: 'dba-team', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null }],
+    groups: [{ group: 'dba-team', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null, maxRows: null }],
     approvals: { approved: 0, total: 1 },
     preview: null,
     rejectReason: null,

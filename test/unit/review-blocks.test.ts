@@ -22,8 +22,8 @@ const base: ReviewView = {
   readOnly: false,
   classification: { dialect: 'postgres', parsed: true, kind: 'write', statements: [{ index: 0, kind: 'write', command: 'UPDATE', tables: ['users'], warnings: [] }] },
   groups: [
-    { group: 'dba-team', status: 'APPROVED', reviewer: 'dana@example.com', reviewerSlackId: 'UDANA', decidedAt: '2026-01-01T10:00:00.000Z', reason: null },
-    { group: 'security', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null },
+    { group: 'dba-team', status: 'APPROVED', reviewer: 'dana@example.com', reviewerSlackId: 'UDANA', decidedAt: '2026-01-01T10:00:00.000Z', reason: null, maxRows: null },
+    { group: 'security', status: 'PENDING', reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null, maxRows: null },
   ],
   approvals: { approved: 1, total: 2 },
   preview: null,
@@ -42,7 +42,7 @@ const base: ReviewView = {
 
 const long = (n: number, unit = 'x') => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
 const groups = (n: number, nameLength = 12) =>
-  Array.from({ length: n }, (_, i) => ({ group: `g${String(i).padStart(2, '0')}-${long(nameLength)}`.slice(0, 63), status: 'PENDING' as const, reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null }));
+  Array.from({ length: n }, (_, i) => ({ group: `g${String(i).padStart(2, '0')}-${long(nameLength)}`.slice(0, 63), status: 'PENDING' as const, reviewer: null, reviewerSlackId: null, decidedAt: null, reason: null, maxRows: null }));
 
 describe('reviewMessage', () => {
   it('links to the request\'s page in the web app when PUBLIC_URL is known, and only then', () => {
@@ -165,7 +165,7 @@ describe('resultMessage', () => {
 });
 
 describe('Slack limits, whatever the input', () => {
-  const rejected = (reason: string) => ({ group: 'dba-team', status: 'REJECTED' as const, reviewer: `${long(250)}@example.com`, reviewerSlackId: null, decidedAt: '2026-01-01T10:00:00.000Z', reason });
+  const rejected = (reason: string) => ({ group: 'dba-team', status: 'REJECTED' as const, reviewer: `${long(250)}@example.com`, reviewerSlackId: null, decidedAt: '2026-01-01T10:00:00.000Z', reason, maxRows: null });
   const valid = (m: { text: string; blocks: unknown[] }) => {
     expect(checkMessage(m)).toBeNull();
     expect(m.text.length).toBeLessThanOrEqual(3000);

@@ -16,7 +16,7 @@ const finished = (over: Partial<ReviewView>): ReviewView =>
     input: 'UPDATE staff SET grade = (SELECT salary FROM payroll WHERE name = $$ceo$$) WHERE id = 2',
     status: 'FAILED',
     classification: null,
-    groups: [{ group: 'dba', status: 'APPROVED', reviewer: 'bob@example.com', reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: null }],
+    groups: [{ group: 'dba', status: 'APPROVED', reviewer: 'bob@example.com', reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: null, maxRows: null }],
     approvals: { approved: 1, total: 1 },
     decidedAt: '2026-11-30T10:01:00.000Z',
     startedAt: '2026-11-30T10:01:01.000Z',

@@ -141,7 +141,7 @@ describe('teamsCard', () => {
     it('approval, rejection (with its reason) and expiry say what happened and offer only Open', () => {
       const approved = teamsCard('review.approved', review({ status: 'APPROVED', approvals: { approved: 2, total: 2 } }), { publicUrl: PUBLIC });
       expect(all(approved)).toContain('Approved by every group');
-      const rejected = review({ status: 'REJECTED', rejectReason: 'not during the freeze', groups: [{ group: 'dba', status: 'REJECTED', reviewer: 'cy@example.com', reviewerSlackId: null, decidedAt: '2026-11-30T10:05:00.000Z', reason: 'not during the freeze' }] });
+      const rejected = review({ status: 'REJECTED', rejectReason: 'not during the freeze', groups: [{ group: 'dba', status: 'REJECTED', reviewer: 'cy@example.com', reviewerSlackId: null, decidedAt: '2026-11-30T10:05:00.000Z', reason: 'not during the freeze', maxRows: null }] });
       const r = all(teamsCard('review.rejected', rejected, { publicUrl: PUBLIC }));
       expect(r).toContain('Rejected by cy@example.com for **dba**');
       expect(r).toContain('Reason given:** not during the freeze');
@@ -209,7 +209,7 @@ describe('teamsCard', () => {
         rejectReason: evil,
         error: evil,
         output: evil,
-        groups: [{ group: evil, status: 'REJECTED', reviewer: evil, reviewerSlackId: null, decidedAt: '2026-11-30T10:05:00.000Z', reason: evil }],
+        groups: [{ group: evil, status: 'REJECTED', reviewer: evil, reviewerSlackId: null, decidedAt: '2026-11-30T10:05:00.000Z', reason: evil, maxRows: null }],
         approvals: { approved: 0, total: 1 },
       });
       for (const e of events) {
@@ -278,7 +278,7 @@ describe('teamsCard', () => {
 
     it('stays under the limit for a huge result, error and many long group names', () => {
       const huge = '|😀"*\n'.repeat(250_000);
-      const groups = Array.from({ length: 60 }, (_, i) => ({ group: `group-${i}-${'g'.repeat(400)}`, status: 'APPROVED' as const, reviewer: `${'r'.repeat(300)}@example.com`, reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: 'r'.repeat(5000) }));
+      const groups = Array.from({ length: 60 }, (_, i) => ({ group: `group-${i}-${'g'.repeat(400)}`, status: 'APPROVED' as const, reviewer: `${'r'.repeat(300)}@example.com`, reviewerSlackId: null, decidedAt: '2026-11-30T10:01:00.000Z', reason: 'r'.repeat(5000), maxRows: null }));
       for (const e of ['review.executed', 'review.failed', 'review.created', 'review.group_approved', 'review.reminder'] as const) {
         const m = teamsCard(e, review({ status: 'FAILED', output: huge, error: huge, reason: huge, input: huge, groups, approvals: { approved: 60, total: 60 } }), { publicUrl: PUBLIC, step: 3 });
         under(m);

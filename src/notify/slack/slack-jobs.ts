@@ -96,11 +96,20 @@ export async function slackCall<T>(call: () => Promise<T>): Promise<T> {
 
 export type SlackJobs = ReturnType<typeof createSlackJobs>;
 
-const fingerprint = stateKey;
+/**
+ * What a request message shows, as one key: the review's state, and whether its impact preview
+ * (issue 14) has arrived since it was posted — a preview changes the message but not the state.
+ */
+export function slackStateKey(review: { status: string; groups: readonly { status: string }[]; preview?: unknown }): string {
+  const p = review.preview as { state?: string } | null | undefined;
+  return p && p.state !== 'pending' ? `${stateKey(review)}-p` : stateKey(review);
+}
+
+const fingerprint = slackStateKey;
 
 /** Just what the fingerprint needs: a light query for "did the review change meanwhile?". */
 async function currentFingerprint(db: Db, reviewId: string): Promise<string> {
-  const r = await db.review.findUniqueOrThrow({ where: { id: reviewId }, select: { status: true, groups: { select: { status: true }, orderBy: { group: 'asc' } } } });
+  const r = await db.review.findUniqueOrThrow({ where: { id: reviewId }, select: { status: true, preview: true, groups: { select: { status: true }, orderBy: { group: 'asc' } } } });
   return fingerprint(r);
 }
 
@@ -152,7 +161,7 @@ export function createSlackJobs({ db, client, defaultChannel, publicUrl, log, cl
     if (claim.outcome === 'posted') return;
     const busy = () => new SlackPostInProgress(`another job is posting the ${kind} message of ${review.id} to ${target}`);
     if (claim.outcome === 'busy') throw busy();
-    const state = kind === 'request' ? stateKey(review) : null;
+    const state = kind === 'request' ? slackStateKey(review) : null;
     try {
       if (claim.resumed) {
         const found = await lookForPosted(key, claim.since, thread?.channel);
@@ -228,7 +237,7 @@ export function createSlackJobs({ db, client, defaultChannel, publicUrl, log, cl
       const message = reviewMessage(view, publicUrl);
       // Every message of the request, copies included: none may keep live buttons.
       const posted = await postedRequests(reviewId);
-      const shown = stateKey(review);
+      const shown = slackStateKey(review);
       const metadata = hoopMetadata(reviewId, 'request');
       for (const m of posted) {
         // Already showing this state (an earlier job, or the sweep's repair of a burst whose own

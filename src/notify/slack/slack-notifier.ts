@@ -8,7 +8,7 @@ import type { OutboxEntry } from '../../db/outbox.js';
 import { PAGE, pages } from '../../db/pages.js';
 import { channelOn } from '../registry.js';
 import { PermanentFailure, type NewRequest, type Notifier, type ReconcileContext } from '../channel.js';
-import type { SlackJobs } from './slack-jobs.js';
+import { slackStateKey, type SlackJobs } from './slack-jobs.js';
 import type { createHomeJobs } from './slack-home.js';
 
 /** The Slack notifier over its job handlers (absent in a process that only plans jobs). */
@@ -75,6 +75,7 @@ const REQUESTER_NOTICES = ['rejected', 'expired', 'granted', 'revoked', 'ended']
 interface ReconcileRow {
   id: string;
   status: ReviewStatus;
+  preview: unknown;
   finishedAt: Date | null;
   groups: { status: string }[];
   channelMessages: { kind: string; state: string | null; status: string; messageRef: string | null; parentRef: string; claimToken: string | null; claimedAt: Date | null; searchAgain: boolean }[];
@@ -102,6 +103,7 @@ async function reconcileSlack(db: Db, ctx: ReconcileContext): Promise<void> {
       id: true,
       status: true,
       finishedAt: true,
+      preview: true,
       groups: { select: { status: true }, orderBy: { group: 'asc' } },
       channelMessages: { where: SLACK_ROWS, select: { kind: true, state: true, status: true, messageRef: true, parentRef: true, claimToken: true, claimedAt: true, searchAgain: true } },
     },
@@ -118,7 +120,7 @@ async function reconcilePage(reviews: ReconcileRow[], { now, enqueue }: Reconcil
     m.status === 'posting' &&
     (m.claimedAt === null || (m.claimToken === null ? m.claimedAt.getTime() <= now.getTime() : m.claimedAt.getTime() < now.getTime() - 5_000));
   for (const r of reviews) {
-    const key = stateKey(r);
+    const key = slackStateKey(r);
     const requests = r.channelMessages.filter((m) => m.kind === 'request');
     const posted = requests.filter((m) => m.status === 'posted');
     // searchAgain: a late copy of the message may have appeared; the update looks for it.

@@ -4,7 +4,7 @@
 import { highlightOf, previewLines } from '../../contracts/impact-preview.js';
 import { sampleText } from '../../sql/preview-text.js';
 import { accessTitle, durationWords } from '../../core/access-window.js';
-import type { GroupView, ReviewView } from '../../contracts/review-view.js';
+import { rowLimitWords, type GroupView, type ReviewView } from '../../contracts/review-view.js';
 import type { NoticeEvent, ReviewEventType } from '../channel.js';
 import { requesterLineText } from '../../contracts/request-origin.js';
 import { cutPlain, jsonBytes } from './teams-text.js';
@@ -101,7 +101,7 @@ function monospace(raw: string, budget: number, what: string, url: string): Adap
 
 function groupLine(g: GroupView, review: ReviewView, b: Budget): string {
   const name = `**${label(g.group, b)}**`;
-  if (g.status === 'APPROVED') return `✅ ${name} approved by ${label(g.reviewer, b)}${review.autoApproved ? " (admin's own request, approved automatically)" : ''}`;
+  if (g.status === 'APPROVED') return `✅ ${name} approved by ${label(g.reviewer, b)}${g.maxRows !== null && g.maxRows !== undefined ? ` (${rowLimitWords(g.maxRows)})` : ''}${review.autoApproved ? " (admin's own request, approved automatically)" : ''}`;
   if (g.status === 'REJECTED') return `⛔ ${name} rejected by ${label(g.reviewer, b)}`;
   return review.status === 'PENDING' ? `⏳ ${name} has not decided yet` : `➖ ${name} did not decide`;
 }

@@ -246,6 +246,7 @@ function Decision({ review, ask, onAsked, onDecided }: DecisionProps) {
   const [error, setError] = useState<unknown>(null);
   const [reason, setReason] = useState('');
   const [rejecting, setRejecting] = useState(false);
+  const [maxRows, setMaxRows] = useState('');
   // What the link asked, kept after the address drops it; `late`: it came after the decision.
   const [asked, setAsked] = useState<Ask>(null);
   const [late, setLate] = useState(false);
@@ -280,7 +281,7 @@ function Decision({ review, ask, onAsked, onDecided }: DecisionProps) {
     ) : null;
   }
   const several = viewer.groups.length > 1;
-  const vote = async (action: 'approve' | 'reject', extra: Record<string, string> = {}) => {
+  const vote = async (action: 'approve' | 'reject', extra: Record<string, string | number> = {}) => {
     setBusy(true);
     setError(null);
     try {
@@ -299,6 +300,10 @@ function Decision({ review, ask, onAsked, onDecided }: DecisionProps) {
     void vote('reject', reason.trim() ? { reason: reason.trim() } : {});
   };
   const canApprove = viewer.approveGroups.includes(group);
+  // "Approve, at most N rows" (issue 14): empty approves without a limit.
+  const limit = maxRows.trim();
+  const limitBad = limit !== '' && !/^\d{1,10}$/.test(limit);
+  const approve = () => void vote('approve', limit ? { maxRows: Number(limit) } : {});
   return (
     <section className="panel decision" aria-labelledby="decide-h">
       <h2 id="decide-h">Your decision</h2>
@@ -324,8 +329,8 @@ function Decision({ review, ask, onAsked, onDecided }: DecisionProps) {
       ) : null}
       <div className="row">
         {canApprove ? (
-          <button type="button" ref={approveButton} className="approve" disabled={busy} aria-describedby={asked === 'approve' ? 'approve-prompt' : undefined} onClick={() => void vote('approve')}>
-            Approve
+          <button type="button" ref={approveButton} className="approve" disabled={busy || limitBad} aria-describedby={asked === 'approve' ? 'approve-prompt' : undefined} onClick={approve}>
+            {limit && !limitBad ? `Approve, at most ${Number(limit).toLocaleString('en-US')} ${Number(limit) === 1 ? 'row' : 'rows'}` : 'Approve'}
           </button>
         ) : null}
         <button
@@ -341,6 +346,15 @@ function Decision({ review, ask, onAsked, onDecided }: DecisionProps) {
           Reject
         </button>
       </div>
+      {canApprove && review.kind === 'command' && review.classification?.dialect !== 'mysql' ? (
+        <div className="field">
+          <label htmlFor="max-rows">Row limit (optional)</label>
+          <input id="max-rows" inputMode="numeric" value={maxRows} onChange={(e) => setMaxRows(e.target.value)} aria-describedby="max-rows-hint" aria-invalid={limitBad} />
+          <p className="hint" id="max-rows-hint">
+            {limitBad ? 'A whole number of rows, or empty for no limit.' : 'The command may change at most this many rows in all; more, and it is rolled back.'}
+          </p>
+        </div>
+      ) : null}
       {!canApprove && viewer.why ? <p className="hint">{viewer.why}</p> : null}
       {rejecting ? null : <ErrorMessage error={error} />}
       <dialog ref={dialog} aria-labelledby="reject-h" onClose={() => setRejecting(false)}>
