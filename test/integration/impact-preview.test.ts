@@ -191,7 +191,8 @@ describe('through the gateway: measured before review, shown, and held to at exe
 
   beforeAll(async () => {
     await target.query("CREATE TABLE tickets (id int PRIMARY KEY, state text NOT NULL); INSERT INTO tickets SELECT g, 'open' FROM generate_series(1, 6) g;");
-    t = await startTestGateway();
+    // Previews as a gateway has them by default (the helper switches them off for other tests).
+    t = await startTestGateway({ env: { PREVIEW_DEFAULT_MODE: 'auto' } });
     alice = await t.createUser('alice@example.com', ['developers']);
     dana = await t.createUser('dana@example.com', ['dba-team']);
     erin = await t.createUser('erin@example.com', ['security']);
