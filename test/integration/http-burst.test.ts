@@ -25,16 +25,15 @@ async function setUp(env: Record<string, string> = {}): Promise<Setup> {
 
 let roomy: Setup; // the defaults: transactions wait up to 10 s for a connection
 let tight: Setup; // DATABASE_TX_WAIT_MS=300, so a held lock outlasts the wait
+let slow: Setup; // the defaults, its own: a trigger there slows one claim
 
 beforeAll(async () => {
   target = await createTargetDatabase();
-  roomy = await setUp();
-  tight = await setUp({ DATABASE_TX_WAIT_MS: '300', DATABASE_POOL_SIZE: '4' });
+  [roomy, tight, slow] = await Promise.all([setUp(), setUp({ DATABASE_TX_WAIT_MS: '300', DATABASE_POOL_SIZE: '4' }), setUp()]);
 });
 
 afterAll(async () => {
-  await roomy?.gw.stop();
-  await tight?.gw.stop();
+  await Promise.all([roomy?.gw.stop(), tight?.gw.stop(), slow?.gw.stop()]);
   await target?.drop();
 });
 
@@ -80,8 +79,10 @@ async function pendingReviews(s: Setup, n: number): Promise<string[]> {
   return ids;
 }
 
-describe('with the default pool and wait', () => {
-  it(`answers all of ${N} parallel submits 201 while a lock holds the database for 3 s`, async () => {
+// Each describe has its own gateway and state database, so the three run at once; the tests of one
+// share counts and locks, so they run one after another.
+describe.concurrent('with the default pool and wait', () => {
+  it.sequential(`answers all of ${N} parallel submits 201 while a lock holds the database for 3 s`, async () => {
     const before = await roomy.gw.gateway.db.review.count();
     const released = await holdAuditLock(roomy.gw.databaseUrl, 3000);
     const rs = await Promise.all(Array.from({ length: N }, (_, i) => call(roomy.gw, 'POST', '/api/connections/prod-db/exec', roomy.alice.apiKey, { input: `SELECT ${i}` })));
@@ -90,7 +91,7 @@ describe('with the default pool and wait', () => {
     expect(await roomy.gw.gateway.db.review.count()).toBe(before + N);
   });
 
-  it(`answers all of ${N} parallel approvals 200 under the same lock, and runs every one`, async () => {
+  it.sequential(`answers all of ${N} parallel approvals 200 under the same lock, and runs every one`, async () => {
     const ids = await pendingReviews(roomy, N);
     const released = await holdAuditLock(roomy.gw.databaseUrl, 3000);
     const rs = await Promise.all(ids.map((id) => call(roomy.gw, 'PUT', `/api/reviews/${id}/approve`, roomy.dana.apiKey)));
@@ -100,8 +101,8 @@ describe('with the default pool and wait', () => {
   });
 });
 
-describe('when the database stays busy longer than a request may wait', () => {
-  it(`answers ${N} parallel submits 201 or 503 with Retry-After, never 500, and creates nothing for a 503`, async () => {
+describe.concurrent('when the database stays busy longer than a request may wait', () => {
+  it.sequential(`answers ${N} parallel submits 201 or 503 with Retry-After, never 500, and creates nothing for a 503`, async () => {
     const before = await tight.gw.gateway.db.review.count();
     const { refused, watch } = firstRefusal();
     const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refused);
@@ -118,7 +119,7 @@ describe('when the database stays busy longer than a request may wait', () => {
     expect(await tight.gw.gateway.db.review.count()).toBe(before + (counts[201] ?? 0));
   });
 
-  it(`answers ${N} parallel approvals 200 or 503, leaves every 503 pending, and retries as told then succeed`, async () => {
+  it.sequential(`answers ${N} parallel approvals 200 or 503, leaves every 503 pending, and retries as told then succeed`, async () => {
     const ids = await pendingReviews(tight, N);
     const { refused: refusedOnce, watch } = firstRefusal();
     const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refusedOnce);
@@ -143,9 +144,9 @@ describe('when the database stays busy longer than a request may wait', () => {
   }, 90_000);
 });
 
-describe('a submit whose execution cannot start because the database is busy', () => {
-  it('answers 201 with the stored request and runs it once through a job, never a 500 or a second request', async () => {
-    const { gw } = roomy;
+describe.concurrent('a submit whose execution cannot start because the database is busy', () => {
+  it.sequential('answers 201 with the stored request and runs it once through a job, never a 500 or a second request', async () => {
+    const { gw } = slow;
     // Review mode none: the command is stored and run at once (a read on a connection in mode
     // writes would run without a request, and there would be no claim to slow down).
     await gw.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [], reviewMode: 'none' } });
@@ -162,7 +163,7 @@ describe('a submit whose execution cannot start because the database is busy', (
       CREATE TRIGGER slow_claim BEFORE UPDATE ON "Review" FOR EACH ROW EXECUTE FUNCTION slow_claim();`);
     await c.end();
     const before = await gw.gateway.db.review.count();
-    const res = await call(gw, 'POST', '/api/connections/sandbox/exec', roomy.alice.apiKey, { input: "SELECT 'slow-claim' AS marker" });
+    const res = await call(gw, 'POST', '/api/connections/sandbox/exec', slow.alice.apiKey, { input: "SELECT 'slow-claim' AS marker" });
     expect(res.status).toBe(201);
     // Handed to a job, which this process may already have run (jobs due now run in-process).
     expect(['APPROVED', 'RUNNING', 'EXECUTED']).toContain(res.body.status);
