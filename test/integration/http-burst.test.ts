@@ -79,8 +79,9 @@ async function pendingReviews(s: Setup, n: number): Promise<string[]> {
   return ids;
 }
 
-// Each describe has its own gateway and state database, so the three run at once; the tests of one
-// share counts and locks, so they run one after another.
+// Each describe has its own gateway and state database. The slow claim (mostly a pg_sleep) runs
+// beside the default pool's tests; the tests of one describe share counts and locks, so they run one
+// after another; the tight pool's tests run alone, since CPU taken by others would add refusals.
 describe.concurrent('with the default pool and wait', () => {
   it.sequential(`answers all of ${N} parallel submits 201 while a lock holds the database for 3 s`, async () => {
     const before = await roomy.gw.gateway.db.review.count();
@@ -99,49 +100,6 @@ describe.concurrent('with the default pool and wait', () => {
     expect(tally(rs)).toEqual({ 200: N });
     await eventually(async () => (await roomy.gw.gateway.db.review.count({ where: { id: { in: ids }, status: 'EXECUTED' } })) === N, 30_000, 'every approved review executed');
   });
-});
-
-describe.concurrent('when the database stays busy longer than a request may wait', () => {
-  it.sequential(`answers ${N} parallel submits 201 or 503 with Retry-After, never 500, and creates nothing for a 503`, async () => {
-    const before = await tight.gw.gateway.db.review.count();
-    const { refused, watch } = firstRefusal();
-    const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refused);
-    const rs = await Promise.all(Array.from({ length: N }, (_, i) => watch(call(tight.gw, 'POST', '/api/connections/prod-db/exec', tight.alice.apiKey, { input: `SELECT ${i}` }))));
-    await released();
-    const counts = tally(rs);
-    expect((counts[201] ?? 0) + (counts[503] ?? 0)).toBe(N);
-    expect(counts[503]).toBeGreaterThan(0);
-    for (const r of rs.filter((x) => x.status === 503)) {
-      expect(r.retryAfter).toBe('2');
-      expect(r.body.error).toMatchObject({ code: 'unavailable', retryAfter: 2 });
-      expect(r.body.error.message).toContain('nothing was changed');
-    }
-    expect(await tight.gw.gateway.db.review.count()).toBe(before + (counts[201] ?? 0));
-  });
-
-  it.sequential(`answers ${N} parallel approvals 200 or 503, leaves every 503 pending, and retries as told then succeed`, async () => {
-    const ids = await pendingReviews(tight, N);
-    const { refused: refusedOnce, watch } = firstRefusal();
-    const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refusedOnce);
-    const rs = await Promise.all(ids.map((id) => watch(call(tight.gw, 'PUT', `/api/reviews/${id}/approve`, tight.dana.apiKey))));
-    await released();
-    const counts = tally(rs);
-    expect((counts[200] ?? 0) + (counts[503] ?? 0)).toBe(N);
-    expect(counts[503]).toBeGreaterThan(0);
-    const refused = ids.filter((_, i) => rs[i].status === 503);
-    expect(rs.filter((r) => r.status === 503).every((r) => r.retryAfter === '2')).toBe(true);
-    expect(await tight.gw.gateway.db.review.count({ where: { id: { in: refused }, status: 'PENDING' } })).toBe(refused.length);
-    // A client that retries as Retry-After says gets through once the lock is gone.
-    let left = refused;
-    for (let round = 0; left.length > 0 && round < 10; round++) {
-      const again = await Promise.all(left.map((id) => call(tight.gw, 'PUT', `/api/reviews/${id}/approve`, tight.dana.apiKey)));
-      expect(again.every((r) => r.status === 200 || (r.status === 503 && r.retryAfter === '2'))).toBe(true);
-      left = left.filter((_, i) => again[i].status === 503);
-      if (left.length) await new Promise((r) => setTimeout(r, 2000));
-    }
-    expect(left).toEqual([]);
-    expect(await tight.gw.gateway.db.review.count({ where: { id: { in: refused }, status: 'PENDING' } })).toBe(0);
-  }, 90_000);
 });
 
 describe.concurrent('a submit whose execution cannot start because the database is busy', () => {
@@ -176,4 +134,47 @@ describe.concurrent('a submit whose execution cannot start because the database 
     const started = await gw.gateway.db.auditEvent.count({ where: { reviewId: res.body.id, action: 'review.execution_started' } });
     expect(started).toBe(1);
   });
+});
+
+describe('when the database stays busy longer than a request may wait', () => {
+  it(`answers ${N} parallel submits 201 or 503 with Retry-After, never 500, and creates nothing for a 503`, async () => {
+    const before = await tight.gw.gateway.db.review.count();
+    const { refused, watch } = firstRefusal();
+    const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refused);
+    const rs = await Promise.all(Array.from({ length: N }, (_, i) => watch(call(tight.gw, 'POST', '/api/connections/prod-db/exec', tight.alice.apiKey, { input: `SELECT ${i}` }))));
+    await released();
+    const counts = tally(rs);
+    expect((counts[201] ?? 0) + (counts[503] ?? 0)).toBe(N);
+    expect(counts[503]).toBeGreaterThan(0);
+    for (const r of rs.filter((x) => x.status === 503)) {
+      expect(r.retryAfter).toBe('2');
+      expect(r.body.error).toMatchObject({ code: 'unavailable', retryAfter: 2 });
+      expect(r.body.error.message).toContain('nothing was changed');
+    }
+    expect(await tight.gw.gateway.db.review.count()).toBe(before + (counts[201] ?? 0));
+  });
+
+  it(`answers ${N} parallel approvals 200 or 503, leaves every 503 pending, and retries as told then succeed`, async () => {
+    const ids = await pendingReviews(tight, N);
+    const { refused: refusedOnce, watch } = firstRefusal();
+    const released = await holdAuditLock(tight.gw.databaseUrl, 2500, refusedOnce);
+    const rs = await Promise.all(ids.map((id) => watch(call(tight.gw, 'PUT', `/api/reviews/${id}/approve`, tight.dana.apiKey))));
+    await released();
+    const counts = tally(rs);
+    expect((counts[200] ?? 0) + (counts[503] ?? 0)).toBe(N);
+    expect(counts[503]).toBeGreaterThan(0);
+    const refused = ids.filter((_, i) => rs[i].status === 503);
+    expect(rs.filter((r) => r.status === 503).every((r) => r.retryAfter === '2')).toBe(true);
+    expect(await tight.gw.gateway.db.review.count({ where: { id: { in: refused }, status: 'PENDING' } })).toBe(refused.length);
+    // A client that retries as Retry-After says gets through once the lock is gone.
+    let left = refused;
+    for (let round = 0; left.length > 0 && round < 10; round++) {
+      const again = await Promise.all(left.map((id) => call(tight.gw, 'PUT', `/api/reviews/${id}/approve`, tight.dana.apiKey)));
+      expect(again.every((r) => r.status === 200 || (r.status === 503 && r.retryAfter === '2'))).toBe(true);
+      left = left.filter((_, i) => again[i].status === 503);
+      if (left.length) await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(left).toEqual([]);
+    expect(await tight.gw.gateway.db.review.count({ where: { id: { in: refused }, status: 'PENDING' } })).toBe(0);
+  }, 90_000);
 });
