@@ -297,7 +297,7 @@ describe('through the gateway: measured before review, shown, and held to at exe
     const shown = await hoop(['get', 'review', r.id], dana.apiKey);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('Impact:      would delete 2 rows from tickets');
-    expect(shown.stdout).toContain('Sample of statement 1 (the rows as it would leave them):');
+    expect(shown.stdout).toContain('Sample of statement 1 (the rows it would delete):');
     expect(shown.stdout).toMatch(/ id \| state\s*\n/);
     const bad = await hoop(['review', 'approve', r.id, '--max-rows', 'ten'], dana.apiKey);
     expect(bad.code).toBe(2);

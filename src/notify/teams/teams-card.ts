@@ -1,7 +1,7 @@
 // Adaptive Cards for a Teams channel, posted through a Workflows webhook. Pure: a view in, a
 // message body out. A Workflows post cannot be edited later, so each event gets a card of its own
 // that reads on its own (which request, where, by whom), and every button opens the web app.
-import { highlightOf, previewLines } from '../../contracts/impact-preview.js';
+import { highlightOf, previewLines, sampleWords } from '../../contracts/impact-preview.js';
 import { sampleText } from '../../sql/preview-text.js';
 import { accessTitle, durationWords } from '../../core/access-window.js';
 import { rowLimitWords, type GroupView, type ReviewView } from '../../contracts/review-view.js';
@@ -184,8 +184,8 @@ function previewBlock(review: ReviewView, b: Budget, url: string): AdaptiveEleme
   if (!p) return [];
   const marked = p.statements.some((s) => highlightOf(s) !== null);
   const out = [text(`**Impact preview**${p.state === 'estimated' ? ' (estimate)' : ''}`), text(cutPlain(previewLines(p).join('\n\n'), b.analysis).text, marked ? { color: 'Attention' } : {})];
-  const sample = p.statements.map(sampleText).find((t) => t !== null);
-  if (sample) out.push(subtle('A few of the rows as the command would leave them:'), ...monospace(sample, Math.floor(b.command / 4), 'Sample', url));
+  const sampled = p.statements.find((s) => sampleText(s) !== null);
+  if (sampled) out.push(subtle(`A few of ${sampleWords(sampled)}${p.statements.length > 1 ? ` (statement ${sampled.index + 1})` : ''}:`), ...monospace(sampleText(sampled)!, Math.floor(b.command / 4), 'Sample', url));
   return out;
 }
 
