@@ -179,12 +179,13 @@ function decide(publicUrl: string, id: string): AdaptiveElement[] {
 const footer = (review: ReviewView) => subtle(`Request ${review.id}`);
 
 /** What the command would change (issue 14): a line per statement, a zero or a large count marked, and the first sample. */
-function previewBlock(review: ReviewView, b: Budget, url: string): AdaptiveElement[] {
+function previewBlock(review: ReviewView, b: Budget, url: string, withhold = false): AdaptiveElement[] {
   const p = review.preview;
   if (!p) return [];
   const marked = p.statements.some((s) => highlightOf(s) !== null);
   const out = [text(`**Impact preview**${p.state === 'estimated' ? ' (estimate)' : ''}`), text(cutPlain(previewLines(p).join('\n\n'), b.analysis).text, marked ? { color: 'Attention' } : {})];
-  const sampled = p.statements.find((s) => sampleText(s) !== null);
+  // A connection restricted to some groups keeps its data out of a channel anyone in the team reads.
+  const sampled = withhold ? undefined : p.statements.find((s) => sampleText(s) !== null);
   if (sampled) out.push(subtle(`A few of ${sampleWords(sampled)}${p.statements.length > 1 ? ` (statement ${sampled.index + 1})` : ''}:`), ...monospace(sampleText(sampled)!, Math.floor(b.command / 4), 'Sample', url));
   return out;
 }
@@ -192,7 +193,7 @@ function previewBlock(review: ReviewView, b: Budget, url: string): AdaptiveEleme
 /** The card that brings a pending request's impact preview, once measured. */
 function previewCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
   const url = reviewUrl(o.publicUrl, review.id);
-  const body = [...header('🔍 Impact preview of a request waiting for approval', review, b, [['Expires', when(review.expiresAt)]]), text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url), ...previewBlock(review, b, url), footer(review)];
+  const body = [...header('🔍 Impact preview of a request waiting for approval', review, b, [['Expires', when(review.expiresAt)]]), text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url), ...previewBlock(review, b, url, o.withholdOutput), footer(review)];
   return teamsMessage(body, review.status === 'PENDING' ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
 }
 
@@ -207,7 +208,7 @@ function requestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessag
     text('**Command**'),
     ...monospace(review.input, b.command, 'Command', url),
     ...analysis(review, b),
-    ...(review.preview?.state === 'pending' ? [] : previewBlock(review, b, url)),
+    ...(review.preview?.state === 'pending' ? [] : previewBlock(review, b, url, o.withholdOutput)),
     ...groupsBlock(review, b),
     footer(review),
   ];
