@@ -233,6 +233,17 @@ describe('through the gateway: measured before review, shown, and held to at exe
     expect((await submit('nopreview', "DELETE FROM tickets WHERE id = 99")).preview).toBeNull();
   });
 
+  it('is measured by the sweep when its job was lost', async () => {
+    const r = await submit('prod', "UPDATE tickets SET state = 'swept' WHERE id = 6");
+    await measured(r.id);
+    // As if Redis lost the job: still "measuring" a minute after the request was made.
+    await t.gateway.db.$executeRaw`UPDATE "Review" SET preview = '{"state":"pending","reason":null,"statements":[],"at":null,"tookMs":null}'::jsonb, "createdAt" = now() - interval '1 minute' WHERE id = ${r.id}::uuid`;
+    const again = await measured(r.id);
+    expect(again.preview.statements[0]).toMatchObject({ command: 'UPDATE', rows: 1, estimate: false });
+    expect(await t.gateway.db.auditEvent.count({ where: { reviewId: r.id, action: 'review.previewed' } })).toBe(2);
+    await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey, body: { reason: 'test done' } });
+  });
+
   it('runs an approved write within its counted rows, and rolls back one that would now change more', async () => {
     const ok = await submit('prod', "UPDATE tickets SET state = 'triaged' WHERE id = 3");
     expect((await measured(ok.id)).preview.statements[0].rows).toBe(1);
