@@ -166,9 +166,10 @@ export function classificationLines(review: Pick<ReviewView, 'classification'>):
 export function previewBlocks(review: Pick<ReviewView, 'id' | 'preview'>, budget: Budget): Record<string, unknown>[] {
   const p = review.preview;
   if (!p) return [];
-  const lines = previewLines(p).map((line, i) => {
+  // Table names and the target's words in code spans: no mention, link, markup or line of their own.
+  const lines = previewLines(p, (t) => slackLiteral(t, 300)).map((line, i) => {
     const s = p.state === 'measured' || p.state === 'estimated' ? p.statements[i] : undefined;
-    return `${s && highlightOf(s) ? ':warning: ' : ''}${escapeMrkdwn(line)}`;
+    return `${s && highlightOf(s) ? ':warning: ' : ''}${line}`;
   });
   const title = `*Impact preview*${p.state === 'estimated' ? ' _(estimate)_' : p.state === 'measured' ? ' _(dry run, rolled back)_' : ''}`;
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: cutText(`${title}\n${lines.join('\n')}`, budget.analysis, fullTextHint(review.id), 'analysis') } }];

@@ -15,6 +15,8 @@ export interface PreviewStatement {
   rows: number | null;
   /** True when `rows` is the planner's estimate, not a count. */
   estimate: boolean;
+  /** Rows changed in other tables beyond the statement's own (foreign-key cascades), when a dry run counted any. */
+  alsoChanged?: number;
   /** A few of the affected rows (deleted rows as they were; others as the statement would leave them), masked as any output. */
   sample?: { columns: string[]; rows: (string | null)[][] };
 }
@@ -30,6 +32,11 @@ export interface ImpactPreview {
   state: PreviewState;
   /** Why there is no dry run (estimated) or no figure (none). */
   reason: string | null;
+  /**
+   * The database's own words when a dry run or a plan failed (masked as any output): apart from
+   * `reason` because they may quote data, so places others read leave them out.
+   */
+  error: string | null;
   statements: PreviewStatement[];
   /** When it was measured, and how long it took. */
   at: string | null;
@@ -51,12 +58,16 @@ export function rowWords(rows: number, estimate: boolean): string {
   return `${estimate ? '≈ ' : ''}${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'}`;
 }
 
-/** "would update 1 row in users", "would delete ≈ 48,000 rows from events (estimate)". */
-export function statementWords(s: PreviewStatement): string {
+/**
+ * "would update 1 row in users", "would delete ≈ 48,000 rows from events (estimate)". `quote`
+ * renders what the database named (a table) for a surface that must keep it inert.
+ */
+export function statementWords(s: PreviewStatement, quote: (text: string) => string = (t) => t): string {
   const [verb, prep] = VERBS[s.command] ?? ['affect', 'in'];
-  const where = s.table ? ` ${prep} ${s.table}` : '';
+  const where = s.table ? ` ${prep} ${quote(s.table)}` : '';
   if (s.rows === null) return `${s.command}${where}: no figure`;
-  return `would ${verb} ${rowWords(s.rows, s.estimate)}${where}${s.estimate ? ' (estimate)' : ''}`;
+  const more = s.alsoChanged ? `, and ${rowWords(s.alsoChanged, false)} more in other tables (cascades)` : '';
+  return `would ${verb} ${rowWords(s.rows, s.estimate)}${where}${more}${s.estimate ? ' (estimate)' : ''}`;
 }
 
 /** What a statement's sample shows: "the rows it would delete", "the rows as it would leave them". */
@@ -70,20 +81,23 @@ export function sampleWords(s: Pick<PreviewStatement, 'command'>): string {
 export function highlightOf(s: PreviewStatement, large = LARGE_PREVIEW_ROWS): 'zero' | 'large' | null {
   if (s.rows === null) return null;
   if (s.rows === 0) return 'zero';
-  return s.rows >= large ? 'large' : null;
+  return s.rows + (s.alsoChanged ?? 0) >= large ? 'large' : null;
 }
 
-/** The lines every surface shows for a preview (no sample); empty for none at all. */
-export function previewLines(p: ImpactPreview | null): string[] {
+/**
+ * The lines every surface shows for a preview (no sample); empty for none at all. `quote` renders
+ * what came from the database or the target (table names, reasons, its messages) inert.
+ */
+export function previewLines(p: ImpactPreview | null, quote: (text: string) => string = (t) => t): string[] {
   if (!p) return [];
   if (p.state === 'pending') return ['Impact preview: measuring…'];
   const lines = p.statements.map((s) => {
     const h = highlightOf(s);
     const flag = h === 'zero' ? ' — matches nothing' : h === 'large' ? ' — many rows' : '';
-    return `${p.statements.length > 1 ? `${s.index + 1}. ` : ''}${statementWords(s)}${flag}`;
+    return `${p.statements.length > 1 ? `${s.index + 1}. ` : ''}${statementWords(s, quote)}${flag}`;
   });
-  if (p.state === 'none') return [`No impact preview: ${p.reason ?? 'not measured'}`];
-  if (p.state === 'estimated' && p.reason) lines.push(`Estimated by the planner, not counted: ${p.reason}`);
+  if (p.state === 'none') return [`No impact preview: ${quote(`${p.reason ?? 'not measured'}${p.error ? `: ${p.error}` : ''}`)}`];
+  if (p.state === 'estimated' && p.reason) lines.push(`Estimated by the planner, not counted: ${quote(`${p.reason}${p.error ? `: ${p.error}` : ''}`)}`);
   return lines;
 }
 
@@ -92,5 +106,5 @@ export function previewFromJson(value: unknown): ImpactPreview | null {
   if (!value || typeof value !== 'object') return null;
   const v = value as Partial<ImpactPreview>;
   if (!['pending', 'measured', 'estimated', 'none'].includes(String(v.state)) || !Array.isArray(v.statements)) return null;
-  return { state: v.state as PreviewState, reason: v.reason ?? null, statements: v.statements, at: v.at ?? null, tookMs: v.tookMs ?? null };
+  return { state: v.state as PreviewState, reason: v.reason ?? null, error: v.error ?? null, statements: v.statements, at: v.at ?? null, tookMs: v.tookMs ?? null };
 }

@@ -125,10 +125,23 @@ export function restrictsOutput(connection: { allowedGroups: readonly string[] }
   return connection.allowedGroups.length > 0;
 }
 
-/** `view` without the sample rows of its impact preview (the counts stay): the preview's data, like a result's. */
+/**
+ * `view` without the data of its impact preview — the sample rows and the database's words of a
+ * failed dry run — as a result's output is withheld; the counts stay.
+ */
 export function withoutSamples(view: ReviewView): ReviewView {
-  if (!view.preview?.statements.some((s) => s.sample)) return view;
-  return { ...view, preview: { ...view.preview, statements: view.preview.statements.map(({ sample: _sample, ...s }) => s) } };
+  if (!view.preview || (!view.preview.error && !view.preview.statements.some((s) => s.sample))) return view;
+  return { ...view, preview: { ...view.preview, error: null, statements: view.preview.statements.map(({ sample: _sample, ...s }) => s) } };
+}
+
+/**
+ * A write's impact preview as its requester gets it. A dry run reads the target before anyone
+ * approved anything, so where reads are reviewed (reviewMode 'all') its rows and counts would be a
+ * read that skipped review: the requester then sees only that there is one, its reviewers all of it.
+ */
+export function previewForRequester<V extends Pick<ReviewView, 'preview'>>(view: V, connection: { reviewMode: string }): V {
+  if (!view.preview || connection.reviewMode !== 'all' || view.preview.state === 'pending') return view;
+  return { ...view, preview: { ...view.preview, reason: 'shown to the reviewers only: on this connection reads are reviewed, and a dry run reads the database', error: null, statements: [] } };
 }
 
 /** `view` as a place others may read gets it: without the result (and the preview's sample rows) when its connection restricts it. */

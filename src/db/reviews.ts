@@ -4,7 +4,7 @@ import type { Db, Prisma, Tx } from './client.js';
 import { slackIdentity } from './identities.js';
 
 export const reviewInclude = {
-  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true, plugins: true, accessMode: true, jitAgents: true, maxAccessSec: true } },
+  connection: { select: { id: true, name: true, slackChannel: true, reviewers: true, allowedGroups: true, distinctApprovers: true, plugins: true, accessMode: true, jitAgents: true, maxAccessSec: true, reviewMode: true } },
   requester: { select: { id: true, email: true, name: true, active: true, kind: true, ownerId: true, owner: { select: { email: true } }, ...slackIdentity } },
   accessRevokedBy: { select: { email: true, ...slackIdentity } },
   // A command run under an access window: that window's reviewer groups may see it too.

@@ -376,7 +376,7 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
    */
   async function preview(t: SqlTarget, options: PreviewRunOptions): Promise<ImpactPreview> {
     const started = Date.now();
-    const done = (p: Omit<ImpactPreview, 'at' | 'tookMs'>): ImpactPreview => ({ ...p, at: new Date().toISOString(), tookMs: Date.now() - started });
+    const done = (p: Omit<ImpactPreview, 'at' | 'tookMs' | 'error'> & { error?: string | null }): ImpactPreview => ({ error: null, ...p, at: new Date().toISOString(), tookMs: Date.now() - started });
     if (!options.parsed) return done({ state: 'none', reason: 'the gateway cannot parse the command, so it cannot tell what it would change', statements: [] });
     const writes = options.statements.filter((s) => s.kind === 'write' && WRITES.has(s.command.toUpperCase()));
     if (!writes.length) return done({ state: 'none', reason: 'the command changes no rows the gateway can count', statements: [] });
@@ -386,12 +386,20 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
     let conn: mysql.Connection | undefined;
     const statements: PreviewStatement[] = [];
     let stopped: string | null = null;
+    let failure: string | null = null;
+    // One budget for the whole estimate: past it the session is cut (the server then rolls back).
+    let timer: NodeJS.Timeout | undefined;
     try {
       conn = await mysql.createConnection({ uri: t.url, ...common, connectTimeout: 5_000 });
       conn.on('error', () => {});
+      const c = conn;
+      timer = setTimeout(() => c.destroy(), options.statementTimeoutMs + options.lockTimeoutMs + 5_000);
       await normaliseSqlMode(conn);
       await setTimeLimit(conn, options.statementTimeoutMs, await isMariadb(p, conn));
-      await conn.query(`SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(options.lockTimeoutMs / 1000))}`).catch(() => {});
+      // Row locks and metadata locks (EXPLAIN of a write takes the table's): wait seconds at most, never a year.
+      const lockSec = Math.max(1, Math.ceil(options.lockTimeoutMs / 1000));
+      await conn.query(`SET SESSION innodb_lock_wait_timeout = ${lockSec}`).catch(() => {});
+      await conn.query(`SET SESSION lock_wait_timeout = ${lockSec}`).catch(() => {});
       await conn.query('START TRANSACTION');
       for (const s of writes) {
         const entry: PreviewStatement = { index: s.index, command: s.command.toUpperCase() === 'REPLACE' ? 'INSERT' : s.command.toUpperCase(), table: s.tables[0] ?? null, rows: null, estimate: true };
@@ -404,19 +412,21 @@ export function createMysqlExecutor(opts: SqlExecutorOptions) {
           // Several rows: a join, estimated as the product of its steps.
           if (at >= 0 && counts.length === rows.length && counts.length) entry.rows = Math.round(counts.reduce((a, b) => a * b, 1));
         } catch (error) {
-          stopped = `statement ${s.index + 1} cannot be planned: ${failureOf(error, options.masking ? { rules: options.masking } : undefined, [s.index]).message}`;
+          stopped = `statement ${s.index + 1} cannot be planned`;
+          failure = failureOf(error, options.masking ? { rules: options.masking } : undefined, [s.index]).message;
         }
       }
       await conn.query('ROLLBACK').catch(() => {});
     } catch (error) {
       return done({ state: 'none', reason: `the gateway could not measure it on ${t.name} (${(error as Error).message})`, statements: [] });
     } finally {
+      clearTimeout(timer);
       await conn?.end().catch(() => {});
       release();
     }
     const reason = ['MySQL and MariaDB get the planner\'s estimate (no dry run)', stopped].filter(Boolean).join('; ');
-    if (!statements.some((s) => s.rows !== null)) return done({ state: 'none', reason, statements: [] });
-    return done({ state: 'estimated', reason, statements });
+    if (!statements.some((s) => s.rows !== null)) return done({ state: 'none', reason, error: failure, statements: [] });
+    return done({ state: 'estimated', reason, error: failure, statements });
   }
 
   async function close(): Promise<void> {

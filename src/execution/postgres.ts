@@ -416,7 +416,13 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
         sent = true;
         try {
           answers.push(...(await boundedQuery(client, input, keepBudget(options), 'simple', tags)));
-          const breach = bounded && mode === 'transaction' ? boundBreach(options.rowBound!, countsOf(tags, options.statements.length)) : null;
+          // Rows changed in every table by this transaction (cascades, triggers, functions, writable
+          // CTEs included), as the target counts them; and one tag per statement, else no guess.
+          const breach = bounded && mode === 'transaction'
+            ? tags.length !== options.statements.length && options.rowBound!.statements.length
+              ? `the command answered ${tags.length} results for ${options.statements.length} statements, so its rows cannot be matched to what was approved; rolled back, nothing was changed`
+              : boundBreach(options.rowBound!, countsOf(tags, options.statements.length), await changedInTransaction(client))
+            : null;
           if (breach) {
             await client.query('ROLLBACK');
             failure = { text: `ERROR:  ${breach}`, message: breach };
@@ -476,13 +482,15 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
    * twice its limits is cut (the server then rolls it back), so a preview never holds locks long.
    */
   async function preview(t: SqlTarget, options: PreviewRunOptions): Promise<ImpactPreview> {
-    const plan = planPreview(options.statements, options.parsed, options.allowFunctions);
-    const none = (reason: string): ImpactPreview => ({ state: 'none', reason, statements: [], at: new Date().toISOString(), tookMs: 0 });
+    const plan = planPreview(options.statements, options.parsed);
+    const none = (reason: string): ImpactPreview => ({ state: 'none', reason, error: null, statements: [], at: new Date().toISOString(), tookMs: 0 });
     if (plan.kind === 'none') return none(plan.reason);
     const p = target(t);
     const release = await p.limiter.acquireOrRefuse({ patient: false });
     if (typeof release !== 'function') return none(`every connection the gateway may open to ${t.name} is busy`);
-    const budgetMs = 2 * (options.statementTimeoutMs + options.lockTimeoutMs) * Math.max(1, options.statements.length) + 5_000;
+    // One budget for the dry run and one for a fallback estimate (each statement gets the time its
+    // budget has left, so the server itself stops it in time), the catalog checks, and a margin.
+    const budgetMs = 2 * (options.statementTimeoutMs + options.lockTimeoutMs) + 5_000;
     const client = new pg.Client({ ...base(t.url, `-c idle_in_transaction_session_timeout=${budgetMs}`), statement_timeout: options.statementTimeoutMs, connectionTimeoutMillis: 5_000 });
     client.on('error', ignore);
     const rules = options.masking;
@@ -505,7 +513,8 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
       await client.connect();
       const cut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          // Ending the socket makes the server roll the transaction back at once.
+          // Ending the socket ends the session: the server rolls the transaction back once the
+          // statement it runs stops (at its statement_timeout, which never exceeds the budget left).
           (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
           reject(new Error(`the preview took longer than its ${budgetMs} ms budget`));
         }, budgetMs);
@@ -527,6 +536,12 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
   }
 
   return { run, preview, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
+}
+
+/** Rows inserted, updated and deleted so far by this session's transaction, in every table. */
+async function changedInTransaction(client: pg.ClientBase): Promise<number> {
+  const res = await client.query<{ n: string | null }>('SELECT sum(n_tup_ins + n_tup_upd + n_tup_del)::text AS n FROM pg_stat_xact_all_tables');
+  return Number(res.rows[0]?.n ?? 0);
 }
 
 /**

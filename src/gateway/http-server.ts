@@ -39,7 +39,7 @@ import { registerAgentRoutes } from './agent-routes.js';
 import { registerMcpRoute } from './mcp-route.js';
 import type { McpSessions } from './mcp-sessions.js';
 import { expiredAnswer, waitForReview } from './review-wait.js';
-import { reviewForViewer } from './review-for-viewer.js';
+import { forRequester, reviewForViewer } from './review-for-viewer.js';
 import type { ExportService } from '../service/export-service.js';
 
 export interface HttpServerOptions {
@@ -350,7 +350,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
         include,
       });
       const { page, nextCursor } = pageOf('reviews', rows, limit, (r) => [r.createdAt.toISOString(), r.id]);
-      return { reviews: page.map(toReviewListView), nextCursor };
+      return { reviews: page.map((r) => forRequester(req.user!, r, toReviewListView(r))), nextCursor };
     });
 
     const waitQuery = { wait: { type: 'number', min: 0, hint: `seconds to wait for a decision, at most ${maxWaitSec}` } } as const;

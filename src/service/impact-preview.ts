@@ -14,7 +14,7 @@ import { classifyFor, maskingOf } from './connection-policy.js';
 import type { AfterCommit, Outbox } from './review-effects.js';
 
 /** What a request stores while its preview is measured. */
-export const PENDING_PREVIEW: ImpactPreview = { state: 'pending', reason: null, statements: [], at: null, tookMs: null };
+export const PENDING_PREVIEW: ImpactPreview = { state: 'pending', reason: null, error: null, statements: [], at: null, tookMs: null };
 
 /** The one preview job of a request. */
 export const previewJob = (reviewId: string) => ({ name: 'review.preview', payload: { reviewId }, jobId: `preview-${reviewId}` }) as const;
@@ -52,7 +52,7 @@ export function createImpactPreview({ db, executor, classifier, outbox, afterCom
     const c = row.connection;
     let preview: ImpactPreview;
     if (row.status !== 'PENDING') {
-      preview = { state: 'none', reason: 'the request was decided before its effect was measured', statements: [], at: new Date().toISOString(), tookMs: 0 };
+      preview = { state: 'none', reason: 'the request was decided before its effect was measured', error: null, statements: [], at: new Date().toISOString(), tookMs: 0 };
     } else {
       // Classified again: what is stored is a summary, without each statement's text and calls.
       const classification = await classifyFor(classifier, c, row.input);

@@ -113,6 +113,9 @@ async function bindApproval(tx: Tx, row: ReviewRow, t: Transition, input: VoteIn
     if (row.kind !== 'command') throw new AppError(ErrorCode.BadInput, 'A row limit applies to a command; an access window has none. Approve it without "maxRows".');
     const c = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { url: true } });
     if (dialectOf(c.url) !== 'postgres') throw new AppError(ErrorCode.BadInput, `A row limit is enforced on PostgreSQL connections only (a rollback on ${row.connection.name} cannot undo every statement); approve without "maxRows".`);
+    // PostgreSQL counts the rows a transaction changed, but not those a TRUNCATE empties.
+    const statements = (row.classification as { statements?: { command: string }[] } | null)?.statements ?? [];
+    if (statements.some((s) => s.command.toUpperCase() === 'TRUNCATE')) throw new AppError(ErrorCode.BadInput, 'A row limit cannot be enforced on a TRUNCATE (the rows it empties are not counted); approve without "maxRows".');
   }
   if (t.next.status !== 'APPROVED' || row.kind !== 'command') return { sha, extra: {} };
   const { rowTolerancePct } = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { rowTolerancePct: true } });

@@ -165,6 +165,16 @@ export function classifyPostgres(sql: string, options: ClassifyOptions = {}): Cl
   return { dialect: 'postgres', parsed: true, statements };
 }
 
+/** The functions, operators, types and relations each statement of `sql` names; null when it does not parse. */
+export function callsIn(sql: string): StatementCalls[] | null {
+  try {
+    const stmts = (parseSync(sql) as unknown as { stmts?: { stmt: Node }[] }).stmts ?? [];
+    return stmts.map(({ stmt }) => inspect(stmt).calls);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * What `sql` (a view's definition, a policy's expression as `SELECT expr`) calls that is not a
  * side-effect-free built-in nor allow-listed; ['…'] when it does not parse.

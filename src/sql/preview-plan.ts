@@ -91,11 +91,10 @@ export function quotedName(t: PreviewStep['table']): string {
 }
 
 /**
- * The preview's plan for `statements` (a PostgreSQL input as classified). `allowFunctions`: the
- * connection's functions declared read-only. MERGE returns no rows before PostgreSQL 17: it is
- * counted, without a sample.
+ * The preview's plan for `statements` (a PostgreSQL input as classified). MERGE returns no rows
+ * before PostgreSQL 17: it is counted, without a sample.
  */
-export function planPreview(statements: readonly ClassifiedStatement[], parsed: boolean, allowFunctions: readonly string[] = []): PreviewPlan {
+export function planPreview(statements: readonly ClassifiedStatement[], parsed: boolean): PreviewPlan {
   if (!parsed) return { kind: 'none', reason: 'the gateway cannot parse the command, so it cannot tell what it would change' };
   const steps: (PreviewStep | SettingStep)[] = [];
   const noDryRun: string[] = [];
@@ -103,7 +102,10 @@ export function planPreview(statements: readonly ClassifiedStatement[], parsed: 
     const command = s.command.toUpperCase();
     if (s.kind === 'read') continue;
     if (s.kind === 'session' && (command === 'SET' || command === 'RESET') && !s.nested?.length) {
+      // Run before the estimate (it may change the plans), never in a dry run: a search_path
+      // could make the names the target checked mean other functions.
       steps.push({ index: s.index, command, text: s.statement });
+      noDryRun.push(`statement ${s.index + 1} is ${command}, which could change what the others call`);
       continue;
     }
     if (s.kind !== 'write' || !WRITES.has(command)) {
@@ -116,11 +118,15 @@ export function planPreview(statements: readonly ClassifiedStatement[], parsed: 
       noDryRun.push(`the table statement ${s.index + 1} writes cannot be told`);
       continue;
     }
-    const returning = target.returning ? s.statement : cmd === 'MERGE' ? null : withReturning(s.statement, cmd);
+    // The sample is always the written table's own rows (RETURNING *): a RETURNING the request wrote
+    // could return anything it can read, before anyone approved it, so its rows are not kept.
+    const returning = target.returning || cmd === 'MERGE' ? null : withReturning(s.statement, cmd);
     steps.push({ index: s.index, command: cmd, table: target.table, text: returning ?? s.statement, returnsRows: returning !== null });
     if (s.nested?.length) noDryRun.push(`statement ${s.index + 1} carries other statements (${s.nested.map((n) => n.command).join(', ')})`);
     if (s.uncheckedSql?.length) noDryRun.push(`statement ${s.index + 1} runs SQL the gateway cannot check`);
-    const calls = unsafeCallsIn(s.statement, allowFunctions);
+    // Functions a connection declares read-only are trusted for reads in READ ONLY transactions; a
+    // dry run writes, so they are not trusted here.
+    const calls = unsafeCallsIn(s.statement, []);
     if (calls.length) noDryRun.push(`statement ${s.index + 1} calls ${calls.join(', ')}, whose effects a rollback may not undo`);
   }
   if (!steps.some((s) => WRITES.has(s.command))) return { kind: 'none', reason: noDryRun[0] ?? 'the command changes no rows the gateway can count' };

@@ -95,7 +95,7 @@ describe('an impact preview', () => {
     // The sample (the row as the UPDATE would leave it) in monospace, and the card's buttons to decide.
     expect(card.card.body.some((b: any) => b.fontType === 'Monospace' && String(b.text).includes('status'))).toBe(true);
     expect(card.card.actions.map((a: any) => a.title)).toEqual(['Approve', 'Reject', 'Open']);
-    await eventually(async () => t.slack.calls.some((c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks).includes(id) && JSON.stringify(c.args.blocks).includes('would update 1 row in users')), 10_000, 'the Slack message updated');
+    await eventually(async () => t.slack.calls.some((c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks).includes(id) && JSON.stringify(c.args.blocks).includes('would update 1 row in `users`')), 10_000, 'the Slack message updated');
     await t.api('PUT', `/api/reviews/${id}/reject`, { key: dana.apiKey, body: { reason: 'not now' } });
   });
 });

@@ -14,6 +14,7 @@ import { sampleReviewView } from '../helpers/review-view-sample.js';
 const measured = (rows: number, over: Partial<ImpactPreview> = {}): ImpactPreview => ({
   state: 'measured',
   reason: null,
+  error: null,
   at: '2026-12-01T00:00:00.000Z',
   tookMs: 12,
   statements: [{ index: 0, command: 'UPDATE', table: 'users', rows, estimate: false, sample: { columns: ['id', 'status'], rows: [['2', 'off']] } }],
@@ -34,8 +35,8 @@ describe('the words', () => {
     expect(highlightOf({ index: 0, command: 'DELETE', table: 't', rows: 0, estimate: false })).toBe('zero');
     expect(highlightOf({ index: 0, command: 'DELETE', table: 't', rows: 999, estimate: false })).toBeNull();
     expect(highlightOf({ index: 0, command: 'DELETE', table: 't', rows: 1000, estimate: true })).toBe('large');
-    expect(previewLines({ state: 'pending', reason: null, statements: [], at: null, tookMs: null })).toEqual(['Impact preview: measuring…']);
-    expect(previewLines({ state: 'none', reason: 'statement 1 is ALTER TABLE, which a dry run does not measure', statements: [], at: null, tookMs: 0 })).toEqual(['No impact preview: statement 1 is ALTER TABLE, which a dry run does not measure']);
+    expect(previewLines({ state: 'pending', reason: null, error: null, statements: [], at: null, tookMs: null })).toEqual(['Impact preview: measuring…']);
+    expect(previewLines({ state: 'none', reason: 'statement 1 is ALTER TABLE, which a dry run does not measure', error: null, statements: [], at: null, tookMs: 0 })).toEqual(['No impact preview: statement 1 is ALTER TABLE, which a dry run does not measure']);
     expect(previewLines(null)).toEqual([]);
   });
 });
@@ -92,7 +93,7 @@ describe('the row bound', () => {
   const sha = 'a'.repeat(64);
   it('binds the counted statements with the tolerance, and the smallest limit', () => {
     const bound = rowBoundOf({ inputSha256: sha, preview: measured(10), tolerancePct: 10, limits: [null, 50, 20] });
-    expect(bound).toEqual({ inputSha256: sha, maxRows: 20, statements: [{ index: 0, command: 'UPDATE', measured: 10, max: 11 }], tolerancePct: 10 });
+    expect(bound).toEqual({ inputSha256: sha, maxRows: 20, statements: [{ index: 0, command: 'UPDATE', measured: 10, max: 11 }], total: { measured: 10, max: 11 }, tolerancePct: 10 });
     expect(withTolerance(3, 50)).toBe(4);
     expect(withTolerance(0, 1000)).toBe(0);
   });
@@ -102,11 +103,19 @@ describe('the row bound', () => {
     expect(rowBoundOf({ inputSha256: sha, preview: estimated, tolerancePct: 0, limits: [] }).statements).toEqual([]);
   });
 
-  it('names the statement over its count, and the total over the limit', () => {
+  it('names the statement over its count, the rows changed in all tables over the dry run\'s, and the total over the limit', () => {
     const bound = rowBoundOf({ inputSha256: sha, preview: measured(2), tolerancePct: 0, limits: [5] });
-    expect(boundBreach(bound, [2, 3])).toBeNull();
+    expect(boundBreach(bound, [2], 2)).toBeNull();
     expect(boundBreach(bound, [3])).toBe('statement 1 (UPDATE) affected 3 rows, approved for 2 rows as the dry run counted them; rolled back, nothing was changed');
-    expect(boundBreach(bound, [2, 4])).toBe('the command affected 6 rows, approved for at most 5 rows; rolled back, nothing was changed');
+    // A cascade the tags do not show: the target's count of every table's rows tells.
+    expect(boundBreach(bound, [2], 1002)).toBe('the command affected 1,002 rows in all tables, approved for 2 rows as the dry run counted them; rolled back, nothing was changed');
+    const cascaded = rowBoundOf({ inputSha256: sha, preview: measured(1, { statements: [{ index: 0, command: 'DELETE', table: 'customers', rows: 1, estimate: false, alsoChanged: 1000 }] }), tolerancePct: 0, limits: [] });
+    expect(cascaded.total).toEqual({ measured: 1001, max: 1001 });
+    expect(boundBreach(cascaded, [1], 1001)).toBeNull();
+    const limited = rowBoundOf({ inputSha256: sha, preview: null, tolerancePct: 0, limits: [5] });
+    expect(boundBreach(limited, [2, 3], 5)).toBeNull();
+    expect(boundBreach(limited, [2, 4])).toBe('the command affected 6 rows, approved for at most 5 rows; rolled back, nothing was changed');
+    expect(boundBreach(limited, [null], 9)).toBe('the command affected 9 rows, approved for at most 5 rows; rolled back, nothing was changed');
     expect(boundBreach(rowBoundOf({ inputSha256: sha, preview: null, tolerancePct: 0, limits: [0] }), [null, 1])).toBe('the command affected 1 row, approved for at most 0 rows; rolled back, nothing was changed');
   });
 });
