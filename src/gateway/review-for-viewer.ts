@@ -6,5 +6,5 @@ import type { AuthUser, ReviewService } from '../service/review-service.js';
 
 /** `row` for `user`: with what they may decide on it now (ReviewViewForViewer). */
 export function reviewForViewer(reviews: ReviewService, user: AuthUser, row: Parameters<typeof toReviewView>[0]): ReviewViewForViewer {
-  return { ...toReviewView(row), viewer: { ...reviews.voteOptionsOf(user, row), canRevoke: reviews.canRevoke(user, row) } };
+  return { ...toReviewView(row), viewer: { ...reviews.voteOptionsOf(user, row), canRevoke: reviews.canRevoke(user, row), ...reviews.correctionOptionsOf(user, row) } };
 }

@@ -28,6 +28,8 @@ const base: ReviewView = {
   approvals: { approved: 1, total: 2 },
   preview: null,
   rejectReason: null,
+  correction: null,
+  correctedBy: null,
   createdAt: '2026-01-01T09:59:00.000Z',
   expiresAt: '2026-01-01T10:59:00.000Z',
   decidedAt: null,

@@ -1,0 +1,126 @@
+// Corrections (issue 14): a reviewer's "Suggest a change" through the API and Slack. The original
+// ends REJECTED with a link, the correction carries the suggester's approval, and it runs only once
+// its requester accepted it and every group approved.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slashCommand } from '../fakes/slack-requests.js';
+import { createTargetDatabase } from '../helpers/databases.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+let target: Awaited<ReturnType<typeof createTargetDatabase>>;
+let alice: { id: string; apiKey: string }; // requester
+let dana: { id: string; apiKey: string }; // dba-team
+let sam: { id: string; apiKey: string }; // security
+let eve: { id: string; apiKey: string }; // developers: no reviewer
+
+async function submit(input: string, key = alice.apiKey) {
+  const res = await t.api('POST', '/api/connections/dual/exec', { key, body: { input, reason: 'OPS-77' } });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+const suggest = (id: string, key: string, body: object) => t.api('POST', `/api/reviews/${id}/suggest`, { key, body });
+const review = async (id: string, key?: string) => (await t.api('GET', `/api/reviews/${id}`, key ? { key } : {})).body;
+const audit = (reviewId: string) => t.gateway.db.auditEvent.findMany({ where: { reviewId }, orderBy: { id: 'asc' } });
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  target = await createTargetDatabase();
+  alice = await t.createUser('alice@example.com', ['developers']);
+  dana = await t.createUser('dana@example.com', ['dba-team']);
+  sam = await t.createUser('sam@example.com', ['security']);
+  eve = await t.createUser('eve@example.com', ['developers']);
+  for (const [slackId, email] of [['UALICE', 'alice@example.com'], ['UDANA', 'dana@example.com'], ['USAM', 'sam@example.com']]) {
+    t.slack.users.set(slackId, { email });
+    expect((await t.slackPost(slashCommand(slackId, 'subscribe'))).status).toBe(200);
+  }
+  const dual = await t.api('POST', '/api/connections', { body: { name: 'dual', url: target.url, reviewers: ['dba-team', 'security'], reviewMode: 'all' } });
+  expect(dual.status).toBe(201);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await target?.drop();
+});
+
+describe('suggest a change through the API', () => {
+  it('rejects the original with a link, and runs the corrected command once the requester accepted and the other group approved', async () => {
+    const r = await submit("UPDATE users SET status = 'gone'");
+    const res = await suggest(r.id, dana.apiKey, { input: "UPDATE users SET status = 'gone'\nWHERE id = 3", comment: 'only user 3' });
+    expect(res.status).toBe(201);
+    const { original, correction } = res.body;
+    expect(original.status).toBe('REJECTED');
+    expect(original.rejectReason).toBe(`Changed by dana@example.com: only user 3 (correction ${correction.id})`);
+    expect(original.correctedBy).toBe(correction.id);
+    expect(correction).toMatchObject({ status: 'PENDING', requester: 'alice@example.com', reason: 'OPS-77', connection: 'dual' });
+    expect(correction.correction).toEqual({ of: r.id, suggestedBy: 'dana@example.com', suggestedBySlackId: 'UDANA', comment: 'only user 3', diff: " UPDATE users SET status = 'gone'\n+WHERE id = 3", accepted: false });
+    expect(correction.groups.map((g: any) => [g.group, g.status, g.reviewer])).toEqual([['dba-team', 'APPROVED', 'dana@example.com'], ['security', 'PENDING', null]]);
+    // The requester sees it, and may accept it; the suggester may not.
+    const seen = await review(correction.id, alice.apiKey);
+    expect(seen.viewer).toMatchObject({ canAccept: true, canSuggest: false });
+    expect((await review(correction.id, dana.apiKey)).viewer.canAccept).toBe(false);
+    expect((await t.api('PUT', `/api/reviews/${correction.id}/accept`, { key: dana.apiKey, body: {} })).status).toBe(403);
+    // The other group approves first: still waiting for the requester.
+    expect((await t.api('PUT', `/api/reviews/${correction.id}/approve`, { key: sam.apiKey, body: {} })).body.status).toBe('PENDING');
+    const accepted = await t.api('PUT', `/api/reviews/${correction.id}/accept`, { key: alice.apiKey, body: {} });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.correction.accepted).toBe(true);
+    const done = await eventually(async () => {
+      const v = await review(correction.id);
+      return v.status === 'EXECUTED' && v;
+    });
+    expect(done.rowsAffected).toBe(1);
+    expect((await target.query('SELECT id, status FROM users ORDER BY id')).map((u) => u.status)).toEqual(['active', 'active', 'gone']);
+    expect((await review(r.id)).status).toBe('REJECTED');
+    expect((await audit(r.id)).map((e) => e.action)).toEqual(expect.arrayContaining(['review.rejected', 'review.correction_suggested']));
+    const events = (await audit(correction.id)).map((e) => e.action);
+    expect(events).toEqual(expect.arrayContaining(['review.created', 'review.correction_suggested', 'review.group_approved', 'review.correction_accepted', 'review.executed']));
+    expect(events.indexOf('review.correction_accepted')).toBeLessThan(events.indexOf('review.execution_started'));
+  });
+
+  it('does not run a correction every group approved until its requester accepts it', async () => {
+    const r = await submit("UPDATE users SET status = 'x1' WHERE id = 1");
+    const { correction } = (await suggest(r.id, dana.apiKey, { input: "UPDATE users SET status = 'x1' WHERE id = 2", comment: 'wrong id' })).body;
+    const approved = await t.api('PUT', `/api/reviews/${correction.id}/approve`, { key: sam.apiKey, body: {} });
+    expect(approved.body.status).toBe('PENDING');
+    expect(approved.body.groups.every((g: any) => g.status === 'APPROVED')).toBe(true);
+    expect((await target.query("SELECT count(*)::int AS n FROM users WHERE status = 'x1'"))[0].n).toBe(0);
+    // The requester may turn it down instead.
+    const declined = await t.api('PUT', `/api/reviews/${correction.id}/reject`, { key: alice.apiKey, body: { reason: 'I meant id 1' } });
+    expect(declined.status).toBe(200);
+    expect(declined.body).toMatchObject({ status: 'REJECTED', rejectReason: 'I meant id 1' });
+  });
+
+  it('refuses a command a guardrail blocks and leaves the original pending', async () => {
+    const r = await submit("UPDATE users SET status = 'y' WHERE id = 1");
+    const res = await suggest(r.id, dana.apiKey, { input: 'TRUNCATE users', comment: 'simpler' });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body.error.message).toContain('no-truncate');
+    expect(res.body.error.message).toContain('still pending');
+    const after = await review(r.id);
+    expect(after).toMatchObject({ status: 'PENDING', correctedBy: null });
+    expect(after.groups.every((g: any) => g.status === 'PENDING')).toBe(true);
+  });
+
+  it('refuses an identical command, a missing comment, the requester, and a stranger (audited)', async () => {
+    const r = await submit("UPDATE users SET status = 'z' WHERE id = 1");
+    const same = await suggest(r.id, dana.apiKey, { input: r.input, comment: 'same' });
+    expect(same.status).toBe(400);
+    expect(same.body.error.message).toContain('Nothing changed');
+    const bare = await suggest(r.id, dana.apiKey, { input: 'SELECT 1' });
+    expect(bare.status).toBe(400);
+    expect(bare.body.error.message).toContain('"comment" is required');
+    const own = await suggest(r.id, alice.apiKey, { input: 'SELECT 2', comment: 'mine' });
+    expect(own.status).toBe(403);
+    const stranger = await suggest(r.id, eve.apiKey, { input: 'SELECT 3', comment: 'hi' });
+    expect(stranger.status).toBe(404);
+    const denied = (await audit(r.id)).filter((e) => e.action === 'review.vote_denied');
+    expect(denied.map((e: any) => [e.actor, e.detail.action])).toEqual([
+      ['dana@example.com', 'suggest'],
+      ['dana@example.com', 'suggest'],
+      ['alice@example.com', 'suggest'],
+      ['eve@example.com', 'suggest'],
+    ]);
+    expect((await review(r.id)).status).toBe('PENDING');
+  });
+});
