@@ -173,5 +173,17 @@ export function createCorrections(opts: CorrectionsOptions) {
     return getReview(db, reviewId);
   }
 
-  return { suggest, accept };
+  /** What `suggest` would refuse, without the command (the Slack button asks before it opens its modal); the request otherwise. */
+  async function previewSuggest(user: AuthUser, reviewId: string, group: string | undefined, ctx: AuditContext): Promise<ReviewRow> {
+    try {
+      const head = await getReview(db, reviewId);
+      if (!visibleTo(user, head)) throw Object.assign(reviewNotFound(reviewId), { hidden: true });
+      suggestCorrection(toReviewState(head), { actor: actorOf(user), group, reason: 'preview' }, clock.now(), opts.reviewTimeoutSec);
+      return head;
+    } catch (error) {
+      return refused(error, reviewId, ctx, 'suggest');
+    }
+  }
+
+  return { suggest, accept, previewSuggest, refuse: refused };
 }

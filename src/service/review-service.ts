@@ -391,5 +391,8 @@ export function createReviewService(opts: ReviewServiceOptions) {
     classify,
     suggest: corrections.suggest,
     acceptCorrection: corrections.accept,
+    previewSuggest: corrections.previewSuggest,
+    /** A suggestion or acceptance refused before it reached the use case (Slack: the clicker is no hoop user): audited, then thrown. */
+    refuseCorrection: corrections.refuse,
     vote, refuseVote, previewVote, expireReview, expireJob, remindJob, previewJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, voteOptionsOf, history, waitForDecision, list };
 }

@@ -2,7 +2,7 @@
 // ends REJECTED with a link, the correction carries the suggester's approval, and it runs only once
 // its requester accepted it and every group approved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slashCommand } from '../fakes/slack-requests.js';
+import { blockAction, slashCommand, suggestSubmission } from '../fakes/slack-requests.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -122,5 +122,64 @@ describe('suggest a change through the API', () => {
       ['eve@example.com', 'suggest'],
     ]);
     expect((await review(r.id)).status).toBe('PENDING');
+  });
+});
+
+describe('suggest a change in Slack', () => {
+  const button = (reviewId: string, group: string) => JSON.stringify({ reviewId, group });
+  const sent = (method: string, pred: (args: any) => boolean) => t.slack.waitFor((calls) => calls.some((c) => c.method === method && pred(c.args)));
+
+  it('opens a modal with the command from the button, makes the correction on submission, and shows the diff on both messages', async () => {
+    const r = await submit("DELETE FROM users\nWHERE status = 'gone'");
+    await sent('chat.postMessage', (a) => a.channel === 'C-REVIEWS' && JSON.stringify(a.blocks).includes(r.id));
+    const message = t.slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'C-REVIEWS' && JSON.stringify(c.args.blocks).includes(r.id))!;
+    expect(JSON.stringify(message.args.blocks)).toContain('"action_id":"review.suggest"');
+
+    await t.slackPost(blockAction('UDANA', 'review.suggest', button(r.id, 'dba-team')));
+    const open = await sent('views.open', (a) => a.view.private_metadata.includes(r.id));
+    const view = open.filter((c) => c.method === 'views.open').at(-1)!.args.view;
+    expect(view.callback_id).toBe('review.suggest-modal');
+    expect(view.blocks.find((b: any) => b.block_id === 'input').element.initial_value).toBe(r.input);
+    expect((await review(r.id)).status).toBe('PENDING');
+
+    // A comment is required: the form stays open and says so.
+    const bare = await t.slackPost(suggestSubmission('UDANA', view.private_metadata, "DELETE FROM users\nWHERE id = 3", ''));
+    expect(bare.body.response_action).toBe('errors');
+    expect((await review(r.id)).status).toBe('PENDING');
+
+    const done = await t.slackPost(suggestSubmission('UDANA', view.private_metadata, "DELETE FROM users\nWHERE id = 3", 'one row only'));
+    expect(done.status).toBe(200);
+    expect(done.body?.response_action).toBeUndefined();
+    const original = await review(r.id);
+    expect(original.status).toBe('REJECTED');
+    const correctionId = original.correctedBy as string;
+    expect(correctionId).toBeTruthy();
+    // The original's message shows the link; the correction's message the diff.
+    await sent('chat.update', (a) => JSON.stringify(a.blocks).includes(`correction ${correctionId}`));
+    const posted = await sent('chat.postMessage', (a) => a.channel === 'C-REVIEWS' && JSON.stringify(a.blocks).includes('Correction of'));
+    const text = JSON.stringify(posted.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks).includes('Correction of')).at(-1)!.args.blocks);
+    expect(text).toContain(r.id);
+    expect(text).toContain("-WHERE status = 'gone'");
+    expect(text).toContain('+WHERE id = 3');
+
+    // The requester's DM: the diff and the Accept change button; only they may use it.
+    const dm = await sent('chat.postMessage', (a) => a.channel === 'UALICE' && JSON.stringify(a.blocks).includes('review.accept-correction'));
+    const accept = dm.filter((c) => c.method === 'chat.postMessage' && c.args.channel === 'UALICE' && JSON.stringify(c.args.blocks).includes('review.accept-correction')).at(-1)!;
+    expect(JSON.stringify(accept.args.blocks)).toContain('+WHERE id = 3');
+    const value = JSON.stringify({ reviewId: correctionId });
+    const before = t.slack.callsOf('chat.postEphemeral').length;
+    await t.slackPost(blockAction('USAM', 'review.accept-correction', value, 'D-SAM'));
+    await t.slack.waitFor((calls) => calls.filter((c) => c.method === 'chat.postEphemeral').length > before);
+    expect(t.slack.callsOf('chat.postEphemeral').at(-1)!.args.text).toContain('Only the requester');
+    const deniedEvents = (await audit(correctionId)).filter((e) => e.action === 'review.vote_denied');
+    expect(deniedEvents.map((e: any) => [e.actor, e.detail.action])).toEqual([['sam@example.com', 'accept']]);
+    expect((await review(correctionId)).correction.accepted).toBe(false);
+
+    await t.slackPost(blockAction('UALICE', 'review.accept-correction', value, 'D-ALICE'));
+    await eventually(async () => (await review(correctionId)).correction.accepted === true);
+    expect((await review(correctionId)).status).toBe('PENDING');
+    expect((await t.api('PUT', `/api/reviews/${correctionId}/approve`, { key: sam.apiKey, body: {} })).status).toBe(200);
+    await eventually(async () => (await review(correctionId)).status === 'EXECUTED');
+    expect(await target.query('SELECT count(*)::int AS n FROM users WHERE id = 3')).toEqual([{ n: 0 }]);
   });
 });

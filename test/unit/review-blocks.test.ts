@@ -66,7 +66,8 @@ describe('reviewMessage', () => {
     const actions = m.blocks.filter((b) => b.type === 'actions');
     expect(actions).toHaveLength(1);
     const values = (actions[0] as any).elements.map((e: any) => JSON.parse(e.value));
-    expect(values).toEqual([{ reviewId: base.id, group: 'security' }, { reviewId: base.id, group: 'security' }]);
+    expect(values).toEqual([{ reviewId: base.id, group: 'security' }, { reviewId: base.id, group: 'security' }, { reviewId: base.id, group: 'security' }]);
+    expect((actions[0] as any).elements.map((e: any) => e.action_id)).toEqual(['review.approve', 'review.reject', 'review.suggest']);
   });
 
   it('shows the classification: statement count, kind, tables, and a warning for a write without WHERE', () => {
