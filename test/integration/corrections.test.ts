@@ -1,7 +1,11 @@
 // Corrections (issue 14): a reviewer's "Suggest a change" through the API and Slack. The original
 // ends REJECTED with a link, the correction carries the suggester's approval, and it runs only once
 // its requester accepted it and every group approved.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHoop } from '../helpers/hoop-cli.js';
 import { blockAction, slashCommand, suggestSubmission } from '../fakes/slack-requests.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -181,5 +185,35 @@ describe('suggest a change in Slack', () => {
     expect((await t.api('PUT', `/api/reviews/${correctionId}/approve`, { key: sam.apiKey, body: {} })).status).toBe(200);
     await eventually(async () => (await review(correctionId)).status === 'EXECUTED');
     expect(await target.query('SELECT count(*)::int AS n FROM users WHERE id = 3')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('suggest a change with the CLI', () => {
+  it('suggests from a file with a comment, shows the correction and its diff, and the requester accepts it', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'hoop-corrections-'));
+    const hoop = (args: string[], key: string) => runHoop(args, { apiUrl: t.baseUrl, key, home });
+    const r = await submit("UPDATE users SET status = 'cli' WHERE id = 1");
+    const missing = await hoop(['review', 'suggest', r.id, '--input', 'SELECT 1'], dana.apiKey);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('--comment "TEXT" is required');
+    const file = path.join(home, 'fix.sql');
+    writeFileSync(file, "UPDATE users SET status = 'cli' WHERE id = 2\n");
+    const done = await hoop(['review', 'suggest', r.id, '--file', file, '--comment', 'id 2, not 1'], dana.apiKey);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain(`Request ${r.id} is rejected`);
+    expect(done.stdout).toContain("-UPDATE users SET status = 'cli' WHERE id = 1");
+    expect(done.stdout).toContain("+UPDATE users SET status = 'cli' WHERE id = 2");
+    const id = /correction (\S+) waits/.exec(done.stdout)![1]!;
+    const shown = await hoop(['get', 'review', id], alice.apiKey);
+    expect(shown.stdout).toContain(`Correction:  of request ${r.id} by dana@example.com — id 2, not 1`);
+    expect(shown.stdout).toContain(`hoop review accept ${id}`);
+    expect(shown.stdout).toContain("  +UPDATE users SET status = 'cli' WHERE id = 2");
+    expect((await hoop(['get', 'review', r.id], alice.apiKey)).stdout).toContain(`Corrected:   by request ${id}`);
+    const refused = await hoop(['review', 'accept', id], sam.apiKey);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('Only the requester');
+    const accepted = await hoop(['review', 'accept', id], alice.apiKey);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.stdout).toContain(`Accepted. Review ${id} waits for its reviewer groups (1 of 2 approved)`);
   });
 });
