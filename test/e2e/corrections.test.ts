@@ -71,4 +71,18 @@ describe('a correction in the web app', () => {
     await reviewer.close();
     await requester.close();
   });
+
+  it('lets the requester decline a correction, which then never runs', async () => {
+    const r = await t.api('POST', '/api/connections/prod-db/exec', { key: alice.apiKey, body: { input: "UPDATE users SET status = 'x' WHERE id = 1", reason: 'OPS-6' } });
+    const s = await t.api('POST', `/api/reviews/${r.body.id}/suggest`, { key: dana.apiKey, body: { input: "UPDATE users SET status = 'x' WHERE id = 3", comment: 'id 3' } });
+    expect(s.status).toBe(201);
+    const id = s.body.correction.id;
+    const requester = await pageOf(alice.apiKey, `/reviews/${id}`);
+    const panel = requester.getByRole('region', { name: /Correction of/ });
+    await panel.getByRole('button', { name: 'Decline change' }).click();
+    await eventually(async () => (await t.api('GET', `/api/reviews/${id}`)).body.status === 'REJECTED');
+    expect((await t.api('GET', `/api/reviews/${id}`)).body.rejectReason).toBe('The requester declined the change.');
+    expect((await target.query("SELECT count(*)::int AS n FROM users WHERE status = 'x'"))[0].n).toBe(0);
+    await requester.close();
+  });
 });

@@ -93,11 +93,12 @@ export function CorrectionPanel({ review, onAccepted }: { review: ReviewViewForV
       </p>
     ) : null;
   }
-  const accept = async () => {
+  // The requester accepts the change, or turns it down (a rejection of the correction).
+  const answer = async (action: 'accept' | 'reject') => {
     setBusy(true);
     setError(null);
     try {
-      onAccepted(await api.put<ReviewViewForViewer>(`/api/reviews/${encodeURIComponent(review.id)}/accept`, {}));
+      onAccepted(await api.put<ReviewViewForViewer>(`/api/reviews/${encodeURIComponent(review.id)}/${action}`, action === 'reject' ? { reason: 'The requester declined the change.' } : {}));
     } catch (err) {
       setError(err);
     } finally {
@@ -120,8 +121,11 @@ export function CorrectionPanel({ review, onAccepted }: { review: ReviewViewForV
       <p className="hint">{c.accepted ? 'The requester accepted this change.' : 'It runs only once its requester accepts the change and every reviewer group has approved it.'}</p>
       {review.viewer.canAccept ? (
         <div className="row">
-          <button type="button" className="approve" disabled={busy} onClick={() => void accept()}>
+          <button type="button" className="approve" disabled={busy} onClick={() => void answer('accept')}>
             Accept change
+          </button>
+          <button type="button" className="danger" disabled={busy} onClick={() => void answer('reject')}>
+            Decline change
           </button>
         </div>
       ) : null}
