@@ -2,7 +2,7 @@
 // of their lines, written unified-style (' ' kept, '-' removed, '+' added). Pure: imports nothing.
 
 /** Longest inputs diffed line by line; past this (lines × lines) the whole text is shown replaced. */
-const MAX_CELLS = 4_000_000;
+const MAX_CELLS = 1_000_000;
 
 /** The lines of `before` and `after`, each prefixed ' ', '-' or '+', joined with newlines. */
 export function lineDiff(before: string, after: string): string {

@@ -87,5 +87,7 @@ export function toReviewView(row: ReviewRow): ReviewView {
 /** The view of a listed review (see ReviewListView). */
 export function toReviewListView(row: ReviewListRow): ReviewListView {
   const { output, ...view } = toReviewView({ ...row, output: row.output ?? null });
-  return { ...view, ...(row.output === undefined ? {} : { output }), inputTruncated: row.inputTruncated };
+  // A diff against a command cut for the list would show lines removed that were only cut: none then.
+  const correction = view.correction && row.inputTruncated ? { ...view.correction, diff: '' } : view.correction;
+  return { ...view, correction, ...(row.output === undefined ? {} : { output }), inputTruncated: row.inputTruncated };
 }

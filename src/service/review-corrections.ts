@@ -159,8 +159,11 @@ export function createCorrections(opts: CorrectionsOptions) {
         const bind = await bindApproval(tx, row, t, {});
         await writeTransition(tx, reviewId, 'PENDING', t, { acceptedAt: now, ...bind.extra });
         await recordAudit(tx, ctx, t.action, reviewId, { status: t.next.status, inputSha256: bind.sha, ...(bind.extra.rowBound ? { rowBound: bind.extra.rowBound } : {}) });
-        await recordEffects(tx, reviewId, t, row.connection.plugins);
-        return t;
+        // The acceptance that completes the approvals is, for the channels and webhooks, the approval.
+        const announced: Transition = t.next.status === 'APPROVED' ? { ...t, action: 'review.approved' } : t;
+        if (announced !== t) await recordAudit(tx, ctx, 'review.approved', reviewId, { groups: [], reason: 'the requester accepted the correction', status: 'APPROVED', inputSha256: bind.sha });
+        await recordEffects(tx, reviewId, announced, row.connection.plugins);
+        return announced;
       });
     } catch (error) {
       return refused(error, reviewId, ctx, 'accept');

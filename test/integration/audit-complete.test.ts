@@ -242,7 +242,7 @@ const CASES: Record<string, () => Promise<void>> = {
     expect(actions(refused)).toEqual(['review.vote_denied']);
     expect(refused[0]).toMatchObject({ actor: 'ada@example.com', detail: { action: 'accept' } });
     const events = await during(async () => expect((await api('PUT', `/api/reviews/${state.correctionId}/accept`, { key: alice.apiKey, body: {} })).status).toBe(200));
-    expect(actions(events)).toEqual(['review.correction_accepted']);
+    expect(actions(events)).toEqual(['review.correction_accepted', 'review.approved']);
     expect(events[0]).toMatchObject({ actor: 'alice@example.com', reviewId: state.correctionId, detail: { status: 'APPROVED' } });
   },
 
