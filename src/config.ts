@@ -43,6 +43,8 @@ const schema = z.object({
   SLACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   REVIEW_TIMEOUT_SEC: z.coerce.number().int().positive().default(3600),
   // Unset: half of REVIEW_TIMEOUT_SEC; 0 switches reminders off.
+  // The impact preview of a connection created without a previewMode (issue 14).
+  PREVIEW_DEFAULT_MODE: z.enum(['auto', 'estimate', 'off'], { message: 'must be auto (a dry run where safe, else the estimate), estimate or off' }).default('auto'),
   REVIEW_REMINDER_SEC: z.coerce.number({ message: 'must be a whole number of seconds (0 switches reminders off)' }).int('must be a whole number of seconds (0 switches reminders off)').min(0, 'must be 0 (no reminders) or more').optional(),
   ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Emails compare case-insensitively: Boss@Corp.COM names the same person as boss@corp.com.
@@ -175,6 +177,8 @@ export interface Config {
   reviewTimeoutSec: number;
   /** When a request still pending reminds its reviewers, in seconds after it was made; 0: never. */
   reviewReminderSec: number;
+  /** The impact preview of connections created without one: auto, estimate or off. */
+  previewDefaultMode: 'auto' | 'estimate' | 'off';
   adminApiKey?: string;
   adminEmail: string;
   statementTimeoutMs: number;
@@ -290,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     slackOffReason,
     reviewTimeoutSec: e.REVIEW_TIMEOUT_SEC,
     reviewReminderSec,
+    previewDefaultMode: e.PREVIEW_DEFAULT_MODE,
     adminApiKey: e.ADMIN_API_KEY,
     adminEmail: e.ADMIN_EMAIL,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,

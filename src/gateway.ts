@@ -166,7 +166,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const webhookSlots = createRedisEndpointSlots(redis, config.queuePrefix, config.webhooks.maxInFlightPerEndpoint);
   const notifiers = createConfiguredNotifiers({ config, db, log, clock, enqueue: enqueueEntry, runsJobs: Boolean(opts.workers), webhookSlots });
   // Plugins a connection lists must be channels this gateway serves (else its requests reach nobody).
-  const admin = createAdminService(db, { channels: { served: notifiers.configured, teamsDefaultUrl: Boolean(config.teamsWebhookUrl) } });
+  const admin = createAdminService(db, { channels: { served: notifiers.configured, teamsDefaultUrl: Boolean(config.teamsWebhookUrl) }, previewDefaultMode: config.previewDefaultMode });
   const reviews = createReviewService({
     db,
     readAudit: createReadAudit(statePoolOf(db), quickPool),

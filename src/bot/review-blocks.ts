@@ -1,7 +1,7 @@
 // Block Kit for review messages, result replies and notices. Pure: a view in, a message out.
 // Every text is cut to a budget with a visible notice, and every message goes through fitBlocks,
 // so no input (a 5,000-character reason, a 10 kB error, 30 reviewer groups) makes Slack refuse it.
-import { highlightOf, previewLines } from '../contracts/impact-preview.js';
+import { highlightOf, previewLines, sampleWords } from '../contracts/impact-preview.js';
 import { sampleText } from '../sql/preview-text.js';
 import { accessTitle, durationWords } from '../core/access-window.js';
 import { rowLimitWords, type GroupView, type ReviewView } from '../contracts/review-view.js';
@@ -176,8 +176,11 @@ export function previewBlocks(review: Pick<ReviewView, 'id' | 'preview'>, budget
   });
   const title = `*Impact preview*${p.state === 'estimated' ? ' _(estimate)_' : p.state === 'measured' ? ' _(dry run, rolled back)_' : ''}`;
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: cutText(`${title}\n${lines.join('\n')}`, budget.analysis, fullTextHint(review.id), 'analysis') } }];
-  const sample = p.statements.map(sampleText).find((t) => t !== null);
-  if (sample) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_A few rows as the command would leave them:_\n${codeBlock(sample, (s, t) => `:scissors: _Sample cut: ${s} of ${t} characters._`, Math.floor(budget.command / 4))}` } });
+  const sampled = p.statements.find((s) => sampleText(s) !== null);
+  if (sampled) {
+    const caption = `A few of ${sampleWords(sampled)}${p.statements.length > 1 ? ` (statement ${sampled.index + 1})` : ''}`;
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_${caption}:_\n${codeBlock(sampleText(sampled)!, (s, t) => `:scissors: _Sample cut: ${s} of ${t} characters._`, Math.floor(budget.command / 4))}` } });
+  }
   return blocks;
 }
 

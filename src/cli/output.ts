@@ -1,5 +1,5 @@
 // What the CLI prints: aligned tables (kubectl style) and reviews.
-import { previewLines } from '../contracts/impact-preview.js';
+import { previewLines, sampleWords } from '../contracts/impact-preview.js';
 import { sampleText } from '../sql/preview-text.js';
 import { accessTitle } from '../core/access-window.js';
 import { rowLimitWords, type ReviewListView, type ReviewView } from '../contracts/review-view.js';
@@ -73,7 +73,7 @@ export function describeReview(r: ReviewView): string {
     lines.push(`Impact:      ${first ?? '-'}`, ...rest.map((l) => `             ${l}`));
     for (const s of r.preview.statements) {
       const sample = sampleText(s);
-      if (sample) lines.push(`  Sample of statement ${s.index + 1} (the rows as it would leave them):`, ...sample.split('\n').map((l) => `    ${l}`));
+      if (sample) lines.push(`  Sample of statement ${s.index + 1} (${sampleWords(s)}):`, ...sample.split('\n').map((l) => `    ${l}`));
     }
   }
   if (r.commandTags.length) lines.push(`Result:      ${r.commandTags.join(', ')}${r.rowsAffected !== null ? ` (${r.rowsAffected} rows affected)` : ''}`);

@@ -15,7 +15,7 @@ export interface PreviewStatement {
   rows: number | null;
   /** True when `rows` is the planner's estimate, not a count. */
   estimate: boolean;
-  /** A few of the affected rows as the statement would leave them (masked as any output). */
+  /** A few of the affected rows (deleted rows as they were; others as the statement would leave them), masked as any output. */
   sample?: { columns: string[]; rows: (string | null)[][] };
 }
 
@@ -57,6 +57,13 @@ export function statementWords(s: PreviewStatement): string {
   const where = s.table ? ` ${prep} ${s.table}` : '';
   if (s.rows === null) return `${s.command}${where}: no figure`;
   return `would ${verb} ${rowWords(s.rows, s.estimate)}${where}${s.estimate ? ' (estimate)' : ''}`;
+}
+
+/** What a statement's sample shows: "the rows it would delete", "the rows as it would leave them". */
+export function sampleWords(s: Pick<PreviewStatement, 'command'>): string {
+  if (s.command === 'DELETE') return 'the rows it would delete';
+  if (s.command === 'INSERT') return 'the rows it would insert';
+  return 'the rows as it would leave them';
 }
 
 /** Why a statement's figure deserves a second look: nothing matched, or very many rows. */

@@ -147,7 +147,13 @@ export function restrictsOutput(connection: { allowedGroups: readonly string[] }
   return connection.allowedGroups.length > 0;
 }
 
-/** `view` as a place others may read gets it: without the result when its connection restricts it. */
+/** `view` without the sample rows of its impact preview (the counts stay): the preview's data, like a result's. */
+export function withoutSamples(view: ReviewView): ReviewView {
+  if (!view.preview?.statements.some((s) => s.sample)) return view;
+  return { ...view, preview: { ...view.preview, statements: view.preview.statements.map(({ sample: _sample, ...s }) => s) } };
+}
+
+/** `view` as a place others may read gets it: without the result (and the preview's sample rows) when its connection restricts it. */
 export function sharedView(view: ReviewView, connection: { allowedGroups: readonly string[] }): ReviewView & { outputWithheld?: true } {
-  return restrictsOutput(connection) ? { ...view, output: null, error: null, commandTags: [], rowsAffected: null, outputWithheld: true } : view;
+  return restrictsOutput(connection) ? { ...withoutSamples(view), output: null, error: null, commandTags: [], rowsAffected: null, outputWithheld: true } : view;
 }

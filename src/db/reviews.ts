@@ -100,6 +100,8 @@ export async function writeTransition(
   from: ReviewState['status'],
   t: Transition,
   extra: Prisma.ReviewUncheckedUpdateManyInput = {},
+  /** Written with each group the transition decides (an approval's input digest and row limit). */
+  groupExtra: Prisma.ReviewGroupUncheckedUpdateManyInput = {},
 ): Promise<void> {
   const { count } = await tx.review.updateMany({
     where: { id, status: from },
@@ -118,7 +120,7 @@ export async function writeTransition(
   for (const group of t.next.groups.filter((g) => t.decidedGroups.includes(g.group))) {
     const updated = await tx.reviewGroup.updateMany({
       where: { reviewId: id, group: group.group, status: 'PENDING' },
-      data: { status: group.status, reviewerId: group.reviewerId, decidedAt: group.decidedAt, reason: group.reason },
+      data: { status: group.status, reviewerId: group.reviewerId, decidedAt: group.decidedAt, reason: group.reason, ...groupExtra },
     });
     if (updated.count !== 1) {
       throw new AppError(ErrorCode.Conflict, `Group "${group.group}" was decided by someone else meanwhile; look at the request again.`);

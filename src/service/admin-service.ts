@@ -213,6 +213,8 @@ export interface AdminServiceOptions {
    * may name only those (else its requests would reach nobody). Absent: every known channel.
    */
   channels?: { served: readonly string[]; teamsDefaultUrl: boolean };
+  /** The impact preview of a connection created without a previewMode (PREVIEW_DEFAULT_MODE; the column's default 'auto' when absent). */
+  previewDefaultMode?: 'auto' | 'estimate' | 'off';
 }
 
 /** What to set for a channel this gateway does not serve. */
@@ -367,7 +369,7 @@ export function createAdminService(db: Db, options: AdminServiceOptions = {}) {
       const saved = existing
         ? await tx.connection.update({ where: { name }, data })
         : await tx.connection.create({
-            data: { ...data, name, url: input.url!, reviewers: reviewers ?? [], slackChannel: slackChannel ?? null, guardrails: (policy.guardrails ?? DEFAULT_GUARDRAILS) as object },
+            data: { ...data, name, url: input.url!, reviewers: reviewers ?? [], slackChannel: slackChannel ?? null, guardrails: (policy.guardrails ?? DEFAULT_GUARDRAILS) as object, previewMode: policy.previewMode ?? options.previewDefaultMode },
           });
       const change = existing ? connectionUpdatedDetail(name, existing, saved) : null;
       if (change) await recordAudit(tx, ctx, 'connection.updated', null, change as object);

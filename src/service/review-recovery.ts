@@ -1,4 +1,5 @@
 // Repairs what lost jobs or a stopped process left behind; run at start-up and periodically.
+import { previewFromJson } from '../contracts/impact-preview.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { OutboxEntry } from '../db/outbox.js';
@@ -74,9 +75,15 @@ export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock,
     const now = options.now ?? new Date();
     let requeued = 0;
     const { expired, failed } = await sweepDatabase(options.now, { settle: options.settle });
-    for await (const pending of pages((after) => db.review.findMany({ where: { status: 'PENDING', ...after }, ...PAGE, select: { id: true, createdAt: true, expiresAt: true, auditEvents: { where: { action: REMINDED_ACTION }, select: { id: true }, take: 1 } } }))) {
+    const slot = Math.floor(now.getTime() / 600_000);
+    for await (const pending of pages((after) => db.review.findMany({ where: { status: 'PENDING', ...after }, ...PAGE, select: { id: true, createdAt: true, expiresAt: true, preview: true, auditEvents: { where: { action: REMINDED_ACTION }, select: { id: true }, take: 1 } } }))) {
       for (const r of pending) {
         await jobs.enqueue('review.expire', { reviewId: r.id }, { jobId: `expire-${r.id}`, delayMs: Math.max(0, r.expiresAt.getTime() - now.getTime()) });
+        // An impact preview still "measuring" a while after the request was made: its job was lost
+        // (or failed for good); measured again (a repair id per 10 minutes; only a pending preview is stored).
+        if (previewFromJson(r.preview)?.state === 'pending' && r.createdAt.getTime() < now.getTime() - 30_000) {
+          await jobs.enqueue('review.preview', { reviewId: r.id }, { jobId: `repair-preview-${r.id}-${slot}` });
+        }
         // A reminder whose job Redis lost (and that was not sent yet): planned again, same id.
         const remindAt = remindAtOf(r.createdAt, reviewReminderSec);
         if (remindAt && remindAt < r.expiresAt && r.auditEvents.length === 0) {
@@ -87,7 +94,6 @@ export function createSweep({ db, jobs: queue, notifiers, staleRunningMs, clock,
     // A repair gets an id of its own per 10 minutes: BullMQ ignores an add whose id it still holds,
     // and a failed original execute-<id> job is kept for 7 days. The claim (APPROVED → RUNNING)
     // keeps it to one run however many jobs there are.
-    const slot = Math.floor(now.getTime() / 600_000);
     const approved = await db.review.findMany({ where: { status: 'APPROVED', decidedAt: { lte: new Date(now.getTime() - 10_000) } }, select: { id: true } });
     for (const { id } of approved) {
       await jobs.enqueue('review.execute', { reviewId: id }, { jobId: `repair-execute-${id}-${slot}` });

@@ -189,8 +189,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
         // The last approval of an access window: the connection must still grant it as asked.
         if (t.next.status === 'GRANTED') await checkGrantable(tx, row, now);
         const bind = input.action === 'approve' ? await bindApproval(tx, row, t, input) : null;
-        await writeTransition(tx, reviewId, 'PENDING', t, bind?.extra);
-        if (bind) await tx.reviewGroup.updateMany({ where: { reviewId, group: { in: t.decidedGroups } }, data: { inputSha256: bind.sha, maxRows: input.maxRows ?? null } });
+        await writeTransition(tx, reviewId, 'PENDING', t, bind?.extra, bind ? { inputSha256: bind.sha, maxRows: input.maxRows ?? null } : {});
         await recordAudit(tx, ctx, t.action, reviewId, {
           groups: t.decidedGroups,
           reason: input.reason ?? null,

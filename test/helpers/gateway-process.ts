@@ -60,6 +60,8 @@ export function gatewayEnv(databaseUrl: string, extra: Record<string, string> = 
     RATE_LIMIT_AUTH_FAILURES_PER_KEY: '100000',
     CHECKPOINT_DISABLE: '1',
     LOG_LEVEL: 'info',
+    // As in test/helpers/gateway.ts: previews only where a test asks for them.
+    PREVIEW_DEFAULT_MODE: 'off',
     ...extra,
   };
 }

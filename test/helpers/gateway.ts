@@ -99,6 +99,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     // Reminders off unless a test asks for them: the tests of short timeouts count messages, and a
     // reminder at half their timeout would add some.
     REVIEW_REMINDER_SEC: '0',
+    // Impact previews off unless a test asks for them (test/integration/impact-preview.test.ts and
+    // the channel tests do): a preview's message update or card would add to the messages counted
+    // by tests of other things, at a moment that races their decisions.
+    PREVIEW_DEFAULT_MODE: 'off',
     // Test files submit and fail authentication far more often than a person; the limits' own
     // tests set these low.
     RATE_LIMIT_SUBMITS: '100000',

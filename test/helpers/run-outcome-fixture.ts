@@ -52,6 +52,25 @@ export function useOutcomeFixture(use: (f: OutcomeFixture) => void, dialect: 'po
   });
 }
 
+/**
+ * Starts `n` fixtures at once before the file's tests and stops them after: a test that sweeps every
+ * stale run of its gateway, or checks every session of its target, can run beside another only on
+ * a fixture of its own.
+ */
+export function useOutcomeFixtures(n: number, use: (f: OutcomeFixture[]) => void, dialect: 'postgres' | 'mysql' = 'postgres'): void {
+  let fs: OutcomeFixture[] = [];
+  beforeAll(async () => {
+    const started = await Promise.allSettled(Array.from({ length: n }, () => startOutcomeFixture(dialect)));
+    fs = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    use(fs);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(fs.map((f) => f.stop()));
+  });
+}
+
 export async function startOutcomeFixture(dialect: 'postgres' | 'mysql' = 'postgres'): Promise<OutcomeFixture> {
   const db = dialect === 'postgres' ? await createTargetDatabase() : await createMysqlTarget();
   await db.query('CREATE TABLE t (v int NOT NULL)');

@@ -84,6 +84,22 @@ describe('a connection without plugins', () => {
   });
 });
 
+describe('an impact preview', () => {
+  it('reaches Teams as a card of its own and Slack as an update of the request message, in the same words', async () => {
+    await connection('previewed', { previewMode: 'auto' });
+    const id = await submit('previewed');
+    const card = await eventually(async () => cardsOf(id, 'default').find((a) => titleOf(a.card).startsWith('🔍 Impact preview')), 10_000, 'the preview card');
+    const text = JSON.stringify(card.card);
+    expect(text).toContain('would update 1 row in users');
+    expect(text).toContain('**Impact preview**');
+    // The sample (the row as the UPDATE would leave it) in monospace, and the card's buttons to decide.
+    expect(card.card.body.some((b: any) => b.fontType === 'Monospace' && String(b.text).includes('status'))).toBe(true);
+    expect(card.card.actions.map((a: any) => a.title)).toEqual(['Approve', 'Reject', 'Open']);
+    await eventually(async () => t.slack.calls.some((c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks).includes(id) && JSON.stringify(c.args.blocks).includes('would update 1 row in users')), 10_000, 'the Slack message updated');
+    await t.api('PUT', `/api/reviews/${id}/reject`, { key: dana.apiKey, body: { reason: 'not now' } });
+  });
+});
+
 describe('plugins per connection', () => {
   it('with plugins: teams, posts nothing to Slack', async () => {
     const c = await connection('teams-only', { plugins: ['teams'] });

@@ -25,16 +25,15 @@ async function setUp(env: Record<string, string> = {}): Promise<Setup> {
 
 let roomy: Setup; // the defaults: transactions wait up to 10 s for a connection
 let tight: Setup; // DATABASE_TX_WAIT_MS=300, so a held lock outlasts the wait
+let slow: Setup; // the defaults, its own: a trigger there slows one claim
 
 beforeAll(async () => {
   target = await createTargetDatabase();
-  roomy = await setUp();
-  tight = await setUp({ DATABASE_TX_WAIT_MS: '300', DATABASE_POOL_SIZE: '4' });
+  [roomy, tight, slow] = await Promise.all([setUp(), setUp({ DATABASE_TX_WAIT_MS: '300', DATABASE_POOL_SIZE: '4' }), setUp()]);
 });
 
 afterAll(async () => {
-  await roomy?.gw.stop();
-  await tight?.gw.stop();
+  await Promise.all([roomy?.gw.stop(), tight?.gw.stop(), slow?.gw.stop()]);
   await target?.drop();
 });
 
@@ -80,8 +79,11 @@ async function pendingReviews(s: Setup, n: number): Promise<string[]> {
   return ids;
 }
 
-describe('with the default pool and wait', () => {
-  it(`answers all of ${N} parallel submits 201 while a lock holds the database for 3 s`, async () => {
+// Each describe has its own gateway and state database. The slow claim (mostly a pg_sleep) runs
+// beside the default pool's tests; the tests of one describe share counts and locks, so they run one
+// after another; the tight pool's tests run alone, since CPU taken by others would add refusals.
+describe.concurrent('with the default pool and wait', () => {
+  it.sequential(`answers all of ${N} parallel submits 201 while a lock holds the database for 3 s`, async () => {
     const before = await roomy.gw.gateway.db.review.count();
     const released = await holdAuditLock(roomy.gw.databaseUrl, 3000);
     const rs = await Promise.all(Array.from({ length: N }, (_, i) => call(roomy.gw, 'POST', '/api/connections/prod-db/exec', roomy.alice.apiKey, { input: `SELECT ${i}` })));
@@ -90,13 +92,47 @@ describe('with the default pool and wait', () => {
     expect(await roomy.gw.gateway.db.review.count()).toBe(before + N);
   });
 
-  it(`answers all of ${N} parallel approvals 200 under the same lock, and runs every one`, async () => {
+  it.sequential(`answers all of ${N} parallel approvals 200 under the same lock, and runs every one`, async () => {
     const ids = await pendingReviews(roomy, N);
     const released = await holdAuditLock(roomy.gw.databaseUrl, 3000);
     const rs = await Promise.all(ids.map((id) => call(roomy.gw, 'PUT', `/api/reviews/${id}/approve`, roomy.dana.apiKey)));
     await released();
     expect(tally(rs)).toEqual({ 200: N });
     await eventually(async () => (await roomy.gw.gateway.db.review.count({ where: { id: { in: ids }, status: 'EXECUTED' } })) === N, 30_000, 'every approved review executed');
+  });
+});
+
+describe.concurrent('a submit whose execution cannot start because the database is busy', () => {
+  it.sequential('answers 201 with the stored request and runs it once through a job, never a 500 or a second request', async () => {
+    const { gw } = slow;
+    // Review mode none: the command is stored and run at once (a read on a connection in mode
+    // writes would run without a request, and there would be no claim to slow down).
+    await gw.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [], reviewMode: 'none' } });
+    // The claim (APPROVED -> RUNNING) of the first marked request outlasts Prisma's 5 s
+    // transaction timeout; a sequence, not a table, so the rollback cannot undo the "once".
+    const c = new pg.Client({ connectionString: gw.databaseUrl });
+    await c.connect();
+    await c.query(`CREATE SEQUENCE slow_claim_once;
+      CREATE FUNCTION slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'RUNNING' AND NEW.input LIKE '%slow-claim%' AND nextval('slow_claim_once') = 1 THEN PERFORM pg_sleep(6); END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER slow_claim BEFORE UPDATE ON "Review" FOR EACH ROW EXECUTE FUNCTION slow_claim();`);
+    await c.end();
+    const before = await gw.gateway.db.review.count();
+    const res = await call(gw, 'POST', '/api/connections/sandbox/exec', slow.alice.apiKey, { input: "SELECT 'slow-claim' AS marker" });
+    expect(res.status).toBe(201);
+    // Handed to a job, which this process may already have run (jobs due now run in-process).
+    expect(['APPROVED', 'RUNNING', 'EXECUTED']).toContain(res.body.status);
+    expect(await gw.gateway.db.review.count()).toBe(before + 1);
+    const done = await eventually(async () => {
+      const r = (await gw.api('GET', `/api/reviews/${res.body.id}`)).body;
+      return r.status === 'EXECUTED' && r;
+    }, 20_000, 'the request executed by the job');
+    expect(done.output).toContain('slow-claim');
+    const started = await gw.gateway.db.auditEvent.count({ where: { reviewId: res.body.id, action: 'review.execution_started' } });
+    expect(started).toBe(1);
   });
 });
 
@@ -141,38 +177,4 @@ describe('when the database stays busy longer than a request may wait', () => {
     expect(left).toEqual([]);
     expect(await tight.gw.gateway.db.review.count({ where: { id: { in: refused }, status: 'PENDING' } })).toBe(0);
   }, 90_000);
-});
-
-describe('a submit whose execution cannot start because the database is busy', () => {
-  it('answers 201 with the stored request and runs it once through a job, never a 500 or a second request', async () => {
-    const { gw } = roomy;
-    // Review mode none: the command is stored and run at once (a read on a connection in mode
-    // writes would run without a request, and there would be no claim to slow down).
-    await gw.api('POST', '/api/connections', { body: { name: 'sandbox', url: target.url, reviewers: [], reviewMode: 'none' } });
-    // The claim (APPROVED -> RUNNING) of the first marked request outlasts Prisma's 5 s
-    // transaction timeout; a sequence, not a table, so the rollback cannot undo the "once".
-    const c = new pg.Client({ connectionString: gw.databaseUrl });
-    await c.connect();
-    await c.query(`CREATE SEQUENCE slow_claim_once;
-      CREATE FUNCTION slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.status = 'RUNNING' AND NEW.input LIKE '%slow-claim%' AND nextval('slow_claim_once') = 1 THEN PERFORM pg_sleep(6); END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER slow_claim BEFORE UPDATE ON "Review" FOR EACH ROW EXECUTE FUNCTION slow_claim();`);
-    await c.end();
-    const before = await gw.gateway.db.review.count();
-    const res = await call(gw, 'POST', '/api/connections/sandbox/exec', roomy.alice.apiKey, { input: "SELECT 'slow-claim' AS marker" });
-    expect(res.status).toBe(201);
-    // Handed to a job, which this process may already have run (jobs due now run in-process).
-    expect(['APPROVED', 'RUNNING', 'EXECUTED']).toContain(res.body.status);
-    expect(await gw.gateway.db.review.count()).toBe(before + 1);
-    const done = await eventually(async () => {
-      const r = (await gw.api('GET', `/api/reviews/${res.body.id}`)).body;
-      return r.status === 'EXECUTED' && r;
-    }, 20_000, 'the request executed by the job');
-    expect(done.output).toContain('slow-claim');
-    const started = await gw.gateway.db.auditEvent.count({ where: { reviewId: res.body.id, action: 'review.execution_started' } });
-    expect(started).toBe(1);
-  });
 });

@@ -58,13 +58,16 @@ function expectRetryAfter(value: string | null, max: number) {
   expect(Number(value)).toBeLessThanOrEqual(max);
 }
 
-describe('submits per API key', () => {
-  it('answer 429 with Retry-After past the share of the window, on any replica, creating nothing', async () => {
+// The describes run at once (two of their tests wait out a window): each uses keys, users and IPs
+// of its own, and only the long-polls' tests open long-polls. The tests of one run in order.
+describe.concurrent('submits per API key', () => {
+  it.sequential('answer 429 with Retry-After past the share of the window, on any replica, creating nothing', async () => {
     const me = await requester();
     expect((await submit(t, me.apiKey)).status).toBe(201);
     expect((await submit(replica, me.apiKey)).status).toBe(201);
     expect((await submit(t, me.apiKey)).status).toBe(201);
-    const before = await t.gateway.db.review.count();
+    const mine = { where: { requesterId: me.id } };
+    const before = await t.gateway.db.review.count(mine);
     for (const gw of [t, replica]) {
       const res = await withHeaders(gw, '/api/connections/prod-db/exec', {
         method: 'POST',
@@ -76,12 +79,12 @@ describe('submits per API key', () => {
       expect(res.body.error.code).toBe('rate_limited');
       expect(res.body.error.message).toContain(`at most 3 per ${WINDOW} s are accepted`);
     }
-    expect(await t.gateway.db.review.count()).toBe(before);
+    expect(await t.gateway.db.review.count(mine)).toBe(before);
     // Another key has its own share.
     expect((await submit(t, (await requester()).apiKey)).status).toBe(201);
   });
 
-  it('are accepted again once the window has passed', async () => {
+  it.sequential('are accepted again once the window has passed', async () => {
     const me = await requester();
     for (let i = 0; i < 3; i++) expect((await submit(t, me.apiKey)).status).toBe(201);
     const refused = await withHeaders(t, '/api/connections/prod-db/exec', {
@@ -94,7 +97,7 @@ describe('submits per API key', () => {
     expect((await submit(t, me.apiKey)).status).toBe(201);
   });
 
-  it('do not count reads that run at once, which meet the higher limit of commands instead', async () => {
+  it.sequential('do not count reads that run at once, which meet the higher limit of commands instead', async () => {
     const me = await requester();
     const read = (gw: TestGateway) => gw.api('POST', '/api/connections/reads-db/exec', { key: me.apiKey, body: { input: 'SELECT 1' }, headers: { 'x-forwarded-for': '192.0.2.9' } });
     // 3 requests are allowed: 11 reads are not requests.
@@ -111,13 +114,13 @@ describe('submits per API key', () => {
     expect(res.body.error.message).toContain(`at most 12 per ${WINDOW} s are accepted (reads included)`);
   });
 
-  it('do not limit reading or deciding', async () => {
+  it.sequential('do not limit reading or deciding', async () => {
     for (let i = 0; i < 8; i++) expect((await t.api('GET', '/api/reviews?limit=1', { key: dana.apiKey })).status).toBe(200);
   });
 });
 
-describe('failed authentications', () => {
-  it('shut out an IP spraying keys, even with a valid key, on every replica, but no other IP', async () => {
+describe.concurrent('failed authentications', () => {
+  it.sequential('shut out an IP spraying keys, even with a valid key, on every replica, but no other IP', async () => {
     const ip = '198.51.100.1';
     // Each key with its own prefix (the first 9 characters), as random guesses would have.
     for (let i = 0; i < 5; i++) expect((await asIp(t, ip, `hoop_${i}spr_${'x'.repeat(20)}`)).status).toBe(401);
@@ -130,7 +133,7 @@ describe('failed authentications', () => {
     expect((await asIp(t, '198.51.100.2', ADMIN_KEY)).status).toBe(200);
   });
 
-  it('stop one client repeating a wrong key before it uses up its IP, so colleagues behind that IP keep working', async () => {
+  it.sequential('stop one client repeating a wrong key before it uses up its IP, so colleagues behind that IP keep working', async () => {
     const ip = '198.51.100.3';
     const wrong = 'hoop_stale_key_of_a_ci_job_000000';
     for (let i = 0; i < 3; i++) expect((await asIp(t, ip, wrong)).status).toBe(401);
@@ -142,17 +145,17 @@ describe('failed authentications', () => {
     expect((await asIp(t, ip, 'hoop_other_wrong_key_0000000000')).status).toBe(401);
   });
 
-  it('count requests without a key too', async () => {
+  it.sequential('count requests without a key too', async () => {
     const ip = '198.51.100.4';
     for (let i = 0; i < 3; i++) expect((await t.api('GET', '/api/me', { key: '', headers: { 'x-forwarded-for': ip } })).status).toBe(401);
     expect((await t.api('GET', '/api/me', { key: '', headers: { 'x-forwarded-for': ip } })).status).toBe(429);
   });
 
-  it('never count successful requests', async () => {
+  it.sequential('never count successful requests', async () => {
     for (let i = 0; i < 12; i++) expect((await asIp(t, '198.51.100.5', dana.apiKey)).status).toBe(200);
   });
 
-  it('are forgiven when the window has passed', async () => {
+  it.sequential('are forgiven when the window has passed', async () => {
     const ip = '198.51.100.6';
     for (let i = 0; i < 5; i++) expect((await asIp(t, ip, `hoop_${i}lat_${'y'.repeat(20)}`)).status).toBe(401);
     const refused = await withHeaders(t, '/api/me', { headers: { authorization: `Bearer ${dana.apiKey}`, 'x-forwarded-for': ip } });
@@ -162,8 +165,8 @@ describe('failed authentications', () => {
   });
 });
 
-describe('long-polls per API key', () => {
-  it('answer 429 saying how many are allowed once the key has that many open, on any replica; other keys still wait', async () => {
+describe.concurrent('long-polls per API key', () => {
+  it.sequential('answer 429 saying how many are allowed once the key has that many open, on any replica; other keys still wait', async () => {
     const me = await requester();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await submit(t, me.apiKey, '192.0.2.9')).body.id);
@@ -188,7 +191,7 @@ describe('long-polls per API key', () => {
     expect((await second).body.status).toBe('REJECTED');
   });
 
-  it('free the slot when the client hangs up', async () => {
+  it.sequential('free the slot when the client hangs up', async () => {
     const me = await requester();
     const id = (await submit(t, me.apiKey, '192.0.2.10')).body.id;
     const slots = async () => {
@@ -208,7 +211,7 @@ describe('long-polls per API key', () => {
     expect((await t.api('GET', `/api/reviews/${id}?wait=0.1`, { key: me.apiKey })).status).toBe(200);
   });
 
-  it('see a change whose event was lost by re-reading the status, and then answer the whole review', async () => {
+  it.sequential('see a change whose event was lost by re-reading the status, and then answer the whole review', async () => {
     const me = await requester();
     const id = (await submit(t, me.apiKey, '192.0.2.11')).body.id;
     const waiting = t.api('GET', `/api/reviews/${id}?wait=20`, { key: me.apiKey });
@@ -223,7 +226,7 @@ describe('long-polls per API key', () => {
   });
 });
 
-describe('when Redis does not answer', () => {
+describe.concurrent('when Redis does not answer', () => {
   const strict = { windowSec: 60, submitsPerUser: 1, commandsPerUser: 0, authFailuresPerIp: 1, authFailuresPerKey: 1, longPollsPerUser: 1 };
   const exercise = async (limits: RequestLimits) => {
     const refused: string[] = [];
@@ -237,7 +240,7 @@ describe('when Redis does not answer', () => {
     return refused;
   };
 
-  it('lets requests through, where a live Redis refuses the same ones', async () => {
+  it.sequential('lets requests through, where a live Redis refuses the same ones', async () => {
     const live = createRequestLimits(t.gateway.redis, `${t.prefix}-strict`, strict, pino({ level: 'silent' }));
     expect(await exercise(live)).toEqual(['submit 2', 'auth', 'poll 2']);
     const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null });

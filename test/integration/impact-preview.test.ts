@@ -2,6 +2,9 @@
 // sequences alike), the planner's estimate where a dry run is not safe, and a held lock that makes
 // the dry run give up at once instead of waiting.
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlExecutor } from '../../src/execution/index.js';
@@ -10,6 +13,7 @@ import { classifyInline } from '../../src/sql/classify-inline.js';
 import { previewLines } from '../../src/contracts/impact-preview.js';
 import { createMysqlTarget, createTargetDatabase } from '../helpers/databases.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { runHoop } from '../helpers/hoop-cli.js';
 
 const executor = createSqlExecutor({ limits: { max: 5, maxWaiting: 10, waitMs: 2000 } });
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
@@ -191,7 +195,8 @@ describe('through the gateway: measured before review, shown, and held to at exe
 
   beforeAll(async () => {
     await target.query("CREATE TABLE tickets (id int PRIMARY KEY, state text NOT NULL); INSERT INTO tickets SELECT g, 'open' FROM generate_series(1, 6) g;");
-    t = await startTestGateway();
+    // Previews as a gateway has them by default (the helper switches them off for other tests).
+    t = await startTestGateway({ env: { PREVIEW_DEFAULT_MODE: 'auto' } });
     alice = await t.createUser('alice@example.com', ['developers']);
     dana = await t.createUser('dana@example.com', ['dba-team']);
     erin = await t.createUser('erin@example.com', ['security']);
@@ -226,6 +231,17 @@ describe('through the gateway: measured before review, shown, and held to at exe
     expect(text).toContain('*Impact preview* _(dry run, rolled back)_');
     // A read waits for nobody and gets no preview; nor does a connection with previews off.
     expect((await submit('nopreview', "DELETE FROM tickets WHERE id = 99")).preview).toBeNull();
+  });
+
+  it('is measured by the sweep when its job was lost', async () => {
+    const r = await submit('prod', "UPDATE tickets SET state = 'swept' WHERE id = 6");
+    await measured(r.id);
+    // As if Redis lost the job: still "measuring" a minute after the request was made.
+    await t.gateway.db.$executeRaw`UPDATE "Review" SET preview = '{"state":"pending","reason":null,"statements":[],"at":null,"tookMs":null}'::jsonb, "createdAt" = now() - interval '1 minute' WHERE id = ${r.id}::uuid`;
+    const again = await measured(r.id);
+    expect(again.preview.statements[0]).toMatchObject({ command: 'UPDATE', rows: 1, estimate: false });
+    expect(await t.gateway.db.auditEvent.count({ where: { reviewId: r.id, action: 'review.previewed' } })).toBe(2);
+    await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey, body: { reason: 'test done' } });
   });
 
   it('runs an approved write within its counted rows, and rolls back one that would now change more', async () => {
@@ -281,6 +297,30 @@ describe('through the gateway: measured before review, shown, and held to at exe
     expect((await approve(within.id, dana.apiKey, { maxRows: 3 })).status).toBe(200);
     expect((await finished(within.id)).status).toBe('EXECUTED');
     expect(await target.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'y'")).toEqual([{ n: 3 }]);
+  });
+
+  it('shows the preview in hoop get review, and approves with --max-rows from the terminal', async () => {
+    await target.query("UPDATE tickets SET state = 'open'");
+    const home = mkdtempSync(path.join(tmpdir(), 'hoop-preview-'));
+    const hoop = (args: string[], key: string) => runHoop(args, { apiUrl: t.baseUrl, key, home });
+    const r = await submit('prod', "DELETE FROM tickets WHERE id IN (1, 2)");
+    await measured(r.id);
+    const shown = await hoop(['get', 'review', r.id], dana.apiKey);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('Impact:      would delete 2 rows from tickets');
+    expect(shown.stdout).toContain('Sample of statement 1 (the rows it would delete):');
+    expect(shown.stdout).toMatch(/ id \| state\s*\n/);
+    const bad = await hoop(['review', 'approve', r.id, '--max-rows', 'ten'], dana.apiKey);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-rows takes a whole number of rows (got "ten")');
+    const ok = await hoop(['review', 'approve', r.id, '--max-rows', '1'], dana.apiKey);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('Approved, on condition it changes at most 1 row.');
+    const failed = await finished(r.id);
+    expect(failed.error).toBe('the command affected 2 rows, approved for at most 1 row; rolled back, nothing was changed');
+    expect(await target.query('SELECT count(*)::int AS n FROM tickets WHERE id IN (1, 2)')).toEqual([{ n: 2 }]);
+    const after = await hoop(['get', 'review', r.id], dana.apiKey);
+    expect(after.stdout).toMatch(/dba-team: APPROVED by dana@example\.com at \S+ \(at most 1 row\)/);
   });
 
   it.each([

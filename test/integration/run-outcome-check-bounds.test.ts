@@ -67,7 +67,9 @@ beforeAll(async () => {
 
 const SESSION: TargetSession = { mode: 'transaction', pid: '999999', start: '2000-01-01T00:00:00.000000Z', xid: '1' };
 
-describe('a PostgreSQL target that goes silent during the check', () => {
+// The describes run at once too: each test has a proxy, a session and a check of its own (the
+// PostgreSQL ones mostly wait out their bounds).
+describe.concurrent('a PostgreSQL target that goes silent during the check', () => {
   for (const marker of ['pg_stat_activity', 'pg_terminate_backend', 'txid_status']) {
     it.concurrent(`answers "not asked yet" within its bound when the query with ${marker} is never answered`, async () => {
       const proxy = await freezingProxy(Number(new URL(target.url).port || 5432), marker);
@@ -104,7 +106,7 @@ describe('a PostgreSQL target that goes silent during the check', () => {
   }, 30_000);
 });
 
-describe('a MySQL target that goes silent during the check', () => {
+describe.concurrent('a MySQL target that goes silent during the check', () => {
   for (const marker of ['Uptime', 'PROCESSLIST', 'KILL']) {
     it.concurrent(`answers "not asked yet" within its bound when the query with ${marker} is never answered`, async () => {
       const proxy = await freezingProxy(Number(new URL(MYSQL_URL).port || 3306), marker);
@@ -123,7 +125,7 @@ describe('a MySQL target that goes silent during the check', () => {
   }
 });
 
-describe("a PostgreSQL target that refuses to stop the run's session (42501: another role's, a superuser's)", () => {
+describe.concurrent("a PostgreSQL target that refuses to stop the run's session (42501: another role's, a superuser's)", () => {
   let limitedUrl: string;
   beforeAll(async () => {
     // A monitoring role: it sees every session (pg_read_all_stats) but may not stop a superuser's.

@@ -1,31 +1,41 @@
 // SIGTERM to a real gateway process: open long-polls are answered at once, a run that outlives
 // SHUTDOWN_GRACE_SEC is handed over (left RUNNING, no heartbeat), a second signal cuts the grace
 // short; the process exits 0 every time.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { createTargetDatabase } from '../helpers/databases.js';
 import type { startGatewayProcess } from '../helpers/gateway-process.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { reviewRow, running, startReviewedProcess, submit } from '../helpers/reviewed-process.js';
 
 let target: Awaited<ReturnType<typeof createTargetDatabase>>;
-const cleanups: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   target = await createTargetDatabase();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
 });
 afterAll(async () => {
   await target?.drop();
 });
 
-/** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
-const start = (env: Record<string, string> = {}, options: Parameters<typeof startGatewayProcess>[1] = {}) => startReviewedProcess(target.url, cleanups, env, options);
+type Cleanups = Array<() => Promise<void> | void>;
 
-describe('SIGTERM with an open long-poll', () => {
-  it('answers the long-poll at once with the review as it stands and exits 0', async () => {
-    const s = await start();
+/** What the test of `ctx` starts is stopped when it ends (the tests run at once: each cleans up its own). */
+function cleanupsOf(ctx: TestContext): Cleanups {
+  const cleanups: Cleanups = [];
+  ctx.onTestFinished(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return cleanups;
+}
+
+/** A gateway process on a fresh state database, with a requester, a reviewer and a reviewed connection. */
+const start = (cleanups: Cleanups, env: Record<string, string> = {}, options: Parameters<typeof startGatewayProcess>[1] = {}) => startReviewedProcess(target.url, cleanups, env, options);
+
+// Each test has a gateway process and a state database of its own, and touches its own rows of the
+// target (or none): they run at once, since they mostly wait for a grace period or a pg_sleep.
+
+describe.concurrent('SIGTERM with an open long-poll', () => {
+  it('answers the long-poll at once with the review as it stands and exits 0', async (ctx) => {
+    const s = await start(cleanupsOf(ctx));
     const id = await submit(s, "UPDATE users SET status = 'never' WHERE id = 1");
     const port = await s.gw.listening;
     const poll = fetch(`http://127.0.0.1:${port}/api/reviews/${id}?wait=60`, { headers: { authorization: `Bearer ${s.alice}` } });
@@ -47,9 +57,10 @@ describe('SIGTERM with an open long-poll', () => {
   });
 });
 
-describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
-  it('refuses new requests with 503 while it drains, hands the run over at the bound and exits 0', async () => {
-    const s = await start({ SHUTDOWN_GRACE_SEC: '3' });
+describe.concurrent('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
+  it('refuses new requests with 503 while it drains, hands the run over at the bound and exits 0', async (ctx) => {
+    const cleanups = cleanupsOf(ctx);
+    const s = await start(cleanups, { SHUTDOWN_GRACE_SEC: '3' });
     const queued = await submit(s, "UPDATE users SET status = 'queued' WHERE id = 1");
     const id = await running(s, "SELECT pg_sleep(12); UPDATE users SET status = 'late' WHERE id = 2");
     // Another replica, serving HTTP only: a vote there enqueues an execution while this one drains.
@@ -94,8 +105,8 @@ describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
     expect(await target.query('SELECT status FROM users WHERE id = 2')).toEqual([{ status: 'active' }]);
   });
 
-  it('hands over at once on a second SIGTERM and exits 0', async () => {
-    const s = await start({ SHUTDOWN_GRACE_SEC: '60' });
+  it('hands over at once on a second SIGTERM and exits 0', async (ctx) => {
+    const s = await start(cleanupsOf(ctx), { SHUTDOWN_GRACE_SEC: '60' });
     const id = await running(s, "SELECT pg_sleep(12); UPDATE users SET status = 'late' WHERE id = 3");
     const sent = Date.now();
     s.gw.child.kill('SIGTERM');
@@ -114,9 +125,9 @@ describe('SIGTERM with a run longer than SHUTDOWN_GRACE_SEC', () => {
   });
 });
 
-describe('SIGTERM to the process group of npm start', () => {
-  it('takes SIGTERM to the whole process group of npm start (systemd, Ctrl-C) as one stop: the run finishes', async () => {
-    const s = await start({ SHUTDOWN_GRACE_SEC: '30' }, { npm: 'start', ownGroup: true });
+describe.concurrent('SIGTERM to the process group of npm start', () => {
+  it('takes SIGTERM to the whole process group of npm start (systemd, Ctrl-C) as one stop: the run finishes', async (ctx) => {
+    const s = await start(cleanupsOf(ctx), { SHUTDOWN_GRACE_SEC: '30' }, { npm: 'start', ownGroup: true });
     const id = await running(s, "SELECT pg_sleep(3); UPDATE users SET status = 'group' WHERE id = 1");
     const sent = Date.now();
     // npm gets it and forwards it, and the gateway gets it from the group: twice at once.

@@ -13,33 +13,47 @@ import { cleanTally, tallySlack } from '../helpers/slack-tally.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanups: (() => Promise<unknown>)[] = [];
 const env = { SLACK_TIMEOUT_MS: '1000' };
-let slack: FakeSlack;
-let state: Awaited<ReturnType<typeof createStateDatabase>>;
-let prefix: string;
-let api: TestGateway;
-let alice: { apiKey: string };
-let dana: { apiKey: string };
 
-beforeAll(async () => {
-  slack = await startFakeSlack();
+interface Case {
+  slack: FakeSlack;
+  state: Awaited<ReturnType<typeof createStateDatabase>>;
+  prefix: string;
+  api: TestGateway;
+  alice: { apiKey: string };
+  dana: { apiKey: string };
+}
+
+/** A fake Slack, a state database, a queue prefix and an API-only gateway of one case. */
+async function setUpCase(): Promise<Case> {
+  const slack = await startFakeSlack();
   cleanups.push(() => slack.close());
-  state = await createStateDatabase();
+  const state = await createStateDatabase();
   cleanups.push(() => state.drop());
   const target = await createTargetDatabase();
   cleanups.push(() => target.drop());
-  prefix = uniqueName('kill');
+  const prefix = uniqueName('kill');
   cleanups.push(() => deleteQueues(prefix));
   // The API and Slack's requests only: the worker processes below do every job.
-  api = await startTestGateway({ databaseUrl: state.url, prefix, fakeSlack: slack, workers: false, env });
+  const api = await startTestGateway({ databaseUrl: state.url, prefix, fakeSlack: slack, workers: false, env });
   cleanups.push(() => api.stop());
-  alice = await api.createUser('alice@example.com', ['developers']);
-  dana = await api.createUser('dana@example.com', ['dba-team']);
+  const alice = await api.createUser('alice@example.com', ['developers']);
+  const dana = await api.createUser('dana@example.com', ['dba-team']);
   await api.api('POST', '/api/connections', { body: { name: 'pg', url: target.url, reviewers: ['dba-team'], reviewMode: 'all' } });
   for (const [id, email] of [['UALICE', 'alice@example.com'], ['UDANA', 'dana@example.com']]) {
     slack.users.set(id, { email });
     expect((await api.slackPost(slashCommand(id, 'subscribe'))).status).toBe(200);
   }
-});
+  return { slack, state, prefix, api, alice, dana };
+}
+
+// One case per test, set up before them: the tests then run at once.
+let cases: Case[] = [];
+beforeAll(async () => {
+  const started = await Promise.allSettled([setUpCase(), setUpCase()]);
+  cases = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}, 60_000);
 
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -70,7 +84,8 @@ async function startWorkerProcess(env: Record<string, string>): Promise<ChildPro
  * `kills` selects (Slack stores it and never answers), then lets a second gateway (workers and
  * sweep) finish, and checks the tally of Slack.
  */
-async function killedWhilePosting(kills: (args: Record<string, any>) => boolean, approve: 'before the kill' | 'after the kill') {
+async function killedWhilePosting(c: Case, kills: (args: Record<string, any>) => boolean, approve: 'before the kill' | 'after the kill') {
+  const { slack, state, prefix, api, alice, dana } = c;
   const worker = await startWorkerProcess(api.env);
   const died = new Promise((resolve) => worker.on('exit', resolve));
   slack.failNext('chat.postMessage', { act: true, delayMs: 60_000, match: kills, label: 'kill' });
@@ -92,14 +107,13 @@ async function killedWhilePosting(kills: (args: Record<string, any>) => boolean,
   // message in Slack and adopts it.
   const rescuer = await startTestGateway({ databaseUrl: state.url, prefix, fakeSlack: slack, sweepIntervalMs: 500, env });
   try {
-    return await finishes(rescuer, id, killedAt);
+    return await finishes(c, rescuer, id, killedAt);
   } finally {
-    // The next case's worker process must be the only one doing the jobs.
     await rescuer.stop();
   }
 }
 
-async function finishes(rescuer: TestGateway, id: string, killedAt: number): Promise<number> {
+async function finishes({ slack, api }: Case, rescuer: TestGateway, id: string, killedAt: number): Promise<number> {
   await eventually(async () => (await api.api('GET', `/api/reviews/${id}`)).body.status === 'EXECUTED', 20_000, 'the run');
   const expected = cleanTally(['C-REVIEWS', 'DDANA']);
   const tally = () => tallySlack(slack, id, 'DALICE', 'Approved and executed');
@@ -114,15 +128,15 @@ async function finishes(rescuer: TestGateway, id: string, killedAt: number): Pro
   return recoveredMs;
 }
 
-describe('a worker process killed between chat.postMessage and the row that records it', () => {
+describe.concurrent('a worker process killed between chat.postMessage and the row that records it', () => {
   it('leaves one request message, adopted and brought to its final state by another process', async () => {
-    const ms = await killedWhilePosting((a) => a.channel === 'C-REVIEWS' && !a.thread_ts, 'after the kill');
+    const ms = await killedWhilePosting(cases[0], (a) => a.channel === 'C-REVIEWS' && !a.thread_ts, 'after the kill');
     console.log(`request message recovered ${ms} ms after the kill`);
   }, 45_000);
 
   it('leaves one thread reply, adopted by another process', async () => {
     // The worker runs the command, then dies posting its result.
-    const ms = await killedWhilePosting((a) => a.channel === 'C-REVIEWS' && Boolean(a.thread_ts), 'before the kill');
+    const ms = await killedWhilePosting(cases[1], (a) => a.channel === 'C-REVIEWS' && Boolean(a.thread_ts), 'before the kill');
     console.log(`thread reply recovered ${ms} ms after the kill`);
   }, 45_000);
 });

@@ -42,6 +42,11 @@ export interface ConnectionInput {
   /** The longest access window: "30m", "4h", "1d" or seconds; left out, the gateway keeps it. */
   maxAccessDuration?: string;
   jitAgents: boolean;
+  /** Impact preview of writes: auto, estimate or off; the dry run's limits; the run's tolerance over its count. */
+  previewMode: 'auto' | 'estimate' | 'off';
+  previewTimeoutMs?: number;
+  previewLockTimeoutMs?: number;
+  rowTolerancePct?: number;
 }
 
 /** Creates a connection (refused when the name is taken) or changes an existing one. */

@@ -10,7 +10,7 @@ import { getReview, type ReviewRow } from '../../db/reviews.js';
 import { stateKey, type RequesterOutcome } from '../../core/review-state.js';
 import type { Logger } from '../../logger.js';
 import { canUseConnection } from '../../core/access.js';
-import { restrictsOutput } from '../../contracts/review-view.js';
+import { restrictsOutput, withoutSamples } from '../../contracts/review-view.js';
 import { toReviewView } from '../../db/review-views.js';
 import { createSlackSlots, SLACK_ROWS, type SlotKey } from '../../db/slack-slots.js';
 import { PermanentFailure, RetryLater } from '../channel.js';
@@ -207,7 +207,8 @@ export function createSlackJobs({ db, client, defaultChannel, publicUrl, log, cl
     if (targets.length === 0) {
       log.warn({ reviewId }, 'no Slack target for this review: set the connection\'s slackChannel or SLACK_CHANNEL, and have reviewers run /hoop subscribe');
     }
-    const view = toReviewView(review);
+    // A request message may sit in a channel anyone reads: a restricted connection's sample rows stay out of it.
+    const view = restrictsOutput(review.connection) ? withoutSamples(toReviewView(review)) : toReviewView(review);
     const message = reviewMessage(view, publicUrl);
     // One after the other: a 429 (or any failure) stops the job before the next call, so Slack's
     // Retry-After is honoured for every target.
@@ -234,7 +235,7 @@ export function createSlackJobs({ db, client, defaultChannel, publicUrl, log, cl
     // Two updates may run at once and finish out of order; re-render until the state held still.
     for (let round = 0; round < 3; round++) {
       const review = await getReview(db, reviewId);
-      const view = toReviewView(review);
+      const view = restrictsOutput(review.connection) ? withoutSamples(toReviewView(review)) : toReviewView(review);
       const message = reviewMessage(view, publicUrl);
       // Every message of the request, copies included: none may keep live buttons.
       const posted = await postedRequests(reviewId);

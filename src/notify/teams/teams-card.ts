@@ -1,7 +1,7 @@
 // Adaptive Cards for a Teams channel, posted through a Workflows webhook. Pure: a view in, a
 // message body out. A Workflows post cannot be edited later, so each event gets a card of its own
 // that reads on its own (which request, where, by whom), and every button opens the web app.
-import { highlightOf, previewLines } from '../../contracts/impact-preview.js';
+import { highlightOf, previewLines, sampleWords } from '../../contracts/impact-preview.js';
 import { sampleText } from '../../sql/preview-text.js';
 import { accessTitle, durationWords } from '../../core/access-window.js';
 import { rowLimitWords, type GroupView, type ReviewView } from '../../contracts/review-view.js';
@@ -179,20 +179,21 @@ function decide(publicUrl: string, id: string): AdaptiveElement[] {
 const footer = (review: ReviewView) => subtle(`Request ${review.id}`);
 
 /** What the command would change (issue 14): a line per statement, a zero or a large count marked, and the first sample. */
-function previewBlock(review: ReviewView, b: Budget, url: string): AdaptiveElement[] {
+function previewBlock(review: ReviewView, b: Budget, url: string, withhold = false): AdaptiveElement[] {
   const p = review.preview;
   if (!p) return [];
   const marked = p.statements.some((s) => highlightOf(s) !== null);
   const out = [text(`**Impact preview**${p.state === 'estimated' ? ' (estimate)' : ''}`), text(cutPlain(previewLines(p).join('\n\n'), b.analysis).text, marked ? { color: 'Attention' } : {})];
-  const sample = p.statements.map(sampleText).find((t) => t !== null);
-  if (sample) out.push(subtle('A few of the rows as the command would leave them:'), ...monospace(sample, Math.floor(b.command / 4), 'Sample', url));
+  // A connection restricted to some groups keeps its data out of a channel anyone in the team reads.
+  const sampled = withhold ? undefined : p.statements.find((s) => sampleText(s) !== null);
+  if (sampled) out.push(subtle(`A few of ${sampleWords(sampled)}${p.statements.length > 1 ? ` (statement ${sampled.index + 1})` : ''}:`), ...monospace(sampleText(sampled)!, Math.floor(b.command / 4), 'Sample', url));
   return out;
 }
 
 /** The card that brings a pending request's impact preview, once measured. */
 function previewCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
   const url = reviewUrl(o.publicUrl, review.id);
-  const body = [...header('🔍 Impact preview of a request waiting for approval', review, b, [['Expires', when(review.expiresAt)]]), text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url), ...previewBlock(review, b, url), footer(review)];
+  const body = [...header('🔍 Impact preview of a request waiting for approval', review, b, [['Expires', when(review.expiresAt)]]), text('**Command**'), ...monospace(review.input, Math.floor(b.command / 4), 'Command', url), ...previewBlock(review, b, url, o.withholdOutput), footer(review)];
   return teamsMessage(body, review.status === 'PENDING' ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
 }
 
@@ -223,7 +224,7 @@ function requestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessag
     ...monospace(review.input, b.command, 'Command', url),
     ...correctionBlock(review, b, url),
     ...analysis(review, b),
-    ...(review.preview?.state === 'pending' ? [] : previewBlock(review, b, url)),
+    ...(review.preview?.state === 'pending' ? [] : previewBlock(review, b, url, o.withholdOutput)),
     ...groupsBlock(review, b),
     footer(review),
   ];

@@ -56,6 +56,10 @@ export function ConnectionForm({ existing, knownGroups, onSaved }: ConnectionFor
   const [teamsUrl, setTeamsUrl] = useState('');
   const [removeTeamsUrl, setRemoveTeamsUrl] = useState(false);
   const [access, setAccess] = useState<AccessSettingsValue>({ accessMode: existing?.accessMode ?? 'command', maxAccess: existing ? compactDuration(existing.maxAccessSec) : '1h', jitAgents: existing?.jitAgents ?? false });
+  const [previewMode, setPreviewMode] = useState<ConnectionInput['previewMode']>(existing?.previewMode ?? 'auto');
+  const [previewTimeout, setPreviewTimeout] = useState(String(existing?.previewTimeoutMs ?? 2000));
+  const [previewLock, setPreviewLock] = useState(String(existing?.previewLockTimeoutMs ?? 200));
+  const [tolerance, setTolerance] = useState(String(existing?.rowTolerancePct ?? 0));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -67,6 +71,9 @@ export function ConnectionForm({ existing, knownGroups, onSaved }: ConnectionFor
     if (!existing && !NAME.test(name.trim())) return setError(new Error('Give the connection a name of letters, digits, ".", "_" or "-", e.g. prod-db.'));
     if (!existing && !url.trim()) return setError(new Error('Give the database URL, e.g. postgres://app:secret@db.internal:5432/app.'));
     if (accessRequests && reviewers.length === 0) return setError(new Error('Add at least one approver group (Add Group), or turn Access Requests off.'));
+    const whole = (v: string) => (/^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN);
+    const limits = { previewTimeoutMs: whole(previewTimeout), previewLockTimeoutMs: whole(previewLock), rowTolerancePct: whole(tolerance) };
+    if (Object.values(limits).some(Number.isNaN)) return setError(new Error('The impact preview limits and the row tolerance are whole numbers (milliseconds, percent).'));
     const input: ConnectionInput = {
       name: existing?.name ?? name.trim(),
       reviewers: accessRequests ? reviewers : [],
@@ -81,6 +88,8 @@ export function ConnectionForm({ existing, knownGroups, onSaved }: ConnectionFor
       plugins,
       accessMode: access.accessMode,
       jitAgents: access.jitAgents,
+      previewMode,
+      ...limits,
     };
     // The gateway parses and bounds it, and says what it takes when it is not a duration.
     if (access.maxAccess.trim()) input.maxAccessDuration = access.maxAccess.trim();
@@ -169,6 +178,32 @@ export function ConnectionForm({ existing, knownGroups, onSaved }: ConnectionFor
         ) : null}
 
         <AccessSettings value={access} onChange={setAccess} />
+
+        <fieldset>
+          <legend>Impact preview</legend>
+          <p className="hint">Before reviewers are asked, a write is measured: a dry run that is always rolled back where that is safe, else the planner's estimate. An approved run that changes more rows than counted (plus the tolerance) is rolled back.</p>
+          <div className="field">
+            <label htmlFor="cf-preview">Preview</label>
+            <select id="cf-preview" value={previewMode} onChange={(e) => setPreviewMode(e.target.value as ConnectionInput['previewMode'])}>
+              <option value="auto">Dry run where safe, else estimate</option>
+              <option value="estimate">Estimate only</option>
+              <option value="off">Off</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="cf-preview-timeout">Dry run time limit (ms)</label>
+            <input id="cf-preview-timeout" inputMode="numeric" value={previewTimeout} onChange={(e) => setPreviewTimeout(e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor="cf-preview-lock">Lock wait limit (ms)</label>
+            <input id="cf-preview-lock" inputMode="numeric" value={previewLock} onChange={(e) => setPreviewLock(e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor="cf-tolerance">Row tolerance (%)</label>
+            <input id="cf-tolerance" inputMode="numeric" value={tolerance} onChange={(e) => setTolerance(e.target.value)} aria-describedby="cf-tolerance-hint" />
+            <p className="hint" id="cf-tolerance-hint">How many percent more rows than the dry run counted an approved run may change; 0 allows exactly the count.</p>
+          </div>
+        </fieldset>
 
         <fieldset>
           <legend>Guardrails</legend>

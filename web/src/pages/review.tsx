@@ -4,9 +4,9 @@
 // A Teams card's Approve and Reject open this page with ?action=approve|reject: the page gets the
 // decision ready (the Reject dialog open, or the focus on Approve with a question) and never decides
 // by itself: opening a link is not consent.
-import { highlightOf, statementWords } from '../../../src/contracts/impact-preview.ts';
+import { highlightOf, sampleWords, statementWords } from '../../../src/contracts/impact-preview.ts';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import type { ReviewViewForViewer } from '../../../src/contracts/review-view.ts';
+import { rowLimitWords, type ReviewViewForViewer } from '../../../src/contracts/review-view.ts';
 import { agentName } from '../../../src/contracts/request-origin.ts';
 import { api } from '../api.ts';
 import { approvalsText, ErrorMessage, PageHeader, StatusBadge, Time, useNow } from '../components/common.tsx';
@@ -468,7 +468,9 @@ function Preview({ review }: { review: ReviewViewForViewer }) {
             s.sample?.rows.length ? (
               <div className="table-wrap" key={`sample-${s.index}`}>
                 <table>
-                  <caption>A few rows as statement {s.index + 1} would leave them</caption>
+                  <caption>
+                    Statement {s.index + 1}: a few of {sampleWords(s)}
+                  </caption>
                   <thead>
                     <tr>
                       {s.sample.columns.map((c, i) => (
@@ -522,6 +524,7 @@ function Groups({ review }: { review: ReviewViewForViewer }) {
                 <td data-label="Group">{g.group}</td>
                 <td data-label="Status">
                   <StatusBadge status={g.status} />
+                  {g.maxRows !== null && g.maxRows !== undefined ? <span className="hint"> ({rowLimitWords(g.maxRows)})</span> : null}
                 </td>
                 <td data-label="By">{g.reviewer ? visibleText(g.reviewer) : <span className="muted">—</span>}</td>
                 <td data-label="When">
