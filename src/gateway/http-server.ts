@@ -383,6 +383,8 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     api.post<{ Params: { id: string } }>('/reviews/:id/suggest', async (req, reply) => {
       const b = body(req, ['input', 'comment', 'group']);
       const input = optionalString(b, 'input') ?? '';
+      // A correction is a new request: it counts against the suggester's requests like a submit.
+      await limits?.hitSubmit(req.user!.id);
       const done = await reviews.suggest(req.user!, req.params.id, { input, comment: optionalString(b, 'comment') ?? '', group: optionalString(b, 'group') }, auditCtx(req));
       return reply.status(201).send({ original: forViewer(req.user!, done.original), correction: forViewer(req.user!, done.correction) });
     });
