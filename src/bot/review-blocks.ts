@@ -11,6 +11,10 @@ import { cutLabel, cutText, fitBlocks, fitFallbackText, head, OUR_LIMITS, SLACK_
 export const APPROVE_ACTION = 'review.approve';
 export const REJECT_ACTION = 'review.reject';
 export const REJECT_MODAL = 'review.reject-modal';
+/** "Suggest a change" (a correction, issue 14): its button, its modal, and the requester's Accept button. */
+export const SUGGEST_ACTION = 'review.suggest';
+export const SUGGEST_MODAL = 'review.suggest-modal';
+export const ACCEPT_ACTION = 'review.accept-correction';
 /** The Revoke button of an open access window (Just-in-Time access). */
 export const REVOKE_ACTION = 'review.revoke';
 
@@ -185,19 +189,30 @@ export function previewBlocks(review: Pick<ReviewView, 'id' | 'preview'>, budget
  * The Approve and Reject buttons of one pending group. `minimal` (the fallback message): no styles,
  * and Reject names the group too, since no section above says which group the row is for.
  */
-export function voteButtons(reviewId: string, group: string, minimal = false): Record<string, unknown>[] {
+export function voteButtons(reviewId: string, group: string, minimal = false, suggest = false): Record<string, unknown>[] {
   const value = JSON.stringify({ reviewId, group } satisfies ButtonValue);
   const label = (text: string) => ({ type: 'plain_text', text: cutLabel(text, SLACK_LIMITS.buttonText) });
   return [
     { type: 'button', action_id: APPROVE_ACTION, ...(minimal ? {} : { style: 'primary' }), text: label(`Approve for ${group}`), value },
     { type: 'button', action_id: REJECT_ACTION, ...(minimal ? {} : { style: 'danger' }), text: label(minimal ? `Reject for ${group}` : 'Reject'), value },
+    // A command may be corrected instead of only rejected; an access window has none to change.
+    ...(suggest ? [{ type: 'button', action_id: SUGGEST_ACTION, text: label('Suggest a change'), value }] : []),
   ];
+}
+
+/** A correction's block: which request it corrects, who changed it and why, and the line diff. */
+export function correctionBlocks(review: Pick<ReviewView, 'id' | 'correction'>, limit = NORMAL.command): Record<string, unknown>[] {
+  const c = review.correction;
+  if (!c) return [];
+  const line = `:pencil2: *Correction of* \`${c.of ?? 'a deleted request'}\` by ${who(c.suggestedBy, c.suggestedBySlackId)}: “${shown(c.comment, 1000, review.id, 'comment')}”${c.accepted ? '' : ' — _it runs only once its requester accepts the change_'}`;
+  const diff = codeBlock(c.diff, (s, t) => `:scissors: _Diff cut here: showing ${s} of ${t} characters. All of it: ${fullTextHint(review.id)}._`, limit);
+  return [{ type: 'section', text: { type: 'mrkdwn', text: line } }, { type: 'section', text: { type: 'mrkdwn', text: `*Changes*\n${diff}` } }];
 }
 
 function groupBlocks(g: GroupView, review: ReviewView, budget: Budget): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: groupLine(g, review, budget) } }];
   if (review.status === 'PENDING' && g.status === 'PENDING') {
-    out.push({ type: 'actions', block_id: `group:${g.group}`, elements: voteButtons(review.id, g.group) });
+    out.push({ type: 'actions', block_id: `group:${g.group}`, elements: voteButtons(review.id, g.group, false, review.kind === 'command') });
   }
   return out;
 }
@@ -290,6 +305,7 @@ function renderReview(review: ReviewView, budget: Budget, publicUrl?: string): R
   } else {
     const command = codeBlock(review.input, (s, t) => `:scissors: _Command cut here: showing ${s} of ${t} characters. The full command: ${fullTextHint(review.id)}._`, budget.command);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Command*\n${command}` } });
+    blocks.push(...correctionBlocks(review, budget.command));
     const analysis = classificationLines(review);
     if (analysis) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(analysis, budget.analysis, fullTextHint(review.id), 'analysis') }] });
     blocks.push(...previewBlocks(review, budget));

@@ -11,7 +11,8 @@ import type { ReviewService, VoteInput } from '../service/review-service.js';
 import type { HomeView } from './home-blocks.js';
 import { registerHoopCommand } from './hoop-command.js';
 import { rejectModal, type RejectModalMeta } from './reject-modal.js';
-import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, REVOKE_ACTION, type ButtonValue, type RevokeButtonValue } from './review-blocks.js';
+import { suggestModal, type AcceptButtonValue, type SuggestModalMeta } from './suggest-modal.js';
+import { ACCEPT_ACTION, APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL, REVOKE_ACTION, SUGGEST_ACTION, SUGGEST_MODAL, type ButtonValue, type RevokeButtonValue } from './review-blocks.js';
 import { interactionIds, slackCtx } from './slack-context.js';
 import { cutText, fitFallbackText } from './slack-limits.js';
 import { GatewaySlackReceiver } from './slack-receiver.js';
@@ -214,6 +215,71 @@ export function createSlackApp(opts: SlackAppOptions): { app: App; receiver: Gat
       // Not yet acked: the form stays open with the reason, and the person can submit it again.
       if (!isAppError(error)) log.error({ err: error }, 'a rejection from Slack failed');
       await ack({ response_action: 'errors', errors: { reason: cutText(clickFailureText(error, 'rejection'), 300) } });
+    }
+  });
+
+  // Suggest a change (corrections, issue 14): refused exactly as the suggestion would be, before a
+  // modal is opened for nothing; the modal's submission makes the correction.
+  app.action<BlockAction<ButtonAction>>(SUGGEST_ACTION, async ({ ack, body, action, client, context }) => {
+    await ack();
+    const channel = body.channel?.id;
+    let view: NonNullable<ReturnType<typeof suggestModal>> | null;
+    let reviewId = '';
+    try {
+      const button = parseButton(action.value);
+      reviewId = button.reviewId;
+      const ids = interactionIds(body, channel);
+      const user = await admin.userBySlackId(ids.userId).catch((error: unknown) => reviews.refuseCorrection(error, button.reviewId, slackCtx(ids, undefined, context), 'suggest'));
+      const review = await reviews.previewSuggest(user, button.reviewId, button.group, slackCtx(ids, user, context));
+      const meta: SuggestModalMeta = { reviewId: button.reviewId, group: button.group, channel };
+      view = suggestModal(meta, { connection: review.connection.name, requester: review.requester.email, input: review.input });
+    } catch (error) {
+      if (!isAppError(error)) log.error({ err: error }, 'the Suggest a change button failed');
+      return tellUser(client, channel, body.user.id, `:warning: ${clickFailureText(error, 'suggestion')}`);
+    }
+    if (!view) return tellUser(client, channel, body.user.id, `:warning: This command is too long to edit in Slack. Suggest the change with \`hoop review suggest ${reviewId} --file FILE --comment TEXT\` or in the web app.`);
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view });
+    } catch (error) {
+      log.warn({ err: error }, 'views.open failed for the suggest modal');
+      await tellUser(client, channel, body.user.id, ':warning: Slack did not open the form; nothing was changed. Press Suggest a change again, or use `hoop review suggest ID`.');
+    }
+  });
+
+  app.view(SUGGEST_MODAL, async ({ ack, view, body, context }) => {
+    let meta: SuggestModalMeta;
+    try {
+      meta = JSON.parse(view.private_metadata) as SuggestModalMeta;
+    } catch {
+      return ack({ response_action: 'errors', errors: { reason: 'This form is not one of hoop\'s; nothing was changed.' } });
+    }
+    const input = view.state.values.input?.value?.value ?? '';
+    const comment = view.state.values.reason?.value?.value ?? '';
+    try {
+      const ids = interactionIds(body, meta.channel);
+      const user = await admin.userBySlackId(ids.userId).catch((error: unknown) => reviews.refuseCorrection(error, meta.reviewId, slackCtx(ids, undefined, context), 'suggest'));
+      await reviews.suggest(user, meta.reviewId, { input, comment, group: meta.group }, slackCtx(ids, user, context));
+      await ack();
+    } catch (error) {
+      // Not yet acked: the form stays open with what was typed, and the person can fix it.
+      if (!isAppError(error)) log.error({ err: error }, 'a suggested change from Slack failed');
+      await ack({ response_action: 'errors', errors: { reason: cutText(clickFailureText(error, 'suggestion'), 300) } });
+    }
+  });
+
+  // Accept change: only the requester of the correction; a refusal is audited and told.
+  app.action<BlockAction<ButtonAction>>(ACCEPT_ACTION, async ({ ack, body, action, client, context }) => {
+    await ack();
+    const channel = body.channel?.id;
+    try {
+      const { reviewId } = parseRevokeButton(action.value) as AcceptButtonValue;
+      const ids = interactionIds(body, channel);
+      const user = await admin.userBySlackId(ids.userId).catch((error: unknown) => reviews.refuseCorrection(error, reviewId, slackCtx(ids, undefined, context), 'accept'));
+      await reviews.acceptCorrection(user, reviewId, slackCtx(ids, user, context));
+      await tellUser(client, channel, body.user.id, ':white_check_mark: You accepted the change; it runs once every reviewer group has approved it.');
+    } catch (error) {
+      if (!isAppError(error)) log.error({ err: error }, 'an acceptance from Slack failed');
+      await tellUser(client, channel, body.user.id, `:warning: ${clickFailureText(error, 'acceptance')}`);
     }
   });
 

@@ -142,7 +142,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       if (events) print('History:\n' + historyTable(events));
     });
 
-  const review = program.command('review').description('approve or reject a request from the terminal');
+  const review = program.command('review').description('approve, reject, or suggest a change to a request from the terminal');
   review
     .command('approve')
     .description('approve for your pending group; name it with --group when you are in several')
@@ -170,6 +170,45 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const res = await client().request<ReviewView>('PUT', `/api/reviews/${encodeURIComponent(id)}/reject`, { reason: opts.reason, group: opts.group });
       if (opts.output === 'json') return json(res.body);
       print(`Rejected. Review ${res.body.id} will not run.`);
+    });
+
+  review
+    .command('suggest')
+    .description('suggest a change instead of only rejecting: the request is rejected, and the corrected command becomes a new request in the requester\'s name with your approval')
+    .argument('<id>')
+    .option('-i, --input <sql>', 'the corrected SQL')
+    .option('-f, --file <path>', 'read the corrected SQL from a file')
+    .option('--comment <text>', 'why the command changes (required), shown to everyone')
+    .option('--group <group>', 'the group your approval of the correction counts for')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { input?: string; file?: string; comment?: string; group?: string; output: string }) => {
+      if (opts.input !== undefined && opts.file) throw new CliError('Give the corrected SQL with --input or --file, not both.', EXIT.usage);
+      let input = opts.input;
+      if (opts.file) {
+        try {
+          input = readFileSync(opts.file, 'utf8');
+        } catch (error) {
+          throw new CliError(`Cannot read ${opts.file}: ${(error as Error).message}`, EXIT.usage);
+        }
+      }
+      if (input === undefined || input.trim() === '') throw new CliError('No corrected SQL given: use --input "SQL" or --file FILE.', EXIT.usage);
+      if (!opts.comment?.trim()) throw new CliError('Say why the command changes: --comment "TEXT" is required.', EXIT.usage);
+      const res = await client().request<{ original: ReviewView; correction: ReviewView }>('POST', `/api/reviews/${encodeURIComponent(id)}/suggest`, { input, comment: opts.comment, ...(opts.group ? { group: opts.group } : {}) });
+      if (opts.output === 'json') return json(res.body);
+      const c = res.body.correction;
+      print(`Suggested. Request ${id} is rejected; its correction ${c.id} waits for ${c.requester} to accept it (${c.approvals.approved} of ${c.approvals.total} groups approved).`);
+      print('Changes:\n' + (c.correction?.diff ?? '').split('\n').map((l) => `  ${l}`).join('\n'));
+    });
+  review
+    .command('accept')
+    .description('accept a change a reviewer made to your request; it runs once every group has approved it')
+    .argument('<id>', 'the correction\'s id')
+    .addOption(outputOption())
+    .action(async (id: string, opts: { output: string }) => {
+      const res = await client().request<ReviewView>('PUT', `/api/reviews/${encodeURIComponent(id)}/accept`, {});
+      if (opts.output === 'json') return json(res.body);
+      const r = res.body;
+      print(r.status === 'PENDING' ? `Accepted. Review ${r.id} waits for its reviewer groups (${r.approvals.approved} of ${r.approvals.total} approved).` : `Accepted. Review ${r.id} is ${r.status}.`);
     });
 
   const admin = program.command('admin').description('configure the gateway (admins)');

@@ -31,6 +31,7 @@ export function createHttpOperations(client: GatewayClient): HoopOperations {
     requestAccess: ({ connection, duration, reason }) => refusing(async () => (await client.request<ReviewView>('POST', `${conn(connection)}/access`, { duration, reason })).body),
     exec: ({ connection, input, reason }) => refusing(async () => (await client.request<ReviewView>('POST', `${conn(connection)}/exec`, { input, reason })).body),
     getReview: (id) => refusing(async () => (await client.request<ReviewViewForViewer>('GET', at(id))).body),
+    acceptCorrection: (id) => refusing(async () => (await client.request<ReviewViewForViewer>('PUT', `${at(id)}/accept`, {})).body),
     waitReview: (id, timeoutSec, signal) =>
       refusing(async () => {
         // 408: the request expired while (or before) it was waited for; the API's words say so.

@@ -49,7 +49,15 @@ export function describeReview(r: ReviewView): string {
     return lines.join('\n');
   }
   if (r.grantId) lines.push(`Ran under:   access window ${r.grantId} (no per-command review)`);
+  if (r.correctedBy) lines.push(`Corrected:   by request ${r.correctedBy} (hoop get review ${r.correctedBy})`);
   lines.push('Command:', ...r.input.split('\n').map((l) => `  ${l}`));
+  if (r.correction) {
+    // Who changed what: the line diff from the original command to this one.
+    const c = r.correction;
+    lines.push(`Correction:  of request ${c.of ?? '(deleted)'} by ${c.suggestedBy ?? '-'} — ${c.comment}`);
+    lines.push(`Accepted:    ${c.accepted ? 'yes' : `no — it runs only once the requester accepts it (hoop review accept ${r.id})`}`);
+    lines.push('Changes:', ...c.diff.split('\n').map((l) => `  ${l}`));
+  }
   const c = r.classification;
   if (c) {
     // What the gateway made of the command, as Slack shows it: reviewers on a terminal read it too.

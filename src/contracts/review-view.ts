@@ -35,6 +35,20 @@ export function rowLimitWords(n: number): string {
   return `at most ${n.toLocaleString('en-US')} ${n === 1 ? 'row' : 'rows'}`;
 }
 
+/**
+ * A correction (a reviewer's "Suggest a change"): the request it corrects (`of`), who changed it and
+ * why, the line diff from the original command to this one ('-' removed, '+' added, ' ' kept), and
+ * whether its requester accepted it (it never runs before).
+ */
+export interface CorrectionView {
+  of: string | null;
+  suggestedBy: string | null;
+  suggestedBySlackId: string | null;
+  comment: string;
+  diff: string;
+  accepted: boolean;
+}
+
 /** A review as the API, the CLI and Slack show it. Never carries the connection URL. */
 export interface ReviewView {
   id: string;
@@ -73,6 +87,10 @@ export interface ReviewView {
    */
   preview: ImpactPreview | null;
   rejectReason: string | null;
+  /** This request is a correction of another (null: it is not). */
+  correction: CorrectionView | null;
+  /** The correction a reviewer made of this request (its id), if any. */
+  correctedBy: string | null;
   createdAt: string;
   expiresAt: string;
   decidedAt: string | null;
@@ -94,6 +112,10 @@ export interface ReviewView {
 export type ReviewViewer = VoteOptions & {
   /** They may revoke this access window now (an open window; a member of its groups, an admin, or its requester; never an agent). */
   canRevoke: boolean;
+  /** They may suggest a change to this request now (whoever may reject it, never an agent nor its requester). */
+  canSuggest: boolean;
+  /** They may accept this correction now (its requester, while it is pending and not yet accepted). */
+  canAccept: boolean;
 };
 
 /**

@@ -13,6 +13,9 @@ export const AUDIT_ACTIONS = [
   'review.approved',
   'review.rejected',
   'review.vote_denied',
+  // A reviewer's "Suggest a change" (on the original and on its correction), and the requester's consent.
+  'review.correction_suggested',
+  'review.correction_accepted',
   'review.expired',
   'review.reminded',
   // What a write would change, measured before review (issue 14); a run stopped at its approved row bound.

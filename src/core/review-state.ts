@@ -42,6 +42,12 @@ export interface ReviewState {
   accessEndsAt?: Date | null;
   /** A window closed before its end. */
   accessRevokedAt?: Date | null;
+  /**
+   * A correction (a reviewer's "Suggest a change"): whether its requester accepted it. It never
+   * becomes APPROVED before: a reviewer must not run a command of their own under another's name.
+   * Absent or null: not a correction.
+   */
+  correction?: { accepted: boolean } | null;
 }
 
 /** Who acts: their user id, admin flag and group memberships. */
@@ -55,6 +61,8 @@ export interface Actor {
 
 /** The refusal of every vote by an agent, whatever its groups (issue 13: no ghost approvals). */
 export const AGENT_CANNOT_VOTE = 'Agents cannot approve or reject requests; a person in the group must decide.';
+/** The refusal of every suggested change by an agent. */
+export const AGENT_CANNOT_SUGGEST = 'Agents cannot suggest changes to requests; a person in a reviewer group must.';
 /** The refusal of every revocation by an agent, even of its own window. */
 export const AGENT_CANNOT_REVOKE = 'Agents cannot revoke access; a member of a reviewer group or an admin must.';
 
@@ -246,6 +254,8 @@ export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
   if (vote.action === 'approve' && review.requesterOwnerId && vote.actor.userId === review.requesterOwnerId) {
     throw new AppError(ErrorCode.SelfApproval, 'You own the agent that made this request, so you cannot approve it; another member of a reviewer group has to.');
   }
+  // The requester of a correction may turn it down: it was made in their name without them.
+  if (vote.action === 'reject' && review.correction && vote.actor.userId === review.requesterId) return declineCorrection(review, vote.reason, now);
   const chosen = targetGroups(review, vote);
   if (vote.action === 'approve' && review.distinctApprovers) refuseSecondApproval(review, vote.actor, chosen.map((g) => g.group));
   const targets = new Set(chosen.map((g) => g.group));
@@ -272,7 +282,7 @@ export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
       effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'granted' }],
     };
   }
-  if (allGroupsApproved(groups)) {
+  if (allGroupsApproved(groups) && (!review.correction || review.correction.accepted)) {
     return {
       next: { ...review, groups, status: 'APPROVED', decidedAt: now },
       action: 'review.approved',
@@ -281,6 +291,60 @@ export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
     };
   }
   return { next: { ...review, groups }, action: 'review.group_approved', decidedGroups, effects: [{ type: 'update-messages' }] };
+}
+
+function declineCorrection(review: ReviewState, reason: string | undefined, now: Date): Transition {
+  const why = reason?.trim() || 'The requester declined the change.';
+  return { next: { ...review, status: 'REJECTED', decidedAt: now, rejectReason: why }, action: 'review.rejected', decidedGroups: [], effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'rejected' }] };
+}
+
+/**
+ * The requester of a correction accepts it (consent, not an approval: an agent requester may too).
+ * APPROVED when every group has approved, else the acceptance is recorded and it waits for them.
+ */
+export function acceptCorrection(review: ReviewState, actor: Actor, now: Date): Transition {
+  if (!review.correction) throw new AppError(ErrorCode.BadInput, 'This request is not a correction: there is no change to accept. Reviewers approve or reject it.');
+  if (actor.userId !== review.requesterId) throw new AppError(ErrorCode.Forbidden, 'Only the requester can accept a change made to their request.');
+  assertDecidable(review, now);
+  if (review.correction.accepted) throw new AppError(ErrorCode.WrongState, 'You already accepted this change; it waits for the reviewer groups.');
+  const accepted = { ...review, correction: { accepted: true } };
+  if (allGroupsApproved(review.groups)) {
+    return { next: { ...accepted, status: 'APPROVED', decidedAt: now }, action: 'review.correction_accepted', decidedGroups: [], effects: [{ type: 'update-messages' }, { type: 'execute' }] };
+  }
+  return { next: accepted, action: 'review.correction_accepted', decidedGroups: [], effects: [{ type: 'update-messages' }] };
+}
+
+/** What a suggested change decides: the original rejected, and the correction's groups with the suggester's approval. */
+export interface Suggestion {
+  original: Transition;
+  /** The correction's state as it is created (PENDING, its requester's acceptance still to come). */
+  correction: ReviewState;
+  /** The group the suggester's approval counts for. */
+  group: string;
+}
+
+/**
+ * A reviewer's "Suggest a change" to `review`: allowed to whoever may reject it now, never an agent
+ * nor its requester. The original is rejected with `reason`; the correction, due `timeoutSec` from
+ * now, carries the suggester's approval for their group. Throws a coded AppError otherwise.
+ */
+export function suggestCorrection(review: ReviewState, vote: { actor: Actor; group?: string; reason: string }, now: Date, timeoutSec: number): Suggestion {
+  if (vote.actor.kind === 'agent') throw new AppError(ErrorCode.Forbidden, AGENT_CANNOT_SUGGEST);
+  if (review.kind === 'access') throw new AppError(ErrorCode.BadInput, 'An access request has no command to change; approve or reject it.');
+  if (vote.actor.userId === review.requesterId) throw new AppError(ErrorCode.SelfApproval, 'You cannot suggest a change to your own request; submit the corrected command as a new request.');
+  const original = decide(review, { action: 'reject', actor: vote.actor, group: vote.group, reason: vote.reason }, now);
+  const group = vote.group ?? original.decidedGroups[0];
+  const fresh: ReviewState = {
+    ...review,
+    status: 'PENDING',
+    decidedAt: null,
+    rejectReason: null,
+    expiresAt: new Date(now.getTime() + timeoutSec * 1000),
+    groups: review.groups.map((g) => ({ group: g.group, status: 'PENDING', reviewerId: null, decidedAt: null, reason: null })),
+    correction: { accepted: false },
+  };
+  const approved = decide(fresh, { action: 'approve', actor: vote.actor, group }, now);
+  return { original, correction: approved.next, group };
 }
 
 /** Expiry of a pending review; null when there is nothing to expire (decided, or not yet due). */

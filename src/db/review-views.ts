@@ -3,7 +3,8 @@
 import { approvalProgress } from '../core/review-state.js';
 import { originFromJson } from '../contracts/request-origin.js';
 import { previewFromJson } from '../contracts/impact-preview.js';
-import type { AccessView, ReviewClassification, ReviewListView, ReviewView } from '../contracts/review-view.js';
+import { lineDiff } from '../core/line-diff.js';
+import type { AccessView, CorrectionView, ReviewClassification, ReviewListView, ReviewView } from '../contracts/review-view.js';
 import { externalIdOf, kindOf } from './identities.js';
 import type { ReviewListRow } from './review-list.js';
 import type { ReviewRow } from './reviews.js';
@@ -21,6 +22,19 @@ function accessOf(row: Pick<ReviewRow, 'kind' | 'accessSec' | 'accessEndsAt' | '
     revokedBySlackId: row.accessRevokedBy ? externalIdOf(row.accessRevokedBy) : null,
     // As of this answer; a command checks the window itself when it is submitted.
     open: row.status === 'GRANTED' && !!row.accessEndsAt && row.accessEndsAt.getTime() > Date.now(),
+  };
+}
+
+/** A correction's block of the views; null for any other request. */
+function correctionOf(row: Pick<ReviewRow, 'suggestComment' | 'correctionOf' | 'suggestedBy' | 'acceptedAt' | 'input'>): CorrectionView | null {
+  if (row.suggestComment === null) return null;
+  return {
+    of: row.correctionOf?.id ?? null,
+    suggestedBy: row.suggestedBy?.email ?? null,
+    suggestedBySlackId: row.suggestedBy ? externalIdOf(row.suggestedBy) : null,
+    comment: row.suggestComment,
+    diff: row.correctionOf ? lineDiff(row.correctionOf.input, row.input) : '',
+    accepted: row.acceptedAt !== null,
   };
 }
 
@@ -55,6 +69,8 @@ export function toReviewView(row: ReviewRow): ReviewView {
     approvals: approvalProgress(row.groups),
     preview: previewFromJson(row.preview),
     rejectReason: row.rejectReason,
+    correction: correctionOf(row),
+    correctedBy: row.corrections[0]?.id ?? null,
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt.toISOString(),
     decidedAt: iso(row.decidedAt),
@@ -71,5 +87,7 @@ export function toReviewView(row: ReviewRow): ReviewView {
 /** The view of a listed review (see ReviewListView). */
 export function toReviewListView(row: ReviewListRow): ReviewListView {
   const { output, ...view } = toReviewView({ ...row, output: row.output ?? null });
-  return { ...view, ...(row.output === undefined ? {} : { output }), inputTruncated: row.inputTruncated };
+  // A diff against a command cut for the list would show lines removed that were only cut: none then.
+  const correction = view.correction && row.inputTruncated ? { ...view.correction, diff: '' } : view.correction;
+  return { ...view, correction, ...(row.output === undefined ? {} : { output }), inputTruncated: row.inputTruncated };
 }

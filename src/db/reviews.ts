@@ -9,6 +9,11 @@ export const reviewInclude = {
   accessRevokedBy: { select: { email: true, ...slackIdentity } },
   // A command run under an access window: that window's reviewer groups may see it too.
   grant: { select: { id: true, groups: { select: { group: true } } } },
+  // A correction: the request it corrects (its command, for the diff) and who suggested it; an
+  // original: the correction made of it.
+  correctionOf: { select: { id: true, input: true } },
+  suggestedBy: { select: { email: true, ...slackIdentity } },
+  corrections: { select: { id: true }, orderBy: { createdAt: 'asc' }, take: 1 },
   groups: { orderBy: { group: 'asc' }, include: { reviewer: { select: { id: true, email: true, name: true, ...slackIdentity } } } },
 } satisfies Prisma.ReviewInclude;
 
@@ -28,6 +33,9 @@ export function toReviewState(row: ReviewRow): ReviewState {
     accessSec: row.accessSec,
     accessEndsAt: row.accessEndsAt,
     accessRevokedAt: row.accessRevokedAt,
+    // A correction is known by its comment (always given), not by its link to the original, which
+    // a deleted original would clear: it must never lose its need of the requester's acceptance.
+    correction: row.suggestComment !== null ? { accepted: row.acceptedAt !== null } : null,
     groups: row.groups.map((g) => ({ group: g.group, status: g.status, reviewerId: g.reviewerId, decidedAt: g.decidedAt, reason: g.reason })),
   };
 }

@@ -378,6 +378,21 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     decideRoute('approve');
     decideRoute('reject');
 
+    // Corrections (issue 14): a reviewer changes the command instead of only rejecting it; the
+    // requester's acceptance (consent, not an approval) lets the correction run.
+    api.post<{ Params: { id: string } }>('/reviews/:id/suggest', async (req, reply) => {
+      const b = body(req, ['input', 'comment', 'group']);
+      const input = optionalString(b, 'input') ?? '';
+      // A correction is a new request: it counts against the suggester's requests like a submit.
+      await limits?.hitSubmit(req.user!.id);
+      const done = await reviews.suggest(req.user!, req.params.id, { input, comment: optionalString(b, 'comment') ?? '', group: optionalString(b, 'group') }, auditCtx(req));
+      return reply.status(201).send({ original: forViewer(req.user!, done.original), correction: forViewer(req.user!, done.correction) });
+    });
+    api.put<{ Params: { id: string } }>('/reviews/:id/accept', async (req) => {
+      body(req, []);
+      return forViewer(req.user!, await reviews.acceptCorrection(req.user!, req.params.id, auditCtx(req)));
+    });
+
     // Just-in-Time access: a window on a connection, reviewed like a command; revoked at once.
     api.post<{ Params: { name: string } }>('/connections/:name/access', async (req, reply) => {
       const user = req.user!;

@@ -73,6 +73,7 @@ export function createGatewayOperations(opts: GatewayOperationsOptions, caller: 
       }),
     requestAccess: ({ connection, duration, reason }) =>
       refusing(() => reviews.requestAccess(user, { connection, duration, reason, admit: async () => limits?.hitSubmit(user.id) }, ctx)),
+    acceptCorrection: (id) => refusing(async () => forViewer(await reviews.acceptCorrection(user, id, ctx))),
     classify: (connection, input) =>
       refusing(async () => {
         // Rate-limited as a command: it classifies as much SQL as an exec does.

@@ -6,7 +6,7 @@ import type { AuthUser, ReviewService } from '../service/review-service.js';
 
 /** `row` for `user`: with what they may decide on it now (ReviewViewForViewer). */
 export function reviewForViewer(reviews: ReviewService, user: AuthUser, row: Parameters<typeof toReviewView>[0]): ReviewViewForViewer {
-  return { ...forRequester(user, row, toReviewView(row)), viewer: { ...reviews.voteOptionsOf(user, row), canRevoke: reviews.canRevoke(user, row) } };
+  return { ...forRequester(user, row, toReviewView(row)), viewer: { ...reviews.voteOptionsOf(user, row), canRevoke: reviews.canRevoke(user, row), ...reviews.correctionOptionsOf(user, row) } };
 }
 
 /** `view` of `row` as `user` may see it: its requester (not an admin) sees less of the preview where reads are reviewed. */

@@ -29,6 +29,8 @@ export interface HoopOperations {
   classify(connection: string, input: string): Promise<ClassifyView>;
   /** Asks for an access window (POST /api/connections/:name/access): the access request, pending or granted. */
   requestAccess(request: { connection: string; duration: string; reason: string }): Promise<ReviewView>;
+  /** Accepts a change a reviewer made to the caller's request (PUT /api/reviews/:id/accept): consent, not an approval. */
+  acceptCorrection(id: string): Promise<ReviewViewForViewer>;
 }
 
 /**

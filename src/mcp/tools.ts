@@ -19,7 +19,7 @@ export const SERVER_INSTRUCTIONS =
   'hoop is an approval gateway for production databases. Find a connection with list_connections; check a command with classify_sql; run it with exec. Reads may run at once; anything else waits until a person in each reviewer group approves it: exec then answers "pending" with a reviewId, and wait_review waits for the decision and the result. You cannot approve anything yourself. Always give a reason: the reviewers read it.';
 
 /** The names of the tools, in the order they are listed. */
-export const TOOL_NAMES = ['list_connections', 'exec', 'wait_review', 'get_review', 'classify_sql', 'request_access'] as const;
+export const TOOL_NAMES = ['list_connections', 'exec', 'wait_review', 'get_review', 'classify_sql', 'request_access', 'accept_correction'] as const;
 
 const OPEN = new Set(['PENDING', 'APPROVED', 'RUNNING']);
 
@@ -54,6 +54,13 @@ function connectionFor(c: ConnectionView, me: CallerView) {
 /** A review as a tool answers it: its state, who still has to approve, and the result once run. */
 export function reviewResult(view: ReviewView) {
   const base = { reviewId: view.id, status: view.status.toLowerCase(), connection: view.connection };
+  if (view.status === 'PENDING' && view.correction && !view.correction.accepted) {
+    // A reviewer changed the command: it runs only once its requester accepts the change.
+    return { ...base, waitingOn: waitingOn(view), expiresAt: view.expiresAt, correction: view.correction, next: `A reviewer changed your command (see correction.diff). If it does what you meant, call accept_correction with reviewId "${view.id}"; it then runs once every group has approved it.` };
+  }
+  if (view.status === 'REJECTED' && view.correctedBy) {
+    return { ...base, rejectReason: view.rejectReason, correctedBy: view.correctedBy, next: `A reviewer changed it into request "${view.correctedBy}": read it with get_review, and accept it with accept_correction if it does what you meant.` };
+  }
   if (view.status === 'PENDING') {
     const what = view.kind === 'access' ? 'the decision' : 'the decision and the result';
     return { ...base, waitingOn: waitingOn(view), expiresAt: view.expiresAt, next: `A person must approve it. Call wait_review with reviewId "${view.id}" to wait for ${what}.` };
@@ -102,6 +109,9 @@ function reviewDetail(view: ReviewView) {
     groups: view.groups.map((g) => ({ group: g.group, status: g.status.toLowerCase(), reviewer: g.reviewer, decidedAt: g.decidedAt, reason: g.reason })),
     createdAt: view.createdAt,
     ...(view.kind === 'access' ? { kind: view.kind, access: view.access } : {}),
+    // A correction: of which request, by whom, why, the diff, and whether it was accepted.
+    ...(view.correction ? { correction: view.correction } : {}),
+    ...(view.correctedBy ? { correctedBy: view.correctedBy } : {}),
   };
 }
 
@@ -235,5 +245,17 @@ export function registerTools(server: McpServer, ops: HoopOperations, options: R
       annotations: { destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     ({ connection, duration, reason }) => answer(async () => reviewDetail(await ops.requestAccess({ connection, duration, reason })), onUnexpected),
+  );
+
+  server.registerTool(
+    'accept_correction',
+    {
+      title: 'Accept a change a reviewer made to your request',
+      description:
+        'A reviewer may change your command instead of only rejecting it: your request is then rejected (get_review shows correctedBy) and the corrected command is a new request in your name, which runs only once you accept it and every reviewer group approved it. Read its correction.diff with get_review first; accept only a change that does what you meant. Then call wait_review for the result.',
+      inputSchema: { reviewId: reviewIdArg },
+      annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    ({ reviewId }) => answer(async () => reviewDetail(await ops.acceptCorrection(reviewId)), onUnexpected),
   );
 }

@@ -1,20 +1,19 @@
 // The use cases of a review. Each one: load → core decides → one transaction writes the new state
 // and its audit event with a conditional update, and the jobs it causes to the outbox → after the
 // commit, those jobs are relayed to the queue (never waiting on Redis).
-import { rowBoundOf } from '../core/row-bound.js';
-import { commandSha256 } from '../core/output-digest.js';
-import { previewFromJson } from '../contracts/impact-preview.js';
-import { dialectOf } from '../sql/types.js';
+import { bindApproval } from './approval-binding.js';
 import {
+  acceptCorrection,
   decide,
   expire,
+  suggestCorrection,
   revokeAccess,
   type ReviewStatus,
   type Transition,
 } from '../core/review-state.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditContext } from '../db/audit.js';
 import { visibleReviewsWhere } from '../db/access-filters.js';
-import { statePoolOf, type Db, type Prisma, type Tx } from '../db/client.js';
+import { statePoolOf, type Db, type Prisma } from '../db/client.js';
 import { normalizeEmail } from '../core/email.js';
 import { createReadAudit, type ReadAudit } from '../db/read-audit.js';
 import { listReviews, type ReviewListInclude, type ReviewListRow } from '../db/review-list.js';
@@ -42,6 +41,7 @@ import { checkGrantable, createAccessGrants, revokeOnPolicyChange } from './acce
 import { createRemindReview } from './remind-review.js';
 import { createImpactPreview } from './impact-preview.js';
 import { createClassifyCommand } from './classify-command.js';
+import { createCorrections } from './review-corrections.js';
 import { remindJobId } from './review-effects.js';
 import type { Clock } from '../core/ports.js';
 import { systemClock } from '../clock.js';
@@ -102,28 +102,6 @@ function checkRowLimit(input: VoteInput): void {
   }
 }
 
-/**
- * What an approval binds to (issue 14): the input's digest on each group it decides, with its row
- * limit; at the last approval, the run's bound (the dry run's counts, the reviewers' limits).
- * Refuses a row limit the gateway cannot enforce.
- */
-async function bindApproval(tx: Tx, row: ReviewRow, t: Transition, input: VoteInput): Promise<{ sha: string; extra: { rowBound?: object } }> {
-  const sha = commandSha256(row.input);
-  if (input.maxRows !== undefined) {
-    if (row.kind !== 'command') throw new AppError(ErrorCode.BadInput, 'A row limit applies to a command; an access window has none. Approve it without "maxRows".');
-    const c = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { url: true } });
-    if (dialectOf(c.url) !== 'postgres') throw new AppError(ErrorCode.BadInput, `A row limit is enforced on PostgreSQL connections only (a rollback on ${row.connection.name} cannot undo every statement); approve without "maxRows".`);
-    // PostgreSQL counts the rows a transaction changed, but not those a TRUNCATE empties.
-    const statements = (row.classification as { statements?: { command: string }[] } | null)?.statements ?? [];
-    if (statements.some((s) => s.command.toUpperCase() === 'TRUNCATE')) throw new AppError(ErrorCode.BadInput, 'A row limit cannot be enforced on a TRUNCATE (the rows it empties are not counted); approve without "maxRows".');
-  }
-  if (t.next.status !== 'APPROVED' || row.kind !== 'command') return { sha, extra: {} };
-  const { rowTolerancePct } = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { rowTolerancePct: true } });
-  const limits = [...row.groups.filter((g) => g.status === 'APPROVED').map((g) => g.maxRows), input.maxRows ?? null];
-  const bound = rowBoundOf({ inputSha256: sha, preview: previewFromJson(row.preview), tolerancePct: rowTolerancePct, limits });
-  return { sha, extra: { rowBound: bound as unknown as object } };
-}
-
 export type ReviewService = ReturnType<typeof createReviewService>;
 
 /** `row` as `t`, decided by `user`, leaves it (the groups `t` decided carry `user` as their reviewer). */
@@ -157,6 +135,7 @@ export function createReviewService(opts: ReviewServiceOptions) {
   const remindJob = createRemindReview({ db, outbox, notifiers: opts.notifiers, clock, log });
   const previewJob = createImpactPreview({ db, executor: opts.executor, classifier: opts.classifier, outbox, afterCommit, notifiers: opts.notifiers, log });
   const classify = createClassifyCommand({ db, classifier: opts.classifier, maxStatements: opts.maxStatements, clock });
+  const corrections = createCorrections({ db, outbox, recordEffects, afterCommit, notifiers: opts.notifiers, classifier: opts.classifier, maxStatements: opts.maxStatements, reviewTimeoutSec: opts.reviewTimeoutSec, reviewReminderSec: opts.reviewReminderSec, clock });
   const access = createAccessGrants({ db, outbox, afterCommit, recordEffects, notifiers: opts.notifiers, clock, log, reviewTimeoutSec: opts.reviewTimeoutSec, reviewReminderSec: opts.reviewReminderSec });
 
   /**
@@ -379,7 +358,26 @@ export function createReviewService(opts: ReviewServiceOptions) {
     }
   }
 
+  /** What `user` may do about changes to `row` now: suggest one, accept this one (the core's own rules). */
+  function correctionOptionsOf(user: AuthUser, row: ReviewRow): { canSuggest: boolean; canAccept: boolean } {
+    const state = toReviewState(row);
+    const now = clock.now();
+    const allowed = (fn: () => unknown) => {
+      try {
+        fn();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    return {
+      canSuggest: allowed(() => suggestCorrection(state, { actor: actorOf(user), reason: 'x' }, now, opts.reviewTimeoutSec)),
+      canAccept: allowed(() => acceptCorrection(state, actorOf(user), now)),
+    };
+  }
+
   return {
+    correctionOptionsOf,
     requestAccess: access.requestAccess,
     revokeAccess: access.revoke,
     refuseRevoke: access.refuseRevoke,
@@ -390,5 +388,10 @@ export function createReviewService(opts: ReviewServiceOptions) {
     canRevoke,
     submit,
     classify,
+    suggest: corrections.suggest,
+    acceptCorrection: corrections.accept,
+    previewSuggest: corrections.previewSuggest,
+    /** A suggestion or acceptance refused before it reached the use case (Slack: the clicker is no hoop user): audited, then thrown. */
+    refuseCorrection: corrections.refuse,
     vote, refuseVote, previewVote, expireReview, expireJob, remindJob, previewJob, expireDue: expireDue.run, executeReview, handOver, noteStateDbFailure, sweep, sweepDatabase, get, voteOptionsOf, history, waitForDecision, list };
 }

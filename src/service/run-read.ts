@@ -131,6 +131,8 @@ export function createReadCommand(opts: { executor: SqlExecutor; audit: ReadAudi
         approvals: { approved: 0, total: 0 },
         preview: null,
         rejectReason: null,
+        correction: null,
+        correctedBy: null,
         createdAt: at,
         expiresAt: at,
         decidedAt: at,

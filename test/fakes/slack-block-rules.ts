@@ -74,6 +74,12 @@ function element(errors: string[], el: Json, p: string): void {
     id(errors, el.value, MAX.buttonValue, `${p}/value`);
     if (el.style !== undefined && el.style !== 'primary' && el.style !== 'danger') errors.push(`must be one of primary, danger [json-pointer:${p}/style]`);
   }
+  if (el.type === 'plain_text_input') {
+    // Slack: a text input holds at most 3000 characters, and its initial value fits its own limit.
+    const max = typeof el.max_length === 'number' ? el.max_length : 3000;
+    if (max > 3000) errors.push(`must be less than 3001 [json-pointer:${p}/max_length]`);
+    if (typeof el.initial_value === 'string' && el.initial_value.length > max) errors.push(`must be less than ${max + 1} characters [json-pointer:${p}/initial_value]`);
+  }
   if (el.confirm !== undefined) confirm(errors, el.confirm, `${p}/confirm`);
 }
 

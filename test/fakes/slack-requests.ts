@@ -123,6 +123,23 @@ export function rejectSubmission(userId: string, privateMetadata: string, reason
   return { payload: JSON.stringify(payload) };
 }
 
+/** A `view_submission` of the suggest modal (a correction) with the corrected command and a comment. */
+export function suggestSubmission(userId: string, privateMetadata: string, input: string, comment: string | null, teamId = 'T1'): Record<string, string> {
+  const payload = {
+    type: 'view_submission',
+    ...interactionEnvelope(userId, teamId),
+    view: {
+      id: 'V2',
+      type: 'modal',
+      callback_id: 'review.suggest-modal',
+      private_metadata: privateMetadata,
+      state: { values: { input: { value: { type: 'plain_text_input', value: input } }, reason: { value: { type: 'plain_text_input', value: comment } } } },
+      hash: 'h2',
+    },
+  };
+  return { payload: JSON.stringify(payload) };
+}
+
 /** A `block_actions` payload from a button of the Home tab (a view, not a message: no channel). */
 export function homeBlockAction(userId: string, actionId: string, value: string, teamId = 'T1'): Record<string, string> {
   const payload = {

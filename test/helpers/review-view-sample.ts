@@ -29,6 +29,8 @@ export function sampleReviewView(over: Partial<ReviewView> = {}): ReviewView {
     approvals: { approved: 1, total: 2 },
     preview: null,
     rejectReason: null,
+    correction: null,
+    correctedBy: null,
     createdAt: '2026-11-30T10:00:00.000Z',
     expiresAt: '2026-11-30T11:00:00.000Z',
     decidedAt: null,

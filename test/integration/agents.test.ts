@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_CANNOT_VOTE } from '../../src/core/review-state.js';
+import { AGENT_CANNOT_SUGGEST, AGENT_CANNOT_VOTE } from '../../src/core/review-state.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { ADMIN_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { runHoop } from '../helpers/hoop-cli.js';
@@ -163,7 +163,7 @@ describe('an agent never decides', () => {
 
     const view = await t.api('GET', `/api/reviews/${id}`, { key: botKey });
     expect(view.status).toBe(200);
-    expect(view.body.viewer).toEqual({ canDecide: false, groups: [], approveGroups: [], why: AGENT_CANNOT_VOTE, canRevoke: false });
+    expect(view.body.viewer).toEqual({ canDecide: false, groups: [], approveGroups: [], why: AGENT_CANNOT_VOTE, canRevoke: false, canSuggest: false, canAccept: false });
 
     for (const [action, body] of [['approve', {}], ['approve', { group: 'dba-team' }], ['reject', { reason: 'no' }]] as const) {
       const res = await t.api('PUT', `/api/reviews/${id}/${action}`, { key: botKey, body });
@@ -186,5 +186,23 @@ describe('an agent never decides', () => {
     expect(after.body.groups).toEqual([expect.objectContaining({ group: 'dba-team', status: 'PENDING', reviewer: null })]);
     // A person of the group still decides it.
     expect((await t.api('PUT', `/api/reviews/${id}/approve`, { key: bob.apiKey })).status).toBe(200);
+  });
+});
+
+describe('corrections of and by agents', () => {
+  it('refuses an agent that suggests a change, and lets an agent accept a correction of its own request', async () => {
+    const person = await submit(alice.apiKey, 'OPS-10');
+    const byAgent = await t.api('POST', `/api/reviews/${person.body.id}/suggest`, { key: botKey, body: { input: "UPDATE accounts SET note = 'y' WHERE id = 1", comment: 'better' } });
+    expect(byAgent.status).toBe(403);
+    expect(byAgent.body.error.message).toBe(AGENT_CANNOT_SUGGEST);
+
+    const mine = await submit(botKey, 'ticket OPS-11');
+    const changed = await t.api('POST', `/api/reviews/${mine.body.id}/suggest`, { key: bob.apiKey, body: { input: "UPDATE accounts SET note = 'x' WHERE id = 2", comment: 'the other account' } });
+    expect(changed.status).toBe(201);
+    const correction = changed.body.correction;
+    expect(correction).toMatchObject({ requester: 'ci-bot@agents.invalid', requesterKind: 'agent', status: 'PENDING', correction: { suggestedBy: 'bob@example.com', accepted: false } });
+    const accepted = await t.api('PUT', `/api/reviews/${correction.id}/accept`, { key: botKey, body: {} });
+    expect(accepted.status).toBe(200);
+    expect(['APPROVED', 'RUNNING', 'EXECUTED']).toContain(accepted.body.status);
   });
 });

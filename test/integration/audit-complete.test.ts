@@ -68,7 +68,7 @@ async function submit(input: string, key = alice.apiKey): Promise<any> {
 }
 
 // Shared between the cases, which run in order.
-const state: { webhookId?: string; keyId?: string; grantId?: string; web?: { cookie: string; csrf: string } } = {};
+const state: { webhookId?: string; keyId?: string; grantId?: string; correctionId?: string; web?: { cookie: string; csrf: string } } = {};
 
 async function webSignIn(apiKey: string): Promise<{ cookie: string; csrf: string }> {
   const res = await fetch(`${t.baseUrl}/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': UA }, body: JSON.stringify({ apiKey }) });
@@ -215,6 +215,35 @@ const CASES: Record<string, () => Promise<void>> = {
     });
     expect(actions(events)).toEqual(['review.rejected']);
     expect(events[0]).toMatchObject({ actor: 'ada@example.com', source: 'web', reviewId: r.id, detail: { reason: 'not today', status: 'REJECTED' } });
+  },
+
+  'POST /api/reviews/:id/suggest': async () => {
+    const r = await submit("UPDATE items SET label = 'suggested' WHERE id = 1");
+    const refused = await during(async () => expect((await api('POST', `/api/reviews/${r.id}/suggest`, { key: bob.apiKey, body: { input: 'SELECT 1', comment: 'x' } })).status).toBe(404));
+    expect(actions(refused)).toEqual(['review.vote_denied']);
+    expect(refused[0]).toMatchObject({ actor: 'bob@example.com', reviewId: r.id, detail: { action: 'suggest' } });
+    let res: any;
+    const events = await during(async () => (res = await api('POST', `/api/reviews/${r.id}/suggest`, { key: ada.apiKey, body: { input: "UPDATE items SET label = 'suggested' WHERE id = 2", comment: 'row 2' } })));
+    expect(res.status).toBe(201);
+    const id = res.body.correction.id;
+    expect(events.map((e) => [e.action, e.reviewId])).toEqual([
+      ['review.rejected', r.id],
+      ['review.correction_suggested', r.id],
+      ['review.created', id],
+      ['review.correction_suggested', id],
+      ['review.group_approved', id],
+    ]);
+    expect(events[1]).toMatchObject({ actor: 'ada@example.com', source: 'api', detail: { correction: id, comment: 'row 2', inputSha256: sha256("UPDATE items SET label = 'suggested' WHERE id = 2") } });
+    state.correctionId = id;
+  },
+
+  'PUT /api/reviews/:id/accept': async () => {
+    const refused = await during(async () => expect((await api('PUT', `/api/reviews/${state.correctionId}/accept`, { key: ada.apiKey, body: {} })).status).toBe(403));
+    expect(actions(refused)).toEqual(['review.vote_denied']);
+    expect(refused[0]).toMatchObject({ actor: 'ada@example.com', detail: { action: 'accept' } });
+    const events = await during(async () => expect((await api('PUT', `/api/reviews/${state.correctionId}/accept`, { key: alice.apiKey, body: {} })).status).toBe(200));
+    expect(actions(events)).toEqual(['review.correction_accepted', 'review.approved']);
+    expect(events[0]).toMatchObject({ actor: 'alice@example.com', reviewId: state.correctionId, detail: { status: 'APPROVED' } });
   },
 
   'POST /api/connections/:name/access': async () => {

@@ -177,6 +177,29 @@ describe.each([
   });
 });
 
+describe('accept_correction', () => {
+  it('shows an agent the change a reviewer made, lets it accept it, and the corrected command runs', async () => {
+    for (const client of [stdio, http]) {
+      const made = await call(client, 'exec', { connection: 'prod-db', input: "UPDATE accounts SET note = 'fix' WHERE id = 1", reason: 'OPS-3' });
+      const id = made.structuredContent.reviewId;
+      const changed = await t.api('POST', `/api/reviews/${id}/suggest`, { key: dana.apiKey, body: { input: "UPDATE accounts SET note = 'fix' WHERE id = 2", comment: 'account 2' } });
+      expect(changed.status).toBe(201);
+      const correctionId = changed.body.correction.id;
+      const original = await call(client, 'get_review', { reviewId: id });
+      expect(original.structuredContent).toMatchObject({ status: 'rejected', correctedBy: correctionId, next: expect.stringMatching(/accept_correction/) });
+      const pending = await call(client, 'get_review', { reviewId: correctionId });
+      expect(pending.structuredContent).toMatchObject({ status: 'pending', correction: { of: id, suggestedBy: 'dana@example.com', accepted: false, diff: "-UPDATE accounts SET note = 'fix' WHERE id = 1\n+UPDATE accounts SET note = 'fix' WHERE id = 2" } });
+      const accepted = await call(client, 'accept_correction', { reviewId: correctionId });
+      expect(accepted.isError, text(accepted)).toBeFalsy();
+      const done = await call(client, 'wait_review', { reviewId: correctionId, timeoutSec: 30 });
+      expect(done.structuredContent).toMatchObject({ status: 'executed', rowsAffected: 1 });
+      // Accepting twice is refused in the API's words.
+      const again = await call(client, 'accept_correction', { reviewId: correctionId });
+      expect([again.isError, text(again)]).toEqual([true, expect.stringMatching(/already executed/)]);
+    }
+  });
+});
+
 describe('request_access (Just-in-Time access)', () => {
   it('asks for a window over stdio and HTTP; a person approves; wait_review answers granted; commands then run under it', async () => {
     expect((await t.api('POST', '/api/connections', { body: { name: 'ops-db', url: target.url, reviewers: ['dba-team'], accessMode: 'jit', jitAgents: true } })).status).toBe(201);

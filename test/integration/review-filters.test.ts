@@ -105,7 +105,7 @@ describe('hoop admin get reviews --connection --requester', () => {
 describe('GET /api/reviews/:id viewer', () => {
   it('tells a member of the reviewer group they may approve and reject', async () => {
     const res = await t.api('GET', `/api/reviews/${ids['alice-prod']}`, { key: dana.apiKey });
-    expect(res.body.viewer).toEqual({ canDecide: true, groups: ['dba-team'], approveGroups: ['dba-team'], why: null, canRevoke: false });
+    expect(res.body.viewer).toEqual({ canDecide: true, groups: ['dba-team'], approveGroups: ['dba-team'], why: null, canRevoke: false, canSuggest: true, canAccept: false });
   });
 
   it('tells the requester they may not approve their own request, in the words of the API', async () => {

@@ -31,6 +31,8 @@ function review(i: number, extra: Partial<ReviewListView> = {}): ReviewListView 
     approvals: { approved: 0, total: 1 },
     preview: null,
     rejectReason: null,
+    correction: null,
+    correctedBy: null,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + 42 * 60_000).toISOString(),
     decidedAt: null,

@@ -28,6 +28,8 @@ const base: ReviewView = {
   approvals: { approved: 1, total: 2 },
   preview: null,
   rejectReason: null,
+  correction: null,
+  correctedBy: null,
   createdAt: '2026-01-01T09:59:00.000Z',
   expiresAt: '2026-01-01T10:59:00.000Z',
   decidedAt: null,
@@ -64,7 +66,8 @@ describe('reviewMessage', () => {
     const actions = m.blocks.filter((b) => b.type === 'actions');
     expect(actions).toHaveLength(1);
     const values = (actions[0] as any).elements.map((e: any) => JSON.parse(e.value));
-    expect(values).toEqual([{ reviewId: base.id, group: 'security' }, { reviewId: base.id, group: 'security' }]);
+    expect(values).toEqual([{ reviewId: base.id, group: 'security' }, { reviewId: base.id, group: 'security' }, { reviewId: base.id, group: 'security' }]);
+    expect((actions[0] as any).elements.map((e: any) => e.action_id)).toEqual(['review.approve', 'review.reject', 'review.suggest']);
   });
 
   it('shows the classification: statement count, kind, tables, and a warning for a write without WHERE', () => {

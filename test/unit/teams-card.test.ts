@@ -82,6 +82,30 @@ describe('plainText', () => {
 });
 
 describe('teamsCard', () => {
+  describe('review.created of a correction', () => {
+    const ORIGINAL = '11111111-2222-4333-8444-555555555555';
+    const correction = (diff: string) =>
+      review({ correction: { of: ORIGINAL, suggestedBy: 'dana@example.com', suggestedBySlackId: null, comment: 'only row 2', diff, accepted: false } });
+
+    it('names it a correction, says of what and by whom, and shows the diff in monospace after the command', () => {
+      const m = teamsCard('review.created', correction(" UPDATE users SET status = 'off'\n-WHERE id = 1\n+WHERE id = 2"), { publicUrl: PUBLIC });
+      const t = all(m);
+      expect(t).toContain('Correction waiting for approval');
+      expect(t).toContain(`of request ${ORIGINAL} by dana@example.com: only row 2`);
+      expect(t).toContain('runs only once its requester accepts');
+      const blocks = monospaced(m);
+      expect(blocks).toHaveLength(2);
+      expect(readBack(blocks[1].text)).toBe(" UPDATE users SET status = 'off'\n-WHERE id = 1\n+WHERE id = 2");
+      expect(markupIn(blocks[1].text)).toEqual([]);
+    });
+
+    it('cuts a long diff like the command, with a notice, within the card limit', () => {
+      const m = teamsCard('review.created', correction(Array.from({ length: 5000 }, (_, i) => `+INSERT INTO t VALUES (${i});`).join('\n')), { publicUrl: PUBLIC });
+      expect(all(m)).toMatch(/Diff cut here: showing \d+ of \d+ characters/);
+      expect(bytes(m)).toBeLessThanOrEqual(TEAMS_LIMITS.messageBytes);
+    });
+  });
+
   describe('review.created', () => {
     const m = teamsCard('review.created', review(), { publicUrl: PUBLIC });
 

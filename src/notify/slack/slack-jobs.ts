@@ -1,6 +1,7 @@
 // The Slack side effects of a review, run as jobs: idempotent (every message has a slot claimed in
 // PostgreSQL before it is posted and completed with its channel and ts after) and always rendered
 // from the current state.
+import { correctionNotice } from '../../bot/suggest-modal.js';
 import { ErrorCode as SlackErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import { requesterNotice, resultMessage, reviewMessage, safeResultMessage, safeReviewMessage, withheldResultMessage, type SlackMessage } from '../../bot/review-blocks.js';
 import type { Db } from '../../db/client.js';
@@ -330,6 +331,12 @@ export function createSlackJobs({ db, client, defaultChannel, publicUrl, log, cl
     const requesterSlackId = reachableRequester(review);
     if (!requesterSlackId) return;
     const view = toReviewView(review);
+    // Rejected by a suggested change: the requester is told of the correction, with its diff and an Accept button.
+    if (outcome === 'rejected' && view.correctedBy) {
+      const correction = toReviewView(await getReview(db, view.correctedBy));
+      await postOnce(review, requesterSlackId, `requester-${outcome}`, correctionNotice(correction), () => safeResultMessage(view));
+      return;
+    }
     await postOnce(review, requesterSlackId, `requester-${outcome}`, requesterNotice(view, outcome), () => safeResultMessage(view));
   }
 

@@ -197,16 +197,32 @@ function previewCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessag
   return teamsMessage(body, review.status === 'PENDING' ? [...decide(o.publicUrl, review.id), open(o.publicUrl, review.id)] : [open(o.publicUrl, review.id)]);
 }
 
+/** A correction (issue 14): what it corrects, who changed it and why, and the line diff, cut like the command. */
+function correctionBlock(review: ReviewView, b: Budget, url: string): AdaptiveElement[] {
+  const c = review.correction;
+  if (!c) return [];
+  const line = `**Correction** of request ${c.of ?? '(deleted)'} by ${label(c.suggestedBy, b)}: ${cutPlain(c.comment, b.reason).text}${c.accepted ? '' : ' — it runs only once its requester accepts the change.'}`;
+  return [text(line), ...monospace(c.diff, b.command, 'Diff', url)];
+}
+
 function requestCard(review: ReviewView, o: CardOptions, b: Budget): TeamsMessage {
   if (review.kind === 'access') return accessRequestCard(review, o, b);
   const url = reviewUrl(o.publicUrl, review.id);
   const body = [
-    ...header(review.status === 'PENDING' ? '🔔 Access request waiting for approval' : `🔔 Access request (now ${review.status.toLowerCase()})`, review, b, [
-      ['Classification', classification(review, b)],
-      ['Expires', when(review.expiresAt)],
-    ]),
+    ...header(
+      review.correction
+        ? `✏️ Correction waiting for approval${review.status === 'PENDING' ? '' : ` (now ${review.status.toLowerCase()})`}`
+        : review.status === 'PENDING' ? '🔔 Access request waiting for approval' : `🔔 Access request (now ${review.status.toLowerCase()})`,
+      review,
+      b,
+      [
+        ['Classification', classification(review, b)],
+        ['Expires', when(review.expiresAt)],
+      ],
+    ),
     text('**Command**'),
     ...monospace(review.input, b.command, 'Command', url),
+    ...correctionBlock(review, b, url),
     ...analysis(review, b),
     ...(review.preview?.state === 'pending' ? [] : previewBlock(review, b, url, o.withholdOutput)),
     ...groupsBlock(review, b),

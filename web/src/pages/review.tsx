@@ -16,6 +16,7 @@ import { useReviewEvents } from '../live.ts';
 import { Link, setQuery, useLocation } from '../router.tsx';
 import { ExpiresIn } from './reviews.tsx';
 import { accessRequestTitle, AccessWindowPanel, GrantLink } from '../components/access-window.tsx';
+import { CorrectionPanel, SuggestChange } from '../components/correction.tsx';
 
 interface AuditEvent {
   at: string;
@@ -108,6 +109,7 @@ export function ReviewPage({ id }: { id: string }) {
       <Summary review={review} />
       <GrantLink review={review} />
       <AccessWindowPanel review={review} onRevoked={(r) => { show(r, ++started.current); void load(); }} />
+      <CorrectionPanel review={review} onAccepted={(r) => { show(r, ++started.current); void load(); }} />
       <Decision
         review={review}
         ask={ask}
@@ -345,6 +347,7 @@ function Decision({ review, ask, onAsked, onDecided }: DecisionProps) {
         >
           Reject
         </button>
+        <SuggestChange review={review} group={group} disabled={busy} />
       </div>
       {canApprove && review.kind === 'command' && review.classification?.dialect !== 'mysql' ? (
         <div className="field">
