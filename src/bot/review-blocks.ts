@@ -204,7 +204,7 @@ export function voteButtons(reviewId: string, group: string, minimal = false, su
 export function correctionBlocks(review: Pick<ReviewView, 'id' | 'correction'>, limit = NORMAL.command): Record<string, unknown>[] {
   const c = review.correction;
   if (!c) return [];
-  const line = `:pencil2: *Correction of* \`${c.of ?? 'a deleted request'}\` by ${who(c.suggestedBy, c.suggestedBySlackId)}: “${shown(c.comment, 1000, review.id, 'comment')}”${c.accepted ? '' : ' — _it runs only once its requester accepts the change_'}`;
+  const line = `:pencil2: *Correction of* \`${c.of ?? 'a deleted request'}\` by ${who(c.suggestedBy, c.suggestedBySlackId)}: ${slackLiteral(c.comment, 1000)}${c.accepted ? '' : ' — _it runs only once its requester accepts the change_'}`;
   const diff = codeBlock(c.diff, (s, t) => `:scissors: _Diff cut here: showing ${s} of ${t} characters. All of it: ${fullTextHint(review.id)}._`, limit);
   return [{ type: 'section', text: { type: 'mrkdwn', text: line } }, { type: 'section', text: { type: 'mrkdwn', text: `*Changes*\n${diff}` } }];
 }

@@ -254,8 +254,9 @@ export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
   if (vote.action === 'approve' && review.requesterOwnerId && vote.actor.userId === review.requesterOwnerId) {
     throw new AppError(ErrorCode.SelfApproval, 'You own the agent that made this request, so you cannot approve it; another member of a reviewer group has to.');
   }
-  // The requester of a correction may turn it down: it was made in their name without them.
-  if (vote.action === 'reject' && review.correction && vote.actor.userId === review.requesterId) return declineCorrection(review, vote.reason, now);
+  // The requester of a correction may turn it down: it was made in their name without them (an
+  // agent's, its owner: the agent itself never decides anything).
+  if (vote.action === 'reject' && review.correction && vote.actor.userId === (review.requesterOwnerId ?? review.requesterId)) return declineCorrection(review, vote.reason, now);
   const chosen = targetGroups(review, vote);
   if (vote.action === 'approve' && review.distinctApprovers) refuseSecondApproval(review, vote.actor, chosen.map((g) => g.group));
   const targets = new Set(chosen.map((g) => g.group));
@@ -298,13 +299,23 @@ function declineCorrection(review: ReviewState, reason: string | undefined, now:
   return { next: { ...review, status: 'REJECTED', decidedAt: now, rejectReason: why }, action: 'review.rejected', decidedGroups: [], effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'rejected' }] };
 }
 
+/** Why an agent never accepts a correction: its owner, a person, does. */
+export const AGENT_CANNOT_ACCEPT =
+  "An agent cannot accept a change a reviewer made to its request: a reviewer's command must not run on the reviewer's word and a program's. The agent's owner accepts it (hoop review accept ID, or the web app).";
+
 /**
- * The requester of a correction accepts it (consent, not an approval: an agent requester may too).
- * APPROVED when every group has approved, else the acceptance is recorded and it waits for them.
+ * The requester of a correction accepts it (consent, not an approval). An agent's request is
+ * accepted by its owner, a person: otherwise a reviewer could write a command, approve it, and have
+ * it run on a program's say-so. APPROVED when every group has approved, else the acceptance is
+ * recorded and it waits for them.
  */
 export function acceptCorrection(review: ReviewState, actor: Actor, now: Date): Transition {
   if (!review.correction) throw new AppError(ErrorCode.BadInput, 'This request is not a correction: there is no change to accept. Reviewers approve or reject it.');
-  if (actor.userId !== review.requesterId) throw new AppError(ErrorCode.Forbidden, 'Only the requester can accept a change made to their request.');
+  if (actor.kind === 'agent') throw new AppError(ErrorCode.Forbidden, AGENT_CANNOT_ACCEPT);
+  const accepter = review.requesterOwnerId ?? review.requesterId;
+  if (actor.userId !== accepter) {
+    throw new AppError(ErrorCode.Forbidden, review.requesterOwnerId ? "Only the owner of the agent that made this request can accept a change made to it." : 'Only the requester can accept a change made to their request.');
+  }
   assertDecidable(review, now);
   if (review.correction.accepted) throw new AppError(ErrorCode.WrongState, 'You already accepted this change; it waits for the reviewer groups.');
   const accepted = { ...review, correction: { accepted: true } };

@@ -16,5 +16,6 @@ export function usableConnectionsWhere(user: Viewer): Prisma.ConnectionWhereInpu
 /** visibleTo as a query: their own requests, their groups' reviews and what ran under their groups' access grants, on connections they may use. */
 export function visibleReviewsWhere(user: Viewer): Prisma.ReviewWhereInput {
   const theirGroups = { groups: { some: { group: { in: user.groups } } } };
-  return user.isAdmin ? {} : { OR: [{ requesterId: user.id }, theirGroups, { grant: theirGroups }], connection: usableConnectionsWhere(user) };
+  // An agent's owner answers for it: they see its requests (and accept a change made to one).
+  return user.isAdmin ? {} : { OR: [{ requesterId: user.id }, { requester: { ownerId: user.id } }, theirGroups, { grant: theirGroups }], connection: usableConnectionsWhere(user) };
 }

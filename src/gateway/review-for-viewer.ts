@@ -9,7 +9,10 @@ export function reviewForViewer(reviews: ReviewService, user: AuthUser, row: Par
   return { ...forRequester(user, row, toReviewView(row)), viewer: { ...reviews.voteOptionsOf(user, row), canRevoke: reviews.canRevoke(user, row), ...reviews.correctionOptionsOf(user, row) } };
 }
 
-/** `view` of `row` as `user` may see it: its requester (not an admin) sees less of the preview where reads are reviewed. */
-export function forRequester<V extends Pick<ReviewView, 'preview'>>(user: AuthUser, row: { requesterId: string; connection: { reviewMode: string } }, view: V): V {
-  return user.id === row.requesterId && !user.isAdmin ? previewForRequester(view, row.connection) : view;
+/**
+ * `view` of `row` as `user` may see it: its requester — and the reviewer who wrote a correction,
+ * its real author — sees less of the preview where reads are reviewed (admins see all).
+ */
+export function forRequester<V extends Pick<ReviewView, 'preview'>>(user: AuthUser, row: { requesterId: string; suggestedById?: string | null; connection: { reviewMode: string } }, view: V): V {
+  return (user.id === row.requesterId || user.id === row.suggestedById) && !user.isAdmin ? previewForRequester(view, row.connection) : view;
 }

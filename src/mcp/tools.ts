@@ -56,10 +56,12 @@ export function reviewResult(view: ReviewView) {
   const base = { reviewId: view.id, status: view.status.toLowerCase(), connection: view.connection };
   if (view.status === 'PENDING' && view.correction && !view.correction.accepted) {
     // A reviewer changed the command: it runs only once its requester accepts the change.
-    return { ...base, waitingOn: waitingOn(view), expiresAt: view.expiresAt, correction: view.correction, next: `A reviewer changed your command (see correction.diff). If it does what you meant, call accept_correction with reviewId "${view.id}"; it then runs once every group has approved it.` };
+    const who = view.requesterKind === 'agent' ? `Your owner (${view.requesterOwner ?? 'the person who owns this agent'}) must accept it: an agent cannot` : `If it does what you meant, call accept_correction with reviewId "${view.id}"`;
+    return { ...base, waitingOn: waitingOn(view), expiresAt: view.expiresAt, correction: view.correction, next: `A reviewer changed your command (see correction.diff). ${who}; it then runs once every group has approved it. Call wait_review to wait.` };
   }
   if (view.status === 'REJECTED' && view.correctedBy) {
-    return { ...base, rejectReason: view.rejectReason, correctedBy: view.correctedBy, next: `A reviewer changed it into request "${view.correctedBy}": read it with get_review, and accept it with accept_correction if it does what you meant.` };
+    const accept = view.requesterKind === 'agent' ? `its acceptance is for your owner (${view.requesterOwner ?? 'the person who owns this agent'}), not for you` : 'accept it with accept_correction if it does what you meant';
+    return { ...base, rejectReason: view.rejectReason, correctedBy: view.correctedBy, next: `A reviewer changed it into request "${view.correctedBy}": read it with get_review; ${accept}.` };
   }
   if (view.status === 'PENDING') {
     const what = view.kind === 'access' ? 'the decision' : 'the decision and the result';
@@ -252,7 +254,7 @@ export function registerTools(server: McpServer, ops: HoopOperations, options: R
     {
       title: 'Accept a change a reviewer made to your request',
       description:
-        'A reviewer may change your command instead of only rejecting it: your request is then rejected (get_review shows correctedBy) and the corrected command is a new request in your name, which runs only once you accept it and every reviewer group approved it. Read its correction.diff with get_review first; accept only a change that does what you meant. Then call wait_review for the result.',
+        "A reviewer may change your command instead of only rejecting it: your request is then rejected (get_review shows correctedBy) and the corrected command is a new request in your name, which runs only once you accept it and every reviewer group approved it. Read its correction.diff with get_review first; accept only a change that does what you meant. Then call wait_review for the result. An agent's key is always refused: a change to an agent's request is accepted by the agent's owner, a person.",
       inputSchema: { reviewId: reviewIdArg },
       annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },

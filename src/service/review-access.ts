@@ -11,12 +11,13 @@ export function actorOf(user: AuthUser): Actor {
 }
 
 /**
- * Who may see a review: admins, its requester, and members of its reviewer groups — for a command
- * run under an access window, the window's reviewer groups (they granted it, and see what it did).
+ * Who may see a review: admins, its requester (and an agent's owner, who answers for it), and
+ * members of its reviewer groups — for a command run under an access window, the window's reviewer
+ * groups (they granted it, and see what it did).
  */
-export function canSee(user: AuthUser, row: { requesterId: string; groups: { group: string }[]; grant?: { groups: { group: string }[] } | null }): boolean {
+export function canSee(user: AuthUser, row: { requesterId: string; requester?: { ownerId: string | null }; groups: { group: string }[]; grant?: { groups: { group: string }[] } | null }): boolean {
   const groups = row.grant ? [...row.groups, ...row.grant.groups] : row.groups;
-  return user.isAdmin || row.requesterId === user.id || groups.some((g) => user.groups.includes(g.group));
+  return user.isAdmin || row.requesterId === user.id || (row.requester?.ownerId ?? null) === user.id || groups.some((g) => user.groups.includes(g.group));
 }
 
 /** One visibility rule for every path (get, vote, the Reject button): who may see it, on a connection they may use. */

@@ -94,6 +94,7 @@ export function createCorrections(opts: CorrectionsOptions) {
       const { connection, classification } = await checkInput(head, input.input, ctx);
       const correctionId = randomUUID();
       const comment = input.comment.trim();
+      const previewAtOnce = wantsPreview(connection, classification.statements) && connection.reviewMode !== 'all';
       planned = await db.$transaction(async (tx) => {
         const row = await lockReview(tx, reviewId);
         const s = suggestCorrection(toReviewState(row), { actor: actorOf(user), group: input.group, reason: comment }, now, opts.reviewTimeoutSec);
@@ -112,7 +113,9 @@ export function createCorrections(opts: CorrectionsOptions) {
             classification: summarize(classification) as object,
             fingerprint: classification.fingerprint ?? null,
             origin: (row.origin ?? undefined) as object | undefined,
-            preview: wantsPreview(connection, classification.statements) ? (PENDING_PREVIEW as object) : undefined,
+            // Where reads are reviewed, a dry run of the suggester's command before its requester
+            // accepted it would be the suggester's read without review: measured at the acceptance.
+            preview: previewAtOnce ? (PENDING_PREVIEW as object) : undefined,
             status: 'PENDING',
             expiresAt: s.correction.expiresAt,
             createdAt: now,
@@ -131,7 +134,7 @@ export function createCorrections(opts: CorrectionsOptions) {
         await recordAudit(tx, ctx, 'review.correction_suggested', correctionId, detail);
         await recordAudit(tx, ctx, 'review.group_approved', correctionId, { groups: [s.group], reason: null, status: 'PENDING', inputSha256: sha });
         await recordEffects(tx, reviewId, original, row.connection.plugins);
-        const preview = wantsPreview(connection, classification.statements) ? [previewJob(correctionId)] : [];
+        const preview = previewAtOnce ? [previewJob(correctionId)] : [];
         await outbox.write(tx, correctionId, [...jobsOfNewRequest(opts.notifiers, row.connection.plugins, correctionId, s.correction.expiresAt, remindAtOf(now, opts.reviewReminderSec)), ...preview]);
         const created: Transition = { next: s.correction, action: 'review.created', decidedGroups: [], effects: [] };
         return { original, correction: created, correctionId, plugins: row.connection.plugins };
@@ -153,11 +156,17 @@ export function createCorrections(opts: CorrectionsOptions) {
     try {
       done = await db.$transaction(async (tx) => {
         const row = await lockReview(tx, reviewId);
+        // An agent's request is accepted by its owner, who answers for it (the core decides who may).
         if (!visibleTo(user, row)) throw Object.assign(reviewNotFound(reviewId), { hidden: true });
         const t = acceptCorrection(toReviewState(row), actorOf(user), now);
         // The last consent: the run is bound as at a last approval (the input's digest, the row limits).
         const bind = await bindApproval(tx, row, t, {});
-        await writeTransition(tx, reviewId, 'PENDING', t, { acceptedAt: now, ...bind.extra });
+        // Measured now where it waited for this consent (reads are reviewed: see suggest).
+        const c = await tx.connection.findUniqueOrThrow({ where: { id: row.connectionId }, select: { previewMode: true } });
+        const statements = (row.classification as { statements?: { kind: string; command: string }[] } | null)?.statements ?? [];
+        const measureNow = t.next.status === 'PENDING' && row.preview === null && wantsPreview(c, statements);
+        await writeTransition(tx, reviewId, 'PENDING', t, { acceptedAt: now, ...bind.extra, ...(measureNow ? { preview: PENDING_PREVIEW as object } : {}) });
+        if (measureNow) await outbox.write(tx, reviewId, [previewJob(reviewId)]);
         await recordAudit(tx, ctx, t.action, reviewId, { status: t.next.status, inputSha256: bind.sha, ...(bind.extra.rowBound ? { rowBound: bind.extra.rowBound } : {}) });
         // The acceptance that completes the approvals is, for the channels and webhooks, the approval.
         const announced: Transition = t.next.status === 'APPROVED' ? { ...t, action: 'review.approved' } : t;

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_CANNOT_SUGGEST, AGENT_CANNOT_VOTE } from '../../src/core/review-state.js';
+import { AGENT_CANNOT_ACCEPT, AGENT_CANNOT_SUGGEST, AGENT_CANNOT_VOTE } from '../../src/core/review-state.js';
 import { createTargetDatabase } from '../helpers/databases.js';
 import { ADMIN_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { runHoop } from '../helpers/hoop-cli.js';
@@ -190,7 +190,7 @@ describe('an agent never decides', () => {
 });
 
 describe('corrections of and by agents', () => {
-  it('refuses an agent that suggests a change, and lets an agent accept a correction of its own request', async () => {
+  it("refuses an agent that suggests a change, and one that accepts a correction of its own request: its owner accepts", async () => {
     const person = await submit(alice.apiKey, 'OPS-10');
     const byAgent = await t.api('POST', `/api/reviews/${person.body.id}/suggest`, { key: botKey, body: { input: "UPDATE accounts SET note = 'y' WHERE id = 1", comment: 'better' } });
     expect(byAgent.status).toBe(403);
@@ -201,7 +201,16 @@ describe('corrections of and by agents', () => {
     expect(changed.status).toBe(201);
     const correction = changed.body.correction;
     expect(correction).toMatchObject({ requester: 'ci-bot@agents.invalid', requesterKind: 'agent', status: 'PENDING', correction: { suggestedBy: 'bob@example.com', accepted: false } });
-    const accepted = await t.api('PUT', `/api/reviews/${correction.id}/accept`, { key: botKey, body: {} });
+    const byBot = await t.api('PUT', `/api/reviews/${correction.id}/accept`, { key: botKey, body: {} });
+    expect(byBot.status).toBe(403);
+    expect(byBot.body.error.message).toBe(AGENT_CANNOT_ACCEPT);
+    expect((await t.api('GET', `/api/reviews/${correction.id}`)).body.status).toBe('PENDING');
+    // Its owner answers for it: reads the change (the diff), then accepts it.
+    const read = await t.api('GET', `/api/reviews/${correction.id}`, { key: alice.apiKey });
+    expect(read.status).toBe(200);
+    expect(read.body.correction.diff).toContain("+UPDATE accounts SET note = 'x' WHERE id = 2");
+    expect(read.body.viewer.canAccept).toBe(true);
+    const accepted = await t.api('PUT', `/api/reviews/${correction.id}/accept`, { key: alice.apiKey, body: {} });
     expect(accepted.status).toBe(200);
     expect(['APPROVED', 'RUNNING', 'EXECUTED']).toContain(accepted.body.status);
   });

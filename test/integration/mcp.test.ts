@@ -178,7 +178,7 @@ describe.each([
 });
 
 describe('accept_correction', () => {
-  it('shows an agent the change a reviewer made, lets it accept it, and the corrected command runs', async () => {
+  it("shows an agent the change a reviewer made, refuses its acceptance in words, and the corrected command runs once its owner accepts", async () => {
     for (const client of [stdio, http]) {
       const made = await call(client, 'exec', { connection: 'prod-db', input: "UPDATE accounts SET note = 'fix' WHERE id = 1", reason: 'OPS-3' });
       const id = made.structuredContent.reviewId;
@@ -186,16 +186,14 @@ describe('accept_correction', () => {
       expect(changed.status).toBe(201);
       const correctionId = changed.body.correction.id;
       const original = await call(client, 'get_review', { reviewId: id });
-      expect(original.structuredContent).toMatchObject({ status: 'rejected', correctedBy: correctionId, next: expect.stringMatching(/accept_correction/) });
+      expect(original.structuredContent).toMatchObject({ status: 'rejected', correctedBy: correctionId, next: expect.stringMatching(/its acceptance is for your owner \(alice@example\.com\), not for you/) });
       const pending = await call(client, 'get_review', { reviewId: correctionId });
       expect(pending.structuredContent).toMatchObject({ status: 'pending', correction: { of: id, suggestedBy: 'dana@example.com', accepted: false, diff: "-UPDATE accounts SET note = 'fix' WHERE id = 1\n+UPDATE accounts SET note = 'fix' WHERE id = 2" } });
-      const accepted = await call(client, 'accept_correction', { reviewId: correctionId });
-      expect(accepted.isError, text(accepted)).toBeFalsy();
+      const byAgent = await call(client, 'accept_correction', { reviewId: correctionId });
+      expect([byAgent.isError, text(byAgent)]).toEqual([true, expect.stringContaining("The agent's owner accepts it")]);
+      expect((await t.api('PUT', `/api/reviews/${correctionId}/accept`, { key: alice.apiKey, body: {} })).status).toBe(200);
       const done = await call(client, 'wait_review', { reviewId: correctionId, timeoutSec: 30 });
       expect(done.structuredContent).toMatchObject({ status: 'executed', rowsAffected: 1 });
-      // Accepting twice is refused in the API's words.
-      const again = await call(client, 'accept_correction', { reviewId: correctionId });
-      expect([again.isError, text(again)]).toEqual([true, expect.stringMatching(/already executed/)]);
     }
   });
 });

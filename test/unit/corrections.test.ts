@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptCorrection, createReview, decide, suggestCorrection, type Actor, type ReviewState } from '../../src/core/review-state.js';
+import { acceptCorrection, createReview, decide, suggestCorrection, type Actor, type ReviewState, AGENT_CANNOT_ACCEPT } from '../../src/core/review-state.js';
 import { lineDiff } from '../../src/core/line-diff.js';
 import { AppError, ErrorCode } from '../../src/errors.js';
 
@@ -87,10 +87,15 @@ describe('acceptCorrection', () => {
     expect(t.next.status).toBe('PENDING');
     expect(t.action).toBe('review.group_approved');
   });
-  it('is for the requester only, and an agent requester may accept', () => {
+  it("is for the requester only; an agent's is for its owner, never for the agent", () => {
     expect(codeOf(() => acceptCorrection(twoGroups(), sam, now))).toBe(ErrorCode.Forbidden);
-    const agents = suggestCorrection(pending(['dba-team'], { ...bot, groups: [] }), { actor: dana, reason: 'fix' }, now, 600).correction;
-    expect(acceptCorrection(agents, { ...bot, groups: [] }, now).next.status).toBe('APPROVED');
+    // An agent's request, owned by alice.
+    const agents = { ...suggestCorrection({ ...pending(['dba-team'], { ...bot, groups: [] }), requesterOwnerId: alice.userId }, { actor: dana, reason: 'fix' }, now, 600).correction };
+    // Else one reviewer writes the command, approves it, and a program's say-so runs it.
+    expect(() => acceptCorrection(agents, { ...bot, groups: [] }, now)).toThrow(AGENT_CANNOT_ACCEPT);
+    expect(codeOf(() => acceptCorrection(agents, sam, now))).toBe(ErrorCode.Forbidden);
+    expect(agents.requesterOwnerId).toBe(alice.userId);
+    expect(acceptCorrection(agents, alice, now).next.status).toBe('APPROVED');
   });
   it('refuses a request that is no correction', () => {
     expect(codeOf(() => acceptCorrection(pending(['dba-team']), alice, now))).toBe(ErrorCode.BadInput);
