@@ -12,7 +12,7 @@ import type { PreviewRunOptions } from '../../src/execution/types.js';
 import { classifyInline } from '../../src/sql/classify-inline.js';
 import { previewLines } from '../../src/contracts/impact-preview.js';
 import { createMysqlTarget, createTargetDatabase } from '../helpers/databases.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { runHoop } from '../helpers/hoop-cli.js';
 
 const executor = createSqlExecutor({ limits: { max: 5, maxWaiting: 10, waitMs: 2000 } });
@@ -241,7 +241,12 @@ describe('through the gateway: measured before review, shown, and held to at exe
     ] as const) {
       const res = await t.api('POST', '/api/connections', { body: { name, url: target.url, reviewers: ['dba-team'], ...extra } });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
+      // PREVIEW_DEFAULT_MODE for a connection that names none.
+      expect(res.body.connection).toMatchObject({ previewMode: 'previewMode' in extra ? extra.previewMode : 'auto', previewTimeoutMs: 2000, previewLockTimeoutMs: 200 });
     }
+    const bad = await t.api('POST', '/api/connections', { body: { name: 'bad', url: target.url, previewMode: 'always', rowTolerancePct: -1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('"previewMode" must be auto');
   });
   afterAll(async () => {
     await t?.stop();
@@ -353,6 +358,14 @@ describe('through the gateway: measured before review, shown, and held to at exe
     const failed = await finished(r.id);
     expect(failed.error).toBe('the command affected 2 rows, approved for at most 1 row; rolled back, nothing was changed');
     expect(await target.query('SELECT count(*)::int AS n FROM tickets WHERE id IN (1, 2)')).toEqual([{ n: 2 }]);
+    // The connection's preview settings from the terminal.
+    const made = await hoop(['admin', 'create', 'connection', 'estimated', '--reviewers', 'dba-team', '--preview', 'estimate', '--preview-timeout-ms', '900', '--row-tolerance', '10%', '--', 'psql', target.url], ADMIN_KEY);
+    expect(made.code, made.stderr).toBe(0);
+    const listed = (await t.api('GET', '/api/connections')).body.connections.find((c: { name: string }) => c.name === 'estimated');
+    expect(listed).toMatchObject({ previewMode: 'estimate', previewTimeoutMs: 900, rowTolerancePct: 10 });
+    const badFlag = await hoop(['admin', 'create', 'connection', 'other', '--reviewers', 'dba-team', '--row-tolerance', 'lots', '--', 'psql', target.url], ADMIN_KEY);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain('--row-tolerance takes a whole number (got "lots")');
     const after = await hoop(['get', 'review', r.id], dana.apiKey);
     expect(after.stdout).toMatch(/dba-team: APPROVED by dana@example\.com at \S+ \(at most 1 row\)/);
   });

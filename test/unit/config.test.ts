@@ -29,6 +29,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('previews writes on new connections unless PREVIEW_DEFAULT_MODE says otherwise, and refuses another word', () => {
+    expect(loadConfig({}).previewDefaultMode).toBe('auto');
+    expect(loadConfig({ PREVIEW_DEFAULT_MODE: '' }).previewDefaultMode).toBe('auto');
+    expect(loadConfig({ PREVIEW_DEFAULT_MODE: 'off' }).previewDefaultMode).toBe('off');
+    expect(loadConfig({ PREVIEW_DEFAULT_MODE: 'estimate' }).previewDefaultMode).toBe('estimate');
+    expect(() => loadConfig({ PREVIEW_DEFAULT_MODE: 'dry-run' })).toThrow(/PREVIEW_DEFAULT_MODE: must be auto/);
+  });
+
   it('turns Slack on with a token and a signing secret', () => {
     const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_CHANNEL: 'C1', SLACK_API_URL: 'http://127.0.0.1:1/api/' });
     expect(c.slack).toMatchObject({ botToken: 'xoxb-1', signingSecret: 's', defaultChannel: 'C1', apiUrl: 'http://127.0.0.1:1/api/' });
