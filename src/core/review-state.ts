@@ -257,6 +257,12 @@ export function decide(review: ReviewState, vote: Vote, now: Date): Transition {
   // The requester of a correction may turn it down: it was made in their name without them (an
   // agent's, its owner: the agent itself never decides anything).
   if (vote.action === 'reject' && review.correction && vote.actor.userId === (review.requesterOwnerId ?? review.requesterId)) return declineCorrection(review, vote.reason, now);
+  // Every group approved a correction that still waits for its requester: a member of any of its
+  // groups may still stop it (no group is left pending to reject for).
+  if (vote.action === 'reject' && review.correction && !review.correction.accepted && allGroupsApproved(review.groups) && review.groups.some((g) => vote.actor.groups.includes(g.group))) {
+    const why = vote.reason?.trim() || 'A reviewer stopped the change before its requester accepted it.';
+    return { next: { ...review, status: 'REJECTED', decidedAt: now, rejectReason: why }, action: 'review.rejected', decidedGroups: [], effects: [{ type: 'update-messages' }, { type: 'notify-requester', outcome: 'rejected' }] };
+  }
   const chosen = targetGroups(review, vote);
   if (vote.action === 'approve' && review.distinctApprovers) refuseSecondApproval(review, vote.actor, chosen.map((g) => g.group));
   const targets = new Set(chosen.map((g) => g.group));

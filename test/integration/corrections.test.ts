@@ -46,6 +46,24 @@ afterAll(async () => {
   await target?.drop();
 });
 
+describe('a correction every group approved, waiting for its requester', () => {
+  it('can still be stopped by a member of its groups, and then never runs', async () => {
+    const original = await submit("UPDATE users SET status = 'stop-me' WHERE id = 3");
+    const made = await suggest(original.id, dana.apiKey, { input: "UPDATE users SET status = 'stopped' WHERE id = 3", comment: 'the right value' });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const id = made.body.correction.id;
+    expect((await t.api('PUT', `/api/reviews/${id}/approve`, { key: sam.apiKey })).status).toBe(200);
+    expect(await review(id)).toMatchObject({ status: 'PENDING', approvals: { approved: 2, total: 2 }, correction: { accepted: false } });
+    // Nobody outside its groups.
+    expect((await t.api('PUT', `/api/reviews/${id}/reject`, { key: eve.apiKey, body: { reason: 'no' } })).status).not.toBe(200);
+    const stopped = await t.api('PUT', `/api/reviews/${id}/reject`, { key: sam.apiKey, body: { reason: 'on second thought' } });
+    expect(stopped.status, JSON.stringify(stopped.body)).toBe(200);
+    expect(stopped.body).toMatchObject({ status: 'REJECTED', rejectReason: 'on second thought' });
+    expect((await t.api('PUT', `/api/reviews/${id}/accept`, { key: alice.apiKey })).status).toBe(409);
+    expect(await target.query('SELECT status FROM users WHERE id = 3')).toEqual([{ status: 'active' }]);
+  });
+});
+
 describe('suggest a change through the API', () => {
   it('rejects the original with a link, and runs the corrected command once the requester accepted and the other group approved', async () => {
     const r = await submit("UPDATE users SET status = 'gone'");

@@ -87,6 +87,17 @@ describe('acceptCorrection', () => {
     expect(t.next.status).toBe('PENDING');
     expect(t.action).toBe('review.group_approved');
   });
+  it('lets a member of its groups still stop a fully approved correction that waits for its requester, and nobody else', () => {
+    const waiting = decide(twoGroups(), { action: 'approve', actor: sam }, now).next;
+    const stopped = decide(waiting, { action: 'reject', actor: sam, reason: 'second thoughts' }, now);
+    expect(stopped.next).toMatchObject({ status: 'REJECTED', rejectReason: 'second thoughts' });
+    expect(stopped.decidedGroups).toEqual([]);
+    expect(codeOf(() => decide(waiting, { action: 'reject', actor: { userId: 'eve', isAdmin: false, groups: ['finance'] } }, now))).toBe(ErrorCode.NotInGroup);
+    // Once accepted it is APPROVED and runs: nothing is left to stop.
+    const accepted = acceptCorrection(waiting, alice, now).next;
+    expect(accepted.status).toBe('APPROVED');
+    expect(codeOf(() => decide(accepted, { action: 'reject', actor: sam }, now))).toBe(ErrorCode.WrongState);
+  });
   it("is for the requester only; an agent's is for its owner, never for the agent", () => {
     expect(codeOf(() => acceptCorrection(twoGroups(), sam, now))).toBe(ErrorCode.Forbidden);
     // An agent's request, owned by alice.
