@@ -44,7 +44,8 @@ export interface PreviewLimits {
 /** A write the dry run must not send, and why (a rollback may not undo all it does). */
 class NotUndoable extends Error {}
 
-const COUNT_TAG = /^(?:INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$/;
+// A writing statement's command tag and the rows it counts (INSERT 0 5, UPDATE 3, COPY 12).
+const WRITE_TAG = /^(?:INSERT|UPDATE|DELETE|MERGE|COPY)\b.*?(\d+)$/;
 
 // What the target says of a written table and everything a write to it reaches: the table, its
 // partitions and inheritance children, and the tables its foreign keys cascade to (and theirs).
@@ -114,7 +115,7 @@ async function checkCalls(client: pg.ClientBase, step: PreviewStep): Promise<voi
 }
 
 /** Rows inserted, updated and deleted so far in this transaction, in every table (cascades and partitions included). */
-async function changedRows(client: pg.ClientBase): Promise<number> {
+export async function changedRows(client: pg.ClientBase): Promise<number> {
   const res = await client.query<{ n: string | null }>('SELECT sum(n_tup_ins + n_tup_upd + n_tup_del)::text AS n FROM pg_stat_xact_all_tables');
   return Number(res.rows[0]?.n ?? 0);
 }
@@ -142,8 +143,9 @@ function stopWords(error: unknown, step: PreviewStep | SettingStep | undefined, 
   return null;
 }
 
-function countOf(tag: string): number | null {
-  const m = COUNT_TAG.exec(tag);
+/** The rows a statement's command tag says it changed; null for a tag of a statement that changes none. */
+export function rowsOfTag(tag: string): number | null {
+  const m = WRITE_TAG.exec(tag);
   return m ? Number(m[1]) : null;
 }
 
@@ -165,7 +167,7 @@ async function dryRun(client: pg.ClientBase, steps: readonly (PreviewStep | Sett
     }
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(left()))}`);
     const answer = await deps.query(step.text, step.returnsRows ? l.sampleRows : 0);
-    const rows = countOf(answer.tag) ?? answer.total;
+    const rows = rowsOfTag(answer.tag) ?? answer.total;
     const after = await changedRows(client);
     const statement: PreviewStatement = { index: step.index, command: step.command, table: tableWords(step.table), rows, estimate: false };
     // Cascades (and the partitions of a table count once): rows changed beyond the statement's own.

@@ -19,14 +19,13 @@ import { TargetLimiter } from './target-limiter.js';
 import { reapIdlePools } from './pool-reaper.js';
 import { HotCache } from '../hot-cache.js';
 import { checkOnTarget, overTimeMessage, refused, type ExecutionResult, type PreviewRunOptions, type ReadCheck, type RunOptions, type SqlExecutorOptions, type SqlTarget, type TargetSession } from './types.js';
-import { previewOnTarget, type PreviewDeps } from './postgres-preview.js';
+import { changedRows, previewOnTarget, rowsOfTag, type PreviewDeps } from './postgres-preview.js';
 import { planPreview } from '../sql/preview-plan.js';
 import { boundBreach, limitsRows } from '../core/row-bound.js';
 import type { ImpactPreview } from '../contracts/impact-preview.js';
 
 // Numeric type OIDs: int2, int4, int8, oid, float4, float8, numeric, money.
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
-const WRITE_TAG = /^(?:INSERT|UPDATE|DELETE|MERGE|COPY)\b.*?(\d+)$/;
 // Values as PostgreSQL's text output, exactly what psql shows (no Date or JSON parsing).
 const AS_TEXT = { getTypeParser: () => (value: string) => value };
 
@@ -242,7 +241,7 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
       if (tags.length > 0 && !options.readOnly) parts.push('(the statements before the error were rolled back)');
     } else parts.push(formatResults(results, options.outputMaxBytes));
     const cut = truncateUtf8(parts.join('\n'), options.outputMaxBytes);
-    const writes = failure ? [] : tags.map((tag) => WRITE_TAG.exec(tag)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+    const writes = failure ? [] : tags.map(rowsOfTag).filter((n): n is number => n !== null);
     return {
       ok: failure === null,
       output: cut.text,
@@ -421,7 +420,7 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
           const breach = bounded && mode === 'transaction'
             ? tags.length !== options.statements.length && options.rowBound!.statements.length
               ? `the command answered ${tags.length} results for ${options.statements.length} statements, so its rows cannot be matched to what was approved; rolled back, nothing was changed`
-              : boundBreach(options.rowBound!, countsOf(tags, options.statements.length), await changedInTransaction(client))
+              : boundBreach(options.rowBound!, countsOf(tags, options.statements.length), await changedRows(client))
             : null;
           if (breach) {
             await client.query('ROLLBACK');
@@ -538,21 +537,12 @@ export function createPostgresExecutor(opts: SqlExecutorOptions) {
   return { run, preview, outcome: (t: SqlTarget, session: TargetSession) => postgresOutcome(t.url, session), close };
 }
 
-/** Rows inserted, updated and deleted so far by this session's transaction, in every table. */
-async function changedInTransaction(client: pg.ClientBase): Promise<number> {
-  const res = await client.query<{ n: string | null }>('SELECT sum(n_tup_ins + n_tup_upd + n_tup_del)::text AS n FROM pg_stat_xact_all_tables');
-  return Number(res.rows[0]?.n ?? 0);
-}
-
 /**
  * The rows each statement changed, from its command tag (null for one that changes none): one tag
  * per statement when every statement answered; otherwise by position, as far as they go.
  */
 function countsOf(tags: readonly string[], statements: number): (number | null)[] {
-  const counts = tags.map((tag) => {
-    const m = WRITE_TAG.exec(tag);
-    return m ? Number(m[1]) : null;
-  });
+  const counts = tags.map(rowsOfTag);
   return counts.length >= statements ? counts : [...counts, ...Array<null>(statements - counts.length).fill(null)];
 }
 
