@@ -238,6 +238,8 @@ describe('through the gateway: measured before review, shown, and held to at exe
       ['prod', {}],
       ['two', { reviewers: ['dba-team', 'security'], rowTolerancePct: 50 }],
       ['nopreview', { previewMode: 'off' }],
+      ['reviewed', { reviewMode: 'all' }],
+      ['unguarded', { previewMode: 'off', guardrails: [] }],
     ] as const) {
       const res = await t.api('POST', '/api/connections', { body: { name, url: target.url, reviewers: ['dba-team'], ...extra } });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -381,6 +383,30 @@ describe('through the gateway: measured before review, shown, and held to at exe
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain(words);
     expect((await get(r.id)).status).toBe('PENDING');
+  });
+
+  it('shows the preview where reads are reviewed to the reviewers only, not to the requester (get and list)', async () => {
+    const r = await submit('reviewed', "UPDATE tickets SET state = 'seen' WHERE id = 1");
+    const asReviewer = await measured(r.id);
+    expect(asReviewer.preview.statements[0]).toMatchObject({ rows: 1, estimate: false, sample: expect.anything() });
+    const asRequester = (await t.api('GET', `/api/reviews/${r.id}`, { key: alice.apiKey })).body;
+    expect(asRequester.preview).toMatchObject({ state: 'measured', statements: [], error: null, reason: expect.stringContaining('shown to the reviewers only') });
+    const listed = (await t.api('GET', '/api/reviews?status=pending&limit=200', { key: alice.apiKey })).body.reviews.find((v: { id: string }) => v.id === r.id);
+    expect(listed.preview.statements).toEqual([]);
+    // Where reads run at once, the requester could read the same: it sees the preview.
+    const open = await submit('prod', "UPDATE tickets SET state = 'seen' WHERE id = 1");
+    await measured(open.id);
+    expect((await t.api('GET', `/api/reviews/${open.id}`, { key: alice.apiKey })).body.preview.statements[0].rows).toBe(1);
+    for (const id of [r.id, open.id]) await t.api('PUT', `/api/reviews/${id}/reject`, { key: dana.apiKey, body: { reason: 'test done' } });
+  });
+
+  it('refuses a row limit on a TRUNCATE, whose rows PostgreSQL does not count', async () => {
+    const r = await submit('unguarded', 'TRUNCATE tickets');
+    const res = await approve(r.id, dana.apiKey, { maxRows: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('A row limit cannot be enforced on a TRUNCATE');
+    expect((await get(r.id)).status).toBe('PENDING');
+    await t.api('PUT', `/api/reviews/${r.id}/reject`, { key: dana.apiKey, body: { reason: 'test done' } });
   });
 
   it('refuses a row limit on a rejection and on a MySQL connection', async () => {

@@ -80,6 +80,10 @@ describe('a connection restricted to some groups', () => {
     const shared = sharedView(view, { allowedGroups: ['payroll'] });
     expect(shared.preview?.statements[0]).toEqual({ index: 0, command: 'UPDATE', table: 'users', rows: 1, estimate: false });
     expect(sharedView(view, { allowedGroups: [] }).preview?.statements[0].sample).toBeDefined();
+    // The database's words of a failed dry run may quote data: left out too.
+    const failed = sampleReviewView({ preview: { state: 'none', reason: 'a dry run of statement 1 failed', error: 'invalid input syntax for type integer: "4111111111111111"', statements: [], at: null, tookMs: 3 } });
+    expect(sharedView(failed, { allowedGroups: ['payroll'] }).preview).toMatchObject({ reason: 'a dry run of statement 1 failed', error: null });
+    expect(JSON.stringify(reviewMessage(withoutSamples(failed)))).not.toContain('4111111111111111');
     expect(JSON.stringify(reviewMessage(view))).toContain('A few of the rows as it would leave them');
     expect(JSON.stringify(reviewMessage(withoutSamples(view)))).not.toContain('A few of the rows');
     const card = JSON.stringify(teamsCard('review.previewed', view, { publicUrl: 'https://hoop.example.com', withholdOutput: true }));
