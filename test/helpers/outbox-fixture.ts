@@ -34,6 +34,9 @@ export function useOutboxFixture(options: { dbMax: number }): OutboxFixture {
     f.state = await createStateDatabase();
     f.db = createDb(f.state.url, { max: options.dbMax });
     f.redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    // A relay moves nothing while its Redis is not ready (it counts on the next tick): the tests
+    // start once the connection is, or a first pass on a loaded machine finds it still connecting.
+    if (f.redis.status !== 'ready') await new Promise<void>((resolve, reject) => f.redis.once('ready', resolve).once('error', reject));
   });
   afterAll(async () => {
     for (const close of closers.reverse()) await close();
